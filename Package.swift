@@ -1,0 +1,66 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Amanat",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "amanat", targets: ["amanat"]),
+        .library(name: "AmanatCrypto", targets: ["AmanatCrypto"]),
+        .library(name: "AmanatAge", targets: ["AmanatAge"]),
+        .library(name: "AmanatRedaction", targets: ["AmanatRedaction"]),
+        .library(name: "AmanatCLI", targets: ["AmanatCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "AmanatCrypto",
+            dependencies: ["COpenSSL"]
+        ),
+        .target(
+            name: "AmanatAge",
+            dependencies: ["AmanatCrypto"]
+        ),
+        .target(
+            name: "AmanatRedaction",
+            dependencies: ["AmanatCrypto"]
+        ),
+        .target(
+            name: "AmanatCLI",
+            dependencies: [
+                "AmanatCrypto",
+                "AmanatAge",
+                "AmanatRedaction",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "amanat",
+            dependencies: ["AmanatCLI"]
+        ),
+        .testTarget(
+            name: "AmanatCryptoTests",
+            dependencies: ["AmanatCrypto"]
+        ),
+        .testTarget(
+            name: "AmanatAgeTests",
+            dependencies: ["AmanatAge", "AmanatCrypto"]
+        ),
+        .testTarget(
+            name: "AmanatRedactionTests",
+            dependencies: ["AmanatRedaction"]
+        ),
+        .testTarget(
+            name: "AmanatCLITests",
+            dependencies: ["AmanatCLI", "AmanatCrypto"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,155 @@
+import Foundation
+internal import COpenSSL
+
+/// ChaCha20-Poly1305 AEAD (RFC 8439), computed by OpenSSL.
+///
+/// Use the one-shot ``seal(key:nonce:plaintext:authenticating:)`` / ``open(key:nonce:ciphertext:authenticating:)``
+/// for small messages, and a ``ChaChaPoly/Cipher`` (one key, many nonces, no allocation per chunk) for streams.
+public enum ChaChaPoly {
+    /// Key size in bytes.
+    public static let keySize = 32
+    /// Nonce size in bytes.
+    public static let nonceSize = 12
+    /// Tag size in bytes.
+    public static let tagSize = 16
+
+    /// Encrypts and authenticates `plaintext`; returns ciphertext ‖ 16-byte tag.
+    public static func seal(
+        key: SecretBytes, nonce: [UInt8], plaintext: some ContiguousBytes, authenticating aad: [UInt8] = []
+    ) throws -> [UInt8] {
+        let cipher = try Cipher(key: key)
+        return try typed {
+            try plaintext.withUnsafeBytes { (input) throws -> [UInt8] in
+                var output = [UInt8](repeating: 0, count: input.count + tagSize)
+                try typed {
+                    try output.withUnsafeMutableBytes { (out) throws in
+                        try cipher.seal(nonce: nonce, input: input, output: out, aad: aad)
+                    }
+                }
+                return output
+            }
+        }
+    }
+
+    /// Verifies and decrypts ciphertext ‖ tag.
+    /// - Throws: ``CryptoError/authenticationFailed`` if anything was altered or the key is wrong.
+    public static func open(
+        key: SecretBytes, nonce: [UInt8], ciphertext: some ContiguousBytes, authenticating aad: [UInt8] = []
+    ) throws -> [UInt8] {
+        let cipher = try Cipher(key: key)
+        return try typed {
+            try ciphertext.withUnsafeBytes { (input) throws -> [UInt8] in
+                guard input.count >= tagSize else { throw CryptoError.authenticationFailed }
+                var output = [UInt8](repeating: 0, count: input.count - tagSize)
+                try typed {
+                    try output.withUnsafeMutableBytes { (out) throws in
+                        try cipher.open(nonce: nonce, input: input, output: out, aad: aad)
+                    }
+                }
+                return output
+            }
+        }
+    }
+
+    /// One ChaCha20-Poly1305 key bound to an OpenSSL context, for sealing or opening many chunks with different
+    /// nonces. Not thread-safe: use one `Cipher` per thread.
+    public final class Cipher {
+        private let sealContext: OpaquePointer
+        private let openContext: OpaquePointer
+
+        /// - Throws: ``CryptoError/invalidLength(what:expected:actual:)`` unless `key` is 32 bytes.
+        public init(key: SecretBytes) throws {
+            guard key.count == ChaChaPoly.keySize else {
+                throw CryptoError.invalidLength(what: "ChaCha20-Poly1305 key", expected: ChaChaPoly.keySize, actual: key.count)
+            }
+            clearOpenSSLErrors()
+            let seal = try checkPointer(EVP_CIPHER_CTX_new(), "EVP_CIPHER_CTX_new")
+            guard let open = EVP_CIPHER_CTX_new() else {
+                EVP_CIPHER_CTX_free(seal)
+                throw opensslError("EVP_CIPHER_CTX_new")
+            }
+            sealContext = seal
+            openContext = open
+            try key.withUnsafeBytes { (raw) throws in
+                let k = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                try check(EVP_EncryptInit_ex(seal, EVP_chacha20_poly1305(), nil, k, nil), "EVP_EncryptInit_ex")
+                try check(EVP_DecryptInit_ex(open, EVP_chacha20_poly1305(), nil, k, nil), "EVP_DecryptInit_ex")
+            }
+        }
+
+        deinit {
+            EVP_CIPHER_CTX_free(sealContext)  // frees and cleanses the key schedule
+            EVP_CIPHER_CTX_free(openContext)
+        }
+
+        /// Encrypts `input` into `output` (which must hold `input.count + 16` bytes: ciphertext then tag).
+        public func seal(
+            nonce: [UInt8], input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer, aad: [UInt8] = []
+        ) throws {
+            guard nonce.count == ChaChaPoly.nonceSize else {
+                throw CryptoError.invalidLength(what: "nonce", expected: ChaChaPoly.nonceSize, actual: nonce.count)
+            }
+            guard output.count >= input.count + ChaChaPoly.tagSize else {
+                throw CryptoError.invalidLength(what: "output buffer", expected: input.count + 16, actual: output.count)
+            }
+            let ctx = sealContext
+            try check(EVP_EncryptInit_ex(ctx, nil, nil, nil, nonce), "EVP_EncryptInit_ex(nonce)")
+            var outLength: Int32 = 0
+            if !aad.isEmpty {
+                try check(EVP_EncryptUpdate(ctx, nil, &outLength, aad, Int32(aad.count)), "EVP_EncryptUpdate(aad)")
+            }
+            let out = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var written = 0
+            if input.count > 0 {
+                try check(
+                    EVP_EncryptUpdate(
+                        ctx, out, &outLength, input.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                        Int32(input.count)), "EVP_EncryptUpdate")
+                written = Int(outLength)
+            }
+            try check(EVP_EncryptFinal_ex(ctx, out + written, &outLength), "EVP_EncryptFinal_ex")
+            written += Int(outLength)
+            guard written == input.count else { throw opensslError("EVP_EncryptFinal_ex(length)") }
+            try check(
+                EVP_CIPHER_CTX_ctrl(ctx, amanat_aead_get_tag(), Int32(ChaChaPoly.tagSize), out + written),
+                "EVP_CTRL_AEAD_GET_TAG")
+        }
+
+        /// Verifies and decrypts `input` (ciphertext then 16-byte tag) into `output` (`input.count - 16` bytes).
+        /// On failure `output` is zeroed.
+        public func open(
+            nonce: [UInt8], input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer, aad: [UInt8] = []
+        ) throws {
+            guard nonce.count == ChaChaPoly.nonceSize else {
+                throw CryptoError.invalidLength(what: "nonce", expected: ChaChaPoly.nonceSize, actual: nonce.count)
+            }
+            guard input.count >= ChaChaPoly.tagSize else { throw CryptoError.authenticationFailed }
+            let bodyCount = input.count - ChaChaPoly.tagSize
+            guard output.count >= bodyCount else {
+                throw CryptoError.invalidLength(what: "output buffer", expected: bodyCount, actual: output.count)
+            }
+            let ctx = openContext
+            try check(EVP_DecryptInit_ex(ctx, nil, nil, nil, nonce), "EVP_DecryptInit_ex(nonce)")
+            var outLength: Int32 = 0
+            if !aad.isEmpty {
+                try check(EVP_DecryptUpdate(ctx, nil, &outLength, aad, Int32(aad.count)), "EVP_DecryptUpdate(aad)")
+            }
+            let out = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            let inPointer = input.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var written = 0
+            if bodyCount > 0 {
+                try check(EVP_DecryptUpdate(ctx, out, &outLength, inPointer, Int32(bodyCount)), "EVP_DecryptUpdate")
+                written = Int(outLength)
+            }
+            let tag = UnsafeMutableRawPointer(mutating: inPointer + bodyCount)
+            try check(
+                EVP_CIPHER_CTX_ctrl(ctx, amanat_aead_set_tag(), Int32(ChaChaPoly.tagSize), tag),
+                "EVP_CTRL_AEAD_SET_TAG")
+            guard EVP_DecryptFinal_ex(ctx, out + written, &outLength) == 1 else {
+                clearOpenSSLErrors()
+                if bodyCount > 0 { secureZero(output.baseAddress!, bodyCount) }
+                throw CryptoError.authenticationFailed
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+internal import COpenSSL
+
+/// Streaming SHA-256 (FIPS 180-4), computed by OpenSSL.
+public struct SHA256: ~Copyable {
+    private let context: OpaquePointer
+
+    /// The digest size in bytes.
+    public static let byteCount = 32
+
+    /// Starts a new hash.
+    public init() throws {
+        clearOpenSSLErrors()
+        let ctx = try checkPointer(EVP_MD_CTX_new(), "EVP_MD_CTX_new")
+        guard EVP_DigestInit_ex(ctx, EVP_sha256(), nil) == 1 else {
+            EVP_MD_CTX_free(ctx)
+            throw opensslError("EVP_DigestInit_ex")
+        }
+        context = ctx
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    /// Feeds `bytes` into the hash.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) throws {
+        guard bytes.count > 0 else { return }
+        try check(EVP_DigestUpdate(context, bytes.baseAddress, bytes.count), "EVP_DigestUpdate")
+    }
+
+    /// Feeds `bytes` into the hash.
+    public mutating func update(_ bytes: some ContiguousBytes) throws {
+        try bytes.withUnsafeBytes { (raw) throws in try update(raw) }
+    }
+
+    /// Finishes the hash and returns the 32-byte digest.
+    public consuming func finalize() throws -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        let rc = digest.withUnsafeMutableBufferPointer { EVP_DigestFinal_ex(context, $0.baseAddress, &length) }
+        try check(rc, "EVP_DigestFinal_ex")
+        return digest
+    }
+
+    /// The SHA-256 digest of `bytes`.
+    public static func hash(_ bytes: some ContiguousBytes) throws -> [UInt8] {
+        try bytes.withUnsafeBytes { (raw) throws -> [UInt8] in
+            var digest = [UInt8](repeating: 0, count: 32)
+            var length: UInt32 = 0
+            clearOpenSSLErrors()
+            let rc = digest.withUnsafeMutableBufferPointer {
+                EVP_Digest(raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), raw.count, $0.baseAddress, &length, EVP_sha256(), nil)
+            }
+            try check(rc, "EVP_Digest")
+            return digest
+        }
+    }
+}
+
+/// HMAC-SHA-256 (RFC 2104), computed by OpenSSL's `EVP_MAC`.
+public enum HMACSHA256 {
+    /// The tag size in bytes.
+    public static let byteCount = 32
+
+    /// The 32-byte HMAC-SHA-256 of `message` under `key`.
+    public static func authenticationCode(key: SecretBytes, message: some ContiguousBytes) throws -> [UInt8] {
+        try key.withUnsafeBytes { (k) throws -> [UInt8] in
+            try message.withUnsafeBytes { (m) throws -> [UInt8] in try mac(key: k, message: m) }
+        }
+    }
+
+    /// Whether `tag` (possibly truncated, at least 10 bytes) equals the HMAC of `message`, compared in constant time.
+    public static func isValid(
+        _ tag: some ContiguousBytes, key: SecretBytes, message: some ContiguousBytes
+    ) throws -> Bool {
+        let full = try authenticationCode(key: key, message: message)
+        return tag.withUnsafeBytes { t in
+            guard t.count >= 10, t.count <= full.count else { return false }
+            return full.withUnsafeBytes { f in constantTimeEqual(t, UnsafeRawBufferPointer(rebasing: f[0..<t.count])) }
+        }
+    }
+
+    static func mac(key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer) throws -> [UInt8] {
+        clearOpenSSLErrors()
+        let mac = try checkPointer(EVP_MAC_fetch(nil, "HMAC", nil), "EVP_MAC_fetch(HMAC)")
+        defer { EVP_MAC_free(mac) }
+        let ctx = try checkPointer(EVP_MAC_CTX_new(mac), "EVP_MAC_CTX_new")
+        defer { EVP_MAC_CTX_free(ctx) }
+        let params = ParameterList()
+        params.addUTF8("digest", "SHA256")
+        // OpenSSL refuses a NULL key pointer; an empty key is legal HMAC, so point at a dummy byte.
+        var dummy: UInt8 = 0
+        try params.withParameters { (p) throws in
+            let rc = withUnsafeMutablePointer(to: &dummy) { d in
+                EVP_MAC_init(
+                    ctx, key.count > 0 ? key.baseAddress!.assumingMemoryBound(to: UInt8.self) : UnsafePointer(d), key.count, p)
+            }
+            try check(rc, "EVP_MAC_init")
+        }
+        if message.count > 0 {
+            try check(
+                EVP_MAC_update(ctx, message.baseAddress!.assumingMemoryBound(to: UInt8.self), message.count),
+                "EVP_MAC_update")
+        }
+        var out = [UInt8](repeating: 0, count: 32)
+        var length = 0
+        let rc = out.withUnsafeMutableBufferPointer { EVP_MAC_final(ctx, $0.baseAddress, &length, 32) }
+        try check(rc, "EVP_MAC_final")
+        return out
+    }
+}
+
+/// Cryptographically secure random bytes from OpenSSL's DRBG.
+public enum SecureRandom {
+    /// `count` random bytes.
+    public static func bytes(_ count: Int) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        guard count > 0 else { return out }
+        clearOpenSSLErrors()
+        let rc = out.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
+        try check(rc, "RAND_bytes")
+        return out
+    }
+
+    /// `count` random bytes as a secret.
+    public static func secret(_ count: Int) throws -> SecretBytes {
+        try SecretBytes(count: count) { (buffer) throws in
+            guard count > 0 else { return }
+            clearOpenSSLErrors()
+            try check(RAND_bytes(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(count)), "RAND_bytes")
+        }
+    }
+}

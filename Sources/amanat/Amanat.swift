@@ -1,0 +1,8 @@
+import AmanatCLI
+
+@main
+struct AmanatMain {
+    static func main() async {
+        await AmanatCommand.main()
+    }
+}
