@@ -3,6 +3,6 @@ import AmanatCLI
 @main
 struct AmanatMain {
     static func main() async {
-        await AmanatCommand.main()
+        await AmanatCommand.runMain()
     }
 }

@@ -1,0 +1,56 @@
+import Foundation
+
+/// Exit codes of the `amanat` command (CLI.md; the numbers follow BSD `sysexits.h` where one fits).
+public enum ExitStatus: Int32, Sendable {
+    case ok = 0
+    /// Verification failed: bad signature, untrusted signer, tampering, wrong key or passphrase.
+    case verificationFailed = 1
+    /// Unresolved conflicts block the operation.
+    case conflicts = 2
+    /// The command was used wrongly.
+    case usage = 64
+    /// An input file is malformed.
+    case malformedInput = 65
+    /// An input file is missing.
+    case inputMissing = 66
+    /// An output could not be created.
+    case cannotCreateOutput = 73
+    /// A read or write failed.
+    case ioError = 74
+}
+
+/// An error the CLI reports to a person: what happened, about which file or record, and what to do next.
+/// The message never contains secrets, plaintext or identifiers.
+public struct CLIError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var status: ExitStatus
+
+    public init(_ status: ExitStatus, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// Writes to standard output and standard error.
+enum Console {
+    static func out(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    static func err(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// Prints one JSON document (sorted keys, pretty) on stdout.
+    static func json<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+
+    /// Whether standard error is a terminal (progress bars are drawn only then).
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+}

@@ -1,0 +1,78 @@
+import AmanatCrypto
+import Foundation
+
+/// Where the passphrase protecting the private keys comes from: `--passphrase-file`, `AMANAT_PASSPHRASE`, or a
+/// terminal prompt (asked twice when a new one is chosen).
+enum PassphraseSource {
+    static let environmentVariable = "AMANAT_PASSPHRASE"
+    static let minimumLength = 8
+
+    /// Reads the passphrase. With `confirm` (on `init`) a terminal prompt asks twice.
+    static func read(file: String?, confirm: Bool) throws -> SecretBytes {
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw CLIError(.inputMissing, "cannot read the passphrase file \(file): it does not exist or is unreadable.")
+            }
+            var bytes = [UInt8](data)
+            defer { wipe(&bytes) }
+            // One line: strip a single trailing newline (and CR), nothing else.
+            var end = bytes.count
+            if end > 0 && bytes[end - 1] == 0x0A { end -= 1 }
+            if end > 0 && bytes[end - 1] == 0x0D { end -= 1 }
+            return try validated(SecretBytes(bytes[0..<end]), origin: "the passphrase file \(file)", new: confirm)
+        }
+        if let value = ProcessInfo.processInfo.environment[environmentVariable] {
+            return try validated(SecretBytes(Array(value.utf8)), origin: environmentVariable, new: confirm)
+        }
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw CLIError(
+                .usage,
+                "a passphrase is needed to unlock the organization's keys, but there is no terminal to ask it on. "
+                    + "Set \(environmentVariable) or pass --passphrase-file FILE.")
+        }
+        let first = try prompt(confirm ? "New passphrase for the organization's keys: " : "Passphrase: ")
+        if confirm {
+            let second = try prompt("Repeat the passphrase: ")
+            guard first == second else {
+                throw CLIError(.usage, "the two passphrases differ; nothing was created. Run the command again.")
+            }
+        }
+        return try validated(first, origin: "the passphrase", new: confirm)
+    }
+
+    private static func validated(_ secret: SecretBytes, origin: String, new: Bool) throws -> SecretBytes {
+        if secret.count == 0 {
+            throw CLIError(.usage, "\(origin) is empty; the keys need a passphrase.")
+        }
+        if new && secret.count < minimumLength {
+            throw CLIError(.usage, "\(origin) is shorter than \(minimumLength) characters; choose a longer passphrase.")
+        }
+        return secret
+    }
+
+    /// Reads one line from the terminal with echo turned off.
+    private static func prompt(_ text: String) throws -> SecretBytes {
+        FileHandle.standardError.write(Data(text.utf8))
+        var saved = termios()
+        let haveTerminal = tcgetattr(STDIN_FILENO, &saved) == 0
+        if haveTerminal {
+            var silent = saved
+            silent.c_lflag &= ~tcflag_t(ECHO)
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
+        }
+        defer {
+            if haveTerminal { tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved) }
+            FileHandle.standardError.write(Data("\n".utf8))
+        }
+        var line: [UInt8] = []
+        defer { wipe(&line) }
+        var byte: UInt8 = 0
+        while Foundation.read(STDIN_FILENO, &byte, 1) == 1 {
+            if byte == 0x0A { break }
+            line.append(byte)
+            if line.count > 4096 { throw CLIError(.usage, "the passphrase is longer than 4096 bytes.") }
+        }
+        if line.last == 0x0D { line.removeLast() }
+        return SecretBytes(line)
+    }
+}
