@@ -111,6 +111,12 @@ struct Workspace {
         guard case .ed25519(let key) = try unlock(signingKeyURL, passphrase: passphrase) else {
             throw CLIError(.malformedInput, "\(signingKeyURL.path) does not hold an Ed25519 key; the workspace is damaged.")
         }
+        guard key.publicKey.jwk == (try identity().signingKey) else {
+            throw CLIError(
+                .malformedInput,
+                "\(signingKeyURL.path) does not match the public identity in \(identityURL.path); the workspace is "
+                    + "damaged or was tampered with. Restore it from your backup.")
+        }
         return key
     }
 
@@ -118,6 +124,12 @@ struct Workspace {
     func sealingKey(passphrase: SecretBytes) throws -> X25519.PrivateKey {
         guard case .x25519(let key) = try unlock(sealingKeyURL, passphrase: passphrase) else {
             throw CLIError(.malformedInput, "\(sealingKeyURL.path) does not hold an X25519 key; the workspace is damaged.")
+        }
+        guard AgeKeyEncoding.recipient(key.publicKey) == (try identity().ageRecipient) else {
+            throw CLIError(
+                .malformedInput,
+                "\(sealingKeyURL.path) does not match the public identity in \(identityURL.path); the workspace is "
+                    + "damaged or was tampered with. Restore it from your backup.")
         }
         return key
     }

@@ -32,10 +32,29 @@ public enum PEM {
             throw CryptoError.malformed(what: "PEM file", reason: "BEGIN and END labels differ")
         }
         let body = lines[(begin + 1)..<end].joined()
-        guard body.count <= 1 << 20 else { throw CryptoError.malformed(what: "PEM file", reason: "too large") }
-        guard let data = Data(base64Encoded: body), !data.isEmpty else {
+        guard body.utf8.count <= 1 << 20 else { throw CryptoError.malformed(what: "PEM file", reason: "too large") }
+        guard let der = decodePaddedBase64(body), !der.isEmpty else {
             throw CryptoError.malformed(what: "PEM file", reason: "invalid base64")
         }
-        return (label, Array(data))
+        return (label, der)
+    }
+
+    /// Strict padded standard base64 (RFC 4648 §4): the length is a multiple of four, at most two `=` and only at
+    /// the end, no other characters, and the unused bits of the last character are zero, so each byte string has
+    /// exactly one accepted encoding.
+    static func decodePaddedBase64(_ text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 4 == 0 else { return nil }
+        var padding = 0
+        while padding < utf8.count, utf8[utf8.count - 1 - padding] == UInt8(ascii: "=") { padding += 1 }
+        guard padding <= 2 else { return nil }
+        let unpadded = utf8.dropLast(padding)
+        // decodeCanonical refuses "=" anywhere, a lone final character, and non-zero trailing bits.
+        guard let bytes = Base64.decodeCanonical(String(decoding: unpadded, as: UTF8.self), urlSafe: false) else {
+            return nil
+        }
+        // With padding p the unpadded length must leave 4 - p characters in the last group.
+        guard padding == 0 || unpadded.count % 4 == 4 - padding else { return nil }
+        return bytes
     }
 }

@@ -15,11 +15,20 @@ public enum Fingerprint {
     /// Normalizes what a person typed (lowercase, spaces, missing hyphens) to the canonical grouped form, if it is
     /// a complete fingerprint.
     public static func normalize(_ text: String) -> String? {
-        let chars = text.uppercased().filter { $0 != "-" && $0 != " " }
-        guard chars.count == characterCount, chars.allSatisfy({ Base32.alphabet.contains(UInt8(ascii: $0.unicodeScalars.first!)) })
-        else { return nil }
-        let array = Array(chars)
-        return stride(from: 0, to: characterCount, by: 4).map { String(array[$0..<($0 + 4)]) }.joined(separator: "-")
+        // Work on ASCII bytes: any non-ASCII scalar (including combining marks) makes the input invalid.
+        var array: [UInt8] = []
+        for scalar in text.unicodeScalars where scalar != "-" && scalar != " " {
+            guard scalar.isASCII else { return nil }
+            var byte = UInt8(scalar.value)
+            if byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") { byte -= 32 }
+            guard Base32.alphabet.contains(byte) else { return nil }
+            array.append(byte)
+        }
+        guard array.count == characterCount else { return nil }
+        let text = String(decoding: array, as: UTF8.self)
+        return stride(from: 0, to: characterCount, by: 4).map {
+            String(text[text.index(text.startIndex, offsetBy: $0)..<text.index(text.startIndex, offsetBy: $0 + 4)])
+        }.joined(separator: "-")
     }
 }
 
@@ -41,8 +50,11 @@ public enum AgeKeyEncoding {
     /// clear; write it only where the user asked for it, with mode 0600.
     public static func secretKey(_ key: X25519.PrivateKey) throws -> SecretBytes {
         let raw = try key.rawRepresentation()
-        let text = Bech32.encode(hrp: "age-secret-key-", data: raw.unprotectedArray).uppercased()
-        return SecretBytes(Array(text.utf8))
+        var bytes = raw.unprotectedArray
+        defer { wipe(&bytes) }
+        var text = Array(Bech32.encode(hrp: "age-secret-key-", data: bytes).uppercased().utf8)
+        defer { wipe(&text) }
+        return SecretBytes(text)
     }
 
     /// Parses an `AGE-SECRET-KEY-1…` identity.

@@ -62,6 +62,15 @@ public enum PrivateKeyFile {
     static let scryptOID: [UInt8] = [0x2B, 0x06, 0x01, 0x04, 0x01, 0xDA, 0x47, 0x04, 0x0B]
     static let aes256CBCOID: [UInt8] = [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2A]
     static let aes128CBCOID: [UInt8] = [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x02]
+    static let pbkdf2OID: [UInt8] = [0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x05, 0x0C]
+
+    /// The most scrypt work a key file may ask for when read: N·r·p ≤ 2^23, i.e. at most 1 GiB of memory
+    /// (N = 2^20, r = 8) and eight times the work of ``ScryptParameters/default``. A file asking for more is
+    /// refused with ``CryptoError/parameterOutOfRange(_:)`` before anything is allocated.
+    public static let maximumScryptWork: UInt64 = 1 << 23
+
+    /// The most PBKDF2 (or legacy PBE) iterations a key file may ask for when read. OpenSSL writes 2048 by default.
+    public static let maximumIterations: UInt64 = 10_000_000
 
     /// Encrypts `key` under `passphrase` and returns the PEM text.
     /// - Throws: ``CryptoError`` if OpenSSL fails or the parameters are out of range.
@@ -99,12 +108,11 @@ public enum PrivateKeyFile {
     ///   ``CryptoError/malformed(what:reason:)`` for a corrupt or truncated file;
     ///   ``CryptoError/parameterOutOfRange(_:)`` when the file asks for more than 2^22 scrypt work.
     public static func decode(pem: String, passphrase: SecretBytes?) throws -> PrivateKey {
-        let (label, der) = try PEM.decode(pem)
+        var (label, der) = try PEM.decode(pem)
+        defer { wipe(&der) }
         switch label {
         case "PRIVATE KEY":
             let secret = SecretBytes(der)
-            var copy = der
-            wipe(&copy)
             return try PrivateKey(
                 secret.withUnsafeBytes { (raw) throws in try PKCS8Codec.key(fromPrivateKeyInfo: raw) })
         case "ENCRYPTED PRIVATE KEY":
@@ -125,7 +133,13 @@ public enum PrivateKeyFile {
         try top.expectEnd(what: what)
         let algorithmOID = try algorithm.read(DER.Tag.objectIdentifier.rawValue, what: what)
         guard Array(algorithmOID) == pbes2OID else {
-            // PBES1 and other schemes: let OpenSSL's PKCS#8 code decide.
+            // PBES1 and PKCS#12 schemes: parameters are SEQUENCE { salt OCTET STRING, iterations INTEGER }. Bound the
+            // iteration count, then let OpenSSL's PKCS#8 code decide.
+            var legacy = try algorithm.readSequence(what: what)
+            try algorithm.expectEnd(what: what)
+            _ = try legacy.read(DER.Tag.octetString.rawValue, what: what)
+            try checkIterations(try legacy.readInteger(what: what))
+            try legacy.expectEnd(what: what)
             return try PrivateKey(
                 typed {
                     try der.withUnsafeBytes { (raw) throws in
@@ -140,7 +154,14 @@ public enum PrivateKeyFile {
         try pbes2.expectEnd(what: what)
         let kdfOID = try kdf.read(DER.Tag.objectIdentifier.rawValue, what: what)
         guard Array(kdfOID) == scryptOID else {
-            // PBES2 with PBKDF2 (OpenSSL's default): OpenSSL's own code handles it.
+            guard Array(kdfOID) == pbkdf2OID else {
+                throw CryptoError.malformed(what: what, reason: "unsupported key-derivation function (scrypt or PBKDF2 expected)")
+            }
+            // PBES2 with PBKDF2 (OpenSSL's default): bound the iteration count, then OpenSSL's own code handles it.
+            var pbkdf2 = try kdf.readSequence(what: what)
+            try kdf.expectEnd(what: what)
+            _ = try pbkdf2.read(DER.Tag.octetString.rawValue, what: what)
+            try checkIterations(try pbkdf2.readInteger(what: what))
             return try PrivateKey(
                 typed {
                     try der.withUnsafeBytes { (raw) throws in
@@ -160,6 +181,11 @@ public enum PrivateKeyFile {
         guard salt.count >= 8, salt.count <= 64 else { throw CryptoError.malformed(what: what, reason: "scrypt salt length") }
         guard r <= UInt64(UInt32.max), p <= UInt64(UInt32.max) else {
             throw CryptoError.parameterOutOfRange("scrypt r = \(r), p = \(p)")
+        }
+        let (nr, overflow1) = n.multipliedReportingOverflow(by: r)
+        let (work, overflow2) = nr.multipliedReportingOverflow(by: p)
+        guard !overflow1, !overflow2, work <= maximumScryptWork else {
+            throw CryptoError.parameterOutOfRange("scrypt N·r·p above 2^23 in a key file")
         }
         let schemeOID = Array(try scheme.read(DER.Tag.objectIdentifier.rawValue, what: what))
         let iv = Array(try scheme.read(DER.Tag.octetString.rawValue, what: what))
@@ -181,12 +207,26 @@ public enum PrivateKeyFile {
                 try PKCS8Codec.aesCBC(encrypt: false, key: derived, iv: iv, input: raw)
             }
         }
+        let key: PrivateKey
         do {
-            return try PrivateKey(
+            key = try PrivateKey(
                 plaintext.withUnsafeBytes { (raw) throws in try PKCS8Codec.key(fromPrivateKeyInfo: raw) })
         } catch CryptoError.malformed {
             // Padding happened to be valid under a wrong key (probability about 1/256): still the wrong passphrase.
             throw CryptoError.wrongPassphrase
+        }
+        // CBC is malleable: a flipped IV bit changes the first plaintext block without breaking the padding, and
+        // OpenSSL's parser tolerates some such changes (e.g. the version number). Accept only the exact canonical
+        // encoding of the key we parsed.
+        guard try PKCS8Codec.privateKeyInfo(of: key.evpKey) == plaintext else {
+            throw CryptoError.malformed(what: what, reason: "the decrypted key is not in canonical form (tampered?)")
+        }
+        return key
+    }
+
+    static func checkIterations(_ iterations: UInt64) throws {
+        guard iterations >= 1, iterations <= maximumIterations else {
+            throw CryptoError.parameterOutOfRange("key file iteration count \(iterations) (1 … \(maximumIterations))")
         }
     }
 }

@@ -41,6 +41,9 @@ public enum Scrypt {
     /// The largest `N` accepted (2^22, 4 GiB at r = 8), so a hostile file cannot ask for unbounded work.
     public static let maximumLogN = 22
 
+    /// The largest memory 128·r·N accepted (4 GiB, e.g. N = 2^22 with r = 8), whatever N and r are.
+    public static let maximumMemoryBytes: UInt64 = 1 << 32
+
     /// The memory scrypt needs for these parameters, in bytes (what OpenSSL's `maxmem_bytes` must allow).
     public static func memoryNeeded(n: UInt64, r: UInt32, p: UInt32) -> UInt64 {
         128 * UInt64(r) * (n + 2) + 128 * UInt64(r) * UInt64(p) + 4096
@@ -51,7 +54,7 @@ public enum Scrypt {
     /// The memory cap passed to OpenSSL is sized to the parameters, so N = 2^17 and above work (OpenSSL's own
     /// default cap is 32 MiB).
     /// - Throws: ``CryptoError/parameterOutOfRange(_:)`` if `n` is not a power of two above 1, exceeds 2^22, or
-    ///   `r`·`p` is beyond RFC 7914's limit.
+    ///   `r`·`p` is beyond RFC 7914's limit, `r` > 32, `p` > 16, or 128·`r`·`n` exceeds ``maximumMemoryBytes``.
     public static func deriveKey(
         password: SecretBytes, salt: [UInt8], n: UInt64, r: UInt32, p: UInt32, length: Int
     ) throws -> SecretBytes {
@@ -60,6 +63,9 @@ public enum Scrypt {
         }
         guard r >= 1, p >= 1, UInt64(r) * UInt64(p) < (1 << 30), r <= 32, p <= 16 else {
             throw CryptoError.parameterOutOfRange("scrypt r = \(r), p = \(p)")
+        }
+        guard 128 * UInt64(r) * n <= maximumMemoryBytes else {
+            throw CryptoError.parameterOutOfRange("scrypt memory 128·r·N above \(maximumMemoryBytes >> 30) GiB")
         }
         guard length > 0, length <= 1024 else { throw CryptoError.parameterOutOfRange("scrypt output length \(length)") }
         let params = ParameterList()
