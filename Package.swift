@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "amanat", targets: ["amanat"]),
         .library(name: "AmanatCrypto", targets: ["AmanatCrypto"]),
         .library(name: "AmanatAge", targets: ["AmanatAge"]),
+        .library(name: "AmanatBundle", targets: ["AmanatBundle"]),
         .library(name: "AmanatRedaction", targets: ["AmanatRedaction"]),
         .library(name: "AmanatCLI", targets: ["AmanatCLI"]),
     ],
@@ -29,6 +30,10 @@ let package = Package(
             dependencies: ["AmanatCrypto"]
         ),
         .target(
+            name: "AmanatBundle",
+            dependencies: ["AmanatCrypto", "AmanatAge"]
+        ),
+        .target(
             name: "AmanatRedaction",
             dependencies: ["AmanatCrypto"]
         ),
@@ -37,6 +42,7 @@ let package = Package(
             dependencies: [
                 "AmanatCrypto",
                 "AmanatAge",
+                "AmanatBundle",
                 "AmanatRedaction",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -52,6 +58,10 @@ let package = Package(
         .testTarget(
             name: "AmanatAgeTests",
             dependencies: ["AmanatAge", "AmanatCrypto"]
+        ),
+        .testTarget(
+            name: "AmanatBundleTests",
+            dependencies: ["AmanatBundle", "AmanatAge", "AmanatCrypto"]
         ),
         .testTarget(
             name: "AmanatRedactionTests",

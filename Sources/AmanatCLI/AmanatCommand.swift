@@ -19,6 +19,9 @@ public struct AmanatCommand: AsyncParsableCommand {
             InitCommand.self,
             IdentityCommand.self,
             TrustCommand.self,
+            SealCommand.self,
+            OpenCommand.self,
+            InspectCommand.self,
             DemoCommand.self,
         ]
     )

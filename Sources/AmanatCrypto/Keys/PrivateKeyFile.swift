@@ -43,6 +43,20 @@ public enum PrivateKey: Sendable {
         }
     }
 
+    /// The Ed25519 signing key.
+    /// - Throws: ``CryptoError/unsupportedKey(_:)`` if this is an X25519 key.
+    public func signingKey() throws -> Ed25519.SigningKey {
+        guard case .ed25519(let key) = self else { throw CryptoError.unsupportedKey("expected an Ed25519 key, found X25519") }
+        return key
+    }
+
+    /// The X25519 sealing key.
+    /// - Throws: ``CryptoError/unsupportedKey(_:)`` if this is an Ed25519 key.
+    public func sealingKey() throws -> X25519.PrivateKey {
+        guard case .x25519(let key) = self else { throw CryptoError.unsupportedKey("expected an X25519 key, found Ed25519") }
+        return key
+    }
+
     init(_ key: EVPKey) throws {
         switch key.kind {
         case .ed25519: self = .ed25519(Ed25519.SigningKey(key: key))

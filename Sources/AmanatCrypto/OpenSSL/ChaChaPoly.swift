@@ -37,6 +37,9 @@ public enum ChaChaPoly {
         key: SecretBytes, nonce: [UInt8], ciphertext: some ContiguousBytes, authenticating aad: [UInt8] = []
     ) throws -> [UInt8] {
         let cipher = try Cipher(key: key)
+        guard nonce.count == nonceSize else {
+            throw CryptoError.invalidLength(what: "nonce", expected: nonceSize, actual: nonce.count)
+        }
         return try typed {
             try ciphertext.withUnsafeBytes { (input) throws -> [UInt8] in
                 guard input.count >= tagSize else { throw CryptoError.authenticationFailed }

@@ -1,0 +1,228 @@
+import AmanatAge
+import AmanatCrypto
+import Foundation
+
+/// Receives the files of a bundle while it is being opened. Nothing it receives is verified until
+/// ``BundleOpener/open(source:sizeLimit:identity:trustedSigner:output:progress:)`` returns, so write to a staging
+/// area and publish only after success.
+public protocol BundleEntryOutput: AnyObject {
+    func begin(path: String, size: UInt64) throws
+    func write(_ bytes: UnsafeRawBufferPointer) throws
+    func end() throws
+}
+
+/// A bundle that opened and verified.
+public struct OpenedBundle: Sendable {
+    /// The verified manifest.
+    public var manifest: BundleManifest
+    /// The signer's fingerprint (on the trust list).
+    public var signerFingerprint: String
+    /// The manifest exactly as signed (compact JWS), for keeping beside the extracted files.
+    public var manifestJWS: String
+}
+
+/// Opens bundles: decrypts the age layer, parses the tar strictly, hashes every file while it streams, and checks
+/// the signed manifest against the trust list.
+public enum BundleOpener {
+    /// A trusted signer: its key and the local name.
+    public typealias TrustLookup = (_ fingerprint: String) -> Ed25519.VerifyingKey?
+
+    /// Opens and verifies a bundle.
+    /// - Parameters:
+    ///   - source: the age file's bytes.
+    ///   - sizeLimit: an upper bound on the plaintext (e.g. the file size); larger tar entries are refused at once.
+    ///   - identity: this workspace's X25519 key.
+    ///   - trustedSigner: looks up a trusted Ed25519 key by fingerprint.
+    ///   - output: receives the files (nil: verify only, as `inspect` does).
+    /// - Throws: ``BundleError`` naming what is wrong.
+    public static func open(
+        source: @escaping AgeSource, sizeLimit: UInt64, identity: X25519.PrivateKey, trustedSigner: TrustLookup,
+        output: BundleEntryOutput?, progress: ((UInt64) -> Void)? = nil
+    ) throws -> OpenedBundle {
+        let reader: AgeReader
+        do {
+            reader = try AgeReader(source: source, identities: [X25519AgeIdentity(privateKey: identity)])
+        } catch let error as AgeError {
+            throw BundleError.from(error)
+        }
+        let stream = PlainStream(reader: reader)
+        var pax: [String: String]? = nil
+        var seen = Set<String>()
+        var hashes: [String: (sha256: String, size: UInt64)] = [:]
+        var manifestBytes: [UInt8]? = nil
+        var remaining = sizeLimit
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: Tar.blockSize, alignment: 16)
+        defer { block.deallocate() }
+        let bufferSize = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64)
+        defer { buffer.deallocate() }
+        var first = true
+        var processed: UInt64 = 0
+
+        while true {
+            let got = try stream.readFully(block)
+            if got == 0 && first { throw BundleError.notABundle("the decrypted content is empty") }
+            guard got == Tar.blockSize else {
+                throw BundleError.notABundle(first ? "the decrypted content is not a tar archive" : "the tar archive ends inside a header")
+            }
+            let parsed: (type: UInt8, entry: Tar.Entry)?
+            do {
+                parsed = try Tar.parseHeader(UnsafeRawBufferPointer(block), pax: pax ?? [:])
+            } catch let error as BundleError {
+                if first { throw BundleError.notABundle("the decrypted content is not a tar archive") }
+                throw error
+            }
+            first = false
+            guard let (type, entry) = parsed else {
+                // End of archive: the rest must be zeros.
+                guard pax == nil else { throw BundleError.notABundle("a pax header is not followed by an entry") }
+                while true {
+                    let n = try stream.read(buffer)
+                    if n == 0 { break }
+                    guard UnsafeRawBufferPointer(rebasing: buffer[0..<n]).allSatisfy({ $0 == 0 }) else {
+                        throw BundleError.notABundle("data after the end of the tar archive")
+                    }
+                }
+                break
+            }
+            remaining = remaining >= UInt64(Tar.blockSize) ? remaining - UInt64(Tar.blockSize) : 0
+            let shownPath = Tar.sanitizedForMessage(entry.path)
+            if entry.size > remaining {
+                throw BundleError.entryTooLarge(path: shownPath, declared: entry.size, limit: remaining)
+            }
+            switch type {
+            case UInt8(ascii: "x"):
+                guard pax == nil else { throw BundleError.notABundle("two pax headers in a row") }
+                guard entry.size <= Tar.maxPaxHeaderSize else {
+                    throw BundleError.entryTooLarge(path: "pax header", declared: entry.size, limit: Tar.maxPaxHeaderSize)
+                }
+                var bytes = [UInt8](repeating: 0, count: Int(entry.size))
+                try bytes.withUnsafeMutableBytes { try stream.expect($0, what: "pax header") }
+                try stream.skip(Tar.padding(entry.size))
+                pax = try Tar.parsePax(bytes)
+                remaining -= entry.size
+                continue
+            case UInt8(ascii: "0"), 0:
+                break
+            case UInt8(ascii: "1"), UInt8(ascii: "2"):
+                throw BundleError.hostileEntry(path: shownPath, reason: "links are not allowed")
+            case UInt8(ascii: "3"), UInt8(ascii: "4"), UInt8(ascii: "6"):
+                throw BundleError.hostileEntry(path: shownPath, reason: "devices and FIFOs are not allowed")
+            case UInt8(ascii: "5"):
+                throw BundleError.hostileEntry(path: shownPath, reason: "directory entries are not allowed")
+            default:
+                throw BundleError.hostileEntry(path: shownPath, reason: "unsupported tar entry type")
+            }
+            pax = nil
+            if let problem = BundlePath.problem(with: entry.path) {
+                throw BundleError.hostileEntry(path: shownPath, reason: problem)
+            }
+            guard seen.insert(entry.path).inserted else {
+                throw BundleError.hostileEntry(path: shownPath, reason: "duplicate name")
+            }
+            guard manifestBytes == nil else {
+                throw BundleError.hostileEntry(path: shownPath, reason: "an entry after the manifest")
+            }
+            if entry.path == BundleManifest.entryPath {
+                guard entry.size <= UInt64(BundleManifest.maximumSize) else {
+                    throw BundleError.entryTooLarge(
+                        path: shownPath, declared: entry.size, limit: UInt64(BundleManifest.maximumSize))
+                }
+                var bytes = [UInt8](repeating: 0, count: Int(entry.size))
+                try bytes.withUnsafeMutableBytes { try stream.expect($0, what: shownPath) }
+                manifestBytes = bytes
+            } else {
+                try output?.begin(path: entry.path, size: entry.size)
+                var hash = try SHA256()
+                var left = entry.size
+                while left > 0 {
+                    let want = Int(min(UInt64(bufferSize), left))
+                    let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want])
+                    try stream.expect(chunk, what: shownPath)
+                    try hash.update(UnsafeRawBufferPointer(chunk))
+                    try output?.write(UnsafeRawBufferPointer(chunk))
+                    left -= UInt64(want)
+                    processed += UInt64(want)
+                    progress?(processed)
+                }
+                try output?.end()
+                hashes[entry.path] = (try hash.finalize().hexString, entry.size)
+            }
+            try stream.skip(Tar.padding(entry.size))
+            remaining -= min(remaining, entry.size)
+        }
+
+        guard let manifestBytes else {
+            throw BundleError.notABundle("it has no \(BundleManifest.entryPath)")
+        }
+        let unverified = try BundleManifest.parse(jws: manifestBytes)
+        let manifest = unverified.manifest
+        guard let fingerprint = Fingerprint.normalize(unverified.keyID), fingerprint == unverified.keyID else {
+            throw BundleError.badManifest("the signer key id is not a fingerprint")
+        }
+        guard let key = trustedSigner(fingerprint) else {
+            throw BundleError.untrustedSigner(fingerprint: fingerprint, organization: manifest.sender.organization ?? "")
+        }
+        guard unverified.verify(with: key) else { throw BundleError.badSignature }
+        guard manifest.sender.fingerprint == fingerprint else {
+            throw BundleError.badManifest("the sender fingerprint differs from the signing key")
+        }
+        var listed = Set<String>()
+        for item in manifest.entries {
+            guard listed.insert(item.path).inserted else { throw BundleError.badManifest("'\(Tar.sanitizedForMessage(item.path))' is listed twice") }
+            guard let actual = hashes[item.path] else {
+                throw BundleError.tampered(entry: Tar.sanitizedForMessage(item.path), reason: "listed in the signed manifest but missing")
+            }
+            guard actual.size == item.size else {
+                throw BundleError.tampered(entry: Tar.sanitizedForMessage(item.path), reason: "its size differs from the signed manifest")
+            }
+            guard constantTimeEquals(Array(actual.sha256.utf8), Array(item.sha256.lowercased().utf8)) else {
+                throw BundleError.tampered(entry: Tar.sanitizedForMessage(item.path), reason: "its SHA-256 differs from the signed manifest")
+            }
+        }
+        for path in hashes.keys where !listed.contains(path) {
+            throw BundleError.tampered(entry: Tar.sanitizedForMessage(path), reason: "not listed in the signed manifest")
+        }
+        return OpenedBundle(
+            manifest: manifest, signerFingerprint: fingerprint, manifestJWS: String(decoding: manifestBytes, as: UTF8.self))
+    }
+}
+
+/// The decrypted tar stream, with exact reads.
+final class PlainStream {
+    let reader: AgeReader
+
+    init(reader: AgeReader) { self.reader = reader }
+
+    func read(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        do {
+            return try reader.read(into: buffer)
+        } catch let error as AgeError {
+            throw BundleError.from(error)
+        }
+    }
+
+    /// Reads until `buffer` is full or the stream ends; returns the count.
+    func readFully(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        var total = 0
+        while total < buffer.count {
+            let n = try read(UnsafeMutableRawBufferPointer(rebasing: buffer[total...]))
+            if n == 0 { break }
+            total += n
+        }
+        return total
+    }
+
+    /// Fills `buffer` exactly or throws: the archive is cut short.
+    func expect(_ buffer: UnsafeMutableRawBufferPointer, what: String) throws {
+        guard try readFully(buffer) == buffer.count else {
+            throw BundleError.notABundle("the tar archive ends inside '\(what)'")
+        }
+    }
+
+    func skip(_ count: Int) throws {
+        guard count > 0 else { return }
+        var scratch = [UInt8](repeating: 0, count: count)
+        try scratch.withUnsafeMutableBytes { try expect($0, what: "padding") }
+    }
+}

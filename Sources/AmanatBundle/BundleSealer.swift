@@ -1,0 +1,160 @@
+import AmanatAge
+import AmanatCrypto
+import Foundation
+
+/// Who seals a bundle: the organization's signing key and public identity.
+public struct BundleSender: Sendable {
+    public var signingKey: Ed25519.SigningKey
+    public var identity: PublicIdentity
+
+    public init(signingKey: Ed25519.SigningKey, identity: PublicIdentity) {
+        self.signingKey = signingKey
+        self.identity = identity
+    }
+}
+
+/// Who can open a bundle: an X25519 key and what the manifest says about it.
+public struct BundleRecipient: Sendable {
+    public var publicKey: X25519.PublicKey
+    public var party: BundleManifest.Party
+
+    /// A recipient from a trusted partner's public identity.
+    public init(identity: PublicIdentity) throws {
+        publicKey = try AgeKeyEncoding.publicKey(recipient: identity.ageRecipient)
+        party = BundleManifest.Party(
+            organization: identity.organization, fingerprint: identity.fingerprint, ageRecipient: identity.ageRecipient)
+    }
+
+    /// A bare `age1…` recipient (someone without an Amanat identity).
+    public init(ageRecipient: String) throws {
+        publicKey = try AgeKeyEncoding.publicKey(recipient: ageRecipient)
+        party = BundleManifest.Party(ageRecipient: ageRecipient)
+    }
+}
+
+/// One file to put in a bundle, read as a stream.
+public struct BundleInput {
+    /// The file name inside the bundle (`files/<name>`): one path component.
+    public var name: String
+    /// The exact size; sealing fails if the stream yields a different number of bytes.
+    public var size: UInt64
+    /// Fills a prefix of the buffer, returns the count, 0 at the end.
+    public var read: (UnsafeMutableRawBufferPointer) throws -> Int
+
+    public init(name: String, size: UInt64, read: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) {
+        self.name = name
+        self.size = size
+        self.read = read
+    }
+}
+
+/// Seals files into a bundle: age( tar( files…, MANIFEST.jws ) ). Each input is read once: it is hashed while it
+/// streams into the encryptor, and the signed manifest listing every hash goes last.
+public enum BundleSealer {
+    /// Checks that `name` can be a bundle file name (one path component, no control characters).
+    public static func validateName(_ name: String) throws {
+        guard BundlePath.isValidFileName(name) else {
+            throw BundleError.invalidInput(
+                "'\(Tar.sanitizedForMessage(name))' cannot be a file name in a bundle (empty, '.', '..', a slash, a "
+                    + "control character or longer than 255 bytes); rename the file")
+        }
+    }
+
+    /// Seals `inputs` for `recipients`.
+    /// - Parameters:
+    ///   - sink: receives the age file's bytes in order.
+    ///   - progress: called with the number of input bytes processed so far.
+    /// - Returns: the signed manifest.
+    /// - Throws: ``BundleError/invalidInput(_:)`` for bad names or an input that changed size; errors from `sink`.
+    public static func seal(
+        inputs: [BundleInput], sender: BundleSender, recipients: [BundleRecipient], armor: Bool = false,
+        createdAt: Date = Date(), sink: @escaping AgeSink, progress: ((UInt64) -> Void)? = nil
+    ) throws -> BundleManifest {
+        guard !recipients.isEmpty else { throw BundleError.invalidInput("a bundle needs at least one recipient") }
+        var seen = Set<String>()
+        for input in inputs {
+            try validateName(input.name)
+            guard seen.insert(input.name).inserted else {
+                throw BundleError.invalidInput("two input files are named '\(Tar.sanitizedForMessage(input.name))'; rename one")
+            }
+        }
+        let writer = try AgeWriter(
+            recipients: recipients.map { X25519AgeRecipient(publicKey: $0.publicKey) }, armor: armor, sink: sink)
+        let mtime = UInt64(max(0, createdAt.timeIntervalSince1970))
+        var entries: [BundleManifest.Entry] = []
+        let bufferSize = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64)
+        defer { buffer.deallocate() }
+        var processed: UInt64 = 0
+        for var input in inputs {
+            let path = BundlePath.filesPrefix + input.name
+            try Self.write(Tar.headers(path: path, size: input.size, mtime: mtime), to: writer)
+            var hash = try SHA256()
+            var count: UInt64 = 0
+            while true {
+                let n = try input.read(buffer)
+                if n == 0 { break }
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+                count += UInt64(n)
+                guard count <= input.size else { break }
+                try hash.update(chunk)
+                try writer.write(chunk)
+                processed += UInt64(n)
+                progress?(processed)
+            }
+            guard count == input.size else {
+                throw BundleError.invalidInput(
+                    "'\(Tar.sanitizedForMessage(input.name))' changed size while it was being sealed; try again")
+            }
+            try Self.write([UInt8](repeating: 0, count: Tar.padding(count)), to: writer)
+            entries.append(BundleManifest.Entry(path: path, sha256: try hash.finalize().hexString, size: count))
+            input.read = { _ in 0 }
+        }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        let manifest = BundleManifest(
+            bundleId: Base32.encode(try SecureRandom.bytes(16)).lowercased(),
+            createdAt: formatter.string(from: createdAt),
+            sender: BundleManifest.Party(
+                organization: sender.identity.organization, fingerprint: sender.identity.fingerprint,
+                ageRecipient: sender.identity.ageRecipient, signingKey: sender.identity.signingKey),
+            recipients: recipients.map(\.party),
+            entries: entries)
+        let jws = Array(try manifest.signed(with: sender.signingKey).utf8)
+        try Self.write(Tar.headers(path: BundleManifest.entryPath, size: UInt64(jws.count), mtime: mtime), to: writer)
+        try Self.write(jws + [UInt8](repeating: 0, count: Tar.padding(UInt64(jws.count))), to: writer)
+        try Self.write(Tar.endOfArchive, to: writer)
+        try writer.finish()
+        return manifest
+    }
+
+    static func write(_ bytes: [UInt8], to writer: AgeWriter) throws {
+        try bytes.withUnsafeBytes { try writer.write($0) }
+    }
+}
+
+/// Rules for paths inside a bundle.
+enum BundlePath {
+    static let filesPrefix = "files/"
+
+    static func isValidFileName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard !bytes.isEmpty, bytes.count <= 255, name != ".", name != ".." else { return false }
+        return !name.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F || $0 == "/" || $0 == "\\" }
+    }
+
+    /// Why a tar path is refused, or nil if it is acceptable (`files/<name>` or the manifest).
+    static func problem(with path: String) -> String? {
+        if path.isEmpty { return "empty path" }
+        if path.hasPrefix("/") { return "absolute path" }
+        if path.unicodeScalars.contains(where: { $0.value == 0 }) { return "NUL in path" }
+        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        if components.contains(where: { $0 == ".." }) { return "'..' in path" }
+        if components.contains(where: { $0.isEmpty || $0 == "." }) { return "empty or '.' path component" }
+        if path == BundleManifest.entryPath { return nil }
+        guard components.count == 2, components[0] == "files", isValidFileName(String(components[1])) else {
+            return "unexpected path (only files/<name> and \(BundleManifest.entryPath) are allowed)"
+        }
+        return nil
+    }
+}

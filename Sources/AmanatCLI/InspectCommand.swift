@@ -1,0 +1,51 @@
+import AmanatBundle
+import ArgumentParser
+import Foundation
+
+/// `amanat inspect IN [--json]`
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Decrypt and verify a bundle; print its sender, recipients and files; write nothing.",
+        discussion: """
+            Example:
+              amanat inspect inbox/2026-11-case-0142.amanat --json
+            """
+    )
+
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: ArgumentHelp("The bundle to inspect.", valueName: "in")) var input: String
+    @Flag(name: .long, help: "Print one JSON document.") var json = false
+
+    struct Report: Encodable {
+        var file: String
+        var verified: Bool
+        var signer: String
+        var signerFingerprint: String
+        var manifest: BundleManifest
+    }
+
+    func run() throws {
+        let workspace = try options.locate()
+        let opened = try BundleVerification.open(input, workspace: workspace, passphraseFrom: options, output: nil)
+        let signer = workspace.partnerName(fingerprint: opened.signerFingerprint) ?? opened.signerFingerprint
+        if json {
+            try Console.json(
+                Report(file: input, verified: true, signer: signer, signerFingerprint: opened.signerFingerprint, manifest: opened.manifest))
+            return
+        }
+        let m = opened.manifest
+        Console.out("Bundle      \(input)")
+        Console.out("Id          \(m.bundleId)")
+        Console.out("Created     \(m.createdAt)")
+        Console.out("Signed by   \(m.sender.organization ?? "?") — trusted as \(signer) (\(opened.signerFingerprint))")
+        Console.out("Recipients")
+        for r in m.recipients {
+            Console.out("  \(r.organization ?? "(bare age recipient)")  \(r.fingerprint ?? r.ageRecipient ?? "")")
+        }
+        Console.out("Files (all SHA-256 verified)")
+        for e in m.entries {
+            Console.out("  \(e.path)  \(e.size) bytes  sha256:\(e.sha256)")
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import AmanatAge
+@testable import AmanatBundle
+import AmanatCrypto
+import Foundation
+import Testing
+
+/// Bundles whose age layer is valid (sealed to the recipient) but whose tar content is hostile.
+@Suite("Bundles: hostile tar content")
+struct HostileTarTests {
+    let fixture: BundleFixture
+
+    init() throws { fixture = try BundleFixture() }
+
+    /// Encrypts a hand-built tar to the recipient with a plain age writer.
+    func ageWrap(_ tar: [UInt8]) throws -> [UInt8] {
+        try Age.encrypt(tar, to: [X25519AgeRecipient(publicKey: fixture.recipientSealing.publicKey)])
+    }
+
+    func entry(_ path: String, _ body: [UInt8], type: UInt8 = UInt8(ascii: "0")) -> [UInt8] {
+        var header = Tar.header(name: path, size: UInt64(body.count), mtime: 0, type: type)
+        if path.utf8.count > 100 { header = Tar.headers(path: path, size: UInt64(body.count), mtime: 0) }
+        return header + body + [UInt8](repeating: 0, count: Tar.padding(UInt64(body.count)))
+    }
+
+    func manifestEntry(_ entries: [BundleManifest.Entry]) throws -> [UInt8] {
+        let manifest = BundleManifest(
+            bundleId: "test", createdAt: "2026-11-27T00:00:00Z",
+            sender: .init(organization: "Test Sender Org", fingerprint: fixture.senderIdentity.fingerprint),
+            recipients: [], entries: entries)
+        return entry(BundleManifest.entryPath, Array(try manifest.signed(with: fixture.senderKey).utf8))
+    }
+
+    func expectHostile(_ tar: [UInt8], _ reasonFragment: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let bundle = try ageWrap(tar)
+        #expect(sourceLocation: sourceLocation) {
+            try fixture.open(bundle)
+        } throws: { error in
+            guard case BundleError.hostileEntry(_, let reason) = error else { return false }
+            return reason.contains(reasonFragment)
+        }
+    }
+
+    @Test func absolutePath() throws { try expectHostile(entry("/etc/passwd", [1]) + Tar.endOfArchive, "absolute") }
+    @Test func dotDot() throws { try expectHostile(entry("files/../../x", [1]) + Tar.endOfArchive, "'..'") }
+    @Test func unexpectedFolder() throws { try expectHostile(entry("other/x", [1]) + Tar.endOfArchive, "unexpected path") }
+    @Test func symlink() throws {
+        try expectHostile(entry("files/link", [], type: UInt8(ascii: "2")) + Tar.endOfArchive, "links")
+    }
+    @Test func hardLink() throws {
+        try expectHostile(entry("files/link", [], type: UInt8(ascii: "1")) + Tar.endOfArchive, "links")
+    }
+    @Test func device() throws {
+        try expectHostile(entry("files/dev", [], type: UInt8(ascii: "3")) + Tar.endOfArchive, "devices")
+    }
+    @Test func directory() throws {
+        try expectHostile(entry("files/", [], type: UInt8(ascii: "5")) + Tar.endOfArchive, "directory")
+    }
+    @Test func duplicateName() throws {
+        try expectHostile(entry("files/a", [1]) + entry("files/a", [2]) + Tar.endOfArchive, "duplicate")
+    }
+    @Test func paxLinkpath() throws {
+        let records = Tar.paxRecord("linkpath", "/etc/shadow")
+        let tar = Tar.header(name: "pax", size: UInt64(records.count), mtime: 0, type: UInt8(ascii: "x")) + records
+            + [UInt8](repeating: 0, count: Tar.padding(UInt64(records.count))) + entry("files/a", [1]) + Tar.endOfArchive
+        try expectHostile(tar, "links")
+    }
+    @Test func paxPathTraversal() throws {
+        let records = Tar.paxRecord("path", "files/../../../tmp/x")
+        let tar = Tar.header(name: "pax", size: UInt64(records.count), mtime: 0, type: UInt8(ascii: "x")) + records
+            + [UInt8](repeating: 0, count: Tar.padding(UInt64(records.count))) + entry("files/a", [1]) + Tar.endOfArchive
+        try expectHostile(tar, "'..'")
+    }
+
+    @Test func hugeDeclaredSizeIsRefusedWithoutAllocating() throws {
+        // A header claiming 8 GiB - 1 inside a bundle of a few hundred bytes.
+        let tar = Tar.header(name: "files/huge", size: Tar.maxOctalSize, mtime: 0, type: UInt8(ascii: "0")) + Tar.endOfArchive
+        let bundle = try ageWrap(tar)
+        #expect {
+            try fixture.open(bundle)
+        } throws: { error in
+            guard case BundleError.entryTooLarge(_, let declared, _) = error else { return false }
+            return declared == Tar.maxOctalSize
+        }
+        // The same for a pax size beyond anything (2^63).
+        let records = Tar.paxRecord("size", "9223372036854775807")
+        let pax = Tar.header(name: "pax", size: UInt64(records.count), mtime: 0, type: UInt8(ascii: "x")) + records
+            + [UInt8](repeating: 0, count: Tar.padding(UInt64(records.count)))
+            + Tar.header(name: "files/huge", size: 0, mtime: 0, type: UInt8(ascii: "0")) + Tar.endOfArchive
+        #expect(throws: (any Error).self) { try fixture.open(try ageWrap(pax)) }
+    }
+
+    @Test func badChecksumIsNotABundle() throws {
+        var tar = entry("files/a", [1]) + Tar.endOfArchive
+        tar[0] ^= 0x01
+        #expect(throws: (any Error).self) { try fixture.open(try ageWrap(tar)) }
+    }
+
+    @Test func entryChangedAfterSigningIsTampered() throws {
+        // Given a manifest signed over one content, When the tar carries other bytes under that name
+        let real = Array("original".utf8)
+        let hash = try SHA256.hash(real).map { String(format: "%02x", $0) }.joined()
+        let tar = entry("files/a.txt", Array("modified".utf8))
+            + (try manifestEntry([.init(path: "files/a.txt", sha256: hash, size: 8)])) + Tar.endOfArchive
+        // Then opening reports the tampered entry by name
+        #expect {
+            try fixture.open(try ageWrap(tar))
+        } throws: { error in
+            guard case BundleError.tampered(let entry, _) = error else { return false }
+            return entry == "files/a.txt"
+        }
+    }
+
+    @Test func unlistedAndMissingEntriesAreTampered() throws {
+        let tar = entry("files/extra.txt", [1]) + (try manifestEntry([])) + Tar.endOfArchive
+        #expect(throws: BundleError.tampered(entry: "files/extra.txt", reason: "not listed in the signed manifest")) {
+            try fixture.open(try ageWrap(tar))
+        }
+        let missing = (try manifestEntry([.init(path: "files/gone.txt", sha256: String(repeating: "0", count: 64), size: 1)]))
+            + Tar.endOfArchive
+        #expect(throws: BundleError.tampered(entry: "files/gone.txt", reason: "listed in the signed manifest but missing")) {
+            try fixture.open(try ageWrap(missing))
+        }
+    }
+
+    @Test func forgedSignatureIsRefused() throws {
+        let other = try Ed25519.SigningKey.generate()
+        let manifest = BundleManifest(
+            bundleId: "x", createdAt: "2026-11-27T00:00:00Z",
+            sender: .init(organization: "Test Sender Org", fingerprint: fixture.senderIdentity.fingerprint), recipients: [],
+            entries: [])
+        // Signed by another key but claiming the trusted sender's key id.
+        var jws = try manifest.signed(with: other)
+        let parts = jws.split(separator: ".")
+        let header = Base64URL.encode(
+            Array("{\"alg\":\"EdDSA\",\"kid\":\"\(fixture.senderIdentity.fingerprint)\",\"typ\":\"amanat-manifest+jws\"}".utf8))
+        jws = header + "." + parts[1] + "." + parts[2]
+        let tar = entry(BundleManifest.entryPath, Array(jws.utf8)) + Tar.endOfArchive
+        #expect(throws: BundleError.badSignature) { try fixture.open(try ageWrap(tar)) }
+    }
+
+    @Test func entryAfterManifestIsRefused() throws {
+        let tar = (try manifestEntry([])) + entry("files/late.txt", [1]) + Tar.endOfArchive
+        try expectHostile(tar, "after the manifest")
+    }
+
+    @Test func garbageAfterEndOfArchiveIsRefused() throws {
+        let tar = (try manifestEntry([])) + Tar.endOfArchive + [1]
+        #expect(throws: BundleError.notABundle("data after the end of the tar archive")) { try fixture.open(try ageWrap(tar)) }
+    }
+
+    @Test func longAndNonASCIINamesUsePax() throws {
+        let name = "судебный-приговор-" + String(repeating: "ж", count: 60) + ".pdf"
+        let bundle = try fixture.seal([(name, [1, 2, 3])])
+        #expect(try fixture.open(bundle).1["files/" + name] == [1, 2, 3])
+    }
+}

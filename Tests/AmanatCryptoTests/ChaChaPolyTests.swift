@@ -1,0 +1,103 @@
+import AmanatCrypto
+import Testing
+
+/// RFC 8439 §2.8.2 AEAD test vector and the raw-buffer `Cipher` API.
+@Suite struct ChaChaPolyTests {
+    static let key = hexBytes("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f")
+    static let nonce = hexBytes("070000004041424344454647")
+    static let aad = hexBytes("50515253c0c1c2c3c4c5c6c7")
+    static let plaintext = utf8(
+        "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.")
+    static let ciphertext = hexBytes("""
+        d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b1a71de0a9e060b29\
+        05d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc3ff4def08e4b7a9de576d26586cec64b6116
+        """)
+    static let tag = hexBytes("1ae10b594f09e26a7e902ecbd0600691")
+
+    @Test func rfc8439Section2_8_2() throws {
+        #expect(Self.plaintext.count == 114)
+        let sealed = try ChaChaPoly.seal(
+            key: SecretBytes(Self.key), nonce: Self.nonce, plaintext: Self.plaintext, authenticating: Self.aad)
+        #expect(sealed == Self.ciphertext + Self.tag)
+        let opened = try ChaChaPoly.open(
+            key: SecretBytes(Self.key), nonce: Self.nonce, ciphertext: sealed, authenticating: Self.aad)
+        #expect(opened == Self.plaintext)
+    }
+
+    @Test func anyChangeIsRefused() throws {
+        let sealed = Self.ciphertext + Self.tag
+        let key = SecretBytes(Self.key)
+        for index in [0, 57, sealed.count - 17, sealed.count - 16, sealed.count - 1] {
+            var bad = sealed
+            bad[index] ^= 0x80
+            #expect(throws: CryptoError.authenticationFailed) {
+                try ChaChaPoly.open(key: key, nonce: Self.nonce, ciphertext: bad, authenticating: Self.aad)
+            }
+        }
+        #expect(throws: CryptoError.authenticationFailed) {
+            try ChaChaPoly.open(key: key, nonce: Self.nonce, ciphertext: sealed, authenticating: [])
+        }
+        var otherNonce = Self.nonce
+        otherNonce[11] ^= 1
+        #expect(throws: CryptoError.authenticationFailed) {
+            try ChaChaPoly.open(key: key, nonce: otherNonce, ciphertext: sealed, authenticating: Self.aad)
+        }
+        var otherKey = Self.key
+        otherKey[0] ^= 1
+        #expect(throws: CryptoError.authenticationFailed) {
+            try ChaChaPoly.open(key: SecretBytes(otherKey), nonce: Self.nonce, ciphertext: sealed, authenticating: Self.aad)
+        }
+        #expect(throws: CryptoError.authenticationFailed) {
+            try ChaChaPoly.open(key: key, nonce: Self.nonce, ciphertext: Array(sealed.prefix(15)))
+        }
+        #expect(throws: CryptoError.authenticationFailed) {
+            try ChaChaPoly.open(key: key, nonce: Self.nonce, ciphertext: Array(sealed.dropLast()), authenticating: Self.aad)
+        }
+    }
+
+    @Test func lengthsChecked() throws {
+        #expect(throws: CryptoError.invalidLength(what: "ChaCha20-Poly1305 key", expected: 32, actual: 16)) {
+            try ChaChaPoly.Cipher(key: SecretBytes(zeroes: 16))
+        }
+        #expect(throws: CryptoError.invalidLength(what: "nonce", expected: 12, actual: 8)) {
+            try ChaChaPoly.seal(key: SecretBytes(zeroes: 32), nonce: [UInt8](repeating: 0, count: 8), plaintext: [UInt8]())
+        }
+        let cipher = try ChaChaPoly.Cipher(key: SecretBytes(zeroes: 32))
+        let input = [UInt8](repeating: 7, count: 10)
+        var small = [UInt8](repeating: 0, count: 25)
+        #expect(throws: CryptoError.invalidLength(what: "output buffer", expected: 26, actual: 25)) {
+            try input.withUnsafeBytes { i in
+                try small.withUnsafeMutableBytes { o in try cipher.seal(nonce: [UInt8](repeating: 0, count: 12), input: i, output: o) }
+            }
+        }
+    }
+
+    @Test func cipherReuseAndEmptyMessages() throws {
+        let cipher = try ChaChaPoly.Cipher(key: SecretBytes(Self.key))
+        // The same context, used for several nonces in a row, must give the one-shot results.
+        for (index, length) in [0, 1, 64, 65, 1000].enumerated() {
+            let nonce = [UInt8](repeating: UInt8(index), count: 12)
+            let input = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            var output = [UInt8](repeating: 0, count: length + 16)
+            try input.withUnsafeBytes { i in
+                try output.withUnsafeMutableBytes { o in try cipher.seal(nonce: nonce, input: i, output: o, aad: Self.aad) }
+            }
+            #expect(output == (try ChaChaPoly.seal(key: SecretBytes(Self.key), nonce: nonce, plaintext: input, authenticating: Self.aad)))
+            var back = [UInt8](repeating: 0, count: length)
+            try output.withUnsafeBytes { i in
+                try back.withUnsafeMutableBytes { o in try cipher.open(nonce: nonce, input: i, output: o, aad: Self.aad) }
+            }
+            #expect(back == input)
+        }
+        // A failed open zeroes the output buffer.
+        var tampered = try ChaChaPoly.seal(key: SecretBytes(Self.key), nonce: Self.nonce, plaintext: Self.plaintext)
+        tampered[0] ^= 1
+        var out = [UInt8](repeating: 0xEE, count: tampered.count - 16)
+        #expect(throws: CryptoError.authenticationFailed) {
+            try tampered.withUnsafeBytes { i in
+                try out.withUnsafeMutableBytes { o in try cipher.open(nonce: Self.nonce, input: i, output: o) }
+            }
+        }
+        #expect(out.allSatisfy { $0 == 0 })
+    }
+}

@@ -1,0 +1,211 @@
+import AmanatCrypto
+import Foundation
+import Testing
+
+/// Every case of the Wycheproof files in `../shared/vectors/wycheproof/` (C2SP/wycheproof `testvectors_v1`).
+///
+/// Policy: `valid` must be accepted with the exact expected output, `invalid` must be refused. The only files with
+/// `acceptable` cases are X25519's: there, a case whose shared secret is all zeroes (flag `ZeroSharedSecret`) must
+/// be refused with ``CryptoError/zeroSharedSecret`` (RFC 7748 §6.1, and age requires it); every other acceptable case
+/// (twist points, non-canonical and special public keys…) must be computed and match the expected shared secret.
+@Suite(.enabled(if: TestPaths.vectorsPresent, "../shared/vectors is absent (CI lays it beside the clone)"))
+struct WycheproofTests {
+    struct Tally: Equatable, CustomStringConvertible {
+        var total = 0, valid = 0, invalid = 0, acceptable = 0
+        mutating func count(_ result: String) {
+            total += 1
+            switch result {
+            case "valid": valid += 1
+            case "invalid": invalid += 1
+            case "acceptable": acceptable += 1
+            default: Issue.record("unknown result \(result)")
+            }
+        }
+        var description: String { "\(total) total: \(valid) valid, \(invalid) invalid, \(acceptable) acceptable" }
+    }
+
+    static func file(_ name: String) -> URL { TestPaths.vector("wycheproof/\(name)") }
+
+    // MARK: Ed25519
+
+    struct EdGroup: Decodable {
+        struct Key: Decodable { let pk: String }
+        struct JWKMembers: Decodable { let crv: String; let kty: String; let x: String }
+        struct Case: Decodable { let tcId: Int; let msg: String; let sig: String; let result: String; let flags: [String] }
+        let publicKey: Key
+        let publicKeyPem: String
+        let publicKeyJwk: JWKMembers
+        let tests: [Case]
+    }
+
+    @Test func ed25519() throws {
+        let data = try loadJSON(WycheproofFile<EdGroup>.self, from: Self.file("ed25519_test.json"))
+        var tally = Tally()
+        for group in data.testGroups {
+            let key = try Ed25519.VerifyingKey(rawRepresentation: hexBytes(group.publicKey.pk))
+            // The same key through our PEM and JWK readers.
+            #expect(try Ed25519.VerifyingKey(pemRepresentation: group.publicKeyPem) == key)
+            let jwk = JWK(crv: group.publicKeyJwk.crv, kty: group.publicKeyJwk.kty, x: group.publicKeyJwk.x)
+            #expect(try Ed25519.VerifyingKey(jwk: jwk) == key)
+            for test in group.tests {
+                tally.count(test.result)
+                let accepted = key.isValidSignature(hexBytes(test.sig), for: hexBytes(test.msg))
+                #expect(accepted == (test.result == "valid"), "tcId \(test.tcId) \(test.flags)")
+            }
+        }
+        #expect(tally.total == data.numberOfTests)
+        #expect(tally == Tally(total: 151, valid: 88, invalid: 63, acceptable: 0))
+    }
+
+    // MARK: X25519
+
+    struct XGroup: Decodable {
+        struct Case: Decodable {
+            let tcId: Int; let `public`: String; let `private`: String; let shared: String; let result: String
+            let flags: [String]
+        }
+        let curve: String
+        let tests: [Case]
+    }
+
+    @Test func x25519() throws {
+        let data = try loadJSON(WycheproofFile<XGroup>.self, from: Self.file("x25519_test.json"))
+        var tally = Tally()
+        var refusedZero = 0
+        var computedAcceptable = 0
+        for group in data.testGroups {
+            #expect(group.curve == "curve25519")
+            for test in group.tests {
+                tally.count(test.result)
+                let expected = hexBytes(test.shared)
+                let key = try X25519.PrivateKey(rawRepresentation: SecretBytes(hexBytes(test.private)))
+                let peer = try X25519.PublicKey(rawRepresentation: hexBytes(test.public))
+                let label = "tcId \(test.tcId) \(test.flags)"
+                if expected == [UInt8](repeating: 0, count: 32) {
+                    #expect(test.result == "acceptable" && test.flags.contains("ZeroSharedSecret"), "\(label)")
+                    #expect(throws: CryptoError.zeroSharedSecret, "\(label)") { try key.sharedSecret(with: peer) }
+                    refusedZero += 1
+                } else {
+                    #expect(test.result != "invalid", "\(label)")
+                    let shared = try key.sharedSecret(with: peer)
+                    #expect(shared.unprotectedArray == expected, "\(label)")
+                    if test.result == "acceptable" { computedAcceptable += 1 }
+                }
+            }
+        }
+        #expect(tally.total == data.numberOfTests)
+        #expect(tally == Tally(total: 518, valid: 264, invalid: 0, acceptable: 254))
+        #expect(refusedZero == 31)
+        #expect(computedAcceptable == 223)
+    }
+
+    // MARK: ChaCha20-Poly1305
+
+    struct AEADGroup: Decodable {
+        struct Case: Decodable {
+            let tcId: Int; let key: String; let iv: String; let aad: String; let msg: String; let ct: String
+            let tag: String; let result: String; let flags: [String]
+        }
+        let ivSize: Int
+        let tests: [Case]
+    }
+
+    @Test func chacha20Poly1305() throws {
+        let data = try loadJSON(WycheproofFile<AEADGroup>.self, from: Self.file("chacha20_poly1305_test.json"))
+        var tally = Tally()
+        var wrongNonceSize = 0
+        for group in data.testGroups {
+            for test in group.tests {
+                tally.count(test.result)
+                let label = "tcId \(test.tcId) \(test.flags)"
+                let key = SecretBytes(hexBytes(test.key))
+                let nonce = hexBytes(test.iv)
+                let sealed = hexBytes(test.ct) + hexBytes(test.tag)
+                if test.result == "valid" {
+                    let opened = try ChaChaPoly.open(key: key, nonce: nonce, ciphertext: sealed, authenticating: hexBytes(test.aad))
+                    #expect(opened == hexBytes(test.msg), "\(label)")
+                    let resealed = try ChaChaPoly.seal(key: key, nonce: nonce, plaintext: hexBytes(test.msg), authenticating: hexBytes(test.aad))
+                    #expect(resealed == sealed, "\(label)")
+                } else if group.ivSize != 96 {
+                    wrongNonceSize += 1
+                    #expect(throws: CryptoError.invalidLength(what: "nonce", expected: 12, actual: nonce.count), "\(label)") {
+                        try ChaChaPoly.open(key: key, nonce: nonce, ciphertext: sealed, authenticating: hexBytes(test.aad))
+                    }
+                    #expect(throws: CryptoError.invalidLength(what: "nonce", expected: 12, actual: nonce.count), "\(label)") {
+                        try ChaChaPoly.seal(key: key, nonce: nonce, plaintext: hexBytes(test.msg), authenticating: hexBytes(test.aad))
+                    }
+                } else {
+                    #expect(throws: CryptoError.authenticationFailed, "\(label)") {
+                        try ChaChaPoly.open(key: key, nonce: nonce, ciphertext: sealed, authenticating: hexBytes(test.aad))
+                    }
+                }
+            }
+        }
+        #expect(tally.total == data.numberOfTests)
+        #expect(tally == Tally(total: 325, valid: 256, invalid: 69, acceptable: 0))
+        #expect(wrongNonceSize == 9)
+    }
+
+    // MARK: HKDF-SHA-256
+
+    struct HKDFGroup: Decodable {
+        struct Case: Decodable {
+            let tcId: Int; let ikm: String; let salt: String; let info: String; let size: Int; let okm: String
+            let result: String
+        }
+        let tests: [Case]
+    }
+
+    @Test func hkdfSHA256() throws {
+        let data = try loadJSON(WycheproofFile<HKDFGroup>.self, from: Self.file("hkdf_sha256_test.json"))
+        var tally = Tally()
+        for group in data.testGroups {
+            for test in group.tests {
+                tally.count(test.result)
+                let derive = {
+                    try HKDF.deriveKey(
+                        inputKeyMaterial: SecretBytes(hexBytes(test.ikm)), salt: hexBytes(test.salt),
+                        info: hexBytes(test.info), outputByteCount: test.size)
+                }
+                if test.result == "valid" {
+                    #expect(try derive().unprotectedArray == hexBytes(test.okm), "tcId \(test.tcId)")
+                } else {
+                    #expect(throws: CryptoError.parameterOutOfRange("HKDF output length \(test.size) (1…8160)"), "tcId \(test.tcId)") {
+                        try derive()
+                    }
+                }
+            }
+        }
+        #expect(tally.total == data.numberOfTests)
+        #expect(tally == Tally(total: 86, valid: 83, invalid: 3, acceptable: 0))
+    }
+
+    // MARK: HMAC-SHA-256
+
+    struct HMACGroup: Decodable {
+        struct Case: Decodable { let tcId: Int; let key: String; let msg: String; let tag: String; let result: String }
+        let tagSize: Int
+        let tests: [Case]
+    }
+
+    @Test func hmacSHA256() throws {
+        let data = try loadJSON(WycheproofFile<HMACGroup>.self, from: Self.file("hmac_sha256_test.json"))
+        var tally = Tally()
+        for group in data.testGroups {
+            for test in group.tests {
+                tally.count(test.result)
+                let key = SecretBytes(hexBytes(test.key))
+                let tag = hexBytes(test.tag)
+                #expect(tag.count * 8 == group.tagSize, "tcId \(test.tcId)")
+                let valid = try HMACSHA256.isValid(tag, key: key, message: hexBytes(test.msg))
+                #expect(valid == (test.result == "valid"), "tcId \(test.tcId)")
+                if test.result == "valid" {
+                    let full = try HMACSHA256.authenticationCode(key: key, message: hexBytes(test.msg))
+                    #expect(Array(full.prefix(tag.count)) == tag, "tcId \(test.tcId)")
+                }
+            }
+        }
+        #expect(tally.total == data.numberOfTests)
+        #expect(tally == Tally(total: 174, valid: 66, invalid: 108, acceptable: 0))
+    }
+}
