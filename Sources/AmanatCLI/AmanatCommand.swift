@@ -23,6 +23,7 @@ public struct AmanatCommand: AsyncParsableCommand {
             OpenCommand.self,
             InspectCommand.self,
             DemoCommand.self,
+            ScanCommand.self,
         ]
     )
 

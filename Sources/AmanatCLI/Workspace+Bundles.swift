@@ -63,10 +63,11 @@ extension BundleError {
         case .tampered(let entry, let reason):
             return CLIError(
                 .verificationFailed,
-                "\(file) was tampered with or damaged: \(entry): \(reason). Nothing was extracted; ask the sender to send it again.")
+                "\(file) was tampered with, damaged or cut short: \(entry): \(reason). Nothing was extracted; ask the sender to "
+                    + "send it again.")
         case .truncated(let why):
             return CLIError(
-                .verificationFailed, "\(file) is truncated (\(why)). Nothing was extracted; ask for the whole file again.")
+                .verificationFailed, "\(file) is truncated: cut short (\(why)). Nothing was extracted; ask for the whole file again.")
         case .untrustedSigner(let fingerprint, let organization):
             let who = organization.isEmpty ? "an organization" : "'\(organization)'"
             return CLIError(

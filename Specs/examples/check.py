@@ -14,7 +14,8 @@ Checks:
   3. every structured identifier passes its checksum (Chinese ID 18/15, IIN, phone shape);
   4. a small reference scanner (REDACTION.md rules) finds in every example exactly the
      identifiers listed in expected.json, and none of its listed negatives;
-  5. records.csv converts, row by row, to records that validate against the schema;
+  5. records.csv converts, row by row, to records that validate against the schema, its
+     findings equal expected.json's, and the column list in records.md is the schema's;
   6. every file in invalid/ is rejected.
 Only the standard library and `jsonschema` are used. All data here is synthetic.
 """
@@ -497,6 +498,13 @@ def generic_column(col):
     return re.sub(r"\.(relative|detention)[0-9]+", r".\1M", col)
 
 
+def expand_braces(tok):
+    m = re.search(r"\{([^}]*)\}", tok)
+    if not m:
+        return [tok]
+    return [x for alt in m.group(1).split(",") for x in expand_braces(tok[:m.start()] + alt + tok[m.end():])]
+
+
 def distinct(findings):
     d = {}
     for f in findings:
@@ -631,6 +639,19 @@ def main(argv):
     expected_names = {p.name for p in examples} | {f"records.csv row {n}" for n in range(2, len(body) + 2)}
     if set(expected) != expected_names:
         errors.append(f"expected.json keys {sorted(expected)} != {sorted(expected_names)}")
+
+    # the column list in records.md must be the one derived from the schema
+    md = (HERE.parent / "records.md").read_text(encoding="utf-8")
+    block = md.split("from the schema):\n\n```\n", 1)[1].split("```", 1)[0] if "from the schema):" in md else ""
+    listed = set()
+    for line in block.splitlines():
+        for tok in line.split():
+            if tok.startswith("("):
+                break
+            listed.update(expand_braces(tok))
+    if listed != known:
+        errors.append(f"records.md column list differs from the schema: missing {sorted(known - listed)}, "
+                      f"extra {sorted(listed - known)}")
 
     # invalid examples
     invalid = sorted((HERE / "invalid").glob("*.json"))

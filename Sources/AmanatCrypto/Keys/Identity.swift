@@ -69,7 +69,7 @@ public enum AgeKeyEncoding {
 /// An organization's public identity: what partners put on their trust list.
 ///
 /// JSON (members sorted): `{"ageRecipient", "binding", "fingerprint", "organization", "signingKey", "type"}`.
-/// `binding` is an Ed25519 signature, by `signingKey`, over ``bindingMessage``: it ties the sealing key and the name
+/// `binding` is an Ed25519 signature, by `signingKey`, over ``bindingMessage(organization:signingKey:ageRecipient:)``: it ties the sealing key and the name
 /// to the signing key, so a file that pairs one organization's JWK with another's age recipient is refused.
 public struct PublicIdentity: Codable, Sendable, Equatable {
     public static let typeName = "amanat-public-identity/v1"

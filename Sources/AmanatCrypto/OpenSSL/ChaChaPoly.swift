@@ -80,6 +80,13 @@ public enum ChaChaPoly {
             }
         }
 
+        /// OpenSSL's update calls take `int` lengths: refuse a single call above 2 GiB rather than trap.
+        static func checkSizes(input: Int, aad: Int) throws {
+            guard input <= Int(Int32.max) - ChaChaPoly.tagSize, aad <= Int(Int32.max) else {
+                throw CryptoError.parameterOutOfRange("ChaCha20-Poly1305 input or associated data above 2 GiB in one call")
+            }
+        }
+
         deinit {
             EVP_CIPHER_CTX_free(sealContext)  // frees and cleanses the key schedule
             EVP_CIPHER_CTX_free(openContext)
@@ -95,6 +102,7 @@ public enum ChaChaPoly {
             guard output.count >= input.count + ChaChaPoly.tagSize else {
                 throw CryptoError.invalidLength(what: "output buffer", expected: input.count + 16, actual: output.count)
             }
+            try Self.checkSizes(input: input.count, aad: aad.count)
             let ctx = sealContext
             try check(EVP_EncryptInit_ex(ctx, nil, nil, nil, nonce), "EVP_EncryptInit_ex(nonce)")
             var outLength: Int32 = 0
@@ -131,6 +139,7 @@ public enum ChaChaPoly {
             guard output.count >= bodyCount else {
                 throw CryptoError.invalidLength(what: "output buffer", expected: bodyCount, actual: output.count)
             }
+            try Self.checkSizes(input: input.count, aad: aad.count)
             let ctx = openContext
             try check(EVP_DecryptInit_ex(ctx, nil, nil, nil, nonce), "EVP_DecryptInit_ex(nonce)")
             var outLength: Int32 = 0

@@ -1,0 +1,190 @@
+import Foundation
+import Testing
+
+@Suite("seal, open, inspect")
+struct BundleCommandTests {
+    /// Two workspaces that trust each other, plus files to seal.
+    struct Partners {
+        let cli: CLIHarness
+        let a: String
+        let b: String
+
+        init() throws {
+            cli = try CLIHarness()
+            a = try cli.initWorkspace("a", org: "Test Archive One")
+            b = try cli.initWorkspace("b", org: "Test Database Two")
+            try cli.run(["identity", "export", "-o", cli.path("a.json")], in: a)
+            try cli.run(["identity", "export", "-o", cli.path("b.json")], in: b)
+            #expect(try cli.run(["trust", "add", cli.path("b.json"), "--name", "berlin"], in: a).status == 0)
+            #expect(try cli.run(["trust", "add", cli.path("a.json"), "--name", "steppe"], in: b).status == 0)
+            try Data("Synthetic court verdict.\n".utf8).write(to: URL(fileURLWithPath: cli.path("verdict.txt")))
+            var video = Data(count: 300_000)
+            for i in 0..<video.count { video[i] = UInt8(truncatingIfNeeded: i &* 31 &+ 7) }
+            try video.write(to: URL(fileURLWithPath: cli.path("testimony.mp4")))
+        }
+
+        func seal(_ out: String = "case.amanat", extra: [String] = []) throws -> CLIHarness.Result {
+            try cli.run(["seal", "-r", "berlin", "-o", cli.path(out)] + extra + [cli.path("verdict.txt"), cli.path("testimony.mp4")], in: a)
+        }
+    }
+
+    @Test func sealOpenInspect() throws {
+        let p = try Partners()
+        defer { p.cli.cleanup() }
+        let sealed = try p.seal()
+        #expect(sealed.status == 0, "\(sealed.stderr)")
+        let opened = try p.cli.run(["open", p.cli.path("case.amanat"), "-o", p.cli.path("out")], in: p.b)
+        #expect(opened.status == 0, "\(opened.stderr)")
+        #expect(opened.stdout.contains("signed by steppe"))
+        #expect(FileManager.default.contents(atPath: p.cli.path("out/files/testimony.mp4")) == FileManager.default.contents(atPath: p.cli.path("testimony.mp4")))
+        #expect(FileManager.default.fileExists(atPath: p.cli.path("out/MANIFEST.jws")))
+        let mode = try FileManager.default.attributesOfItem(atPath: p.cli.path("out/files/verdict.txt"))[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+
+        let inspected = try p.cli.run(["inspect", p.cli.path("case.amanat"), "--json"], in: p.b)
+        #expect(inspected.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(inspected.stdout.utf8)) as? [String: Any])
+        #expect(object["signer"] as? String == "steppe")
+        let manifest = try #require(object["manifest"] as? [String: Any])
+        let entries = try #require(manifest["entries"] as? [[String: Any]])
+        #expect(entries.map { $0["path"] as? String } == ["files/verdict.txt", "files/testimony.mp4"])
+        #expect(entries.last?["size"] as? Int == 300_000)
+    }
+
+    @Test func failuresNameTheProblemAndExtractNothing() throws {
+        let p = try Partners()
+        defer { p.cli.cleanup() }
+        #expect(try p.seal().status == 0)
+        let out = p.cli.path("out")
+
+        // Not a recipient
+        let c = try p.cli.initWorkspace("c", org: "Test Group Three")
+        let notMine = try p.cli.run(["open", p.cli.path("case.amanat"), "-o", out], in: c)
+        #expect(notMine.status == 1)
+        #expect(notMine.stderr.contains("none of its 1 recipient is this workspace's key"))
+
+        // Tampered (one byte in the payload)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: p.cli.path("case.amanat")))
+        bytes[bytes.count - 100] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: p.cli.path("tampered.amanat")))
+        let tampered = try p.cli.run(["open", p.cli.path("tampered.amanat"), "-o", out], in: p.b)
+        #expect(tampered.status == 1)
+        #expect(tampered.stderr.contains("tampered"))
+
+        // Truncated
+        let original = try Data(contentsOf: URL(fileURLWithPath: p.cli.path("case.amanat")))
+        try original.prefix(original.count - 1000).write(to: URL(fileURLWithPath: p.cli.path("short.amanat")))
+        let short = try p.cli.run(["open", p.cli.path("short.amanat"), "-o", out], in: p.b)
+        #expect(short.status == 1)
+        #expect(short.stderr.contains("cut short"))
+
+        // Untrusted sender: B stops trusting A
+        #expect(try p.cli.run(["trust", "remove", "steppe"], in: p.b).status == 0)
+        let untrusted = try p.cli.run(["open", p.cli.path("case.amanat"), "-o", out], in: p.b)
+        #expect(untrusted.status == 1)
+        let fingerprint = try #require(
+            (try JSONSerialization.jsonObject(with: Data(try p.cli.run(["identity", "show", "--json"], in: p.a).stdout.utf8))
+                as? [String: Any])?["fingerprint"] as? String)
+        #expect(untrusted.stderr.contains(fingerprint))
+        #expect(untrusted.stderr.contains("amanat trust add"))
+
+        // Missing input
+        #expect(try p.cli.run(["open", p.cli.path("absent.amanat"), "-o", out], in: p.b).status == 66)
+
+        // After all of that, nothing appeared and no staging folder is left behind
+        #expect(!FileManager.default.fileExists(atPath: out))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: p.cli.folder.path).filter { $0.contains("partial") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func existingFilesInTheDestinationAreNotOverwritten() throws {
+        let p = try Partners()
+        defer { p.cli.cleanup() }
+        #expect(try p.seal().status == 0)
+        let out = p.cli.path("out")
+        #expect(try p.cli.run(["open", p.cli.path("case.amanat"), "-o", out], in: p.b).status == 0)
+        let before = CLIHarness.snapshot(out)
+        let again = try p.cli.run(["open", p.cli.path("case.amanat"), "-o", out], in: p.b)
+        #expect(again.status == 73)
+        #expect(CLIHarness.snapshot(out) == before)
+    }
+
+    @Test func plainAgeFileIsNotABundle() throws {
+        guard let age = CLIHarness.tool("age") else {
+            Issue.record("age is not installed (apt-get install age); .ci/run installs it")
+            return
+        }
+        let p = try Partners()
+        defer { p.cli.cleanup() }
+        let recipient = try #require(
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: p.cli.path("b.json")))) as? [String: Any])?["ageRecipient"] as? String)
+        let result = try CLIHarness.runTool(age, ["-r", recipient, "-o", p.cli.path("plain.age"), p.cli.path("verdict.txt")])
+        #expect(result.status == 0)
+        let opened = try p.cli.run(["open", p.cli.path("plain.age"), "-o", p.cli.path("out")], in: p.b)
+        #expect(opened.status == 65)
+        #expect(opened.stderr.contains("not an Amanat bundle"))
+    }
+
+    @Test func partnerWithoutAmanatOpensWithStockAgeAndTar() throws {
+        guard let age = CLIHarness.tool("age"), let tar = CLIHarness.tool("tar") else {
+            Issue.record("age and tar are needed (apt-get install age); .ci/run installs them")
+            return
+        }
+        let p = try Partners()
+        defer { p.cli.cleanup() }
+        #expect(try p.seal().status == 0)
+        #expect(try p.cli.run(["identity", "export", "--age", "-o", p.cli.path("b.agekey")], in: p.b).status == 0)
+        // age -d -i key bundle > bundle.tar
+        let decrypted = try CLIHarness.runTool(age, ["-d", "-i", p.cli.path("b.agekey"), "-o", p.cli.path("case.tar"), p.cli.path("case.amanat")])
+        #expect(decrypted.status == 0, "\(decrypted.stderr)")
+        let listing = try CLIHarness.runTool(tar, ["-tf", p.cli.path("case.tar")])
+        #expect(listing.stdout.split(separator: "\n") == ["files/verdict.txt", "files/testimony.mp4", "MANIFEST.jws"])
+        if let bsdtar = CLIHarness.tool("bsdtar") {
+            let other = try CLIHarness.runTool(bsdtar, ["-tf", p.cli.path("case.tar")])
+            #expect(other.stdout.split(separator: "\n") == ["files/verdict.txt", "files/testimony.mp4", "MANIFEST.jws"])
+        }
+        let extract = try p.cli.makeFolder("x")
+        #expect(try CLIHarness.runTool(tar, ["-xf", p.cli.path("case.tar"), "-C", extract]).status == 0)
+        #expect(FileManager.default.contents(atPath: extract + "/files/testimony.mp4") == FileManager.default.contents(atPath: p.cli.path("testimony.mp4")))
+
+        // The README's recipe: check the manifest signature with openssl and the hashes with sha256sum.
+        let script = """
+            set -e
+            cd '\(extract)'
+            x=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["signingKey"]["x"])' '\(p.cli.path("a.json"))')
+            { printf '302a300506032b6570032100' | xxd -r -p; printf '%s=' "$x" | basenc -d --base64url; } > sender.der
+            openssl pkey -pubin -inform DER -in sender.der -out sender.pem
+            cut -d. -f1,2 MANIFEST.jws | tr -d '\\n' > signed-part
+            sig=$(cut -d. -f3 MANIFEST.jws | tr -d '\\n')
+            printf '%s' "$sig" | tr '_-' '/+' | { cat; printf '=='; } | base64 -d > signature 2>/dev/null || true
+            openssl pkeyutl -verify -pubin -inkey sender.pem -rawin -in signed-part -sigfile signature
+            cut -d. -f2 MANIFEST.jws | tr '_-' '/+' | { cat; printf '=='; } | base64 -d 2>/dev/null \
+              | python3 -c 'import json,sys; [print(e["sha256"]+"  "+e["path"]) for e in json.load(sys.stdin)["entries"]]' > sums
+            sha256sum -c sums
+            """
+        let shell = try CLIHarness.runTool("/bin/sh", ["-c", script])
+        #expect(shell.status == 0, "stdout: \(shell.stdout) stderr: \(shell.stderr)")
+        #expect(shell.stdout.contains("Signature Verified Successfully"))
+        #expect(shell.stdout.contains("files/testimony.mp4: OK"))
+    }
+
+    @Test func sealRefusesBadRecipientsAndDuplicateNames() throws {
+        let p = try Partners()
+        defer { p.cli.cleanup() }
+        let unknown = try p.cli.run(["seal", "-r", "nobody", "-o", p.cli.path("x.amanat"), p.cli.path("verdict.txt")], in: p.a)
+        #expect(unknown.status == 64)
+        #expect(unknown.stderr.contains("amanat trust list"))
+        try p.cli.makeFolder("other")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: p.cli.path("other/verdict.txt")))
+        let twice = try p.cli.run(["seal", "-r", "berlin", "-o", p.cli.path("x.amanat"), p.cli.path("verdict.txt"), p.cli.path("other/verdict.txt")], in: p.a)
+        #expect(twice.status == 64)
+        #expect(!FileManager.default.fileExists(atPath: p.cli.path("x.amanat")))
+        let missing = try p.cli.run(["seal", "-r", "berlin", "-o", p.cli.path("x.amanat"), p.cli.path("absent.pdf")], in: p.a)
+        #expect(missing.status == 66)
+        // A bare age1 recipient and an identity file work as -r too.
+        let recipient = try #require(
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: p.cli.path("b.json")))) as? [String: Any])?["ageRecipient"] as? String)
+        #expect(try p.cli.run(["seal", "-r", recipient, "-r", p.cli.path("b.json"), "-o", p.cli.path("y.amanat"), p.cli.path("verdict.txt")], in: p.a).status == 0)
+        #expect(try p.cli.run(["open", p.cli.path("y.amanat"), "--dry-run"], in: p.b).status == 0)
+    }
+}
