@@ -64,7 +64,9 @@ final class ArmorDecoder {
             guard AgeArmor.isWhitespace(input.peek(0)) else { break }
             input.skip(1)
             skipped += 1
-            if skipped > AgeArmor.maximumWhitespace { throw AgeError.armor("too much whitespace before the BEGIN line") }
+            if skipped > AgeArmor.maximumWhitespace {
+                throw AgeError.armor("too much whitespace before the BEGIN line")
+            }
         }
         try input.nextLine(maximumLength: AgeArmor.begin.count + 1) { bytes, kind in
             guard case .line(terminated: true) = kind, Self.stripCR(bytes).elementsEqual(AgeArmor.begin) else {

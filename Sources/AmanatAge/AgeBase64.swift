@@ -19,7 +19,8 @@ enum AgeBase64 {
 
     /// Encodes `input` into `output` (which must hold ``encodedCount(_:padded:)`` bytes); returns the count written.
     @discardableResult
-    static func encode(_ input: UnsafeRawBufferPointer, padded: Bool, into output: UnsafeMutableRawBufferPointer) -> Int {
+    static func encode(_ input: UnsafeRawBufferPointer, padded: Bool, into output: UnsafeMutableRawBufferPointer) -> Int
+    {
         alphabet.withUnsafeBufferPointer { a in
             var o = 0
             var i = 0

@@ -194,7 +194,8 @@ public struct ScryptAgeIdentity: AgeIdentity {
                 throw AgeError.header("an scrypt stanza's salt is not canonical base64 of 16 bytes")
             }
             let digits = Array(stanza.arguments[1].utf8)
-            guard let first = digits.first, (0x31...0x39).contains(first), digits.allSatisfy({ (0x30...0x39).contains($0) })
+            guard let first = digits.first, (0x31...0x39).contains(first),
+                digits.allSatisfy({ (0x30...0x39).contains($0) })
             else { throw AgeError.header("an scrypt stanza's work factor is not a decimal number") }
             guard digits.count <= 2, let workFactor = Int(stanza.arguments[1]), workFactor <= 30 else {
                 throw AgeError.header("an scrypt stanza's work factor is out of range")

@@ -51,7 +51,8 @@ final class ChunkCrypter {
     static var defaultParallelism: Int { max(1, min(8, ProcessInfo.processInfo.activeProcessorCount)) }
 
     init(fileKey: SecretBytes, nonce: [UInt8], parallelism: Int?) throws {
-        let key = try HKDF.deriveKey(inputKeyMaterial: fileKey, salt: nonce, info: Self.payloadInfo, outputByteCount: 32)
+        let key = try HKDF.deriveKey(
+            inputKeyMaterial: fileKey, salt: nonce, info: Self.payloadInfo, outputByteCount: 32)
         let count = max(1, min(64, parallelism ?? Self.defaultParallelism))
         workers = try (0..<count).map { _ in try Worker(key: key) }
     }

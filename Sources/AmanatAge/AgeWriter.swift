@@ -1,5 +1,5 @@
-import Foundation
 import AmanatCrypto
+import Foundation
 
 /// Encrypts a stream to age, with memory bounded by one batch of chunks whatever the size.
 ///

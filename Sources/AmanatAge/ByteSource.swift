@@ -125,7 +125,8 @@ final class ByteSource {
                 if before == 0 { return try body(UnsafeRawBufferPointer(start: nil, count: 0), .end) }
                 defer { start = end }
                 return try body(
-                    UnsafeRawBufferPointer(start: storage.baseAddress! + start, count: before), .line(terminated: false))
+                    UnsafeRawBufferPointer(start: storage.baseAddress! + start, count: before), .line(terminated: false)
+                )
             }
         }
     }

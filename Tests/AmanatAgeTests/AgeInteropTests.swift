@@ -23,7 +23,8 @@ struct AgeInteropTests {
     static func writeIdentity(_ key: X25519.PrivateKey, to path: String) throws {
         let secret = try AgeKeyEncoding.secretKey(key).unprotectedArray
         let text = "# test identity\n" + String(decoding: secret, as: UTF8.self) + "\n"
-        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(
+            atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
     }
 
     @Test(arguments: [false, true]) func weEncryptStockAgeDecrypts(armor: Bool) throws {
@@ -50,7 +51,9 @@ struct AgeInteropTests {
         let other = try X25519.PrivateKey.generate()
         for size in [0, 1000, 2 * Self.chunk, 3 * Self.chunk + 4321] {
             let plaintext = AgeTestSupport.pattern(size, seed: 7)
-            var arguments = ["-r", AgeKeyEncoding.recipient(other.publicKey), "-r", AgeKeyEncoding.recipient(me.publicKey)]
+            var arguments = [
+                "-r", AgeKeyEncoding.recipient(other.publicKey), "-r", AgeKeyEncoding.recipient(me.publicKey),
+            ]
             if armor { arguments.append("-a") }
             let result = try AgeTestSupport.run(age, arguments, stdin: plaintext)
             #expect(result.status == 0, "age -r failed: \(result.stderr)")

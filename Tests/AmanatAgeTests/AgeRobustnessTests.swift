@@ -38,7 +38,9 @@ import Testing
             payloadStart + 16 + 2 * Self.sealedChunk, file.count,
         ]
         var cuts = Set<Int>()
-        for b in boundaries { for d in -17...17 where b + d >= payloadStart && b + d < file.count { cuts.insert(b + d) } }
+        for b in boundaries {
+            for d in -17...17 where b + d >= payloadStart && b + d < file.count { cuts.insert(b + d) }
+        }
         // When it is cut anywhere near a boundary, then it fails as a payload (or, inside the nonce, header) failure
         // and the plaintext released is a prefix of the original made of whole chunks.
         for cut in cuts.sorted() {
@@ -63,7 +65,9 @@ import Testing
             for extra in [1, 16, 17, Self.sealedChunk] {
                 let (_, error) = AgeTestSupport.decryptCollecting(
                     file + AgeTestSupport.pattern(extra, seed: 7), identities: [me])
-                #expect((error as? AgeError)?.failureClass == .payload, "size \(size) + \(extra): \(String(describing: error))")
+                #expect(
+                    (error as? AgeError)?.failureClass == .payload,
+                    "size \(size) + \(extra): \(String(describing: error))")
             }
         }
         // Data after a full final chunk is named as trailing data.

@@ -6,7 +6,9 @@ import Testing
 @Suite struct AgeRoundTripTests {
     static let chunk = 64 * 1024
 
-    static func identity() throws -> X25519AgeIdentity { X25519AgeIdentity(privateKey: try X25519.PrivateKey.generate()) }
+    static func identity() throws -> X25519AgeIdentity {
+        X25519AgeIdentity(privateKey: try X25519.PrivateKey.generate())
+    }
 
     /// Sizes around the chunk and the 32-chunk batch boundaries.
     static let sizes = [
@@ -92,7 +94,8 @@ import Testing
         let recipient = try ScryptAgeRecipient(passphrase: pass, workFactor: 10)
         let file = try Age.encrypt(AgeTestSupport.pattern(70_000), to: [recipient])
         #expect(try Age.inspect(file).isPassphraseEncrypted)
-        #expect(try Age.decrypt(file, identities: [ScryptAgeIdentity(passphrase: pass)]) == AgeTestSupport.pattern(70_000))
+        #expect(
+            try Age.decrypt(file, identities: [ScryptAgeIdentity(passphrase: pass)]) == AgeTestSupport.pattern(70_000))
         let wrong = ScryptAgeIdentity(passphrase: SecretBytes(Array("wrong".utf8)))
         #expect(throws: AgeError.noMatch(recipientStanzas: 1)) { try Age.decrypt(file, identities: [wrong]) }
         let capped = ScryptAgeIdentity(passphrase: pass, maxWorkFactor: 9)

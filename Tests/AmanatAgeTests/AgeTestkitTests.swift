@@ -72,7 +72,8 @@ import Testing
                 outcome = "success"
             }
             #expect(outcome == vector.expect, "\(name): got \(outcome) (\(String(describing: error)))")
-            if outcome == vector.expect, ["success", "payload failure"].contains(outcome), let payload = vector.payload {
+            if outcome == vector.expect, ["success", "payload failure"].contains(outcome), let payload = vector.payload
+            {
                 #expect(try AgeTestSupport.sha256Hex(plaintext) == payload, "\(name): released plaintext differs")
             }
             counts[vector.expect, default: 0] += 1
