@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "AmanatCrypto", targets: ["AmanatCrypto"]),
         .library(name: "AmanatAge", targets: ["AmanatAge"]),
         .library(name: "AmanatBundle", targets: ["AmanatBundle"]),
+        .library(name: "AmanatRecords", targets: ["AmanatRecords"]),
         .library(name: "AmanatRedaction", targets: ["AmanatRedaction"]),
         .library(name: "AmanatCLI", targets: ["AmanatCLI"]),
     ],
@@ -34,6 +35,11 @@ let package = Package(
             dependencies: ["AmanatCrypto", "AmanatAge"]
         ),
         .target(
+            name: "AmanatRecords",
+            dependencies: ["AmanatCrypto", "AmanatRedaction"],
+            resources: [.copy("Resources/record.schema.json")]
+        ),
+        .target(
             name: "AmanatRedaction",
             dependencies: ["AmanatCrypto"]
         ),
@@ -43,6 +49,7 @@ let package = Package(
                 "AmanatCrypto",
                 "AmanatAge",
                 "AmanatBundle",
+                "AmanatRecords",
                 "AmanatRedaction",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -62,6 +69,10 @@ let package = Package(
         .testTarget(
             name: "AmanatBundleTests",
             dependencies: ["AmanatBundle", "AmanatAge", "AmanatCrypto"]
+        ),
+        .testTarget(
+            name: "AmanatRecordsTests",
+            dependencies: ["AmanatRecords", "AmanatCrypto"]
         ),
         .testTarget(
             name: "AmanatRedactionTests",

@@ -115,23 +115,56 @@ public struct ScanCommand: ParsableCommand {
         var out: [UInt8] = []
         out.reserveCapacity(reported.count * 120 + 4)
         out.append(0x5B)
+        var lastFile = ""
+        var fileJSON: [UInt8] = []
         for (index, item) in reported.enumerated() {
-            out.append(contentsOf: index == 0 ? Array("\n  ".utf8) : Array(",\n  ".utf8))
-            out.append(contentsOf: "{\"file\":".utf8)
-            appendJSONString(item.file, to: &out)
-            out.append(contentsOf: ",\"kind\":\"\(item.finding.kind.rawValue)\"".utf8)
-            out.append(contentsOf: ",\"start\":\(item.finding.range.lowerBound),\"end\":\(item.finding.range.upperBound)".utf8)
+            if index == 0 || item.file != lastFile {
+                lastFile = item.file
+                fileJSON = []
+                appendJSONString(item.file, to: &fileJSON)
+            }
+            out.append(contentsOf: index == 0 ? "\n  {\"file\":".utf8 : ",\n  {\"file\":".utf8)
+            out.append(contentsOf: fileJSON)
+            out.append(contentsOf: ",\"kind\":\"".utf8)
+            out.append(contentsOf: item.finding.kind.rawValue.utf8)
+            out.append(contentsOf: "\",\"start\":".utf8)
+            appendInteger(item.finding.range.lowerBound, to: &out)
+            out.append(contentsOf: ",\"end\":".utf8)
+            appendInteger(item.finding.range.upperBound, to: &out)
             out.append(contentsOf: ",\"value\":".utf8)
             appendJSONString(item.finding.value, to: &out)
-            out.append(contentsOf: ",\"confidence\":\"\(item.finding.confidence.rawValue)\"}".utf8)
+            out.append(contentsOf: ",\"confidence\":\"".utf8)
+            out.append(contentsOf: item.finding.confidence.rawValue.utf8)
+            out.append(contentsOf: "\"}".utf8)
         }
-        out.append(contentsOf: reported.isEmpty ? Array("]\n".utf8) : Array("\n]\n".utf8))
+        out.append(contentsOf: reported.isEmpty ? "]\n".utf8 : "\n]\n".utf8)
         return Data(out)
+    }
+
+    static func appendInteger(_ value: Int, to out: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var v = value
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[19 - count] = UInt8(0x30 + v % 10)
+                v /= 10
+                count += 1
+            } while v > 0 && count < 20
+            out.append(contentsOf: buffer[(20 - count)...])
+        }
     }
 
     static func appendJSONString(_ string: String, to out: inout [UInt8]) {
         out.append(0x22)
-        for b in string.utf8 {
+        let utf8 = string.utf8
+        if !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out.append(contentsOf: utf8)
+            out.append(0x22)
+            return
+        }
+        for b in utf8 {
             switch b {
             case 0x22: out.append(contentsOf: [0x5C, 0x22])
             case 0x5C: out.append(contentsOf: [0x5C, 0x5C])

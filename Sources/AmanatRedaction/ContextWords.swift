@@ -1,34 +1,51 @@
 /// Lists of context words, searched as raw UTF-8 byte strings in a window around a candidate.
-struct ContextWords: Sendable {
+final class ContextWords: @unchecked Sendable {
     let words: [[UInt8]]
-    /// `firstBytes[b]` is true when some word starts with byte `b` (ASCII words are matched case-insensitively).
-    private let firstBytes: [Bool]
     private let caseInsensitive: [Bool]
+    /// A bit per two-byte prefix (ASCII words in every case combination): a cheap filter before comparing words.
+    private let pairs: UnsafeMutablePointer<UInt64>
 
     init(_ list: [String]) {
         words = list.map { Array($0.utf8) }
-        var first = [Bool](repeating: false, count: 256)
+        pairs = .allocate(capacity: 1024)
+        pairs.initialize(repeating: 0, count: 1024)
         var insensitive: [Bool] = []
         for word in words {
             let ascii = word.allSatisfy { $0 < 0x80 }
             insensitive.append(ascii)
-            first[Int(word[0])] = true
-            if ascii {
-                first[Int(ContextWords.lower(word[0]))] = true
-                first[Int(ContextWords.upper(word[0]))] = true
+            let firsts = ascii ? [ContextWords.lower(word[0]), ContextWords.upper(word[0])] : [word[0]]
+            let seconds = ascii ? [ContextWords.lower(word[1]), ContextWords.upper(word[1])] : [word[1]]
+            for a in firsts {
+                for b in seconds {
+                    let key = Int(a) << 8 | Int(b)
+                    pairs[key >> 6] |= 1 << UInt64(key & 63)
+                }
             }
         }
-        firstBytes = first
         caseInsensitive = insensitive
     }
+
+    deinit { pairs.deallocate() }
 
     @inline(__always) private static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
     @inline(__always) private static func upper(_ b: UInt8) -> UInt8 { b >= 0x61 && b <= 0x7A ? b & 0xDF : b }
 
+    /// Whether some word may start at `index` (its first two bytes are those of a word).
+    @inline(__always)
+    func mayMatch(_ p: UnsafePointer<UInt8>, at index: Int, end: Int) -> Bool {
+        guard index + 1 < end else { return false }
+        let key = Int(p[index]) << 8 | Int(p[index + 1])
+        return pairs[key >> 6] & (1 << UInt64(key & 63)) != 0
+    }
+
     /// The length of a word that starts at `index` (and ends before `end`), or 0.
     @inline(__always)
     func match(_ p: UnsafePointer<UInt8>, at index: Int, end: Int) -> Int {
-        guard firstBytes[Int(p[index])] else { return 0 }
+        guard mayMatch(p, at: index, end: end) else { return 0 }
+        return compare(p, at: index, end: end)
+    }
+
+    private func compare(_ p: UnsafePointer<UInt8>, at index: Int, end: Int) -> Int {
         outer: for (w, word) in words.enumerated() {
             guard index + word.count <= end else { continue }
             if caseInsensitive[w] {

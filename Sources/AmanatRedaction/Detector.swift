@@ -77,7 +77,8 @@ public struct Detector: Sendable {
 
     /// Sorts findings and drops those overlapping one of higher priority (e-mail over a phone inside it, …).
     static func resolveOverlaps(_ findings: [Finding]) -> [Finding] {
-        let sorted = findings.sorted {
+        let inOrder = zip(findings, findings.dropFirst()).allSatisfy { $0.range.lowerBound < $1.range.lowerBound }
+        let sorted = inOrder ? findings : findings.sorted {
             $0.range.lowerBound != $1.range.lowerBound
                 ? $0.range.lowerBound < $1.range.lowerBound : $0.kind.priority > $1.kind.priority
         }
@@ -119,14 +120,21 @@ private final class ResultSlots: @unchecked Sendable {
     }
 }
 
-/// Byte classes for the skip loop: 0 = nothing can start here.
-nonisolated(unsafe) let triggerTable: UnsafeMutablePointer<UInt8> = {
+/// The skip loop's table: how many bytes to skip (the UTF-8 length of a character that cannot start anything),
+/// or 0 for a byte that needs a closer look (digits, `@`, lead bytes of full-width and Arabic-Indic digits, of
+/// 微/威/薇, and the letters of WeChat, weixin, vx, wx, V信).
+nonisolated(unsafe) let skipTable: UnsafeMutablePointer<UInt8> = {
     let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
-    table.initialize(repeating: 0, count: 256)
-    for b in 0x30...0x39 { table[b] = 1 }
-    for b in [0xD9, 0xDB, 0xEF] { table[b] = 2 }
-    table[0x40] = 3
-    for b in [0xE5, 0xE8, 0x56, 0x76, 0x57, 0x77] { table[b] = 4 }
+    for b in 0..<256 {
+        switch b {
+        case 0xC0...0xDF: table[b] = 2
+        case 0xE0...0xEF: table[b] = 3
+        case 0xF0...0xF7: table[b] = 4
+        default: table[b] = 1
+        }
+    }
+    for b in 0x30...0x39 { table[b] = 0 }
+    for b in [0x40, 0x56, 0x57, 0x76, 0x77, 0xD9, 0xDB, 0xE5, 0xE8, 0xEF] { table[b] = 0 }
     return table
 }()
 
@@ -194,21 +202,27 @@ final class ScanWorker {
                 if Normalization.isDigit(c) || c == 0x58 { i += l } else { break }
             }
         }
-        let table = triggerTable
+        let table = skipTable
         while i < stopAt {
-            let t = table[Int(p[i])]
-            if t == 0 {
-                i &+= 1
+            let b = p[i]
+            let skip = table[Int(b)]
+            if skip != 0 {
+                i &+= Int(skip)
                 continue
             }
-            switch t {
-            case 1:
+            switch b {
+            case 0x30...0x39:
                 i = digitStart(i)
-            case 2:
-                let (c, l) = fold(i)
-                i = Normalization.isDigit(c) ? digitStart(i) : i + l
-            case 3:
+            case 0xEF:
+                if i + 2 < n && p[i + 1] == 0xBC && p[i + 2] &- 0x90 < 10 { i = digitStart(i) } else { i += 3 }
+            case 0xD9:
+                if i + 1 < n && p[i + 1] &- 0xA0 < 10 { i = digitStart(i) } else { i += 2 }
+            case 0xDB:
+                if i + 1 < n && p[i + 1] &- 0xB0 < 10 { i = digitStart(i) } else { i += 2 }
+            case 0x40:
                 i = email(at: i)
+            case 0xE5, 0xE8:
+                i = wechatKeyword(i).0 > 0 ? wechat(at: i) : i + 3
             default:
                 i = wechat(at: i)
             }

@@ -190,6 +190,16 @@ extension ScanWorker {
                     break
                 }
                 if same && !continuesWord(k + name.count) { return (month, name.count) }
+                // Kazakh case endings (наурызда, қаңтарда…): up to three more Cyrillic letters.
+                if same {
+                    var e = k + name.count
+                    var letters = 0
+                    while letters < 3 && e + 1 < n && (p[e] == 0xD0 || p[e] == 0xD1 || p[e] == 0xD2 || p[e] == 0xD3) {
+                        e += 2
+                        letters += 1
+                    }
+                    if letters > 0 && !continuesWord(e) { return (month, name.count) }
+                }
             }
             return nil
         }

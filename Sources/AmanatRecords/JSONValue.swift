@@ -1,0 +1,456 @@
+import Foundation
+
+/// A JSON value that keeps what a record needs exactly: member order, number literals as written, and strings
+/// as Unicode scalars. Parsed strictly (RFC 8259) with limits, so hostile input gets a clear error.
+public enum JSONValue: Sendable, Equatable, Hashable {
+    case null
+    case bool(Bool)
+    /// A number as its literal text (validated JSON number syntax), so no precision is lost.
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    /// Members in document order; keys are unique.
+    case object([(String, JSONValue)])
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.number(let a), .number(let b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let b): hasher.combine(b)
+        case .number(let n): hasher.combine(n)
+        case .string(let s): hasher.combine(s)
+        case .array(let a): hasher.combine(a)
+        case .object(let members):
+            for (k, v) in members {
+                hasher.combine(k)
+                hasher.combine(v)
+            }
+        }
+    }
+
+    // MARK: Access
+
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.0 == key }?.1
+    }
+
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
+    public var objectValue: [(String, JSONValue)]? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
+
+    /// A short name of the JSON type, for error messages.
+    public var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .number: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+
+    /// The same object with `key` set (appended if new).
+    public func setting(_ key: String, _ value: JSONValue) -> JSONValue {
+        guard case .object(var members) = self else { return self }
+        if let i = members.firstIndex(where: { $0.0 == key }) {
+            members[i].1 = value
+        } else {
+            members.append((key, value))
+        }
+        return .object(members)
+    }
+
+    /// The same object without `key`.
+    public func removing(_ key: String) -> JSONValue {
+        guard case .object(let members) = self else { return self }
+        return .object(members.filter { $0.0 != key })
+    }
+}
+
+// MARK: - Serialization
+
+extension JSONValue {
+    /// Compact JSON with members in their current order. Non-ASCII characters are written as UTF-8, `/` unescaped.
+    public func serialized() -> String {
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    /// Compact JSON with members sorted by key (code point order) at every level.
+    public func canonical() -> String { sortedKeys().serialized() }
+
+    /// The value with every object's members sorted by key.
+    public func sortedKeys() -> JSONValue {
+        switch self {
+        case .array(let items): return .array(items.map { $0.sortedKeys() })
+        case .object(let members):
+            return .object(members.map { ($0.0, $0.1.sortedKeys()) }.sorted { $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars) })
+        default: return self
+        }
+    }
+
+    /// Pretty JSON (two-space indent) for people; members in their current order.
+    public func pretty(indent: String = "") -> String {
+        switch self {
+        case .array(let items):
+            if items.isEmpty { return "[]" }
+            let inner = indent + "  "
+            return "[\n" + items.map { inner + $0.pretty(indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
+        case .object(let members):
+            if members.isEmpty { return "{}" }
+            let inner = indent + "  "
+            return "{\n"
+                + members.map { inner + Self.quoted($0.0) + ": " + $0.1.pretty(indent: inner) }.joined(separator: ",\n")
+                + "\n" + indent + "}"
+        default:
+            return serialized()
+        }
+    }
+
+    func write(to out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let n): out += n
+        case .string(let s): out += Self.quoted(s)
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                item.write(to: &out)
+            }
+            out += "]"
+        case .object(let members):
+            out += "{"
+            for (i, (k, v)) in members.enumerated() {
+                if i > 0 { out += "," }
+                out += Self.quoted(k)
+                out += ":"
+                v.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            default:
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
+
+// MARK: - Parsing
+
+/// A JSON syntax error with its position.
+public struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var reason: String
+    /// 1-based line and column of the problem.
+    public var line: Int
+    public var column: Int
+    public var offset: Int
+
+    public var description: String { "line \(line), column \(column): \(reason)" }
+}
+
+extension JSONValue {
+    /// Limits for parsing untrusted JSON.
+    public struct Limits: Sendable {
+        public var maximumBytes: Int
+        public var maximumDepth: Int
+
+        public init(maximumBytes: Int = 64 << 20, maximumDepth: Int = 64) {
+            self.maximumBytes = maximumBytes
+            self.maximumDepth = maximumDepth
+        }
+    }
+
+    /// Parses one JSON document (RFC 8259): UTF-8 (a leading BOM is refused), no trailing data, no duplicate
+    /// keys, no lone surrogates, at most `limits.maximumDepth` levels.
+    /// - Throws: ``JSONParseError`` with line and column.
+    public static func parse(_ bytes: some Collection<UInt8>, limits: Limits = Limits()) throws -> JSONValue {
+        let array = Array(bytes)
+        var parser = Parser(bytes: array, limits: limits)
+        guard array.count <= limits.maximumBytes else { throw parser.error("the document is larger than \(limits.maximumBytes) bytes") }
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.index == array.count else { throw parser.error("unexpected data after the JSON value") }
+        return value
+    }
+
+    public static func parse(_ text: String) throws -> JSONValue { try parse(Array(text.utf8)) }
+
+    struct Parser {
+        let bytes: [UInt8]
+        let limits: Limits
+        var index = 0
+
+        init(bytes: [UInt8], limits: Limits) {
+            self.bytes = bytes
+            self.limits = limits
+        }
+
+        func error(_ reason: String) -> JSONParseError {
+            var line = 1
+            var column = 1
+            for b in bytes[..<min(index, bytes.count)] {
+                if b == 0x0A {
+                    line += 1
+                    column = 1
+                } else if b & 0xC0 != 0x80 {
+                    column += 1
+                }
+            }
+            return JSONParseError(reason: reason, line: line, column: column, offset: index)
+        }
+
+        mutating func skipWhitespace() {
+            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        }
+
+        mutating func expect(_ literal: String, _ value: JSONValue) throws -> JSONValue {
+            let lit = Array(literal.utf8)
+            guard index + lit.count <= bytes.count, Array(bytes[index..<(index + lit.count)]) == lit else {
+                throw error("invalid literal")
+            }
+            index += lit.count
+            return value
+        }
+
+        mutating func parseValue(depth: Int) throws -> JSONValue {
+            guard depth <= limits.maximumDepth else { throw error("nested deeper than \(limits.maximumDepth) levels") }
+            guard index < bytes.count else { throw error("unexpected end of input") }
+            switch bytes[index] {
+            case UInt8(ascii: "{"): return try parseObject(depth: depth)
+            case UInt8(ascii: "["): return try parseArray(depth: depth)
+            case UInt8(ascii: "\""): return .string(try parseString())
+            case UInt8(ascii: "t"): return try expect("true", .bool(true))
+            case UInt8(ascii: "f"): return try expect("false", .bool(false))
+            case UInt8(ascii: "n"): return try expect("null", .null)
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+            default: throw error("unexpected character")
+            }
+        }
+
+        mutating func parseObject(depth: Int) throws -> JSONValue {
+            index += 1
+            var members: [(String, JSONValue)] = []
+            var keys = Set<String>()
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .object([])
+            }
+            while true {
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
+                let keyStart = index
+                let key = try parseString()
+                guard keys.insert(key).inserted else {
+                    index = keyStart
+                    throw error("duplicate member name \(JSONValue.quoted(String(key.prefix(40))))")
+                }
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                index += 1
+                skipWhitespace()
+                members.append((key, try parseValue(depth: depth + 1)))
+                skipWhitespace()
+                guard index < bytes.count else { throw error("unexpected end of input in an object") }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                guard bytes[index] == UInt8(ascii: "}") else { throw error("expected ',' or '}'") }
+                index += 1
+                return .object(members)
+            }
+        }
+
+        mutating func parseArray(depth: Int) throws -> JSONValue {
+            index += 1
+            var items: [JSONValue] = []
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return .array([])
+            }
+            while true {
+                skipWhitespace()
+                items.append(try parseValue(depth: depth + 1))
+                skipWhitespace()
+                guard index < bytes.count else { throw error("unexpected end of input in an array") }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                guard bytes[index] == UInt8(ascii: "]") else { throw error("expected ',' or ']'") }
+                index += 1
+                return .array(items)
+            }
+        }
+
+        mutating func parseNumber() throws -> JSONValue {
+            let start = index
+            if bytes[index] == UInt8(ascii: "-") { index += 1 }
+            func digits() -> Int {
+                let s = index
+                while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
+                return index - s
+            }
+            guard index < bytes.count else { throw error("invalid number") }
+            if bytes[index] == UInt8(ascii: "0") {
+                index += 1
+            } else {
+                guard digits() > 0 else { throw error("invalid number") }
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                index += 1
+                guard digits() > 0 else { throw error("invalid number") }
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                index += 1
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                guard digits() > 0 else { throw error("invalid number") }
+            }
+            guard index - start <= 64 else { throw error("number literal too long") }
+            return .number(String(decoding: bytes[start..<index], as: UTF8.self))
+        }
+
+        mutating func parseString() throws -> String {
+            index += 1
+            var scalars = String.UnicodeScalarView()
+            while true {
+                guard index < bytes.count else { throw error("unterminated string") }
+                let b = bytes[index]
+                if b == UInt8(ascii: "\"") {
+                    index += 1
+                    return String(scalars)
+                }
+                if b == UInt8(ascii: "\\") {
+                    index += 1
+                    guard index < bytes.count else { throw error("unterminated escape") }
+                    let e = bytes[index]
+                    index += 1
+                    switch e {
+                    case UInt8(ascii: "\""): scalars.append("\"")
+                    case UInt8(ascii: "\\"): scalars.append("\\")
+                    case UInt8(ascii: "/"): scalars.append("/")
+                    case UInt8(ascii: "b"): scalars.append("\u{08}")
+                    case UInt8(ascii: "f"): scalars.append("\u{0C}")
+                    case UInt8(ascii: "n"): scalars.append("\n")
+                    case UInt8(ascii: "r"): scalars.append("\r")
+                    case UInt8(ascii: "t"): scalars.append("\t")
+                    case UInt8(ascii: "u"):
+                        let first = try hex4()
+                        if (0xD800...0xDBFF).contains(first) {
+                            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                                throw error("lone surrogate in \\u escape")
+                            }
+                            index += 2
+                            let second = try hex4()
+                            guard (0xDC00...0xDFFF).contains(second) else { throw error("invalid surrogate pair") }
+                            scalars.append(Unicode.Scalar(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))!)
+                        } else {
+                            guard !(0xDC00...0xDFFF).contains(first), let scalar = Unicode.Scalar(first) else {
+                                throw error("lone surrogate in \\u escape")
+                            }
+                            scalars.append(scalar)
+                        }
+                    default: throw error("invalid escape")
+                    }
+                    continue
+                }
+                guard b >= 0x20 else { throw error("control character in a string") }
+                // Decode one UTF-8 scalar strictly.
+                let (scalar, length) = try decodeUTF8(at: index)
+                scalars.append(scalar)
+                index += length
+            }
+        }
+
+        mutating func hex4() throws -> UInt32 {
+            guard index + 4 <= bytes.count else { throw error("truncated \\u escape") }
+            var v: UInt32 = 0
+            for i in 0..<4 {
+                let c = bytes[index + i]
+                let d: UInt32
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - 0x30)
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - 0x61 + 10)
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - 0x41 + 10)
+                default: throw error("invalid \\u escape")
+                }
+                v = v << 4 | d
+            }
+            index += 4
+            return v
+        }
+
+        func decodeUTF8(at i: Int) throws -> (Unicode.Scalar, Int) {
+            let b0 = bytes[i]
+            if b0 < 0x80 { return (Unicode.Scalar(b0), 1) }
+            let length: Int
+            var value: UInt32
+            switch b0 {
+            case 0xC2...0xDF: length = 2; value = UInt32(b0 & 0x1F)
+            case 0xE0...0xEF: length = 3; value = UInt32(b0 & 0x0F)
+            case 0xF0...0xF4: length = 4; value = UInt32(b0 & 0x07)
+            default: throw error("invalid UTF-8")
+            }
+            guard i + length <= bytes.count else { throw error("invalid UTF-8") }
+            for k in 1..<length {
+                let b = bytes[i + k]
+                guard b & 0xC0 == 0x80 else { throw error("invalid UTF-8") }
+                value = value << 6 | UInt32(b & 0x3F)
+            }
+            let minimum: UInt32 = length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000
+            guard value >= minimum, value <= 0x10FFFF, !(0xD800...0xDFFF).contains(value), let scalar = Unicode.Scalar(value) else {
+                throw error("invalid UTF-8")
+            }
+            return (scalar, length)
+        }
+    }
+}

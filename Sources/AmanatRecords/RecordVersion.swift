@@ -1,0 +1,250 @@
+import AmanatCrypto
+import AmanatRedaction
+import Foundation
+
+/// What a version does to its record (SYNC.md).
+public enum VersionKind: String, Sendable, Codable, CaseIterable {
+    case create, edit, merge, retract
+}
+
+/// Which parts of a record become their own disclosure, and which strings are split into segments.
+public struct DisclosurePolicy: Sendable {
+    /// Whether the field at a JSON Pointer (e.g. `/testifier/cnResidentId`, `/detainees/0`) is identifying or
+    /// sensitive, i.e. must be its own disclosure.
+    public var isConcealable: @Sendable (String) -> Bool
+    /// Whether the string at a JSON Pointer is split into segments (sentences, identifiers), each its own disclosure.
+    public var isSegmented: @Sendable (String) -> Bool
+    /// How segmented text is split.
+    public var segmenter: any TextSegmenter
+
+    public init(
+        isConcealable: @escaping @Sendable (String) -> Bool, isSegmented: @escaping @Sendable (String) -> Bool = DisclosurePolicy.defaultSegmented,
+        segmenter: any TextSegmenter = SimpleTextSegmenter()
+    ) {
+        self.isConcealable = isConcealable
+        self.isSegmented = isSegmented
+        self.segmenter = segmenter
+    }
+
+    /// Transcripts and translation texts.
+    public static let defaultSegmented: @Sendable (String) -> Bool = { pointer in
+        pointer == "/testimony/transcript" || (pointer.hasPrefix("/testimony/translations/") && pointer.hasSuffix("/text"))
+    }
+}
+
+/// A signed record version: an SD-JWT whose payload carries the record id, parents, kind, time, attachment digests
+/// and the record content with every identifying or sensitive field replaced by a salted digest.
+public struct SignedVersion: Sendable, Equatable {
+    public static let jwtType = "amanat-record+sd-jwt"
+
+    public var sdjwt: SDJWT
+    /// base64url(SHA-256(issuer-signed JWT)).
+    public var versionId: String
+    /// The version id of the record's `create` version.
+    public var recordId: String
+    public var kind: VersionKind
+    public var prev: [String]
+    public var issuedAt: Int
+    public var signerFingerprint: String
+
+    /// The version id of an issuer-signed JWT.
+    public static func versionId(jwt: String) throws -> String {
+        Base64URL.encode(try SHA256.hash(Array(jwt.utf8)))
+    }
+}
+
+/// Signs record versions as SD-JWTs (RFC 9901).
+public enum RecordSigner {
+    /// Signs `content` (a record as JSON) as a new version.
+    /// - Parameters:
+    ///   - recordId: nil for `create` (the record id is then this version's id), the record's id otherwise.
+    ///   - prev: parent version ids (empty for `create`); stored sorted.
+    ///   - attachments: SHA-256 hex digests of the record's attachments.
+    public static func sign(
+        content: JSONValue, kind: VersionKind, recordId: String?, prev: [String], attachments: [String] = [],
+        key: Ed25519.SigningKey, policy: DisclosurePolicy, issuedAt: Int = Int(Date().timeIntervalSince1970)
+    ) throws -> SignedVersion {
+        guard content.objectValue != nil else { throw SDJWTError.malformed("a record must be a JSON object") }
+        guard (kind == .create) == (recordId == nil), (kind == .create) == prev.isEmpty else {
+            throw SDJWTError.malformed("a create version has no record id and no parents; other kinds have both")
+        }
+        var disclosures: [Disclosure] = []
+        let concealed = try conceal(content, pointer: "", policy: policy, into: &disclosures)
+        var payload: [(String, JSONValue)] = [
+            ("_sd_alg", .string("sha-256")),
+            ("iat", .number(String(issuedAt))),
+            ("kind", .string(kind.rawValue)),
+            ("prev", .array(prev.sorted().map { .string($0) })),
+        ]
+        if let recordId { payload.append(("rid", .string(recordId))) }
+        payload.append(("att", .array(attachments.sorted().map { .string($0) })))
+        payload.append(("rec", concealed))
+        let fingerprint = Fingerprint.of(key.publicKey)
+        let header = JSONValue.object([("typ", .string(SignedVersion.jwtType)), ("kid", .string(fingerprint))])
+        let jwt = try SignedJWT.sign(header: header, payload: .object(payload), key: key)
+        // Disclosures in a random order would leak nothing more than document order; keep document order.
+        let sdjwt = SDJWT(jwt: jwt, disclosures: disclosures.map(\.encoded))
+        let versionId = try SignedVersion.versionId(jwt: jwt)
+        return SignedVersion(
+            sdjwt: sdjwt, versionId: versionId, recordId: recordId ?? versionId, kind: kind, prev: prev.sorted(),
+            issuedAt: issuedAt, signerFingerprint: fingerprint)
+    }
+
+    /// Replaces concealable fields below `value` by digests, children first.
+    static func conceal(
+        _ value: JSONValue, pointer: String, policy: DisclosurePolicy, into disclosures: inout [Disclosure]
+    ) throws -> JSONValue {
+        switch value {
+        case .object(let members):
+            var plain: [(String, JSONValue)] = []
+            var digests: [String] = []
+            for (key, child) in members {
+                guard key != "_sd", key != "...", key != "_sd_alg" else { throw SDJWTError.reservedClaimName(key) }
+                let childPointer = pointer + "/" + escape(key)
+                let processed = try processChild(child, pointer: childPointer, policy: policy, into: &disclosures)
+                if policy.isConcealable(childPointer) {
+                    let d = try Disclosure(name: key, value: processed)
+                    disclosures.append(d)
+                    digests.append(d.digest)
+                } else {
+                    plain.append((key, processed))
+                }
+            }
+            if !digests.isEmpty { plain.append(("_sd", .array(digests.sorted().map { .string($0) }))) }
+            return .object(plain)
+        case .array(let items):
+            var out: [JSONValue] = []
+            for (i, item) in items.enumerated() {
+                let childPointer = pointer + "/" + String(i)
+                let processed = try processChild(item, pointer: childPointer, policy: policy, into: &disclosures)
+                if policy.isConcealable(childPointer) {
+                    let d = try Disclosure(name: nil, value: processed)
+                    disclosures.append(d)
+                    out.append(.object([("...", .string(d.digest))]))
+                } else {
+                    out.append(processed)
+                }
+            }
+            return .array(out)
+        default:
+            return value
+        }
+    }
+
+    static func processChild(
+        _ child: JSONValue, pointer: String, policy: DisclosurePolicy, into disclosures: inout [Disclosure]
+    ) throws -> JSONValue {
+        if case .string(let text) = child, policy.isSegmented(pointer) {
+            // Each segment (a sentence, or one identifier) is an array-element disclosure of its own.
+            var items: [JSONValue] = []
+            for segment in policy.segmenter.segments(of: text) {
+                let d = try Disclosure(name: nil, value: .string(segment.text))
+                disclosures.append(d)
+                items.append(.object([("...", .string(d.digest))]))
+            }
+            return .object([("segments", .array(items))])
+        }
+        return try conceal(child, pointer: pointer, policy: policy, into: &disclosures)
+    }
+
+    /// JSON Pointer escaping (RFC 6901).
+    static func escape(_ key: String) -> String {
+        key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+    }
+}
+
+/// A version whose signature and disclosures verified.
+public struct VerifiedVersion: Sendable {
+    public var versionId: String
+    public var recordId: String
+    public var kind: VersionKind
+    public var prev: [String]
+    public var issuedAt: Int
+    public var attachments: [String]
+    public var signerFingerprint: String
+    /// The record content with every presented disclosure in place (segmented text joined; withheld segments
+    /// dropped).
+    public var content: JSONValue
+    /// How many disclosures were presented and used.
+    public var disclosedCount: Int
+    /// How many digests had no disclosure (withheld by a presentation).
+    public var withheldCount: Int
+    /// JSON Pointers of segmented texts that had withheld segments.
+    public var partialTexts: [String]
+}
+
+/// Verifies record versions (RFC 9901 §7.1).
+public enum RecordVerifier {
+    /// Verifies a compact SD-JWT record version or presentation.
+    /// - Parameter trustedKey: the Ed25519 key for a signer fingerprint, or nil if the signer is not trusted.
+    /// - Throws: ``SDJWTError``.
+    public static func verify(_ sdjwt: SDJWT, trustedKey: (String) -> Ed25519.VerifyingKey?) throws -> VerifiedVersion {
+        let jwt = try SignedJWT.parse(sdjwt.jwt)
+        try jwt.checkAlgorithm()
+        guard jwt.header["typ"]?.stringValue == SignedVersion.jwtType else {
+            throw SDJWTError.wrongType(String((jwt.header["typ"]?.stringValue ?? "none").prefix(40)))
+        }
+        guard let kid = jwt.header["kid"]?.stringValue else { throw SDJWTError.malformed("no kid in the JWT header") }
+        guard let key = trustedKey(kid) else { throw SDJWTError.untrustedSigner(fingerprint: String(kid.prefix(60))) }
+        guard jwt.verify(with: key) else { throw SDJWTError.badSignature }
+        let payload = jwt.payload
+        if let alg = payload["_sd_alg"] {
+            guard alg.stringValue == "sha-256" else {
+                throw SDJWTError.unsupportedDigestAlgorithm(String((alg.stringValue ?? alg.typeName).prefix(20)))
+            }
+        }
+        var resolver = try DisclosureResolver(disclosures: sdjwt.disclosures)
+        let resolved = try resolver.resolve(payload.removing("_sd_alg"))
+        guard let kindText = resolved["kind"]?.stringValue, let kind = VersionKind(rawValue: kindText) else {
+            throw SDJWTError.malformed("missing or unknown kind")
+        }
+        guard case .number(let iatText) = resolved["iat"] ?? .null, let iat = Int(iatText) else {
+            throw SDJWTError.malformed("missing or non-integer iat")
+        }
+        guard let prevItems = resolved["prev"]?.arrayValue else { throw SDJWTError.malformed("missing prev") }
+        let prev = try prevItems.map { item -> String in
+            guard let s = item.stringValue else { throw SDJWTError.malformed("a parent id is not a string") }
+            return s
+        }
+        let attachments = try (resolved["att"]?.arrayValue ?? []).map { item -> String in
+            guard let s = item.stringValue else { throw SDJWTError.malformed("an attachment digest is not a string") }
+            return s
+        }
+        guard let rec = resolved["rec"], rec.objectValue != nil else { throw SDJWTError.malformed("missing rec object") }
+        let versionId = try SignedVersion.versionId(jwt: sdjwt.jwt)
+        let recordId: String
+        if kind == .create {
+            guard resolved["rid"] == nil, prev.isEmpty else { throw SDJWTError.malformed("a create version with rid or prev") }
+            recordId = versionId
+        } else {
+            guard let rid = resolved["rid"]?.stringValue, !prev.isEmpty else {
+                throw SDJWTError.malformed("a \(kind.rawValue) version without rid or prev")
+            }
+            recordId = rid
+        }
+        var partial: [String] = []
+        let content = joinSegments(rec, pointer: "", partial: &partial)
+        return VerifiedVersion(
+            versionId: versionId, recordId: recordId, kind: kind, prev: prev, issuedAt: iat, attachments: attachments,
+            signerFingerprint: kid, content: content, disclosedCount: resolver.usedCount,
+            withheldCount: resolver.withheldCount, partialTexts: partial)
+    }
+
+    /// Turns `{"segments": [...]}` back into the string (the segments that were presented, in order).
+    static func joinSegments(_ value: JSONValue, pointer: String, partial: inout [String]) -> JSONValue {
+        switch value {
+        case .object(let members):
+            if members.count == 1, members[0].0 == "segments", let items = members[0].1.arrayValue,
+                DisclosurePolicy.defaultSegmented(pointer)
+            {
+                return .string(items.compactMap(\.stringValue).joined())
+            }
+            return .object(
+                members.map { ($0.0, joinSegments($0.1, pointer: pointer + "/" + RecordSigner.escape($0.0), partial: &partial)) })
+        case .array(let items):
+            return .array(items.enumerated().map { joinSegments($0.1, pointer: pointer + "/\($0.0)", partial: &partial) })
+        default:
+            return value
+        }
+    }
+}
