@@ -11,10 +11,12 @@ let package = Package(
         .library(name: "AmanatBundle", targets: ["AmanatBundle"]),
         .library(name: "AmanatRecords", targets: ["AmanatRecords"]),
         .library(name: "AmanatRedaction", targets: ["AmanatRedaction"]),
+        .library(name: "AmanatStore", targets: ["AmanatStore"]),
         .library(name: "AmanatCLI", targets: ["AmanatCLI"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -40,6 +42,10 @@ let package = Package(
             resources: [.copy("Resources/record.schema.json")]
         ),
         .target(
+            name: "AmanatStore",
+            dependencies: ["AmanatRecords", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
             name: "AmanatRedaction",
             dependencies: ["AmanatCrypto"]
         ),
@@ -51,6 +57,7 @@ let package = Package(
                 "AmanatBundle",
                 "AmanatRecords",
                 "AmanatRedaction",
+                "AmanatStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -73,6 +80,10 @@ let package = Package(
         .testTarget(
             name: "AmanatRecordsTests",
             dependencies: ["AmanatRecords", "AmanatCrypto"]
+        ),
+        .testTarget(
+            name: "AmanatStoreTests",
+            dependencies: ["AmanatStore", "AmanatRecords", "AmanatCrypto"]
         ),
         .testTarget(
             name: "AmanatRedactionTests",

@@ -183,6 +183,11 @@ public enum BundleOpener {
         for path in hashes.keys where !listed.contains(path) {
             throw BundleError.tampered(entry: Tar.sanitizedForMessage(path), reason: "not listed in the signed manifest")
         }
+        for (path, actual) in hashes where path.hasPrefix(BundlePath.blobsPrefix) {
+            guard path.dropFirst(BundlePath.blobsPrefix.count) == actual.sha256 else {
+                throw BundleError.tampered(entry: Tar.sanitizedForMessage(path), reason: "its content does not match its SHA-256 name")
+            }
+        }
         return OpenedBundle(
             manifest: manifest, signerFingerprint: fingerprint, manifestJWS: String(decoding: manifestBytes, as: UTF8.self))
     }

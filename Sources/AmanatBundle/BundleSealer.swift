@@ -34,8 +34,11 @@ public struct BundleRecipient: Sendable {
 
 /// One file to put in a bundle, read as a stream.
 public struct BundleInput {
-    /// The file name inside the bundle (`files/<name>`): one path component.
+    /// The file name inside its folder: one path component.
     public var name: String
+    /// The folder inside the bundle: `files/` (plain files), `records/` (`<version id>.sd-jwt`) or `blobs/`
+    /// (attachments named by their SHA-256).
+    public var folder: String = BundlePath.filesPrefix
     /// The exact size; sealing fails if the stream yields a different number of bytes.
     public var size: UInt64
     /// Fills a prefix of the buffer, returns the count, 0 at the end.
@@ -45,6 +48,27 @@ public struct BundleInput {
         self.name = name
         self.size = size
         self.read = read
+    }
+
+    /// A signed record version (compact SD-JWT).
+    public static func record(versionId: String, sdjwt: String) -> BundleInput {
+        let bytes = Array(sdjwt.utf8)
+        var offset = 0
+        var input = BundleInput(name: versionId + ".sd-jwt", size: UInt64(bytes.count)) { buffer in
+            let n = min(buffer.count, bytes.count - offset)
+            if n > 0 { bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) } }
+            offset += n
+            return n
+        }
+        input.folder = BundlePath.recordsPrefix
+        return input
+    }
+
+    /// An attachment named by its SHA-256 (lowercase hex).
+    public static func blob(sha256: String, size: UInt64, read: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) -> BundleInput {
+        var input = BundleInput(name: sha256, size: size, read: read)
+        input.folder = BundlePath.blobsPrefix
+        return input
     }
 }
 
@@ -74,7 +98,10 @@ public enum BundleSealer {
         var seen = Set<String>()
         for input in inputs {
             try validateName(input.name)
-            guard seen.insert(input.name).inserted else {
+            guard BundlePath.problem(with: input.folder + input.name) == nil else {
+                throw BundleError.invalidInput("'\(Tar.sanitizedForMessage(input.folder + input.name))' is not a valid bundle path")
+            }
+            guard seen.insert(input.folder + input.name).inserted else {
                 throw BundleError.invalidInput("two input files are named '\(Tar.sanitizedForMessage(input.name))'; rename one")
             }
         }
@@ -87,7 +114,7 @@ public enum BundleSealer {
         defer { buffer.deallocate() }
         var processed: UInt64 = 0
         for var input in inputs {
-            let path = BundlePath.filesPrefix + input.name
+            let path = input.folder + input.name
             try Self.write(Tar.headers(path: path, size: input.size, mtime: mtime), to: writer)
             var hash = try SHA256()
             var count: UInt64 = 0
@@ -134,8 +161,14 @@ public enum BundleSealer {
 }
 
 /// Rules for paths inside a bundle.
-enum BundlePath {
-    static let filesPrefix = "files/"
+public enum BundlePath {
+    public static let filesPrefix = "files/"
+    public static let recordsPrefix = "records/"
+    public static let blobsPrefix = "blobs/"
+
+    static func isBase64URL(_ c: UInt8) -> Bool {
+        (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || c == 0x2D || c == 0x5F
+    }
 
     static func isValidFileName(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
@@ -152,9 +185,26 @@ enum BundlePath {
         if components.contains(where: { $0 == ".." }) { return "'..' in path" }
         if components.contains(where: { $0.isEmpty || $0 == "." }) { return "empty or '.' path component" }
         if path == BundleManifest.entryPath { return nil }
-        guard components.count == 2, components[0] == "files", isValidFileName(String(components[1])) else {
-            return "unexpected path (only files/<name> and \(BundleManifest.entryPath) are allowed)"
+        guard components.count == 2, isValidFileName(String(components[1])) else {
+            return "unexpected path (only files/<name>, records/<id>.sd-jwt, blobs/<sha256> and \(BundleManifest.entryPath))"
         }
-        return nil
+        let name = components[1]
+        switch components[0] {
+        case "files":
+            return nil
+        case "records":
+            let id = name.dropLast(".sd-jwt".count)
+            guard name.hasSuffix(".sd-jwt"), id.count == 43, id.utf8.allSatisfy(Self.isBase64URL) else {
+                return "a record entry must be records/<43-character version id>.sd-jwt"
+            }
+            return nil
+        case "blobs":
+            guard name.count == 64, name.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+                return "a blob entry must be blobs/<64 lowercase hex digits>"
+            }
+            return nil
+        default:
+            return "unexpected path (only files/<name>, records/<id>.sd-jwt, blobs/<sha256> and \(BundleManifest.entryPath))"
+        }
     }
 }

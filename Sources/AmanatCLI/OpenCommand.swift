@@ -12,8 +12,13 @@ struct OpenCommand: ParsableCommand {
             appears in DIR: on any failure DIR gets nothing new. Files are written with mode 0600, as \
             DIR/files/<name>, with the signed manifest as DIR/MANIFEST.jws.
 
-            Example:
+            Without -o, the bundle's record versions are verified against the trust list and imported into the \
+            store (with their attachments) in one transaction: all or nothing; importing the same bundle twice \
+            changes nothing; versions made concurrently with local ones are kept and reported.
+
+            Examples:
               amanat open inbox/2026-11-case-0142.amanat -o cases/0142
+              amanat open inbox/2026-11-steppe-records.amanat
             """
     )
 
@@ -26,14 +31,12 @@ struct OpenCommand: ParsableCommand {
 
     func run() throws {
         let workspace = try options.locate()
-        guard output != nil || dryRun else {
-            throw CLIError(
-                .usage,
-                "importing bundles into the store is not available yet; extract the files with -o DIR, or check the "
-                    + "bundle with --dry-run.")
+        if output == nil && !dryRun {
+            try BundleImport.run(input, workspace: workspace, options: options, json: json)
+            return
         }
         let opened: OpenedBundle
-        if dryRun || output == nil {
+        if dryRun {
             opened = try BundleVerification.open(input, workspace: workspace, passphraseFrom: options, output: nil)
         } else {
             let staging = try StagingFolder(destination: output!)

@@ -55,50 +55,46 @@ public struct ScanCommand: ParsableCommand {
                 throw CLIError(.malformedInput, "\(file) is a folder; name the files inside it (e.g. \(file)/*.txt).")
             }
         }
-        var reported: [Reported] = []
-        for file in files {
-            let findings = try ScanCommand.scan(file: file, scanner: scanner)
-            reported += findings.map { Reported(file: file, finding: $0) }
-        }
-        reported.sort {
-            $0.file != $1.file ? $0.file < $1.file : $0.finding.range.lowerBound < $1.finding.range.lowerBound
+        // Findings per file come sorted by start; files are reported in path order.
+        var results: [(file: String, findings: [Finding])] = []
+        for file in Set(files).sorted() {
+            results.append((file, try ScanCommand.scan(file: file, scanner: scanner)))
         }
         if json {
-            FileHandle.standardOutput.write(ScanCommand.jsonDocument(reported))
+            try ScanCommand.writeJSON(results)
         } else {
+            let reported = results.flatMap { result in result.findings.map { Reported(file: result.file, finding: $0) } }
             Console.out(ScanCommand.summary(reported, files: files))
         }
-        if !reported.isEmpty { throw ExitCode(1) }
+        if results.contains(where: { !$0.findings.isEmpty }) { throw ExitCode(1) }
     }
 
     /// Reads (memory-maps) one file and scans it in the format it has.
     static func scan(file: String, scanner: DocumentScanner) throws -> [Finding] {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
-        } catch {
-            throw CLIError(.malformedInput, "\(file) cannot be read (\(reason(error))). Check its permissions.")
+        let mapped = try MappedFile(path: file)
+        let buffer = mapped.buffer
+        if buffer.prefix(8192).contains(0) {
+            throw CLIError(
+                .malformedInput, "\(file) looks like a binary file (or UTF-16 text); scan takes UTF-8 text, JSON or SD-JWT.")
         }
-        return try data.withUnsafeBytes { buffer -> [Finding] in
-            let head = buffer.prefix(8192)
-            if head.contains(0) {
-                throw CLIError(
-                    .malformedInput, "\(file) looks like a binary file (or UTF-16 text); scan takes UTF-8 text, JSON or SD-JWT.")
-            }
-            let ext = URL(fileURLWithPath: file).pathExtension
-            var format = DocumentScanner.detectFormat(buffer, pathExtension: ext)
-            if format == .json && buffer.count <= 64 << 20 && (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) == nil {
+        let ext = URL(fileURLWithPath: file).pathExtension
+        var format = DocumentScanner.detectFormat(buffer, pathExtension: ext)
+        if format == .json && buffer.count <= 64 << 20 {
+            let data = buffer.baseAddress.map {
+                Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: buffer.count, deallocator: .none)
+            } ?? Data()
+            if (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) == nil {
                 if ext.lowercased() == "json" {
                     throw CLIError(.malformedInput, "\(file) is not valid JSON. Fix the file or rename it to .txt to scan it as text.")
                 }
                 format = .text
             }
-            do {
-                return try scanner.scan(buffer, format: format)
-            } catch DocumentScanError.invalidSDJWTSegment(let index) {
-                let part = index == 0 ? "its issuer JWT" : "disclosure \(index)"
-                throw CLIError(.malformedInput, "\(file) is not a valid SD-JWT: \(part) does not decode to JSON.")
-            }
+        }
+        do {
+            return try scanner.scan(buffer, format: format)
+        } catch DocumentScanError.invalidSDJWTSegment(let index) {
+            let part = index == 0 ? "its issuer JWT" : "disclosure \(index)"
+            throw CLIError(.malformedInput, "\(file) is not a valid SD-JWT: \(part) does not decode to JSON.")
         }
     }
 
@@ -110,61 +106,55 @@ public struct ScanCommand: ParsableCommand {
         return nsError.localizedDescription
     }
 
-    /// The findings as one JSON array (sorted as given), written by hand so millions of findings stay fast.
-    static func jsonDocument(_ reported: [Reported]) -> Data {
-        var out: [UInt8] = []
-        out.reserveCapacity(reported.count * 120 + 4)
-        out.append(0x5B)
-        var lastFile = ""
-        var fileJSON: [UInt8] = []
-        for (index, item) in reported.enumerated() {
-            if index == 0 || item.file != lastFile {
-                lastFile = item.file
-                fileJSON = []
-                appendJSONString(item.file, to: &fileJSON)
+    /// Writes the findings as one JSON array on stdout, in chunks of about 1 MiB (millions of findings stay fast).
+    /// - Throws: ``CLIError`` 74 when stdout cannot be written.
+    static func writeJSON(_ results: [(file: String, findings: [Finding])]) throws {
+        let writer = ChunkWriter()
+        var first = true
+        writer.append("[")
+        for (file, findings) in results {
+            var fileJSON: [UInt8] = []
+            appendJSONString(file, to: &fileJSON)
+            for finding in findings {
+                writer.append(first ? "\n  {\"file\":" : ",\n  {\"file\":")
+                first = false
+                writer.append(bytes: fileJSON)
+                writer.append(",\"kind\":\"")
+                writer.append(finding.kind.rawValue)
+                writer.append("\",\"start\":")
+                writer.append(integer: finding.range.lowerBound)
+                writer.append(",\"end\":")
+                writer.append(integer: finding.range.upperBound)
+                writer.append(",\"value\":")
+                writer.appendJSONString(finding.value)
+                writer.append(",\"confidence\":\"")
+                writer.append(finding.confidence.rawValue)
+                writer.append("\"}")
+                if writer.count > (1 << 20) { try writer.flush() }
             }
+        }
+        writer.append(first ? "]\n" : "\n]\n")
+        try writer.flush()
+    }
+
+    /// The findings as one JSON array (the same bytes `writeJSON` prints; for tests).
+    static func jsonDocument(_ reported: [Reported]) -> Data {
+        var out: [UInt8] = [0x5B]
+        for (index, item) in reported.enumerated() {
             out.append(contentsOf: index == 0 ? "\n  {\"file\":".utf8 : ",\n  {\"file\":".utf8)
-            out.append(contentsOf: fileJSON)
-            out.append(contentsOf: ",\"kind\":\"".utf8)
-            out.append(contentsOf: item.finding.kind.rawValue.utf8)
-            out.append(contentsOf: "\",\"start\":".utf8)
-            appendInteger(item.finding.range.lowerBound, to: &out)
-            out.append(contentsOf: ",\"end\":".utf8)
-            appendInteger(item.finding.range.upperBound, to: &out)
-            out.append(contentsOf: ",\"value\":".utf8)
+            appendJSONString(item.file, to: &out)
+            out.append(contentsOf: ",\"kind\":\"\(item.finding.kind.rawValue)\",\"start\":\(item.finding.range.lowerBound)".utf8)
+            out.append(contentsOf: ",\"end\":\(item.finding.range.upperBound),\"value\":".utf8)
             appendJSONString(item.finding.value, to: &out)
-            out.append(contentsOf: ",\"confidence\":\"".utf8)
-            out.append(contentsOf: item.finding.confidence.rawValue.utf8)
-            out.append(contentsOf: "\"}".utf8)
+            out.append(contentsOf: ",\"confidence\":\"\(item.finding.confidence.rawValue)\"}".utf8)
         }
         out.append(contentsOf: reported.isEmpty ? "]\n".utf8 : "\n]\n".utf8)
         return Data(out)
     }
 
-    static func appendInteger(_ value: Int, to out: inout [UInt8]) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var v = value
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[19 - count] = UInt8(0x30 + v % 10)
-                v /= 10
-                count += 1
-            } while v > 0 && count < 20
-            out.append(contentsOf: buffer[(20 - count)...])
-        }
-    }
-
     static func appendJSONString(_ string: String, to out: inout [UInt8]) {
         out.append(0x22)
-        let utf8 = string.utf8
-        if !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            out.append(contentsOf: utf8)
-            out.append(0x22)
-            return
-        }
-        for b in utf8 {
+        for b in string.utf8 {
             switch b {
             case 0x22: out.append(contentsOf: [0x5C, 0x22])
             case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
@@ -223,5 +213,114 @@ public struct ScanCommand: ParsableCommand {
                 : "\(reported.count) identifier\(reported.count == 1 ? "" : "s") in \(fileCount) file\(fileCount == 1 ? "" : "s"). "
                     + "Values are masked here; use --json to get them.")
         return lines.joined(separator: "\n")
+    }
+}
+
+/// A read-only memory mapping of a whole file (pages read ahead), unmapped on deinit. Big files are never copied
+/// into memory: the detector reads the mapping directly.
+final class MappedFile {
+    let buffer: UnsafeRawBufferPointer
+    private let mapping: UnsafeMutableRawPointer?
+
+    /// - Throws: ``CLIError`` 66 when the file is missing, 65 when it cannot be read.
+    init(path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { throw CLIError(.inputMissing, "\(path) does not exist. Check the path and try again.") }
+            throw CLIError(.malformedInput, "\(path) cannot be read (\(String(cString: strerror(errno)))). Check its permissions.")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw CLIError(.malformedInput, "\(path) is not a regular file.")
+        }
+        let size = Int(info.st_size)
+        if size == 0 {
+            mapping = nil
+            buffer = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        let address = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
+        guard let address, address != MAP_FAILED else {
+            throw CLIError(.malformedInput, "\(path) cannot be read (\(String(cString: strerror(errno)))).")
+        }
+        mapping = address
+        buffer = UnsafeRawBufferPointer(start: address, count: size)
+    }
+
+    deinit {
+        if let mapping { munmap(mapping, buffer.count) }
+    }
+}
+
+/// A 2 MiB output buffer written to stdout with `write(2)` when flushed.
+final class ChunkWriter {
+    private let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: 2 << 20)
+    private(set) var count = 0
+
+    deinit { storage.deallocate() }
+
+    func append(_ text: StaticString) {
+        text.withUTF8Buffer { append(raw: $0) }
+    }
+
+    func append(_ text: String) {
+        var text = text
+        text.withUTF8 { append(raw: $0) }
+    }
+
+    func append(bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { append(raw: $0) }
+    }
+
+    private func append(raw: UnsafeBufferPointer<UInt8>) {
+        guard let base = raw.baseAddress, raw.count > 0 else { return }
+        (storage + count).update(from: base, count: raw.count)
+        count += raw.count
+    }
+
+    func append(integer: Int) {
+        var v = integer
+        var digits = 0
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &scratch) { buffer in
+            repeat {
+                buffer[23 - digits] = UInt8(0x30 + v % 10)
+                v /= 10
+                digits += 1
+            } while v > 0 && digits < 20
+            append(raw: UnsafeBufferPointer(rebasing: buffer.bindMemory(to: UInt8.self)[(24 - digits)...]))
+        }
+    }
+
+    func appendJSONString(_ string: String) {
+        var string = string
+        string.withUTF8 { utf8 in
+            if !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+                storage[count] = 0x22
+                count += 1
+                append(raw: utf8)
+                storage[count] = 0x22
+                count += 1
+            } else {
+                var escaped: [UInt8] = []
+                ScanCommand.appendJSONString(String(decoding: utf8, as: UTF8.self), to: &escaped)
+                append(bytes: escaped)
+            }
+        }
+    }
+
+    /// - Throws: ``CLIError`` 74 when stdout cannot be written.
+    func flush() throws {
+        var offset = 0
+        while offset < count {
+            let written = write(STDOUT_FILENO, storage + offset, count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw CLIError(.ioError, "cannot write the findings to standard output: \(String(cString: strerror(errno))).")
+            }
+            offset += written
+        }
+        count = 0
     }
 }

@@ -28,11 +28,15 @@ struct SealCommand: ParsableCommand {
     @Flag(name: .long, help: "Write ASCII armor (PEM-like text) instead of binary.") var armor = false
     @Flag(name: .long, help: "Replace the output file if it exists.") var force = false
     @Flag(name: .long, help: "Print the signed manifest as JSON.") var json = false
-    @Argument(help: ArgumentHelp("The files to seal.", valueName: "file")) var files: [String] = []
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Records from the store to include, with all their versions and attachments.", valueName: "id"))
+    var record: [String] = []
+    @Flag(name: .long, help: "Include every record in the store.") var all = false
+    @Argument(help: ArgumentHelp("Plain files to seal.", valueName: "file")) var files: [String] = []
 
     func validate() throws {
         if recipients.isEmpty { throw ValidationError("name at least one partner with -r PARTNER.") }
-        if files.isEmpty { throw ValidationError("name at least one file to seal.") }
+        if files.isEmpty && record.isEmpty && !all { throw ValidationError("name files to seal, --record ID, or --all.") }
+        if all && !record.isEmpty { throw ValidationError("--all and --record exclude each other.") }
     }
 
     func run() throws {
@@ -50,16 +54,48 @@ struct SealCommand: ParsableCommand {
             }
         }
         let identity = try workspace.identity()
+        var bundleInputs = inputs.map { file in
+            BundleInput(name: URL(fileURLWithPath: file.path).lastPathComponent, size: file.size) { try file.read($0) }
+        }
+        var total = inputs.reduce(0) { $0 + $1.size }
+        var recordCount = 0
+        var blobFiles: [InputFile] = []
+        if all || !record.isEmpty {
+            let service = try RecordService(workspace: workspace)
+            let ids = all ? try service.store.records().map(\.id) : try record.map { try service.resolve($0) }
+            var blobs = Set<String>()
+            for id in Set(ids).sorted() {
+                for version in try service.store.versions(record: id) {
+                    bundleInputs.append(.record(versionId: version.id, sdjwt: version.sdjwt.compact))
+                    blobs.formUnion(version.attachments)
+                }
+                recordCount += 1
+            }
+            var missing = 0
+            defer {
+                if missing > 0 {
+                    Console.err("note: \(missing) attachment(s) listed by the records are not stored here and are not in the bundle.")
+                }
+            }
+            for sha in blobs.sorted() {
+                let url = workspace.blobURL(sha)
+                guard FileManager.default.fileExists(atPath: url.path) else {
+                    missing += 1
+                    continue
+                }
+                let blob = try InputFile(url.path, what: "attachment")
+                blobFiles.append(blob)
+                total += blob.size
+                bundleInputs.append(.blob(sha256: sha, size: blob.size) { try blob.read($0) })
+            }
+        }
         let key = try workspace.signingKey(passphrase: try options.passphrase())
         let out = try OutputFile(output, mode: 0o600, overwrite: force)
-        let total = inputs.reduce(0) { $0 + $1.size }
         let progress = ProgressBar(label: "sealing", total: total)
         let manifest: BundleManifest
         do {
             manifest = try BundleSealer.seal(
-                inputs: inputs.map { file in
-                    BundleInput(name: URL(fileURLWithPath: file.path).lastPathComponent, size: file.size) { try file.read($0) }
-                },
+                inputs: bundleInputs,
                 sender: BundleSender(signingKey: key, identity: identity), recipients: recipientList, armor: armor,
                 sink: { try out.write($0) }, progress: { progress.update($0) })
             try out.commit()
@@ -71,7 +107,8 @@ struct SealCommand: ParsableCommand {
         if json {
             try Console.json(manifest)
         } else {
-            Console.out("Sealed \(manifest.entries.count) file\(manifest.entries.count == 1 ? "" : "s") into \(output) for "
+            if recordCount > 0 { Console.out("Included \(recordCount) record\(recordCount == 1 ? "" : "s") with their versions and attachments.") }
+            Console.out("Sealed \(manifest.entries.count) entr\(manifest.entries.count == 1 ? "y" : "ies") into \(output) for "
                 + recipientList.map { $0.party.organization ?? $0.party.ageRecipient ?? "?" }.joined(separator: ", ") + ".")
             Console.out("Bundle id: \(manifest.bundleId)")
         }

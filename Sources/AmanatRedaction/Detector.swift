@@ -120,24 +120,6 @@ private final class ResultSlots: @unchecked Sendable {
     }
 }
 
-/// The skip loop's table: how many bytes to skip (the UTF-8 length of a character that cannot start anything),
-/// or 0 for a byte that needs a closer look (digits, `@`, lead bytes of full-width and Arabic-Indic digits, of
-/// 微/威/薇, and the letters of WeChat, weixin, vx, wx, V信).
-nonisolated(unsafe) let skipTable: UnsafeMutablePointer<UInt8> = {
-    let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
-    for b in 0..<256 {
-        switch b {
-        case 0xC0...0xDF: table[b] = 2
-        case 0xE0...0xEF: table[b] = 3
-        case 0xF0...0xF7: table[b] = 4
-        default: table[b] = 1
-        }
-    }
-    for b in 0x30...0x39 { table[b] = 0 }
-    for b in [0x40, 0x56, 0x57, 0x76, 0x77, 0xD9, 0xDB, 0xE5, 0xE8, 0xEF] { table[b] = 0 }
-    return table
-}()
-
 /// One thread's scanner with its scratch buffers.
 final class ScanWorker {
     let p: UnsafePointer<UInt8>
@@ -202,30 +184,83 @@ final class ScanWorker {
                 if Normalization.isDigit(c) || c == 0x58 { i += l } else { break }
             }
         }
-        let table = skipTable
+        // Eight bytes at a time: a bit mask of the positions where something may start (SWAR, no data-dependent
+        // branches for ordinary text), then a closer look at each such position.
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        @inline(__always) func zero(_ v: UInt64) -> UInt64 { ~(((v & lows) &+ lows) | v) & highs }
+        let raw = UnsafeRawPointer(p)
         while i < stopAt {
-            let b = p[i]
-            let skip = table[Int(b)]
-            if skip != 0 {
-                i &+= Int(skip)
+            if i + 10 <= n {
+                let l0 = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                let l1 = raw.loadUnaligned(fromByteOffset: i + 1, as: UInt64.self)
+                let l2 = raw.loadUnaligned(fromByteOffset: i + 2, as: UInt64.self)
+                let x = l0 & lows
+                let digit = (x &+ 0x5050_5050_5050_5050) & ~(x &+ 0x4646_4646_4646_4646) & ~l0 & highs
+                let lower0 = l0 | 0x2020_2020_2020_2020
+                let lower1 = l1 | 0x2020_2020_2020_2020
+                let f0: UInt64 = 0xF0F0_F0F0_F0F0_F0F0
+                let w = zero(lower0 ^ 0x7777_7777_7777_7777)
+                var mask = digit | zero(l0 ^ 0x4040_4040_4040_4040)
+                mask |= zero(l0 ^ 0xEFEF_EFEF_EFEF_EFEF) & zero(l1 ^ 0xBCBC_BCBC_BCBC_BCBC)
+                    & zero((l2 & f0) ^ 0x9090_9090_9090_9090)
+                mask |= zero(l0 ^ 0xD9D9_D9D9_D9D9_D9D9) & zero((l1 & f0) ^ 0xA0A0_A0A0_A0A0_A0A0)
+                mask |= zero(l0 ^ 0xDBDB_DBDB_DBDB_DBDB) & zero((l1 & f0) ^ 0xB0B0_B0B0_B0B0_B0B0)
+                mask |= zero(l0 ^ 0xE4E4_E4E4_E4E4_E4E4) & zero(l1 ^ 0xBFBF_BFBF_BFBF_BFBF)
+                mask |= w & zero(lower1 ^ 0x6565_6565_6565_6565)
+                mask |= (w | zero(lower0 ^ 0x7676_7676_7676_7676)) & zero(lower1 ^ 0x7878_7878_7878_7878)
+                if mask == 0 {
+                    i &+= 8
+                    continue
+                }
+                i &+= mask.trailingZeroBitCount >> 3
+            } else if !isCandidate(i) {
+                i += 1
                 continue
             }
-            switch b {
-            case 0x30...0x39:
-                i = digitStart(i)
-            case 0xEF:
-                if i + 2 < n && p[i + 1] == 0xBC && p[i + 2] &- 0x90 < 10 { i = digitStart(i) } else { i += 3 }
-            case 0xD9:
-                if i + 1 < n && p[i + 1] &- 0xA0 < 10 { i = digitStart(i) } else { i += 2 }
-            case 0xDB:
-                if i + 1 < n && p[i + 1] &- 0xB0 < 10 { i = digitStart(i) } else { i += 2 }
-            case 0x40:
-                i = email(at: i)
-            case 0xE5, 0xE8:
-                i = wechatKeyword(i).0 > 0 ? wechat(at: i) : i + 3
-            default:
-                i = wechat(at: i)
+            if i >= stopAt { break }
+            i = max(i + 1, handleCandidate(i))
+        }
+    }
+
+    /// The scalar form of the candidate test in ``run(from:keep:stopAt:)`` (used near the end of the buffer).
+    func isCandidate(_ i: Int) -> Bool {
+        let b0 = p[i]
+        let b1: UInt8 = i + 1 < n ? p[i + 1] : 0
+        let b2: UInt8 = i + 2 < n ? p[i + 2] : 0
+        switch b0 {
+        case 0x30...0x39, 0x40: return true
+        case 0xEF: return b1 == 0xBC && b2 & 0xF0 == 0x90
+        case 0xD9: return b1 & 0xF0 == 0xA0
+        case 0xDB: return b1 & 0xF0 == 0xB0
+        case 0xE4: return b1 == 0xBF
+        default:
+            let l0 = b0 | 0x20
+            let l1 = b1 | 0x20
+            return (l0 == 0x77 && (l1 == 0x65 || l1 == 0x78)) || (l0 == 0x76 && l1 == 0x78)
+        }
+    }
+
+    /// Looks closely at a candidate position; returns where to continue.
+    func handleCandidate(_ i: Int) -> Int {
+        let b = p[i]
+        switch b {
+        case 0x30...0x39:
+            return digitStart(i)
+        case 0x40:
+            return email(at: i)
+        case 0xEF, 0xD9, 0xDB:
+            return Normalization.isDigit(fold(i).char) ? digitStart(i) : i + fold(i).length
+        case 0xE4:
+            // 信: a WeChat keyword may end here (微信, 威信, 薇信, V信).
+            guard bytesMatch(i, 0xE4, 0xBF, 0xA1) else { return i + 3 }
+            if i >= 3 && (bytesMatch(i - 3, 0xE5, 0xBE, 0xAE) || bytesMatch(i - 3, 0xE5, 0xA8, 0x81) || bytesMatch(i - 3, 0xE8, 0x96, 0x87)) {
+                return wechat(at: i - 3)
             }
+            if i >= 1 && (p[i - 1] | 0x20) == 0x76 { return wechat(at: i - 1) }
+            return i + 3
+        default:
+            return wechat(at: i)
         }
     }
 

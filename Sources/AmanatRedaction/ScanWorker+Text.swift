@@ -233,13 +233,16 @@ extension ScanWorker {
         return nil
     }
 
-    /// Whether a clause barrier (punctuation that ends a clause, or a line break) starts at `k`.
+    /// Whether a clause barrier (punctuation that ends a clause, or a line break) starts at `k`. Looking forward
+    /// (`includingComma`), commas and a full stop before a space also end the search; looking back they do not
+    /// (abbreviations such as `рожд.` and `г.р.` end in a dot).
     @inline(__always)
     func isBarrier(_ k: Int, includingComma: Bool) -> Bool {
         let b = p[k]
         switch b {
         case 0x0A, 0x21, 0x3B, 0x3F: return true
         case 0x2C: return includingComma
+        case 0x2E: return includingComma && (k + 1 >= n || p[k + 1] == 0x20 || p[k + 1] == 0x0A)
         case 0xEF: return bytesMatch(k, 0xEF, 0xBC, 0x9B) || bytesMatch(k, 0xEF, 0xBC, 0x81) || bytesMatch(k, 0xEF, 0xBC, 0x9F)
             || (includingComma && bytesMatch(k, 0xEF, 0xBC, 0x8C))
         case 0xE3: return bytesMatch(k, 0xE3, 0x80, 0x82) || (includingComma && bytesMatch(k, 0xE3, 0x80, 0x81))

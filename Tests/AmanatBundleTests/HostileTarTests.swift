@@ -43,6 +43,11 @@ struct HostileTarTests {
     @Test func absolutePath() throws { try expectHostile(entry("/etc/passwd", [1]) + Tar.endOfArchive, "absolute") }
     @Test func dotDot() throws { try expectHostile(entry("files/../../x", [1]) + Tar.endOfArchive, "'..'") }
     @Test func unexpectedFolder() throws { try expectHostile(entry("other/x", [1]) + Tar.endOfArchive, "unexpected path") }
+    @Test func badRecordAndBlobNames() throws {
+        try expectHostile(entry("records/x.sd-jwt", [1]) + Tar.endOfArchive, "record entry")
+        try expectHostile(entry("blobs/ABC", [1]) + Tar.endOfArchive, "blob entry")
+        try expectHostile(entry("files/a/b", [1]) + Tar.endOfArchive, "unexpected path")
+    }
     @Test func symlink() throws {
         try expectHostile(entry("files/link", [], type: UInt8(ascii: "2")) + Tar.endOfArchive, "links")
     }

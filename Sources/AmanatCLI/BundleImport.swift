@@ -1,0 +1,143 @@
+import AmanatBundle
+import AmanatRecords
+import AmanatStore
+import Foundation
+
+/// `amanat open IN` without `-o`: verify a bundle and import its records and attachments into the store.
+enum BundleImport {
+    struct Report: Encodable {
+        var file: String
+        var signer: String
+        var versionsAdded: Int
+        var versionsAlreadyPresent: Int
+        var recordsWithConcurrentVersions: [String]
+        var incompleteHistory: [String]
+        var attachmentsStored: Int
+        var plainFilesIgnored: Int
+    }
+
+    static func run(_ path: String, workspace: Workspace, options: WorkspaceOptions, json: Bool) throws {
+        let service = try RecordService(workspace: workspace)
+        try FileManager.default.createDirectory(at: workspace.blobsFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let output = try ImportOutput(blobsFolder: workspace.blobsFolder)
+        let opened = try BundleVerification.open(path, workspace: workspace, passphraseFrom: options, output: output)
+
+        // Every record version must verify against the trust list; one failure fails the whole import.
+        var versions: [StoredVersion] = []
+        for (entry, text) in output.records.sorted(by: { $0.key < $1.key }) {
+            do {
+                let sdjwt = try SDJWT.parse(text)
+                let stored = try service.verifiedForStore(sdjwt)
+                guard entry == BundlePath.recordsPrefix + stored.id + ".sd-jwt" else {
+                    throw CLIError(.verificationFailed, "\(path): \(entry) does not hold the version its name says. Nothing was imported.")
+                }
+                versions.append(stored)
+            } catch let error as SDJWTError {
+                throw CLIError(
+                    .verificationFailed,
+                    "\(path): \(entry) does not verify (\(error)). Nothing was imported."
+                        + (error.isUntrustedSigner ? " If you expect records from that organization, compare its fingerprint by phone and run `amanat trust add FILE`." : ""))
+            }
+        }
+        // Blobs are content-addressed: moving them in is idempotent and safe before the store commit.
+        let stored = try output.publishBlobs(into: workspace)
+        for (sha, size) in stored { try service.store.registerBlob(sha256: sha, size: size) }
+        let summary = try service.store.insert(versions)
+        let report = Report(
+            file: path, signer: workspace.signerName(opened.signerFingerprint), versionsAdded: summary.added.count,
+            versionsAlreadyPresent: summary.alreadyPresent, recordsWithConcurrentVersions: summary.recordsWithConcurrentHeads,
+            incompleteHistory: summary.incomplete, attachmentsStored: stored.count, plainFilesIgnored: output.plainFiles)
+        if json {
+            try Console.json(report)
+            return
+        }
+        Console.out("Verified bundle from \(report.signer).")
+        Console.out("Imported \(report.versionsAdded) new version(s); \(report.versionsAlreadyPresent) already present; \(report.attachmentsStored) attachment(s).")
+        if !report.recordsWithConcurrentVersions.isEmpty {
+            Console.out("Concurrent versions (kept, not merged) in \(report.recordsWithConcurrentVersions.count) record(s):")
+            for id in report.recordsWithConcurrentVersions { Console.out("  \(id)") }
+        }
+        if !report.incompleteHistory.isEmpty {
+            Console.out("Incomplete history: \(report.incompleteHistory.count) version(s) name parents this store does not have yet.")
+        }
+        if report.plainFilesIgnored > 0 {
+            Console.out("\(report.plainFilesIgnored) plain file(s) in the bundle were not imported; extract them with -o DIR.")
+        }
+    }
+}
+
+extension SDJWTError {
+    var isUntrustedSigner: Bool {
+        if case .untrustedSigner = self { return true }
+        return false
+    }
+}
+
+/// Receives a bundle's entries during import: record versions in memory (bounded), attachments into a staging
+/// folder inside the blob store, plain files counted and skipped.
+final class ImportOutput: BundleEntryOutput {
+    static let maximumRecordSize: UInt64 = 16 << 20
+
+    let staging: URL
+    var records: [String: String] = [:]
+    var plainFiles = 0
+    private var blobs: [(sha: String, size: UInt64)] = []
+    private var currentPath: String?
+    private var currentRecord: [UInt8]?
+    private var currentBlob: OutputFile?
+    private var published = false
+
+    init(blobsFolder: URL) throws {
+        staging = blobsFolder.appendingPathComponent(".incoming-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    }
+
+    deinit { try? FileManager.default.removeItem(at: staging) }
+
+    func begin(path: String, size: UInt64) throws {
+        currentPath = path
+        if path.hasPrefix(BundlePath.recordsPrefix) {
+            guard size <= Self.maximumRecordSize else {
+                throw CLIError(.malformedInput, "the bundle's \(path) is larger than \(Self.maximumRecordSize) bytes; refused.")
+            }
+            currentRecord = []
+        } else if path.hasPrefix(BundlePath.blobsPrefix) {
+            let sha = String(path.dropFirst(BundlePath.blobsPrefix.count))
+            currentBlob = try OutputFile(staging.appendingPathComponent(sha).path, mode: 0o600)
+            blobs.append((sha, size))
+        } else {
+            plainFiles += 1
+        }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        if currentRecord != nil { currentRecord!.append(contentsOf: bytes) }
+        try currentBlob?.write(bytes)
+    }
+
+    func end() throws {
+        if let path = currentPath, let bytes = currentRecord {
+            records[path] = String(decoding: bytes, as: UTF8.self)
+        }
+        try currentBlob?.commit()
+        currentBlob = nil
+        currentRecord = nil
+        currentPath = nil
+    }
+
+    /// Moves verified blobs into the content-addressed store (skipping ones already there).
+    func publishBlobs(into workspace: Workspace) throws -> [(String, UInt64)] {
+        var moved: [(String, UInt64)] = []
+        for (sha, size) in blobs {
+            let target = workspace.blobURL(sha)
+            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            if !FileManager.default.fileExists(atPath: target.path) {
+                guard rename(staging.appendingPathComponent(sha).path, target.path) == 0 else {
+                    throw CLIError(.ioError, "cannot store attachment \(sha): \(String(cString: strerror(errno))).")
+                }
+                moved.append((sha, size))
+            }
+        }
+        return moved
+    }
+}

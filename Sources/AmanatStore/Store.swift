@@ -1,0 +1,307 @@
+import AmanatRecords
+import Foundation
+import GRDB
+
+/// A record version as the store keeps it: the issuer-signed JWT, its disclosures, and the facts the signature
+/// covers, denormalized for queries.
+public struct StoredVersion: Sendable, Equatable {
+    public var id: String
+    public var recordId: String
+    public var kind: VersionKind
+    public var prev: [String]
+    public var issuedAt: Int
+    public var signer: String
+    public var jwt: String
+    public var disclosures: [String]
+    public var attachments: [String]
+
+    public init(
+        id: String, recordId: String, kind: VersionKind, prev: [String], issuedAt: Int, signer: String, jwt: String,
+        disclosures: [String], attachments: [String]
+    ) {
+        self.id = id
+        self.recordId = recordId
+        self.kind = kind
+        self.prev = prev
+        self.issuedAt = issuedAt
+        self.signer = signer
+        self.jwt = jwt
+        self.disclosures = disclosures
+        self.attachments = attachments
+    }
+
+    /// From a version that verified.
+    public init(verified: VerifiedVersion, sdjwt: SDJWT) {
+        self.init(
+            id: verified.versionId, recordId: verified.recordId, kind: verified.kind, prev: verified.prev,
+            issuedAt: verified.issuedAt, signer: verified.signerFingerprint, jwt: sdjwt.jwt,
+            disclosures: sdjwt.disclosures, attachments: verified.attachments)
+    }
+
+    /// The compact SD-JWT with every stored disclosure.
+    public var sdjwt: SDJWT { SDJWT(jwt: jwt, disclosures: disclosures) }
+}
+
+/// What an import changed.
+public struct ImportSummary: Sendable, Equatable {
+    /// Versions that were new to the store.
+    public var added: [String] = []
+    /// Versions the store already had.
+    public var alreadyPresent = 0
+    /// Records that now have more than one head (concurrent versions).
+    public var recordsWithConcurrentHeads: [String] = []
+    /// Versions whose parents are not (yet) in the store.
+    public var incomplete: [String] = []
+}
+
+/// One record as listed.
+public struct RecordSummary: Sendable, Equatable {
+    public var id: String
+    public var heads: [String]
+    public var versionCount: Int
+    public var createdBy: String
+    public var lastIssuedAt: Int
+    public var retracted: Bool
+}
+
+/// Errors from the store. Never carries record content.
+public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    case unknownRecord(String)
+    case unknownVersion(String)
+    case ambiguousRecord(prefix: String, matches: Int)
+    case database(String)
+
+    public var description: String {
+        switch self {
+        case .unknownRecord(let id): return "no record \(id) in the store"
+        case .unknownVersion(let id): return "no version \(id) in the store"
+        case .ambiguousRecord(let prefix, let n): return "'\(prefix)' matches \(n) records; give more characters"
+        case .database(let why): return "store error: \(why)"
+        }
+    }
+}
+
+/// The embedded store: one SQLite file (GRDB). A grow-only set of verified versions; every write is one
+/// transaction; everything else (heads, the current view) is derived.
+public final class Store: Sendable {
+    let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the store at `path` and runs the migrations.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.publicStatementArguments = false
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
+        }
+        do {
+            writer = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(writer)
+        } catch let error as DatabaseError {
+            throw StoreError.database(error.message ?? "cannot open the database")
+        }
+    }
+
+    /// A fresh in-memory store (tests).
+    public init() throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        writer = try DatabaseQueue(configuration: configuration)
+        try Self.migrator.migrate(writer)
+    }
+
+    /// Migrations never change once landed; add new ones at the end.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "version") { t in
+                t.primaryKey("id", .text)
+                t.column("recordId", .text).notNull().indexed()
+                t.column("kind", .text).notNull().check { ["create", "edit", "merge", "retract"].contains($0) }
+                t.column("issuedAt", .integer).notNull()
+                t.column("signer", .text).notNull()
+                t.column("jwt", .text).notNull().unique()
+            }
+            try db.create(table: "parent") { t in
+                t.column("versionId", .text).notNull().references("version", onDelete: .cascade)
+                t.column("parentId", .text).notNull().indexed()
+                t.primaryKey(["versionId", "parentId"])
+            }
+            try db.create(table: "disclosure") { t in
+                t.column("versionId", .text).notNull().references("version", onDelete: .cascade)
+                t.column("position", .integer).notNull()
+                t.column("encoded", .text).notNull()
+                t.primaryKey(["versionId", "position"])
+            }
+            try db.create(table: "versionAttachment") { t in
+                t.column("versionId", .text).notNull().references("version", onDelete: .cascade)
+                t.column("sha256", .text).notNull().indexed()
+                t.primaryKey(["versionId", "sha256"])
+            }
+            try db.create(table: "blob") { t in
+                t.primaryKey("sha256", .text)
+                t.column("size", .integer).notNull()
+            }
+        }
+        return migrator
+    }
+
+    // MARK: Writing
+
+    /// Adds verified versions in one transaction: all or nothing; versions already present are skipped.
+    @discardableResult
+    public func insert(_ versions: [StoredVersion]) throws -> ImportSummary {
+        do {
+            return try writer.write { db in
+                var summary = ImportSummary()
+                var touched = Set<String>()
+                for v in versions {
+                    if try Bool.fetchOne(db, sql: "SELECT 1 FROM version WHERE id = ?", arguments: [v.id]) == true {
+                        summary.alreadyPresent += 1
+                        continue
+                    }
+                    try db.execute(
+                        sql: "INSERT INTO version (id, recordId, kind, issuedAt, signer, jwt) VALUES (?, ?, ?, ?, ?, ?)",
+                        arguments: [v.id, v.recordId, v.kind.rawValue, v.issuedAt, v.signer, v.jwt])
+                    for p in Set(v.prev) {
+                        try db.execute(sql: "INSERT INTO parent (versionId, parentId) VALUES (?, ?)", arguments: [v.id, p])
+                    }
+                    for (i, d) in v.disclosures.enumerated() {
+                        try db.execute(
+                            sql: "INSERT INTO disclosure (versionId, position, encoded) VALUES (?, ?, ?)", arguments: [v.id, i, d])
+                    }
+                    for a in Set(v.attachments) {
+                        try db.execute(sql: "INSERT INTO versionAttachment (versionId, sha256) VALUES (?, ?)", arguments: [v.id, a])
+                    }
+                    summary.added.append(v.id)
+                    touched.insert(v.recordId)
+                }
+                for recordId in touched.sorted() where try Self.heads(db, recordId).count > 1 {
+                    summary.recordsWithConcurrentHeads.append(recordId)
+                }
+                summary.incomplete = try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT DISTINCT p.versionId FROM parent p
+                        WHERE NOT EXISTS (SELECT 1 FROM version v WHERE v.id = p.parentId) ORDER BY p.versionId
+                        """)
+                return summary
+            }
+        } catch let error as DatabaseError {
+            throw StoreError.database(error.message ?? "write failed")
+        }
+    }
+
+    /// Records a blob (attachment) the caller has stored content-addressed on disk.
+    public func registerBlob(sha256: String, size: UInt64) throws {
+        try writer.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO blob (sha256, size) VALUES (?, ?)", arguments: [sha256, Int64(size)])
+        }
+    }
+
+    // MARK: Reading
+
+    static func heads(_ db: Database, _ recordId: String) throws -> [String] {
+        try String.fetchAll(
+            db,
+            sql: """
+                SELECT v.id FROM version v WHERE v.recordId = ?
+                AND NOT EXISTS (SELECT 1 FROM parent p JOIN version c ON c.id = p.versionId
+                                WHERE p.parentId = v.id AND c.recordId = v.recordId)
+                ORDER BY v.id
+                """, arguments: [recordId])
+    }
+
+    /// The heads (versions no other version of the record names as a parent), sorted.
+    public func heads(record: String) throws -> [String] { try writer.read { try Self.heads($0, record) } }
+
+    /// Every record, sorted by id.
+    public func records() throws -> [RecordSummary] {
+        try writer.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT recordId, COUNT(*) AS n, MAX(issuedAt) AS last,
+                           (SELECT signer FROM version c WHERE c.id = v.recordId) AS creator,
+                           SUM(kind = 'retract') AS retracts
+                    FROM version v GROUP BY recordId ORDER BY recordId
+                    """)
+            return try rows.map { row in
+                let id: String = row["recordId"]
+                return RecordSummary(
+                    id: id, heads: try Self.heads(db, id), versionCount: row["n"], createdBy: row["creator"] ?? "?",
+                    lastIssuedAt: row["last"], retracted: (row["retracts"] as Int? ?? 0) > 0)
+            }
+        }
+    }
+
+    /// Resolves a full record id or a unique prefix of at least 6 characters.
+    public func resolveRecord(_ text: String) throws -> String {
+        try writer.read { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM version WHERE recordId = ? LIMIT 1", arguments: [text]) == true {
+                return text
+            }
+            guard text.count >= 6 else { throw StoreError.unknownRecord(text) }
+            let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_")
+            let matches = try String.fetchAll(
+                db, sql: "SELECT DISTINCT recordId FROM version WHERE recordId LIKE ? ESCAPE '\\' LIMIT 2",
+                arguments: [escaped + "%"])
+            guard matches.count == 1 else {
+                if matches.isEmpty { throw StoreError.unknownRecord(text) }
+                throw StoreError.ambiguousRecord(prefix: text, matches: matches.count)
+            }
+            return matches[0]
+        }
+    }
+
+    /// One version with its disclosures.
+    public func version(_ id: String) throws -> StoredVersion {
+        try writer.read { db in
+            guard let v = try Self.version(db, id) else { throw StoreError.unknownVersion(id) }
+            return v
+        }
+    }
+
+    static func version(_ db: Database, _ id: String) throws -> StoredVersion? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM version WHERE id = ?", arguments: [id]) else { return nil }
+        let prev = try String.fetchAll(db, sql: "SELECT parentId FROM parent WHERE versionId = ? ORDER BY parentId", arguments: [id])
+        let disclosures = try String.fetchAll(
+            db, sql: "SELECT encoded FROM disclosure WHERE versionId = ? ORDER BY position", arguments: [id])
+        let attachments = try String.fetchAll(
+            db, sql: "SELECT sha256 FROM versionAttachment WHERE versionId = ? ORDER BY sha256", arguments: [id])
+        return StoredVersion(
+            id: row["id"], recordId: row["recordId"], kind: VersionKind(rawValue: row["kind"]) ?? .edit, prev: prev,
+            issuedAt: row["issuedAt"], signer: row["signer"], jwt: row["jwt"], disclosures: disclosures,
+            attachments: attachments)
+    }
+
+    /// Every version of a record, oldest first (by time, then id).
+    public func versions(record: String) throws -> [StoredVersion] {
+        try writer.read { db in
+            let ids = try String.fetchAll(
+                db, sql: "SELECT id FROM version WHERE recordId = ? ORDER BY issuedAt, id", arguments: [record])
+            return try ids.compactMap { try Self.version(db, $0) }
+        }
+    }
+
+    /// All version ids, sorted.
+    public func allVersionIds() throws -> [String] {
+        try writer.read { try String.fetchAll($0, sql: "SELECT id FROM version ORDER BY id") }
+    }
+
+    /// Counts for `status`.
+    public func counts() throws -> (records: Int, versions: Int) {
+        try writer.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT recordId) FROM version") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM version") ?? 0
+            )
+        }
+    }
+
+    /// SQLite's own consistency check.
+    public func integrityCheck() throws -> Bool {
+        try writer.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") == "ok" }
+    }
+}
