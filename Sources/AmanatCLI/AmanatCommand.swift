@@ -35,10 +35,20 @@ public struct AmanatCommand: AsyncParsableCommand {
 
     public init() {}
 
+    /// Record and version ids are base64url and may start with '-'; a whole 43-character id would otherwise be read
+    /// as a bundle of short flags. Such tokens are passed on as `id:<id>` (which users may also type themselves).
+    static func protectingIdentifiers(_ arguments: [String]) -> [String] {
+        arguments.map { token in
+            let isID = token.utf8.count == 43 && token.hasPrefix("-")
+                && token.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F }
+            return isID ? "id:" + token : token
+        }
+    }
+
     /// Parses the arguments, runs the command, and turns ``CLIError``s into a message and the documented exit code.
     public static func runMain(arguments: [String]? = nil) async -> Never {
         do {
-            var command = try parseAsRoot(arguments)
+            var command = try parseAsRoot(protectingIdentifiers(arguments ?? Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -17,9 +17,9 @@ enum BundleImport {
     }
 
     static func run(_ path: String, workspace: Workspace, options: WorkspaceOptions, json: Bool) throws {
-        let service = try RecordService(workspace: workspace)
-        try FileManager.default.createDirectory(at: workspace.blobsFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let output = try ImportOutput(blobsFolder: workspace.blobsFolder)
+        // Staging lives inside .amanat/ and is removed on any failure; the store is opened only after every check.
+        let output = try ImportOutput(stagingParent: workspace.dotFolder)
+        let keys = try workspace.trustedKeys()
         let opened = try BundleVerification.open(path, workspace: workspace, passphraseFrom: options, output: output)
 
         // Every record version must verify against the trust list; one failure fails the whole import.
@@ -27,7 +27,8 @@ enum BundleImport {
         for (entry, text) in output.records.sorted(by: { $0.key < $1.key }) {
             do {
                 let sdjwt = try SDJWT.parse(text)
-                let stored = try service.verifiedForStore(sdjwt)
+                let verified = try RecordVerifier.verify(sdjwt, trustedKey: { keys[$0] })
+                let stored = StoredVersion(verified: verified, sdjwt: sdjwt)
                 guard entry == BundlePath.recordsPrefix + stored.id + ".sd-jwt" else {
                     throw CLIError(.verificationFailed, "\(path): \(entry) does not hold the version its name says. Nothing was imported.")
                 }
@@ -39,6 +40,7 @@ enum BundleImport {
                         + (error.isUntrustedSigner ? " If you expect records from that organization, compare its fingerprint by phone and run `amanat trust add FILE`." : ""))
             }
         }
+        let service = try RecordService(workspace: workspace)
         // Blobs are content-addressed: moving them in is idempotent and safe before the store commit.
         let stored = try output.publishBlobs(into: workspace)
         for (sha, size) in stored { try service.store.registerBlob(sha256: sha, size: size) }
@@ -87,8 +89,8 @@ final class ImportOutput: BundleEntryOutput {
     private var currentBlob: OutputFile?
     private var published = false
 
-    init(blobsFolder: URL) throws {
-        staging = blobsFolder.appendingPathComponent(".incoming-\(UUID().uuidString.prefix(8))")
+    init(stagingParent: URL) throws {
+        staging = stagingParent.appendingPathComponent(".incoming-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 

@@ -40,6 +40,7 @@ struct RecordService {
 
     /// Resolves a record id (or unique prefix) from the command line.
     func resolve(_ text: String) throws -> String {
+        let text = text.hasPrefix("id:") ? String(text.dropFirst(3)) : text
         do {
             return try store.resolveRecord(text)
         } catch let error as StoreError {
