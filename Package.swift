@@ -59,7 +59,8 @@ let package = Package(
                 "AmanatRedaction",
                 "AmanatStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            resources: [.copy("Resources/demo-records.json")]
         ),
         .executableTarget(
             name: "amanat",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: `amanat scan --json` vs ripgrep on the same synthetic 100 MB multilingual corpus.
 # Usage: Benchmarks/scan/run.sh [MEGABYTES]   (run from anywhere; needs swift, python3, rg)
+# AMANAT_BIN=path/to/amanat skips the build; CORPUS=path overrides /dev/shm/amanat-scan-corpus.txt.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -9,9 +10,14 @@ scratch="${SCRATCH_PATH:-$root/.build-bench}"
 corpus="${CORPUS:-/dev/shm/amanat-scan-corpus.txt}"
 out="/dev/shm/amanat-scan-findings.json"
 
-echo "== building amanat (release)"
-(cd "$root" && swift build -c release --scratch-path "$scratch" --product amanat 2>&1 | tail -1)
-amanat="$scratch/release/amanat"
+if [ -n "${AMANAT_BIN:-}" ]; then
+    amanat="$AMANAT_BIN"  # a prebuilt binary (skips the build)
+    echo "== using $amanat"
+else
+    echo "== building amanat (release)"
+    (cd "$root" && swift build -c release --scratch-path "$scratch" --product amanat 2>&1 | tail -1)
+    amanat="$scratch/release/amanat"
+fi
 
 echo "== generating the corpus ($mb MB, fixed seed) in $corpus"
 python3 "$here/generate.py" "$corpus" --megabytes "$mb"

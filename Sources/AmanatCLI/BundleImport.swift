@@ -1,4 +1,5 @@
 import AmanatBundle
+import AmanatCrypto
 import AmanatRecords
 import AmanatStore
 import Foundation
@@ -17,10 +18,31 @@ enum BundleImport {
     }
 
     static func run(_ path: String, workspace: Workspace, options: WorkspaceOptions, json: Bool) throws {
+        let report = try importBundle(path, workspace: workspace, options: options, passphrase: nil)
+        if json {
+            try Console.json(report)
+            return
+        }
+        Console.out("Verified bundle from \(report.signer).")
+        Console.out("Imported \(report.versionsAdded) new version(s); \(report.versionsAlreadyPresent) already present; \(report.attachmentsStored) attachment(s).")
+        if !report.recordsWithConcurrentVersions.isEmpty {
+            Console.out("Concurrent versions (kept, not merged) in \(report.recordsWithConcurrentVersions.count) record(s):")
+            for id in report.recordsWithConcurrentVersions { Console.out("  \(id)") }
+        }
+        if !report.incompleteHistory.isEmpty {
+            Console.out("Incomplete history: \(report.incompleteHistory.count) version(s) name parents this store does not have yet.")
+        }
+        if report.plainFilesIgnored > 0 {
+            Console.out("\(report.plainFilesIgnored) plain file(s) in the bundle were not imported; extract them with -o DIR.")
+        }
+    }
+
+    /// Verifies and imports; returns what changed. Nothing changes unless everything verifies.
+    static func importBundle(_ path: String, workspace: Workspace, options: WorkspaceOptions, passphrase: SecretBytes?) throws -> Report {
         // Staging lives inside .amanat/ and is removed on any failure; the store is opened only after every check.
         let output = try ImportOutput(stagingParent: workspace.dotFolder)
         let keys = try workspace.trustedKeys()
-        let opened = try BundleVerification.open(path, workspace: workspace, passphraseFrom: options, output: output)
+        let opened = try BundleVerification.open(path, workspace: workspace, passphraseFrom: options, passphrase: passphrase, output: output)
 
         // Every record version must verify against the trust list; one failure fails the whole import.
         var versions: [StoredVersion] = []
@@ -45,26 +67,10 @@ enum BundleImport {
         let stored = try output.publishBlobs(into: workspace)
         for (sha, size) in stored { try service.store.registerBlob(sha256: sha, size: size) }
         let summary = try service.store.insert(versions)
-        let report = Report(
+        return Report(
             file: path, signer: workspace.signerName(opened.signerFingerprint), versionsAdded: summary.added.count,
             versionsAlreadyPresent: summary.alreadyPresent, recordsWithConcurrentVersions: summary.recordsWithConcurrentHeads,
             incompleteHistory: summary.incomplete, attachmentsStored: stored.count, plainFilesIgnored: output.plainFiles)
-        if json {
-            try Console.json(report)
-            return
-        }
-        Console.out("Verified bundle from \(report.signer).")
-        Console.out("Imported \(report.versionsAdded) new version(s); \(report.versionsAlreadyPresent) already present; \(report.attachmentsStored) attachment(s).")
-        if !report.recordsWithConcurrentVersions.isEmpty {
-            Console.out("Concurrent versions (kept, not merged) in \(report.recordsWithConcurrentVersions.count) record(s):")
-            for id in report.recordsWithConcurrentVersions { Console.out("  \(id)") }
-        }
-        if !report.incompleteHistory.isEmpty {
-            Console.out("Incomplete history: \(report.incompleteHistory.count) version(s) name parents this store does not have yet.")
-        }
-        if report.plainFilesIgnored > 0 {
-            Console.out("\(report.plainFilesIgnored) plain file(s) in the bundle were not imported; extract them with -o DIR.")
-        }
     }
 }
 

@@ -1,5 +1,6 @@
 import AmanatBundle
 import AmanatCrypto
+import AmanatRecords
 import ArgumentParser
 import Foundation
 
@@ -132,6 +133,41 @@ struct DemoCommand: ParsableCommand {
         } catch let error as BundleError {
             Console.out("    refused: \(error)")
         }
+
+        say("A adds three synthetic testimony records; each is signed as an SD-JWT, every identifying field a disclosure")
+        guard let demoURL = Bundle.module.url(forResource: "demo-records", withExtension: "json"),
+            let demoData = FileManager.default.contents(atPath: demoURL.path)
+        else { throw CLIError(.ioError, "the demo records are missing from this build") }
+        let demoRecords = try RecordValidation.parse(Array(demoData), file: "demo-records.json").map { $0.sortedKeys() }
+        let serviceA = try RecordService(workspace: a)
+        let recordIds = try serviceA.add(demoRecords, key: keyA)
+        for (id, record) in zip(recordIds, demoRecords) {
+            let head = try serviceA.singleHead(id)
+            let language = record["language"]?.stringValue ?? "?"
+            Console.out("    \(id)  (\(language), consent \(record["testimony"]?["consent"]?.stringValue ?? "?"), \(head.disclosures.count) disclosures)")
+        }
+
+        say("A seals the records for B; B verifies each against A's key and imports them (twice: nothing changes)")
+        let recordsBundle = base.appendingPathComponent("steppe-records.amanat")
+        let recordsOut = try OutputFile(recordsBundle.path, mode: 0o600)
+        var recordInputs: [BundleInput] = []
+        for id in recordIds {
+            for version in try serviceA.store.versions(record: id) {
+                recordInputs.append(.record(versionId: version.id, sdjwt: version.sdjwt.compact))
+            }
+        }
+        _ = try BundleSealer.seal(
+            inputs: recordInputs, sender: BundleSender(signingKey: keyA, identity: identityA),
+            recipients: try a.resolveRecipients(["berlin"]), sink: { try recordsOut.write($0) })
+        try recordsOut.commit()
+        let quietOptions = try WorkspaceOptions.parse(["--workspace", rootB.path])
+        for round in 1...2 {
+            let summary = try BundleImport.importBundle(recordsBundle.path, workspace: b, options: quietOptions, passphrase: passphrase)
+            Console.out("    import \(round): \(summary.versionsAdded) new version(s), \(summary.versionsAlreadyPresent) already present")
+        }
+        let serviceB = try RecordService(workspace: b)
+        let verifiedAtB = try serviceB.verifiedContent(try serviceB.singleHead(recordIds[0]))
+        Console.out("    B shows \(recordIds[0].prefix(12))…: signed by '\(b.signerName(verifiedAtB.signerFingerprint))', verified")
 
         Console.out("\nDemo complete." + (keep != nil ? " Workspaces kept in \(base.path)." : ""))
     }

@@ -1,4 +1,5 @@
 import AmanatBundle
+import AmanatCrypto
 import ArgumentParser
 import Foundation
 
@@ -56,10 +57,11 @@ struct OpenCommand: ParsableCommand {
 /// Opening shared by `open` and `inspect`.
 enum BundleVerification {
     static func open(
-        _ path: String, workspace: Workspace, passphraseFrom options: WorkspaceOptions, output: BundleEntryOutput?
+        _ path: String, workspace: Workspace, passphraseFrom options: WorkspaceOptions, passphrase: SecretBytes? = nil,
+        output: BundleEntryOutput?
     ) throws -> OpenedBundle {
         let file = try InputFile(path, what: "bundle")
-        let key = try workspace.sealingKey(passphrase: try options.passphrase())
+        let key = try workspace.sealingKey(passphrase: try passphrase ?? options.passphrase())
         let signers = try workspace.trustedSigners()
         let progress = ProgressBar(label: "opening", total: file.size)
         defer { progress.finish() }

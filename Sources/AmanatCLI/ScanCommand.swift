@@ -137,21 +137,6 @@ public struct ScanCommand: ParsableCommand {
         try writer.flush()
     }
 
-    /// The findings as one JSON array (the same bytes `writeJSON` prints; for tests).
-    static func jsonDocument(_ reported: [Reported]) -> Data {
-        var out: [UInt8] = [0x5B]
-        for (index, item) in reported.enumerated() {
-            out.append(contentsOf: index == 0 ? "\n  {\"file\":".utf8 : ",\n  {\"file\":".utf8)
-            appendJSONString(item.file, to: &out)
-            out.append(contentsOf: ",\"kind\":\"\(item.finding.kind.rawValue)\",\"start\":\(item.finding.range.lowerBound)".utf8)
-            out.append(contentsOf: ",\"end\":\(item.finding.range.upperBound),\"value\":".utf8)
-            appendJSONString(item.finding.value, to: &out)
-            out.append(contentsOf: ",\"confidence\":\"\(item.finding.confidence.rawValue)\"}".utf8)
-        }
-        out.append(contentsOf: reported.isEmpty ? "]\n".utf8 : "\n]\n".utf8)
-        return Data(out)
-    }
-
     static func appendJSONString(_ string: String, to out: inout [UInt8]) {
         out.append(0x22)
         for b in string.utf8 {

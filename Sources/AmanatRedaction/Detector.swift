@@ -77,7 +77,15 @@ public struct Detector: Sendable {
 
     /// Sorts findings and drops those overlapping one of higher priority (e-mail over a phone inside it, …).
     static func resolveOverlaps(_ findings: [Finding]) -> [Finding] {
-        let inOrder = zip(findings, findings.dropFirst()).allSatisfy { $0.range.lowerBound < $1.range.lowerBound }
+        var inOrder = true
+        var disjoint = true
+        findings.withUnsafeBufferPointer { buffer in
+            for k in buffer.indices.dropFirst() {
+                if buffer[k - 1].range.lowerBound >= buffer[k].range.lowerBound { inOrder = false }
+                if buffer[k - 1].range.upperBound > buffer[k].range.lowerBound { disjoint = false }
+            }
+        }
+        if inOrder && disjoint { return findings }
         let sorted = inOrder ? findings : findings.sorted {
             $0.range.lowerBound != $1.range.lowerBound
                 ? $0.range.lowerBound < $1.range.lowerBound : $0.kind.priority > $1.kind.priority
@@ -116,7 +124,10 @@ private final class ResultSlots: @unchecked Sendable {
     func all() -> [Finding] {
         lock.lock()
         defer { lock.unlock() }
-        return slots.flatMap { $0 }
+        var all: [Finding] = []
+        all.reserveCapacity(slots.reduce(0) { $0 + $1.count })
+        for slot in slots { all.append(contentsOf: slot) }
+        return all
     }
 }
 

@@ -213,6 +213,16 @@ struct IdentityCommandTests {
         #expect(root.stdout.contains("Exit codes: 0 ok"))
     }
 
+    @Test func demoRecordsAreTheSpecExamples() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let demo = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("Sources/AmanatCLI/Resources/demo-records.json"))) as? [NSDictionary]
+        let names = ["kk-cyrl-relative-public.json", "ru-survivor-partners.json", "en-survivor-public.json"]
+        let specs = try names.map {
+            try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("Specs/examples/" + $0))) as? NSDictionary
+        }
+        #expect(demo == specs.compactMap { $0 })
+    }
+
     @Test func demoRuns() throws {
         let cli = try CLIHarness()
         defer { cli.cleanup() }
@@ -220,6 +230,7 @@ struct IdentityCommandTests {
         #expect(result.status == 0, "demo failed: \(result.stderr)")
         #expect(result.stdout.contains("Demo complete"))
         #expect(result.stdout.contains("refused"))
+        #expect(result.stdout.contains("import 2: 0 new version(s), 3 already present"))
         #expect(FileManager.default.fileExists(atPath: cli.path("demo/steppe-archive/.amanat/keys/signing.pem")))
     }
 }
