@@ -66,6 +66,11 @@ let package = Package(
             name: "amanat",
             dependencies: ["AmanatCLI"]
         ),
+        .executableTarget(
+            name: "amanat-bench",
+            dependencies: ["AmanatCrypto", "AmanatRecords", "AmanatStore"],
+            path: "Benchmarks/Sources/amanat-bench"
+        ),
         .testTarget(
             name: "AmanatCryptoTests",
             dependencies: ["AmanatCrypto"]

@@ -1,0 +1,139 @@
+// Amanat benchmarks that need the library: record signing, verification and store import.
+// Usage: amanat-bench records [COUNT]      (default 100000)
+import AmanatCrypto
+import AmanatRecords
+import AmanatStore
+import Dispatch
+import Foundation
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+/// A small synthetic record with the shape of a real one (names, IDs, phone, status, transcript).
+func syntheticRecord(_ i: Int) -> JSONValue {
+    let id = String(format: "6502011980%02d%02d%03d", 1 + i % 12, 1 + i % 28, i % 1000) + "X"
+    return .object([
+        ("schema", .string("amanat-record/v1")),
+        ("language", .string("en")),
+        ("testifier", .object([
+            ("names", .object([("latn", .string("Synthetic Person \(i)"))])),
+            ("cnResidentId", .string(id)),
+            ("phones", .array([.object([("number", .string("+7701\(String(format: "%07d", i % 10_000_000))"))])])),
+        ])),
+        ("detainees", .array([.object([
+            ("names", .object([("latn", .string("Synthetic Relative \(i)"))])),
+            ("statusHistory", .array([.object([("status", .string("detained")), ("date", .string("2018-03"))])])),
+        ])])),
+        ("testimony", .object([
+            ("consent", .string("public")),
+            ("transcript", .string("My brother was taken in 2018. His ID is \(id). We have not heard from him since.")),
+        ])),
+        ("provenance", .object([("organization", .string("Bench Org (synthetic)"))])),
+    ])
+}
+
+let policy = DisclosurePolicy(isConcealable: { pointer in
+    !(pointer == "/schema" || pointer == "/language" || pointer == "/testimony" || pointer == "/testimony/consent"
+        || pointer == "/provenance" || pointer == "/provenance/organization")
+})
+
+func parallel(_ count: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        var i = w
+        while i < count {
+            body(i)
+            i += workers
+        }
+    }
+}
+
+final class Slots<T>: @unchecked Sendable {
+    var items: [T?]
+    init(_ n: Int) { items = Array(repeating: nil, count: n) }
+}
+
+func opensslVerifyRate(cores: Int) -> (single: Double, multi: Double)? {
+    func run(_ args: [String]) -> Double? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        p.arguments = args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = Pipe()
+        guard (try? p.run()) != nil else { return nil }
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        // "... 253 bits EdDSA (Ed25519)   0.0000s   0.0001s  25000.0  9000.0" (sign/s verify/s last)
+        guard let line = out.split(separator: "\n").last(where: { $0.contains("Ed25519") }) else { return nil }
+        return Double(line.split(separator: " ").last.map(String.init) ?? "")
+    }
+    guard let single = run(["speed", "-seconds", "3", "ed25519"]) else { return nil }
+    let multi = run(["speed", "-seconds", "3", "-multi", String(cores), "ed25519"]) ?? single
+    return (single, multi)
+}
+
+func recordsBenchmark(count: Int) throws {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let key = try Ed25519.SigningKey.generate()
+    let fingerprint = Fingerprint.of(key.publicKey)
+    let verifying = key.publicKey
+    print("records benchmark: \(count) synthetic records, \(cores) cores")
+    let records = (0..<count).map(syntheticRecord)
+
+    let signed = Slots<SignedVersion>(count)
+    var t = now()
+    parallel(count, workers: cores) { i in
+        signed.items[i] = try! RecordSigner.sign(content: records[i], kind: .create, recordId: nil, prev: [], key: key, policy: policy, issuedAt: 1_764_230_000)
+    }
+    let signSeconds = now() - t
+    let versions = signed.items.map { $0! }
+    let disclosures = versions.reduce(0) { $0 + $1.sdjwt.disclosures.count }
+    print(String(format: "  sign:   %8.0f records/s (%.2f s; %.1f disclosures per record)", Double(count) / signSeconds, signSeconds, Double(disclosures) / Double(count)))
+
+    let verified = Slots<VerifiedVersion>(count)
+    t = now()
+    parallel(count, workers: cores) { i in
+        verified.items[i] = try! RecordVerifier.verify(versions[i].sdjwt, trustedKey: { $0 == fingerprint ? verifying : nil })
+    }
+    let verifySeconds = now() - t
+    let verifyRate = Double(count) / verifySeconds
+    print(String(format: "  verify: %8.0f records/s (%.2f s)", verifyRate, verifySeconds))
+
+    // Raw Ed25519 verification of the same JWTs, our binding, both cores (the floor under record verification).
+    let jwts = versions.map { Array($0.sdjwt.jwt.utf8) }
+    let parts: [(input: [UInt8], sig: [UInt8])] = jwts.map { jwt in
+        let dot = jwt.lastIndex(of: UInt8(ascii: "."))!
+        return (Array(jwt[..<dot]), Base64URL.decode(String(decoding: jwt[(dot + 1)...], as: UTF8.self))!)
+    }
+    t = now()
+    parallel(count, workers: cores) { i in _ = verifying.isValidSignature(parts[i].sig, for: parts[i].input) }
+    let rawSeconds = now() - t
+    print(String(format: "  raw Ed25519 verify through AmanatCrypto: %8.0f/s", Double(count) / rawSeconds))
+
+    if let rate = opensslVerifyRate(cores: cores) {
+        print(String(format: "  openssl speed ed25519 verify: %8.0f/s on one core, %8.0f/s with -multi %d", rate.single, rate.multi, cores))
+        print(String(format: "  record verify / OpenSSL raw verify (all cores): %.0f%%  (target >= 70%%)", 100 * verifyRate / rate.multi))
+    }
+
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("amanat-bench-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let store = try Store(path: folder.appendingPathComponent("store.sqlite").path)
+    let stored = (0..<count).map { StoredVersion(verified: verified.items[$0]!, sdjwt: versions[$0].sdjwt) }
+    t = now()
+    try store.insert(stored)
+    let importSeconds = now() - t
+    print(String(format: "  store import (one transaction): %8.0f records/s (%.2f s)  (target >= 5000/s)", Double(count) / importSeconds, importSeconds))
+    t = now()
+    let again = try store.insert(stored)
+    print(String(format: "  re-import of the same versions: %.2f s, %d already present", now() - t, again.alreadyPresent))
+    let size = (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("store.sqlite").path)[.size] as? Int) ?? 0
+    print("  store size: \(size / 1_048_576) MiB (+ WAL)")
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+switch arguments.first {
+case "records":
+    try recordsBenchmark(count: Int(arguments.dropFirst().first ?? "") ?? 100_000)
+default:
+    print("usage: amanat-bench records [COUNT]")
+}
