@@ -1,5 +1,6 @@
 import AmanatAge
 import AmanatCrypto
+import Dispatch
 import Foundation
 
 /// Receives the files of a bundle while it is being opened. Nothing it receives is verified until
@@ -55,7 +56,12 @@ public enum BundleOpener {
         defer { block.deallocate() }
         let bufferSize = 1 << 20
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64)
-        defer { buffer.deallocate() }
+        let buffers = (0..<2).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64) }
+        let groups = [DispatchGroup(), DispatchGroup()]
+        defer {
+            for g in groups { g.wait() }
+            for b in buffers + [buffer] { b.deallocate() }
+        }
         var first = true
         var processed: UInt64 = 0
 
@@ -133,20 +139,26 @@ public enum BundleOpener {
                 manifestBytes = bytes
             } else {
                 try output?.begin(path: entry.path, size: entry.size)
-                var hash = try SHA256()
+                // Hash on the hasher's thread while this thread decrypts the next chunk and writes this one.
+                let hasher = try OverlappedHasher()
                 var left = entry.size
+                var k = 0
+                defer { for g in groups { g.wait() } }
                 while left > 0 {
                     let want = Int(min(UInt64(bufferSize), left))
-                    let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want])
+                    groups[k & 1].wait()
+                    let chunk = UnsafeMutableRawBufferPointer(rebasing: buffers[k & 1][0..<want])
                     try stream.expect(chunk, what: shownPath)
-                    try hash.update(UnsafeRawBufferPointer(chunk))
+                    hasher.update(UnsafeRawBufferPointer(chunk), group: groups[k & 1])
                     try output?.write(UnsafeRawBufferPointer(chunk))
                     left -= UInt64(want)
                     processed += UInt64(want)
                     progress?(processed)
+                    k += 1
                 }
+                let digest = try hasher.finalize()
                 try output?.end()
-                hashes[entry.path] = (try hash.finalize().hexString, entry.size)
+                hashes[entry.path] = (digest.hexString, entry.size)
             }
             try stream.skip(Tar.padding(entry.size))
             remaining -= min(remaining, entry.size)

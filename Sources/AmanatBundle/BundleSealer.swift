@@ -1,5 +1,6 @@
 import AmanatAge
 import AmanatCrypto
+import Dispatch
 import Foundation
 
 /// Who seals a bundle: the organization's signing key and public identity.
@@ -109,32 +110,42 @@ public enum BundleSealer {
             recipients: recipients.map { X25519AgeRecipient(publicKey: $0.publicKey) }, armor: armor, sink: sink)
         let mtime = UInt64(max(0, createdAt.timeIntervalSince1970))
         var entries: [BundleManifest.Entry] = []
+        // Two buffers: while one is hashed on the hasher's thread and encrypted here, the other is refilled.
         let bufferSize = 1 << 20
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64)
-        defer { buffer.deallocate() }
+        let buffers = (0..<2).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64) }
+        let groups = [DispatchGroup(), DispatchGroup()]
+        defer {
+            for g in groups { g.wait() }
+            for b in buffers { b.deallocate() }
+        }
         var processed: UInt64 = 0
         for var input in inputs {
             let path = input.folder + input.name
             try Self.write(Tar.headers(path: path, size: input.size, mtime: mtime), to: writer)
-            var hash = try SHA256()
+            let hasher = try OverlappedHasher()
             var count: UInt64 = 0
+            var k = 0
             while true {
+                let buffer = buffers[k & 1]
+                groups[k & 1].wait()  // the hasher is done with this buffer
                 let n = try input.read(buffer)
                 if n == 0 { break }
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
                 count += UInt64(n)
                 guard count <= input.size else { break }
-                try hash.update(chunk)
+                hasher.update(chunk, group: groups[k & 1])
                 try writer.write(chunk)
                 processed += UInt64(n)
                 progress?(processed)
+                k += 1
             }
+            let digest = try hasher.finalize()
             guard count == input.size else {
                 throw BundleError.invalidInput(
                     "'\(Tar.sanitizedForMessage(input.name))' changed size while it was being sealed; try again")
             }
             try Self.write([UInt8](repeating: 0, count: Tar.padding(count)), to: writer)
-            entries.append(BundleManifest.Entry(path: path, sha256: try hash.finalize().hexString, size: count))
+            entries.append(BundleManifest.Entry(path: path, sha256: digest.hexString, size: count))
             input.read = { _ in 0 }
         }
         let formatter = ISO8601DateFormatter()

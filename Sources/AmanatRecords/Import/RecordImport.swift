@@ -205,9 +205,11 @@ public enum RecordImport {
             let before = issues.count
             let record = buildRecord(row: row, header: header, columns: columns, layout: layout, issues: &issues)
             if issues.count == before, let record {
-                for v in schema.validate(record, limit: limits.maximumIssues) {
-                    issues.add(csvIssue(v, row: row.number, header: header, layout: layout))
-                }
+                // Listed in column order (problems without a column last), as a spreadsheet user reads them.
+                let rowIssues = schema.validate(record, limit: limits.maximumIssues).enumerated()
+                    .map { (offset: $0.offset, issue: csvIssue($0.element, row: row.number, header: header, layout: layout)) }
+                    .sorted { ($0.issue.columnPosition ?? Int.max, $0.offset) < ($1.issue.columnPosition ?? Int.max, $1.offset) }
+                rowIssues.forEach { issues.add($0.issue) }
                 records.append(record)
             }
             if issues.isFull { break }
@@ -465,7 +467,8 @@ struct IssueCollector {
     }
 
     var count: Int { issues.count + (truncated ? 1 : 0) }
-    var isFull: Bool { issues.count >= limit }
+    /// True once a problem beyond the limit was seen: stop looking.
+    var isFull: Bool { truncated }
 
     mutating func add(_ issue: RecordImportError.Issue) {
         if issues.count < limit {

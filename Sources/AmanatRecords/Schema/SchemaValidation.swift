@@ -208,14 +208,9 @@ struct SchemaValidator {
             report(path, "minItems", min == 1 ? "must have at least one item" : "must have at least \(min) items")
         }
         if node.uniqueItems {
-            var seen: [[UInt8]: Int] = [:]
-            for (i, item) in items.enumerated() {
-                let key = schemaEqualityKey(item)
-                if let first = seen[key] {
-                    report(path + [.index(i)], "uniqueItems", "repeats item \(first); items must be unique")
-                } else {
-                    seen[key] = i
-                }
+            var seen = Set<[UInt8]>()
+            for (i, item) in items.enumerated() where !seen.insert(schemaEqualityKey(item)).inserted {
+                report(path + [.index(i)], "uniqueItems", "repeats an earlier item; items must be unique")
             }
         }
         if let itemSchema = node.items {
