@@ -14,10 +14,12 @@ public struct StoredVersion: Sendable, Equatable {
     public var jwt: String
     public var disclosures: [String]
     public var attachments: [String]
+    /// The verified content as canonical JSON (keys sorted), or nil when erased or unknown.
+    public var content: String?
 
     public init(
         id: String, recordId: String, kind: VersionKind, prev: [String], issuedAt: Int, signer: String, jwt: String,
-        disclosures: [String], attachments: [String]
+        disclosures: [String], attachments: [String], content: String? = nil
     ) {
         self.id = id
         self.recordId = recordId
@@ -28,6 +30,7 @@ public struct StoredVersion: Sendable, Equatable {
         self.jwt = jwt
         self.disclosures = disclosures
         self.attachments = attachments
+        self.content = content
     }
 
     /// From a version that verified.
@@ -35,7 +38,8 @@ public struct StoredVersion: Sendable, Equatable {
         self.init(
             id: verified.versionId, recordId: verified.recordId, kind: verified.kind, prev: verified.prev,
             issuedAt: verified.issuedAt, signer: verified.signerFingerprint, jwt: sdjwt.jwt,
-            disclosures: sdjwt.disclosures, attachments: verified.attachments)
+            disclosures: sdjwt.disclosures, attachments: verified.attachments,
+            content: verified.content.canonical())
     }
 
     /// The compact SD-JWT with every stored disclosure.
@@ -121,17 +125,15 @@ public final class Store: Sendable {
                 t.column("issuedAt", .integer).notNull()
                 t.column("signer", .text).notNull()
                 t.column("jwt", .text).notNull().unique()
+                // The disclosures, '~'-joined as in the compact form; emptied by an erasure.
+                t.column("disclosures", .text).notNull()
+                // The verified record content (canonical JSON), derived at import; NULL once erased.
+                t.column("content", .text)
             }
             try db.create(table: "parent") { t in
                 t.column("versionId", .text).notNull().references("version", onDelete: .cascade)
                 t.column("parentId", .text).notNull().indexed()
                 t.primaryKey(["versionId", "parentId"])
-            }
-            try db.create(table: "disclosure") { t in
-                t.column("versionId", .text).notNull().references("version", onDelete: .cascade)
-                t.column("position", .integer).notNull()
-                t.column("encoded", .text).notNull()
-                t.primaryKey(["versionId", "position"])
             }
             try db.create(table: "versionAttachment") { t in
                 t.column("versionId", .text).notNull().references("version", onDelete: .cascade)
@@ -155,26 +157,27 @@ public final class Store: Sendable {
             return try writer.write { db in
                 var summary = ImportSummary()
                 var touched = Set<String>()
+                let insertVersion = try db.cachedStatement(
+                    sql: """
+                        INSERT OR IGNORE INTO version (id, recordId, kind, issuedAt, signer, jwt, disclosures, content)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
+                let insertParent = try db.cachedStatement(sql: "INSERT OR IGNORE INTO parent (versionId, parentId) VALUES (?, ?)")
+                let insertAttachment = try db.cachedStatement(
+                    sql: "INSERT OR IGNORE INTO versionAttachment (versionId, sha256) VALUES (?, ?)")
                 for v in versions {
-                    if try Bool.fetchOne(db, sql: "SELECT 1 FROM version WHERE id = ?", arguments: [v.id]) == true {
+                    try insertVersion.execute(arguments: [
+                        v.id, v.recordId, v.kind.rawValue, v.issuedAt, v.signer, v.jwt, v.disclosures.joined(separator: "~"),
+                        v.content,
+                    ])
+                    guard db.changesCount > 0 else {
                         summary.alreadyPresent += 1
                         continue
                     }
-                    try db.execute(
-                        sql: "INSERT INTO version (id, recordId, kind, issuedAt, signer, jwt) VALUES (?, ?, ?, ?, ?, ?)",
-                        arguments: [v.id, v.recordId, v.kind.rawValue, v.issuedAt, v.signer, v.jwt])
-                    for p in Set(v.prev) {
-                        try db.execute(sql: "INSERT INTO parent (versionId, parentId) VALUES (?, ?)", arguments: [v.id, p])
-                    }
-                    for (i, d) in v.disclosures.enumerated() {
-                        try db.execute(
-                            sql: "INSERT INTO disclosure (versionId, position, encoded) VALUES (?, ?, ?)", arguments: [v.id, i, d])
-                    }
-                    for a in Set(v.attachments) {
-                        try db.execute(sql: "INSERT INTO versionAttachment (versionId, sha256) VALUES (?, ?)", arguments: [v.id, a])
-                    }
+                    for p in v.prev { try insertParent.execute(arguments: [v.id, p]) }
+                    for a in v.attachments { try insertAttachment.execute(arguments: [v.id, a]) }
                     summary.added.append(v.id)
-                    touched.insert(v.recordId)
+                    if !v.prev.isEmpty { touched.insert(v.recordId) }
                 }
                 for recordId in touched.sorted() where try Self.heads(db, recordId).count > 1 {
                     summary.recordsWithConcurrentHeads.append(recordId)
@@ -266,14 +269,14 @@ public final class Store: Sendable {
     static func version(_ db: Database, _ id: String) throws -> StoredVersion? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM version WHERE id = ?", arguments: [id]) else { return nil }
         let prev = try String.fetchAll(db, sql: "SELECT parentId FROM parent WHERE versionId = ? ORDER BY parentId", arguments: [id])
-        let disclosures = try String.fetchAll(
-            db, sql: "SELECT encoded FROM disclosure WHERE versionId = ? ORDER BY position", arguments: [id])
+        let joined: String = row["disclosures"]
+        let disclosures = joined.isEmpty ? [] : joined.split(separator: "~").map(String.init)
         let attachments = try String.fetchAll(
             db, sql: "SELECT sha256 FROM versionAttachment WHERE versionId = ? ORDER BY sha256", arguments: [id])
         return StoredVersion(
             id: row["id"], recordId: row["recordId"], kind: VersionKind(rawValue: row["kind"]) ?? .edit, prev: prev,
             issuedAt: row["issuedAt"], signer: row["signer"], jwt: row["jwt"], disclosures: disclosures,
-            attachments: attachments)
+            attachments: attachments, content: row["content"])
     }
 
     /// Every version of a record, oldest first (by time, then id).
