@@ -130,8 +130,27 @@ func recordsBenchmark(count: Int) throws {
     print("  store size: \(size / 1_048_576) MiB (+ WAL)")
 }
 
+func primitivesBenchmark() throws {
+    let key = try Ed25519.SigningKey.generate()
+    let message = [UInt8](repeating: 7, count: 600)
+    func rate(_ label: String, _ n: Int, _ body: () throws -> Void) rethrows {
+        let t = now()
+        for _ in 0..<n { try body() }
+        print(String(format: "  %-28@ %10.0f/s (one thread)", label as NSString, Double(n) / (now() - t)))
+    }
+    let sig = try key.signature(for: message)
+    let pub = key.publicKey
+    try rate("Ed25519 sign (600 B)", 5000) { _ = try key.signature(for: message) }
+    rate("Ed25519 verify (600 B)", 5000) { _ = pub.isValidSignature(sig, for: message) }
+    try rate("SHA-256 one-shot (80 B)", 100_000) { _ = try SHA256.hash(message[0..<80]) }
+    try rate("random 16 bytes", 100_000) { _ = try SecureRandom.bytes(16) }
+    rate("base64url encode 60 B", 100_000) { _ = Base64URL.encode(message[0..<60]) }
+}
+
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
+case "primitives":
+    try primitivesBenchmark()
 case "records":
     try recordsBenchmark(count: Int(arguments.dropFirst().first ?? "") ?? 100_000)
 default:

@@ -4,10 +4,7 @@ import Foundation
 /// trailing bits are refused, so every byte string has exactly one encoding.
 public enum Base64URL {
     public static func encode(_ bytes: some Collection<UInt8>) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Base64.encode(bytes, alphabet: Base64.urlAlphabet)
     }
 
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
@@ -59,6 +56,37 @@ public enum Base64 {
 
     /// Standard-alphabet base64 without padding.
     public static func encodeUnpadded(_ bytes: some Collection<UInt8>) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "=", with: "")
+        encode(bytes, alphabet: standardAlphabet)
+    }
+
+    static let standardAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    static let urlAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// Unpadded base64 in the given 64-character alphabet.
+    static func encode(_ bytes: some Collection<UInt8>, alphabet: [UInt8]) -> String {
+        let input = Array(bytes)
+        var out = [UInt8]()
+        out.reserveCapacity((input.count * 4 + 2) / 3)
+        var i = 0
+        while i + 3 <= input.count {
+            let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
+            out.append(alphabet[Int(n >> 18)])
+            out.append(alphabet[Int((n >> 12) & 63)])
+            out.append(alphabet[Int((n >> 6) & 63)])
+            out.append(alphabet[Int(n & 63)])
+            i += 3
+        }
+        let rest = input.count - i
+        if rest == 1 {
+            let n = UInt32(input[i]) << 16
+            out.append(alphabet[Int(n >> 18)])
+            out.append(alphabet[Int((n >> 12) & 63)])
+        } else if rest == 2 {
+            let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8
+            out.append(alphabet[Int(n >> 18)])
+            out.append(alphabet[Int((n >> 12) & 63)])
+            out.append(alphabet[Int((n >> 6) & 63)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
