@@ -50,6 +50,10 @@ let package = Package(
             dependencies: ["AmanatCrypto"]
         ),
         .target(
+            name: "AmanatSync",
+            dependencies: ["AmanatRecords", "AmanatCrypto"]
+        ),
+        .target(
             name: "AmanatCLI",
             dependencies: [
                 "AmanatCrypto",
@@ -94,6 +98,10 @@ let package = Package(
         .testTarget(
             name: "AmanatRedactionTests",
             dependencies: ["AmanatRedaction"]
+        ),
+        .testTarget(
+            name: "AmanatSyncTests",
+            dependencies: ["AmanatSync", "AmanatRecords"]
         ),
         .testTarget(
             name: "AmanatCLITests",

@@ -25,11 +25,15 @@ public struct AmanatCommand: AsyncParsableCommand {
             ListCommand.self,
             ShowCommand.self,
             VerifyCommand.self,
+            RetractCommand.self,
+            EraseCommand.self,
+            LinkCommand.self,
             SealCommand.self,
             OpenCommand.self,
             InspectCommand.self,
             DemoCommand.self,
             ScanCommand.self,
+            PublishCommand.self,
         ]
     )
 

@@ -79,6 +79,32 @@ struct RecordService {
         return signed
     }
 
+    /// Signs and stores a version whose parents are ALL current heads (retractions, erasures, merges).
+    func versionOverAllHeads(_ recordId: String, content: JSONValue, kind: VersionKind, key: Ed25519.SigningKey) throws -> (SignedVersion, ImportSummary) {
+        let heads = try store.heads(record: recordId)
+        guard !heads.isEmpty else { throw CLIError(.inputMissing, "no record \(recordId) in the store.") }
+        let signed = try RecordSigner.sign(
+            content: content, kind: kind, recordId: recordId, prev: heads, attachments: Self.attachmentDigests(content),
+            key: key, policy: RecordPolicy.disclosurePolicy)
+        let summary = try store.insert([try verifiedForStore(signed.sdjwt)])
+        return (signed, summary)
+    }
+
+    /// Deletes the files of attachments that only erased records referenced.
+    func deleteErasedBlobs() throws -> Int {
+        let digests = try store.blobsOnlyInErasedRecords()
+        var deleted: [String] = []
+        for d in digests {
+            let url = workspace.blobURL(d)
+            if FileManager.default.fileExists(atPath: url.path) {
+                try FileManager.default.removeItem(at: url)
+                deleted.append(d)
+            }
+        }
+        try store.forgetBlobs(digests)
+        return deleted.count
+    }
+
     /// Copies a file into the content-addressed blob folder while hashing it; returns its SHA-256 and size.
     func importBlob(_ path: String) throws -> (sha256: String, size: UInt64) {
         let input = try InputFile(path, what: "attachment")

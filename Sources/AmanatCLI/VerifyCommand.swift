@@ -32,6 +32,20 @@ struct VerifyCommand: ParsableCommand {
         var disclosed: Int?
         var withheld: Int?
         var error: String?
+        /// For a public version: what the publisher's annotation says.
+        var publication: Publication?
+    }
+
+    struct Publication: Encodable {
+        var annotation: String
+        var publisher: String
+        var publisherFingerprint: String
+        var policy: String
+        var policySha256: String
+        /// JSON Pointers of the values presented as the collector signed them.
+        var original: [String]
+        /// The values the publisher made (pseudonyms, generalized values, markers); never originals.
+        var publisherMade: [PublisherValue]
     }
 
     func run() throws {
@@ -50,11 +64,26 @@ struct VerifyCommand: ParsableCommand {
             do {
                 let sdjwt = try SDJWT.parse(text)
                 let v = try RecordVerifier.verify(sdjwt, trustedKey: { keys[$0] })
-                results.append(
-                    Result(
-                        file: file, valid: true, recordId: v.recordId, versionId: v.versionId,
-                        signer: workspace.signerName(v.signerFingerprint), signerFingerprint: v.signerFingerprint,
-                        disclosed: v.disclosedCount, withheld: v.withheldCount))
+                var result = Result(
+                    file: file, valid: true, recordId: v.recordId, versionId: v.versionId,
+                    signer: workspace.signerName(v.signerFingerprint), signerFingerprint: v.signerFingerprint,
+                    disclosed: v.disclosedCount, withheld: v.withheldCount)
+                let annotationPath = Self.annotationPath(for: file)
+                if FileManager.default.fileExists(atPath: annotationPath) {
+                    do {
+                        let text = String(decoding: try Workspace.readFile(URL(fileURLWithPath: annotationPath), what: "annotation"), as: UTF8.self)
+                        let a = try Annotation.verify(text, file: annotationPath, presentation: sdjwt, verified: v, trustedKey: { keys[$0] })
+                        result.publication = Publication(
+                            annotation: annotationPath, publisher: workspace.signerName(a.publisherFingerprint),
+                            publisherFingerprint: a.publisherFingerprint, policy: a.policyName, policySha256: a.policyHash,
+                            original: Self.leafPointers(v.content, ""), publisherMade: a.values)
+                    } catch let error as CLIError {
+                        result.valid = false
+                        result.error = error.message
+                        worst = error.status == .verificationFailed || worst == .verificationFailed ? .verificationFailed : error.status
+                    }
+                }
+                results.append(result)
             } catch let error as SDJWTError {
                 results.append(Result(file: file, valid: false, error: error.description))
                 if case .malformed = error { worst = worst == .ok ? .malformedInput : worst } else { worst = .verificationFailed }
@@ -68,11 +97,48 @@ struct VerifyCommand: ParsableCommand {
                     Console.out(
                         "\(r.file): valid — record \(r.recordId!), version \(r.versionId!), signed by \(r.signer!); "
                             + "\(r.disclosed!) disclosure(s) presented, \(r.withheld!) withheld")
+                    if let p = r.publication { Console.out(Self.describe(p, collector: r.signer!)) }
                 } else {
                     Console.err("\(r.file): NOT valid — \(r.error!)")
                 }
             }
         }
         if worst != .ok { throw ExitCode(worst.rawValue) }
+    }
+
+    /// `DIR/<id>.sd-jwt` → `DIR/<id>.annotation.jws`.
+    static func annotationPath(for file: String) -> String {
+        let base = file.hasSuffix(".sd-jwt") ? String(file.dropLast(".sd-jwt".count)) : file
+        return base + Annotation.fileSuffix
+    }
+
+    /// JSON Pointers of every scalar in a record.
+    static func leafPointers(_ value: JSONValue, _ pointer: String) -> [String] {
+        switch value {
+        case .object(let members):
+            return members.flatMap { leafPointers($0.1, pointer + "/" + $0.0.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")) }
+        case .array(let items):
+            return items.enumerated().flatMap { leafPointers($0.1, pointer + "/\($0.0)") }
+        default:
+            return [pointer]
+        }
+    }
+
+    static func describe(_ p: Publication, collector: String) -> String {
+        var lines = [
+            "  public version: annotation \(p.annotation) valid — signed by publisher \(p.publisher), policy '\(p.policy)' "
+                + "(sha256 \(p.policySha256.prefix(16))…)",
+            "  original (the collector's own values, signed by \(collector)): \(p.original.count) value(s)",
+        ]
+        let partial = Set(p.publisherMade.filter { $0.segment != nil }.map(\.path))
+        for text in partial.sorted() {
+            lines.append("    \(text): original text with publisher markers in place of withheld pieces")
+        }
+        lines.append("  made by the publisher (not the collector's words): \(p.publisherMade.count) value(s)")
+        for v in p.publisherMade {
+            let place = v.segment.map { "\(v.path) piece \($0)" } ?? v.path
+            lines.append("    \(place): \(v.op)\(v.kind.map { " \($0)" } ?? "")")
+        }
+        return lines.joined(separator: "\n")
     }
 }

@@ -224,6 +224,9 @@ public enum RecordVerifier {
         }
         var partial: [String] = []
         let content = joinSegments(rec, pointer: "", partial: &partial)
+        // Segmented texts whose segments array lost withheld elements (pointers are payload paths under /rec).
+        partial = resolver.arraysWithWithheldElements.filter { $0.hasPrefix("/rec/") && $0.hasSuffix("/segments") }
+            .map { String($0.dropFirst(4).dropLast("/segments".count)) }.sorted()
         return VerifiedVersion(
             versionId: versionId, recordId: recordId, kind: kind, prev: prev, issuedAt: iat, attachments: attachments,
             signerFingerprint: kid, content: content, disclosedCount: resolver.usedCount,

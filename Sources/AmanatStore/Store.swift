@@ -16,10 +16,12 @@ public struct StoredVersion: Sendable, Equatable {
     public var attachments: [String]
     /// The verified content as canonical JSON (keys sorted), or nil when erased or unknown.
     public var content: String?
+    /// Whether this version is a signed erasure request.
+    public var isErasure: Bool = false
 
     public init(
         id: String, recordId: String, kind: VersionKind, prev: [String], issuedAt: Int, signer: String, jwt: String,
-        disclosures: [String], attachments: [String], content: String? = nil
+        disclosures: [String], attachments: [String], content: String? = nil, isErasure: Bool = false
     ) {
         self.id = id
         self.recordId = recordId
@@ -31,6 +33,7 @@ public struct StoredVersion: Sendable, Equatable {
         self.disclosures = disclosures
         self.attachments = attachments
         self.content = content
+        self.isErasure = isErasure
     }
 
     /// From a version that verified.
@@ -40,6 +43,7 @@ public struct StoredVersion: Sendable, Equatable {
             issuedAt: verified.issuedAt, signer: verified.signerFingerprint, jwt: sdjwt.jwt,
             disclosures: sdjwt.disclosures, attachments: verified.attachments,
             content: verified.content.canonical())
+        isErasure = verified.kind == .retract && verified.content["erasure"] != nil
     }
 
     /// The compact SD-JWT with every stored disclosure.
@@ -56,6 +60,10 @@ public struct ImportSummary: Sendable, Equatable {
     public var recordsWithConcurrentHeads: [String] = []
     /// Versions whose parents are not (yet) in the store.
     public var incomplete: [String] = []
+    /// Records whose personal data was erased by this import (signed erasure requests).
+    public var erased: [String] = []
+    /// Attachments no longer referenced by any record after erasure (the caller deletes their files).
+    public var orphanedBlobs: [String] = []
 }
 
 /// One record as listed.
@@ -129,6 +137,8 @@ public final class Store: Sendable {
                 t.column("disclosures", .text).notNull()
                 // The verified record content (canonical JSON), derived at import; NULL once erased.
                 t.column("content", .text)
+                // 1 for a signed erasure request (a retract version whose content carries "erasure").
+                t.column("erasure", .boolean).notNull().defaults(to: false)
             }
             try db.create(table: "parent") { t in
                 t.column("versionId", .text).notNull().references("version", onDelete: .cascade)
@@ -159,8 +169,8 @@ public final class Store: Sendable {
                 var touched = Set<String>()
                 let insertVersion = try db.cachedStatement(
                     sql: """
-                        INSERT OR IGNORE INTO version (id, recordId, kind, issuedAt, signer, jwt, disclosures, content)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT OR IGNORE INTO version (id, recordId, kind, issuedAt, signer, jwt, disclosures, content, erasure)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 let insertParent = try db.cachedStatement(sql: "INSERT OR IGNORE INTO parent (versionId, parentId) VALUES (?, ?)")
                 let insertAttachment = try db.cachedStatement(
@@ -168,7 +178,7 @@ public final class Store: Sendable {
                 for v in versions {
                     try insertVersion.execute(arguments: [
                         v.id, v.recordId, v.kind.rawValue, v.issuedAt, v.signer, v.jwt, v.disclosures.joined(separator: "~"),
-                        v.content,
+                        v.content, v.isErasure,
                     ])
                     guard db.changesCount > 0 else {
                         summary.alreadyPresent += 1
@@ -179,6 +189,9 @@ public final class Store: Sendable {
                     summary.added.append(v.id)
                     if !v.prev.isEmpty { touched.insert(v.recordId) }
                 }
+                // Erasure requests are honored on import, whatever order versions arrive in: every version of an
+                // erased record loses its disclosures and content; the signed JWTs stay, so history still verifies.
+                summary.erased = try Self.applyErasures(db)
                 for recordId in touched.sorted() where try Self.heads(db, recordId).count > 1 {
                     summary.recordsWithConcurrentHeads.append(recordId)
                 }
@@ -199,6 +212,44 @@ public final class Store: Sendable {
     public func registerBlob(sha256: String, size: UInt64) throws {
         try writer.write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO blob (sha256, size) VALUES (?, ?)", arguments: [sha256, Int64(size)])
+        }
+    }
+
+    /// Empties disclosures and content of every version of records that have an erasure request; returns the
+    /// records where something was erased now.
+    static func applyErasures(_ db: Database) throws -> [String] {
+        let records = try String.fetchAll(
+            db,
+            sql: """
+                SELECT DISTINCT recordId FROM version WHERE recordId IN (SELECT recordId FROM version WHERE erasure = 1)
+                AND (disclosures != '' OR content IS NOT NULL)
+                """)
+        for record in records {
+            try db.execute(sql: "UPDATE version SET disclosures = '', content = NULL WHERE recordId = ?", arguments: [record])
+        }
+        return records.sorted()
+    }
+
+    /// Attachments referenced only by erased records (their files should be deleted).
+    public func blobsOnlyInErasedRecords() throws -> [String] {
+        try writer.read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT a.sha256 FROM versionAttachment a JOIN version v ON v.id = a.versionId
+                    WHERE v.recordId IN (SELECT recordId FROM version WHERE erasure = 1)
+                    AND a.sha256 NOT IN (
+                        SELECT a2.sha256 FROM versionAttachment a2 JOIN version v2 ON v2.id = a2.versionId
+                        WHERE v2.recordId NOT IN (SELECT recordId FROM version WHERE erasure = 1))
+                    ORDER BY a.sha256
+                    """)
+        }
+    }
+
+    /// Forgets blob rows (after their files were deleted).
+    public func forgetBlobs(_ digests: [String]) throws {
+        try writer.write { db in
+            for d in digests { try db.execute(sql: "DELETE FROM blob WHERE sha256 = ?", arguments: [d]) }
         }
     }
 
@@ -276,7 +327,7 @@ public final class Store: Sendable {
         return StoredVersion(
             id: row["id"], recordId: row["recordId"], kind: VersionKind(rawValue: row["kind"]) ?? .edit, prev: prev,
             issuedAt: row["issuedAt"], signer: row["signer"], jwt: row["jwt"], disclosures: disclosures,
-            attachments: attachments, content: row["content"])
+            attachments: attachments, content: row["content"], isErasure: row["erasure"])
     }
 
     /// Every version of a record, oldest first (by time, then id).

@@ -68,6 +68,7 @@ struct SDJWTTests {
         #expect(!transcript.contains("65010219800101139X"))
         #expect(transcript.contains("My brother was taken."))
         #expect(verified.withheldCount == 2)  // the transcript segment and the identical cnResidentId field
+        #expect(verified.partialTexts == ["/testimony/transcript"])
     }
 
     @Test func presentationWithholdingAField() throws {

@@ -49,7 +49,7 @@ public struct RecordImportError: Error, Sendable, Equatable, CustomStringConvert
             } else if let columnPosition {
                 parts.append("column \(RecordImportError.spreadsheetLetters(columnPosition))")
             }
-            if let pointer, column == nil { parts.append(pointer.isEmpty ? "record" : "field \(pointer)") }
+            if let pointer, column == nil, !pointer.isEmpty { parts.append("field \(pointer)") }
             if let line {
                 parts.append(characterColumn.map { "line \(line), character \($0)" } ?? "line \(line)")
             }

@@ -146,6 +146,8 @@ public struct DisclosureResolver {
     public var usedCount: Int { used.count }
     /// Digests in the payload that had no disclosure (withheld).
     public private(set) var withheldCount = 0
+    /// JSON Pointers (in the payload) of arrays that lost at least one withheld element.
+    public private(set) var arraysWithWithheldElements = Set<String>()
 
     public init(disclosures: [String]) throws {
         for (i, text) in disclosures.enumerated() {
@@ -157,7 +159,7 @@ public struct DisclosureResolver {
 
     /// Processes the whole payload; throws unless every disclosure was referenced exactly once.
     public mutating func resolve(_ payload: JSONValue) throws -> JSONValue {
-        let result = try process(payload, depth: 0)
+        let result = try process(payload, depth: 0, pointer: "")
         let unused = byDigest.count - used.count
         if unused > 0 { throw SDJWTError.unreferencedDisclosures(count: unused) }
         return result
@@ -169,7 +171,7 @@ public struct DisclosureResolver {
         return d
     }
 
-    private mutating func process(_ value: JSONValue, depth: Int) throws -> JSONValue {
+    private mutating func process(_ value: JSONValue, depth: Int, pointer: String) throws -> JSONValue {
         guard depth < 64 else { throw SDJWTError.tooLarge("the payload nesting") }
         switch value {
         case .object(let members):
@@ -177,7 +179,7 @@ public struct DisclosureResolver {
             var names = Set<String>()
             for (k, v) in members where k != "_sd" {
                 if k == "..." { throw SDJWTError.malformed("'...' outside an array element") }
-                out.append((k, try process(v, depth: depth + 1)))
+                out.append((k, try process(v, depth: depth + 1, pointer: pointer + "/" + k)))
                 names.insert(k)
             }
             if let sd = value["_sd"] {
@@ -194,7 +196,7 @@ public struct DisclosureResolver {
                     guard name != "_sd", name != "...", name != "_sd_alg" else { throw SDJWTError.reservedClaimName(name) }
                     guard names.insert(name).inserted else { throw SDJWTError.claimAlreadyPresent(String(name.prefix(40))) }
                     used.insert(d)
-                    out.append((name, try process(disclosure.value, depth: depth + 1)))
+                    out.append((name, try process(disclosure.value, depth: depth + 1, pointer: pointer + "/" + name)))
                 }
             }
             return .object(out)
@@ -205,15 +207,16 @@ public struct DisclosureResolver {
                     let d = try claim(members[0].1)
                     guard let (index, disclosure) = byDigest[d] else {
                         withheldCount += 1
+                        arraysWithWithheldElements.insert(pointer)
                         continue
                     }
                     guard disclosure.name == nil else {
                         throw SDJWTError.badDisclosure(index: index, reason: "an object-property disclosure referenced from an array")
                     }
                     used.insert(d)
-                    out.append(try process(disclosure.value, depth: depth + 1))
+                    out.append(try process(disclosure.value, depth: depth + 1, pointer: pointer + "/\(out.count)"))
                 } else {
-                    out.append(try process(item, depth: depth + 1))
+                    out.append(try process(item, depth: depth + 1, pointer: pointer + "/\(out.count)"))
                 }
             }
             return .array(out)

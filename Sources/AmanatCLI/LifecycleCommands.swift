@@ -1,0 +1,129 @@
+import AmanatCrypto
+import AmanatRecords
+import AmanatStore
+import ArgumentParser
+import Foundation
+
+/// `amanat retract RECORD --reason TEXT`
+struct RetractCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retract",
+        abstract: "Sign a retraction (tombstone) of a record.",
+        discussion: """
+            The record stays in every store with its full signed history, marked retracted; partners see the \
+            retraction when they import it. A retraction made concurrently with someone else's edit is a conflict, \
+            never a silent win for either. To also delete the personal data everywhere, use `amanat erase`.
+
+            Example:
+              amanat retract 3Jq7xk --reason "duplicate of an earlier interview"
+            """
+    )
+
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: "The record id (or a unique prefix).") var record: String
+    @Option(name: .long, help: "Why (kept as a disclosure, not in clear in the signed payload).") var reason: String
+
+    func run() throws {
+        let workspace = try options.locate()
+        let service = try RecordService(workspace: workspace)
+        let recordId = try service.resolve(record)
+        let key = try workspace.signingKey(passphrase: try options.passphrase())
+        let content = JSONValue.object([
+            ("retraction", .object([("reason", .string(reason))])), ("schema", .string("amanat-record/v1")),
+        ])
+        let (version, _) = try service.versionOverAllHeads(recordId, content: content, kind: .retract, key: key)
+        Console.out(version.versionId)
+        Console.err("Record \(recordId) is retracted (version \(version.versionId)). Seal it for partners so they see it.")
+    }
+}
+
+/// `amanat erase RECORD --reason TEXT`
+struct EraseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "erase",
+        abstract: "Sign an erasure request: the record's personal data is deleted here and at every partner.",
+        discussion: """
+            Deletes every disclosure (all personal data) and the attachments of every version of the record, while \
+            the signed history still verifies (the signed payloads hold only salted digests). The request is a \
+            signed version that travels to partners in bundles like any other; their stores honor it on import, \
+            whatever order versions arrive in. This cannot be undone.
+
+            Example:
+              amanat erase 3Jq7xk --reason "the family withdrew consent"
+            """
+    )
+
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: "The record id (or a unique prefix).") var record: String
+    @Option(name: .long, help: "Why (itself erased along with the rest).") var reason: String
+    @Flag(name: .long, help: "Print a JSON summary.") var json = false
+
+    struct Report: Encodable {
+        var record: String
+        var erasureVersion: String
+        var attachmentsDeleted: Int
+    }
+
+    func run() throws {
+        let workspace = try options.locate()
+        let service = try RecordService(workspace: workspace)
+        let recordId = try service.resolve(record)
+        let key = try workspace.signingKey(passphrase: try options.passphrase())
+        let content = JSONValue.object([
+            ("erasure", .object([("reason", .string(reason))])), ("schema", .string("amanat-record/v1")),
+        ])
+        let (version, _) = try service.versionOverAllHeads(recordId, content: content, kind: .retract, key: key)
+        let deleted = try service.deleteErasedBlobs()
+        if json {
+            try Console.json(Report(record: recordId, erasureVersion: version.versionId, attachmentsDeleted: deleted))
+        } else {
+            Console.out("Erased the personal data of record \(recordId) (\(deleted) attachment file(s) deleted).")
+            Console.out("Seal the record for partners (`amanat seal -r PARTNER --record \(recordId)`) so their stores erase it too.")
+        }
+    }
+}
+
+/// `amanat link A B --same|--different`
+struct LinkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "link",
+        abstract: "Assert that two records describe the same person, or different people (a signed assertion).",
+        discussion: """
+            Likely duplicates (`amanat duplicates`) are never merged automatically; a person confirms or rejects \
+            each pair. The assertion is a new signed version of record A whose links name record B, so it travels \
+            to partners and merges like any other edit.
+
+            Example:
+              amanat link 3Jq7xk 9Pz2mw --same
+            """
+    )
+
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: "The first record.") var a: String
+    @Argument(help: "The second record.") var b: String
+    @Flag(name: .long, help: "They describe the same person.") var same = false
+    @Flag(name: .long, help: "They describe different people.") var different = false
+
+    func validate() throws {
+        guard same != different else { throw ValidationError("give exactly one of --same or --different.") }
+    }
+
+    func run() throws {
+        let workspace = try options.locate()
+        let service = try RecordService(workspace: workspace)
+        let recordA = try service.resolve(a)
+        let recordB = try service.resolve(b)
+        guard recordA != recordB else { throw CLIError(.usage, "a record cannot be linked to itself.") }
+        let head = try service.singleHead(recordA)
+        let content = try service.verifiedContent(head).content
+        let kind = same ? "same_person" : "different_person"
+        var links = (content["links"]?.arrayValue ?? []).filter {
+            !($0["recordId"]?.stringValue == recordB && ["same_person", "different_person"].contains($0["kind"]?.stringValue ?? ""))
+        }
+        links.append(.object([("kind", .string(kind)), ("recordId", .string(recordB))]))
+        let key = try workspace.signingKey(passphrase: try options.passphrase())
+        let version = try service.update(recordA, content: content.setting("links", .array(links)).sortedKeys(), key: key)
+        Console.out(version.versionId)
+        Console.err("Recorded that \(recordA) and \(recordB) describe \(same ? "the same person" : "different people").")
+    }
+}

@@ -1,0 +1,271 @@
+import AmanatCrypto
+import AmanatRecords
+import AmanatRedaction
+import AmanatStore
+import ArgumentParser
+import Foundation
+
+/// `amanat publish --policy FILE -o DIR [RECORD...]`
+struct PublishCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "publish",
+        abstract: "Write redacted public versions of records under a written redaction policy.",
+        discussion: """
+            For each record (default: every record whose consent the policy allows) writes DIR/<record-id>.sd-jwt, \
+            a presentation of the collector's SD-JWT holding only the disclosures the policy lets through (it still \
+            verifies against the collector's signature), and DIR/<record-id>.annotation.jws, signed by this \
+            workspace, with the pseudonyms, generalized values and markers the publisher made. DIR/index.json lists \
+            them. The folder appears only when complete. Anything the policy does not name is withheld; free text \
+            is scanned, and a piece of text holding an identifier among other words is withheld whole.
+
+            Records with consent internal are always refused; records whose consent the policy does not list are \
+            refused (exit 64) when named, skipped otherwise. The report gives counts per kind, never values.
+
+            Example:
+              amanat publish --policy Specs/policies/public.yaml -o published/
+              amanat publish --policy Specs/policies/public.yaml --dry-run 3Jq7xk
+            """
+    )
+
+    @OptionGroup var options: WorkspaceOptions
+    @Option(name: .long, help: ArgumentHelp("The redaction policy (YAML, Specs/policies.md).", valueName: "file")) var policy: String
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The folder to create (new, or empty).", valueName: "dir"))
+    var output: String?
+    @Flag(name: .long, help: "Show the redacted records with markers and the report; write nothing.") var dryRun = false
+    @Flag(name: .long, help: "Print the report as JSON.") var json = false
+    @Argument(help: ArgumentHelp("Record ids or unique prefixes (default: all publishable records).", valueName: "record"))
+    var records: [String] = []
+
+    func validate() throws {
+        if output == nil && !dryRun { throw ValidationError("Give the output folder with -o DIR (or use --dry-run).") }
+    }
+
+    func run() throws {
+        let workspace = try options.locate()
+        let loaded = try PolicyFile.load(policy)
+        let service = try RecordService(workspace: workspace)
+        let versions = try Publisher.select(records, policy: loaded, service: service)
+        let key = try workspace.signingKey(passphrase: try options.passphrase())
+        let result = try Publisher.redact(versions, policy: loaded, service: service, key: key)
+        if dryRun {
+            if json {
+                try Console.json(result.map(\.report))
+            } else {
+                for record in result {
+                    Console.out("── \(record.recordId) (version \(record.versionId)) — dry run, nothing written")
+                    Console.out(record.rendered.pretty())
+                    Console.out(Publisher.describe(record.report))
+                }
+            }
+            return
+        }
+        let folder = try Publisher.write(result, to: output!, policy: loaded, key: key, publisher: try workspace.identity())
+        if json {
+            try Console.json(result.map(\.report))
+        } else {
+            for record in result { Console.out(Publisher.describe(record.report)) }
+        }
+        Console.err("Published \(result.count) record\(result.count == 1 ? "" : "s") under policy '\(loaded.policy.name)' in \(folder).")
+    }
+}
+
+/// A policy file, parsed and checked against the record schema.
+struct PolicyFile {
+    var policy: RedactionPolicy
+    /// SHA-256 of the file (hex), named in every annotation.
+    var sha256: String
+    var path: String
+
+    static func load(_ path: String) throws -> PolicyFile {
+        let input = try InputFile(path, what: "policy file")
+        guard input.size <= UInt64(PolicyYAML.maximumSize) else {
+            throw CLIError(.malformedInput, "\(path) is larger than 1 MiB; a policy is a short text file.")
+        }
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let policy: RedactionPolicy
+        do {
+            policy = try RedactionPolicy.parse(bytes)
+        } catch let error as PolicyError {
+            throw CLIError(.malformedInput, "\(path), \(error). Fix the policy (Specs/policies.md describes the format); nothing was published.")
+        }
+        if let schema = try? RecordSchema.bundled() {
+            for rule in policy.fields + policy.conditions.flatMap(\.fields) {
+                var cursor = schema.sensitivityRoot
+                for step in rule.path.steps {
+                    switch step {
+                    case .key(let k): cursor = cursor.child(.key(k))
+                    case .anyElement: cursor = cursor.child(.index(0))
+                    }
+                    if !cursor.isDescribed { break }
+                }
+                guard cursor.isDescribed else {
+                    throw CLIError(
+                        .malformedInput,
+                        "\(path), line \(rule.action.line): '\(rule.path)' is not a field of the record schema (Specs/records.md lists them; "
+                            + "'[]' marks array elements). Nothing was published.")
+                }
+            }
+        }
+        let hash = try SHA256.hash(bytes).map { String(format: "%02x", $0) }.joined()
+        return PolicyFile(policy: policy, sha256: hash, path: path)
+    }
+}
+
+/// The steps of `amanat publish`, callable from the demo.
+enum Publisher {
+    /// The versions to publish: the single head of each named record (all records when none is named). Consent is
+    /// checked on the verified content: internal is never published; the policy lists what it allows.
+    /// - Throws: ``CLIError`` 64 for a named record the policy may not publish, 2 for unresolved concurrent edits.
+    static func select(_ names: [String], policy: PolicyFile, service: RecordService) throws -> [StoredVersion] {
+        let explicit = !names.isEmpty
+        var ids: [String] = []
+        var retracted = Set<String>()
+        for summary in try service.store.records() where summary.retracted { retracted.insert(summary.id) }
+        if explicit {
+            for name in names { ids.append(try service.resolve(name)) }
+        } else {
+            ids = try service.store.records().map(\.id)
+        }
+        var selected: [StoredVersion] = []
+        var seen = Set<String>()
+        for id in ids where seen.insert(id).inserted {
+            if retracted.contains(id) {
+                if explicit { throw CLIError(.usage, "record \(id) is retracted and cannot be published. Nothing was written.") }
+                Console.err("skipped \(id): retracted")
+                continue
+            }
+            let head = try service.singleHead(id)
+            let verified = try service.verifiedContent(head)
+            let consent = verified.content["testimony"]?["consent"]?.stringValue ?? "internal"
+            if consent == "internal" || !policy.policy.consent.contains(consent) {
+                let why =
+                    consent == "internal"
+                    ? "its consent is 'internal': it may never be published or shared"
+                    : "its consent is '\(consent)' and policy '\(policy.policy.name)' publishes only records with consent "
+                        + policy.policy.consent.sorted().joined(separator: " or ")
+                if explicit {
+                    throw CLIError(.usage, "record \(id) cannot be published: \(why). Nothing was written.")
+                }
+                Console.err("skipped \(id): \(why)")
+                continue
+            }
+            selected.append(head)
+        }
+        guard !selected.isEmpty else {
+            throw CLIError(.usage, "no record in this workspace may be published under policy '\(policy.policy.name)'. Nothing was written.")
+        }
+        return selected
+    }
+
+    /// Applies the policy to each version.
+    /// - Throws: ``CLIError`` 65 when a record cannot be presented under the policy (a plain claim it would strip).
+    static func redact(_ versions: [StoredVersion], policy: PolicyFile, service: RecordService, key: Ed25519.SigningKey) throws
+        -> [PublishedRecord]
+    {
+        let master = try Annotation.masterSecret(key)
+        var keys: [IdentifierKind: SecretBytes] = [:]
+        let redactor = Redactor(policy: policy.policy) { kind in
+            if let k = keys[kind] { return k }
+            let k = try RedactionOperators.pseudonymKey(
+                master: master, purpose: policy.policy.purpose, recipient: policy.policy.recipient, kind: kind)
+            keys[kind] = k
+            return k
+        }
+        var result: [PublishedRecord] = []
+        for version in versions {
+            let verified = try service.verifiedContent(version)
+            do {
+                result.append(try redactor.apply(version.sdjwt, verified: verified))
+            } catch let refusal as Redactor.Refusal {
+                throw CLIError(.malformedInput, "record \(version.recordId) cannot be published under policy '\(policy.policy.name)': \(refusal.reason). Nothing was written.")
+            } catch let error as SDJWTError {
+                throw CLIError(.verificationFailed, "record \(version.recordId): its stored version does not parse: \(error).")
+            }
+        }
+        return result
+    }
+
+    /// Writes the presentations, annotations and index.json into a staging folder beside `path`, then renames it
+    /// into place. Returns the final path.
+    /// - Throws: ``CLIError`` 73 when `path` exists and is not an empty folder, or cannot be created.
+    static func write(
+        _ records: [PublishedRecord], to path: String, policy: PolicyFile, key: Ed25519.SigningKey, publisher: PublicIdentity
+    ) throws -> String {
+        let fm = FileManager.default
+        let target = URL(fileURLWithPath: path).standardizedFileURL
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: target.path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue, (try? fm.contentsOfDirectory(atPath: target.path))?.isEmpty == true else {
+                throw CLIError(.cannotCreateOutput, "\(path) already exists and is not an empty folder; choose a new folder. Nothing was written.")
+            }
+        }
+        let parent = target.deletingLastPathComponent()
+        guard fm.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CLIError(.cannotCreateOutput, "cannot create \(path): the folder \(parent.path) does not exist.")
+        }
+        let staging = parent.appendingPathComponent(".\(target.lastPathComponent).partial-\(UUID().uuidString.prefix(8))")
+        do {
+            try fm.createDirectory(at: staging, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        } catch {
+            throw CLIError(.cannotCreateOutput, "cannot create \(staging.path): \(error.localizedDescription)")
+        }
+        var ok = false
+        defer { if !ok { try? fm.removeItem(at: staging) } }
+        let now = Int(Date().timeIntervalSince1970)
+        var entries: [JSONValue] = []
+        for record in records {
+            let presentationName = record.recordId + ".sd-jwt"
+            let annotationName = record.recordId + Annotation.fileSuffix
+            let annotation = try Annotation.sign(record, policyName: policy.policy.name, policyHash: policy.sha256, key: key, issuedAt: now)
+            try AtomicFile.write(Data((record.presentation.compact + "\n").utf8), to: staging.appendingPathComponent(presentationName))
+            try AtomicFile.write(Data((annotation + "\n").utf8), to: staging.appendingPathComponent(annotationName))
+            entries.append(
+                .object([
+                    ("id", .string(record.recordId)),
+                    ("version", .string(record.versionId)),
+                    ("collector", .string(record.collector)),
+                    ("presentation", .string(presentationName)),
+                    ("annotation", .string(annotationName)),
+                    ("disclosuresPresented", .number(String(record.report.disclosuresPresented))),
+                    ("publisherValues", .number(String(record.values.count))),
+                ]))
+        }
+        let index = JSONValue.object([
+            ("format", .string("amanat-publication/v1")),
+            ("publisher", .object([("organization", .string(publisher.organization)), ("fingerprint", .string(publisher.fingerprint))])),
+            ("policy", .object([("name", .string(policy.policy.name)), ("sha256", .string(policy.sha256))])),
+            ("publishedAt", .number(String(now))),
+            ("records", .array(entries)),
+        ])
+        try AtomicFile.write(Data((index.pretty() + "\n").utf8), to: staging.appendingPathComponent("index.json"))
+        guard rename(staging.path, target.path) == 0 else {
+            throw CLIError(.cannotCreateOutput, "cannot create \(path): \(String(cString: strerror(errno))). Nothing was written.")
+        }
+        ok = true
+        return target.path
+    }
+
+    /// One paragraph per record: counts per kind and operator, never values.
+    static func describe(_ r: RedactionReport) -> String {
+        var lines = ["\(r.record): \(r.original) original value(s) presented (\(r.disclosuresPresented) disclosures), \(r.withheld) withheld "
+            + "(\(r.notInPolicy) not named by the policy)"]
+        if !r.conditions.isEmpty { lines.append("  conditions in force: policy line(s) \(r.conditions.map(String.init).joined(separator: ", "))") }
+        if !r.fields.isEmpty {
+            lines.append("  fields replaced: " + r.fields.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+        }
+        if !r.identifiers.isEmpty {
+            let parts = r.identifiers.sorted { $0.key < $1.key }.map { kind, ops in
+                "\(kind) " + ops.sorted { $0.key < $1.key }.map { "\($0.value)× \($0.key)" }.joined(separator: ", ")
+            }
+            lines.append("  identifiers in text: " + parts.joined(separator: "; "))
+        }
+        if !r.textWithheldWhole.isEmpty {
+            let total = r.textWithheldWhole.values.reduce(0, +)
+            lines.append(
+                "  withheld whole: \(total) identifier(s) sat inside text with other words ("
+                    + r.textWithheldWhole.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                    + "); the text around them is withheld too, marked \(RedactionMarker.textWithheld)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
