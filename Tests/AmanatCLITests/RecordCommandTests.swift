@@ -67,7 +67,7 @@ struct RecordCommandTests {
         let a = try cli.initWorkspace("a", org: "Test Archive One")
         let id = try cli.run(["add", Self.example("en-survivor-public.json")], in: a).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         try Data("synthetic photo bytes".utf8).write(to: URL(fileURLWithPath: cli.path("photo.jpg")))
-        let attached = try cli.run(["attach", String(id.prefix(10)), cli.path("photo.jpg"), "--kind", "id_card_photo"], in: a)
+        let attached = try cli.run(["attach", "id:" + String(id.prefix(10)), cli.path("photo.jpg"), "--kind", "id_card_photo"], in: a)
         #expect(attached.status == 0, "\(attached.stderr)")
         let shown = try cli.run(["show", id, "--format", "json"], in: a).stdout
         #expect(shown.contains("\"id_card_photo\""))
