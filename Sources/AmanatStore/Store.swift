@@ -339,6 +339,39 @@ public final class Store: Sendable {
         }
     }
 
+    /// One row per version for deriving the view: ids, graph, signer, time and the stored canonical content.
+    public struct GraphRow: Sendable {
+        public var id: String
+        public var recordId: String
+        public var kind: VersionKind
+        public var prev: [String]
+        public var signer: String
+        public var issuedAt: Int
+        public var content: String?
+    }
+
+    /// Every version's graph row, ordered by record then id.
+    public func graphRows() throws -> [GraphRow] {
+        try writer.read { db in
+            var parents: [String: [String]] = [:]
+            let parentRows = try Row.fetchCursor(db, sql: "SELECT versionId, parentId FROM parent")
+            while let row = try parentRows.next() {
+                parents[row[0], default: []].append(row[1])
+            }
+            var result: [GraphRow] = []
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT id, recordId, kind, signer, issuedAt, content FROM version ORDER BY recordId, id")
+            while let row = try rows.next() {
+                let id: String = row[0]
+                result.append(
+                    GraphRow(
+                        id: id, recordId: row[1], kind: VersionKind(rawValue: row[2]) ?? .edit,
+                        prev: (parents[id] ?? []).sorted(), signer: row[3], issuedAt: row[4], content: row[5]))
+            }
+            return result
+        }
+    }
+
     /// All version ids, sorted.
     public func allVersionIds() throws -> [String] {
         try writer.read { try String.fetchAll($0, sql: "SELECT id FROM version ORDER BY id") }
