@@ -62,6 +62,7 @@ let package = Package(
                 "AmanatRecords",
                 "AmanatRedaction",
                 "AmanatStore",
+                "AmanatSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             resources: [.copy("Resources/demo-records.json")]

@@ -45,7 +45,8 @@ struct DisclosureMap {
     static func pointer(_ path: [RecordPathStep]) -> String {
         path.map { step -> String in
             switch step {
-            case .key(let k): return "/" + k.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+            case .key(let k):
+                return "/" + k.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
             case .index(let i): return "/\(i)"
             }
         }.joined()
@@ -56,7 +57,9 @@ struct DisclosureMap {
         return members[0].1.stringValue
     }
 
-    private mutating func addSite(_ index: Int, _ d: Disclosure, _ path: [RecordPathStep], segment: Int?, parent: Int?) -> Int {
+    private mutating func addSite(
+        _ index: Int, _ d: Disclosure, _ path: [RecordPathStep], segment: Int?, parent: Int?
+    ) -> Int {
         sites.append(DisclosureSite(index: index, disclosure: d, path: path, segment: segment, parent: parent))
         return sites.count - 1
     }
@@ -83,7 +86,9 @@ struct DisclosureMap {
                 try walk(child, path: path + [.key(key)], owner: owner, depth: depth + 1)
             }
             for item in value["_sd"]?.arrayValue ?? [] {
-                guard let d = item.stringValue, let (index, disclosure) = byDigest[d], let name = disclosure.name else { continue }
+                guard let d = item.stringValue, let (index, disclosure) = byDigest[d], let name = disclosure.name else {
+                    continue
+                }
                 let childPath = path + [.key(name)]
                 let site = addSite(index, disclosure, childPath, segment: nil, parent: owner)
                 try walk(disclosure.value, path: childPath, owner: site, depth: depth + 1)
@@ -176,7 +181,8 @@ struct Redactor {
         let flags = Set((content["testimony"]?["riskFlags"]?.arrayValue ?? []).compactMap(\.stringValue))
         let rules = policy.resolved(consent: consent, riskFlags: flags)
         var report = RedactionReport(
-            record: verified.recordId, version: verified.versionId, consent: consent, conditions: rules.activeConditionLines)
+            record: verified.recordId, version: verified.versionId, consent: consent,
+            conditions: rules.activeConditionLines)
 
         // Identifiers in segmented texts are found in the whole text (context words sit in other segments).
         var textFindings: [String: [(Range<Int>, Finding)]] = [:]
@@ -213,7 +219,9 @@ struct Redactor {
                     let f = findings[0]
                     let leading = text.utf8.prefix { $0 == 0x20 || $0 == 0x0A }.count
                     let trailing = text.utf8.reversed().prefix { $0 == 0x20 || $0 == 0x0A }.count
-                    span = f.range.lowerBound <= range.lowerBound + leading && f.range.upperBound >= range.upperBound - trailing ? -1 : span
+                    span =
+                        f.range.lowerBound <= range.lowerBound + leading
+                            && f.range.upperBound >= range.upperBound - trailing ? -1 : span
                 }
             } else if case .string(let text) = leaf.value {
                 findings = detector.scan(text)
@@ -225,7 +233,8 @@ struct Redactor {
                     span = 1
                 }
             }
-            let decision = try decide(leaf, pointer: pointer, rules: rules, findings: findings, identifierOnly: span == -1, report: &report)
+            let decision = try decide(
+                leaf, pointer: pointer, rules: rules, findings: findings, identifierOnly: span == -1, report: &report)
             decisions.append(decision)
         }
 
@@ -233,7 +242,8 @@ struct Redactor {
         for (leaf, decision) in zip(map.leaves, decisions) where leaf.owner == nil {
             if case .original = decision { continue }
             throw Refusal(
-                reason: "\(DisclosureMap.pointer(leaf.path)) is a plain claim in the collector's signature, so no presentation can "
+                reason:
+                    "\(DisclosureMap.pointer(leaf.path)) is a plain claim in the collector's signature, so no presentation can "
                     + "withhold it, but the policy does not keep it")
         }
         if let payloadBytes = Base64URL.decode(String(sdjwt.jwt.split(separator: ".")[1])),
@@ -262,7 +272,9 @@ struct Redactor {
             }
             if result {
                 let json = Base64URL.decode(map.sites[s].disclosure.encoded) ?? []
-                if !json.withUnsafeBytes({ DocumentScanner(detector: detector).scanJSON($0) }).isEmpty { result = false }
+                if !json.withUnsafeBytes({ DocumentScanner(detector: detector).scanJSON($0) }).isEmpty {
+                    result = false
+                }
             }
             wants[s] = result
             return result
@@ -340,14 +352,21 @@ struct Redactor {
                 let made = try identifierAction.publisherValue(for: finding.value, key: pseudonymKey)
                 if let made {
                     return .publisher(
-                        PublisherValue(path: pointer, segment: leaf.segment, op: identifierAction.op.rawValue, kind: finding.kind.rawValue, value: made))
+                        PublisherValue(
+                            path: pointer, segment: leaf.segment, op: identifierAction.op.rawValue,
+                            kind: finding.kind.rawValue, value: made))
                 }
                 guard leaf.segment != nil else { return .withheld(notInPolicy: false) }
                 return .publisher(
-                    PublisherValue(path: pointer, segment: leaf.segment, op: "strip", kind: finding.kind.rawValue, value: RedactionMarker.removed(finding.kind)))
+                    PublisherValue(
+                        path: pointer, segment: leaf.segment, op: "strip", kind: finding.kind.rawValue,
+                        value: RedactionMarker.removed(finding.kind)))
             }
             for finding in findings { report.textWithheldWhole[finding.kind.rawValue, default: 0] += 1 }
-            return .publisher(PublisherValue(path: pointer, segment: leaf.segment, op: "withhold", kind: nil, value: RedactionMarker.textWithheld))
+            return .publisher(
+                PublisherValue(
+                    path: pointer, segment: leaf.segment, op: "withhold", kind: nil, value: RedactionMarker.textWithheld
+                ))
         case .pseudonymize, .mask, .generalize:
             guard case .string(let text) = leaf.value, leaf.segment == nil,
                 let made = try action.publisherValue(for: text, key: pseudonymKey)
@@ -355,7 +374,8 @@ struct Redactor {
             report.fields[action.op.rawValue, default: 0] += 1
             var kind: String?
             if case .identifier(let k) = action.kind { kind = k.rawValue }
-            return .publisher(PublisherValue(path: pointer, segment: nil, op: action.op.rawValue, kind: kind, value: made))
+            return .publisher(
+                PublisherValue(path: pointer, segment: nil, op: action.op.rawValue, kind: kind, value: made))
         }
     }
 }
@@ -375,7 +395,9 @@ struct RenderTree {
         root = Self.insert(root, path[...], segment: segment, value: value)
     }
 
-    private static func insert(_ node: Node, _ path: ArraySlice<RecordPathStep>, segment: Int?, value: JSONValue) -> Node {
+    private static func insert(
+        _ node: Node, _ path: ArraySlice<RecordPathStep>, segment: Int?, value: JSONValue
+    ) -> Node {
         guard let step = path.first else {
             if let segment {
                 if case .text(var pieces) = node {
@@ -428,7 +450,8 @@ enum Annotation {
     /// The master secret pseudonym keys derive from (Specs/policies.md): HKDF-SHA-256 over the organization's
     /// Ed25519 seed, info `amanat/master-secret/v1`.
     static func masterSecret(_ key: Ed25519.SigningKey) throws -> SecretBytes {
-        try HKDF.deriveKey(inputKeyMaterial: key.seed(), salt: [], info: Array("amanat/master-secret/v1".utf8), outputByteCount: 32)
+        try HKDF.deriveKey(
+            inputKeyMaterial: key.seed(), salt: [], info: Array("amanat/master-secret/v1".utf8), outputByteCount: 32)
     }
 
     /// base64url(SHA-256(compact presentation)): binds the annotation to exactly one presentation file.
@@ -491,29 +514,39 @@ enum Annotation {
                 "\(file) is signed by \(kid.prefix(60)), which is neither this workspace nor in the trust list. Add the "
                     + "publisher's public identity with `amanat trust add`.")
         }
-        guard jwt.verify(with: key) else { throw CLIError(.verificationFailed, "\(file): the publisher's signature does not verify.") }
+        guard jwt.verify(with: key) else {
+            throw CLIError(.verificationFailed, "\(file): the publisher's signature does not verify.")
+        }
         let p = jwt.payload
         guard p["rid"]?.stringValue == verified.recordId, p["vid"]?.stringValue == verified.versionId,
             p["collector"]?.stringValue == verified.signerFingerprint
         else {
-            throw CLIError(.verificationFailed, "\(file) belongs to another record, version or collector than the presentation beside it.")
+            throw CLIError(
+                .verificationFailed,
+                "\(file) belongs to another record, version or collector than the presentation beside it.")
         }
         guard p["sd_hash"]?.stringValue == (try presentationHash(presentation)) else {
             throw CLIError(
-                .verificationFailed, "\(file) was made for a different presentation (sd_hash differs): disclosures were added or removed.")
+                .verificationFailed,
+                "\(file) was made for a different presentation (sd_hash differs): disclosures were added or removed.")
         }
         var values: [PublisherValue] = []
         let detector = Detector(parallelThreshold: Int.max, threadCount: 1)
         for item in p["values"]?.arrayValue ?? [] {
-            guard let path = item["path"]?.stringValue, let op = item["op"]?.stringValue, let value = item["value"]?.stringValue else {
+            guard let path = item["path"]?.stringValue, let op = item["op"]?.stringValue,
+                let value = item["value"]?.stringValue
+            else {
                 throw CLIError(.malformedInput, "\(file): a value entry lacks path, op or value.")
             }
             var segment: Int?
             if case .number(let n)? = item["segment"] { segment = Int(n) }
             guard detector.scan(value).isEmpty else {
-                throw CLIError(.verificationFailed, "\(file): the annotation at \(path) carries an identifier, not a publisher-made value.")
+                throw CLIError(
+                    .verificationFailed,
+                    "\(file): the annotation at \(path) carries an identifier, not a publisher-made value.")
             }
-            values.append(PublisherValue(path: path, segment: segment, op: op, kind: item["kind"]?.stringValue, value: value))
+            values.append(
+                PublisherValue(path: path, segment: segment, op: op, kind: item["kind"]?.stringValue, value: value))
         }
         return Verified(
             publisherFingerprint: kid, policyName: p["policy"]?["name"]?.stringValue ?? "?",

@@ -28,12 +28,16 @@ struct PublishCommand: ParsableCommand {
     )
 
     @OptionGroup var options: WorkspaceOptions
-    @Option(name: .long, help: ArgumentHelp("The redaction policy (YAML, Specs/policies.md).", valueName: "file")) var policy: String
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The folder to create (new, or empty).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("The redaction policy (YAML, Specs/policies.md).", valueName: "file"))
+    var policy: String
+    @Option(
+        name: [.short, .customLong("output")],
+        help: ArgumentHelp("The folder to create (new, or empty).", valueName: "dir"))
     var output: String?
     @Flag(name: .long, help: "Show the redacted records with markers and the report; write nothing.") var dryRun = false
     @Flag(name: .long, help: "Print the report as JSON.") var json = false
-    @Argument(help: ArgumentHelp("Record ids or unique prefixes (default: all publishable records).", valueName: "record"))
+    @Argument(
+        help: ArgumentHelp("Record ids or unique prefixes (default: all publishable records).", valueName: "record"))
     var records: [String] = []
 
     func validate() throws {
@@ -59,13 +63,16 @@ struct PublishCommand: ParsableCommand {
             }
             return
         }
-        let folder = try Publisher.write(result, to: output!, policy: loaded, key: key, publisher: try workspace.identity())
+        let folder = try Publisher.write(
+            result, to: output!, policy: loaded, key: key, publisher: try workspace.identity())
         if json {
             try Console.json(result.map(\.report))
         } else {
             for record in result { Console.out(Publisher.describe(record.report)) }
         }
-        Console.err("Published \(result.count) record\(result.count == 1 ? "" : "s") under policy '\(loaded.policy.name)' in \(folder).")
+        Console.err(
+            "Published \(result.count) record\(result.count == 1 ? "" : "s") under policy '\(loaded.policy.name)' in \(folder)."
+        )
     }
 }
 
@@ -86,7 +93,9 @@ struct PolicyFile {
         do {
             policy = try RedactionPolicy.parse(bytes)
         } catch let error as PolicyError {
-            throw CLIError(.malformedInput, "\(path), \(error). Fix the policy (Specs/policies.md describes the format); nothing was published.")
+            throw CLIError(
+                .malformedInput,
+                "\(path), \(error). Fix the policy (Specs/policies.md describes the format); nothing was published.")
         }
         if let schema = try? RecordSchema.bundled() {
             for rule in policy.fields + policy.conditions.flatMap(\.fields) {
@@ -130,7 +139,9 @@ enum Publisher {
         var seen = Set<String>()
         for id in ids where seen.insert(id).inserted {
             if retracted.contains(id) {
-                if explicit { throw CLIError(.usage, "record \(id) is retracted and cannot be published. Nothing was written.") }
+                if explicit {
+                    throw CLIError(.usage, "record \(id) is retracted and cannot be published. Nothing was written.")
+                }
                 Console.err("skipped \(id): retracted")
                 continue
             }
@@ -152,14 +163,19 @@ enum Publisher {
             selected.append(head)
         }
         guard !selected.isEmpty else {
-            throw CLIError(.usage, "no record in this workspace may be published under policy '\(policy.policy.name)'. Nothing was written.")
+            throw CLIError(
+                .usage,
+                "no record in this workspace may be published under policy '\(policy.policy.name)'. Nothing was written."
+            )
         }
         return selected
     }
 
     /// Applies the policy to each version.
     /// - Throws: ``CLIError`` 65 when a record cannot be presented under the policy (a plain claim it would strip).
-    static func redact(_ versions: [StoredVersion], policy: PolicyFile, service: RecordService, key: Ed25519.SigningKey) throws
+    static func redact(
+        _ versions: [StoredVersion], policy: PolicyFile, service: RecordService, key: Ed25519.SigningKey
+    ) throws
         -> [PublishedRecord]
     {
         let master = try Annotation.masterSecret(key)
@@ -177,9 +193,13 @@ enum Publisher {
             do {
                 result.append(try redactor.apply(version.sdjwt, verified: verified))
             } catch let refusal as Redactor.Refusal {
-                throw CLIError(.malformedInput, "record \(version.recordId) cannot be published under policy '\(policy.policy.name)': \(refusal.reason). Nothing was written.")
+                throw CLIError(
+                    .malformedInput,
+                    "record \(version.recordId) cannot be published under policy '\(policy.policy.name)': \(refusal.reason). Nothing was written."
+                )
             } catch let error as SDJWTError {
-                throw CLIError(.verificationFailed, "record \(version.recordId): its stored version does not parse: \(error).")
+                throw CLIError(
+                    .verificationFailed, "record \(version.recordId): its stored version does not parse: \(error).")
             }
         }
         return result
@@ -189,23 +209,28 @@ enum Publisher {
     /// into place. Returns the final path.
     /// - Throws: ``CLIError`` 73 when `path` exists and is not an empty folder, or cannot be created.
     static func write(
-        _ records: [PublishedRecord], to path: String, policy: PolicyFile, key: Ed25519.SigningKey, publisher: PublicIdentity
+        _ records: [PublishedRecord], to path: String, policy: PolicyFile, key: Ed25519.SigningKey,
+        publisher: PublicIdentity
     ) throws -> String {
         let fm = FileManager.default
         let target = URL(fileURLWithPath: path).standardizedFileURL
         var isDirectory: ObjCBool = false
         if fm.fileExists(atPath: target.path, isDirectory: &isDirectory) {
             guard isDirectory.boolValue, (try? fm.contentsOfDirectory(atPath: target.path))?.isEmpty == true else {
-                throw CLIError(.cannotCreateOutput, "\(path) already exists and is not an empty folder; choose a new folder. Nothing was written.")
+                throw CLIError(
+                    .cannotCreateOutput,
+                    "\(path) already exists and is not an empty folder; choose a new folder. Nothing was written.")
             }
         }
         let parent = target.deletingLastPathComponent()
         guard fm.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw CLIError(.cannotCreateOutput, "cannot create \(path): the folder \(parent.path) does not exist.")
         }
-        let staging = parent.appendingPathComponent(".\(target.lastPathComponent).partial-\(UUID().uuidString.prefix(8))")
+        let staging = parent.appendingPathComponent(
+            ".\(target.lastPathComponent).partial-\(UUID().uuidString.prefix(8))")
         do {
-            try fm.createDirectory(at: staging, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+            try fm.createDirectory(
+                at: staging, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
         } catch {
             throw CLIError(.cannotCreateOutput, "cannot create \(staging.path): \(error.localizedDescription)")
         }
@@ -216,8 +241,10 @@ enum Publisher {
         for record in records {
             let presentationName = record.recordId + ".sd-jwt"
             let annotationName = record.recordId + Annotation.fileSuffix
-            let annotation = try Annotation.sign(record, policyName: policy.policy.name, policyHash: policy.sha256, key: key, issuedAt: now)
-            try AtomicFile.write(Data((record.presentation.compact + "\n").utf8), to: staging.appendingPathComponent(presentationName))
+            let annotation = try Annotation.sign(
+                record, policyName: policy.policy.name, policyHash: policy.sha256, key: key, issuedAt: now)
+            try AtomicFile.write(
+                Data((record.presentation.compact + "\n").utf8), to: staging.appendingPathComponent(presentationName))
             try AtomicFile.write(Data((annotation + "\n").utf8), to: staging.appendingPathComponent(annotationName))
             entries.append(
                 .object([
@@ -232,14 +259,20 @@ enum Publisher {
         }
         let index = JSONValue.object([
             ("format", .string("amanat-publication/v1")),
-            ("publisher", .object([("organization", .string(publisher.organization)), ("fingerprint", .string(publisher.fingerprint))])),
+            (
+                "publisher",
+                .object([
+                    ("organization", .string(publisher.organization)), ("fingerprint", .string(publisher.fingerprint)),
+                ])
+            ),
             ("policy", .object([("name", .string(policy.policy.name)), ("sha256", .string(policy.sha256))])),
             ("publishedAt", .number(String(now))),
             ("records", .array(entries)),
         ])
         try AtomicFile.write(Data((index.pretty() + "\n").utf8), to: staging.appendingPathComponent("index.json"))
         guard rename(staging.path, target.path) == 0 else {
-            throw CLIError(.cannotCreateOutput, "cannot create \(path): \(String(cString: strerror(errno))). Nothing was written.")
+            throw CLIError(
+                .cannotCreateOutput, "cannot create \(path): \(String(cString: strerror(errno))). Nothing was written.")
         }
         ok = true
         return target.path
@@ -247,11 +280,18 @@ enum Publisher {
 
     /// One paragraph per record: counts per kind and operator, never values.
     static func describe(_ r: RedactionReport) -> String {
-        var lines = ["\(r.record): \(r.original) original value(s) presented (\(r.disclosuresPresented) disclosures), \(r.withheld) withheld "
-            + "(\(r.notInPolicy) not named by the policy)"]
-        if !r.conditions.isEmpty { lines.append("  conditions in force: policy line(s) \(r.conditions.map(String.init).joined(separator: ", "))") }
+        var lines = [
+            "\(r.record): \(r.original) original value(s) presented (\(r.disclosuresPresented) disclosures), \(r.withheld) withheld "
+                + "(\(r.notInPolicy) not named by the policy)"
+        ]
+        if !r.conditions.isEmpty {
+            lines.append(
+                "  conditions in force: policy line(s) \(r.conditions.map(String.init).joined(separator: ", "))")
+        }
         if !r.fields.isEmpty {
-            lines.append("  fields replaced: " + r.fields.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+            lines.append(
+                "  fields replaced: "
+                    + r.fields.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
         }
         if !r.identifiers.isEmpty {
             let parts = r.identifiers.sorted { $0.key < $1.key }.map { kind, ops in
@@ -263,7 +303,8 @@ enum Publisher {
             let total = r.textWithheldWhole.values.reduce(0, +)
             lines.append(
                 "  withheld whole: \(total) identifier(s) sat inside text with other words ("
-                    + r.textWithheldWhole.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                    + r.textWithheldWhole.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(
+                        separator: ", ")
                     + "); the text around them is withheld too, marked \(RedactionMarker.textWithheld)")
         }
         return lines.joined(separator: "\n")

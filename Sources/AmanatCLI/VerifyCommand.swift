@@ -71,22 +71,32 @@ struct VerifyCommand: ParsableCommand {
                 let annotationPath = Self.annotationPath(for: file)
                 if FileManager.default.fileExists(atPath: annotationPath) {
                     do {
-                        let text = String(decoding: try Workspace.readFile(URL(fileURLWithPath: annotationPath), what: "annotation"), as: UTF8.self)
-                        let a = try Annotation.verify(text, file: annotationPath, presentation: sdjwt, verified: v, trustedKey: { keys[$0] })
+                        let text = String(
+                            decoding: try Workspace.readFile(URL(fileURLWithPath: annotationPath), what: "annotation"),
+                            as: UTF8.self)
+                        let a = try Annotation.verify(
+                            text, file: annotationPath, presentation: sdjwt, verified: v, trustedKey: { keys[$0] })
                         result.publication = Publication(
                             annotation: annotationPath, publisher: workspace.signerName(a.publisherFingerprint),
-                            publisherFingerprint: a.publisherFingerprint, policy: a.policyName, policySha256: a.policyHash,
+                            publisherFingerprint: a.publisherFingerprint, policy: a.policyName,
+                            policySha256: a.policyHash,
                             original: Self.leafPointers(v.content, ""), publisherMade: a.values)
                     } catch let error as CLIError {
                         result.valid = false
                         result.error = error.message
-                        worst = error.status == .verificationFailed || worst == .verificationFailed ? .verificationFailed : error.status
+                        worst =
+                            error.status == .verificationFailed || worst == .verificationFailed
+                            ? .verificationFailed : error.status
                     }
                 }
                 results.append(result)
             } catch let error as SDJWTError {
                 results.append(Result(file: file, valid: false, error: error.description))
-                if case .malformed = error { worst = worst == .ok ? .malformedInput : worst } else { worst = .verificationFailed }
+                if case .malformed = error {
+                    worst = worst == .ok ? .malformedInput : worst
+                } else {
+                    worst = .verificationFailed
+                }
             }
         }
         if json {
@@ -116,7 +126,12 @@ struct VerifyCommand: ParsableCommand {
     static func leafPointers(_ value: JSONValue, _ pointer: String) -> [String] {
         switch value {
         case .object(let members):
-            return members.flatMap { leafPointers($0.1, pointer + "/" + $0.0.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")) }
+            return members.flatMap {
+                leafPointers(
+                    $0.1,
+                    pointer + "/"
+                        + $0.0.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1"))
+            }
         case .array(let items):
             return items.enumerated().flatMap { leafPointers($0.1, pointer + "/\($0.0)") }
         default:

@@ -62,7 +62,8 @@ public enum RecordSigner {
     ///   - attachments: SHA-256 hex digests of the record's attachments.
     public static func sign(
         content: JSONValue, kind: VersionKind, recordId: String?, prev: [String], attachments: [String] = [],
-        key: Ed25519.SigningKey, policy: DisclosurePolicy, issuedAt: Int = Int(Date().timeIntervalSince1970)
+        key: Ed25519.SigningKey, policy: DisclosurePolicy, issuedAt: Int = Int(Date().timeIntervalSince1970),
+        extraClaims: [(String, JSONValue)] = []
     ) throws -> SignedVersion {
         guard content.objectValue != nil else { throw SDJWTError.malformed("a record must be a JSON object") }
         guard (kind == .create) == (recordId == nil), (kind == .create) == prev.isEmpty else {
@@ -79,6 +80,9 @@ public enum RecordSigner {
         if let recordId { payload.append(("rid", .string(recordId))) }
         payload.append(("att", .array(attachments.sorted().map { .string($0) })))
         payload.append(("rec", concealed))
+        for (name, value) in extraClaims where !payload.contains(where: { $0.0 == name }) && name != "_sd" {
+            payload.append((name, value))
+        }
         let fingerprint = Fingerprint.of(key.publicKey)
         let header = JSONValue.object([("typ", .string(SignedVersion.jwtType)), ("kid", .string(fingerprint))])
         let jwt = try SignedJWT.sign(header: header, payload: .object(payload), key: key)

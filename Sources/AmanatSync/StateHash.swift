@@ -124,8 +124,18 @@ struct CanonicalWriter {
     static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
     mutating func string(_ s: String) {
-        let digits = Self.digits
         out.append(UInt8(ascii: "\""))
+        // Most strings need no escape: copy their bytes in one go.
+        let plain = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if plain == true {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        let digits = Self.digits
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])

@@ -96,24 +96,60 @@ struct PolicyTests {
 
     @Test(arguments: [
         // (policy text, expected line, a word the message must contain)
-        ("policy: t\nversion: 1\nconsent: [public]\nfields:\n  schema: shred\nidentifiers:\n  phone: strip\n", 5, "unknown operator"),
-        ("policy: t\nversion: 1\nconsent: [public]\nfields:\n  schema: keep\n   language: keep\nidentifiers: {}\n", 6, "indentation"),
+        (
+            "policy: t\nversion: 1\nconsent: [public]\nfields:\n  schema: shred\nidentifiers:\n  phone: strip\n", 5,
+            "unknown operator"
+        ),
+        (
+            "policy: t\nversion: 1\nconsent: [public]\nfields:\n  schema: keep\n   language: keep\nidentifiers: {}\n",
+            6, "indentation"
+        ),
         ("policy: t\nversion: 1\nconsent: [public]\nfields:\n\tschema: keep\nidentifiers: {}\n", 5, "tab"),
-        ("policy: t\nversion: 1\nconsent: [public]\nfields:\n  schema: keep\n  schema: strip\nidentifiers: {}\n", 6, "duplicate key"),
-        ("policy: t\nversion: 1\nconsent: [public]\nfields:\n  schema: keep\nidentifiers:\n  iban: strip\n", 7, "unknown detector kind"),
-        ("policy: t\nversion: 1\nconsent: [public]\nfields:\n  schema: keep\nidentifiers:\n  phone: \"str", 7, "unterminated"),
+        (
+            "policy: t\nversion: 1\nconsent: [public]\nfields:\n  schema: keep\n  schema: strip\nidentifiers: {}\n", 6,
+            "duplicate key"
+        ),
+        (
+            "policy: t\nversion: 1\nconsent: [public]\nfields:\n  schema: keep\nidentifiers:\n  iban: strip\n", 7,
+            "unknown detector kind"
+        ),
+        (
+            "policy: t\nversion: 1\nconsent: [public]\nfields:\n  schema: keep\nidentifiers:\n  phone: \"str", 7,
+            "unterminated"
+        ),
         ("policy: t\nversion: 1\nconsent: [public\n", 3, "unterminated"),
         ("policy: t\nversion: 1\nconsent: [public, internal]\nfields: {}\nidentifiers: {}\n", 3, "internal"),
-        ("policy: t\nversion: 1\nconsent: [public]\nfields:\n  testifier.emails: generalize\nidentifiers: {}\n", 5, "generalize"),
-        ("policy: t\nversion: 1\nconsent: [public]\nfields:\n  testifier.notes: pseudonymize\nidentifiers: {}\n", 5, "kind"),
-        ("policy: t\nversion: 1\nconsent: [public]\nfields:\n  detainees..name: keep\nidentifiers: {}\n", 5, "field path"),
-        ("policy: t\nversion: 1\nconsent: [public]\nfields: {}\nidentifiers: {}\nwhen:\n  - riskFlags: [relatives_in_xinjang]\n", 7, "risk flag"),
+        (
+            "policy: t\nversion: 1\nconsent: [public]\nfields:\n  testifier.emails: generalize\nidentifiers: {}\n", 5,
+            "generalize"
+        ),
+        (
+            "policy: t\nversion: 1\nconsent: [public]\nfields:\n  testifier.notes: pseudonymize\nidentifiers: {}\n", 5,
+            "kind"
+        ),
+        (
+            "policy: t\nversion: 1\nconsent: [public]\nfields:\n  detainees..name: keep\nidentifiers: {}\n", 5,
+            "field path"
+        ),
+        (
+            "policy: t\nversion: 1\nconsent: [public]\nfields: {}\nidentifiers: {}\nwhen:\n  - riskFlags: [relatives_in_xinjang]\n",
+            7, "risk flag"
+        ),
         ("policy: t\nversion: 1\nconsent: [public]\nfields: {}\nidentifiers: {}\nexpires: 2030\n", 6, "unknown key"),
         ("policy: t\nversion: 2\nconsent: [public]\nfields: {}\nidentifiers: {}\n", 2, "version"),
-        ("policy: t\nversion: 1\nconsent: [public]\nfields:\n  schema: {op: keep, op: strip}\nidentifiers: {}\n", 5, "duplicate"),
+        (
+            "policy: t\nversion: 1\nconsent: [public]\nfields:\n  schema: {op: keep, op: strip}\nidentifiers: {}\n", 5,
+            "duplicate"
+        ),
         ("policy: t\nversion: 1\nconsent: [public]\nfields:\n  schema: &a keep\nidentifiers: {}\n", 5, "anchors"),
-        ("policy: t\nversion: 1\nconsent: [public]\nfields:\n  testifier.phones: {op: mask, level: year}\nidentifiers: {}\n", 5, "level"),
-        ("policy: t\nversion: 1\nconsent: [public]\nfields:\n  testifier.dateOfBirth: {op: generalize, level: province}\nidentifiers: {}\n", 5, "level"),
+        (
+            "policy: t\nversion: 1\nconsent: [public]\nfields:\n  testifier.phones: {op: mask, level: year}\nidentifiers: {}\n",
+            5, "level"
+        ),
+        (
+            "policy: t\nversion: 1\nconsent: [public]\nfields:\n  testifier.dateOfBirth: {op: generalize, level: province}\nidentifiers: {}\n",
+            5, "level"
+        ),
     ])
     func hostilePoliciesNameTheLine(text: String, line: Int, word: String) {
         let error = errorLine(text)
@@ -184,15 +220,22 @@ struct PolicyTests {
 
     @Test func operatorsMakePublisherValues() throws {
         let key = SecretBytes(Array(repeating: 3, count: 32))
-        func value(_ text: String, _ action: PolicyAction) throws -> String? { try action.publisherValue(for: text, key: { _ in key }) }
-        func action(_ op: RedactionOperator, _ kind: PolicyValueKind, level: GeneralizationLevel? = nil, keep: Int? = nil) -> PolicyAction {
+        func value(_ text: String, _ action: PolicyAction) throws -> String? {
+            try action.publisherValue(for: text, key: { _ in key })
+        }
+        func action(
+            _ op: RedactionOperator, _ kind: PolicyValueKind, level: GeneralizationLevel? = nil, keep: Int? = nil
+        ) -> PolicyAction {
             PolicyAction(op: op, kind: kind, keepPrefix: keep, level: level, line: 1)
         }
         // 15- and 18-digit forms, and every phone spelling, give one pseudonym; it carries no digit.
         let p18 = try value("650102198001011234", action(.pseudonymize, .identifier(.cnResidentID)))
         let p15 = try value("650102800101123", action(.pseudonymize, .identifier(.cnResidentID)))
         #expect(p18 == p15 && p18?.hasPrefix("CNID-") == true && p18?.contains { $0.isNumber } == false)
-        let phones = try Set(["+7 (701) 234-56-78", "8 701 234 5678", "+77012345678"].map { try value($0, action(.pseudonymize, .identifier(.phone))) })
+        let phones = try Set(
+            ["+7 (701) 234-56-78", "8 701 234 5678", "+77012345678"].map {
+                try value($0, action(.pseudonymize, .identifier(.phone)))
+            })
         #expect(phones.count == 1)
         #expect(try value("1990-03-12", action(.generalize, .identifier(.dateOfBirth))) == "1990")
         #expect(try value("1991-03", action(.generalize, .date, level: .decade)) == "1990s")
@@ -208,9 +251,12 @@ struct PolicyTests {
         #expect(!action(.generalize, .address, level: .province).keptAddressParts.contains("prefecture"))
         // Purpose keys: publication and partner pseudonyms differ.
         let master = SecretBytes(Array(repeating: 9, count: 32))
-        let pub = try RedactionOperators.pseudonymKey(master: master, purpose: "publication", recipient: "public", kind: .cnResidentID)
-        let partner = try RedactionOperators.pseudonymKey(master: master, purpose: "exchange", recipient: "partner", kind: .cnResidentID)
-        #expect(try pseudonymize(kind: .cnResidentID, normalizedValue: "650102198001011234", key: pub)
-            != (try pseudonymize(kind: .cnResidentID, normalizedValue: "650102198001011234", key: partner)))
+        let pub = try RedactionOperators.pseudonymKey(
+            master: master, purpose: "publication", recipient: "public", kind: .cnResidentID)
+        let partner = try RedactionOperators.pseudonymKey(
+            master: master, purpose: "exchange", recipient: "partner", kind: .cnResidentID)
+        #expect(
+            try pseudonymize(kind: .cnResidentID, normalizedValue: "650102198001011234", key: pub)
+                != (try pseudonymize(kind: .cnResidentID, normalizedValue: "650102198001011234", key: partner)))
     }
 }

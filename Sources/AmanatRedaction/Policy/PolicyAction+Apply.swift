@@ -22,12 +22,16 @@ extension PolicyAction {
         case .generalize:
             switch kind {
             case .date, .identifier(.dateOfBirth):
-                guard value.count >= 4, let year = Int(value.prefix(4)), value.prefix(4).allSatisfy(\.isASCII) else { return nil }
+                guard value.count >= 4, let year = Int(value.prefix(4)), value.prefix(4).allSatisfy(\.isASCII) else {
+                    return nil
+                }
                 return level == .decade ? "\(year / 10 * 10)s" : String(year)
             case .identifier(.kzIIN):
-                return RedactionOperators.generalize(kind: .kzIIN, value: value, level: level == .decade ? .coarse : .standard)
+                return RedactionOperators.generalize(
+                    kind: .kzIIN, value: value, level: level == .decade ? .coarse : .standard)
             case .identifier(.phone):
-                return RedactionOperators.generalize(kind: .phone, value: value, level: level == .country ? .coarse : .standard)
+                return RedactionOperators.generalize(
+                    kind: .phone, value: value, level: level == .country ? .coarse : .standard)
             case .identifier(.cnResidentID):
                 return RedactionOperators.generalize(kind: .cnResidentID, value: value)
             case .areaCode:
@@ -44,7 +48,8 @@ extension PolicyAction {
     /// For `generalize` on an address: the address members whose original values stay visible.
     public var keptAddressParts: Set<String> {
         guard op == .generalize, kind == .address else { return [] }
-        return level == .province ? ["country", "province", "region"] : ["country", "province", "region", "prefecture"]
+        return level == .province
+            ? ["country", "province", "region"] : ["country", "province", "region", "prefecture"]
     }
 }
 

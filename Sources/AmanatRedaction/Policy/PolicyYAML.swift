@@ -106,7 +106,9 @@ public enum PolicyYAML {
         }
         guard !lines.isEmpty else { throw PolicyError(line: max(1, number), "the policy file is empty") }
         var parser = Parser(lines: lines)
-        guard lines[0].indent == 0 else { throw PolicyError(line: lines[0].number, "the first line must not be indented") }
+        guard lines[0].indent == 0 else {
+            throw PolicyError(line: lines[0].number, "the first line must not be indented")
+        }
         let root = try parser.block(indent: 0)
         if parser.position < lines.count {
             let line = lines[parser.position]
@@ -130,7 +132,9 @@ public enum PolicyYAML {
                 if c == "'" || c == "\"" {
                     // A quote opens a quoted scalar only at the start of a value.
                     let before = out.last { $0 != " " }
-                    if before == nil || before == ":" || before == "-" || before == "[" || before == "{" || before == "," {
+                    if before == nil || before == ":" || before == "-" || before == "[" || before == "{"
+                        || before == ","
+                    {
                         quote = c
                     }
                 }
@@ -162,16 +166,19 @@ public enum PolicyYAML {
                 let line = lines[position]
                 if line.indent < indent { break }
                 if line.indent > indent {
-                    throw PolicyError(line: line.number, "bad indentation (expected \(indent) spaces, found \(line.indent))")
+                    throw PolicyError(
+                        line: line.number, "bad indentation (expected \(indent) spaces, found \(line.indent))")
                 }
                 if isSequenceItem(line.content) {
                     throw PolicyError(line: line.number, "a list item where a 'key: value' line was expected")
                 }
                 guard let (key, rest) = try splitKey(line.content, line: line.number) else {
-                    throw PolicyError(line: line.number, "expected 'key: value' (a ':' followed by a space or the line end)")
+                    throw PolicyError(
+                        line: line.number, "expected 'key: value' (a ':' followed by a space or the line end)")
                 }
                 if let first = seen[key] {
-                    throw PolicyError(line: line.number, "duplicate key '\(PolicyYAML.printable(key))' (first on line \(first))")
+                    throw PolicyError(
+                        line: line.number, "duplicate key '\(PolicyYAML.printable(key))' (first on line \(first))")
                 }
                 seen[key] = line.number
                 position += 1
@@ -179,7 +186,9 @@ public enum PolicyYAML {
                 if rest.isEmpty {
                     if position < lines.count, lines[position].indent > indent {
                         value = try block(indent: lines[position].indent)
-                    } else if position < lines.count, lines[position].indent == indent, isSequenceItem(lines[position].content) {
+                    } else if position < lines.count, lines[position].indent == indent,
+                        isSequenceItem(lines[position].content)
+                    {
                         value = try sequence(indent: indent)
                     } else {
                         value = .empty(line: line.number)
@@ -189,7 +198,8 @@ public enum PolicyYAML {
                     if position < lines.count, lines[position].indent > indent {
                         throw PolicyError(
                             line: lines[position].number,
-                            "bad indentation: '\(PolicyYAML.printable(key))' on line \(line.number) already has a value on its own line")
+                            "bad indentation: '\(PolicyYAML.printable(key))' on line \(line.number) already has a value on its own line"
+                        )
                     }
                 }
                 entries.append(PolicyYAMLEntry(key: key, line: line.number, value: value))
@@ -204,7 +214,8 @@ public enum PolicyYAML {
                 let line = lines[position]
                 if line.indent < indent { break }
                 if line.indent > indent {
-                    throw PolicyError(line: line.number, "bad indentation (expected \(indent) spaces, found \(line.indent))")
+                    throw PolicyError(
+                        line: line.number, "bad indentation (expected \(indent) spaces, found \(line.indent))")
                 }
                 guard isSequenceItem(line.content) else { break }
                 var rest = String(line.content.dropFirst())
@@ -218,7 +229,8 @@ public enum PolicyYAML {
                     }
                     items.append(try block(indent: lines[position].indent))
                 } else if isSequenceItem(rest) {
-                    throw PolicyError(line: line.number, "nested '- - ' items are not supported; put the inner list on its own lines")
+                    throw PolicyError(
+                        line: line.number, "nested '- - ' items are not supported; put the inner list on its own lines")
                 } else if try splitKey(rest, line: line.number) != nil {
                     // `- key: value` starts a mapping whose keys line up with `key`.
                     lines[position] = Line(number: line.number, indent: indent + 1 + spaces, content: rest)
@@ -227,7 +239,8 @@ public enum PolicyYAML {
                     position += 1
                     items.append(try PolicyYAML.inlineValue(rest, line: line.number))
                     if position < lines.count, lines[position].indent > indent {
-                        throw PolicyError(line: lines[position].number, "bad indentation below the list item on line \(line.number)")
+                        throw PolicyError(
+                            line: lines[position].number, "bad indentation below the list item on line \(line.number)")
                     }
                 }
             }
@@ -280,9 +293,13 @@ public enum PolicyYAML {
             return value
         }
         if "&*!|>%@`".contains(first) {
-            throw PolicyError(line: line, "'\(first)' at the start of a value is not supported (no anchors, aliases, tags or block scalars); quote the value")
+            throw PolicyError(
+                line: line,
+                "'\(first)' at the start of a value is not supported (no anchors, aliases, tags or block scalars); quote the value"
+            )
         }
-        if chars.contains(where: { $0 == "[" || $0 == "]" || $0 == "{" || $0 == "}" }) && (first == "[" || first == "{") {
+        if chars.contains(where: { $0 == "[" || $0 == "]" || $0 == "{" || $0 == "}" }) && (first == "[" || first == "{")
+        {
             throw PolicyError(line: line, "a flow collection must fit on one line")
         }
         return String(chars).policyTrimmed()
@@ -347,14 +364,18 @@ public enum PolicyYAML {
         func skipSpaces() { while i < chars.count, chars[i] == " " { i += 1 } }
         func item() throws -> String {
             skipSpaces()
-            guard i < chars.count else { throw PolicyError(line: line, "an unterminated '\(open)' (a missing '\(close)')") }
+            guard i < chars.count else {
+                throw PolicyError(line: line, "an unterminated '\(open)' (a missing '\(close)')")
+            }
             if chars[i] == "'" || chars[i] == "\"" {
                 let (value, end) = try quoted(chars, from: i, line: line)
                 i = end
                 skipSpaces()
                 return value
             }
-            if chars[i] == "[" || chars[i] == "{" { throw PolicyError(line: line, "nested flow collections are not supported") }
+            if chars[i] == "[" || chars[i] == "{" {
+                throw PolicyError(line: line, "nested flow collections are not supported")
+            }
             var text = ""
             while i < chars.count, chars[i] != ",", chars[i] != close, !(open == "{" && chars[i] == ":") {
                 if chars[i] == "[" || chars[i] == "{" || chars[i] == "]" || chars[i] == "}" {
@@ -374,7 +395,9 @@ public enum PolicyYAML {
             let first = try item()
             guard !first.isEmpty else { throw PolicyError(line: line, "an empty item in a flow collection") }
             if open == "{" {
-                guard i < chars.count, chars[i] == ":" else { throw PolicyError(line: line, "expected 'key: value' inside '{…}'") }
+                guard i < chars.count, chars[i] == ":" else {
+                    throw PolicyError(line: line, "expected 'key: value' inside '{…}'")
+                }
                 i += 1
                 let value = try item()
                 guard seen.insert(first).inserted else {
@@ -384,7 +407,9 @@ public enum PolicyYAML {
             } else {
                 items.append(.scalar(first, line: line))
             }
-            guard i < chars.count else { throw PolicyError(line: line, "an unterminated '\(open)' (a missing '\(close)')") }
+            guard i < chars.count else {
+                throw PolicyError(line: line, "an unterminated '\(open)' (a missing '\(close)')")
+            }
             if chars[i] == close {
                 i += 1
                 break

@@ -222,7 +222,11 @@ public struct RedactionPolicy: Sendable {
             case "description": description = try scalar(entry.value, what: "description")
             case "version":
                 let text = try scalar(entry.value, what: "version")
-                guard text == "1" else { throw PolicyError(line: entry.value.line, "unsupported policy version '\(PolicyYAML.printable(text))' (this tool reads version 1)") }
+                guard text == "1" else {
+                    throw PolicyError(
+                        line: entry.value.line,
+                        "unsupported policy version '\(PolicyYAML.printable(text))' (this tool reads version 1)")
+                }
                 version = 1
             case "purpose": purpose = try identifierText(entry.value, what: "purpose")
             case "recipient": recipient = try identifierText(entry.value, what: "recipient")
@@ -231,23 +235,28 @@ public struct RedactionPolicy: Sendable {
             case "identifiers": identifiers = try identifierRules(entry.value)
             case "when":
                 guard case .sequence(let items, _) = entry.value else {
-                    throw PolicyError(line: entry.value.line, "'when' must be a list of conditions ('- riskFlags: […]')")
+                    throw PolicyError(
+                        line: entry.value.line, "'when' must be a list of conditions ('- riskFlags: […]')")
                 }
                 conditions = try items.map(condition)
             default:
                 throw PolicyError(
                     line: entry.line,
-                    "unknown key '\(PolicyYAML.printable(entry.key))' (expected policy, description, version, purpose, recipient, consent, fields, identifiers, when)")
+                    "unknown key '\(PolicyYAML.printable(entry.key))' (expected policy, description, version, purpose, recipient, consent, fields, identifiers, when)"
+                )
             }
         }
         let lastLine = root.line
         guard let name else { throw PolicyError(line: lastLine, "the policy has no 'policy:' name") }
         guard version != nil else { throw PolicyError(line: lastLine, "the policy has no 'version: 1'") }
-        guard let consent else { throw PolicyError(line: lastLine, "the policy has no 'consent:' list (which records it may publish)") }
+        guard let consent else {
+            throw PolicyError(line: lastLine, "the policy has no 'consent:' list (which records it may publish)")
+        }
         guard let fields else { throw PolicyError(line: lastLine, "the policy has no 'fields:' section") }
         guard let identifiers else { throw PolicyError(line: lastLine, "the policy has no 'identifiers:' section") }
         return RedactionPolicy(
-            name: name, description: description, purpose: purpose, recipient: recipient, consent: consent, fields: fields,
+            name: name, description: description, purpose: purpose, recipient: recipient, consent: consent,
+            fields: fields,
             identifiers: identifiers, conditions: conditions)
     }
 
@@ -262,7 +271,9 @@ public struct RedactionPolicy: Sendable {
 
     static func identifierText(_ node: PolicyYAMLNode, what: String) throws -> String {
         let text = try scalar(node, what: what)
-        guard !text.isEmpty, text.count <= 64, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+        guard !text.isEmpty, text.count <= 64,
+            text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+        else {
             throw PolicyError(line: node.line, "\(what) must be 1–64 letters, digits, '-', '_' or '.'")
         }
         return text
@@ -290,7 +301,8 @@ public struct RedactionPolicy: Sendable {
             case "internal":
                 throw PolicyError(line: line, "consent 'internal' can never be published; remove it")
             default:
-                throw PolicyError(line: line, "unknown consent '\(PolicyYAML.printable(value))' (expected public or partners)")
+                throw PolicyError(
+                    line: line, "unknown consent '\(PolicyYAML.printable(value))' (expected public or partners)")
             }
         }
         guard !out.isEmpty else { throw PolicyError(line: node.line, "the consent list is empty") }
@@ -306,7 +318,8 @@ public struct RedactionPolicy: Sendable {
             guard let path = PolicyFieldPath(entry.key) else {
                 throw PolicyError(
                     line: entry.line,
-                    "'\(PolicyYAML.printable(entry.key))' is not a field path (write names joined by '.', '[]' after an array, e.g. detainees[].hometown.village)")
+                    "'\(PolicyYAML.printable(entry.key))' is not a field path (write names joined by '.', '[]' after an array, e.g. detainees[].hometown.village)"
+                )
             }
             let action = try action(entry.value, kind: PolicyValueKind.inferred(from: path), subject: "field \(path)")
             return PolicyFieldRule(path: path, action: action)
@@ -323,7 +336,8 @@ public struct RedactionPolicy: Sendable {
             guard let kind = IdentifierKind(rawValue: entry.key) else {
                 throw PolicyError(
                     line: entry.line,
-                    "unknown detector kind '\(PolicyYAML.printable(entry.key))' (expected one of \(IdentifierKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    "unknown detector kind '\(PolicyYAML.printable(entry.key))' (expected one of \(IdentifierKind.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
             }
             out[kind] = try action(entry.value, kind: .identifier(kind), subject: kind.rawValue, allowKind: false)
         }
@@ -332,7 +346,8 @@ public struct RedactionPolicy: Sendable {
 
     static func condition(_ node: PolicyYAMLNode) throws -> PolicyCondition {
         guard case .mapping(let entries, let line) = node else {
-            throw PolicyError(line: node.line, "a condition must be a mapping (riskFlags, consent, fields, identifiers)")
+            throw PolicyError(
+                line: node.line, "a condition must be a mapping (riskFlags, consent, fields, identifiers)")
         }
         var result = PolicyCondition(consent: nil, riskFlags: nil, fields: [], identifiers: [:], line: line)
         for entry in entries {
@@ -344,7 +359,8 @@ public struct RedactionPolicy: Sendable {
                     guard riskFlags.contains(flag) else {
                         throw PolicyError(
                             line: flagLine,
-                            "unknown risk flag '\(PolicyYAML.printable(flag))' (expected one of \(riskFlags.sorted().joined(separator: ", ")))")
+                            "unknown risk flag '\(PolicyYAML.printable(flag))' (expected one of \(riskFlags.sorted().joined(separator: ", ")))"
+                        )
                     }
                     flags.insert(flag)
                 }
@@ -354,7 +370,8 @@ public struct RedactionPolicy: Sendable {
             default:
                 throw PolicyError(
                     line: entry.line,
-                    "unknown key '\(PolicyYAML.printable(entry.key))' in a condition (expected consent, riskFlags, fields, identifiers)")
+                    "unknown key '\(PolicyYAML.printable(entry.key))' in a condition (expected consent, riskFlags, fields, identifiers)"
+                )
             }
         }
         guard result.consent != nil || result.riskFlags != nil else {
@@ -364,7 +381,9 @@ public struct RedactionPolicy: Sendable {
     }
 
     /// Reads an operator: `strip`, or `{op: mask, keep: 2}`, or a block mapping with `op`, `kind`, `keep`, `level`.
-    static func action(_ node: PolicyYAMLNode, kind inferred: PolicyValueKind, subject: String, allowKind: Bool = true) throws -> PolicyAction {
+    static func action(
+        _ node: PolicyYAMLNode, kind inferred: PolicyValueKind, subject: String, allowKind: Bool = true
+    ) throws -> PolicyAction {
         var opText: String?
         var opLine = node.line
         var kind = inferred
@@ -385,7 +404,8 @@ public struct RedactionPolicy: Sendable {
                     guard let k = IdentifierKind(rawValue: value) else {
                         throw PolicyError(
                             line: entry.line,
-                            "unknown detector kind '\(PolicyYAML.printable(value))' (expected one of \(IdentifierKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                            "unknown detector kind '\(PolicyYAML.printable(value))' (expected one of \(IdentifierKind.allCases.map(\.rawValue).joined(separator: ", ")))"
+                        )
                     }
                     kind = .identifier(k)
                 case "keep":
@@ -397,23 +417,27 @@ public struct RedactionPolicy: Sendable {
                     guard let l = GeneralizationLevel(rawValue: value) else {
                         throw PolicyError(
                             line: entry.line,
-                            "unknown level '\(PolicyYAML.printable(value))' (expected \(GeneralizationLevel.allCases.map(\.rawValue).joined(separator: ", ")))")
+                            "unknown level '\(PolicyYAML.printable(value))' (expected \(GeneralizationLevel.allCases.map(\.rawValue).joined(separator: ", ")))"
+                        )
                     }
                     level = l
                 default:
                     throw PolicyError(
                         line: entry.line,
-                        "unknown option '\(PolicyYAML.printable(entry.key))' for \(subject) (expected op, \(allowKind ? "kind, " : "")keep, level)")
+                        "unknown option '\(PolicyYAML.printable(entry.key))' for \(subject) (expected op, \(allowKind ? "kind, " : "")keep, level)"
+                    )
                 }
             }
         default:
-            throw PolicyError(line: node.line, "\(subject): expected an operator (keep, strip, pseudonymize, mask, generalize)")
+            throw PolicyError(
+                line: node.line, "\(subject): expected an operator (keep, strip, pseudonymize, mask, generalize)")
         }
         guard let opText else { throw PolicyError(line: node.line, "\(subject): no 'op:' given") }
         guard let op = RedactionOperator(rawValue: opText) else {
             throw PolicyError(
                 line: opLine,
-                "unknown operator '\(PolicyYAML.printable(opText))' for \(subject) (expected keep, strip, pseudonymize, mask, generalize)")
+                "unknown operator '\(PolicyYAML.printable(opText))' for \(subject) (expected keep, strip, pseudonymize, mask, generalize)"
+            )
         }
         let action = PolicyAction(op: op, kind: kind, keepPrefix: keep, level: level, line: opLine)
         try check(action, subject: subject)
@@ -433,7 +457,10 @@ public struct RedactionPolicy: Sendable {
             return
         case .pseudonymize:
             guard case .identifier = a.kind else {
-                throw PolicyError(line: a.line, "\(subject): pseudonymize needs an identifier kind; add 'kind:' (e.g. {op: pseudonymize, kind: cn_passport})")
+                throw PolicyError(
+                    line: a.line,
+                    "\(subject): pseudonymize needs an identifier kind; add 'kind:' (e.g. {op: pseudonymize, kind: cn_passport})"
+                )
             }
         case .generalize:
             let allowed: [GeneralizationLevel]
@@ -443,13 +470,18 @@ public struct RedactionPolicy: Sendable {
             case .identifier(.phone): allowed = [.area, .country]
             case .address: allowed = [.prefecture, .province]
             case .identifier(let k):
-                throw PolicyError(line: a.line, "\(subject): generalize is not defined for \(k.rawValue); use strip, pseudonymize or mask")
+                throw PolicyError(
+                    line: a.line,
+                    "\(subject): generalize is not defined for \(k.rawValue); use strip, pseudonymize or mask")
             case .other:
-                throw PolicyError(line: a.line, "\(subject): generalize needs a date, an address, an area code or an identifier kind")
+                throw PolicyError(
+                    line: a.line, "\(subject): generalize needs a date, an address, an area code or an identifier kind")
             }
             if let level = a.level, !allowed.contains(level) {
                 throw PolicyError(
-                    line: a.line, "\(subject): level '\(level.rawValue)' does not apply here (expected \(allowed.map(\.rawValue).joined(separator: " or ")))")
+                    line: a.line,
+                    "\(subject): level '\(level.rawValue)' does not apply here (expected \(allowed.map(\.rawValue).joined(separator: " or ")))"
+                )
             }
         }
     }

@@ -1,0 +1,94 @@
+import AmanatCrypto
+import AmanatRecords
+import AmanatRedaction
+import AmanatStore
+import AmanatSync
+import Foundation
+
+/// Derives the sync view (heads, merges, conflicts, state hash) from the store.
+struct SyncService {
+    let service: RecordService
+
+    init(workspace: Workspace) throws { service = try RecordService(workspace: workspace) }
+
+    var workspace: Workspace { service.workspace }
+
+    /// The view derived from every version in the store.
+    func view() throws -> SyncView {
+        let rows = try service.store.graphRows()
+        var nodes: [VersionNode] = []
+        nodes.reserveCapacity(rows.count)
+        for row in rows {
+            let content = try row.content.map { text -> JSONValue in
+                do { return try JSONValue.parse(Array(text.utf8)) } catch {
+                    throw CLIError(.malformedInput, "the store holds unreadable content for version \(row.id); restore the store from a backup.")
+                }
+            }
+            nodes.append(
+                VersionNode(
+                    id: row.id, recordId: row.recordId, kind: row.kind, prev: row.prev, signer: row.signer,
+                    issuedAt: row.issuedAt, content: content))
+        }
+        return SyncView.derive(versions: nodes)
+    }
+
+    /// An organization named on the command line: a trust-list name, this workspace's name, or a fingerprint.
+    func fingerprint(forOrganization text: String) throws -> String? {
+        if let entry = try workspace.trustList().entry(named: text) { return entry.identity.fingerprint }
+        let own = try workspace.identity()
+        if text == own.organization || text == "self" { return own.fingerprint }
+        return Fingerprint.normalize(text)
+    }
+
+    // MARK: Duplicates
+
+    /// The key for matching ID numbers across records: HMAC-SHA-256 with a key derived from the organization's
+    /// master secret (never an unkeyed hash: the population register would reverse it).
+    static func matchingKey(signingKey: Ed25519.SigningKey) throws -> SecretBytes {
+        let master = try HKDF.deriveKey(
+            inputKeyMaterial: try signingKey.seed(), info: Array("amanat/master-secret/v1".utf8), outputByteCount: 32)
+        return try HKDF.deriveKey(inputKeyMaterial: master, info: Array("amanat/matching/v1".utf8), outputByteCount: 32)
+    }
+
+    /// Keyed pseudonyms of the normalized ID numbers (Chinese resident IDs, IINs) in a record.
+    static func matchingKeys(_ content: JSONValue, key: SecretBytes) throws -> Set<String> {
+        var values: [(IdentifierKind, String)] = []
+        func collect(_ person: JSONValue?) {
+            guard let person else { return }
+            if let id = person["cnResidentId"]?.stringValue, let normalized = ChineseResidentID.normalize(id) {
+                values.append((.cnResidentID, normalized))
+            }
+            if let iin = person["kzIin"]?.stringValue, KazakhIIN.isValid(iin) { values.append((.kzIIN, iin)) }
+        }
+        collect(content["testifier"])
+        for detainee in content["detainees"]?.arrayValue ?? [] { collect(detainee) }
+        var keys = Set<String>()
+        for (kind, value) in values {
+            let mac = try HMACSHA256.authenticationCode(key: key, message: Array("\(kind.rawValue)\u{0}\(value)".utf8))
+            keys.insert(Base64URL.encode(mac.prefix(16)))
+        }
+        return keys
+    }
+
+    /// Link assertions made with `amanat link` (links of kind same_person / different_person).
+    static func assertions(_ view: SyncView) -> [LinkAssertion] {
+        var result: [LinkAssertion] = []
+        for record in view.records {
+            guard let content = record.content else { continue }
+            for link in content["links"]?.arrayValue ?? [] {
+                guard let other = link["recordId"]?.stringValue, let kind = link["kind"]?.stringValue else { continue }
+                let relation: LinkAssertion.Relation
+                switch kind {
+                case "same_person": relation = .same
+                case "different_person": relation = .different
+                default: continue
+                }
+                result.append(
+                    LinkAssertion(
+                        recordA: record.recordId, recordB: other, relation: relation, signer: record.heads.first?.signer ?? "",
+                        issuedAt: 0))
+            }
+        }
+        return result
+    }
+}
