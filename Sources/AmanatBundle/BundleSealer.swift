@@ -93,7 +93,8 @@ public enum BundleSealer {
     /// - Throws: ``BundleError/invalidInput(_:)`` for bad names or an input that changed size; errors from `sink`.
     public static func seal(
         inputs: [BundleInput], sender: BundleSender, recipients: [BundleRecipient], armor: Bool = false,
-        createdAt: Date = Date(), sink: @escaping AgeSink, progress: ((UInt64) -> Void)? = nil
+        createdAt: Date = Date(), summary: BundleManifest.Summary? = nil, acknowledges: [String]? = nil,
+        sink: @escaping AgeSink, progress: ((UInt64) -> Void)? = nil
     ) throws -> BundleManifest {
         guard !recipients.isEmpty else { throw BundleError.invalidInput("a bundle needs at least one recipient") }
         var seen = Set<String>()
@@ -150,7 +151,7 @@ public enum BundleSealer {
         }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
-        let manifest = BundleManifest(
+        var manifest = BundleManifest(
             bundleId: Base32.encode(try SecureRandom.bytes(16)).lowercased(),
             createdAt: formatter.string(from: createdAt),
             sender: BundleManifest.Party(
@@ -158,6 +159,8 @@ public enum BundleSealer {
                 ageRecipient: sender.identity.ageRecipient, signingKey: sender.identity.signingKey),
             recipients: recipients.map(\.party),
             entries: entries)
+        manifest.summary = summary
+        manifest.acknowledges = acknowledges
         let jws = Array(try manifest.signed(with: sender.signingKey).utf8)
         try Self.write(Tar.headers(path: BundleManifest.entryPath, size: UInt64(jws.count), mtime: mtime), to: writer)
         try Self.write(jws + [UInt8](repeating: 0, count: Tar.padding(UInt64(jws.count))), to: writer)

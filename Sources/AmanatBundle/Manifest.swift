@@ -49,6 +49,23 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public var sender: Party
     public var recipients: [Party]
     public var entries: [Entry]
+    /// The sender's summary of what its store holds (delta exchange), if it sent records.
+    public var summary: Summary?
+    /// Bundle ids of the recipient's bundles the sender has imported (acknowledgements).
+    public var acknowledges: [String]?
+
+    /// What a sender's store holds.
+    public struct Summary: Codable, Sendable, Equatable {
+        public var records: Int
+        public var versions: Int
+        public var stateHash: String
+
+        public init(records: Int, versions: Int, stateHash: String) {
+            self.records = records
+            self.versions = versions
+            self.stateHash = stateHash
+        }
+    }
 
     public init(bundleId: String, createdAt: String, sender: Party, recipients: [Party], entries: [Entry]) {
         type = Self.typeName

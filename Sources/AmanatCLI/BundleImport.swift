@@ -15,6 +15,10 @@ enum BundleImport {
         var incompleteHistory: [String]
         var attachmentsStored: Int
         var plainFilesIgnored: Int
+        var erasedRecords: [String]
+        /// What the sender said its store holds, and whether ours now matches.
+        var senderSummary: BundleManifest.Summary?
+        var inSyncWithSender: Bool?
     }
 
     static func run(_ path: String, workspace: Workspace, options: WorkspaceOptions, json: Bool) throws {
@@ -34,6 +38,14 @@ enum BundleImport {
         }
         if report.plainFilesIgnored > 0 {
             Console.out("\(report.plainFilesIgnored) plain file(s) in the bundle were not imported; extract them with -o DIR.")
+        }
+        if !report.erasedRecords.isEmpty {
+            Console.out("Erasure requests honored: the personal data of \(report.erasedRecords.count) record(s) was deleted.")
+        }
+        if let theirs = report.senderSummary, report.inSyncWithSender == false {
+            Console.out("The sender holds \(theirs.versions) version(s) of \(theirs.records) record(s); this store differs (state hashes differ).")
+        } else if report.inSyncWithSender == true {
+            Console.out("This store now holds exactly what the sender holds (equal state hashes).")
         }
     }
 
@@ -67,10 +79,20 @@ enum BundleImport {
         let stored = try output.publishBlobs(into: workspace)
         for (sha, size) in stored { try service.store.registerBlob(sha256: sha, size: size) }
         let summary = try service.store.insert(versions)
+        if !summary.erased.isEmpty { _ = try service.deleteErasedBlobs() }
+        // The sender holds what it sent; it also acknowledges our bundles it imported.
+        try service.store.recordReceived(
+            partner: opened.signerFingerprint, bundleId: opened.manifest.bundleId, versions: versions.map(\.id),
+            acknowledges: opened.manifest.acknowledges ?? [])
+        var inSync: Bool? = nil
+        if let theirs = opened.manifest.summary {
+            inSync = try SyncService(workspace: workspace).view().stateHash() == theirs.stateHash
+        }
         return Report(
             file: path, signer: workspace.signerName(opened.signerFingerprint), versionsAdded: summary.added.count,
             versionsAlreadyPresent: summary.alreadyPresent, recordsWithConcurrentVersions: summary.recordsWithConcurrentHeads,
-            incompleteHistory: summary.incomplete, attachmentsStored: stored.count, plainFilesIgnored: output.plainFiles)
+            incompleteHistory: summary.incomplete, attachmentsStored: stored.count, plainFilesIgnored: output.plainFiles,
+            erasedRecords: summary.erased, senderSummary: opened.manifest.summary, inSyncWithSender: inSync)
     }
 }
 

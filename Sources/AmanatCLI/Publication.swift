@@ -553,3 +553,26 @@ enum Annotation {
             policyHash: p["policy"]?["sha256"]?.stringValue ?? "?", values: values)
     }
 }
+
+/// Verifies a published file: the presentation against the collector's key, and the annotation beside it (if any)
+/// against the publisher's.
+enum PublishedFile {
+    /// - Throws: ``SDJWTError`` when the presentation does not verify; ``CLIError`` when the annotation does not.
+    static func verify(
+        _ path: String, keys: [String: Ed25519.VerifyingKey]
+    ) throws -> (VerifiedVersion, Annotation.Verified?) {
+        let text = String(
+            decoding: try Workspace.readFile(URL(fileURLWithPath: path), what: "SD-JWT file"), as: UTF8.self)
+        let sdjwt = try SDJWT.parse(text)
+        let verified = try RecordVerifier.verify(sdjwt, trustedKey: { keys[$0] })
+        let annotationPath = VerifyCommand.annotationPath(for: path)
+        guard FileManager.default.fileExists(atPath: annotationPath) else { return (verified, nil) }
+        let annotation = String(
+            decoding: try Workspace.readFile(URL(fileURLWithPath: annotationPath), what: "annotation"), as: UTF8.self)
+        return (
+            verified,
+            try Annotation.verify(
+                annotation, file: annotationPath, presentation: sdjwt, verified: verified, trustedKey: { keys[$0] })
+        )
+    }
+}

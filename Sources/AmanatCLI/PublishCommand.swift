@@ -88,7 +88,12 @@ struct PolicyFile {
         guard input.size <= UInt64(PolicyYAML.maximumSize) else {
             throw CLIError(.malformedInput, "\(path) is larger than 1 MiB; a policy is a short text file.")
         }
-        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        return try parse(Array(try Data(contentsOf: URL(fileURLWithPath: path))), path: path)
+    }
+
+    /// Parses policy bytes (`path` names them in messages), e.g. a policy bundled as a resource.
+    /// - Throws: ``CLIError`` 65 naming the line.
+    static func parse(_ bytes: [UInt8], path: String) throws -> PolicyFile {
         let policy: RedactionPolicy
         do {
             policy = try RedactionPolicy.parse(bytes)

@@ -31,12 +31,18 @@ struct SealCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Records from the store to include, with all their versions and attachments.", valueName: "id"))
     var record: [String] = []
     @Flag(name: .long, help: "Include every record in the store.") var all = false
+    @Flag(name: .long, help: "Include only the record versions each partner is not known to hold yet (delta exchange).")
+    var sinceLast = false
     @Argument(help: ArgumentHelp("Plain files to seal.", valueName: "file")) var files: [String] = []
 
     func validate() throws {
         if recipients.isEmpty { throw ValidationError("name at least one partner with -r PARTNER.") }
-        if files.isEmpty && record.isEmpty && !all { throw ValidationError("name files to seal, --record ID, or --all.") }
-        if all && !record.isEmpty { throw ValidationError("--all and --record exclude each other.") }
+        if files.isEmpty && record.isEmpty && !all && !sinceLast {
+            throw ValidationError("name files to seal, --record ID, --all, or --since-last.")
+        }
+        if [all, !record.isEmpty, sinceLast].filter({ $0 }).count > 1 {
+            throw ValidationError("--all, --record and --since-last exclude each other.")
+        }
     }
 
     func run() throws {
@@ -60,17 +66,40 @@ struct SealCommand: ParsableCommand {
         var total = inputs.reduce(0) { $0 + $1.size }
         var recordCount = 0
         var blobFiles: [InputFile] = []
-        if all || !record.isEmpty {
+        var includedVersions: [String] = []
+        var summary: BundleManifest.Summary? = nil
+        var acknowledges: [String]? = nil
+        let partnerFingerprints = recipientList.compactMap(\.party.fingerprint)
+        if all || !record.isEmpty || sinceLast {
             let service = try RecordService(workspace: workspace)
-            let ids = all ? try service.store.records().map(\.id) : try record.map { try service.resolve($0) }
-            var blobs = Set<String>()
-            for id in Set(ids).sorted() {
-                for version in try service.store.versions(record: id) {
-                    bundleInputs.append(.record(versionId: version.id, sdjwt: version.sdjwt.compact))
-                    blobs.formUnion(version.attachments)
+            var versionIds: [String]
+            if sinceLast {
+                guard !partnerFingerprints.isEmpty else {
+                    throw CLIError(.usage, "--since-last needs partners from the trust list (or identity files), not bare age1… recipients.")
                 }
-                recordCount += 1
+                var wanted = Set<String>()
+                for fp in partnerFingerprints { wanted.formUnion(try service.store.unacknowledgedVersions(partner: fp)) }
+                versionIds = wanted.sorted()
+            } else {
+                let ids = all ? try service.store.records().map(\.id) : try record.map { try service.resolve($0) }
+                versionIds = []
+                for id in Set(ids).sorted() { versionIds += try service.store.versions(record: id).map(\.id) }
             }
+            var blobs = Set<String>()
+            var records = Set<String>()
+            for id in versionIds {
+                let version = try service.store.version(id)
+                bundleInputs.append(.record(versionId: version.id, sdjwt: version.sdjwt.compact))
+                blobs.formUnion(version.attachments)
+                records.insert(version.recordId)
+            }
+            includedVersions = versionIds
+            recordCount = records.count
+            let view = try SyncService(workspace: workspace).view()
+            summary = BundleManifest.Summary(records: view.counts.records, versions: view.counts.versions, stateHash: try view.stateHash())
+            var acks: [String] = []
+            for fp in partnerFingerprints { acks += try service.store.receivedBundles(partner: fp) }
+            acknowledges = acks
             var missing = 0
             defer {
                 if missing > 0 {
@@ -97,8 +126,14 @@ struct SealCommand: ParsableCommand {
             manifest = try BundleSealer.seal(
                 inputs: bundleInputs,
                 sender: BundleSender(signingKey: key, identity: identity), recipients: recipientList, armor: armor,
-                sink: { try out.write($0) }, progress: { progress.update($0) })
+                summary: summary, acknowledges: acknowledges, sink: { try out.write($0) }, progress: { progress.update($0) })
             try out.commit()
+            if !includedVersions.isEmpty {
+                let store = try workspace.store()
+                for fp in partnerFingerprints {
+                    try store.recordSent(partner: fp, bundleId: manifest.bundleId, versions: includedVersions)
+                }
+            }
         } catch let error as BundleError {
             progress.finish()
             throw error.cliError(file: output, workspace: workspace)
@@ -107,7 +142,9 @@ struct SealCommand: ParsableCommand {
         if json {
             try Console.json(manifest)
         } else {
-            if recordCount > 0 { Console.out("Included \(recordCount) record\(recordCount == 1 ? "" : "s") with their versions and attachments.") }
+            if recordCount > 0 || sinceLast {
+                Console.out("Included \(includedVersions.count) version(s) of \(recordCount) record\(recordCount == 1 ? "" : "s"), with their attachments.")
+            }
             Console.out("Sealed \(manifest.entries.count) entr\(manifest.entries.count == 1 ? "y" : "ies") into \(output) for "
                 + recipientList.map { $0.party.organization ?? $0.party.ageRecipient ?? "?" }.joined(separator: ", ") + ".")
             Console.out("Bundle id: \(manifest.bundleId)")

@@ -154,6 +154,24 @@ public final class Store: Sendable {
                 t.primaryKey("sha256", .text)
                 t.column("size", .integer).notNull()
             }
+            // Delta exchange: what each partner holds (acknowledged), what we sent in which bundle, and which of
+            // their bundles we imported (so our next bundle to them can acknowledge it).
+            try db.create(table: "ack") { t in
+                t.column("partner", .text).notNull()
+                t.column("versionId", .text).notNull()
+                t.primaryKey(["partner", "versionId"])
+            }
+            try db.create(table: "sent") { t in
+                t.column("partner", .text).notNull()
+                t.column("bundleId", .text).notNull()
+                t.column("versionId", .text).notNull()
+                t.primaryKey(["partner", "bundleId", "versionId"])
+            }
+            try db.create(table: "received") { t in
+                t.column("partner", .text).notNull()
+                t.column("bundleId", .text).notNull()
+                t.primaryKey(["partner", "bundleId"])
+            }
         }
         return migrator
     }
@@ -384,6 +402,49 @@ public final class Store: Sendable {
                 try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT recordId) FROM version") ?? 0,
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM version") ?? 0
             )
+        }
+    }
+
+    // MARK: Delta exchange
+
+    /// Versions the partner is not known to hold, sorted.
+    public func unacknowledgedVersions(partner: String) throws -> [String] {
+        try writer.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT id FROM version WHERE id NOT IN (SELECT versionId FROM ack WHERE partner = ?) ORDER BY id",
+                arguments: [partner])
+        }
+    }
+
+    /// Records that a bundle with these versions was sent to the partner.
+    public func recordSent(partner: String, bundleId: String, versions: [String]) throws {
+        try writer.write { db in
+            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO sent (partner, bundleId, versionId) VALUES (?, ?, ?)")
+            for v in versions { try insert.execute(arguments: [partner, bundleId, v]) }
+        }
+    }
+
+    /// Records an imported bundle from `partner`: it holds `versions` (they were in its bundle), and it acknowledges
+    /// the bundles we sent it that it lists.
+    public func recordReceived(partner: String, bundleId: String, versions: [String], acknowledges: [String]) throws {
+        try writer.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO received (partner, bundleId) VALUES (?, ?)", arguments: [partner, bundleId])
+            let ack = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ack (partner, versionId) VALUES (?, ?)")
+            for v in versions { try ack.execute(arguments: [partner, v]) }
+            for bundle in acknowledges {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO ack (partner, versionId) SELECT partner, versionId FROM sent WHERE partner = ? AND bundleId = ?",
+                    arguments: [partner, bundle])
+            }
+        }
+    }
+
+    /// Bundles received from the partner (most recent last, at most `limit`), to acknowledge in our next bundle.
+    public func receivedBundles(partner: String, limit: Int = 256) throws -> [String] {
+        try writer.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT bundleId FROM received WHERE partner = ? ORDER BY rowid DESC LIMIT ?", arguments: [partner, limit]
+            ).reversed()
         }
     }
 
