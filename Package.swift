@@ -65,7 +65,7 @@ let package = Package(
                 "AmanatSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            resources: [.copy("Resources/demo-records.json")]
+            resources: [.copy("Resources/demo-records.json"), .copy("Resources/public-policy.yaml")]
         ),
         .executableTarget(
             name: "amanat",

@@ -1,6 +1,8 @@
 import AmanatBundle
 import AmanatCrypto
 import AmanatRecords
+import AmanatRedaction
+import AmanatSync
 import ArgumentParser
 import Foundation
 
@@ -168,6 +170,100 @@ struct DemoCommand: ParsableCommand {
         let serviceB = try RecordService(workspace: b)
         let verifiedAtB = try serviceB.verifiedContent(try serviceB.singleHead(recordIds[0]))
         Console.out("    B shows \(recordIds[0].prefix(12))…: signed by '\(b.signerName(verifiedAtB.signerFingerprint))', verified")
+
+        say("A and B edit the same record at the same time: A corrects the interview date, B too, differently, and adds a tag")
+        let signB = try b.signingKey(passphrase: passphrase)
+        let shared = recordIds[2]
+        let base0 = try serviceA.verifiedContent(try serviceA.singleHead(shared)).content
+        var atA = base0.setting("testimony", (base0["testimony"] ?? .object([])).setting("date", .string("2019-04-02")))
+        atA = atA.setting("tags", .array((base0["tags"]?.arrayValue ?? []) + [.string("date-checked")]))
+        let atB = base0.setting("testimony", (base0["testimony"] ?? .object([])).setting("date", .string("2019-04-12")))
+            .setting("tags", .array((base0["tags"]?.arrayValue ?? []) + [.string("reviewed-berlin")]))
+        _ = try serviceA.update(shared, content: atA.sortedKeys(), key: keyA)
+        _ = try serviceB.update(shared, content: atB.sortedKeys(), key: signB)
+        Console.out("    A: /testimony/date = 2019-04-02, tag date-checked;  B: /testimony/date = 2019-04-12, tag reviewed-berlin")
+
+        say("They exchange delta bundles (seal --since-last): each sends only what the other lacks")
+        let optionsA = try WorkspaceOptions.parse(["--workspace", rootA.path])
+        let fpA = identityA.fingerprint
+        let fpB = identityB.fingerprint
+        func delta(from service: RecordService, sender: BundleSender, to partner: String, fingerprint: String, name: String) throws -> URL {
+            let url = base.appendingPathComponent(name)
+            let out = try OutputFile(url.path, mode: 0o600)
+            var inputs: [BundleInput] = []
+            let wanted = try service.store.unacknowledgedVersions(partner: fingerprint)
+            for id in wanted { inputs.append(.record(versionId: id, sdjwt: try service.store.version(id).sdjwt.compact)) }
+            let view = try SyncService(workspace: service.workspace).view()
+            let manifest = try BundleSealer.seal(
+                inputs: inputs, sender: sender, recipients: try service.workspace.resolveRecipients([partner]),
+                summary: .init(records: view.counts.records, versions: view.counts.versions, stateHash: try view.stateHash()),
+                acknowledges: try service.store.receivedBundles(partner: fingerprint), sink: { try out.write($0) })
+            try out.commit()
+            try service.store.recordSent(partner: fingerprint, bundleId: manifest.bundleId, versions: wanted)
+            Console.out("    \(name): \(wanted.count) version(s)")
+            return url
+        }
+        let toB = try delta(from: serviceA, sender: BundleSender(signingKey: keyA, identity: identityA), to: "berlin", fingerprint: fpB, name: "a-to-b.amanat")
+        let toA = try delta(from: serviceB, sender: BundleSender(signingKey: signB, identity: identityB), to: "steppe", fingerprint: fpA, name: "b-to-a.amanat")
+        _ = try BundleImport.importBundle(toB.path, workspace: b, options: quietOptions, passphrase: passphrase)
+        _ = try BundleImport.importBundle(toA.path, workspace: a, options: optionsA, passphrase: passphrase)
+
+        say("Both see the conflict: the tags merge as a set, the date is a conflict listing the base and both sides")
+        let viewB = try SyncService(workspace: b).view()
+        for conflict in viewB[shared]?.conflicts ?? [] {
+            Console.out("    \(conflict.path): base \(conflict.base?.serialized() ?? "(absent)")")
+            for candidate in conflict.candidates {
+                Console.out("      \(b.signerName(candidate.signer)): \(candidate.value?.serialized() ?? "(absent)")")
+            }
+        }
+        Console.out("    merged tags: \(viewB[shared]?.content?["tags"]?.serialized() ?? "[]")")
+
+        say("B resolves it, taking A's date (a signed merge version naming both heads); B sends it to A")
+        guard let recordView = viewB[shared] else { throw CLIError(.ioError, "demo: the shared record is missing") }
+        let resolution = try recordView.resolve(fallback: .signer(fpA))
+        let merge = try RecordSigner.sign(
+            content: (resolution.content ?? base0).sortedKeys(), kind: resolution.kind, recordId: shared,
+            prev: resolution.parents, key: signB, policy: RecordPolicy.disclosurePolicy,
+            extraClaims: [("merge", .array(resolution.decisions.map { .object([("path", .string($0.path)), ("decision", .string("organization:" + fpA))]) }))])
+        try serviceB.store.insert([try serviceB.verifiedForStore(merge.sdjwt)])
+        let mergeBundle = try delta(from: serviceB, sender: BundleSender(signingKey: signB, identity: identityB), to: "steppe", fingerprint: fpA, name: "b-to-a-merge.amanat")
+        _ = try BundleImport.importBundle(mergeBundle.path, workspace: a, options: optionsA, passphrase: passphrase)
+
+        say("They converge: equal state hashes")
+        let hashA = try SyncService(workspace: a).view().stateHash()
+        let hashB = try SyncService(workspace: b).view().stateHash()
+        Console.out("    A: \(hashA)")
+        Console.out("    B: \(hashB)")
+        Console.out(hashA == hashB ? "    equal — no edit was lost, and both stores agree." : "    DIFFERENT (demo failed)")
+        guard hashA == hashB else { throw CLIError(.verificationFailed, "demo failed: the stores did not converge") }
+
+        say("A publishes redacted public versions (policy public.yaml); the folder scans clean and B verifies them")
+        guard let policyURL = Bundle.module.url(forResource: "public-policy", withExtension: "yaml"),
+            let policyData = FileManager.default.contents(atPath: policyURL.path)
+        else { throw CLIError(.ioError, "the demo policy is missing from this build") }
+        let policy = try PolicyFile.parse(Array(policyData), path: "public-policy.yaml")
+        let publishable = try Publisher.select([], policy: policy, service: serviceA)  // partners/internal: skipped
+        let redacted = try Publisher.redact(publishable, policy: policy, service: serviceA, key: keyA)
+        let publishedDir = base.appendingPathComponent("published")
+        _ = try Publisher.write(redacted, to: publishedDir.path, policy: policy, key: keyA, publisher: try a.identity())
+        for record in redacted {
+            Console.out(Publisher.describe(record.report).split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+        }
+        let publishedFiles = try FileManager.default.contentsOfDirectory(atPath: publishedDir.path).sorted()
+        let findings = try publishedFiles.reduce(0) {
+            $0 + (try ScanCommand.scan(file: publishedDir.appendingPathComponent($1).path, scanner: DocumentScanner())).count
+        }
+        Console.out("    published/: \(publishedFiles.count) files; amanat scan finds \(findings) identifier(s)")
+        let keysB = try b.trustedKeys()
+        for record in redacted {
+            let path = publishedDir.appendingPathComponent(record.recordId + ".sd-jwt").path
+            let (presented, annotation) = try PublishedFile.verify(path, keys: keysB)
+            Console.out(
+                "    B verifies \(record.recordId.prefix(12))…: \(presented.disclosedCount) disclosures signed by "
+                    + "'\(b.signerName(presented.signerFingerprint))' (\(presented.withheldCount) withheld); "
+                    + "\(annotation?.values.count ?? 0) values made by publisher '\(b.signerName(annotation?.publisherFingerprint ?? "?"))'")
+        }
+        guard findings == 0 else { throw CLIError(.verificationFailed, "demo failed: the published folder holds identifiers") }
 
         Console.out("\nDemo complete." + (keep != nil ? " Workspaces kept in \(base.path)." : ""))
     }

@@ -48,7 +48,7 @@ struct GraphAndViewTests {
         h.add("c", .create, content: try J(#"{"a":0,"b":0}"#))
         h.add("x", prev: ["c"], content: try J(#"{"a":1,"b":1}"#))
         h.add("y", prev: ["c"], signer: "orgB", content: try J(#"{"a":2,"b":0}"#))
-        h.add("z", prev: ["c"], signer: "orgC", content: try J(#"{"a":0,"b":0,"n":true}"#))
+        h.add("z", prev: ["c"], signer: "orgC", content: try J(#"{"a":3,"b":0,"n":true}"#))
         let v = try #require(h.view["c"])
         #expect(v.status == .conflict)
         #expect(v.conflicts.map(\.path) == ["/a"])
@@ -66,6 +66,7 @@ struct GraphAndViewTests {
         let removed = try v.resolve(choices: ["/a": .value(nil)])
         #expect(removed.content == (try J(#"{"b":1,"n":true}"#)))
 
+        #expect(v.conflicts[0].candidates.map(\.versionId) == ["x", "y", "z"])
         // A merge naming only two of the three heads does not clear the conflict.
         var partial = h
         partial.add("m1", .merge, prev: ["x", "y"], content: try J(#"{"a":1,"b":1}"#))
