@@ -17,8 +17,11 @@ public enum RecordStatus: String, Sendable, Hashable, CaseIterable {
 
 /// A head of a record.
 public struct HeadInfo: Sendable, Hashable {
+    /// The head's version id.
     public var id: String
+    /// Its kind (a `retract` head beside another kind is a retraction conflict).
     public var kind: VersionKind
+    /// The organization fingerprint that signed it.
     public var signer: String
 }
 
@@ -195,12 +198,17 @@ public struct RecordView: Sendable, Hashable {
 public struct SyncView: Sendable {
     /// Global counts.
     public struct Counts: Sendable, Hashable {
+        /// Records (distinct record ids).
         public var records = 0
+        /// Distinct versions.
         public var versions = 0
+        /// Records with status `clean`.
         public var clean = 0
         /// Records in conflict.
         public var conflicts = 0
+        /// Records with status `retracted`.
         public var retracted = 0
+        /// Records with status `incomplete`.
         public var incomplete = 0
         /// Records without content (erased).
         public var erased = 0

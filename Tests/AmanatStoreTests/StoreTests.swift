@@ -80,17 +80,20 @@ struct StoreTests {
     }
 
     @Test func failedTransactionChangesNothing() throws {
+        // Given a store whose parent table refuses one particular parent id (a stand-in for a disk or constraint
+        // failure in the middle of a batch)
         let store = try Store()
-        let v1 = try create("a")
-        var broken = try create("b")
-        broken.kind = .create
-        // A NOT NULL / CHECK violation in the middle of a batch rolls the whole batch back.
-        var invalid = broken
-        invalid.id = v1.id + "x"
-        invalid.jwt = v1.jwt  // the unique jwt constraint fails
-        #expect(throws: StoreError.self) { try store.insert([broken, invalid]) }
+        try store.writer.write { db in
+            try db.execute(
+                sql: "CREATE TRIGGER boom BEFORE INSERT ON parent WHEN NEW.parentId = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END")
+        }
+        let good = try create("a")
+        var bad = try create("b")
+        bad.prev = ["boom"]
+        // When a batch with a good and a failing version is inserted, Then nothing of it stays
+        #expect(throws: StoreError.self) { try store.insert([good, bad]) }
         #expect(try store.counts().versions == 0)
-        _ = v1
+        #expect(try store.integrityCheck())
     }
 
     @Test func recordPrefixesResolve() throws {

@@ -290,7 +290,6 @@ struct SyncPropertyTests {
             distinct.insert(try SyncView.derive(versions: store).stateHash())
         }
         #expect(distinct.count == 1)
-        print("SYNCSTATS", present.count, gen.all.count, gen.expectedConflicts, reference.counts)
 
         // A conflict clears only through a merge naming every head.
         var resolved = present
