@@ -34,7 +34,8 @@ public enum BundleError: Error, Equatable, Sendable, CustomStringConvertible {
         case .tampered(let entry, let reason): return "tampered or corrupted (\(entry)): \(reason)"
         case .truncated(let why): return "truncated: \(why)"
         case .untrustedSigner(let fingerprint, let organization):
-            return "signed by \(organization.isEmpty ? "an organization" : "'\(organization)'") with fingerprint \(fingerprint), which is not on the trust list"
+            return
+                "signed by \(organization.isEmpty ? "an organization" : "'\(organization)'") with fingerprint \(fingerprint), which is not on the trust list"
         case .badSignature: return "the manifest signature does not verify"
         case .notABundle(let why): return "a valid age file, but not an Amanat bundle (\(why))"
         case .hostileEntry(let path, let reason): return "refused entry '\(path)': \(reason)"

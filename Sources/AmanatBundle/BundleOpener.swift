@@ -69,7 +69,8 @@ public enum BundleOpener {
             let got = try stream.readFully(block)
             if got == 0 && first { throw BundleError.notABundle("the decrypted content is empty") }
             guard got == Tar.blockSize else {
-                throw BundleError.notABundle(first ? "the decrypted content is not a tar archive" : "the tar archive ends inside a header")
+                throw BundleError.notABundle(
+                    first ? "the decrypted content is not a tar archive" : "the tar archive ends inside a header")
             }
             let parsed: (type: UInt8, entry: Tar.Entry)?
             do {
@@ -100,7 +101,8 @@ public enum BundleOpener {
             case UInt8(ascii: "x"):
                 guard pax == nil else { throw BundleError.notABundle("two pax headers in a row") }
                 guard entry.size <= Tar.maxPaxHeaderSize else {
-                    throw BundleError.entryTooLarge(path: "pax header", declared: entry.size, limit: Tar.maxPaxHeaderSize)
+                    throw BundleError.entryTooLarge(
+                        path: "pax header", declared: entry.size, limit: Tar.maxPaxHeaderSize)
                 }
                 var bytes = [UInt8](repeating: 0, count: Int(entry.size))
                 try bytes.withUnsafeMutableBytes { try stream.expect($0, what: "pax header") }
@@ -173,7 +175,8 @@ public enum BundleOpener {
             throw BundleError.badManifest("the signer key id is not a fingerprint")
         }
         guard let key = trustedSigner(fingerprint) else {
-            throw BundleError.untrustedSigner(fingerprint: fingerprint, organization: manifest.sender.organization ?? "")
+            throw BundleError.untrustedSigner(
+                fingerprint: fingerprint, organization: manifest.sender.organization ?? "")
         }
         guard unverified.verify(with: key) else { throw BundleError.badSignature }
         guard manifest.sender.fingerprint == fingerprint else {
@@ -181,27 +184,35 @@ public enum BundleOpener {
         }
         var listed = Set<String>()
         for item in manifest.entries {
-            guard listed.insert(item.path).inserted else { throw BundleError.badManifest("'\(Tar.sanitizedForMessage(item.path))' is listed twice") }
+            guard listed.insert(item.path).inserted else {
+                throw BundleError.badManifest("'\(Tar.sanitizedForMessage(item.path))' is listed twice")
+            }
             guard let actual = hashes[item.path] else {
-                throw BundleError.tampered(entry: Tar.sanitizedForMessage(item.path), reason: "listed in the signed manifest but missing")
+                throw BundleError.tampered(
+                    entry: Tar.sanitizedForMessage(item.path), reason: "listed in the signed manifest but missing")
             }
             guard actual.size == item.size else {
-                throw BundleError.tampered(entry: Tar.sanitizedForMessage(item.path), reason: "its size differs from the signed manifest")
+                throw BundleError.tampered(
+                    entry: Tar.sanitizedForMessage(item.path), reason: "its size differs from the signed manifest")
             }
             guard constantTimeEquals(Array(actual.sha256.utf8), Array(item.sha256.lowercased().utf8)) else {
-                throw BundleError.tampered(entry: Tar.sanitizedForMessage(item.path), reason: "its SHA-256 differs from the signed manifest")
+                throw BundleError.tampered(
+                    entry: Tar.sanitizedForMessage(item.path), reason: "its SHA-256 differs from the signed manifest")
             }
         }
         for path in hashes.keys where !listed.contains(path) {
-            throw BundleError.tampered(entry: Tar.sanitizedForMessage(path), reason: "not listed in the signed manifest")
+            throw BundleError.tampered(
+                entry: Tar.sanitizedForMessage(path), reason: "not listed in the signed manifest")
         }
         for (path, actual) in hashes where path.hasPrefix(BundlePath.blobsPrefix) {
             guard path.dropFirst(BundlePath.blobsPrefix.count) == actual.sha256 else {
-                throw BundleError.tampered(entry: Tar.sanitizedForMessage(path), reason: "its content does not match its SHA-256 name")
+                throw BundleError.tampered(
+                    entry: Tar.sanitizedForMessage(path), reason: "its content does not match its SHA-256 name")
             }
         }
         return OpenedBundle(
-            manifest: manifest, signerFingerprint: fingerprint, manifestJWS: String(decoding: manifestBytes, as: UTF8.self))
+            manifest: manifest, signerFingerprint: fingerprint,
+            manifestJWS: String(decoding: manifestBytes, as: UTF8.self))
     }
 }
 

@@ -57,7 +57,9 @@ public struct BundleInput {
         var offset = 0
         var input = BundleInput(name: versionId + ".sd-jwt", size: UInt64(bytes.count)) { buffer in
             let n = min(buffer.count, bytes.count - offset)
-            if n > 0 { bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) } }
+            if n > 0 {
+                bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
+            }
             offset += n
             return n
         }
@@ -66,7 +68,9 @@ public struct BundleInput {
     }
 
     /// An attachment named by its SHA-256 (lowercase hex).
-    public static func blob(sha256: String, size: UInt64, read: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) -> BundleInput {
+    public static func blob(
+        sha256: String, size: UInt64, read: @escaping (UnsafeMutableRawBufferPointer) throws -> Int
+    ) -> BundleInput {
         var input = BundleInput(name: sha256, size: size, read: read)
         input.folder = BundlePath.blobsPrefix
         return input
@@ -101,10 +105,12 @@ public enum BundleSealer {
         for input in inputs {
             try validateName(input.name)
             guard BundlePath.problem(with: input.folder + input.name) == nil else {
-                throw BundleError.invalidInput("'\(Tar.sanitizedForMessage(input.folder + input.name))' is not a valid bundle path")
+                throw BundleError.invalidInput(
+                    "'\(Tar.sanitizedForMessage(input.folder + input.name))' is not a valid bundle path")
             }
             guard seen.insert(input.folder + input.name).inserted else {
-                throw BundleError.invalidInput("two input files are named '\(Tar.sanitizedForMessage(input.name))'; rename one")
+                throw BundleError.invalidInput(
+                    "two input files are named '\(Tar.sanitizedForMessage(input.name))'; rename one")
             }
         }
         let writer = try AgeWriter(
@@ -200,7 +206,8 @@ public enum BundlePath {
         if components.contains(where: { $0.isEmpty || $0 == "." }) { return "empty or '.' path component" }
         if path == BundleManifest.entryPath { return nil }
         guard components.count == 2, isValidFileName(String(components[1])) else {
-            return "unexpected path (only files/<name>, records/<id>.sd-jwt, blobs/<sha256> and \(BundleManifest.entryPath))"
+            return
+                "unexpected path (only files/<name>, records/<id>.sd-jwt, blobs/<sha256> and \(BundleManifest.entryPath))"
         }
         let name = components[1]
         switch components[0] {
@@ -213,12 +220,14 @@ public enum BundlePath {
             }
             return nil
         case "blobs":
-            guard name.count == 64, name.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+            guard name.count == 64, name.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+            else {
                 return "a blob entry must be blobs/<64 lowercase hex digits>"
             }
             return nil
         default:
-            return "unexpected path (only files/<name>, records/<id>.sd-jwt, blobs/<sha256> and \(BundleManifest.entryPath))"
+            return
+                "unexpected path (only files/<name>, records/<id>.sd-jwt, blobs/<sha256> and \(BundleManifest.entryPath))"
         }
     }
 }

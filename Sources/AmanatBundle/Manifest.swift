@@ -33,7 +33,9 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         public var ageRecipient: String?
         public var signingKey: JWK?
 
-        public init(organization: String? = nil, fingerprint: String? = nil, ageRecipient: String? = nil, signingKey: JWK? = nil) {
+        public init(
+            organization: String? = nil, fingerprint: String? = nil, ageRecipient: String? = nil, signingKey: JWK? = nil
+        ) {
             self.organization = organization
             self.fingerprint = fingerprint
             self.ageRecipient = ageRecipient
@@ -91,7 +93,8 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     /// The compact JWS `header.payload.signature`, signed with `key`; `kid` is the signer's fingerprint.
     public func signed(with key: Ed25519.SigningKey) throws -> String {
         let header = Header(alg: "EdDSA", kid: Fingerprint.of(key.publicKey), typ: Self.jwsType)
-        let signingInput = Base64URL.encode(try Self.canonicalJSON(header)) + "." + Base64URL.encode(try Self.canonicalJSON(self))
+        let signingInput =
+            Base64URL.encode(try Self.canonicalJSON(header)) + "." + Base64URL.encode(try Self.canonicalJSON(self))
         let signature = try key.signature(for: Array(signingInput.utf8))
         return signingInput + "." + Base64URL.encode(signature)
     }

@@ -41,7 +41,9 @@ enum Tar {
         return Array((String(length) + body).utf8)
     }
 
-    static func padding(_ size: UInt64) -> Int { Int((UInt64(blockSize) - size % UInt64(blockSize)) % UInt64(blockSize)) }
+    static func padding(_ size: UInt64) -> Int {
+        Int((UInt64(blockSize) - size % UInt64(blockSize)) % UInt64(blockSize))
+    }
 
     static func header(name: String, size: UInt64, mtime: UInt64, type: UInt8) -> [UInt8] {
         var block = [UInt8](repeating: 0, count: blockSize)
@@ -80,7 +82,9 @@ enum Tar {
 
     /// Parses a 512-byte header block (and the pax attributes that preceded it, if any).
     /// - Returns: nil for an all-zero block (end of archive).
-    static func parseHeader(_ block: UnsafeRawBufferPointer, pax: [String: String]) throws -> (type: UInt8, entry: Entry)? {
+    static func parseHeader(
+        _ block: UnsafeRawBufferPointer, pax: [String: String]
+    ) throws -> (type: UInt8, entry: Entry)? {
         precondition(block.count == blockSize)
         if block.allSatisfy({ $0 == 0 }) { return nil }
         // Checksum: the sum of all bytes with the checksum field read as spaces.

@@ -47,8 +47,12 @@ public struct AmanatCommand: AsyncParsableCommand {
     /// as a bundle of short flags. Such tokens are passed on as `id:<id>` (which users may also type themselves).
     static func protectingIdentifiers(_ arguments: [String]) -> [String] {
         arguments.map { token in
-            let isID = token.utf8.count == 43 && token.hasPrefix("-")
-                && token.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F }
+            let isID =
+                token.utf8.count == 43 && token.hasPrefix("-")
+                && token.utf8.allSatisfy {
+                    ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D
+                        || $0 == 0x5F
+                }
             return isID ? "id:" + token : token
         }
     }

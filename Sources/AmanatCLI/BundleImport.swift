@@ -28,33 +28,45 @@ enum BundleImport {
             return
         }
         Console.out("Verified bundle from \(report.signer).")
-        Console.out("Imported \(report.versionsAdded) new version(s); \(report.versionsAlreadyPresent) already present; \(report.attachmentsStored) attachment(s).")
+        Console.out(
+            "Imported \(report.versionsAdded) new version(s); \(report.versionsAlreadyPresent) already present; \(report.attachmentsStored) attachment(s)."
+        )
         if !report.recordsWithConcurrentVersions.isEmpty {
-            Console.out("Concurrent versions (kept, not merged) in \(report.recordsWithConcurrentVersions.count) record(s):")
+            Console.out(
+                "Concurrent versions (kept, not merged) in \(report.recordsWithConcurrentVersions.count) record(s):")
             for id in report.recordsWithConcurrentVersions { Console.out("  \(id)") }
         }
         if !report.incompleteHistory.isEmpty {
-            Console.out("Incomplete history: \(report.incompleteHistory.count) version(s) name parents this store does not have yet.")
+            Console.out(
+                "Incomplete history: \(report.incompleteHistory.count) version(s) name parents this store does not have yet."
+            )
         }
         if report.plainFilesIgnored > 0 {
-            Console.out("\(report.plainFilesIgnored) plain file(s) in the bundle were not imported; extract them with -o DIR.")
+            Console.out(
+                "\(report.plainFilesIgnored) plain file(s) in the bundle were not imported; extract them with -o DIR.")
         }
         if !report.erasedRecords.isEmpty {
-            Console.out("Erasure requests honored: the personal data of \(report.erasedRecords.count) record(s) was deleted.")
+            Console.out(
+                "Erasure requests honored: the personal data of \(report.erasedRecords.count) record(s) was deleted.")
         }
         if let theirs = report.senderSummary, report.inSyncWithSender == false {
-            Console.out("The sender holds \(theirs.versions) version(s) of \(theirs.records) record(s); this store differs (state hashes differ).")
+            Console.out(
+                "The sender holds \(theirs.versions) version(s) of \(theirs.records) record(s); this store differs (state hashes differ)."
+            )
         } else if report.inSyncWithSender == true {
             Console.out("This store now holds exactly what the sender holds (equal state hashes).")
         }
     }
 
     /// Verifies and imports; returns what changed. Nothing changes unless everything verifies.
-    static func importBundle(_ path: String, workspace: Workspace, options: WorkspaceOptions, passphrase: SecretBytes?) throws -> Report {
+    static func importBundle(
+        _ path: String, workspace: Workspace, options: WorkspaceOptions, passphrase: SecretBytes?
+    ) throws -> Report {
         // Staging lives inside .amanat/ and is removed on any failure; the store is opened only after every check.
         let output = try ImportOutput(stagingParent: workspace.dotFolder)
         let keys = try workspace.trustedKeys()
-        let opened = try BundleVerification.open(path, workspace: workspace, passphraseFrom: options, passphrase: passphrase, output: output)
+        let opened = try BundleVerification.open(
+            path, workspace: workspace, passphraseFrom: options, passphrase: passphrase, output: output)
 
         // Every record version must verify against the trust list; one failure fails the whole import.
         var versions: [StoredVersion] = []
@@ -64,14 +76,18 @@ enum BundleImport {
                 let verified = try RecordVerifier.verify(sdjwt, trustedKey: { keys[$0] })
                 let stored = StoredVersion(verified: verified, sdjwt: sdjwt)
                 guard entry == BundlePath.recordsPrefix + stored.id + ".sd-jwt" else {
-                    throw CLIError(.verificationFailed, "\(path): \(entry) does not hold the version its name says. Nothing was imported.")
+                    throw CLIError(
+                        .verificationFailed,
+                        "\(path): \(entry) does not hold the version its name says. Nothing was imported.")
                 }
                 versions.append(stored)
             } catch let error as SDJWTError {
                 throw CLIError(
                     .verificationFailed,
                     "\(path): \(entry) does not verify (\(error)). Nothing was imported."
-                        + (error.isUntrustedSigner ? " If you expect records from that organization, compare its fingerprint by phone and run `amanat trust add FILE`." : ""))
+                        + (error.isUntrustedSigner
+                            ? " If you expect records from that organization, compare its fingerprint by phone and run `amanat trust add FILE`."
+                            : ""))
             }
         }
         let service = try RecordService(workspace: workspace)
@@ -90,8 +106,10 @@ enum BundleImport {
         }
         return Report(
             file: path, signer: workspace.signerName(opened.signerFingerprint), versionsAdded: summary.added.count,
-            versionsAlreadyPresent: summary.alreadyPresent, recordsWithConcurrentVersions: summary.recordsWithConcurrentHeads,
-            incompleteHistory: summary.incomplete, attachmentsStored: stored.count, plainFilesIgnored: output.plainFiles,
+            versionsAlreadyPresent: summary.alreadyPresent,
+            recordsWithConcurrentVersions: summary.recordsWithConcurrentHeads,
+            incompleteHistory: summary.incomplete, attachmentsStored: stored.count,
+            plainFilesIgnored: output.plainFiles,
             erasedRecords: summary.erased, senderSummary: opened.manifest.summary, inSyncWithSender: inSync)
     }
 }
@@ -119,7 +137,8 @@ final class ImportOutput: BundleEntryOutput {
 
     init(stagingParent: URL) throws {
         staging = stagingParent.appendingPathComponent(".incoming-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            at: staging, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 
     deinit { try? FileManager.default.removeItem(at: staging) }
@@ -128,7 +147,8 @@ final class ImportOutput: BundleEntryOutput {
         currentPath = path
         if path.hasPrefix(BundlePath.recordsPrefix) {
             guard size <= Self.maximumRecordSize else {
-                throw CLIError(.malformedInput, "the bundle's \(path) is larger than \(Self.maximumRecordSize) bytes; refused.")
+                throw CLIError(
+                    .malformedInput, "the bundle's \(path) is larger than \(Self.maximumRecordSize) bytes; refused.")
             }
             currentRecord = []
         } else if path.hasPrefix(BundlePath.blobsPrefix) {
@@ -160,7 +180,9 @@ final class ImportOutput: BundleEntryOutput {
         var moved: [(String, UInt64)] = []
         for (sha, size) in blobs {
             let target = workspace.blobURL(sha)
-            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                at: target.deletingLastPathComponent(), withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
             if !FileManager.default.fileExists(atPath: target.path) {
                 guard rename(staging.appendingPathComponent(sha).path, target.path) == 0 else {
                     throw CLIError(.ioError, "cannot store attachment \(sha): \(String(cString: strerror(errno))).")

@@ -21,7 +21,8 @@ struct DemoCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("Keep the demo workspaces in this (new or empty) folder.", valueName: "dir"))
+    @Option(
+        name: .long, help: ArgumentHelp("Keep the demo workspaces in this (new or empty) folder.", valueName: "dir"))
     var keep: String?
 
     /// The public demo passphrase (also in the README). Never for real testimonies.
@@ -100,13 +101,17 @@ struct DemoCommand: ParsableCommand {
         let inputs = try samples.map { try InputFile(attachments.appendingPathComponent($0.0).path) }
         let manifest = try BundleSealer.seal(
             inputs: inputs.map { file in
-                BundleInput(name: URL(fileURLWithPath: file.path).lastPathComponent, size: file.size) { try file.read($0) }
+                BundleInput(name: URL(fileURLWithPath: file.path).lastPathComponent, size: file.size) {
+                    try file.read($0)
+                }
             },
             sender: BundleSender(signingKey: keyA, identity: identityA),
             recipients: try a.resolveRecipients(["berlin"]), sink: { try out.write($0) })
         try out.commit()
         let size = (try? fm.attributesOfItem(atPath: bundleURL.path)[.size] as? Int) ?? 0
-        Console.out("    steppe-to-berlin.amanat: \(manifest.entries.count) files, \(size) bytes, bundle id \(manifest.bundleId)")
+        Console.out(
+            "    steppe-to-berlin.amanat: \(manifest.entries.count) files, \(size) bytes, bundle id \(manifest.bundleId)"
+        )
 
         say("B opens it: decrypts, checks every SHA-256 and A's signature against its trust list, then extracts")
         let keyB = try b.sealingKey(passphrase: passphrase)
@@ -116,7 +121,9 @@ struct DemoCommand: ParsableCommand {
             source: { try bundleFile.read($0) }, sizeLimit: bundleFile.size, identity: keyB,
             trustedSigner: try b.trustedSigners(), output: staging)
         try staging.publish(manifestJWS: opened.manifestJWS)
-        Console.out("    verified: signed by '\(b.partnerName(fingerprint: opened.signerFingerprint) ?? "?")' (\(opened.signerFingerprint))")
+        Console.out(
+            "    verified: signed by '\(b.partnerName(fingerprint: opened.signerFingerprint) ?? "?")' (\(opened.signerFingerprint))"
+        )
         for entry in opened.manifest.entries {
             Console.out("    \(entry.path)  \(entry.size) bytes  sha256 \(entry.sha256.prefix(16))…")
         }
@@ -136,7 +143,9 @@ struct DemoCommand: ParsableCommand {
             Console.out("    refused: \(error)")
         }
 
-        say("A adds three synthetic testimony records; each is signed as an SD-JWT, every identifying field a disclosure")
+        say(
+            "A adds three synthetic testimony records; each is signed as an SD-JWT, every identifying field a disclosure"
+        )
         guard let demoURL = Bundle.module.url(forResource: "demo-records", withExtension: "json"),
             let demoData = FileManager.default.contents(atPath: demoURL.path)
         else { throw CLIError(.ioError, "the demo records are missing from this build") }
@@ -146,7 +155,9 @@ struct DemoCommand: ParsableCommand {
         for (id, record) in zip(recordIds, demoRecords) {
             let head = try serviceA.singleHead(id)
             let language = record["language"]?.stringValue ?? "?"
-            Console.out("    \(id)  (\(language), consent \(record["testimony"]?["consent"]?.stringValue ?? "?"), \(head.disclosures.count) disclosures)")
+            Console.out(
+                "    \(id)  (\(language), consent \(record["testimony"]?["consent"]?.stringValue ?? "?"), \(head.disclosures.count) disclosures)"
+            )
         }
 
         say("A seals the records for B; B verifies each against A's key and imports them (twice: nothing changes)")
@@ -164,14 +175,21 @@ struct DemoCommand: ParsableCommand {
         try recordsOut.commit()
         let quietOptions = try WorkspaceOptions.parse(["--workspace", rootB.path])
         for round in 1...2 {
-            let summary = try BundleImport.importBundle(recordsBundle.path, workspace: b, options: quietOptions, passphrase: passphrase)
-            Console.out("    import \(round): \(summary.versionsAdded) new version(s), \(summary.versionsAlreadyPresent) already present")
+            let summary = try BundleImport.importBundle(
+                recordsBundle.path, workspace: b, options: quietOptions, passphrase: passphrase)
+            Console.out(
+                "    import \(round): \(summary.versionsAdded) new version(s), \(summary.versionsAlreadyPresent) already present"
+            )
         }
         let serviceB = try RecordService(workspace: b)
         let verifiedAtB = try serviceB.verifiedContent(try serviceB.singleHead(recordIds[0]))
-        Console.out("    B shows \(recordIds[0].prefix(12))…: signed by '\(b.signerName(verifiedAtB.signerFingerprint))', verified")
+        Console.out(
+            "    B shows \(recordIds[0].prefix(12))…: signed by '\(b.signerName(verifiedAtB.signerFingerprint))', verified"
+        )
 
-        say("A and B edit the same record at the same time: A corrects the interview date, B too, differently, and adds a tag")
+        say(
+            "A and B edit the same record at the same time: A corrects the interview date, B too, differently, and adds a tag"
+        )
         let signB = try b.signingKey(passphrase: passphrase)
         let shared = recordIds[2]
         let base0 = try serviceA.verifiedContent(try serviceA.singleHead(shared)).content
@@ -181,30 +199,41 @@ struct DemoCommand: ParsableCommand {
             .setting("tags", .array((base0["tags"]?.arrayValue ?? []) + [.string("reviewed-berlin")]))
         _ = try serviceA.update(shared, content: atA.sortedKeys(), key: keyA)
         _ = try serviceB.update(shared, content: atB.sortedKeys(), key: signB)
-        Console.out("    A: /testimony/date = 2019-04-02, tag date-checked;  B: /testimony/date = 2019-04-12, tag reviewed-berlin")
+        Console.out(
+            "    A: /testimony/date = 2019-04-02, tag date-checked;  B: /testimony/date = 2019-04-12, tag reviewed-berlin"
+        )
 
         say("They exchange delta bundles (seal --since-last): each sends only what the other lacks")
         let optionsA = try WorkspaceOptions.parse(["--workspace", rootA.path])
         let fpA = identityA.fingerprint
         let fpB = identityB.fingerprint
-        func delta(from service: RecordService, sender: BundleSender, to partner: String, fingerprint: String, name: String) throws -> URL {
+        func delta(
+            from service: RecordService, sender: BundleSender, to partner: String, fingerprint: String, name: String
+        ) throws -> URL {
             let url = base.appendingPathComponent(name)
             let out = try OutputFile(url.path, mode: 0o600)
             var inputs: [BundleInput] = []
             let wanted = try service.store.unacknowledgedVersions(partner: fingerprint)
-            for id in wanted { inputs.append(.record(versionId: id, sdjwt: try service.store.version(id).sdjwt.compact)) }
+            for id in wanted {
+                inputs.append(.record(versionId: id, sdjwt: try service.store.version(id).sdjwt.compact))
+            }
             let view = try SyncService(workspace: service.workspace).view()
             let manifest = try BundleSealer.seal(
                 inputs: inputs, sender: sender, recipients: try service.workspace.resolveRecipients([partner]),
-                summary: .init(records: view.counts.records, versions: view.counts.versions, stateHash: try view.stateHash()),
+                summary: .init(
+                    records: view.counts.records, versions: view.counts.versions, stateHash: try view.stateHash()),
                 acknowledges: try service.store.receivedBundles(partner: fingerprint), sink: { try out.write($0) })
             try out.commit()
             try service.store.recordSent(partner: fingerprint, bundleId: manifest.bundleId, versions: wanted)
             Console.out("    \(name): \(wanted.count) version(s)")
             return url
         }
-        let toB = try delta(from: serviceA, sender: BundleSender(signingKey: keyA, identity: identityA), to: "berlin", fingerprint: fpB, name: "a-to-b.amanat")
-        let toA = try delta(from: serviceB, sender: BundleSender(signingKey: signB, identity: identityB), to: "steppe", fingerprint: fpA, name: "b-to-a.amanat")
+        let toB = try delta(
+            from: serviceA, sender: BundleSender(signingKey: keyA, identity: identityA), to: "berlin", fingerprint: fpB,
+            name: "a-to-b.amanat")
+        let toA = try delta(
+            from: serviceB, sender: BundleSender(signingKey: signB, identity: identityB), to: "steppe",
+            fingerprint: fpA, name: "b-to-a.amanat")
         _ = try BundleImport.importBundle(toB.path, workspace: b, options: quietOptions, passphrase: passphrase)
         _ = try BundleImport.importBundle(toA.path, workspace: a, options: optionsA, passphrase: passphrase)
 
@@ -224,9 +253,19 @@ struct DemoCommand: ParsableCommand {
         let merge = try RecordSigner.sign(
             content: (resolution.content ?? base0).sortedKeys(), kind: resolution.kind, recordId: shared,
             prev: resolution.parents, key: signB, policy: RecordPolicy.disclosurePolicy,
-            extraClaims: [("merge", .array(resolution.decisions.map { .object([("path", .string($0.path)), ("decision", .string("organization:" + fpA))]) }))])
+            extraClaims: [
+                (
+                    "merge",
+                    .array(
+                        resolution.decisions.map {
+                            .object([("path", .string($0.path)), ("decision", .string("organization:" + fpA))])
+                        })
+                )
+            ])
         try serviceB.store.insert([try serviceB.verifiedForStore(merge.sdjwt)])
-        let mergeBundle = try delta(from: serviceB, sender: BundleSender(signingKey: signB, identity: identityB), to: "steppe", fingerprint: fpA, name: "b-to-a-merge.amanat")
+        let mergeBundle = try delta(
+            from: serviceB, sender: BundleSender(signingKey: signB, identity: identityB), to: "steppe",
+            fingerprint: fpA, name: "b-to-a-merge.amanat")
         _ = try BundleImport.importBundle(mergeBundle.path, workspace: a, options: optionsA, passphrase: passphrase)
 
         say("They converge: equal state hashes")
@@ -234,7 +273,8 @@ struct DemoCommand: ParsableCommand {
         let hashB = try SyncService(workspace: b).view().stateHash()
         Console.out("    A: \(hashA)")
         Console.out("    B: \(hashB)")
-        Console.out(hashA == hashB ? "    equal — no edit was lost, and both stores agree." : "    DIFFERENT (demo failed)")
+        Console.out(
+            hashA == hashB ? "    equal — no edit was lost, and both stores agree." : "    DIFFERENT (demo failed)")
         guard hashA == hashB else { throw CLIError(.verificationFailed, "demo failed: the stores did not converge") }
 
         say("A publishes redacted public versions (policy public.yaml); the folder scans clean and B verifies them")
@@ -247,11 +287,14 @@ struct DemoCommand: ParsableCommand {
         let publishedDir = base.appendingPathComponent("published")
         _ = try Publisher.write(redacted, to: publishedDir.path, policy: policy, key: keyA, publisher: try a.identity())
         for record in redacted {
-            Console.out(Publisher.describe(record.report).split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+            Console.out(
+                Publisher.describe(record.report).split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
         }
         let publishedFiles = try FileManager.default.contentsOfDirectory(atPath: publishedDir.path).sorted()
         let findings = try publishedFiles.reduce(0) {
-            $0 + (try ScanCommand.scan(file: publishedDir.appendingPathComponent($1).path, scanner: DocumentScanner())).count
+            $0
+                + (try ScanCommand.scan(file: publishedDir.appendingPathComponent($1).path, scanner: DocumentScanner()))
+                .count
         }
         Console.out("    published/: \(publishedFiles.count) files; amanat scan finds \(findings) identifier(s)")
         let keysB = try b.trustedKeys()
@@ -261,9 +304,12 @@ struct DemoCommand: ParsableCommand {
             Console.out(
                 "    B verifies \(record.recordId.prefix(12))…: \(presented.disclosedCount) disclosures signed by "
                     + "'\(b.signerName(presented.signerFingerprint))' (\(presented.withheldCount) withheld); "
-                    + "\(annotation?.values.count ?? 0) values made by publisher '\(b.signerName(annotation?.publisherFingerprint ?? "?"))'")
+                    + "\(annotation?.values.count ?? 0) values made by publisher '\(b.signerName(annotation?.publisherFingerprint ?? "?"))'"
+            )
         }
-        guard findings == 0 else { throw CLIError(.verificationFailed, "demo failed: the published folder holds identifiers") }
+        guard findings == 0 else {
+            throw CLIError(.verificationFailed, "demo failed: the published folder holds identifiers")
+        }
 
         Console.out("\nDemo complete." + (keep != nil ? " Workspaces kept in \(base.path)." : ""))
     }

@@ -83,7 +83,9 @@ final class OutputFile {
 
     /// Flushes and renames the file into place.
     func commit() throws {
-        guard fsync(fd) == 0 else { throw CLIError(.ioError, "cannot write \(path): \(String(cString: strerror(errno))).") }
+        guard fsync(fd) == 0 else {
+            throw CLIError(.ioError, "cannot write \(path): \(String(cString: strerror(errno))).")
+        }
         close(fd)
         fd = -1
         if overwrite {

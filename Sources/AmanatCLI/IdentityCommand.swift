@@ -59,7 +59,9 @@ struct IdentityExportCommand: ParsableCommand {
     )
 
     @OptionGroup var options: WorkspaceOptions
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The file to write (- for standard output; not allowed with --age).", valueName: "file"))
+    @Option(
+        name: [.short, .customLong("output")],
+        help: ArgumentHelp("The file to write (- for standard output; not allowed with --age).", valueName: "file"))
     var output: String
     @Flag(name: .long, help: "Export the private sealing key as an AGE-SECRET-KEY-1… file for `age -d -i`.")
     var age = false

@@ -52,7 +52,8 @@ struct InitCommand: ParsableCommand {
         if let kdfLogN {
             parameters.logN = kdfLogN
             if kdfLogN < ScryptParameters.default.logN {
-                Console.err("warning: keys protected with scrypt N=2^\(kdfLogN), weaker than the default 2^17 (tests only).")
+                Console.err(
+                    "warning: keys protected with scrypt N=2^\(kdfLogN), weaker than the default 2^17 (tests only).")
             }
         }
         let (workspace, identity) = try Workspace.create(
@@ -64,7 +65,9 @@ struct InitCommand: ParsableCommand {
             Console.out("Created workspace \(workspace.dotFolder.path) for \(identity.organization).")
             Console.out("Fingerprint:    \(identity.fingerprint)")
             Console.out("Age recipient:  \(identity.ageRecipient)")
-            Console.out("Next: `amanat identity export -o \(Self.suggestedFileName(identity.organization))` and send it to partners;")
+            Console.out(
+                "Next: `amanat identity export -o \(Self.suggestedFileName(identity.organization))` and send it to partners;"
+            )
             Console.out("      read them the fingerprint over the phone so they can check it.")
         }
     }

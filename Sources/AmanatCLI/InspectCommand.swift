@@ -31,7 +31,9 @@ struct InspectCommand: ParsableCommand {
         let signer = workspace.partnerName(fingerprint: opened.signerFingerprint) ?? opened.signerFingerprint
         if json {
             try Console.json(
-                Report(file: input, verified: true, signer: signer, signerFingerprint: opened.signerFingerprint, manifest: opened.manifest))
+                Report(
+                    file: input, verified: true, signer: signer, signerFingerprint: opened.signerFingerprint,
+                    manifest: opened.manifest))
             return
         }
         let m = opened.manifest

@@ -33,7 +33,8 @@ struct RetractCommand: ParsableCommand {
         ])
         let (version, _) = try service.versionOverAllHeads(recordId, content: content, kind: .retract, key: key)
         Console.out(version.versionId)
-        Console.err("Record \(recordId) is retracted (version \(version.versionId)). Seal it for partners so they see it.")
+        Console.err(
+            "Record \(recordId) is retracted (version \(version.versionId)). Seal it for partners so they see it.")
     }
 }
 
@@ -78,7 +79,9 @@ struct EraseCommand: ParsableCommand {
             try Console.json(Report(record: recordId, erasureVersion: version.versionId, attachmentsDeleted: deleted))
         } else {
             Console.out("Erased the personal data of record \(recordId) (\(deleted) attachment file(s) deleted).")
-            Console.out("Seal the record for partners (`amanat seal -r PARTNER --record \(recordId)`) so their stores erase it too.")
+            Console.out(
+                "Seal the record for partners (`amanat seal -r PARTNER --record \(recordId)`) so their stores erase it too."
+            )
         }
     }
 }
@@ -118,12 +121,15 @@ struct LinkCommand: ParsableCommand {
         let content = try service.verifiedContent(head).content
         let kind = same ? "same_person" : "different_person"
         var links = (content["links"]?.arrayValue ?? []).filter {
-            !($0["recordId"]?.stringValue == recordB && ["same_person", "different_person"].contains($0["kind"]?.stringValue ?? ""))
+            !($0["recordId"]?.stringValue == recordB
+                && ["same_person", "different_person"].contains($0["kind"]?.stringValue ?? ""))
         }
         links.append(.object([("kind", .string(kind)), ("recordId", .string(recordB))]))
         let key = try workspace.signingKey(passphrase: try options.passphrase())
-        let version = try service.update(recordA, content: content.setting("links", .array(links)).sortedKeys(), key: key)
+        let version = try service.update(
+            recordA, content: content.setting("links", .array(links)).sortedKeys(), key: key)
         Console.out(version.versionId)
-        Console.err("Recorded that \(recordA) and \(recordB) describe \(same ? "the same person" : "different people").")
+        Console.err(
+            "Recorded that \(recordA) and \(recordB) describe \(same ? "the same person" : "different people").")
     }
 }

@@ -25,7 +25,9 @@ struct OpenCommand: ParsableCommand {
 
     @OptionGroup var options: WorkspaceOptions
     @Argument(help: ArgumentHelp("The bundle to open.", valueName: "in")) var input: String
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Extract the verified files into this folder.", valueName: "dir"))
+    @Option(
+        name: [.short, .customLong("output")],
+        help: ArgumentHelp("Extract the verified files into this folder.", valueName: "dir"))
     var output: String?
     @Flag(name: .long, help: "Decrypt and verify only; write nothing.") var dryRun = false
     @Flag(name: .long, help: "Print the verified manifest as JSON.") var json = false
@@ -48,7 +50,9 @@ struct OpenCommand: ParsableCommand {
         if json {
             try Console.json(opened.manifest)
         } else {
-            Console.out("Verified: signed by \(signer) (\(opened.signerFingerprint)), \(opened.manifest.entries.count) file(s), created \(opened.manifest.createdAt).")
+            Console.out(
+                "Verified: signed by \(signer) (\(opened.signerFingerprint)), \(opened.manifest.entries.count) file(s), created \(opened.manifest.createdAt)."
+            )
             if let output, !dryRun { Console.out("Extracted into \(output).") }
         }
     }
@@ -86,13 +90,16 @@ final class StagingFolder: BundleEntryOutput {
         destination = URL(fileURLWithPath: path).standardizedFileURL
         let parent = destination.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw CLIError(.cannotCreateOutput, "cannot extract into \(path): the folder \(parent.path) does not exist.")
+        guard FileManager.default.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
+            throw CLIError(
+                .cannotCreateOutput, "cannot extract into \(path): the folder \(parent.path) does not exist.")
         }
         if FileManager.default.fileExists(atPath: destination.path, isDirectory: &isDirectory), !isDirectory.boolValue {
             throw CLIError(.cannotCreateOutput, "cannot extract into \(path): it is a file, not a folder.")
         }
-        staging = parent.appendingPathComponent(".\(destination.lastPathComponent).amanat-partial-\(UUID().uuidString.prefix(8))")
+        staging = parent.appendingPathComponent(
+            ".\(destination.lastPathComponent).amanat-partial-\(UUID().uuidString.prefix(8))")
         do {
             try FileManager.default.createDirectory(
                 at: staging.appendingPathComponent("files"), withIntermediateDirectories: true,
@@ -123,14 +130,19 @@ final class StagingFolder: BundleEntryOutput {
         let fm = FileManager.default
         if !fm.fileExists(atPath: destination.path) {
             guard rename(staging.path, destination.path) == 0 else {
-                throw CLIError(.cannotCreateOutput, "cannot create \(destination.path): \(String(cString: strerror(errno))).")
+                throw CLIError(
+                    .cannotCreateOutput, "cannot create \(destination.path): \(String(cString: strerror(errno))).")
             }
             published = true
             return
         }
         let names = (try? fm.contentsOfDirectory(atPath: staging.appendingPathComponent("files").path)) ?? []
-        var clashes = names.map { "files/" + $0 }.filter { fm.fileExists(atPath: destination.appendingPathComponent($0).path) }
-        if fm.fileExists(atPath: destination.appendingPathComponent("MANIFEST.jws").path) { clashes.append("MANIFEST.jws") }
+        var clashes = names.map { "files/" + $0 }.filter {
+            fm.fileExists(atPath: destination.appendingPathComponent($0).path)
+        }
+        if fm.fileExists(atPath: destination.appendingPathComponent("MANIFEST.jws").path) {
+            clashes.append("MANIFEST.jws")
+        }
         guard clashes.isEmpty else {
             throw CLIError(
                 .cannotCreateOutput,
@@ -139,8 +151,11 @@ final class StagingFolder: BundleEntryOutput {
         }
         try? fm.createDirectory(at: destination.appendingPathComponent("files"), withIntermediateDirectories: true)
         for name in names.map({ "files/" + $0 }) + ["MANIFEST.jws"] {
-            guard rename(staging.appendingPathComponent(name).path, destination.appendingPathComponent(name).path) == 0 else {
-                throw CLIError(.cannotCreateOutput, "cannot move \(name) into \(destination.path): \(String(cString: strerror(errno))).")
+            guard rename(staging.appendingPathComponent(name).path, destination.appendingPathComponent(name).path) == 0
+            else {
+                throw CLIError(
+                    .cannotCreateOutput,
+                    "cannot move \(name) into \(destination.path): \(String(cString: strerror(errno))).")
             }
         }
     }

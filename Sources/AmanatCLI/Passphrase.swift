@@ -11,7 +11,8 @@ enum PassphraseSource {
     static func read(file: String?, confirm: Bool) throws -> SecretBytes {
         if let file {
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw CLIError(.inputMissing, "cannot read the passphrase file \(file): it does not exist or is unreadable.")
+                throw CLIError(
+                    .inputMissing, "cannot read the passphrase file \(file): it does not exist or is unreadable.")
             }
             var bytes = [UInt8](data)
             defer { wipe(&bytes) }

@@ -34,7 +34,9 @@ struct AddCommand: ParsableCommand {
             try Console.json(ids)
         } else {
             for id in ids { Console.out(id) }
-            Console.err("Added \(ids.count) record\(ids.count == 1 ? "" : "s"), signed by \(try workspace.identity().organization).")
+            Console.err(
+                "Added \(ids.count) record\(ids.count == 1 ? "" : "s"), signed by \(try workspace.identity().organization)."
+            )
         }
     }
 }
@@ -84,12 +86,15 @@ struct AttachCommand: ParsableCommand {
     @OptionGroup var options: WorkspaceOptions
     @Argument(help: "The record id (or a unique prefix).") var record: String
     @Argument(help: ArgumentHelp("Files to attach.", valueName: "file")) var files: [String]
-    @Option(name: .long, help: "What the files are: id_card_photo, court_verdict, detention_notice, testimony_video or other.")
+    @Option(
+        name: .long,
+        help: "What the files are: id_card_photo, court_verdict, detention_notice, testimony_video or other.")
     var kind: String = "other"
 
     func validate() throws {
         guard ["id_card_photo", "court_verdict", "detention_notice", "testimony_video", "other"].contains(kind) else {
-            throw ValidationError("--kind must be one of id_card_photo, court_verdict, detention_notice, testimony_video, other.")
+            throw ValidationError(
+                "--kind must be one of id_card_photo, court_verdict, detention_notice, testimony_video, other.")
         }
     }
 
@@ -136,7 +141,9 @@ struct ListCommand: ParsableCommand {
         discussion: "Example:\n  amanat list --json")
 
     @OptionGroup var options: WorkspaceOptions
-    @Flag(name: .long, help: "Print a JSON array of {id, versions, heads, createdBy, lastIssuedAt, concurrent, retracted}.")
+    @Flag(
+        name: .long,
+        help: "Print a JSON array of {id, versions, heads, createdBy, lastIssuedAt, concurrent, retracted}.")
     var json = false
 
     struct Item: Encodable {
@@ -154,7 +161,8 @@ struct ListCommand: ParsableCommand {
         let records = try RecordService(workspace: workspace).store.records()
         let items = records.map {
             Item(
-                id: $0.id, versions: $0.versionCount, heads: $0.heads, createdBy: $0.createdBy, lastIssuedAt: $0.lastIssuedAt,
+                id: $0.id, versions: $0.versionCount, heads: $0.heads, createdBy: $0.createdBy,
+                lastIssuedAt: $0.lastIssuedAt,
                 concurrent: $0.heads.count > 1, retracted: $0.retracted)
         }
         if json {
@@ -164,7 +172,9 @@ struct ListCommand: ParsableCommand {
         } else {
             for item in items {
                 let flags = (item.concurrent ? "  [concurrent versions]" : "") + (item.retracted ? "  [retracted]" : "")
-                Console.out("\(item.id)  \(item.versions) version\(item.versions == 1 ? "" : "s")  by \(workspace.signerName(item.createdBy))\(flags)")
+                Console.out(
+                    "\(item.id)  \(item.versions) version\(item.versions == 1 ? "" : "s")  by \(workspace.signerName(item.createdBy))\(flags)"
+                )
             }
         }
     }
@@ -231,9 +241,10 @@ struct ShowCommand: ParsableCommand {
         case .text:
             let verified = try service.verifiedContent(head)
             Console.out("Record    \(recordId)")
-            Console.out("Version   \(head.id) (\(head.kind.rawValue)), signed by \(workspace.signerName(head.signer)) — verified")
+            Console.out(
+                "Version   \(head.id) (\(head.kind.rawValue)), signed by \(workspace.signerName(head.signer)) — verified"
+            )
             Console.out(verified.content.sortedKeys().pretty())
         }
     }
 }
-

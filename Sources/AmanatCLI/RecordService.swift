@@ -65,7 +65,8 @@ struct RecordService {
         do {
             return try RecordVerifier.verify(version.sdjwt, trustedKey: { keys[$0] })
         } catch let error as SDJWTError {
-            throw CLIError(.verificationFailed, "version \(version.id) of record \(version.recordId) does not verify: \(error).")
+            throw CLIError(
+                .verificationFailed, "version \(version.id) of record \(version.recordId) does not verify: \(error).")
         }
     }
 
@@ -73,14 +74,17 @@ struct RecordService {
     func update(_ recordId: String, content: JSONValue, key: Ed25519.SigningKey) throws -> SignedVersion {
         let head = try singleHead(recordId)
         let signed = try RecordSigner.sign(
-            content: content, kind: .edit, recordId: recordId, prev: [head.id], attachments: Self.attachmentDigests(content),
+            content: content, kind: .edit, recordId: recordId, prev: [head.id],
+            attachments: Self.attachmentDigests(content),
             key: key, policy: RecordPolicy.disclosurePolicy)
         try store.insert([try verifiedForStore(signed.sdjwt)])
         return signed
     }
 
     /// Signs and stores a version whose parents are ALL current heads (retractions, erasures, merges).
-    func versionOverAllHeads(_ recordId: String, content: JSONValue, kind: VersionKind, key: Ed25519.SigningKey) throws -> (SignedVersion, ImportSummary) {
+    func versionOverAllHeads(
+        _ recordId: String, content: JSONValue, kind: VersionKind, key: Ed25519.SigningKey
+    ) throws -> (SignedVersion, ImportSummary) {
         let heads = try store.heads(record: recordId)
         guard !heads.isEmpty else { throw CLIError(.inputMissing, "no record \(recordId) in the store.") }
         let signed = try RecordSigner.sign(
@@ -108,7 +112,8 @@ struct RecordService {
     /// Copies a file into the content-addressed blob folder while hashing it; returns its SHA-256 and size.
     func importBlob(_ path: String) throws -> (sha256: String, size: UInt64) {
         let input = try InputFile(path, what: "attachment")
-        try FileManager.default.createDirectory(at: workspace.blobsFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            at: workspace.blobsFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let staging = workspace.blobsFolder.appendingPathComponent(".incoming-\(UUID().uuidString.prefix(8))")
         let out = try OutputFile(staging.path, mode: 0o600)
         var hash = try SHA256()
@@ -126,7 +131,9 @@ struct RecordService {
         let digest = try hash.finalize().map { String(format: "%02x", $0) }.joined()
         try out.commit()
         let target = workspace.blobURL(digest)
-        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            at: target.deletingLastPathComponent(), withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         if FileManager.default.fileExists(atPath: target.path) {
             try? FileManager.default.removeItem(at: staging)
         } else {

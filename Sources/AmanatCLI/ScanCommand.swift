@@ -63,7 +63,8 @@ public struct ScanCommand: ParsableCommand {
         if json {
             try ScanCommand.writeJSON(results)
         } else {
-            let reported = results.flatMap { result in result.findings.map { Reported(file: result.file, finding: $0) } }
+            let reported = results.flatMap { result in result.findings.map { Reported(file: result.file, finding: $0) }
+            }
             Console.out(ScanCommand.summary(reported, files: files))
         }
         if results.contains(where: { !$0.findings.isEmpty }) { throw ExitCode(1) }
@@ -75,17 +76,21 @@ public struct ScanCommand: ParsableCommand {
         let buffer = mapped.buffer
         if buffer.prefix(8192).contains(0) {
             throw CLIError(
-                .malformedInput, "\(file) looks like a binary file (or UTF-16 text); scan takes UTF-8 text, JSON or SD-JWT.")
+                .malformedInput,
+                "\(file) looks like a binary file (or UTF-16 text); scan takes UTF-8 text, JSON or SD-JWT.")
         }
         let ext = URL(fileURLWithPath: file).pathExtension
         var format = DocumentScanner.detectFormat(buffer, pathExtension: ext)
         if format == .json && buffer.count <= 64 << 20 {
-            let data = buffer.baseAddress.map {
-                Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: buffer.count, deallocator: .none)
-            } ?? Data()
+            let data =
+                buffer.baseAddress.map {
+                    Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: buffer.count, deallocator: .none)
+                } ?? Data()
             if (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) == nil {
                 if ext.lowercased() == "json" {
-                    throw CLIError(.malformedInput, "\(file) is not valid JSON. Fix the file or rename it to .txt to scan it as text.")
+                    throw CLIError(
+                        .malformedInput,
+                        "\(file) is not valid JSON. Fix the file or rename it to .txt to scan it as text.")
                 }
                 format = .text
             }
@@ -100,7 +105,8 @@ public struct ScanCommand: ParsableCommand {
 
     static func reason(_ error: Error) -> String {
         let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain
+        {
             return String(cString: strerror(Int32(underlying.code)))
         }
         return nsError.localizedDescription
@@ -211,8 +217,11 @@ final class MappedFile {
     init(path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            if errno == ENOENT { throw CLIError(.inputMissing, "\(path) does not exist. Check the path and try again.") }
-            throw CLIError(.malformedInput, "\(path) cannot be read (\(String(cString: strerror(errno)))). Check its permissions.")
+            if errno == ENOENT {
+                throw CLIError(.inputMissing, "\(path) does not exist. Check the path and try again.")
+            }
+            throw CLIError(
+                .malformedInput, "\(path) cannot be read (\(String(cString: strerror(errno)))). Check its permissions.")
         }
         defer { close(fd) }
         var info = stat()
@@ -302,7 +311,8 @@ final class ChunkWriter {
             let written = write(STDOUT_FILENO, storage + offset, count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
-                throw CLIError(.ioError, "cannot write the findings to standard output: \(String(cString: strerror(errno))).")
+                throw CLIError(
+                    .ioError, "cannot write the findings to standard output: \(String(cString: strerror(errno))).")
             }
             offset += written
         }

@@ -21,14 +21,19 @@ struct SealCommand: ParsableCommand {
     )
 
     @OptionGroup var options: WorkspaceOptions
-    @Option(name: [.short, .customLong("to")], help: ArgumentHelp("A partner who can open the bundle (repeatable).", valueName: "partner"))
+    @Option(
+        name: [.short, .customLong("to")],
+        help: ArgumentHelp("A partner who can open the bundle (repeatable).", valueName: "partner"))
     var recipients: [String] = []
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The bundle file to write.", valueName: "out"))
     var output: String
     @Flag(name: .long, help: "Write ASCII armor (PEM-like text) instead of binary.") var armor = false
     @Flag(name: .long, help: "Replace the output file if it exists.") var force = false
     @Flag(name: .long, help: "Print the signed manifest as JSON.") var json = false
-    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Records from the store to include, with all their versions and attachments.", valueName: "id"))
+    @Option(
+        name: .long, parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Records from the store to include, with all their versions and attachments.", valueName: "id"))
     var record: [String] = []
     @Flag(name: .long, help: "Include every record in the store.") var all = false
     @Flag(name: .long, help: "Include only the record versions each partner is not known to hold yet (delta exchange).")
@@ -75,10 +80,15 @@ struct SealCommand: ParsableCommand {
             var versionIds: [String]
             if sinceLast {
                 guard !partnerFingerprints.isEmpty else {
-                    throw CLIError(.usage, "--since-last needs partners from the trust list (or identity files), not bare age1… recipients.")
+                    throw CLIError(
+                        .usage,
+                        "--since-last needs partners from the trust list (or identity files), not bare age1… recipients."
+                    )
                 }
                 var wanted = Set<String>()
-                for fp in partnerFingerprints { wanted.formUnion(try service.store.unacknowledgedVersions(partner: fp)) }
+                for fp in partnerFingerprints {
+                    wanted.formUnion(try service.store.unacknowledgedVersions(partner: fp))
+                }
                 versionIds = wanted.sorted()
             } else {
                 let ids = all ? try service.store.records().map(\.id) : try record.map { try service.resolve($0) }
@@ -96,14 +106,17 @@ struct SealCommand: ParsableCommand {
             includedVersions = versionIds
             recordCount = records.count
             let view = try SyncService(workspace: workspace).view()
-            summary = BundleManifest.Summary(records: view.counts.records, versions: view.counts.versions, stateHash: try view.stateHash())
+            summary = BundleManifest.Summary(
+                records: view.counts.records, versions: view.counts.versions, stateHash: try view.stateHash())
             var acks: [String] = []
             for fp in partnerFingerprints { acks += try service.store.receivedBundles(partner: fp) }
             acknowledges = acks
             var missing = 0
             defer {
                 if missing > 0 {
-                    Console.err("note: \(missing) attachment(s) listed by the records are not stored here and are not in the bundle.")
+                    Console.err(
+                        "note: \(missing) attachment(s) listed by the records are not stored here and are not in the bundle."
+                    )
                 }
             }
             for sha in blobs.sorted() {
@@ -126,7 +139,8 @@ struct SealCommand: ParsableCommand {
             manifest = try BundleSealer.seal(
                 inputs: bundleInputs,
                 sender: BundleSender(signingKey: key, identity: identity), recipients: recipientList, armor: armor,
-                summary: summary, acknowledges: acknowledges, sink: { try out.write($0) }, progress: { progress.update($0) })
+                summary: summary, acknowledges: acknowledges, sink: { try out.write($0) },
+                progress: { progress.update($0) })
             try out.commit()
             if !includedVersions.isEmpty {
                 let store = try workspace.store()
@@ -143,10 +157,14 @@ struct SealCommand: ParsableCommand {
             try Console.json(manifest)
         } else {
             if recordCount > 0 || sinceLast {
-                Console.out("Included \(includedVersions.count) version(s) of \(recordCount) record\(recordCount == 1 ? "" : "s"), with their attachments.")
+                Console.out(
+                    "Included \(includedVersions.count) version(s) of \(recordCount) record\(recordCount == 1 ? "" : "s"), with their attachments."
+                )
             }
-            Console.out("Sealed \(manifest.entries.count) entr\(manifest.entries.count == 1 ? "y" : "ies") into \(output) for "
-                + recipientList.map { $0.party.organization ?? $0.party.ageRecipient ?? "?" }.joined(separator: ", ") + ".")
+            Console.out(
+                "Sealed \(manifest.entries.count) entr\(manifest.entries.count == 1 ? "y" : "ies") into \(output) for "
+                    + recipientList.map { $0.party.organization ?? $0.party.ageRecipient ?? "?" }.joined(
+                        separator: ", ") + ".")
             Console.out("Bundle id: \(manifest.bundleId)")
         }
     }

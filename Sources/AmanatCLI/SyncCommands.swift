@@ -21,7 +21,8 @@ struct StatusCommand: ParsableCommand {
     )
 
     @OptionGroup var options: WorkspaceOptions
-    @Flag(name: .long, help: "Print one JSON object (stateHash, records, versions, conflicts, duplicates, …).") var json = false
+    @Flag(name: .long, help: "Print one JSON object (stateHash, records, versions, conflicts, duplicates, …).")
+    var json = false
 
     struct Report: Encodable {
         var stateHash: String
@@ -43,10 +44,18 @@ struct StatusCommand: ParsableCommand {
         var duplicates: Int? = nil
         // Duplicate matching needs the keyed matching secret; count only when the passphrase is at hand.
         if options.passphraseFile != nil || ProcessInfo.processInfo.environment["AMANAT_PASSPHRASE"] != nil {
-            let key = try SyncService.matchingKey(signingKey: try sync.workspace.signingKey(passphrase: try options.passphrase()))
+            let key = try SyncService.matchingKey(
+                signingKey: try sync.workspace.signingKey(passphrase: try options.passphrase()))
             var keys: [String: Set<String>] = [:]
-            for record in view.records { if let content = record.content { keys[record.recordId] = try SyncService.matchingKeys(content, key: key) } }
-            duplicates = DuplicateFinder.clusters(keys: keys, assertions: SyncService.assertions(view)).clusters.filter { !$0.isConfirmed }.count
+            for record in view.records {
+                if let content = record.content {
+                    keys[record.recordId] = try SyncService.matchingKeys(content, key: key)
+                }
+            }
+            duplicates =
+                DuplicateFinder.clusters(keys: keys, assertions: SyncService.assertions(view)).clusters.filter {
+                    !$0.isConfirmed
+                }.count
         }
         let report = Report(
             stateHash: try view.stateHash(), records: c.records, versions: c.versions, conflicts: c.conflicts,
@@ -56,11 +65,19 @@ struct StatusCommand: ParsableCommand {
             try Console.json(report)
         } else {
             Console.out("State hash:  \(report.stateHash)")
-            Console.out("Records:     \(c.records) (\(c.clean) clean, \(c.conflicts) in conflict, \(c.retracted) retracted, \(c.incomplete) with incomplete history, \(c.erased) erased)")
+            Console.out(
+                "Records:     \(c.records) (\(c.clean) clean, \(c.conflicts) in conflict, \(c.retracted) retracted, \(c.incomplete) with incomplete history, \(c.erased) erased)"
+            )
             Console.out("Versions:    \(c.versions)")
-            if c.autoMerged > 0 { Console.out("Auto-merged: \(c.autoMerged) record(s) merge cleanly; confirm with `amanat resolve RECORD --accept`.") }
+            if c.autoMerged > 0 {
+                Console.out(
+                    "Auto-merged: \(c.autoMerged) record(s) merge cleanly; confirm with `amanat resolve RECORD --accept`."
+                )
+            }
             if c.conflicts > 0 { Console.out("Conflicts:   see `amanat conflicts`.") }
-            if let duplicates { Console.out("Duplicates:  \(duplicates) likely duplicate group(s); see `amanat duplicates`.") }
+            if let duplicates {
+                Console.out("Duplicates:  \(duplicates) likely duplicate group(s); see `amanat duplicates`.")
+            }
         }
     }
 }
@@ -112,12 +129,17 @@ struct ConflictsCommand: ParsableCommand {
         let entries = view.conflicted.map { record in
             Entry(
                 record: record.recordId,
-                heads: record.heads.map { Candidate(version: $0.id, signer: $0.signer, organization: workspace.signerName($0.signer), value: nil) },
+                heads: record.heads.map {
+                    Candidate(
+                        version: $0.id, signer: $0.signer, organization: workspace.signerName($0.signer), value: nil)
+                },
                 fields: record.conflicts.map { conflict in
                     Field(
                         path: conflict.path, base: conflict.base.map(JSONText.init),
                         candidates: conflict.candidates.map {
-                            Candidate(version: $0.versionId, signer: $0.signer, organization: workspace.signerName($0.signer), value: $0.value.map(JSONText.init))
+                            Candidate(
+                                version: $0.versionId, signer: $0.signer, organization: workspace.signerName($0.signer),
+                                value: $0.value.map(JSONText.init))
                         })
                 },
                 retraction: record.retractionConflict.map { Retraction(retractions: $0.retractions, edits: $0.edits) })
@@ -131,9 +153,13 @@ struct ConflictsCommand: ParsableCommand {
             return
         }
         for entry in entries {
-            Console.out("Record \(entry.record): \(entry.heads.count) concurrent versions by \(Set(entry.heads.map(\.organization)).sorted().joined(separator: ", "))")
+            Console.out(
+                "Record \(entry.record): \(entry.heads.count) concurrent versions by \(Set(entry.heads.map(\.organization)).sorted().joined(separator: ", "))"
+            )
             if let r = entry.retraction {
-                Console.out("  retracted by \(r.retractions.joined(separator: ", ")) while edited in \(r.edits.joined(separator: ", "))")
+                Console.out(
+                    "  retracted by \(r.retractions.joined(separator: ", ")) while edited in \(r.edits.joined(separator: ", "))"
+                )
             }
             for field in entry.fields {
                 Console.out("  \(field.path)")
@@ -217,9 +243,13 @@ struct ResolveCommand: ParsableCommand {
 
     @OptionGroup var options: WorkspaceOptions
     @Argument(help: "The record id (or a unique prefix).") var record: String
-    @Option(name: .long, help: ArgumentHelp("An organization or version whose value wins every conflicting field.", valueName: "org|version"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "An organization or version whose value wins every conflicting field.", valueName: "org|version"))
     var take: String?
-    @Option(name: .long, help: ArgumentHelp("A value for one conflicting field.", valueName: "path=value")) var field: [String] = []
+    @Option(name: .long, help: ArgumentHelp("A value for one conflicting field.", valueName: "path=value")) var field:
+        [String] = []
     @Flag(name: .long, help: "Accept a clean automatic merge.") var accept = false
 
     func validate() throws {
@@ -230,12 +260,17 @@ struct ResolveCommand: ParsableCommand {
         let sync = try SyncService(workspace: try options.locate())
         let recordId = try sync.service.resolve(record)
         let view = try sync.view()
-        guard let recordView = view[recordId] else { throw CLIError(.inputMissing, "no record \(recordId) in the store.") }
+        guard let recordView = view[recordId] else {
+            throw CLIError(.inputMissing, "no record \(recordId) in the store.")
+        }
         guard recordView.heads.count > 1 else {
             throw CLIError(.usage, "record \(recordId) has a single head; there is nothing to resolve.")
         }
         if accept && (recordView.isInConflict) && take == nil && field.isEmpty {
-            throw CLIError(.conflicts, "record \(recordId) has conflicting fields; --accept only confirms a clean merge. See `amanat conflicts`.")
+            throw CLIError(
+                .conflicts,
+                "record \(recordId) has conflicting fields; --accept only confirms a clean merge. See `amanat conflicts`."
+            )
         }
         var fallback: FieldChoice? = nil
         if let take {
@@ -243,15 +278,22 @@ struct ResolveCommand: ParsableCommand {
                 fallback = .signer(fp)
             } else {
                 let id = take.hasPrefix("id:") ? String(take.dropFirst(3)) : take
-                guard let head = recordView.heads.first(where: { $0.id == id || ($0.id.hasPrefix(id) && id.count >= 6) }) else {
-                    throw CLIError(.usage, "--take \(take) is neither a partner, this organization, a fingerprint, nor a head of the record.")
+                guard
+                    let head = recordView.heads.first(where: { $0.id == id || ($0.id.hasPrefix(id) && id.count >= 6) })
+                else {
+                    throw CLIError(
+                        .usage,
+                        "--take \(take) is neither a partner, this organization, a fingerprint, nor a head of the record."
+                    )
                 }
                 fallback = .version(head.id)
             }
         }
         var choices: [String: FieldChoice] = [:]
         for item in field {
-            guard let eq = item.firstIndex(of: "=") else { throw CLIError(.usage, "--field needs PATH=VALUE, got '\(item)'.") }
+            guard let eq = item.firstIndex(of: "=") else {
+                throw CLIError(.usage, "--field needs PATH=VALUE, got '\(item)'.")
+            }
             let path = String(item[..<eq])
             let text = String(item[item.index(after: eq)...])
             let value = (try? JSONValue.parse(text)) ?? .string(text)
@@ -263,16 +305,17 @@ struct ResolveCommand: ParsableCommand {
         } catch let error as SyncError {
             throw CLIError(.conflicts, "record \(recordId) is not resolved: \(error). See `amanat conflicts`.")
         }
-        let decisions = JSONValue.array(resolution.decisions.map { d in
-            let how: String
-            switch d.choice {
-            case .version(let v): how = "version:" + v
-            case .signer(let s): how = "organization:" + s
-            case .value: how = "value"
-            case .base: how = "base"
-            }
-            return .object([("path", .string(d.path)), ("decision", .string(how))])
-        })
+        let decisions = JSONValue.array(
+            resolution.decisions.map { d in
+                let how: String
+                switch d.choice {
+                case .version(let v): how = "version:" + v
+                case .signer(let s): how = "organization:" + s
+                case .value: how = "value"
+                case .base: how = "base"
+                }
+                return .object([("path", .string(d.path)), ("decision", .string(how))])
+            })
         let key = try sync.workspace.signingKey(passphrase: try options.passphrase())
         let content = resolution.content ?? .object([("schema", .string("amanat-record/v1"))])
         let signed = try RecordSigner.sign(
@@ -281,7 +324,9 @@ struct ResolveCommand: ParsableCommand {
             extraClaims: [("merge", decisions)])
         try sync.service.store.insert([try sync.service.verifiedForStore(signed.sdjwt)])
         Console.out(signed.versionId)
-        Console.err("Record \(recordId): \(resolution.kind.rawValue) version \(signed.versionId) over \(resolution.parents.count) heads (\(resolution.decisions.count) field decision(s)).")
+        Console.err(
+            "Record \(recordId): \(resolution.kind.rawValue) version \(signed.versionId) over \(resolution.parents.count) heads (\(resolution.decisions.count) field decision(s))."
+        )
     }
 }
 
@@ -313,13 +358,16 @@ struct DuplicatesCommand: ParsableCommand {
     func run() throws {
         let sync = try SyncService(workspace: try options.locate())
         let view = try sync.view()
-        let key = try SyncService.matchingKey(signingKey: try sync.workspace.signingKey(passphrase: try options.passphrase()))
+        let key = try SyncService.matchingKey(
+            signingKey: try sync.workspace.signingKey(passphrase: try options.passphrase()))
         var keys: [String: Set<String>] = [:]
         for record in view.records where record.status != .retracted {
             if let content = record.content { keys[record.recordId] = try SyncService.matchingKeys(content, key: key) }
         }
         let report = DuplicateFinder.clusters(keys: keys, assertions: SyncService.assertions(view))
-        let groups = report.clusters.map { Group(records: $0.records, sharedKeys: $0.sharedKeys.count, confirmed: $0.isConfirmed) }
+        let groups = report.clusters.map {
+            Group(records: $0.records, sharedKeys: $0.sharedKeys.count, confirmed: $0.isConfirmed)
+        }
         if json {
             try Console.json(groups)
             return
@@ -329,7 +377,9 @@ struct DuplicatesCommand: ParsableCommand {
             return
         }
         for g in groups {
-            Console.out("\(g.confirmed ? "confirmed same person" : "likely duplicates"): \(g.records.joined(separator: "  ")) (\(g.sharedKeys) shared ID number(s))")
+            Console.out(
+                "\(g.confirmed ? "confirmed same person" : "likely duplicates"): \(g.records.joined(separator: "  ")) (\(g.sharedKeys) shared ID number(s))"
+            )
         }
         if groups.contains(where: { !$0.confirmed }) {
             Console.out("Confirm with `amanat link A B --same`, or reject with `amanat link A B --different`.")

@@ -21,7 +21,9 @@ struct SyncService {
         for row in rows {
             let content = try row.content.map { text -> JSONValue in
                 do { return try JSONValue.parse(Array(text.utf8)) } catch {
-                    throw CLIError(.malformedInput, "the store holds unreadable content for version \(row.id); restore the store from a backup.")
+                    throw CLIError(
+                        .malformedInput,
+                        "the store holds unreadable content for version \(row.id); restore the store from a backup.")
                 }
             }
             nodes.append(
@@ -85,7 +87,8 @@ struct SyncService {
                 }
                 result.append(
                     LinkAssertion(
-                        recordA: record.recordId, recordB: other, relation: relation, signer: record.heads.first?.signer ?? "",
+                        recordA: record.recordId, recordB: other, relation: relation,
+                        signer: record.heads.first?.signer ?? "",
                         issuedAt: 0))
             }
         }

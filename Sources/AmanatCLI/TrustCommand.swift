@@ -26,7 +26,8 @@ struct TrustAddCommand: ParsableCommand {
     )
 
     @OptionGroup var options: WorkspaceOptions
-    @Argument(help: ArgumentHelp("The partner's public identity (JSON from `amanat identity export`).", valueName: "file"))
+    @Argument(
+        help: ArgumentHelp("The partner's public identity (JSON from `amanat identity export`).", valueName: "file"))
     var file: String
     @Option(name: .long, help: "The name to use for this partner in -r/--to (default: its organization name).")
     var name: String?
@@ -151,7 +152,9 @@ struct TrustListCommand: ParsableCommand {
 struct TrustRemoveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "remove", abstract: "Stop trusting a partner.",
-        discussion: "Bundles and records signed by it will no longer verify here. Example:\n  amanat trust remove berlin-archive")
+        discussion:
+            "Bundles and records signed by it will no longer verify here. Example:\n  amanat trust remove berlin-archive"
+    )
 
     @OptionGroup var options: WorkspaceOptions
     @Argument(help: "The partner's name on the trust list.") var name: String

@@ -67,7 +67,8 @@ extension BundleError {
                     + "send it again.")
         case .truncated(let why):
             return CLIError(
-                .verificationFailed, "\(file) is truncated: cut short (\(why)). Nothing was extracted; ask for the whole file again.")
+                .verificationFailed,
+                "\(file) is truncated: cut short (\(why)). Nothing was extracted; ask for the whole file again.")
         case .untrustedSigner(let fingerprint, let organization):
             let who = organization.isEmpty ? "an organization" : "'\(organization)'"
             return CLIError(
@@ -77,7 +78,8 @@ extension BundleError {
                     + "with them by phone, then run `amanat trust add FILE`.")
         case .badSignature:
             return CLIError(
-                .verificationFailed, "\(file): the manifest signature does not verify. Nothing was extracted; do not trust it.")
+                .verificationFailed,
+                "\(file): the manifest signature does not verify. Nothing was extracted; do not trust it.")
         case .notABundle(let why):
             return CLIError(
                 .malformedInput,

@@ -12,7 +12,9 @@ extension Workspace {
         do {
             return try Store(path: storeURL.path)
         } catch let error as StoreError {
-            throw CLIError(.ioError, "cannot open the store \(storeURL.path): \(error). Check the disk and the file's permissions.")
+            throw CLIError(
+                .ioError, "cannot open the store \(storeURL.path): \(error). Check the disk and the file's permissions."
+            )
         }
     }
 

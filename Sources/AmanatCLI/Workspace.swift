@@ -1,4 +1,6 @@
 import AmanatCrypto
+/// Options every workspace command shares.
+import ArgumentParser
 import Foundation
 
 /// A workspace: a folder holding `.amanat/` with the organization's identity, its trust list and (later) the store.
@@ -71,14 +73,16 @@ struct Workspace {
         }
         let signing = try Ed25519.SigningKey.generate()
         let sealing = try X25519.PrivateKey.generate()
-        let identity = try PublicIdentity(organization: organization, signingKey: signing, sealingKey: sealing.publicKey)
+        let identity = try PublicIdentity(
+            organization: organization, signingKey: signing, sealingKey: sealing.publicKey)
         let signingPEM = try PrivateKeyFile.encode(.ed25519(signing), passphrase: passphrase, parameters: parameters)
         let sealingPEM = try PrivateKeyFile.encode(.x25519(sealing), passphrase: passphrase, parameters: parameters)
 
         // Build everything in a temporary folder beside it, then rename: a workspace appears whole or not at all.
         let staging = root.appendingPathComponent(".amanat.partial-\(UUID().uuidString.prefix(8))")
         do {
-            try fm.createDirectory(at: staging, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            try fm.createDirectory(
+                at: staging, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             let keys = staging.appendingPathComponent("keys")
             try fm.createDirectory(at: keys, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             try AtomicFile.write(Data(signingPEM.utf8), to: keys.appendingPathComponent("signing.pem"), mode: 0o600)
@@ -87,12 +91,15 @@ struct Workspace {
             try AtomicFile.write(
                 TrustList().jsonData(), to: staging.appendingPathComponent("trust.json"), mode: 0o644)
             guard rename(staging.path, workspace.dotFolder.path) == 0 else {
-                throw CLIError(.cannotCreateOutput, "cannot create \(workspace.dotFolder.path): \(String(cString: strerror(errno))).")
+                throw CLIError(
+                    .cannotCreateOutput,
+                    "cannot create \(workspace.dotFolder.path): \(String(cString: strerror(errno))).")
             }
         } catch {
             try? fm.removeItem(at: staging)
             if let error = error as? CLIError { throw error }
-            throw CLIError(.cannotCreateOutput, "cannot create the workspace in \(root.path): \(error.localizedDescription)")
+            throw CLIError(
+                .cannotCreateOutput, "cannot create the workspace in \(root.path): \(error.localizedDescription)")
         }
         return (workspace, identity)
     }
@@ -101,7 +108,8 @@ struct Workspace {
     func identity() throws -> PublicIdentity {
         let data = try Self.readFile(identityURL, what: "the workspace identity")
         guard let identity = try? JSONDecoder().decode(PublicIdentity.self, from: data) else {
-            throw CLIError(.malformedInput, "\(identityURL.path) is not a valid public identity; the workspace is damaged.")
+            throw CLIError(
+                .malformedInput, "\(identityURL.path) is not a valid public identity; the workspace is damaged.")
         }
         return identity
     }
@@ -109,7 +117,8 @@ struct Workspace {
     /// Unlocks the Ed25519 signing key.
     func signingKey(passphrase: SecretBytes) throws -> Ed25519.SigningKey {
         guard case .ed25519(let key) = try unlock(signingKeyURL, passphrase: passphrase) else {
-            throw CLIError(.malformedInput, "\(signingKeyURL.path) does not hold an Ed25519 key; the workspace is damaged.")
+            throw CLIError(
+                .malformedInput, "\(signingKeyURL.path) does not hold an Ed25519 key; the workspace is damaged.")
         }
         guard key.publicKey.jwk == (try identity().signingKey) else {
             throw CLIError(
@@ -123,7 +132,8 @@ struct Workspace {
     /// Unlocks the X25519 sealing key.
     func sealingKey(passphrase: SecretBytes) throws -> X25519.PrivateKey {
         guard case .x25519(let key) = try unlock(sealingKeyURL, passphrase: passphrase) else {
-            throw CLIError(.malformedInput, "\(sealingKeyURL.path) does not hold an X25519 key; the workspace is damaged.")
+            throw CLIError(
+                .malformedInput, "\(sealingKeyURL.path) does not hold an X25519 key; the workspace is damaged.")
         }
         guard AgeKeyEncoding.recipient(key.publicKey) == (try identity().ageRecipient) else {
             throw CLIError(
@@ -137,14 +147,16 @@ struct Workspace {
     private func unlock(_ url: URL, passphrase: SecretBytes) throws -> PrivateKey {
         let data = try Self.readFile(url, what: "the private key file")
         guard let pem = String(data: data, encoding: .utf8) else {
-            throw CLIError(.malformedInput, "\(url.path) is not a PEM key file (not text). Restore it from your backup.")
+            throw CLIError(
+                .malformedInput, "\(url.path) is not a PEM key file (not text). Restore it from your backup.")
         }
         do {
             return try PrivateKeyFile.decode(pem: pem, passphrase: passphrase)
         } catch CryptoError.wrongPassphrase {
             throw CLIError(
                 .verificationFailed,
-                "the passphrase does not unlock \(url.path). Check AMANAT_PASSPHRASE or --passphrase-file and try again.")
+                "the passphrase does not unlock \(url.path). Check AMANAT_PASSPHRASE or --passphrase-file and try again."
+            )
         } catch let error as CryptoError {
             throw CLIError(
                 .malformedInput, "\(url.path) is damaged or truncated (\(error)). Restore it from your backup.")
@@ -198,14 +210,19 @@ struct TrustList: Codable, Sendable {
     func entry(fingerprint: String) -> Entry? { partners.first { $0.identity.fingerprint == fingerprint } }
 }
 
-/// Options every workspace command shares.
-import ArgumentParser
-
 struct WorkspaceOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The workspace folder (default: the current folder or a parent holding .amanat/; or $AMANAT_WORKSPACE).", valueName: "dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The workspace folder (default: the current folder or a parent holding .amanat/; or $AMANAT_WORKSPACE).",
+            valueName: "dir"))
     var workspace: String?
 
-    @Option(name: .long, help: ArgumentHelp("Read the passphrase from the first line of this file (default: $AMANAT_PASSPHRASE, else a prompt).", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Read the passphrase from the first line of this file (default: $AMANAT_PASSPHRASE, else a prompt).",
+            valueName: "file"))
     var passphraseFile: String?
 
     func locate() throws -> Workspace { try Workspace.locate(explicit: workspace) }

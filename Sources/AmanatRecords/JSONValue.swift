@@ -110,7 +110,10 @@ extension JSONValue {
         switch self {
         case .array(let items): return .array(items.map { $0.sortedKeys() })
         case .object(let members):
-            return .object(members.map { ($0.0, $0.1.sortedKeys()) }.sorted { $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars) })
+            return .object(
+                members.map { ($0.0, $0.1.sortedKeys()) }.sorted {
+                    $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars)
+                })
         default: return self
         }
     }
@@ -212,7 +215,9 @@ extension JSONValue {
     public static func parse(_ bytes: some Collection<UInt8>, limits: Limits = Limits()) throws -> JSONValue {
         let array = Array(bytes)
         var parser = Parser(bytes: array, limits: limits)
-        guard array.count <= limits.maximumBytes else { throw parser.error("the document is larger than \(limits.maximumBytes) bytes") }
+        guard array.count <= limits.maximumBytes else {
+            throw parser.error("the document is larger than \(limits.maximumBytes) bytes")
+        }
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -285,7 +290,9 @@ extension JSONValue {
             }
             while true {
                 skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                    throw error("expected a member name")
+                }
                 let keyStart = index
                 let key = try parseString()
                 guard keys.insert(key).inserted else {
@@ -352,7 +359,9 @@ extension JSONValue {
             }
             if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
                 index += 1
-                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                    index += 1
+                }
                 guard digits() > 0 else { throw error("invalid number") }
             }
             guard index - start <= 64 else { throw error("number literal too long") }
@@ -386,7 +395,9 @@ extension JSONValue {
                     case UInt8(ascii: "u"):
                         let first = try hex4()
                         if (0xD800...0xDBFF).contains(first) {
-                            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                                bytes[index + 1] == UInt8(ascii: "u")
+                            else {
                                 throw error("lone surrogate in \\u escape")
                             }
                             index += 2
@@ -435,9 +446,15 @@ extension JSONValue {
             let length: Int
             var value: UInt32
             switch b0 {
-            case 0xC2...0xDF: length = 2; value = UInt32(b0 & 0x1F)
-            case 0xE0...0xEF: length = 3; value = UInt32(b0 & 0x0F)
-            case 0xF0...0xF4: length = 4; value = UInt32(b0 & 0x07)
+            case 0xC2...0xDF:
+                length = 2
+                value = UInt32(b0 & 0x1F)
+            case 0xE0...0xEF:
+                length = 3
+                value = UInt32(b0 & 0x0F)
+            case 0xF0...0xF4:
+                length = 4
+                value = UInt32(b0 & 0x07)
             default: throw error("invalid UTF-8")
             }
             guard i + length <= bytes.count else { throw error("invalid UTF-8") }
@@ -447,7 +464,9 @@ extension JSONValue {
                 value = value << 6 | UInt32(b & 0x3F)
             }
             let minimum: UInt32 = length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000
-            guard value >= minimum, value <= 0x10FFFF, !(0xD800...0xDFFF).contains(value), let scalar = Unicode.Scalar(value) else {
+            guard value >= minimum, value <= 0x10FFFF, !(0xD800...0xDFFF).contains(value),
+                let scalar = Unicode.Scalar(value)
+            else {
                 throw error("invalid UTF-8")
             }
             return (scalar, length)

@@ -18,7 +18,8 @@ public struct DisclosurePolicy: Sendable {
     public var segmenter: any TextSegmenter
 
     public init(
-        isConcealable: @escaping @Sendable (String) -> Bool, isSegmented: @escaping @Sendable (String) -> Bool = DisclosurePolicy.defaultSegmented,
+        isConcealable: @escaping @Sendable (String) -> Bool,
+        isSegmented: @escaping @Sendable (String) -> Bool = DisclosurePolicy.defaultSegmented,
         segmenter: any TextSegmenter = SimpleTextSegmenter()
     ) {
         self.isConcealable = isConcealable
@@ -28,7 +29,8 @@ public struct DisclosurePolicy: Sendable {
 
     /// Transcripts and translation texts.
     public static let defaultSegmented: @Sendable (String) -> Bool = { pointer in
-        pointer == "/testimony/transcript" || (pointer.hasPrefix("/testimony/translations/") && pointer.hasSuffix("/text"))
+        pointer == "/testimony/transcript"
+            || (pointer.hasPrefix("/testimony/translations/") && pointer.hasSuffix("/text"))
     }
 }
 
@@ -214,11 +216,15 @@ public enum RecordVerifier {
             guard let s = item.stringValue else { throw SDJWTError.malformed("an attachment digest is not a string") }
             return s
         }
-        guard let rec = resolved["rec"], rec.objectValue != nil else { throw SDJWTError.malformed("missing rec object") }
+        guard let rec = resolved["rec"], rec.objectValue != nil else {
+            throw SDJWTError.malformed("missing rec object")
+        }
         let versionId = try SignedVersion.versionId(jwt: sdjwt.jwt)
         let recordId: String
         if kind == .create {
-            guard resolved["rid"] == nil, prev.isEmpty else { throw SDJWTError.malformed("a create version with rid or prev") }
+            guard resolved["rid"] == nil, prev.isEmpty else {
+                throw SDJWTError.malformed("a create version with rid or prev")
+            }
             recordId = versionId
         } else {
             guard let rid = resolved["rid"]?.stringValue, !prev.isEmpty else {
@@ -247,9 +253,12 @@ public enum RecordVerifier {
                 return .string(items.compactMap(\.stringValue).joined())
             }
             return .object(
-                members.map { ($0.0, joinSegments($0.1, pointer: pointer + "/" + RecordSigner.escape($0.0), partial: &partial)) })
+                members.map {
+                    ($0.0, joinSegments($0.1, pointer: pointer + "/" + RecordSigner.escape($0.0), partial: &partial))
+                })
         case .array(let items):
-            return .array(items.enumerated().map { joinSegments($0.1, pointer: pointer + "/\($0.0)", partial: &partial) })
+            return .array(
+                items.enumerated().map { joinSegments($0.1, pointer: pointer + "/\($0.0)", partial: &partial) })
         default:
             return value
         }

@@ -24,7 +24,9 @@ public enum ChineseResidentID {
     public static func isValid(_ value: String) -> Bool {
         let bytes = Array(value.utf8)
         guard bytes.count == 18 else { return false }
-        return bytes.withUnsafeBufferPointer { isValid18(UnsafeRawBufferPointer($0).baseAddress!.assumingMemoryBound(to: UInt8.self)) }
+        return bytes.withUnsafeBufferPointer {
+            isValid18(UnsafeRawBufferPointer($0).baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
     }
 
     /// Validates 18 characters (17 ASCII digits + digit or `X`) at `p`.
@@ -39,7 +41,8 @@ public enum ChineseResidentID {
     static func structureIsValid18(_ p: UnsafePointer<UInt8>) -> Bool {
         guard isValidProvince(number(p, 0, 2)) else { return false }
         let year = number(p, 6, 4)
-        return year >= 1800 && year <= 2099 && DateValidation.isReal(year: year, month: number(p, 10, 2), day: number(p, 12, 2))
+        return year >= 1800 && year <= 2099
+            && DateValidation.isReal(year: year, month: number(p, 10, 2), day: number(p, 12, 2))
     }
 
     /// Validates a legacy 15-digit number at `p`: province code and a real 19YY birth date.

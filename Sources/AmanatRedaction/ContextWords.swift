@@ -49,7 +49,9 @@ final class ContextWords: @unchecked Sendable {
         outer: for (w, word) in words.enumerated() {
             guard index + word.count <= end else { continue }
             if caseInsensitive[w] {
-                for k in 0..<word.count where ContextWords.lower(p[index + k]) != ContextWords.lower(word[k]) { continue outer }
+                for k in 0..<word.count where ContextWords.lower(p[index + k]) != ContextWords.lower(word[k]) {
+                    continue outer
+                }
             } else {
                 for k in 0..<word.count where p[index + k] != word[k] { continue outer }
             }

@@ -57,7 +57,8 @@ public struct Detector: Sendable {
             let start = block * blockSize
             let end = min(n, start + blockSize)
             let worker = ScanWorker(shared.pointer, shared.count)
-            worker.run(from: max(0, start - Detector.overlap), keep: start..<end, stopAt: min(n, end + Detector.overlap))
+            worker.run(
+                from: max(0, start - Detector.overlap), keep: start..<end, stopAt: min(n, end + Detector.overlap))
             results.store(worker.findings, at: block)
         }
         return Detector.resolveOverlaps(results.all())
@@ -86,10 +87,13 @@ public struct Detector: Sendable {
             }
         }
         if inOrder && disjoint { return findings }
-        let sorted = inOrder ? findings : findings.sorted {
-            $0.range.lowerBound != $1.range.lowerBound
-                ? $0.range.lowerBound < $1.range.lowerBound : $0.kind.priority > $1.kind.priority
-        }
+        let sorted =
+            inOrder
+            ? findings
+            : findings.sorted {
+                $0.range.lowerBound != $1.range.lowerBound
+                    ? $0.range.lowerBound < $1.range.lowerBound : $0.kind.priority > $1.kind.priority
+            }
         var kept: [Finding] = []
         kept.reserveCapacity(sorted.count)
         for finding in sorted {
@@ -213,7 +217,8 @@ final class ScanWorker {
                 let f0: UInt64 = 0xF0F0_F0F0_F0F0_F0F0
                 let w = zero(lower0 ^ 0x7777_7777_7777_7777)
                 var mask = digit | zero(l0 ^ 0x4040_4040_4040_4040)
-                mask |= zero(l0 ^ 0xEFEF_EFEF_EFEF_EFEF) & zero(l1 ^ 0xBCBC_BCBC_BCBC_BCBC)
+                mask |=
+                    zero(l0 ^ 0xEFEF_EFEF_EFEF_EFEF) & zero(l1 ^ 0xBCBC_BCBC_BCBC_BCBC)
                     & zero((l2 & f0) ^ 0x9090_9090_9090_9090)
                 mask |= zero(l0 ^ 0xD9D9_D9D9_D9D9_D9D9) & zero((l1 & f0) ^ 0xA0A0_A0A0_A0A0_A0A0)
                 mask |= zero(l0 ^ 0xDBDB_DBDB_DBDB_DBDB) & zero((l1 & f0) ^ 0xB0B0_B0B0_B0B0_B0B0)
@@ -265,7 +270,10 @@ final class ScanWorker {
         case 0xE4:
             // 信: a WeChat keyword may end here (微信, 威信, 薇信, V信).
             guard bytesMatch(i, 0xE4, 0xBF, 0xA1) else { return i + 3 }
-            if i >= 3 && (bytesMatch(i - 3, 0xE5, 0xBE, 0xAE) || bytesMatch(i - 3, 0xE5, 0xA8, 0x81) || bytesMatch(i - 3, 0xE8, 0x96, 0x87)) {
+            if i >= 3
+                && (bytesMatch(i - 3, 0xE5, 0xBE, 0xAE) || bytesMatch(i - 3, 0xE5, 0xA8, 0x81)
+                    || bytesMatch(i - 3, 0xE8, 0x96, 0x87))
+            {
                 return wechat(at: i - 3)
             }
             if i >= 1 && (p[i - 1] | 0x20) == 0x76 { return wechat(at: i - 1) }

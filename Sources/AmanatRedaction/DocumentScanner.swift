@@ -37,7 +37,9 @@ public struct DocumentScanner: Sendable {
         if ext == "json" { return .json }
         let bytes = buffer.bindMemory(to: UInt8.self)
         var first = 0
-        while first < bytes.count, bytes[first] == 0x20 || bytes[first] == 0x0A || bytes[first] == 0x0D || bytes[first] == 0x09 {
+        while first < bytes.count,
+            bytes[first] == 0x20 || bytes[first] == 0x0A || bytes[first] == 0x0D || bytes[first] == 0x09
+        {
             first += 1
         }
         guard first < bytes.count else { return .text }
@@ -90,7 +92,9 @@ public struct DocumentScanner: Sendable {
         let findings = decoded.withUnsafeBytes { detector.scan($0) }
         return findings.map { finding in
             var mapped = finding
-            mapped.range = DocumentScanner.mapStart(finding.range.lowerBound, units)..<DocumentScanner.mapEnd(finding.range.upperBound, units)
+            mapped.range =
+                DocumentScanner.mapStart(
+                    finding.range.lowerBound, units)..<DocumentScanner.mapEnd(finding.range.upperBound, units)
             return mapped
         }
     }

@@ -55,7 +55,8 @@ public enum KazakhIIN {
         default: return false
         }
         let year = century + ChineseResidentID.number(p, 0, 2)
-        return DateValidation.isReal(year: year, month: ChineseResidentID.number(p, 2, 2), day: ChineseResidentID.number(p, 4, 2))
+        return DateValidation.isReal(
+            year: year, month: ChineseResidentID.number(p, 2, 2), day: ChineseResidentID.number(p, 4, 2))
     }
 
     static func isBIN12(_ p: UnsafePointer<UInt8>) -> Bool {
@@ -73,7 +74,10 @@ public enum KazakhIIN {
             let p = buffer.baseAddress!
             guard datePartIsValid(p) else { return nil }
             let century: Int = [0, 1800, 1800, 1900, 1900, 2000, 2000][Int(p[6] &- 0x30)]
-            return (century + ChineseResidentID.number(p, 0, 2), ChineseResidentID.number(p, 2, 2), ChineseResidentID.number(p, 4, 2))
+            return (
+                century + ChineseResidentID.number(p, 0, 2), ChineseResidentID.number(p, 2, 2),
+                ChineseResidentID.number(p, 4, 2)
+            )
         }
     }
 }

@@ -65,7 +65,9 @@ public enum RedactionOperators {
     /// (The zero bytes keep `("ab", "c")` and `("a", "bc")` apart.)
     ///
     /// - Throws: `CryptoError` if the derivation fails.
-    public static func pseudonymKey(master: SecretBytes, purpose: String, recipient: String, kind: IdentifierKind) throws -> SecretBytes {
+    public static func pseudonymKey(
+        master: SecretBytes, purpose: String, recipient: String, kind: IdentifierKind
+    ) throws -> SecretBytes {
         var info = Array("amanat/pseudonym/v1".utf8)
         for part in [purpose, recipient, kind.rawValue] {
             info.append(0)
@@ -116,7 +118,9 @@ public enum RedactionOperators {
             guard value.count >= 4, let year = Int(value.prefix(4)) else { return nil }
             return level == .standard ? String(year) : decade(year)
         case .cnResidentID:
-            guard let normalized = ChineseResidentID.normalize(value), let code = Int(normalized.prefix(2)) else { return nil }
+            guard let normalized = ChineseResidentID.normalize(value), let code = Int(normalized.prefix(2)) else {
+                return nil
+            }
             if code >= 90 { return "foreign permanent resident" }
             return ChineseResidentID.provinceNames[code] ?? String(normalized.prefix(2))
         case .kzIIN:
@@ -142,6 +146,8 @@ public func pseudonymize(kind: IdentifierKind, normalizedValue: String, key: Sec
 
 /// Free-function spelling of ``RedactionOperators/pseudonymKey(master:purpose:recipient:kind:)``.
 /// - Throws: `CryptoError` if the derivation fails.
-public func pseudonymKey(master: SecretBytes, purpose: String, recipient: String, kind: IdentifierKind) throws -> SecretBytes {
+public func pseudonymKey(
+    master: SecretBytes, purpose: String, recipient: String, kind: IdentifierKind
+) throws -> SecretBytes {
     try RedactionOperators.pseudonymKey(master: master, purpose: purpose, recipient: recipient, kind: kind)
 }

@@ -122,7 +122,8 @@ extension ScanWorker {
             }
         case 15:
             if ChineseResidentID.isValid15(candidate) {
-                let converted = ChineseResidentID.convert15to18Bytes(Array(UnsafeBufferPointer(start: candidate, count: 15)))
+                let converted = ChineseResidentID.convert15to18Bytes(
+                    Array(UnsafeBufferPointer(start: candidate, count: 15)))
                 emit(.cnResidentID, start..<end, String(decoding: converted, as: UTF8.self))
                 return true
             }

@@ -15,22 +15,30 @@ struct DateMatch {
 /// Month names: Russian genitive, Kazakh, English (full and abbreviated; English matched case-insensitively).
 enum MonthNames {
     static let cyrillic: [([UInt8], Int)] = {
-        let russian = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября",
-                       "октября", "ноября", "декабря"]
-        let kazakh = ["қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым", "шілде", "тамыз", "қыркүйек",
-                      "қазан", "қараша", "желтоқсан"]
+        let russian = [
+            "января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября",
+            "октября", "ноября", "декабря",
+        ]
+        let kazakh = [
+            "қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым", "шілде", "тамыз", "қыркүйек",
+            "қазан", "қараша", "желтоқсан",
+        ]
         var list: [([UInt8], Int)] = []
         for (index, name) in russian.enumerated() { list.append((Array(name.utf8), index + 1)) }
         for (index, name) in kazakh.enumerated() { list.append((Array(name.utf8), index + 1)) }
         return list
     }()
     static let english: [([UInt8], Int)] = {
-        let full = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
-                    "october", "november", "december"]
+        let full = [
+            "january", "february", "march", "april", "may", "june", "july", "august", "september",
+            "october", "november", "december",
+        ]
         var list: [([UInt8], Int)] = []
         for (index, name) in full.enumerated() { list.append((Array(name.utf8), index + 1)) }
         list.append((Array("sept".utf8), 9))
-        for (index, name) in full.enumerated() where name.count > 3 { list.append((Array(name.utf8.prefix(3)), index + 1)) }
+        for (index, name) in full.enumerated() where name.count > 3 {
+            list.append((Array(name.utf8.prefix(3)), index + 1))
+        }
         return list
     }()
 }
@@ -74,7 +82,9 @@ extension ScanWorker {
     }
 
     func makeDate(_ start: Int, _ end: Int, _ year: Int, _ month: Int, _ day: Int) -> DateMatch? {
-        guard year >= 1800 && year <= 2099, DateValidation.isReal(year: year, month: month, day: day) else { return nil }
+        guard year >= 1800 && year <= 2099, DateValidation.isReal(year: year, month: month, day: day) else {
+            return nil
+        }
         return DateMatch(start: start, end: end, year: year, month: month, day: day)
     }
 
@@ -143,7 +153,9 @@ extension ScanWorker {
             if k + 1 < n {
                 let a = p[k] | 0x20
                 let b = p[k + 1] | 0x20
-                if (a == 0x73 && b == 0x74) || (a == 0x6E && b == 0x64) || (a == 0x72 && b == 0x64) || (a == 0x74 && b == 0x68) {
+                if (a == 0x73 && b == 0x74) || (a == 0x6E && b == 0x64) || (a == 0x72 && b == 0x64)
+                    || (a == 0x74 && b == 0x68)
+                {
                     k += 2
                 }
             }
@@ -243,8 +255,9 @@ extension ScanWorker {
         case 0x0A, 0x21, 0x3B, 0x3F: return true
         case 0x2C: return includingComma
         case 0x2E: return includingComma && (k + 1 >= n || p[k + 1] == 0x20 || p[k + 1] == 0x0A)
-        case 0xEF: return bytesMatch(k, 0xEF, 0xBC, 0x9B) || bytesMatch(k, 0xEF, 0xBC, 0x81) || bytesMatch(k, 0xEF, 0xBC, 0x9F)
-            || (includingComma && bytesMatch(k, 0xEF, 0xBC, 0x8C))
+        case 0xEF:
+            return bytesMatch(k, 0xEF, 0xBC, 0x9B) || bytesMatch(k, 0xEF, 0xBC, 0x81) || bytesMatch(k, 0xEF, 0xBC, 0x9F)
+                || (includingComma && bytesMatch(k, 0xEF, 0xBC, 0x8C))
         case 0xE3: return bytesMatch(k, 0xE3, 0x80, 0x82) || (includingComma && bytesMatch(k, 0xE3, 0x80, 0x81))
         default: return false
         }
@@ -385,7 +398,8 @@ extension ScanWorker {
                 k += 1
             } else if b == 0x2D || b == 0x28 {
                 k += 1
-            } else if bytesMatch(k, 0xEF, 0xBC, 0x9A) || bytesMatch(k, 0xE5, 0x8F, 0xB7) || bytesMatch(k, 0xE6, 0x98, 0xAF)
+            } else if bytesMatch(k, 0xEF, 0xBC, 0x9A) || bytesMatch(k, 0xE5, 0x8F, 0xB7)
+                || bytesMatch(k, 0xE6, 0x98, 0xAF)
                 || bytesMatch(k, 0xE4, 0xB8, 0xBA) || bytesMatch(k, 0xE7, 0x82, 0xBA) || bytesMatch(k, 0xE8, 0x99, 0x9F)
                 || bytesMatch(k, 0xE5, 0xB8, 0x90) || bytesMatch(k, 0xE5, 0xB8, 0xB3) || bytesMatch(k, 0xE8, 0xB4, 0xA6)
             {

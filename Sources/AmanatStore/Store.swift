@@ -190,12 +190,14 @@ public final class Store: Sendable {
                         INSERT OR IGNORE INTO version (id, recordId, kind, issuedAt, signer, jwt, disclosures, content, erasure)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
-                let insertParent = try db.cachedStatement(sql: "INSERT OR IGNORE INTO parent (versionId, parentId) VALUES (?, ?)")
+                let insertParent = try db.cachedStatement(
+                    sql: "INSERT OR IGNORE INTO parent (versionId, parentId) VALUES (?, ?)")
                 let insertAttachment = try db.cachedStatement(
                     sql: "INSERT OR IGNORE INTO versionAttachment (versionId, sha256) VALUES (?, ?)")
                 for v in versions {
                     try insertVersion.execute(arguments: [
-                        v.id, v.recordId, v.kind.rawValue, v.issuedAt, v.signer, v.jwt, v.disclosures.joined(separator: "~"),
+                        v.id, v.recordId, v.kind.rawValue, v.issuedAt, v.signer, v.jwt,
+                        v.disclosures.joined(separator: "~"),
                         v.content, v.isErasure,
                     ])
                     guard db.changesCount > 0 else {
@@ -229,7 +231,8 @@ public final class Store: Sendable {
     /// Records a blob (attachment) the caller has stored content-addressed on disk.
     public func registerBlob(sha256: String, size: UInt64) throws {
         try writer.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO blob (sha256, size) VALUES (?, ?)", arguments: [sha256, Int64(size)])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO blob (sha256, size) VALUES (?, ?)", arguments: [sha256, Int64(size)])
         }
     }
 
@@ -243,7 +246,8 @@ public final class Store: Sendable {
                 AND (disclosures != '' OR content IS NOT NULL)
                 """)
         for record in records {
-            try db.execute(sql: "UPDATE version SET disclosures = '', content = NULL WHERE recordId = ?", arguments: [record])
+            try db.execute(
+                sql: "UPDATE version SET disclosures = '', content = NULL WHERE recordId = ?", arguments: [record])
         }
         return records.sorted()
     }
@@ -310,7 +314,8 @@ public final class Store: Sendable {
     /// Resolves a full record id or a unique prefix of at least 6 characters.
     public func resolveRecord(_ text: String) throws -> String {
         try writer.read { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM version WHERE recordId = ? LIMIT 1", arguments: [text]) == true {
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM version WHERE recordId = ? LIMIT 1", arguments: [text]) == true
+            {
                 return text
             }
             guard text.count >= 6 else { throw StoreError.unknownRecord(text) }
@@ -336,8 +341,11 @@ public final class Store: Sendable {
     }
 
     static func version(_ db: Database, _ id: String) throws -> StoredVersion? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM version WHERE id = ?", arguments: [id]) else { return nil }
-        let prev = try String.fetchAll(db, sql: "SELECT parentId FROM parent WHERE versionId = ? ORDER BY parentId", arguments: [id])
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM version WHERE id = ?", arguments: [id]) else {
+            return nil
+        }
+        let prev = try String.fetchAll(
+            db, sql: "SELECT parentId FROM parent WHERE versionId = ? ORDER BY parentId", arguments: [id])
         let joined: String = row["disclosures"]
         let disclosures = joined.isEmpty ? [] : joined.split(separator: "~").map(String.init)
         let attachments = try String.fetchAll(
@@ -411,7 +419,8 @@ public final class Store: Sendable {
     public func unacknowledgedVersions(partner: String) throws -> [String] {
         try writer.read { db in
             try String.fetchAll(
-                db, sql: "SELECT id FROM version WHERE id NOT IN (SELECT versionId FROM ack WHERE partner = ?) ORDER BY id",
+                db,
+                sql: "SELECT id FROM version WHERE id NOT IN (SELECT versionId FROM ack WHERE partner = ?) ORDER BY id",
                 arguments: [partner])
         }
     }
@@ -419,7 +428,8 @@ public final class Store: Sendable {
     /// Records that a bundle with these versions was sent to the partner.
     public func recordSent(partner: String, bundleId: String, versions: [String]) throws {
         try writer.write { db in
-            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO sent (partner, bundleId, versionId) VALUES (?, ?, ?)")
+            let insert = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO sent (partner, bundleId, versionId) VALUES (?, ?, ?)")
             for v in versions { try insert.execute(arguments: [partner, bundleId, v]) }
         }
     }
@@ -428,12 +438,14 @@ public final class Store: Sendable {
     /// the bundles we sent it that it lists.
     public func recordReceived(partner: String, bundleId: String, versions: [String], acknowledges: [String]) throws {
         try writer.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO received (partner, bundleId) VALUES (?, ?)", arguments: [partner, bundleId])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO received (partner, bundleId) VALUES (?, ?)", arguments: [partner, bundleId])
             let ack = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ack (partner, versionId) VALUES (?, ?)")
             for v in versions { try ack.execute(arguments: [partner, v]) }
             for bundle in acknowledges {
                 try db.execute(
-                    sql: "INSERT OR IGNORE INTO ack (partner, versionId) SELECT partner, versionId FROM sent WHERE partner = ? AND bundleId = ?",
+                    sql:
+                        "INSERT OR IGNORE INTO ack (partner, versionId) SELECT partner, versionId FROM sent WHERE partner = ? AND bundleId = ?",
                     arguments: [partner, bundle])
             }
         }
@@ -443,7 +455,8 @@ public final class Store: Sendable {
     public func receivedBundles(partner: String, limit: Int = 256) throws -> [String] {
         try writer.read { db in
             try String.fetchAll(
-                db, sql: "SELECT bundleId FROM received WHERE partner = ? ORDER BY rowid DESC LIMIT ?", arguments: [partner, limit]
+                db, sql: "SELECT bundleId FROM received WHERE partner = ? ORDER BY rowid DESC LIMIT ?",
+                arguments: [partner, limit]
             ).reversed()
         }
     }

@@ -120,7 +120,8 @@ public enum DuplicateFinder {
             let shared = keyCount.filter { $0.value > 1 }.map(\.key).sorted(by: utf8Less)
             let root = confirmed.find(members[0])
             let isConfirmed = members.allSatisfy { confirmed.find($0) == root }
-            clusters.append(DuplicateCluster(records: members.map { ids[$0] }, sharedKeys: shared, isConfirmed: isConfirmed))
+            clusters.append(
+                DuplicateCluster(records: members.map { ids[$0] }, sharedKeys: shared, isConfirmed: isConfirmed))
         }
         clusters.sort { utf8Less($0.records[0], $1.records[0]) }
         contradicted.sort {

@@ -189,7 +189,8 @@ struct MergeEngine {
         return conflict(path, base, values, keepPresent: keepPresent)
     }
 
-    mutating func conflict(_ path: String, _ base: JSONValue?, _ values: [JSONValue?], keepPresent: Bool) -> JSONValue? {
+    mutating func conflict(_ path: String, _ base: JSONValue?, _ values: [JSONValue?], keepPresent: Bool) -> JSONValue?
+    {
         var candidates: [MergeCandidate] = []
         candidates.reserveCapacity(sides.count)
         for (side, v) in zip(sides, values) {
@@ -201,7 +202,8 @@ struct MergeEngine {
         return nil
     }
 
-    mutating func object(_ path: String, _ base: [(String, JSONValue)], _ values: [[(String, JSONValue)]]) -> JSONValue {
+    mutating func object(_ path: String, _ base: [(String, JSONValue)], _ values: [[(String, JSONValue)]]) -> JSONValue
+    {
         var baseMap: [String: JSONValue] = [:]
         baseMap.reserveCapacity(base.count)
         var keySet = Set<String>()
@@ -242,7 +244,9 @@ struct MergeEngine {
     }
 
     /// Merges a unit group: all members together, never some from one side and some from another.
-    mutating func unit(_ path: String, _ group: [String], _ base: [String: JSONValue], _ maps: [[String: JSONValue]]) -> [JSONValue?] {
+    mutating func unit(
+        _ path: String, _ group: [String], _ base: [String: JSONValue], _ maps: [[String: JSONValue]]
+    ) -> [JSONValue?] {
         let baseTuple = group.map { base[$0] }
         let tuples = maps.map { m in group.map { m[$0] } }
         let first = tuples[0]
@@ -273,7 +277,9 @@ struct MergeEngine {
         return results
     }
 
-    mutating func set(_ path: String, _ identity: MergePolicy.SetIdentity, _ base: [JSONValue], _ values: [[JSONValue]]) -> JSONValue {
+    mutating func set(
+        _ path: String, _ identity: MergePolicy.SetIdentity, _ base: [JSONValue], _ values: [[JSONValue]]
+    ) -> JSONValue {
         var order: [String] = []
         var baseMap: [String: JSONValue] = [:]
         for e in base {

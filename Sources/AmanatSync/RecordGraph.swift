@@ -75,7 +75,9 @@ public struct RecordGraph: Sendable {
             // Mark every version whose history reaches a missing parent: walk from each head, memoized.
             var state = [UInt8](repeating: 0, count: versions.count)  // 0 unknown, 1 complete, 2 incomplete, 3 visiting
             var lacksParent = [Bool](repeating: false, count: versions.count)
-            for (i, v) in versions.enumerated() where v.prev.contains(where: { index[$0] == nil }) { lacksParent[i] = true }
+            for (i, v) in versions.enumerated() where v.prev.contains(where: { index[$0] == nil }) {
+                lacksParent[i] = true
+            }
             for h in headIndices {
                 var stack: [(Int, Int)] = [(h, 0)]
                 state[h] = 3

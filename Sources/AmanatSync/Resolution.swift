@@ -62,7 +62,9 @@ extension MergeResult {
     ///   conflict order.
     /// - Throws: ``SyncError``: `unresolvedConflict` when a conflict has no choice, `notInConflict` when a choice
     ///   names a path that is not in conflict, and the errors of ``FieldConflict/value(for:)``.
-    public func resolved(choices: [String: FieldChoice] = [:], fallback: FieldChoice? = nil) throws -> (
+    public func resolved(
+        choices: [String: FieldChoice] = [:], fallback: FieldChoice? = nil
+    ) throws -> (
         content: JSONValue?, decisions: [MergeDecision]
     ) {
         let paths = Set(conflicts.map(\.path))
@@ -82,7 +84,9 @@ extension MergeResult {
         for d in decisions where d.value != nil {
             result = try JSONPointerPatch.apply(result, pointer: d.path, value: d.value)
         }
-        let removals = decisions.filter { $0.value == nil }.map(\.path).sorted { JSONPointerPatch.tokensGreater($0, $1) }
+        let removals = decisions.filter { $0.value == nil }.map(\.path).sorted {
+            JSONPointerPatch.tokensGreater($0, $1)
+        }
         for path in removals {
             result = try JSONPointerPatch.apply(result, pointer: path, value: nil)
         }
@@ -114,7 +118,9 @@ enum JSONPointerPatch {
         try apply(document, tokens: try tokens(pointer)[...], value: value, pointer: pointer)
     }
 
-    static func apply(_ node: JSONValue?, tokens: ArraySlice<String>, value: JSONValue?, pointer: String) throws -> JSONValue? {
+    static func apply(
+        _ node: JSONValue?, tokens: ArraySlice<String>, value: JSONValue?, pointer: String
+    ) throws -> JSONValue? {
         guard let token = tokens.first else { return value }
         let rest = tokens.dropFirst()
         switch node {
@@ -136,7 +142,9 @@ enum JSONPointerPatch {
             members[i].1 = child
             return .object(members)
         case .array(var items):
-            guard let i = Int(token), i >= 0, i < items.count, String(i) == token else { throw SyncError.invalidPointer(pointer) }
+            guard let i = Int(token), i >= 0, i < items.count, String(i) == token else {
+                throw SyncError.invalidPointer(pointer)
+            }
             if rest.isEmpty {
                 if let value { items[i] = value } else { items.remove(at: i) }
                 return .array(items)

@@ -103,7 +103,8 @@ public struct RecordView: Sendable, Hashable {
         }
         self.init(
             recordId: graph.recordId, heads: heads, content: content, conflicts: conflicts, autoMerged: autoMerged,
-            missingParents: graph.missingParents, setAsideHeads: graph.setAsideHeads, versionCount: graph.versions.count)
+            missingParents: graph.missingParents, setAsideHeads: graph.setAsideHeads, versionCount: graph.versions.count
+        )
     }
 
     init(
@@ -149,7 +150,9 @@ public struct RecordView: Sendable, Hashable {
     /// - Otherwise (and when kept) every field conflict is decided by `choices[path] ?? fallback`.
     /// - Throws: ``SyncError``: `nothingToMerge` with fewer than two heads, `retractionUndecided`, and the errors of
     ///   ``MergeResult/resolved(choices:fallback:)``.
-    public func resolve(choices: [String: FieldChoice] = [:], fallback: FieldChoice? = nil, retraction: RetractionDecision? = nil) throws
+    public func resolve(
+        choices: [String: FieldChoice] = [:], fallback: FieldChoice? = nil, retraction: RetractionDecision? = nil
+    ) throws
         -> RecordResolution
     {
         guard heads.count > 1 else { throw SyncError.nothingToMerge(recordId: recordId) }
@@ -158,7 +161,9 @@ public struct RecordView: Sendable, Hashable {
         if let rc = retractionConflict {
             switch fallback {
             case .version(let id):
-                guard heads.contains(where: { $0.id == id }) else { throw SyncError.noSuchVersion(path: "", versionId: id) }
+                guard heads.contains(where: { $0.id == id }) else {
+                    throw SyncError.noSuchVersion(path: "", versionId: id)
+                }
                 if rc.retractions.contains(id) {
                     retractHead = id
                     if decision == nil { decision = .retract }
@@ -184,12 +189,15 @@ public struct RecordView: Sendable, Hashable {
             if decision == .retract {
                 let id = retractHead ?? rc.retractions[0]
                 let retracted = retractHeadContents[id] ?? nil
-                return RecordResolution(recordId: recordId, kind: .retract, parents: headIds, content: retracted, decisions: [])
+                return RecordResolution(
+                    recordId: recordId, kind: .retract, parents: headIds, content: retracted, decisions: [])
             }
         }
         let allRetract = heads.allSatisfy { $0.kind == .retract }
         let (merged, decisions) = try mergeResult.resolved(choices: choices, fallback: fallback)
-        return RecordResolution(recordId: recordId, kind: allRetract ? .retract : .merge, parents: headIds, content: merged, decisions: decisions)
+        return RecordResolution(
+            recordId: recordId, kind: allRetract ? .retract : .merge, parents: headIds, content: merged,
+            decisions: decisions)
     }
 
 }
@@ -264,7 +272,8 @@ public struct SyncView: Sendable {
                 var missing = v.prev.sorted(by: utf8Less)
                 missing.removeDuplicatesInSorted()
                 view = RecordView(
-                    recordId: rid, heads: [v], content: v.content, conflicts: [], autoMerged: false, missingParents: missing,
+                    recordId: rid, heads: [v], content: v.content, conflicts: [], autoMerged: false,
+                    missingParents: missing,
                     setAsideHeads: [], versionCount: 1)
             } else {
                 view = RecordView(graph: RecordGraph(sortedUnique: members.map { versions[$0] }), policy: policy)

@@ -52,7 +52,9 @@ struct BundleFixture {
     }
 
     /// Opens with the recipient's key, trusting the sender; collects the files.
-    func open(_ bundle: [UInt8], trustSender: Bool = true, key: X25519.PrivateKey? = nil) throws -> (OpenedBundle, [String: [UInt8]]) {
+    func open(
+        _ bundle: [UInt8], trustSender: Bool = true, key: X25519.PrivateKey? = nil
+    ) throws -> (OpenedBundle, [String: [UInt8]]) {
         let collector = Collector()
         let senderPublic = senderKey.publicKey
         let fingerprint = senderIdentity.fingerprint

@@ -1,21 +1,25 @@
 import AmanatAge
-@testable import AmanatBundle
 import AmanatCrypto
 import Foundation
 import Testing
+
+@testable import AmanatBundle
 
 @Suite("Bundles: seal and open")
 struct BundleTests {
     @Test func roundTripWithSeveralFiles() throws {
         let fixture = try BundleFixture()
         let video = testBytes(200_000, seed: 1)  // several age chunks
-        let bundle = try fixture.seal([("verdict.pdf", Array("court verdict".utf8)), ("testimony.mp4", video), ("empty.txt", [])])
+        let bundle = try fixture.seal([
+            ("verdict.pdf", Array("court verdict".utf8)), ("testimony.mp4", video), ("empty.txt", []),
+        ])
         let (opened, files) = try fixture.open(bundle)
         #expect(files["files/verdict.pdf"] == Array("court verdict".utf8))
         #expect(files["files/testimony.mp4"] == video)
         #expect(files["files/empty.txt"] == [])
         #expect(opened.manifest.entries.count == 3)
-        #expect(opened.manifest.entries[1].sha256 == (try SHA256.hash(video)).map { String(format: "%02x", $0) }.joined())
+        #expect(
+            opened.manifest.entries[1].sha256 == (try SHA256.hash(video)).map { String(format: "%02x", $0) }.joined())
         #expect(opened.manifest.sender.fingerprint == fixture.senderIdentity.fingerprint)
         #expect(opened.manifest.recipients.map(\.fingerprint) == [fixture.recipientIdentity.fingerprint])
         #expect(opened.signerFingerprint == fixture.senderIdentity.fingerprint)
@@ -31,7 +35,10 @@ struct BundleTests {
     @Test func untrustedSenderIsNamedByFingerprint() throws {
         let fixture = try BundleFixture()
         let bundle = try fixture.seal([("a.txt", [1, 2, 3])])
-        #expect(throws: BundleError.untrustedSigner(fingerprint: fixture.senderIdentity.fingerprint, organization: "Test Sender Org")) {
+        #expect(
+            throws: BundleError.untrustedSigner(
+                fingerprint: fixture.senderIdentity.fingerprint, organization: "Test Sender Org")
+        ) {
             try fixture.open(bundle, trustSender: false)
         }
     }
@@ -46,7 +53,8 @@ struct BundleTests {
 
     @Test func plainAgeFileIsNotABundle() throws {
         let fixture = try BundleFixture()
-        let plain = try Age.encrypt(Array("just a note".utf8), to: [X25519AgeRecipient(publicKey: fixture.recipientSealing.publicKey)])
+        let plain = try Age.encrypt(
+            Array("just a note".utf8), to: [X25519AgeRecipient(publicKey: fixture.recipientSealing.publicKey)])
         #expect {
             try fixture.open(plain)
         } throws: { error in

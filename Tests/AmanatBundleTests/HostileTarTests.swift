@@ -1,8 +1,9 @@
 import AmanatAge
-@testable import AmanatBundle
 import AmanatCrypto
 import Foundation
 import Testing
+
+@testable import AmanatBundle
 
 /// Bundles whose age layer is valid (sealed to the recipient) but whose tar content is hostile.
 @Suite("Bundles: hostile tar content")
@@ -30,7 +31,9 @@ struct HostileTarTests {
         return entry(BundleManifest.entryPath, Array(try manifest.signed(with: fixture.senderKey).utf8))
     }
 
-    func expectHostile(_ tar: [UInt8], _ reasonFragment: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectHostile(
+        _ tar: [UInt8], _ reasonFragment: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let bundle = try ageWrap(tar)
         #expect(sourceLocation: sourceLocation) {
             try fixture.open(bundle)
@@ -42,7 +45,9 @@ struct HostileTarTests {
 
     @Test func absolutePath() throws { try expectHostile(entry("/etc/passwd", [1]) + Tar.endOfArchive, "absolute") }
     @Test func dotDot() throws { try expectHostile(entry("files/../../x", [1]) + Tar.endOfArchive, "'..'") }
-    @Test func unexpectedFolder() throws { try expectHostile(entry("other/x", [1]) + Tar.endOfArchive, "unexpected path") }
+    @Test func unexpectedFolder() throws {
+        try expectHostile(entry("other/x", [1]) + Tar.endOfArchive, "unexpected path")
+    }
     @Test func badRecordAndBlobNames() throws {
         try expectHostile(entry("records/x.sd-jwt", [1]) + Tar.endOfArchive, "record entry")
         try expectHostile(entry("blobs/ABC", [1]) + Tar.endOfArchive, "blob entry")
@@ -65,20 +70,25 @@ struct HostileTarTests {
     }
     @Test func paxLinkpath() throws {
         let records = Tar.paxRecord("linkpath", "/etc/shadow")
-        let tar = Tar.header(name: "pax", size: UInt64(records.count), mtime: 0, type: UInt8(ascii: "x")) + records
-            + [UInt8](repeating: 0, count: Tar.padding(UInt64(records.count))) + entry("files/a", [1]) + Tar.endOfArchive
+        let tar =
+            Tar.header(name: "pax", size: UInt64(records.count), mtime: 0, type: UInt8(ascii: "x")) + records
+            + [UInt8](repeating: 0, count: Tar.padding(UInt64(records.count))) + entry("files/a", [1])
+            + Tar.endOfArchive
         try expectHostile(tar, "links")
     }
     @Test func paxPathTraversal() throws {
         let records = Tar.paxRecord("path", "files/../../../tmp/x")
-        let tar = Tar.header(name: "pax", size: UInt64(records.count), mtime: 0, type: UInt8(ascii: "x")) + records
-            + [UInt8](repeating: 0, count: Tar.padding(UInt64(records.count))) + entry("files/a", [1]) + Tar.endOfArchive
+        let tar =
+            Tar.header(name: "pax", size: UInt64(records.count), mtime: 0, type: UInt8(ascii: "x")) + records
+            + [UInt8](repeating: 0, count: Tar.padding(UInt64(records.count))) + entry("files/a", [1])
+            + Tar.endOfArchive
         try expectHostile(tar, "'..'")
     }
 
     @Test func hugeDeclaredSizeIsRefusedWithoutAllocating() throws {
         // A header claiming 8 GiB - 1 inside a bundle of a few hundred bytes.
-        let tar = Tar.header(name: "files/huge", size: Tar.maxOctalSize, mtime: 0, type: UInt8(ascii: "0")) + Tar.endOfArchive
+        let tar =
+            Tar.header(name: "files/huge", size: Tar.maxOctalSize, mtime: 0, type: UInt8(ascii: "0")) + Tar.endOfArchive
         let bundle = try ageWrap(tar)
         #expect {
             try fixture.open(bundle)
@@ -88,7 +98,8 @@ struct HostileTarTests {
         }
         // The same for a pax size beyond anything (2^63).
         let records = Tar.paxRecord("size", "9223372036854775807")
-        let pax = Tar.header(name: "pax", size: UInt64(records.count), mtime: 0, type: UInt8(ascii: "x")) + records
+        let pax =
+            Tar.header(name: "pax", size: UInt64(records.count), mtime: 0, type: UInt8(ascii: "x")) + records
             + [UInt8](repeating: 0, count: Tar.padding(UInt64(records.count)))
             + Tar.header(name: "files/huge", size: 0, mtime: 0, type: UInt8(ascii: "0")) + Tar.endOfArchive
         #expect(throws: (any Error).self) { try fixture.open(try ageWrap(pax)) }
@@ -104,7 +115,8 @@ struct HostileTarTests {
         // Given a manifest signed over one content, When the tar carries other bytes under that name
         let real = Array("original".utf8)
         let hash = try SHA256.hash(real).map { String(format: "%02x", $0) }.joined()
-        let tar = entry("files/a.txt", Array("modified".utf8))
+        let tar =
+            entry("files/a.txt", Array("modified".utf8))
             + (try manifestEntry([.init(path: "files/a.txt", sha256: hash, size: 8)])) + Tar.endOfArchive
         // Then opening reports the tampered entry by name
         #expect {
@@ -120,9 +132,12 @@ struct HostileTarTests {
         #expect(throws: BundleError.tampered(entry: "files/extra.txt", reason: "not listed in the signed manifest")) {
             try fixture.open(try ageWrap(tar))
         }
-        let missing = (try manifestEntry([.init(path: "files/gone.txt", sha256: String(repeating: "0", count: 64), size: 1)]))
+        let missing =
+            (try manifestEntry([.init(path: "files/gone.txt", sha256: String(repeating: "0", count: 64), size: 1)]))
             + Tar.endOfArchive
-        #expect(throws: BundleError.tampered(entry: "files/gone.txt", reason: "listed in the signed manifest but missing")) {
+        #expect(
+            throws: BundleError.tampered(entry: "files/gone.txt", reason: "listed in the signed manifest but missing")
+        ) {
             try fixture.open(try ageWrap(missing))
         }
     }
@@ -131,13 +146,16 @@ struct HostileTarTests {
         let other = try Ed25519.SigningKey.generate()
         let manifest = BundleManifest(
             bundleId: "x", createdAt: "2026-11-27T00:00:00Z",
-            sender: .init(organization: "Test Sender Org", fingerprint: fixture.senderIdentity.fingerprint), recipients: [],
+            sender: .init(organization: "Test Sender Org", fingerprint: fixture.senderIdentity.fingerprint),
+            recipients: [],
             entries: [])
         // Signed by another key but claiming the trusted sender's key id.
         var jws = try manifest.signed(with: other)
         let parts = jws.split(separator: ".")
         let header = Base64URL.encode(
-            Array("{\"alg\":\"EdDSA\",\"kid\":\"\(fixture.senderIdentity.fingerprint)\",\"typ\":\"amanat-manifest+jws\"}".utf8))
+            Array(
+                "{\"alg\":\"EdDSA\",\"kid\":\"\(fixture.senderIdentity.fingerprint)\",\"typ\":\"amanat-manifest+jws\"}"
+                    .utf8))
         jws = header + "." + parts[1] + "." + parts[2]
         let tar = entry(BundleManifest.entryPath, Array(jws.utf8)) + Tar.endOfArchive
         #expect(throws: BundleError.badSignature) { try fixture.open(try ageWrap(tar)) }
@@ -150,7 +168,9 @@ struct HostileTarTests {
 
     @Test func garbageAfterEndOfArchiveIsRefused() throws {
         let tar = (try manifestEntry([])) + Tar.endOfArchive + [1]
-        #expect(throws: BundleError.notABundle("data after the end of the tar archive")) { try fixture.open(try ageWrap(tar)) }
+        #expect(throws: BundleError.notABundle("data after the end of the tar archive")) {
+            try fixture.open(try ageWrap(tar))
+        }
     }
 
     @Test func longAndNonASCIINamesUsePax() throws {

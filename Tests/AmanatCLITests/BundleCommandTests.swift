@@ -24,7 +24,10 @@ struct BundleCommandTests {
         }
 
         func seal(_ out: String = "case.amanat", extra: [String] = []) throws -> CLIHarness.Result {
-            try cli.run(["seal", "-r", "berlin", "-o", cli.path(out)] + extra + [cli.path("verdict.txt"), cli.path("testimony.mp4")], in: a)
+            try cli.run(
+                ["seal", "-r", "berlin", "-o", cli.path(out)] + extra + [
+                    cli.path("verdict.txt"), cli.path("testimony.mp4"),
+                ], in: a)
         }
     }
 
@@ -36,9 +39,13 @@ struct BundleCommandTests {
         let opened = try p.cli.run(["open", p.cli.path("case.amanat"), "-o", p.cli.path("out")], in: p.b)
         #expect(opened.status == 0, "\(opened.stderr)")
         #expect(opened.stdout.contains("signed by steppe"))
-        #expect(FileManager.default.contents(atPath: p.cli.path("out/files/testimony.mp4")) == FileManager.default.contents(atPath: p.cli.path("testimony.mp4")))
+        #expect(
+            FileManager.default.contents(atPath: p.cli.path("out/files/testimony.mp4"))
+                == FileManager.default.contents(atPath: p.cli.path("testimony.mp4")))
         #expect(FileManager.default.fileExists(atPath: p.cli.path("out/MANIFEST.jws")))
-        let mode = try FileManager.default.attributesOfItem(atPath: p.cli.path("out/files/verdict.txt"))[.posixPermissions] as? Int
+        let mode =
+            try FileManager.default.attributesOfItem(atPath: p.cli.path("out/files/verdict.txt"))[.posixPermissions]
+            as? Int
         #expect(mode == 0o600)
 
         let inspected = try p.cli.run(["inspect", p.cli.path("case.amanat"), "--json"], in: p.b)
@@ -83,7 +90,8 @@ struct BundleCommandTests {
         let untrusted = try p.cli.run(["open", p.cli.path("case.amanat"), "-o", out], in: p.b)
         #expect(untrusted.status == 1)
         let fingerprint = try #require(
-            (try JSONSerialization.jsonObject(with: Data(try p.cli.run(["identity", "show", "--json"], in: p.a).stdout.utf8))
+            (try JSONSerialization.jsonObject(
+                with: Data(try p.cli.run(["identity", "show", "--json"], in: p.a).stdout.utf8))
                 as? [String: Any])?["fingerprint"] as? String)
         #expect(untrusted.stderr.contains(fingerprint))
         #expect(untrusted.stderr.contains("amanat trust add"))
@@ -93,7 +101,9 @@ struct BundleCommandTests {
 
         // After all of that, nothing appeared and no staging folder is left behind
         #expect(!FileManager.default.fileExists(atPath: out))
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: p.cli.folder.path).filter { $0.contains("partial") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: p.cli.folder.path).filter {
+            $0.contains("partial")
+        }
         #expect(leftovers.isEmpty)
     }
 
@@ -117,8 +127,10 @@ struct BundleCommandTests {
         let p = try Partners()
         defer { p.cli.cleanup() }
         let recipient = try #require(
-            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: p.cli.path("b.json")))) as? [String: Any])?["ageRecipient"] as? String)
-        let result = try CLIHarness.runTool(age, ["-r", recipient, "-o", p.cli.path("plain.age"), p.cli.path("verdict.txt")])
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: p.cli.path("b.json"))))
+                as? [String: Any])?["ageRecipient"] as? String)
+        let result = try CLIHarness.runTool(
+            age, ["-r", recipient, "-o", p.cli.path("plain.age"), p.cli.path("verdict.txt")])
         #expect(result.status == 0)
         let opened = try p.cli.run(["open", p.cli.path("plain.age"), "-o", p.cli.path("out")], in: p.b)
         #expect(opened.status == 65)
@@ -135,17 +147,21 @@ struct BundleCommandTests {
         #expect(try p.seal().status == 0)
         #expect(try p.cli.run(["identity", "export", "--age", "-o", p.cli.path("b.agekey")], in: p.b).status == 0)
         // age -d -i key bundle > bundle.tar
-        let decrypted = try CLIHarness.runTool(age, ["-d", "-i", p.cli.path("b.agekey"), "-o", p.cli.path("case.tar"), p.cli.path("case.amanat")])
+        let decrypted = try CLIHarness.runTool(
+            age, ["-d", "-i", p.cli.path("b.agekey"), "-o", p.cli.path("case.tar"), p.cli.path("case.amanat")])
         #expect(decrypted.status == 0, "\(decrypted.stderr)")
         let listing = try CLIHarness.runTool(tar, ["-tf", p.cli.path("case.tar")])
         #expect(listing.stdout.split(separator: "\n") == ["files/verdict.txt", "files/testimony.mp4", "MANIFEST.jws"])
         if let bsdtar = CLIHarness.tool("bsdtar") {
             let other = try CLIHarness.runTool(bsdtar, ["-tf", p.cli.path("case.tar")])
-            #expect(other.stdout.split(separator: "\n") == ["files/verdict.txt", "files/testimony.mp4", "MANIFEST.jws"])
+            #expect(
+                other.stdout.split(separator: "\n") == ["files/verdict.txt", "files/testimony.mp4", "MANIFEST.jws"])
         }
         let extract = try p.cli.makeFolder("x")
         #expect(try CLIHarness.runTool(tar, ["-xf", p.cli.path("case.tar"), "-C", extract]).status == 0)
-        #expect(FileManager.default.contents(atPath: extract + "/files/testimony.mp4") == FileManager.default.contents(atPath: p.cli.path("testimony.mp4")))
+        #expect(
+            FileManager.default.contents(atPath: extract + "/files/testimony.mp4")
+                == FileManager.default.contents(atPath: p.cli.path("testimony.mp4")))
 
         // The README's recipe: check the manifest signature with openssl and the hashes with sha256sum.
         let script = """
@@ -171,20 +187,33 @@ struct BundleCommandTests {
     @Test func sealRefusesBadRecipientsAndDuplicateNames() throws {
         let p = try Partners()
         defer { p.cli.cleanup() }
-        let unknown = try p.cli.run(["seal", "-r", "nobody", "-o", p.cli.path("x.amanat"), p.cli.path("verdict.txt")], in: p.a)
+        let unknown = try p.cli.run(
+            ["seal", "-r", "nobody", "-o", p.cli.path("x.amanat"), p.cli.path("verdict.txt")], in: p.a)
         #expect(unknown.status == 64)
         #expect(unknown.stderr.contains("amanat trust list"))
         try p.cli.makeFolder("other")
         try Data("x".utf8).write(to: URL(fileURLWithPath: p.cli.path("other/verdict.txt")))
-        let twice = try p.cli.run(["seal", "-r", "berlin", "-o", p.cli.path("x.amanat"), p.cli.path("verdict.txt"), p.cli.path("other/verdict.txt")], in: p.a)
+        let twice = try p.cli.run(
+            [
+                "seal", "-r", "berlin", "-o", p.cli.path("x.amanat"), p.cli.path("verdict.txt"),
+                p.cli.path("other/verdict.txt"),
+            ], in: p.a)
         #expect(twice.status == 64)
         #expect(!FileManager.default.fileExists(atPath: p.cli.path("x.amanat")))
-        let missing = try p.cli.run(["seal", "-r", "berlin", "-o", p.cli.path("x.amanat"), p.cli.path("absent.pdf")], in: p.a)
+        let missing = try p.cli.run(
+            ["seal", "-r", "berlin", "-o", p.cli.path("x.amanat"), p.cli.path("absent.pdf")], in: p.a)
         #expect(missing.status == 66)
         // A bare age1 recipient and an identity file work as -r too.
         let recipient = try #require(
-            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: p.cli.path("b.json")))) as? [String: Any])?["ageRecipient"] as? String)
-        #expect(try p.cli.run(["seal", "-r", recipient, "-r", p.cli.path("b.json"), "-o", p.cli.path("y.amanat"), p.cli.path("verdict.txt")], in: p.a).status == 0)
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: p.cli.path("b.json"))))
+                as? [String: Any])?["ageRecipient"] as? String)
+        #expect(
+            try p.cli.run(
+                [
+                    "seal", "-r", recipient, "-r", p.cli.path("b.json"), "-o", p.cli.path("y.amanat"),
+                    p.cli.path("verdict.txt"),
+                ], in: p.a
+            ).status == 0)
         #expect(try p.cli.run(["open", p.cli.path("y.amanat"), "--dry-run"], in: p.b).status == 0)
     }
 }

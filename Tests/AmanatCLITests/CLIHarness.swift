@@ -32,6 +32,7 @@ struct CLIHarness {
     func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
     /// Creates `name` as a subfolder and returns its path.
+    @discardableResult
     func makeFolder(_ name: String) throws -> String {
         let url = folder.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -100,7 +101,8 @@ struct CLIHarness {
     }
 
     static func tool(_ name: String) -> String? {
-        for dir in ["/usr/bin", "/usr/local/bin", "/bin"] where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
+        for dir in ["/usr/bin", "/usr/local/bin", "/bin"]
+        where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
             return "\(dir)/\(name)"
         }
         return nil

@@ -106,9 +106,11 @@ struct IdentityCommandTests {
         try cli.run(["identity", "export", "-o", cli.path("b.json")], in: b)
         try cli.run(["identity", "export", "-o", cli.path("c.json")], in: c)
         var identityB = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cli.path("b.json")))) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cli.path("b.json"))))
+                as? [String: Any])
         let identityC = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cli.path("c.json")))) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cli.path("c.json"))))
+                as? [String: Any])
         let before = CLIHarness.snapshot(a)
 
         // B's JWK with C's age recipient: the binding signature fails.
@@ -121,7 +123,8 @@ struct IdentityCommandTests {
 
         // A renamed organization is also caught by the binding.
         var renamed = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cli.path("b.json")))) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cli.path("b.json"))))
+                as? [String: Any])
         renamed["organization"] = "Someone Else"
         try JSONSerialization.data(withJSONObject: renamed).write(to: URL(fileURLWithPath: cli.path("renamed.json")))
         #expect(try cli.run(["trust", "add", cli.path("renamed.json")], in: a).status == 1)
@@ -178,7 +181,8 @@ struct IdentityCommandTests {
             in: dir, passphrase: nil)
         #expect(created.status == 0)
         let exported = try cli.run(
-            ["identity", "export", "--age", "-o", cli.path("k.age"), "--passphrase-file", cli.path("pass.txt")], in: dir,
+            ["identity", "export", "--age", "-o", cli.path("k.age"), "--passphrase-file", cli.path("pass.txt")],
+            in: dir,
             passphrase: nil)
         #expect(exported.status == 0)
         let attributes = try FileManager.default.attributesOfItem(atPath: cli.path("k.age"))
@@ -207,18 +211,26 @@ struct IdentityCommandTests {
         let help = try cli.run(["trust", "add", "--help"])
         #expect(help.status == 0)
         #expect(help.stdout.hasPrefix("OVERVIEW: Trust a partner's public identity file."))
-        #expect(help.stdout.contains("USAGE: amanat trust add [--workspace <dir>] [--passphrase-file <file>] <file> [--name <name>] [--json]"))
+        #expect(
+            help.stdout.contains(
+                "USAGE: amanat trust add [--workspace <dir>] [--passphrase-file <file>] <file> [--name <name>] [--json]"
+            ))
         #expect(help.stdout.contains("amanat trust add partner.identity.json --name berlin-archive"))
         let root = try cli.run(["--help"])
         #expect(root.stdout.contains("Exit codes: 0 ok"))
     }
 
     @Test func demoRecordsAreTheSpecExamples() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let demo = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("Sources/AmanatCLI/Resources/demo-records.json"))) as? [NSDictionary]
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let demo =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: root.appendingPathComponent("Sources/AmanatCLI/Resources/demo-records.json")))
+            as? [NSDictionary]
         let names = ["kk-cyrl-relative-public.json", "ru-survivor-partners.json", "en-survivor-public.json"]
         let specs = try names.map {
-            try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("Specs/examples/" + $0))) as? NSDictionary
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: root.appendingPathComponent("Specs/examples/" + $0))) as? NSDictionary
         }
         #expect(demo == specs.compactMap { $0 })
     }

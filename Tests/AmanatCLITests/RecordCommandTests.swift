@@ -33,7 +33,9 @@ struct RecordCommandTests {
         for (file, id) in zip(Self.exampleFiles, newIds) {
             let shown = try cli.run(["show", id, "--format", "json"], in: a)
             #expect(shown.status == 0)
-            let original = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.example(file)))) as? NSDictionary
+            let original =
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.example(file))))
+                as? NSDictionary
             let back = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? NSDictionary
             #expect(original == back, "\(file) did not round-trip")
         }
@@ -49,7 +51,8 @@ struct RecordCommandTests {
         let a = try cli.initWorkspace("a", org: "Test Archive One")
         #expect(try cli.run(["add", Self.example("en-survivor-public.json")], in: a).status == 0)
         let before = CLIHarness.snapshot(a)
-        let bad = try cli.run(["add", Self.example("kk-cyrl-relative-public.json"), Self.example("invalid/missing-consent.json")], in: a)
+        let bad = try cli.run(
+            ["add", Self.example("kk-cyrl-relative-public.json"), Self.example("invalid/missing-consent.json")], in: a)
         #expect(bad.status == 65)
         #expect(bad.stderr.contains("missing-consent.json"))
         #expect(try ids(cli, in: a).count == 1)
@@ -65,9 +68,11 @@ struct RecordCommandTests {
         let cli = try CLIHarness()
         defer { cli.cleanup() }
         let a = try cli.initWorkspace("a", org: "Test Archive One")
-        let id = try cli.run(["add", Self.example("en-survivor-public.json")], in: a).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let id = try cli.run(["add", Self.example("en-survivor-public.json")], in: a).stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines)
         try Data("synthetic photo bytes".utf8).write(to: URL(fileURLWithPath: cli.path("photo.jpg")))
-        let attached = try cli.run(["attach", "id:" + String(id.prefix(10)), cli.path("photo.jpg"), "--kind", "id_card_photo"], in: a)
+        let attached = try cli.run(
+            ["attach", "id:" + String(id.prefix(10)), cli.path("photo.jpg"), "--kind", "id_card_photo"], in: a)
         #expect(attached.status == 0, "\(attached.stderr)")
         let shown = try cli.run(["show", id, "--format", "json"], in: a).stdout
         #expect(shown.contains("\"id_card_photo\""))
@@ -88,7 +93,9 @@ struct RecordCommandTests {
         #expect(verified.status == 0)
         #expect(verified.stdout.contains("\"valid\" : true"))
         // a presentation that drops a disclosure still verifies; a changed byte does not
-        var parts = sdjwt.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "~", omittingEmptySubsequences: false).map(String.init)
+        var parts = sdjwt.trimmingCharacters(in: .whitespacesAndNewlines).split(
+            separator: "~", omittingEmptySubsequences: false
+        ).map(String.init)
         parts.remove(at: 1)
         try Data(parts.joined(separator: "~").utf8).write(to: URL(fileURLWithPath: cli.path("p.sd-jwt")))
         let presented = try cli.run(["verify", cli.path("p.sd-jwt")], in: a)
@@ -110,7 +117,8 @@ struct RecordCommandTests {
         let id = try ids(p.cli, in: p.a)[0]
         try Data("synthetic verdict scan".utf8).write(to: URL(fileURLWithPath: p.cli.path("scan.pdf")))
         #expect(try p.cli.run(["attach", id, p.cli.path("scan.pdf")], in: p.a).status == 0)
-        #expect(try p.cli.run(["seal", "-r", "berlin", "--all", "-o", p.cli.path("records.amanat")], in: p.a).status == 0)
+        #expect(
+            try p.cli.run(["seal", "-r", "berlin", "--all", "-o", p.cli.path("records.amanat")], in: p.a).status == 0)
 
         let first = try p.cli.run(["open", p.cli.path("records.amanat"), "--json"], in: p.b)
         #expect(first.status == 0, "\(first.stderr)")
@@ -135,18 +143,22 @@ struct RecordCommandTests {
     @Test func concurrentEditsAreKeptAndReported() throws {
         let p = try BundleCommandTests.Partners()
         defer { p.cli.cleanup() }
-        let id = try p.cli.run(["add", Self.example("en-survivor-public.json")], in: p.a).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(try p.cli.run(["seal", "-r", "berlin", "--record", id, "-o", p.cli.path("1.amanat")], in: p.a).status == 0)
+        let id = try p.cli.run(["add", Self.example("en-survivor-public.json")], in: p.a).stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        #expect(
+            try p.cli.run(["seal", "-r", "berlin", "--record", id, "-o", p.cli.path("1.amanat")], in: p.a).status == 0)
         #expect(try p.cli.run(["open", p.cli.path("1.amanat")], in: p.b).status == 0)
         // Both edit the same record at the same time.
         for (dir, tag) in [(p.a, "edited-at-a"), (p.b, "edited-at-b")] {
             let json = try p.cli.run(["show", id, "--format", "json"], in: dir).stdout
             var object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
             object["tags"] = [tag]
-            try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: p.cli.path("\(tag).json")))
+            try JSONSerialization.data(withJSONObject: object).write(
+                to: URL(fileURLWithPath: p.cli.path("\(tag).json")))
             #expect(try p.cli.run(["update", id, p.cli.path("\(tag).json")], in: dir).status == 0)
         }
-        #expect(try p.cli.run(["seal", "-r", "berlin", "--record", id, "-o", p.cli.path("2.amanat")], in: p.a).status == 0)
+        #expect(
+            try p.cli.run(["seal", "-r", "berlin", "--record", id, "-o", p.cli.path("2.amanat")], in: p.a).status == 0)
         let opened = try p.cli.run(["open", p.cli.path("2.amanat")], in: p.b)
         #expect(opened.status == 0)
         #expect(opened.stdout.contains("Concurrent versions"))
@@ -170,7 +182,9 @@ struct RecordCommandTests {
         #expect(try p.cli.run(["trust", "add", p.cli.path("a.json"), "--name", "steppe2"], in: c).status != 0)
         // C seals for A; A imports (trusts C); A forwards everything to B, who does not trust C.
         try p.cli.run(["trust", "add", p.cli.path("a.json")], in: c)
-        #expect(try p.cli.run(["seal", "-r", p.cli.path("a.json"), "--all", "-o", p.cli.path("c.amanat")], in: c).status == 0)
+        #expect(
+            try p.cli.run(["seal", "-r", p.cli.path("a.json"), "--all", "-o", p.cli.path("c.amanat")], in: c).status
+                == 0)
         #expect(try p.cli.run(["open", p.cli.path("c.amanat")], in: p.a).status == 0)
         #expect(try p.cli.run(["seal", "-r", "berlin", "--all", "-o", p.cli.path("fwd.amanat")], in: p.a).status == 0)
         let before = CLIHarness.snapshot(p.b + "/.amanat")

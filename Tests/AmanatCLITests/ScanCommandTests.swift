@@ -28,7 +28,8 @@ import Testing
         #expect(result.status == 1)
         let array = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
         #expect(array.count == 2)
-        #expect(array.map { Set($0.keys) }.allSatisfy { $0 == ["file", "kind", "start", "end", "value", "confidence"] })
+        #expect(
+            array.map { Set($0.keys) }.allSatisfy { $0 == ["file", "kind", "start", "end", "value", "confidence"] })
         #expect(array[0]["kind"] as? String == "cn_resident_id")
         #expect(array[0]["start"] as? Int == 12)
         #expect(array[0]["end"] as? Int == 30)
@@ -41,7 +42,8 @@ import Testing
     @Test func humanSummaryNeverShowsFullValues() throws {
         let harness = try CLIHarness()
         defer { harness.cleanup() }
-        try "ЖСН: 910317 300400\n身份证 650102198001011235\n".write(toFile: harness.path("b.txt"), atomically: true, encoding: .utf8)
+        try "ЖСН: 910317 300400\n身份证 650102198001011235\n".write(
+            toFile: harness.path("b.txt"), atomically: true, encoding: .utf8)
         let result = try harness.run(["scan", "b.txt"], passphrase: nil)
         #expect(result.status == 1)
         #expect(!result.stdout.contains("910317300400"))
@@ -54,7 +56,8 @@ import Testing
     @Test func cleanFileExitsZeroWithEmptyArray() throws {
         let harness = try CLIHarness()
         defer { harness.cleanup() }
-        try "Nothing identifying here, only 2024 and 17.03.2018.\n".write(toFile: harness.path("c.txt"), atomically: true, encoding: .utf8)
+        try "Nothing identifying here, only 2024 and 17.03.2018.\n".write(
+            toFile: harness.path("c.txt"), atomically: true, encoding: .utf8)
         let result = try harness.run(["scan", "--json", "c.txt"], passphrase: nil)
         #expect(result.status == 0)
         #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
@@ -74,7 +77,8 @@ import Testing
         defer { harness.cleanup() }
         try Data([0x00, 0x01, 0x02, 0x03]).write(to: URL(fileURLWithPath: harness.path("bin.txt")))
         try "{not json".write(toFile: harness.path("bad.json"), atomically: true, encoding: .utf8)
-        try "eyJhbGciOiJFZERTQSJ9.eyJpc3MiOiJvcmcifQ.c2ln~!!!~".write(toFile: harness.path("bad.sd-jwt"), atomically: true, encoding: .utf8)
+        try "eyJhbGciOiJFZERTQSJ9.eyJpc3MiOiJvcmcifQ.c2ln~!!!~".write(
+            toFile: harness.path("bad.sd-jwt"), atomically: true, encoding: .utf8)
         for name in ["bin.txt", "bad.json", "bad.sd-jwt"] {
             let result = try harness.run(["scan", name], passphrase: nil)
             #expect(result.status == 65, "\(name)")

@@ -7,8 +7,10 @@ import Testing
     static let nonce = hexBytes("070000004041424344454647")
     static let aad = hexBytes("50515253c0c1c2c3c4c5c6c7")
     static let plaintext = utf8(
-        "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.")
-    static let ciphertext = hexBytes("""
+        "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it."
+    )
+    static let ciphertext = hexBytes(
+        """
         d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b1a71de0a9e060b29\
         05d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc3ff4def08e4b7a9de576d26586cec64b6116
         """)
@@ -45,13 +47,15 @@ import Testing
         var otherKey = Self.key
         otherKey[0] ^= 1
         #expect(throws: CryptoError.authenticationFailed) {
-            try ChaChaPoly.open(key: SecretBytes(otherKey), nonce: Self.nonce, ciphertext: sealed, authenticating: Self.aad)
+            try ChaChaPoly.open(
+                key: SecretBytes(otherKey), nonce: Self.nonce, ciphertext: sealed, authenticating: Self.aad)
         }
         #expect(throws: CryptoError.authenticationFailed) {
             try ChaChaPoly.open(key: key, nonce: Self.nonce, ciphertext: Array(sealed.prefix(15)))
         }
         #expect(throws: CryptoError.authenticationFailed) {
-            try ChaChaPoly.open(key: key, nonce: Self.nonce, ciphertext: Array(sealed.dropLast()), authenticating: Self.aad)
+            try ChaChaPoly.open(
+                key: key, nonce: Self.nonce, ciphertext: Array(sealed.dropLast()), authenticating: Self.aad)
         }
     }
 
@@ -60,14 +64,17 @@ import Testing
             try ChaChaPoly.Cipher(key: SecretBytes(zeroes: 16))
         }
         #expect(throws: CryptoError.invalidLength(what: "nonce", expected: 12, actual: 8)) {
-            try ChaChaPoly.seal(key: SecretBytes(zeroes: 32), nonce: [UInt8](repeating: 0, count: 8), plaintext: [UInt8]())
+            try ChaChaPoly.seal(
+                key: SecretBytes(zeroes: 32), nonce: [UInt8](repeating: 0, count: 8), plaintext: [UInt8]())
         }
         let cipher = try ChaChaPoly.Cipher(key: SecretBytes(zeroes: 32))
         let input = [UInt8](repeating: 7, count: 10)
         var small = [UInt8](repeating: 0, count: 25)
         #expect(throws: CryptoError.invalidLength(what: "output buffer", expected: 26, actual: 25)) {
             try input.withUnsafeBytes { i in
-                try small.withUnsafeMutableBytes { o in try cipher.seal(nonce: [UInt8](repeating: 0, count: 12), input: i, output: o) }
+                try small.withUnsafeMutableBytes { o in
+                    try cipher.seal(nonce: [UInt8](repeating: 0, count: 12), input: i, output: o)
+                }
             }
         }
     }
@@ -80,12 +87,18 @@ import Testing
             let input = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31) }
             var output = [UInt8](repeating: 0, count: length + 16)
             try input.withUnsafeBytes { i in
-                try output.withUnsafeMutableBytes { o in try cipher.seal(nonce: nonce, input: i, output: o, aad: Self.aad) }
+                try output.withUnsafeMutableBytes { o in
+                    try cipher.seal(nonce: nonce, input: i, output: o, aad: Self.aad)
+                }
             }
-            #expect(output == (try ChaChaPoly.seal(key: SecretBytes(Self.key), nonce: nonce, plaintext: input, authenticating: Self.aad)))
+            #expect(
+                output
+                    == (try ChaChaPoly.seal(
+                        key: SecretBytes(Self.key), nonce: nonce, plaintext: input, authenticating: Self.aad)))
             var back = [UInt8](repeating: 0, count: length)
             try output.withUnsafeBytes { i in
-                try back.withUnsafeMutableBytes { o in try cipher.open(nonce: nonce, input: i, output: o, aad: Self.aad) }
+                try back.withUnsafeMutableBytes { o in try cipher.open(nonce: nonce, input: i, output: o, aad: Self.aad)
+                }
             }
             #expect(back == input)
         }

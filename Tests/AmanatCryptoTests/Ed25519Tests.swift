@@ -154,7 +154,10 @@ import Testing
         #expect(jwk == JWK(crv: "Ed25519", kty: "OKP", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"))
         #expect(try Ed25519.VerifyingKey(jwk: jwk) == key.publicKey)
         let pem = try key.publicKey.pemRepresentation()
-        #expect(pem == "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n-----END PUBLIC KEY-----\n")
+        #expect(
+            pem
+                == "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n-----END PUBLIC KEY-----\n"
+        )
         #expect(try Ed25519.VerifyingKey(pemRepresentation: pem) == key.publicKey)
         #expect(throws: CryptoError.malformed(what: "JWK", reason: "contains a private key (d)")) {
             try Ed25519.VerifyingKey(jwk: JWK(crv: "Ed25519", kty: "OKP", x: jwk.x, d: "AAAA"))

@@ -14,21 +14,30 @@ import Testing
     static let largeKey = [UInt8](repeating: 0xaa, count: 131)
 
     static let vectors: [Vector] = [
-        Vector(number: 1, key: [UInt8](repeating: 0x0b, count: 20), data: utf8("Hi There"),
-               mac: "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
-        Vector(number: 2, key: utf8("Jefe"), data: utf8("what do ya want for nothing?"),
-               mac: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
-        Vector(number: 3, key: [UInt8](repeating: 0xaa, count: 20), data: [UInt8](repeating: 0xdd, count: 50),
-               mac: "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"),
-        Vector(number: 4, key: (1...25).map { UInt8($0) }, data: [UInt8](repeating: 0xcd, count: 50),
-               mac: "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"),
-        Vector(number: 5, key: [UInt8](repeating: 0x0c, count: 20), data: utf8("Test With Truncation"),
-               mac: "a3b6167473100ee06e0c796c2955552b"),
-        Vector(number: 6, key: largeKey, data: utf8("Test Using Larger Than Block-Size Key - Hash Key First"),
-               mac: "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
-        Vector(number: 7, key: largeKey,
-               data: utf8("This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm."),
-               mac: "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"),
+        Vector(
+            number: 1, key: [UInt8](repeating: 0x0b, count: 20), data: utf8("Hi There"),
+            mac: "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+        Vector(
+            number: 2, key: utf8("Jefe"), data: utf8("what do ya want for nothing?"),
+            mac: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+        Vector(
+            number: 3, key: [UInt8](repeating: 0xaa, count: 20), data: [UInt8](repeating: 0xdd, count: 50),
+            mac: "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"),
+        Vector(
+            number: 4, key: (1...25).map { UInt8($0) }, data: [UInt8](repeating: 0xcd, count: 50),
+            mac: "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"),
+        Vector(
+            number: 5, key: [UInt8](repeating: 0x0c, count: 20), data: utf8("Test With Truncation"),
+            mac: "a3b6167473100ee06e0c796c2955552b"),
+        Vector(
+            number: 6, key: largeKey, data: utf8("Test Using Larger Than Block-Size Key - Hash Key First"),
+            mac: "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
+        Vector(
+            number: 7, key: largeKey,
+            data: utf8(
+                "This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm."
+            ),
+            mac: "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"),
     ]
 
     @Test(arguments: vectors)
@@ -57,8 +66,11 @@ import Testing
     }
 
     @Test func sha256() throws {
-        #expect(try SHA256.hash(utf8("abc")) == hexBytes("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"))
-        #expect(try SHA256.hash([UInt8]()) == hexBytes("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"))
+        #expect(
+            try SHA256.hash(utf8("abc")) == hexBytes("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        )
+        #expect(
+            try SHA256.hash([UInt8]()) == hexBytes("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"))
         var streaming = try SHA256()
         try streaming.update(utf8("a"))
         try streaming.update([UInt8]())

@@ -43,7 +43,8 @@ import Testing
     // pbeWithSHAAnd3-KeyTripleDES-CBC (PKCS#12 PBE, a non-PBES2 scheme)
     static let pkcs12TripleDES = oid([0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x0C, 0x01, 0x03])
 
-    static func scryptFile(n: UInt64, r: UInt64, p: UInt64, salt: [UInt8] = [UInt8](repeating: 7, count: 16)) -> String {
+    static func scryptFile(n: UInt64, r: UInt64, p: UInt64, salt: [UInt8] = [UInt8](repeating: 7, count: 16)) -> String
+    {
         let params = seq(octets(salt), integer(n), integer(r), integer(p))
         let algorithm = seq(pbes2, seq(seq(scrypt, params), seq(aes256CBC, octets([UInt8](repeating: 1, count: 16)))))
         return PEM.encode(label: "ENCRYPTED PRIVATE KEY", der: seq(algorithm, octets([UInt8](repeating: 2, count: 48))))
@@ -71,11 +72,17 @@ import Testing
 
     @Test func wrongPassphrase() throws {
         let pem = try Self.ownFile(.ed25519(try Ed25519.SigningKey.generate()))
-        for wrong in ["", "hostile input test passphras", "hostile input test passphrase ", "Hostile input test passphrase"] {
-            #expect(throws: CryptoError.wrongPassphrase) { try PrivateKeyFile.decode(pem: pem, passphrase: secret(wrong)) }
+        for wrong in [
+            "", "hostile input test passphras", "hostile input test passphrase ", "Hostile input test passphrase",
+        ] {
+            #expect(throws: CryptoError.wrongPassphrase) {
+                try PrivateKeyFile.decode(pem: pem, passphrase: secret(wrong))
+            }
         }
         #expect(throws: CryptoError.wrongPassphrase) { try PrivateKeyFile.decode(pem: pem, passphrase: nil) }
-        #expect(try PrivateKeyFile.decode(pem: pem, passphrase: secret(Self.pass)).signingKey().publicKey.rawRepresentation.count == 32)
+        #expect(
+            try PrivateKeyFile.decode(pem: pem, passphrase: secret(Self.pass)).signingKey().publicKey.rawRepresentation
+                .count == 32)
     }
 
     // MARK: Truncation
@@ -112,17 +119,22 @@ import Testing
             }
         }
         // Unencrypted files too.
-        let plain = PEM.encode(label: "PRIVATE KEY", der: hexBytes("302e020100300506032b657004220420") + [UInt8](repeating: 5, count: 32))
-        #expect(try PrivateKeyFile.decode(pem: plain, passphrase: nil).signingKey().seed().unprotectedArray == [UInt8](repeating: 5, count: 32))
+        let plain = PEM.encode(
+            label: "PRIVATE KEY", der: hexBytes("302e020100300506032b657004220420") + [UInt8](repeating: 5, count: 32))
+        #expect(
+            try PrivateKeyFile.decode(pem: plain, passphrase: nil).signingKey().seed().unprotectedArray
+                == [UInt8](repeating: 5, count: 32))
         let plainDER = try PEM.decode(plain).der
         for length in 1..<plainDER.count {
             #expect(throws: CryptoError.self, "PrivateKeyInfo truncated to \(length)") {
-                try PrivateKeyFile.decode(pem: PEM.encode(label: "PRIVATE KEY", der: Array(plainDER[0..<length])), passphrase: nil)
+                try PrivateKeyFile.decode(
+                    pem: PEM.encode(label: "PRIVATE KEY", der: Array(plainDER[0..<length])), passphrase: nil)
             }
         }
         // Trailing bytes after the structure.
         #expect(throws: CryptoError.malformed(what: "encrypted private key", reason: "trailing data")) {
-            try PrivateKeyFile.decode(pem: PEM.encode(label: "ENCRYPTED PRIVATE KEY", der: der + [0]), passphrase: secret(Self.pass))
+            try PrivateKeyFile.decode(
+                pem: PEM.encode(label: "ENCRYPTED PRIVATE KEY", der: der + [0]), passphrase: secret(Self.pass))
         }
     }
 
@@ -142,7 +154,8 @@ import Testing
             do {
                 let key = try PrivateKeyFile.decode(
                     pem: PEM.encode(label: "ENCRYPTED PRIVATE KEY", der: damaged), passphrase: secret(Self.pass))
-                #expect(try key.signingKey().publicKey != signing.publicKey, "byte \(index) flipped, same key came back")
+                #expect(
+                    try key.signingKey().publicKey != signing.publicKey, "byte \(index) flipped, same key came back")
                 otherKey.append(index)
             } catch let error as CryptoError {
                 switch error {
@@ -187,7 +200,8 @@ import Testing
     @Test func pbkdf2AndLegacyIterationCountsBounded() throws {
         for iterations: UInt64 in [0, 10_000_001, 1 << 31, UInt64.max >> 1] {
             let took = expectRefusal(.parameterOutOfRange("key file iteration count \(iterations) (1 … 10000000)")) {
-                _ = try PrivateKeyFile.decode(pem: Self.pbkdf2File(iterations: iterations), passphrase: secret(Self.pass))
+                _ = try PrivateKeyFile.decode(
+                    pem: Self.pbkdf2File(iterations: iterations), passphrase: secret(Self.pass))
             }
             #expect(took < .seconds(2))
         }
@@ -198,8 +212,10 @@ import Testing
         let legacy = { (iterations: UInt64) in
             PEM.encode(
                 label: "ENCRYPTED PRIVATE KEY",
-                der: Self.seq(Self.seq(Self.pkcs12TripleDES, Self.seq(Self.octets([1, 2, 3, 4, 5, 6, 7, 8]), Self.integer(iterations))),
-                              Self.octets([UInt8](repeating: 3, count: 48))))
+                der: Self.seq(
+                    Self.seq(
+                        Self.pkcs12TripleDES, Self.seq(Self.octets([1, 2, 3, 4, 5, 6, 7, 8]), Self.integer(iterations))),
+                    Self.octets([UInt8](repeating: 3, count: 48))))
         }
         #expect(throws: CryptoError.parameterOutOfRange("key file iteration count 4294967295 (1 … 10000000)")) {
             try PrivateKeyFile.decode(pem: legacy(4_294_967_295), passphrase: secret(Self.pass))
@@ -210,10 +226,18 @@ import Testing
         // An unknown PBES2 key-derivation function is refused by us, not handed to OpenSSL.
         let unknownKDF = PEM.encode(
             label: "ENCRYPTED PRIVATE KEY",
-            der: Self.seq(Self.seq(Self.pbes2, Self.seq(Self.seq(Self.hmacSHA256, Self.der(0x05, [])),
-                                                        Self.seq(Self.aes256CBC, Self.octets([UInt8](repeating: 1, count: 16))))),
-                          Self.octets([UInt8](repeating: 2, count: 48))))
-        #expect(throws: CryptoError.malformed(what: "encrypted private key", reason: "unsupported key-derivation function (scrypt or PBKDF2 expected)")) {
+            der: Self.seq(
+                Self.seq(
+                    Self.pbes2,
+                    Self.seq(
+                        Self.seq(Self.hmacSHA256, Self.der(0x05, [])),
+                        Self.seq(Self.aes256CBC, Self.octets([UInt8](repeating: 1, count: 16))))),
+                Self.octets([UInt8](repeating: 2, count: 48))))
+        #expect(
+            throws: CryptoError.malformed(
+                what: "encrypted private key", reason: "unsupported key-derivation function (scrypt or PBKDF2 expected)"
+            )
+        ) {
             try PrivateKeyFile.decode(pem: unknownKDF, passphrase: secret(Self.pass))
         }
     }
@@ -222,10 +246,13 @@ import Testing
         let what = "encrypted private key"
         // Salt outside 8…64 bytes.
         #expect(throws: CryptoError.malformed(what: what, reason: "scrypt salt length")) {
-            try PrivateKeyFile.decode(pem: Self.scryptFile(n: 1024, r: 8, p: 1, salt: [1, 2, 3]), passphrase: secret(Self.pass))
+            try PrivateKeyFile.decode(
+                pem: Self.scryptFile(n: 1024, r: 8, p: 1, salt: [1, 2, 3]), passphrase: secret(Self.pass))
         }
         #expect(throws: CryptoError.malformed(what: what, reason: "scrypt salt length")) {
-            try PrivateKeyFile.decode(pem: Self.scryptFile(n: 1024, r: 8, p: 1, salt: [UInt8](repeating: 0, count: 65)), passphrase: secret(Self.pass))
+            try PrivateKeyFile.decode(
+                pem: Self.scryptFile(n: 1024, r: 8, p: 1, salt: [UInt8](repeating: 0, count: 65)),
+                passphrase: secret(Self.pass))
         }
         // Non-minimal and negative INTEGERs (N = 1024 written as 00 04 00, and as a negative number).
         let good = try PEM.decode(Self.scryptFile(n: 1024, r: 8, p: 1)).der
@@ -234,16 +261,23 @@ import Testing
         var nonMinimalInteger = good
         nonMinimalInteger.replaceSubrange(index, with: [0x02, 0x03, 0x00, 0x04, 0x00])
         // The enclosing lengths grow by one: rebuild from scratch instead of patching lengths.
-        let params = Self.seq(Self.octets([UInt8](repeating: 7, count: 16)), [0x02, 0x03, 0x00, 0x04, 0x00], Self.integer(8), Self.integer(1))
-        let algorithm = Self.seq(Self.pbes2, Self.seq(Self.seq(Self.scrypt, params), Self.seq(Self.aes256CBC, Self.octets([UInt8](repeating: 1, count: 16)))))
-        let file = PEM.encode(label: "ENCRYPTED PRIVATE KEY", der: Self.seq(algorithm, Self.octets([UInt8](repeating: 2, count: 48))))
+        let params = Self.seq(
+            Self.octets([UInt8](repeating: 7, count: 16)), [0x02, 0x03, 0x00, 0x04, 0x00], Self.integer(8),
+            Self.integer(1))
+        let algorithm = Self.seq(
+            Self.pbes2,
+            Self.seq(
+                Self.seq(Self.scrypt, params), Self.seq(Self.aes256CBC, Self.octets([UInt8](repeating: 1, count: 16)))))
+        let file = PEM.encode(
+            label: "ENCRYPTED PRIVATE KEY", der: Self.seq(algorithm, Self.octets([UInt8](repeating: 2, count: 48))))
         #expect(throws: CryptoError.malformed(what: what, reason: "non-minimal integer")) {
             try PrivateKeyFile.decode(pem: file, passphrase: secret(Self.pass))
         }
         var negative = good
         negative.replaceSubrange(index, with: [0x02, 0x02, 0x84, 0x00])
         #expect(throws: CryptoError.malformed(what: what, reason: "negative integer")) {
-            try PrivateKeyFile.decode(pem: PEM.encode(label: "ENCRYPTED PRIVATE KEY", der: negative), passphrase: secret(Self.pass))
+            try PrivateKeyFile.decode(
+                pem: PEM.encode(label: "ENCRYPTED PRIVATE KEY", der: negative), passphrase: secret(Self.pass))
         }
         _ = nonMinimalInteger
     }
@@ -261,33 +295,39 @@ import Testing
         // Outer length in two bytes (82 00 xx): non-minimal.
         var a = [0x30, 0x82, 0x00, UInt8(outerLength)] + body
         #expect(throws: CryptoError.malformed(what: what, reason: "non-minimal length")) {
-            try PrivateKeyFile.decode(pem: PEM.encode(label: "ENCRYPTED PRIVATE KEY", der: a), passphrase: secret(Self.pass))
+            try PrivateKeyFile.decode(
+                pem: PEM.encode(label: "ENCRYPTED PRIVATE KEY", der: a), passphrase: secret(Self.pass))
         }
         // Inner algorithm length in long form although below 128 (81 yy): non-minimal.
         let innerLength = body[1]
         let inner = [0x30, 0x81, innerLength] + Array(body[2...])
         a = [0x30, 0x81, UInt8(inner.count)] + inner
         #expect(throws: CryptoError.malformed(what: what, reason: "non-minimal length")) {
-            try PrivateKeyFile.decode(pem: PEM.encode(label: "ENCRYPTED PRIVATE KEY", der: a), passphrase: secret(Self.pass))
+            try PrivateKeyFile.decode(
+                pem: PEM.encode(label: "ENCRYPTED PRIVATE KEY", der: a), passphrase: secret(Self.pass))
         }
         // Indefinite length (BER, not DER).
         a = [0x30, 0x80] + body + [0x00, 0x00]
         #expect(throws: CryptoError.malformed(what: what, reason: "unsupported length")) {
-            try PrivateKeyFile.decode(pem: PEM.encode(label: "ENCRYPTED PRIVATE KEY", der: a), passphrase: secret(Self.pass))
+            try PrivateKeyFile.decode(
+                pem: PEM.encode(label: "ENCRYPTED PRIVATE KEY", der: a), passphrase: secret(Self.pass))
         }
         // Five length bytes, and a length claiming more than there is.
         a = [0x30, 0x85, 0x00, 0x00, 0x00, 0x00, UInt8(outerLength)] + body
         #expect(throws: CryptoError.malformed(what: what, reason: "unsupported length")) {
-            try PrivateKeyFile.decode(pem: PEM.encode(label: "ENCRYPTED PRIVATE KEY", der: a), passphrase: secret(Self.pass))
+            try PrivateKeyFile.decode(
+                pem: PEM.encode(label: "ENCRYPTED PRIVATE KEY", der: a), passphrase: secret(Self.pass))
         }
         a = [0x30, 0x84, 0x7F, 0xFF, 0xFF, 0xFF] + body
         #expect(throws: CryptoError.malformed(what: what, reason: "truncated")) {
-            try PrivateKeyFile.decode(pem: PEM.encode(label: "ENCRYPTED PRIVATE KEY", der: a), passphrase: secret(Self.pass))
+            try PrivateKeyFile.decode(
+                pem: PEM.encode(label: "ENCRYPTED PRIVATE KEY", der: a), passphrase: secret(Self.pass))
         }
         // Wrong outer tag.
         a = [0x31] + Array(der[1...])
         #expect(throws: CryptoError.malformed(what: what, reason: "unexpected ASN.1 tag")) {
-            try PrivateKeyFile.decode(pem: PEM.encode(label: "ENCRYPTED PRIVATE KEY", der: a), passphrase: secret(Self.pass))
+            try PrivateKeyFile.decode(
+                pem: PEM.encode(label: "ENCRYPTED PRIVATE KEY", der: a), passphrase: secret(Self.pass))
         }
     }
 
@@ -310,8 +350,14 @@ import Testing
 
     @Test func nonKeyLabelsAndForeignKeyTypesRefused() throws {
         let der = try PEM.decode(try Self.ownFile(.ed25519(try Ed25519.SigningKey.generate()))).der
-        for label in ["CERTIFICATE", "PUBLIC KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED  PRIVATE KEY", "private key", ""] {
-            #expect(throws: CryptoError.malformed(what: "private key file", reason: "PEM label '\(label)' is not a private key")) {
+        for label in [
+            "CERTIFICATE", "PUBLIC KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY",
+            "ENCRYPTED  PRIVATE KEY", "private key", "",
+        ] {
+            #expect(
+                throws: CryptoError.malformed(
+                    what: "private key file", reason: "PEM label '\(label)' is not a private key")
+            ) {
                 try PrivateKeyFile.decode(pem: PEM.encode(label: label, der: der), passphrase: secret(Self.pass))
             }
         }
@@ -326,17 +372,24 @@ import Testing
     @Test func x25519WhereEd25519IsExpected() throws {
         let sealing = try X25519.PrivateKey.generate()
         let decoded = try PrivateKeyFile.decode(pem: try Self.ownFile(.x25519(sealing)), passphrase: secret(Self.pass))
-        #expect(throws: CryptoError.unsupportedKey("expected an Ed25519 key, found X25519")) { try decoded.signingKey() }
+        #expect(throws: CryptoError.unsupportedKey("expected an Ed25519 key, found X25519")) {
+            try decoded.signingKey()
+        }
         #expect(try decoded.sealingKey().publicKey == sealing.publicKey)
         let signing = try Ed25519.SigningKey.generate()
-        let decodedEd = try PrivateKeyFile.decode(pem: try Self.ownFile(.ed25519(signing)), passphrase: secret(Self.pass))
-        #expect(throws: CryptoError.unsupportedKey("expected an X25519 key, found Ed25519")) { try decodedEd.sealingKey() }
+        let decodedEd = try PrivateKeyFile.decode(
+            pem: try Self.ownFile(.ed25519(signing)), passphrase: secret(Self.pass))
+        #expect(throws: CryptoError.unsupportedKey("expected an X25519 key, found Ed25519")) {
+            try decodedEd.sealingKey()
+        }
         // Public keys: an X25519 PEM is not an Ed25519 verifying key.
         #expect(throws: CryptoError.unsupportedKey("expected an Ed25519 public key")) {
             try Ed25519.VerifyingKey(pemRepresentation: try sealing.publicKey.pemRepresentation())
         }
         #expect(throws: CryptoError.malformed(what: "public key", reason: "PEM label 'PRIVATE KEY'")) {
-            try Ed25519.VerifyingKey(pemRepresentation: PEM.encode(label: "PRIVATE KEY", der: try PEM.decode(signing.publicKey.pemRepresentation()).der))
+            try Ed25519.VerifyingKey(
+                pemRepresentation: PEM.encode(
+                    label: "PRIVATE KEY", der: try PEM.decode(signing.publicKey.pemRepresentation()).der))
         }
         #expect(throws: CryptoError.malformed(what: "public key", reason: "not a SubjectPublicKeyInfo")) {
             try Ed25519.VerifyingKey(pemRepresentation: PEM.encode(label: "PUBLIC KEY", der: [0x30, 0x00]))

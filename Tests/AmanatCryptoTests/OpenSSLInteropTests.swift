@@ -15,7 +15,9 @@ import Testing
     }
 
     /// `openssl pkey … -pubout` of `file` (PEM text), asserting success.
-    func openSSLPublicKey(_ tool: Tool, _ file: String, in folder: TemporaryFolder, extra: [String] = []) throws -> String {
+    func openSSLPublicKey(
+        _ tool: Tool, _ file: String, in folder: TemporaryFolder, extra: [String] = []
+    ) throws -> String {
         let result = try tool.run(["pkey", "-in", file, "-pubout"] + extra, in: folder.url)
         #expect(result.status == 0, "openssl pkey failed: \(result.stderr)")
         return result.output
@@ -33,14 +35,19 @@ import Testing
     @Test func opensslReadsOurOpenSSLCompatibleKeyFiles() throws {
         guard let tool = openssl() else { return }
         let folder = try TemporaryFolder()
-        let keys: [PrivateKey] = [.ed25519(try Ed25519.SigningKey.generate()), .x25519(try X25519.PrivateKey.generate())]
+        let keys: [PrivateKey] = [
+            .ed25519(try Ed25519.SigningKey.generate()), .x25519(try X25519.PrivateKey.generate()),
+        ]
         for (index, key) in keys.enumerated() {
-            let pem = try PrivateKeyFile.encode(key, passphrase: secret(Self.passphrase), parameters: .opensslCompatible)
+            let pem = try PrivateKeyFile.encode(
+                key, passphrase: secret(Self.passphrase), parameters: .opensslCompatible)
             try folder.write("key\(index).pem", pem)
-            let theirs = try openSSLPublicKey(tool, "key\(index).pem", in: folder, extra: ["-passin", "pass:\(Self.passphrase)"])
+            let theirs = try openSSLPublicKey(
+                tool, "key\(index).pem", in: folder, extra: ["-passin", "pass:\(Self.passphrase)"])
             #expect(theirs == (try publicPEM(key)))
             // And a wrong passphrase is refused by OpenSSL too.
-            let wrong = try tool.run(["pkey", "-in", "key\(index).pem", "-passin", "pass:wrong", "-pubout"], in: folder.url)
+            let wrong = try tool.run(
+                ["pkey", "-in", "key\(index).pem", "-passin", "pass:wrong", "-pubout"], in: folder.url)
             #expect(wrong.status != 0)
         }
     }
@@ -51,11 +58,13 @@ import Testing
         guard let tool = openssl() else { return }
         let folder = try TemporaryFolder()
         let signing = try Ed25519.SigningKey.generate()
-        let pem = try PrivateKeyFile.encode(.ed25519(signing), passphrase: secret(Self.passphrase), parameters: .default)
+        let pem = try PrivateKeyFile.encode(
+            .ed25519(signing), passphrase: secret(Self.passphrase), parameters: .default)
         try folder.write("default.pem", pem)
 
         // Pinned OpenSSL 3.0 limitation: its PKCS#8 code caps scrypt at 32 MiB; N = 2^17, r = 8 needs 128 MiB.
-        let direct = try tool.run(["pkey", "-in", "default.pem", "-passin", "pass:\(Self.passphrase)", "-pubout"], in: folder.url)
+        let direct = try tool.run(
+            ["pkey", "-in", "default.pem", "-passin", "pass:\(Self.passphrase)", "-pubout"], in: folder.url)
         #expect(direct.status != 0)
         #expect(direct.stderr.contains("memory limit exceeded"), "stderr: \(direct.stderr)")
 
@@ -66,7 +75,9 @@ import Testing
         #expect(lines.contains { $0.hasSuffix(":PBES2") })
         #expect(lines.contains { $0.hasSuffix(":scrypt") })
         #expect(lines.contains { $0.hasSuffix(":aes-256-cbc") })
-        let integers = lines.filter { $0.contains("prim: INTEGER") }.compactMap { $0.split(separator: ":").last.map(String.init) }
+        let integers = lines.filter { $0.contains("prim: INTEGER") }.compactMap {
+            $0.split(separator: ":").last.map(String.init)
+        }
         #expect(integers == ["020000", "08", "01"])  // N = 131072, r = 8, p = 1
         let octets = lines.filter { $0.contains("OCTET STRING") && $0.contains("[HEX DUMP]:") }
             .compactMap { $0.components(separatedBy: "[HEX DUMP]:").last }
@@ -79,7 +90,8 @@ import Testing
         let kdf = try tool.run(
             [
                 "kdf", "-keylen", "32", "-kdfopt", "pass:\(Self.passphrase)", "-kdfopt", "hexsalt:\(salt)",
-                "-kdfopt", "n:131072", "-kdfopt", "r:8", "-kdfopt", "p:1", "-kdfopt", "maxmem_bytes:268435456", "SCRYPT",
+                "-kdfopt", "n:131072", "-kdfopt", "r:8", "-kdfopt", "p:1", "-kdfopt", "maxmem_bytes:268435456",
+                "SCRYPT",
             ], in: folder.url)
         #expect(kdf.status == 0, "\(kdf.stderr)")
         let kek = kdf.output.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: ":", with: "")
@@ -88,7 +100,8 @@ import Testing
         // 3. The PrivateKeyInfo, through `openssl enc -d -aes-256-cbc`.
         try folder.write("ciphertext.bin", bytes: ciphertext)
         let dec = try tool.run(
-            ["enc", "-d", "-aes-256-cbc", "-K", kek, "-iv", iv, "-in", "ciphertext.bin", "-out", "key.der"], in: folder.url)
+            ["enc", "-d", "-aes-256-cbc", "-K", kek, "-iv", iv, "-in", "ciphertext.bin", "-out", "key.der"],
+            in: folder.url)
         #expect(dec.status == 0, "\(dec.stderr)")
 
         // 4. The key itself, through `openssl pkey -inform DER`.
@@ -105,10 +118,26 @@ import Testing
         let commands: [(file: String, arguments: [String], passphrase: String?, isEd25519: Bool)] = [
             ("ed.pem", ["genpkey", "-algorithm", "ed25519", "-out", "ed.pem"], nil, true),
             ("x.pem", ["genpkey", "-algorithm", "x25519", "-out", "x.pem"], nil, false),
-            ("ed-pbkdf2.pem", ["genpkey", "-algorithm", "ed25519", "-aes256", "-pass", "pass:\(pass)", "-out", "ed-pbkdf2.pem"], pass, true),
-            ("x-pbkdf2.pem", ["genpkey", "-algorithm", "x25519", "-aes256", "-pass", "pass:\(pass)", "-out", "x-pbkdf2.pem"], pass, false),
-            ("ed-scrypt.pem", ["pkcs8", "-topk8", "-scrypt", "-in", "ed.pem", "-passout", "pass:\(pass)", "-out", "ed-scrypt.pem"], pass, true),
-            ("x-scrypt.pem", ["pkcs8", "-topk8", "-scrypt", "-in", "x.pem", "-passout", "pass:\(pass)", "-out", "x-scrypt.pem"], pass, false),
+            (
+                "ed-pbkdf2.pem",
+                ["genpkey", "-algorithm", "ed25519", "-aes256", "-pass", "pass:\(pass)", "-out", "ed-pbkdf2.pem"], pass,
+                true
+            ),
+            (
+                "x-pbkdf2.pem",
+                ["genpkey", "-algorithm", "x25519", "-aes256", "-pass", "pass:\(pass)", "-out", "x-pbkdf2.pem"], pass,
+                false
+            ),
+            (
+                "ed-scrypt.pem",
+                ["pkcs8", "-topk8", "-scrypt", "-in", "ed.pem", "-passout", "pass:\(pass)", "-out", "ed-scrypt.pem"],
+                pass, true
+            ),
+            (
+                "x-scrypt.pem",
+                ["pkcs8", "-topk8", "-scrypt", "-in", "x.pem", "-passout", "pass:\(pass)", "-out", "x-scrypt.pem"],
+                pass, false
+            ),
         ]
         for command in commands {
             let made = try tool.run(command.arguments, in: folder.url)
@@ -144,7 +173,9 @@ import Testing
         try folder.write("ourpub.pem", ourPEM)
         try folder.write("msg", bytes: message)
         try folder.write("sig", bytes: try signing.signature(for: message))
-        let verify = ["pkeyutl", "-verify", "-pubin", "-inkey", "ourpub.pem", "-rawin", "-in", "msg", "-sigfile", "sig"]
+        let verify = [
+            "pkeyutl", "-verify", "-pubin", "-inkey", "ourpub.pem", "-rawin", "-in", "msg", "-sigfile", "sig",
+        ]
         let good = try tool.run(verify, in: folder.url)
         #expect(good.status == 0, "\(good.stderr)")
         #expect(good.output.contains("Signature Verified Successfully"))
@@ -168,7 +199,8 @@ import Testing
         #expect(try tool.run(["genpkey", "-algorithm", "ed25519", "-out", "ed.pem"], in: folder.url).status == 0)
         let message = utf8("signed by the stock tool")
         try folder.write("msg", bytes: message)
-        let signed = try tool.run(["pkeyutl", "-sign", "-inkey", "ed.pem", "-rawin", "-in", "msg", "-out", "sig"], in: folder.url)
+        let signed = try tool.run(
+            ["pkeyutl", "-sign", "-inkey", "ed.pem", "-rawin", "-in", "msg", "-out", "sig"], in: folder.url)
         #expect(signed.status == 0, "\(signed.stderr)")
         let signature = Array(try Data(contentsOf: folder.file("sig")))
         guard case .ed25519(let key) = try PrivateKeyFile.decode(pem: try folder.read("ed.pem"), passphrase: nil) else {

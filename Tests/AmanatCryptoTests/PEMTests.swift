@@ -44,10 +44,16 @@ import Testing
         let body = lines(Self.body)
         refused("", "no -----BEGIN line")
         refused(body.joined(separator: "\n"), "no -----BEGIN line")
-        refused("-----BEGIN PRIVATE KEY----\n" + body.joined(separator: "\n") + "\n-----END PRIVATE KEY-----\n", "no -----BEGIN line")
+        refused(
+            "-----BEGIN PRIVATE KEY----\n" + body.joined(separator: "\n") + "\n-----END PRIVATE KEY-----\n",
+            "no -----BEGIN line")
         refused("-----BEGIN PRIVATE KEY-----\n" + body.joined(separator: "\n") + "\n", "no -----END line (truncated?)")
-        refused("-----BEGIN PRIVATE KEY-----\n" + body.joined(separator: "\n") + "\n-----END PUBLIC KEY-----\n", "BEGIN and END labels differ")
-        refused("-----BEGIN PRIVATE KEY-----\n" + body.joined(separator: "\n") + "\n-----END PRIVATE KEY----\n", "BEGIN and END labels differ")
+        refused(
+            "-----BEGIN PRIVATE KEY-----\n" + body.joined(separator: "\n") + "\n-----END PUBLIC KEY-----\n",
+            "BEGIN and END labels differ")
+        refused(
+            "-----BEGIN PRIVATE KEY-----\n" + body.joined(separator: "\n") + "\n-----END PRIVATE KEY----\n",
+            "BEGIN and END labels differ")
         refused(armored([]), "invalid base64")
         refused(armored([""]), "invalid base64")
     }

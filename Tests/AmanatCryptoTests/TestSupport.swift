@@ -95,7 +95,8 @@ struct Tool {
         let out = outPipe.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: out, stderr: String(decoding: errBox.data, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: out, stderr: String(decoding: errBox.data, as: UTF8.self))
     }
 }
 

@@ -30,8 +30,18 @@ struct WycheproofTests {
 
     struct EdGroup: Decodable {
         struct Key: Decodable { let pk: String }
-        struct JWKMembers: Decodable { let crv: String; let kty: String; let x: String }
-        struct Case: Decodable { let tcId: Int; let msg: String; let sig: String; let result: String; let flags: [String] }
+        struct JWKMembers: Decodable {
+            let crv: String
+            let kty: String
+            let x: String
+        }
+        struct Case: Decodable {
+            let tcId: Int
+            let msg: String
+            let sig: String
+            let result: String
+            let flags: [String]
+        }
         let publicKey: Key
         let publicKeyPem: String
         let publicKeyJwk: JWKMembers
@@ -61,7 +71,11 @@ struct WycheproofTests {
 
     struct XGroup: Decodable {
         struct Case: Decodable {
-            let tcId: Int; let `public`: String; let `private`: String; let shared: String; let result: String
+            let tcId: Int
+            let `public`: String
+            let `private`: String
+            let shared: String
+            let result: String
             let flags: [String]
         }
         let curve: String
@@ -103,8 +117,15 @@ struct WycheproofTests {
 
     struct AEADGroup: Decodable {
         struct Case: Decodable {
-            let tcId: Int; let key: String; let iv: String; let aad: String; let msg: String; let ct: String
-            let tag: String; let result: String; let flags: [String]
+            let tcId: Int
+            let key: String
+            let iv: String
+            let aad: String
+            let msg: String
+            let ct: String
+            let tag: String
+            let result: String
+            let flags: [String]
         }
         let ivSize: Int
         let tests: [Case]
@@ -122,21 +143,30 @@ struct WycheproofTests {
                 let nonce = hexBytes(test.iv)
                 let sealed = hexBytes(test.ct) + hexBytes(test.tag)
                 if test.result == "valid" {
-                    let opened = try ChaChaPoly.open(key: key, nonce: nonce, ciphertext: sealed, authenticating: hexBytes(test.aad))
+                    let opened = try ChaChaPoly.open(
+                        key: key, nonce: nonce, ciphertext: sealed, authenticating: hexBytes(test.aad))
                     #expect(opened == hexBytes(test.msg), "\(label)")
-                    let resealed = try ChaChaPoly.seal(key: key, nonce: nonce, plaintext: hexBytes(test.msg), authenticating: hexBytes(test.aad))
+                    let resealed = try ChaChaPoly.seal(
+                        key: key, nonce: nonce, plaintext: hexBytes(test.msg), authenticating: hexBytes(test.aad))
                     #expect(resealed == sealed, "\(label)")
                 } else if group.ivSize != 96 {
                     wrongNonceSize += 1
-                    #expect(throws: CryptoError.invalidLength(what: "nonce", expected: 12, actual: nonce.count), "\(label)") {
-                        try ChaChaPoly.open(key: key, nonce: nonce, ciphertext: sealed, authenticating: hexBytes(test.aad))
+                    #expect(
+                        throws: CryptoError.invalidLength(what: "nonce", expected: 12, actual: nonce.count), "\(label)"
+                    ) {
+                        try ChaChaPoly.open(
+                            key: key, nonce: nonce, ciphertext: sealed, authenticating: hexBytes(test.aad))
                     }
-                    #expect(throws: CryptoError.invalidLength(what: "nonce", expected: 12, actual: nonce.count), "\(label)") {
-                        try ChaChaPoly.seal(key: key, nonce: nonce, plaintext: hexBytes(test.msg), authenticating: hexBytes(test.aad))
+                    #expect(
+                        throws: CryptoError.invalidLength(what: "nonce", expected: 12, actual: nonce.count), "\(label)"
+                    ) {
+                        try ChaChaPoly.seal(
+                            key: key, nonce: nonce, plaintext: hexBytes(test.msg), authenticating: hexBytes(test.aad))
                     }
                 } else {
                     #expect(throws: CryptoError.authenticationFailed, "\(label)") {
-                        try ChaChaPoly.open(key: key, nonce: nonce, ciphertext: sealed, authenticating: hexBytes(test.aad))
+                        try ChaChaPoly.open(
+                            key: key, nonce: nonce, ciphertext: sealed, authenticating: hexBytes(test.aad))
                     }
                 }
             }
@@ -150,7 +180,12 @@ struct WycheproofTests {
 
     struct HKDFGroup: Decodable {
         struct Case: Decodable {
-            let tcId: Int; let ikm: String; let salt: String; let info: String; let size: Int; let okm: String
+            let tcId: Int
+            let ikm: String
+            let salt: String
+            let info: String
+            let size: Int
+            let okm: String
             let result: String
         }
         let tests: [Case]
@@ -170,7 +205,10 @@ struct WycheproofTests {
                 if test.result == "valid" {
                     #expect(try derive().unprotectedArray == hexBytes(test.okm), "tcId \(test.tcId)")
                 } else {
-                    #expect(throws: CryptoError.parameterOutOfRange("HKDF output length \(test.size) (1…8160)"), "tcId \(test.tcId)") {
+                    #expect(
+                        throws: CryptoError.parameterOutOfRange("HKDF output length \(test.size) (1…8160)"),
+                        "tcId \(test.tcId)"
+                    ) {
                         try derive()
                     }
                 }
@@ -183,7 +221,13 @@ struct WycheproofTests {
     // MARK: HMAC-SHA-256
 
     struct HMACGroup: Decodable {
-        struct Case: Decodable { let tcId: Int; let key: String; let msg: String; let tag: String; let result: String }
+        struct Case: Decodable {
+            let tcId: Int
+            let key: String
+            let msg: String
+            let tag: String
+            let result: String
+        }
         let tagSize: Int
         let tests: [Case]
     }

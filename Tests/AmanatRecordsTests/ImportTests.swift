@@ -57,49 +57,68 @@ struct ImportTests {
 
     @Test func jsonArrayErrorsNameIndexAndField() throws {
         let good = RecordSpecFiles.base
-        let bad = #"{"schema":"amanat-record/v1","testimony":{"consent":"public"},"provenance":{"organization":"O","reference":"R"},"testifier":{"cnResidentId":"\#(Self.cnID.dropLast())"}}"#
-        let error = importError { try RecordImport.parseJSON(Array("[\(good),\(good),\(bad)]".utf8), file: "batch.json") }
+        let bad =
+            #"{"schema":"amanat-record/v1","testimony":{"consent":"public"},"provenance":{"organization":"O","reference":"R"},"testifier":{"cnResidentId":"\#(Self.cnID.dropLast())"}}"#
+        let error = importError {
+            try RecordImport.parseJSON(Array("[\(good),\(good),\(bad)]".utf8), file: "batch.json")
+        }
         #expect(error?.file == "batch.json")
         #expect(error?.issues.count == 1)
         #expect(error?.first.recordIndex == 2)
         #expect(error?.first.pointer == "/testifier/cnResidentId")
         #expect(error?.first.keyword == "pattern")
         let text = error?.description ?? ""
-        #expect(text.hasPrefix("batch.json: record [2], field /testifier/cnResidentId: does not match the pattern for a Chinese resident ID"))
+        #expect(
+            text.hasPrefix(
+                "batch.json: record [2], field /testifier/cnResidentId: does not match the pattern for a Chinese resident ID"
+            ))
         #expect(!text.contains(String(Self.cnID.dropLast())))
     }
 
     @Test func jsonHostileInput() throws {
-        func reason(_ text: String) -> RecordImportError? { importError { try RecordImport.parseJSON(Array(text.utf8), file: "x.json") } }
+        func reason(_ text: String) -> RecordImportError? {
+            importError { try RecordImport.parseJSON(Array(text.utf8), file: "x.json") }
+        }
         let syntax = reason("{\n  \"schema\": \"amanat-record/v1\",\n  \"testimony\": {\"consent\": public}\n}")
         #expect(syntax?.first.line == 3)
         #expect(syntax?.first.characterColumn == 28)
-        #expect(reason(#"{"schema":"amanat-record/v1","schema":"amanat-record/v1"}"#)?.first.reason.contains("duplicate") == true)
+        #expect(
+            reason(#"{"schema":"amanat-record/v1","schema":"amanat-record/v1"}"#)?.first.reason.contains("duplicate")
+                == true)
         #expect(reason(String(repeating: "[", count: 5000))?.first.reason.contains("nested deeper") == true)
         #expect(reason("[]")?.first.reason.contains("no records") == true)
         #expect(reason(#""just a string""#)?.first.reason.contains("found string") == true)
         #expect(reason("[\(RecordSpecFiles.base),7]")?.first.recordIndex == 1)
-        let nul = reason(#"{"schema":"amanat-record/v1","testimony":{"consent":"public"},"provenance":{"organization":"O","reference":"R\u0000"}}"#)
+        let nul = reason(
+            #"{"schema":"amanat-record/v1","testimony":{"consent":"public"},"provenance":{"organization":"O","reference":"R\u0000"}}"#
+        )
         #expect(nul?.first.pointer == "/provenance/reference")
         #expect(nul?.first.reason == "contains a control character")
         let invalidUTF8 = importError { try RecordImport.parseJSON([0x22, 0xFF, 0x22], file: "x.json") }
         #expect(invalidUTF8?.first.reason.contains("UTF-8") == true)
         let tooBig = importError {
-            try RecordImport.parseJSON(Array(RecordSpecFiles.base.utf8), file: "x.json", limits: .init(maximumFileBytes: 10))
+            try RecordImport.parseJSON(
+                Array(RecordSpecFiles.base.utf8), file: "x.json", limits: .init(maximumFileBytes: 10))
         }
         #expect(tooBig?.first.reason.contains("larger than 10 bytes") == true)
         // A BOM is ignored (records.md says so for CSV; done for JSON too).
-        #expect(try RecordImport.parseJSON([0xEF, 0xBB, 0xBF] + Array(RecordSpecFiles.base.utf8), file: "bom.json").count == 1)
+        #expect(
+            try RecordImport.parseJSON([0xEF, 0xBB, 0xBF] + Array(RecordSpecFiles.base.utf8), file: "bom.json").count
+                == 1)
     }
 
     @Test func stringsAreNormalizedToNFC() throws {
         let decomposed = "Aqbo\u{0301}ta (synthetic)"  // o + combining acute
-        let record = try RecordSpecFiles.record([("testifier", .object([("name", .object([("latn", .string(decomposed))]))]))])
+        let record = try RecordSpecFiles.record([
+            ("testifier", .object([("name", .object([("latn", .string(decomposed))]))]))
+        ])
         let imported = try RecordImport.parseJSON(Array(record.serialized().utf8), file: "nfc.json")
         let name = imported.first?["testifier"]?["name"]?["latn"]?.stringValue ?? ""
         #expect(Array(name.unicodeScalars) == Array("Aqb\u{00F3}ta (synthetic)".unicodeScalars))
         let fromCSV = try csv("\(Self.minimalHeader),testifier.name.latn\npublic,Org,R-1,\(decomposed)\n")
-        #expect(Array((fromCSV.first?["testifier"]?["name"]?["latn"]?.stringValue ?? "").unicodeScalars) == Array(name.unicodeScalars))
+        #expect(
+            Array((fromCSV.first?["testifier"]?["name"]?["latn"]?.stringValue ?? "").unicodeScalars)
+                == Array(name.unicodeScalars))
     }
 
     // MARK: CSV: the example file
@@ -115,42 +134,79 @@ struct ImportTests {
         let r2 = records[0]
         #expect(r2["schema"] == .string("amanat-record/v1"))
         #expect(r2["testifier"]?["phones"] == .array([.string("+7 777 301 44 85"), .string("8 708 912 30 17")]))
-        #expect(r2["detainees"]?.arrayValue?.first?["statusHistory"] == .array([
-            .object([("status", .string("detained")), ("date", .string("2018-09")), ("approximate", .bool(true)), ("note", .string("жұмыс орнынан алып кетті"))]),
-            .object([("status", .string("sentenced")), ("date", .string("2019-06")), ("note", .string("12 жыл"))]),
-        ]))
+        #expect(
+            r2["detainees"]?.arrayValue?.first?["statusHistory"]
+                == .array([
+                    .object([
+                        ("status", .string("detained")), ("date", .string("2018-09")), ("approximate", .bool(true)),
+                        ("note", .string("жұмыс орнынан алып кетті")),
+                    ]),
+                    .object([
+                        ("status", .string("sentenced")), ("date", .string("2019-06")), ("note", .string("12 жыл")),
+                    ]),
+                ]))
         #expect(r2["detainees"]?.arrayValue?.first?["sentence"]?["charges"] == .array([.string("煽动民族仇恨、民族歧视罪")]))
-        #expect(r2["testimony"]?["transcript"]?.stringValue?.hasSuffix("кетті.\nМенің телефоным +7 777 301 44 85.") == true)
+        #expect(
+            r2["testimony"]?["transcript"]?.stringValue?.hasSuffix("кетті.\nМенің телефоным +7 777 301 44 85.") == true)
         #expect(r2["tags"] == .array([.string("synthetic"), .string("sentenced")]))
         // Row 3: two detainees, relatives, pair list, boolean, translation group.
         let r3 = records[1]
-        #expect(r3["testifier"]?["documents"] == .array([.object([("kind", .string("kz_passport")), ("number", .string("N51830276"))])]))
+        #expect(
+            r3["testifier"]?["documents"]
+                == .array([.object([("kind", .string("kz_passport")), ("number", .string("N51830276"))])]))
         #expect(r3["detainees"]?.arrayValue?.count == 2)
         #expect(r3["detainees"]?.arrayValue?.last?["cnResidentId"] == .string("654223197001010115"))
-        #expect(r3["detainees"]?.arrayValue?.first?["relativesInXinjiang"]?.arrayValue?.first?["relation"] == .string("жена"))
+        #expect(
+            r3["detainees"]?.arrayValue?.first?["relativesInXinjiang"]?.arrayValue?.first?["relation"]
+                == .string("жена"))
         #expect(r3["testimony"]?["translations"]?.arrayValue?.first?["machine"] == .bool(true))
-        #expect(r3["testimony"]?["riskFlags"] == .array([.string("relatives_in_xinjiang"), .string("relatives_threatened")]))
+        #expect(
+            r3["testimony"]?["riskFlags"]
+                == .array([.string("relatives_in_xinjiang"), .string("relatives_threatened")]))
         // Row 4: the bare internal row.
-        #expect(records[2] == .object([
-            ("schema", .string("amanat-record/v1")), ("language", .string("zh-Hans")),
-            ("testimony", .object([("medium", .string("audio")), ("consent", .string("internal"))])),
-            ("provenance", .object([("organization", .string("Demo Steppe Archive (synthetic)")), ("reference", .string("DSA-2021-0031 (语音未整理)"))])),
-        ]))
+        #expect(
+            records[2]
+                == .object([
+                    ("schema", .string("amanat-record/v1")), ("language", .string("zh-Hans")),
+                    ("testimony", .object([("medium", .string("audio")), ("consent", .string("internal"))])),
+                    (
+                        "provenance",
+                        .object([
+                            ("organization", .string("Demo Steppe Archive (synthetic)")),
+                            ("reference", .string("DSA-2021-0031 (语音未整理)")),
+                        ])
+                    ),
+                ]))
         // Row 5: numbers, coordinates, attachment, camp survivor, link.
         let r5 = records[3]
         let coordinates = r5["detainees"]?.arrayValue?.first?["detention"]?.arrayValue?.first?["coordinates"]
-        #expect(coordinates == .object([("lat", .number("46.75")), ("lon", .number("82.98")), ("source", .string("synthetic"))]))
+        #expect(
+            coordinates
+                == .object([("lat", .number("46.75")), ("lon", .number("82.98")), ("source", .string("synthetic"))]))
         #expect(r5["attachments"]?.arrayValue?.first?["size"] == .number("61203456"))
-        #expect(r5["testimony"]?["campSurvivor"]?["cellOccupancy"] == .object([("min", .number("14")), ("max", .number("14"))]))
+        #expect(
+            r5["testimony"]?["campSurvivor"]?["cellOccupancy"]
+                == .object([("min", .number("14")), ("max", .number("14"))]))
         #expect(r5["testimony"]?["campSurvivor"]?["punishments"]?.stringValue?.contains("\"thought reports\"") == true)
-        #expect(r5["links"] == .array([.object([("kind", .string("published_video")), ("url", .string("https://video.example.org/watch/dbd-surv-0007"))])]))
+        #expect(
+            r5["links"]
+                == .array([
+                    .object([
+                        ("kind", .string("published_video")),
+                        ("url", .string("https://video.example.org/watch/dbd-surv-0007")),
+                    ])
+                ]))
     }
 
     @Test func columnListIsTheOneInRecordsMD() throws {
         let md = try String(contentsOf: RecordSpecFiles.specs.appendingPathComponent("records.md"), encoding: .utf8)
-        let block = try #require(md.components(separatedBy: "from the schema):\n\n```\n").dropFirst().first?.components(separatedBy: "```").first)
+        let block = try #require(
+            md.components(separatedBy: "from the schema):\n\n```\n").dropFirst().first?.components(separatedBy: "```")
+                .first)
         func expand(_ token: String) -> [String] {
-            guard let open = token.firstIndex(of: "{"), let close = token[open...].firstIndex(of: "}") else { return [token] }
+            guard let open = token.firstIndex(of: "{"), let close = token[open...].firstIndex(of: "}") else {
+                return [token]
+            }
             let head = String(token[..<open])
             let tail = String(token[token.index(after: close)...])
             return token[token.index(after: open)..<close].split(separator: ",").flatMap { expand(head + $0 + tail) }
@@ -170,29 +226,42 @@ struct ImportTests {
     // MARK: CSV: cells
 
     @Test func cellConventions() throws {
-        let header = "\(Self.minimalHeader),testifier.notes,detainee1.sentence.charges,testifier.documents,testifier.name.other,attachment1.sha256,attachment1.size,testimony.translation1.language,testimony.translation1.text,testimony.translation1.machine,schema"
+        let header =
+            "\(Self.minimalHeader),testifier.notes,detainee1.sentence.charges,testifier.documents,testifier.name.other,attachment1.sha256,attachment1.size,testimony.translation1.language,testimony.translation1.text,testimony.translation1.machine,schema"
         let sha = String(repeating: "ab", count: 32)
-        let row = #" public ,Org,R-1,"  keep my spaces  ","a\;b; c\\d ;; e；f","kz_passport:N07315524; cn_passport ; other:","ru: Нурлан: second",\#(sha), 12 ,en, text ,TRUE,"#
+        let row =
+            #" public ,Org,R-1,"  keep my spaces  ","a\;b; c\\d ;; e；f","kz_passport:N07315524; cn_passport ; other:","ru: Нурлан: second",\#(sha), 12 ,en, text ,TRUE,"#
         let records = try csv(header + "\r\n" + row + "\r\n")
         let r = try #require(records.first)
         #expect(r["testimony"]?["consent"] == .string("public"))  // structured cells are trimmed
         #expect(r["testifier"]?["notes"] == .string("  keep my spaces  "))  // text cells are literal
-        #expect(r["detainees"]?.arrayValue?.first?["sentence"]?["charges"] == .array([.string("a;b"), .string("c\\d"), .string("e；f")]))
-        #expect(r["testifier"]?["documents"] == .array([
-            .object([("kind", .string("kz_passport")), ("number", .string("N07315524"))]),
-            .object([("kind", .string("cn_passport"))]),
-            .object([("kind", .string("other"))]),
-        ]))
-        #expect(r["testifier"]?["name"]?["other"] == .array([.object([("lang", .string("ru")), ("value", .string("Нурлан: second"))])]))
+        #expect(
+            r["detainees"]?.arrayValue?.first?["sentence"]?["charges"]
+                == .array([.string("a;b"), .string("c\\d"), .string("e；f")]))
+        #expect(
+            r["testifier"]?["documents"]
+                == .array([
+                    .object([("kind", .string("kz_passport")), ("number", .string("N07315524"))]),
+                    .object([("kind", .string("cn_passport"))]),
+                    .object([("kind", .string("other"))]),
+                ]))
+        #expect(
+            r["testifier"]?["name"]?["other"]
+                == .array([.object([("lang", .string("ru")), ("value", .string("Нурлан: second"))])]))
         #expect(r["attachments"]?.arrayValue?.first?["size"] == .number("12"))
-        #expect(r["testimony"]?["translations"]?.arrayValue?.first == .object([
-            ("language", .string("en")), ("text", .string(" text ")), ("machine", .bool(true)),
-        ]))
+        #expect(
+            r["testimony"]?["translations"]?.arrayValue?.first
+                == .object([
+                    ("language", .string("en")), ("text", .string(" text ")), ("machine", .bool(true)),
+                ]))
         #expect(r["schema"] == .string("amanat-record/v1"))  // empty schema cell = default
         // Keys come out in schema order whatever the column order.
-        #expect(r.objectValue?.map(\.0) == ["schema", "testifier", "detainees", "testimony", "attachments", "provenance"])
-        let permuted = try csv("provenance.reference,testimony.consent,provenance.organization,testifier.notes\nR-1,public,Org,n\n")
-        let straight = try csv("testimony.consent,testifier.notes,provenance.organization,provenance.reference\npublic,n,Org,R-1\n")
+        #expect(
+            r.objectValue?.map(\.0) == ["schema", "testifier", "detainees", "testimony", "attachments", "provenance"])
+        let permuted = try csv(
+            "provenance.reference,testimony.consent,provenance.organization,testifier.notes\nR-1,public,Org,n\n")
+        let straight = try csv(
+            "testimony.consent,testifier.notes,provenance.organization,provenance.reference\npublic,n,Org,R-1\n")
         #expect(permuted == straight)
         #expect(permuted.first?.serialized() == straight.first?.serialized())
     }
@@ -216,8 +285,13 @@ struct ImportTests {
         #expect(size?.column == "attachment1.size")
         #expect(size?.columnPosition == 5)
         #expect(size?.reason == "must be a whole number in plain decimal (e.g. 14)")
-        #expect(first("testimony.translation1.machine,testimony.translation1.language,testimony.translation1.text", "yes,en,t")?.reason == "must be true or false")
-        #expect(first("detainee1.detention1.coordinates.lat,detainee1.detention1.coordinates.lon", "4e1,1")?.column == "detainee1.detention1.coordinates.lat")
+        #expect(
+            first(
+                "testimony.translation1.machine,testimony.translation1.language,testimony.translation1.text", "yes,en,t"
+            )?.reason == "must be true or false")
+        #expect(
+            first("detainee1.detention1.coordinates.lat,detainee1.detention1.coordinates.lon", "4e1,1")?.column
+                == "detainee1.detention1.coordinates.lat")
         let status = first("detainee1.status", "detained@2018; vanished@2019")
         #expect(status?.column == "detainee1.status")
         #expect(status?.pointer == "/detainees/0/statusHistory/1/status")
@@ -242,13 +316,15 @@ struct ImportTests {
     }
 
     @Test func numberedGroupsMustNotHaveGaps() throws {
-        let error = csvError("\(Self.minimalHeader),detainee1.gender,detainee2.gender,detainee3.gender\npublic,Org,R-1,male,,female\n")
+        let error = csvError(
+            "\(Self.minimalHeader),detainee1.gender,detainee2.gender,detainee3.gender\npublic,Org,R-1,male,,female\n")
         #expect(error?.first.row == 2)
         #expect(error?.first.column == "detainee3.gender")
         #expect(error?.first.reason.hasPrefix("detainee3 is filled but detainee2 is empty") == true)
         let nested = csvError("\(Self.minimalHeader),detainee1.relative2.relation\npublic,Org,R-1,wife\n")
         #expect(nested?.first.column == "detainee1.relative2.relation")
-        let fine = try csv("\(Self.minimalHeader),detainee1.gender,detainee2.gender,detainee3.gender\npublic,Org,R-1,male,female,\n")
+        let fine = try csv(
+            "\(Self.minimalHeader),detainee1.gender,detainee2.gender,detainee3.gender\npublic,Org,R-1,male,female,\n")
         #expect(fine.first?["detainees"]?.arrayValue?.count == 2)
     }
 
@@ -256,7 +332,8 @@ struct ImportTests {
         for bad in [
             "testimony.Consent", "detainee0.gender", "detainee01.gender", "detainees.gender", "detainee1000.gender",
             "testifier.name", "detainee1.status_history", "testifier.cnResidentId", "testifier.phones.0", "detainee1",
-            "testimony.translation1", "testifier.documents.kind", "testifier..name", "nickname", "detainee1.detention1.location",
+            "testimony.translation1", "testifier.documents.kind", "testifier..name", "nickname",
+            "detainee1.detention1.location",
         ] {
             let error = csvError("\(Self.minimalHeader),\(bad)\npublic,Org,R,x\n")
             #expect(error?.first.row == 1, "\(bad)")
@@ -300,7 +377,8 @@ struct ImportTests {
         #expect(bareCR?.first.row == 1)
         #expect(bareCR?.first.reason.contains("carriage return") == true)
         // Quoted cells keep commas, doubled quotes and line breaks; a multi-line cell does not start a row.
-        let quoted = try csv("\(h),testimony.transcript\npublic,\"Org, \"\"Demo\"\"\",R-1,\"line 1\r\nline 2\"\npublic,Org,R-2,t\n")
+        let quoted = try csv(
+            "\(h),testimony.transcript\npublic,\"Org, \"\"Demo\"\"\",R-1,\"line 1\r\nline 2\"\npublic,Org,R-2,t\n")
         #expect(quoted.first?["provenance"]?["organization"] == .string("Org, \"Demo\""))
         #expect(quoted.first?["testimony"]?["transcript"] == .string("line 1\r\nline 2"))
         let afterMultiline = csvError("\(h),testimony.transcript\npublic,Org,R-1,\"a\nb\nc\"\nsecret,Org,R-2,t\n")
@@ -324,7 +402,10 @@ struct ImportTests {
         let escape = csvError(bytes: head + [0x1B] + Array("[31m\n".utf8))
         #expect(escape?.first.reason == "a cell contains a control character")
         // A BOM is ignored; a BOM anywhere else is text.
-        #expect(try RecordImport.parseCSV([0xEF, 0xBB, 0xBF] + Array("\(Self.minimalHeader)\npublic,Org,R-1\n".utf8), file: "b.csv").count == 1)
+        #expect(
+            try RecordImport.parseCSV(
+                [0xEF, 0xBB, 0xBF] + Array("\(Self.minimalHeader)\npublic,Org,R-1\n".utf8), file: "b.csv"
+            ).count == 1)
     }
 
     @Test func sizeLimits() throws {
@@ -356,7 +437,9 @@ struct ImportTests {
         // Exactly at a (smaller) limit is fine.
         let small = String(repeating: "public,O,R\n", count: 5)
         #expect(try csv(Self.minimalHeader + "\n" + small, limits: .init(maximumRecords: 5)).count == 5)
-        #expect(csvError(Self.minimalHeader + "\n" + small + "public,O,R\n", limits: .init(maximumRecords: 5))?.first.row == 7)
+        #expect(
+            csvError(Self.minimalHeader + "\n" + small + "public,O,R\n", limits: .init(maximumRecords: 5))?.first.row
+                == 7)
     }
 
     @Test func oneBadRowFailsTheFileAndIssuesAreCapped() throws {
@@ -368,7 +451,10 @@ struct ImportTests {
         #expect(error?.issues.count == 1)
         #expect(error?.first.row == 3)
         #expect(error?.first.column == "testifier.cn_resident_id")
-        #expect(error?.description == "test.csv: row 3, column testifier.cn_resident_id (D): does not match the pattern for a Chinese resident ID (18 characters: 17 digits and a digit or X, or the legacy 15 digits)")
+        #expect(
+            error?.description
+                == "test.csv: row 3, column testifier.cn_resident_id (D): does not match the pattern for a Chinese resident ID (18 characters: 17 digits and a digit or X, or the legacy 15 digits)"
+        )
         var many = Self.minimalHeader + ",testifier.kz_iin\n"
         for i in 0..<80 { many += "public,Org,R-\(i),\(Self.cnID)\n" }
         let capped = csvError(many)
@@ -378,8 +464,10 @@ struct ImportTests {
     }
 
     @Test func errorsNeverContainIdentifiers() throws {
-        let h = "\(Self.minimalHeader),testifier.kz_iin,testifier.cn_resident_id,testifier.phones,detainee1.gender,testifier.documents,detainee1.status,testifier.date_of_birth"
-        let row = "public,Org,R-1,\(Self.cnID),\(Self.iin),\(Self.cnID2)x,\(Self.iin),\(Self.iin):\(Self.cnID2),\(Self.cnID)@\(Self.iin),\(Self.iin)"
+        let h =
+            "\(Self.minimalHeader),testifier.kz_iin,testifier.cn_resident_id,testifier.phones,detainee1.gender,testifier.documents,detainee1.status,testifier.date_of_birth"
+        let row =
+            "public,Org,R-1,\(Self.cnID),\(Self.iin),\(Self.cnID2)x,\(Self.iin),\(Self.iin):\(Self.cnID2),\(Self.cnID)@\(Self.iin),\(Self.iin)"
         let error = try #require(csvError("\(h)\n\(row)\n"))
         #expect(error.issues.count == 8, "\(error)")
         // Within a row, problems are listed in column order.
@@ -393,7 +481,8 @@ struct ImportTests {
             ("provenance", .object([("organization", .string("Org")), ("reference", .string(Self.cnID))])),
             ("testifier", .object([("kzIin", .string(Self.cnID)), ("emails", .array([.string(Self.cnID2)]))])),
         ])
-        let jsonError = try #require(importError { try RecordImport.parseJSON(Array(json.serialized().utf8), file: "r.json") })
+        let jsonError = try #require(
+            importError { try RecordImport.parseJSON(Array(json.serialized().utf8), file: "r.json") })
         #expect(jsonError.issues.count == 3)
         for secret in [Self.cnID, Self.iin, Self.cnID2, "659001", "770412"] {
             #expect(!jsonError.description.contains(secret), "\(secret)")

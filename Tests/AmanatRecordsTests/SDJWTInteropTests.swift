@@ -1,7 +1,8 @@
 import AmanatCrypto
-@testable import AmanatRecords
 import Foundation
 import Testing
+
+@testable import AmanatRecords
 
 /// Interop with the SD-JWT reference implementation `sd-jwt` 0.10.4 (openwallet-foundation-labs/sd-jwt-python, with
 /// `jwcrypto` for EdDSA/Ed25519), run from the package's `.build-venv` as one Python process per direction:
@@ -39,7 +40,8 @@ struct SDJWTInteropTests {
         let fingerprint = Fingerprint.of(key.publicKey)
         let trust: (String) -> Ed25519.VerifyingKey? = { $0 == fingerprint ? key.publicKey : nil }
         let version = try RecordSigner.sign(
-            content: record, kind: .create, recordId: nil, prev: [], attachments: Self.attachmentDigests(record), key: key,
+            content: record, kind: .create, recordId: nil, prev: [], attachments: Self.attachmentDigests(record),
+            key: key,
             policy: Self.policy, issuedAt: Self.issuedAt)
         let full = version.sdjwt
         #expect(full.disclosures.count > 100)
@@ -48,7 +50,10 @@ struct SDJWTInteropTests {
             prev: [version.versionId], key: key, policy: Self.policy, issuedAt: Self.issuedAt + 60)
 
         // A public presentation: the identifying fields and every transcript segment holding an identifier withheld.
-        let identifiers = ["654221199003120461", "900312-400106", "900312400106", "EB3071926", "+86 131 9901 7734", "+7 705 555 01 23", "d.mysalova@example.org"]
+        let identifiers = [
+            "654221199003120461", "900312-400106", "900312400106", "EB3071926", "+86 131 9901 7734", "+7 705 555 01 23",
+            "d.mysalova@example.org",
+        ]
         let withheldNames: Set<String> = ["cnResidentId", "kzIin", "dateOfBirth", "documents", "phones", "emails"]
         let publicView = try Self.present(full) { d in
             if let name = d.name { return withheldNames.contains(name) }
@@ -69,9 +74,13 @@ struct SDJWTInteropTests {
 
         let jwk = try Self.json(key.publicKey.jwk)
         let holderSelection = try JSONValue.parse(
-            #"{"rec": {"language": true, "testimony": {"consent": true, "date": true, "place": {"country": true}}, "tags": [true, false, true]}}"#)
+            #"{"rec": {"language": true, "testimony": {"consent": true, "date": true, "place": {"country": true}}, "tags": [true, false, true]}}"#
+        )
         func verifyCase(_ name: String, _ sdjwt: SDJWT, jwk: JSONValue = jwk) -> JSONValue {
-            .object([("name", .string(name)), ("op", .string("verify")), ("sdjwt", .string(sdjwt.compact)), ("jwk", jwk), ("kid", .string(fingerprint))])
+            .object([
+                ("name", .string(name)), ("op", .string("verify")), ("sdjwt", .string(sdjwt.compact)), ("jwk", jwk),
+                ("kid", .string(fingerprint)),
+            ])
         }
         let cases: [JSONValue] = [
             verifyCase("full", full),
@@ -81,7 +90,10 @@ struct SDJWTInteropTests {
             verifyCase("wrong-key", full, jwk: try Self.json(otherKey.publicKey.jwk)),
             verifyCase("extra-disclosure", extra),
             verifyCase("dangling-children", dangling),
-            .object([("name", .string("holder")), ("op", .string("present")), ("sdjwt", .string(full.compact)), ("disclose", holderSelection)]),
+            .object([
+                ("name", .string("holder")), ("op", .string("present")), ("sdjwt", .string(full.compact)),
+                ("disclose", holderSelection),
+            ]),
         ]
         let results = try Self.runPython(cases)
         #expect(results.count == 8)
@@ -119,7 +131,9 @@ struct SDJWTInteropTests {
         #expect(testifier["name"]?["latn"] == .string("Dinara Mysalova"))
         let verifiedPublic = try RecordVerifier.verify(publicView, trustedKey: trust)
         // (`partialTexts` is not asserted: RecordVerifier.joinSegments never fills it; reported to the lead.)
-        #expect(verifiedPublic.content["testimony"]?["transcript"]?.stringValue?.contains("I was released in October 2019.") == true)
+        #expect(
+            verifiedPublic.content["testimony"]?["transcript"]?.stringValue?.contains("I was released in October 2019.")
+                == true)
         partial = []
         #expect(
             RecordVerifier.joinSegments(try #require(publicPayload["rec"]), pointer: "", partial: &partial).sortedKeys()
@@ -149,11 +163,15 @@ struct SDJWTInteropTests {
         // 3. The documented difference (RFC 9901 §7.1 step 5): Python ignores unreferenced disclosures, we refuse them.
         let extraPayload = try #require(try Self.ok(results, "extra-disclosure")["payload"])
         #expect(extraPayload.sortedKeys() == fullPayload.sortedKeys())
-        #expect(throws: SDJWTError.unreferencedDisclosures(count: 1)) { try RecordVerifier.verify(extra, trustedKey: trust) }
+        #expect(throws: SDJWTError.unreferencedDisclosures(count: 1)) {
+            try RecordVerifier.verify(extra, trustedKey: trust)
+        }
         let danglingPayload = try #require(try Self.ok(results, "dangling-children")["payload"])
         #expect(danglingPayload["rec"]?["testifier"] == nil)
         #expect(danglingPayload.sortedKeys() == (try Self.resolvedClaims(orphans)).sortedKeys())
-        #expect(throws: SDJWTError.unreferencedDisclosures(count: orphanCount)) { try RecordVerifier.verify(dangling, trustedKey: trust) }
+        #expect(throws: SDJWTError.unreferencedDisclosures(count: orphanCount)) {
+            try RecordVerifier.verify(dangling, trustedKey: trust)
+        }
     }
 
     // MARK: Python → Swift
@@ -178,19 +196,26 @@ struct SDJWTInteropTests {
         ])
         let header = JSONValue.object([("typ", .string(SignedVersion.jwtType)), ("kid", .string(fingerprint))])
         let recordSelection = try JSONValue.parse(
-            #"{"rec": {"language": true, "testimony": {"consent": true, "transcript": {"segments": [true, false, false, true]}}}}"#)
+            #"{"rec": {"language": true, "testimony": {"consent": true, "transcript": {"segments": [true, false, false, true]}}}}"#
+        )
         let generic = try JSONValue.parse(Self.genericClaims)
         let genericSelection = try JSONValue.parse(
-            #"{"given_name": true, "address": {"locality": true}, "nationalities": [true, false], "nested": [[true], true]}"#)
-        func issueCase(_ name: String, _ claims: JSONValue, alg: String, decoys: Bool, header: JSONValue, disclose: JSONValue) -> JSONValue {
+            #"{"given_name": true, "address": {"locality": true}, "nationalities": [true, false], "nested": [[true], true]}"#
+        )
+        func issueCase(
+            _ name: String, _ claims: JSONValue, alg: String, decoys: Bool, header: JSONValue, disclose: JSONValue
+        ) -> JSONValue {
             .object([
-                ("name", .string(name)), ("op", .string("issue")), ("claims", .string(claims.serialized())), ("key", privateJWK),
+                ("name", .string(name)), ("op", .string("issue")), ("claims", .string(claims.serialized())),
+                ("key", privateJWK),
                 ("alg", .string(alg)), ("decoys", .bool(decoys)), ("header", header), ("disclose", disclose),
             ])
         }
         let cases = [
             issueCase("record", claims, alg: "EdDSA", decoys: false, header: header, disclose: recordSelection),
-            issueCase("record-ed25519-decoys", claims, alg: "Ed25519", decoys: true, header: header, disclose: recordSelection),
+            issueCase(
+                "record-ed25519-decoys", claims, alg: "Ed25519", decoys: true, header: header, disclose: recordSelection
+            ),
             issueCase("generic", generic, alg: "EdDSA", decoys: true, header: .object([]), disclose: genericSelection),
         ]
         let results = try Self.runPython(cases)
@@ -223,7 +248,8 @@ struct SDJWTInteropTests {
             ])
             #expect(shown.content.sortedKeys() == expected.sortedKeys())
             #expect(
-                try Self.resolvedClaims(presentation).sortedKeys() == (try #require(result["presentationVerified"])).sortedKeys())
+                try Self.resolvedClaims(presentation).sortedKeys()
+                    == (try #require(result["presentationVerified"])).sortedKeys())
         }
 
         // A generic SD-JWT (nested and recursive disclosures, array elements, decoys, non-ASCII) through the
@@ -258,7 +284,9 @@ struct SDJWTInteropTests {
         var extra = sdjwt
         extra.disclosures.append(try Disclosure(name: "given_name", value: .string("Ләйлә")).encoded)
         var extraResolver = try DisclosureResolver(disclosures: extra.disclosures)
-        #expect(throws: SDJWTError.unreferencedDisclosures(count: 1)) { try extraResolver.resolve(jwt.payload.removing("_sd_alg")) }
+        #expect(throws: SDJWTError.unreferencedDisclosures(count: 1)) {
+            try extraResolver.resolve(jwt.payload.removing("_sd_alg"))
+        }
     }
 
     // MARK: Helpers
@@ -371,16 +399,21 @@ struct SDJWTInteropTests {
     static func json(_ jwk: JWK) throws -> JSONValue { try JSONValue.parse(try JSONEncoder().encode(jwk)) }
 
     /// The named result, which must have succeeded.
-    static func ok(_ results: [String: JSONValue], _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> JSONValue {
+    static func ok(
+        _ results: [String: JSONValue], _ name: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> JSONValue {
         let result = try #require(results[name], "no result for case \(name)", sourceLocation: sourceLocation)
-        #expect(result["ok"] == .bool(true), "\(name): \(result["error"]?.stringValue ?? "")", sourceLocation: sourceLocation)
+        #expect(
+            result["ok"] == .bool(true), "\(name): \(result["error"]?.stringValue ?? "")",
+            sourceLocation: sourceLocation)
         return result
     }
 
     /// True if the venv's python is there; otherwise skips the test, or fails it when `CI` is set.
     static func requirePython() throws -> Bool {
         if FileManager.default.isExecutableFile(atPath: python.path) { return true }
-        let message = "no Python venv at \(python.path): create it from the package root with "
+        let message =
+            "no Python venv at \(python.path): create it from the package root with "
             + "`python3 -m venv .build-venv && .build-venv/bin/pip install -r .ci/requirements.txt`"
         if ProcessInfo.processInfo.environment["CI"] != nil {
             Issue.record(Comment(rawValue: "CI is set but SD-JWT interop cannot run: " + message))
@@ -405,7 +438,8 @@ struct SDJWTInteropTests {
         let log = dir.appendingPathComponent("stderr.txt")
         try Data(helperScript.utf8).write(to: script)
         try Data(JSONValue.object([("cases", .array(cases))]).serialized().utf8).write(to: request)
-        guard fm.createFile(atPath: log.path, contents: nil), let logHandle = FileHandle(forWritingAtPath: log.path) else {
+        guard fm.createFile(atPath: log.path, contents: nil), let logHandle = FileHandle(forWritingAtPath: log.path)
+        else {
             throw PythonFailure(description: "cannot create \(log.path)")
         }
         defer { try? logHandle.close() }

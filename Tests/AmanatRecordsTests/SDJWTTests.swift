@@ -1,7 +1,8 @@
 import AmanatCrypto
-@testable import AmanatRecords
 import Foundation
 import Testing
+
+@testable import AmanatRecords
 
 @Suite("SD-JWT record versions")
 struct SDJWTTests {
@@ -29,7 +30,10 @@ struct SDJWTTests {
     func trust(_ kid: String) -> Ed25519.VerifyingKey? { kid == fingerprint ? key.publicKey : nil }
 
     func sign(_ content: JSONValue = Self.record) throws -> SignedVersion {
-        try RecordSigner.sign(content: content, kind: .create, recordId: nil, prev: [], attachments: ["ab" + String(repeating: "0", count: 62)], key: key, policy: Self.policy, issuedAt: 1_764_230_000)
+        try RecordSigner.sign(
+            content: content, kind: .create, recordId: nil, prev: [],
+            attachments: ["ab" + String(repeating: "0", count: 62)], key: key, policy: Self.policy,
+            issuedAt: 1_764_230_000)
     }
 
     @Test func signVerifyRoundTrip() throws {
@@ -82,7 +86,9 @@ struct SDJWTTests {
     @Test func editVersionsCarryRecordAndParents() throws {
         let create = try sign()
         let edited = Self.record.setting("tags", .array([.string("reviewed")]))
-        let edit = try RecordSigner.sign(content: edited, kind: .edit, recordId: create.recordId, prev: [create.versionId], key: key, policy: Self.policy)
+        let edit = try RecordSigner.sign(
+            content: edited, kind: .edit, recordId: create.recordId, prev: [create.versionId], key: key,
+            policy: Self.policy)
         let verified = try RecordVerifier.verify(edit.sdjwt, trustedKey: trust)
         #expect(verified.recordId == create.recordId)
         #expect(verified.prev == [create.versionId])
@@ -101,7 +107,9 @@ struct SDJWTTests {
         let extra = try Disclosure(name: "cnResidentId", value: .string("11010519491231002X"))
         var sdjwt = version.sdjwt
         sdjwt.disclosures.append(extra.encoded)
-        #expect(throws: SDJWTError.unreferencedDisclosures(count: 1)) { try RecordVerifier.verify(sdjwt, trustedKey: trust) }
+        #expect(throws: SDJWTError.unreferencedDisclosures(count: 1)) {
+            try RecordVerifier.verify(sdjwt, trustedKey: trust)
+        }
     }
 
     @Test func repeatedDisclosureIsRefused() throws {
@@ -114,55 +122,75 @@ struct SDJWTTests {
     /// Builds a JWT by hand (signed with the trusted key) to exercise the verifier's structural checks.
     func handmade(_ payload: JSONValue, header: JSONValue? = nil, disclosures: [Disclosure] = []) throws -> SDJWT {
         let h = header ?? .object([("typ", .string(SignedVersion.jwtType)), ("kid", .string(fingerprint))])
-        return SDJWT(jwt: try SignedJWT.sign(header: h, payload: payload, key: key), disclosures: disclosures.map(\.encoded))
+        return SDJWT(
+            jwt: try SignedJWT.sign(header: h, payload: payload, key: key), disclosures: disclosures.map(\.encoded))
     }
 
     func basePayload(_ rec: JSONValue) -> JSONValue {
-        .object([("_sd_alg", .string("sha-256")), ("iat", .number("1")), ("kind", .string("create")), ("prev", .array([])), ("att", .array([])), ("rec", rec)])
+        .object([
+            ("_sd_alg", .string("sha-256")), ("iat", .number("1")), ("kind", .string("create")), ("prev", .array([])),
+            ("att", .array([])), ("rec", rec),
+        ])
     }
 
     @Test func duplicateDigestIsRefused() throws {
         let d = try Disclosure(name: "a", value: .string("x"))
-        let sdjwt = try handmade(basePayload(.object([("_sd", .array([.string(d.digest), .string(d.digest)]))])), disclosures: [d])
+        let sdjwt = try handmade(
+            basePayload(.object([("_sd", .array([.string(d.digest), .string(d.digest)]))])), disclosures: [d])
         #expect(throws: SDJWTError.duplicateDigest) { try RecordVerifier.verify(sdjwt, trustedKey: trust) }
     }
 
     @Test func reservedAndExistingNamesAreRefused() throws {
         let reserved = try Disclosure(name: "_sd", value: .array([]))
-        let s1 = try handmade(basePayload(.object([("_sd", .array([.string(reserved.digest)]))])), disclosures: [reserved])
+        let s1 = try handmade(
+            basePayload(.object([("_sd", .array([.string(reserved.digest)]))])), disclosures: [reserved])
         #expect(throws: SDJWTError.reservedClaimName("_sd")) { try RecordVerifier.verify(s1, trustedKey: trust) }
         let clash = try Disclosure(name: "consent", value: .string("public"))
         let s2 = try handmade(
-            basePayload(.object([("consent", .string("internal")), ("_sd", .array([.string(clash.digest)]))])), disclosures: [clash])
+            basePayload(.object([("consent", .string("internal")), ("_sd", .array([.string(clash.digest)]))])),
+            disclosures: [clash])
         #expect(throws: SDJWTError.claimAlreadyPresent("consent")) { try RecordVerifier.verify(s2, trustedKey: trust) }
     }
 
     @Test func wrongShapesAreRefused() throws {
         // An array-element disclosure referenced from _sd, and an object-property disclosure inside an array.
         let element = try Disclosure(name: nil, value: .string("x"))
-        let s1 = try handmade(basePayload(.object([("_sd", .array([.string(element.digest)]))])), disclosures: [element])
+        let s1 = try handmade(
+            basePayload(.object([("_sd", .array([.string(element.digest)]))])), disclosures: [element])
         #expect(throws: (any Error).self) { try RecordVerifier.verify(s1, trustedKey: trust) }
         let property = try Disclosure(name: "a", value: .string("x"))
-        let s2 = try handmade(basePayload(.object([("list", .array([.object([("...", .string(property.digest))])]))])), disclosures: [property])
+        let s2 = try handmade(
+            basePayload(.object([("list", .array([.object([("...", .string(property.digest))])]))])),
+            disclosures: [property])
         #expect(throws: (any Error).self) { try RecordVerifier.verify(s2, trustedKey: trust) }
     }
 
     @Test func algorithmTypeAndDigestAlgorithmAreChecked() throws {
-        let none = try handmade(basePayload(.object([])), header: .object([("typ", .string(SignedVersion.jwtType)), ("kid", .string(fingerprint))]))
+        let none = try handmade(
+            basePayload(.object([])),
+            header: .object([("typ", .string(SignedVersion.jwtType)), ("kid", .string(fingerprint))]))
         // Replace alg by "none" (the signature then no longer matters).
         let parts = none.jwt.split(separator: ".")
-        let noneHeader = Base64URL.encode(Array("{\"alg\":\"none\",\"typ\":\"\(SignedVersion.jwtType)\",\"kid\":\"\(fingerprint)\"}".utf8))
+        let noneHeader = Base64URL.encode(
+            Array("{\"alg\":\"none\",\"typ\":\"\(SignedVersion.jwtType)\",\"kid\":\"\(fingerprint)\"}".utf8))
         let forged = SDJWT(jwt: noneHeader + "." + parts[1] + "." + parts[2], disclosures: [])
-        #expect(throws: SDJWTError.unsupportedAlgorithm("none")) { try RecordVerifier.verify(forged, trustedKey: trust) }
+        #expect(throws: SDJWTError.unsupportedAlgorithm("none")) {
+            try RecordVerifier.verify(forged, trustedKey: trust)
+        }
 
-        let wrongTyp = try handmade(basePayload(.object([])), header: .object([("typ", .string("JWT")), ("kid", .string(fingerprint))]))
+        let wrongTyp = try handmade(
+            basePayload(.object([])), header: .object([("typ", .string("JWT")), ("kid", .string(fingerprint))]))
         #expect(throws: SDJWTError.wrongType("JWT")) { try RecordVerifier.verify(wrongTyp, trustedKey: trust) }
 
         let sha512 = try handmade(basePayload(.object([])).setting("_sd_alg", .string("sha-512")))
-        #expect(throws: SDJWTError.unsupportedDigestAlgorithm("sha-512")) { try RecordVerifier.verify(sha512, trustedKey: trust) }
+        #expect(throws: SDJWTError.unsupportedDigestAlgorithm("sha-512")) {
+            try RecordVerifier.verify(sha512, trustedKey: trust)
+        }
 
         // RFC 9864's "Ed25519" is accepted as alg.
-        let input = Base64URL.encode(Array("{\"alg\":\"Ed25519\",\"typ\":\"\(SignedVersion.jwtType)\",\"kid\":\"\(fingerprint)\"}".utf8))
+        let input =
+            Base64URL.encode(
+                Array("{\"alg\":\"Ed25519\",\"typ\":\"\(SignedVersion.jwtType)\",\"kid\":\"\(fingerprint)\"}".utf8))
             + "." + Base64URL.encode(Array(basePayload(.object([])).serialized().utf8))
         let jwt = input + "." + Base64URL.encode(try key.signature(for: Array(input.utf8)))
         #expect(try RecordVerifier.verify(SDJWT(jwt: jwt, disclosures: []), trustedKey: trust).kind == .create)
@@ -198,7 +226,9 @@ struct SDJWTTests {
         if let name = original.name { items.append(.string(name)) }
         items.append(.string("forged value"))
         sdjwt.disclosures[0] = Base64URL.encode(Array(JSONValue.array(items).serialized().utf8))
-        #expect(throws: SDJWTError.unreferencedDisclosures(count: 1)) { try RecordVerifier.verify(sdjwt, trustedKey: trust) }
+        #expect(throws: SDJWTError.unreferencedDisclosures(count: 1)) {
+            try RecordVerifier.verify(sdjwt, trustedKey: trust)
+        }
     }
 }
 
@@ -222,7 +252,9 @@ struct JSONValueTests {
     @Test func rejectsInvalidUTF8AndDeepNesting() {
         #expect(throws: JSONParseError.self) { try JSONValue.parse([0x22, 0xC3, 0x28, 0x22]) }
         #expect(throws: JSONParseError.self) { try JSONValue.parse([0x22, 0xED, 0xA0, 0x80, 0x22]) }
-        #expect(throws: JSONParseError.self) { try JSONValue.parse(String(repeating: "[", count: 100) + String(repeating: "]", count: 100)) }
+        #expect(throws: JSONParseError.self) {
+            try JSONValue.parse(String(repeating: "[", count: 100) + String(repeating: "]", count: 100))
+        }
     }
 
     @Test func errorsCarryLineAndColumn() {

@@ -21,7 +21,8 @@ enum RecordSpecFiles {
     static func json(_ text: String) throws -> JSONValue { try JSONValue.parse(text) }
 
     /// A small valid record to break in one place.
-    static let base = #"{"schema":"amanat-record/v1","testimony":{"consent":"public"},"provenance":{"organization":"Demo Org (synthetic)","reference":"T-1"}}"#
+    static let base =
+        #"{"schema":"amanat-record/v1","testimony":{"consent":"public"},"provenance":{"organization":"Demo Org (synthetic)","reference":"T-1"}}"#
 
     static func record(_ extra: [(String, JSONValue)]) throws -> JSONValue {
         var r = try json(base)
@@ -42,7 +43,9 @@ struct SchemaTests {
         let spec = try RecordSpecFiles.bytes(RecordSpecFiles.specs.appendingPathComponent("record.schema.json"))
         let resource = try RecordSpecFiles.bytes(
             RecordSpecFiles.packageRoot.appendingPathComponent("Sources/AmanatRecords/Resources/record.schema.json"))
-        #expect(spec == resource, "Sources/AmanatRecords/Resources/record.schema.json drifted from Specs/record.schema.json")
+        #expect(
+            spec == resource, "Sources/AmanatRecords/Resources/record.schema.json drifted from Specs/record.schema.json"
+        )
         #expect(try RecordSchema.bundledBytes() == spec)
         #expect(schema.id == "https://amanat.invalid/schema/record/v1")
     }
@@ -69,7 +72,8 @@ struct SchemaTests {
             "wrong-schema-version.json": ("/schema", "const"),
         ]
         let folder = RecordSpecFiles.examples.appendingPathComponent("invalid")
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
+            .sorted()
         #expect(files == expected.keys.sorted())
         for name in files {
             let record = try JSONValue.parse(try RecordSpecFiles.bytes(folder.appendingPathComponent(name)))
@@ -85,12 +89,15 @@ struct SchemaTests {
         let cnID = "65900119770412523X"
         let iin = "770412350184"
         let record = try RecordSpecFiles.record([
-            ("testifier", .object([
-                ("kzIin", .string(cnID)),  // an 18-character ID in the 12-digit field
-                ("cnResidentId", .string(iin)),  // a 12-digit IIN in the Chinese ID field
-                ("phones", .array([.string("call " + iin)])),
-                ("documents", .array([.object([("kind", .string(iin)), ("number", .string(cnID.lowercased()))])])),
-            ])),
+            (
+                "testifier",
+                .object([
+                    ("kzIin", .string(cnID)),  // an 18-character ID in the 12-digit field
+                    ("cnResidentId", .string(iin)),  // a 12-digit IIN in the Chinese ID field
+                    ("phones", .array([.string("call " + iin)])),
+                    ("documents", .array([.object([("kind", .string(iin)), ("number", .string(cnID.lowercased()))])])),
+                ])
+            ),
             ("detainees", .array([.object([("dateOfBirth", .string(cnID)), ("gender", .string(iin))])])),
         ])
         let violations = schema.validate(record)
@@ -106,7 +113,10 @@ struct SchemaTests {
         let phones = JSONValue.array(Array(repeating: .string("not a phone"), count: 500))
         let record = try RecordSpecFiles.record([("testifier", .object([("phones", phones)]))])
         #expect(schema.validate(record).count == RecordSchema.defaultViolationLimit)
-        #expect(schema.validate(record, limit: 3).map(\.pointer) == ["/testifier/phones/0", "/testifier/phones/1", "/testifier/phones/2"])
+        #expect(
+            schema.validate(record, limit: 3).map(\.pointer) == [
+                "/testifier/phones/0", "/testifier/phones/1", "/testifier/phones/2",
+            ])
         #expect(!schema.isValid(record))
     }
 
@@ -124,7 +134,9 @@ struct SchemaTests {
 
     @Test func formatsAreAsserted() throws {
         func provenance(_ extra: [(String, JSONValue)]) throws -> [String] {
-            var p: [(String, JSONValue)] = [("organization", .string("Demo Org (synthetic)")), ("reference", .string("T-2"))]
+            var p: [(String, JSONValue)] = [
+                ("organization", .string("Demo Org (synthetic)")), ("reference", .string("T-2")),
+            ]
             p += extra
             return schema.validate(try RecordSpecFiles.record([("provenance", .object(p))])).map(\.keyword)
         }
@@ -138,7 +150,8 @@ struct SchemaTests {
         #expect(try provenance([("source", .object([("url", .string("https://"))]))]) == ["format"])
         #expect(try provenance([("source", .object([("url", .string("https://example.org/%zz"))]))]) == ["format"])
         func email(_ s: String) throws -> [String] {
-            schema.validate(try RecordSpecFiles.record([("testifier", .object([("emails", .array([.string(s)]))]))])).map(\.keyword)
+            schema.validate(try RecordSpecFiles.record([("testifier", .object([("emails", .array([.string(s)]))]))]))
+                .map(\.keyword)
         }
         #expect(try email("a.b+c@example.org").isEmpty)
         #expect(try email("no-at.example.org") == ["format"])
@@ -148,10 +161,13 @@ struct SchemaTests {
 
     @Test func linksNeedExactlyOneTarget() throws {
         func link(_ members: [(String, JSONValue)]) throws -> [SchemaViolation] {
-            schema.validate(try RecordSpecFiles.record([("links", .array([.object([("kind", .string("article"))] + members)]))]))
+            schema.validate(
+                try RecordSpecFiles.record([("links", .array([.object([("kind", .string("article"))] + members)]))]))
         }
         #expect(try link([("url", .string("https://example.org/x"))]).isEmpty)
-        let both = try link([("url", .string("https://example.org/x")), ("recordId", .string(String(repeating: "A", count: 43)))])
+        let both = try link([
+            ("url", .string("https://example.org/x")), ("recordId", .string(String(repeating: "A", count: 43))),
+        ])
         #expect(both.map(\.keyword) == ["oneOf"])
         #expect(both.first?.message == "must have exactly one of: url, recordId")
         #expect(try link([]).map(\.pointer) == ["/links/0"])
@@ -160,14 +176,19 @@ struct SchemaTests {
     @Test func numbersAreComparedExactly() throws {
         func coordinates(_ lat: String, _ age: String) throws -> [String] {
             let detainee = JSONValue.object([
-                ("detention", .array([.object([("coordinates", .object([("lat", .number(lat)), ("lon", .number("82.98"))]))])]))
+                (
+                    "detention",
+                    .array([.object([("coordinates", .object([("lat", .number(lat)), ("lon", .number("82.98"))]))])])
+                )
             ])
             let testimony = JSONValue.object([
                 ("consent", .string("public")),
                 ("campSurvivor", .object([("oldestDetainee", .object([("age", .number(age))]))])),
             ])
-            return schema.validate(try RecordSpecFiles.record([("detainees", .array([detainee])), ("testimony", testimony)]))
-                .map { "\($0.keyword)" }
+            return schema.validate(
+                try RecordSpecFiles.record([("detainees", .array([detainee])), ("testimony", testimony)])
+            )
+            .map { "\($0.keyword)" }
         }
         #expect(try coordinates("90", "45").isEmpty)
         #expect(try coordinates("90.0000000000000000000001", "45") == ["maximum"])
@@ -182,7 +203,8 @@ struct SchemaTests {
     func small(_ text: String) throws -> RecordSchema { try RecordSchema(bytes: Array(text.utf8)) }
 
     @Test func keywordSemantics() throws {
-        let s = try small(#"""
+        let s = try small(
+            #"""
             {"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","additionalProperties":{"type":"string"},
              "properties":{
                "n":{"type":"integer","minimum":1},
@@ -194,13 +216,17 @@ struct SchemaTests {
                "a":{"anyOf":[{"type":"string"},{"type":"number"}]}
              }}
             """#)
-        func kw(_ json: String) throws -> [String] { s.validate(try JSONValue.parse(json)).map { "\($0.pointer) \($0.keyword)" } }
+        func kw(_ json: String) throws -> [String] {
+            s.validate(try JSONValue.parse(json)).map { "\($0.pointer) \($0.keyword)" }
+        }
         #expect(try kw(#"{"n":1.0,"s":"ab","u":[1],"c":[1,7],"o":{"a":1,"b":2},"t":null,"a":3,"x":"y"}"#).isEmpty)
         #expect(try kw(#"{"n":0}"#) == ["/n minimum"])
         #expect(try kw(#"{"n":1.5}"#) == ["/n type"])
-        #expect(try kw(#"{"s":"abc\n"}"#) == ["/s maxLength", "/s pattern"])  // $ is end of input, not before a final newline
+        // $ is end of input, not before a final newline
+        #expect(try kw(#"{"s":"abc\n"}"#) == ["/s maxLength", "/s pattern"])
         #expect(try kw(#"{"s":"ab\n"}"#) == ["/s pattern"])
-        #expect(try kw(#"{"s":"\ud834\udd1e"}"#) == ["/s minLength", "/s pattern"])  // one code point, though two UTF-16 units
+        // one code point, though two UTF-16 units
+        #expect(try kw(#"{"s":"\ud834\udd1e"}"#) == ["/s minLength", "/s pattern"])
         #expect(try kw(#"{"s":"e\u0301"}"#) == ["/s pattern"])  // two code points: long enough
         #expect(try kw(#"{"u":[1,1.0]}"#) == ["/u/1 uniqueItems"])
         #expect(try kw(#"{"u":[{"a":1,"b":2},{"b":2,"a":1}]}"#) == ["/u/1 uniqueItems"])
@@ -245,7 +271,10 @@ struct SchemaTests {
         #expect(location("[1]") == "#")
         #expect(location("{") == "#")
         // Annotations are fine.
-        #expect(location(#"{"title":"t","description":"d","$comment":"c","examples":[1],"default":1,"x-sensitivity":"public"}"#) == nil)
+        #expect(
+            location(
+                #"{"title":"t","description":"d","$comment":"c","examples":[1],"default":1,"x-sensitivity":"public"}"#)
+                == nil)
     }
 
     @Test func patternTranslation() throws {

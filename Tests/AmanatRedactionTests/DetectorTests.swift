@@ -52,7 +52,7 @@ import Testing
         #expect(values("650102－19800101－1234") == ["650102198001011234"])
         #expect(values("650102 - 19800101 - 1234").isEmpty)  // three separators: not one number
         #expect(values("650102\r\n19800101\r\n1234") == ["650102198001011234"])
-        #expect(values("650102- \n19800101") .isEmpty)
+        #expect(values("650102- \n19800101").isEmpty)
     }
 
     @Test func digitTouchingOnEitherSideGivesNothing() {
@@ -135,8 +135,10 @@ import Testing
     }
 
     @Test func chinesePhoneSpellings() {
-        let spellings = ["13800138000", "138 0013 8000", "138-0013-8000", "+86 138 0013 8000", "+8613800138000",
-                         "0086 138 0013 8000", "(+86) 138-0013-8000", "＋86 13800138000", "１３８００１３８０００"]
+        let spellings = [
+            "13800138000", "138 0013 8000", "138-0013-8000", "+86 138 0013 8000", "+8613800138000",
+            "0086 138 0013 8000", "(+86) 138-0013-8000", "＋86 13800138000", "１３８００１３８０００",
+        ]
         for s in spellings {
             #expect(values("电话" + s + "。") == ["+8613800138000"], "spelling #\(spellings.firstIndex(of: s)!)")
         }

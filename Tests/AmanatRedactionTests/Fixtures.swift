@@ -22,8 +22,10 @@ struct SeededGenerator: RandomNumberGenerator {
 
 /// Synthetic identifiers with valid checks, built from invented parts.
 enum Synthetic {
-    static let provinces = [11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50,
-                            51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83]
+    static let provinces = [
+        11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50,
+        51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83,
+    ]
 
     static func pad(_ value: Int, _ width: Int) -> String {
         let s = String(value)
@@ -71,14 +73,17 @@ enum Synthetic {
         while true {
             let (y, m, d) = date(&rng, years: 1850...2020)
             let century = [18: 1, 19: 3, 20: 5][y / 100]! + Int.random(in: 0...1, using: &rng)
-            let d11 = pad(y % 100, 2) + pad(m, 2) + pad(d, 2) + String(century) + pad(Int.random(in: 0...9999, using: &rng), 4)
+            let d11 =
+                pad(y % 100, 2) + pad(m, 2) + pad(d, 2) + String(century)
+                + pad(Int.random(in: 0...9999, using: &rng), 4)
             if let value = iin(d11) { return value }
         }
     }
 
     static func bin(_ rng: inout SeededGenerator) -> String {
         while true {
-            let d11 = pad(Int.random(in: 0...99, using: &rng), 2) + pad(Int.random(in: 1...12, using: &rng), 2)
+            let d11 =
+                pad(Int.random(in: 0...99, using: &rng), 2) + pad(Int.random(in: 1...12, using: &rng), 2)
                 + String(Int.random(in: 4...6, using: &rng)) + String(Int.random(in: 0...3, using: &rng))
                 + pad(Int.random(in: 0...99999, using: &rng), 5)
             if let value = iin(d11) { return value }
@@ -94,10 +99,12 @@ enum Synthetic {
     }
 
     static func mapDigits(_ s: String, base: UInt32) -> String {
-        String(String.UnicodeScalarView(s.unicodeScalars.map { c in
-            if c.value >= 0x30 && c.value <= 0x39 { return UnicodeScalar(base + c.value - 0x30)! }
-            return c
-        }))
+        String(
+            String.UnicodeScalarView(
+                s.unicodeScalars.map { c in
+                    if c.value >= 0x30 && c.value <= 0x39 { return UnicodeScalar(base + c.value - 0x30)! }
+                    return c
+                }))
     }
 
     static func fullWidth(_ s: String) -> String { mapDigits(s, base: 0xFF10).replacingOccurrences(of: "X", with: "Ｘ") }

@@ -37,7 +37,8 @@ import Testing
         let other = SecretBytes(Array(repeating: 7, count: 32))
         #expect(a.hasPrefix("IIN-"))
         #expect(a != (try pseudonymize(kind: .kzIIN, normalizedValue: "910317300400", key: other)))
-        #expect(a.dropFirst(4) != (try pseudonymize(kind: .phone, normalizedValue: "910317300400", key: key)).dropFirst(4))
+        #expect(
+            a.dropFirst(4) != (try pseudonymize(kind: .phone, normalizedValue: "910317300400", key: key)).dropFirst(4))
     }
 
     @Test func pseudonymMatchesHMACDefinition() throws {
@@ -58,7 +59,8 @@ import Testing
         #expect(k1.count == 32)
         #expect(k1 == again)
         #expect(k1 != k2 && k1 != k3 && k1 != k4)
-        let info = Array("amanat/pseudonym/v1".utf8) + [0] + Array("exchange".utf8) + [0] + Array("partner-a".utf8) + [0]
+        let info =
+            Array("amanat/pseudonym/v1".utf8) + [0] + Array("exchange".utf8) + [0] + Array("partner-a".utf8) + [0]
             + Array("cn_resident_id".utf8)
         #expect(k1 == (try HKDF.deriveKey(inputKeyMaterial: master, salt: [], info: info, outputByteCount: 32)))
     }

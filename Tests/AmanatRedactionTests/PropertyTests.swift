@@ -94,7 +94,9 @@ import Testing
             let cn = Synthetic.chineseMobile(&rng)
             let e164 = "+86" + cn
             let groups = [String(cn.prefix(3)), String(cn.dropFirst(3).prefix(4)), String(cn.suffix(4))]
-            for spelled in PropertyTests.spellings(groups, &rng) + ["+86 " + groups.joined(separator: " "), "0086" + cn, "+86-" + cn] {
+            for spelled in PropertyTests.spellings(groups, &rng) + [
+                "+86 " + groups.joined(separator: " "), "0086" + cn, "+86-" + cn,
+            ] {
                 expectFoundOnce(spelled, kind: .phone, value: e164, &rng)
             }
             let kz = Synthetic.kazakhNumber(&rng)
@@ -103,8 +105,10 @@ import Testing
             let b = String(kz.dropFirst(3).prefix(3))
             let c = String(kz.dropFirst(6).prefix(2))
             let d = String(kz.suffix(2))
-            for spelled in ["+7 (\(a)) \(b)-\(c)-\(d)", "8 \(a) \(b) \(c)\(d)", "+7\(kz)", "8-\(a)-\(b)-\(c)-\(d)", "8\(kz)",
-                            Synthetic.fullWidth("8\(kz)"), "+7 \(a) \(b) \(c) \(d)"] {
+            for spelled in [
+                "+7 (\(a)) \(b)-\(c)-\(d)", "8 \(a) \(b) \(c)\(d)", "+7\(kz)", "8-\(a)-\(b)-\(c)-\(d)", "8\(kz)",
+                Synthetic.fullWidth("8\(kz)"), "+7 \(a) \(b) \(c) \(d)",
+            ] {
                 expectFoundOnce(spelled, kind: .phone, value: kzE164, &rng)
             }
             // The same number in Russia's 9xx range is not a Kazakh phone.

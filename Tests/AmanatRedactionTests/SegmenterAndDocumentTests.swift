@@ -28,7 +28,8 @@ import Testing
         var rng = SeededGenerator(seed: 21)
         let pieces = ["。", ". ", "!", "\n", "ЖСН 910317300400", "text", "他", " ", "13800138000", "17.03.1991", "?"]
         for _ in 0..<300 {
-            let text = (0..<Int.random(in: 0...20, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            let text = (0..<Int.random(in: 0...20, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }
+                .joined()
             let segments = segmenter.segments(of: text)
             #expect(segments.map(\.text).joined() == text)
             for segment in segments where segment.finding != nil { #expect(segment.range == segment.finding!.range) }
@@ -106,7 +107,8 @@ import Testing
         let s3 = compact.byteOffset(of: d3)
         #expect(findings[2].range == s3..<(s3 + d3.utf8.count))
         #expect(findings[2].value == "+77012345678")
-        #expect(Array(compact.utf8).withUnsafeBytes { DocumentScanner.detectFormat($0, pathExtension: "txt") } == .sdJWT)
+        #expect(
+            Array(compact.utf8).withUnsafeBytes { DocumentScanner.detectFormat($0, pathExtension: "txt") } == .sdJWT)
     }
 
     @Test func invalidSDJWTDisclosureThrows() {

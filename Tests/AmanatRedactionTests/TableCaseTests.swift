@@ -16,12 +16,14 @@ import Testing
     @Test func idGluedToChineseText() {
         let text = "身份证号65010219800101139X，他在伊宁"
         let start = offset(text, of: "6501")
-        #expect(findings(text) == [Finding(kind: .cnResidentID, range: start..<(start + 18), value: "65010219800101139X")])
+        #expect(
+            findings(text) == [Finding(kind: .cnResidentID, range: start..<(start + 18), value: "65010219800101139X")])
     }
 
     @Test func fullWidthIDWithRomanNumeralTen() {
         let text = "６５０１０２１９８００１０１１３９Ⅹ"
-        #expect(findings(text) == [Finding(kind: .cnResidentID, range: 0..<text.utf8.count, value: "65010219800101139X")])
+        #expect(
+            findings(text) == [Finding(kind: .cnResidentID, range: 0..<text.utf8.count, value: "65010219800101139X")])
     }
 
     @Test func spacedAndLineBrokenIDsGiveOnePseudonym() throws {
@@ -44,14 +46,19 @@ import Testing
     @Test func checksumFailureNextToContextWordIsSuspect() {
         let text = "身份证 650102198001011235"
         let start = offset(text, of: "6501")
-        #expect(findings(text) == [Finding(kind: .cnResidentID, range: start..<(start + 18), value: "650102198001011235", confidence: .suspect)])
+        #expect(
+            findings(text) == [
+                Finding(
+                    kind: .cnResidentID, range: start..<(start + 18), value: "650102198001011235", confidence: .suspect)
+            ])
         #expect(findings("Order 650102198001011235").isEmpty)
     }
 
     @Test func legacyFifteenDigitID() {
         let text = "旧身份证 650102800101123"
         let start = offset(text, of: "6501")
-        #expect(findings(text) == [Finding(kind: .cnResidentID, range: start..<(start + 15), value: "650102198001011234")])
+        #expect(
+            findings(text) == [Finding(kind: .cnResidentID, range: start..<(start + 15), value: "650102198001011234")])
     }
 
     @Test func iinButNotBIN() {
@@ -66,12 +73,13 @@ import Testing
         let b = offset(text, of: "8 701")
         let c = offset(text, of: "13800138000")
         let d = offset(text, of: "+86")
-        #expect(findings(text) == [
-            Finding(kind: .phone, range: a..<(a + 18), value: "+77012345678"),
-            Finding(kind: .phone, range: b..<(b + 14), value: "+77012345678"),
-            Finding(kind: .phone, range: c..<(c + 11), value: "+8613800138000"),
-            Finding(kind: .phone, range: d..<(d + 17), value: "+8613800138000"),
-        ])
+        #expect(
+            findings(text) == [
+                Finding(kind: .phone, range: a..<(a + 18), value: "+77012345678"),
+                Finding(kind: .phone, range: b..<(b + 14), value: "+77012345678"),
+                Finding(kind: .phone, range: c..<(c + 11), value: "+8613800138000"),
+                Finding(kind: .phone, range: d..<(d + 17), value: "+8613800138000"),
+            ])
     }
 
     @Test func passportsNearContextWord() {
@@ -79,11 +87,12 @@ import Testing
         let a = offset(text, of: "E12345678")
         let b = offset(text, of: "N48053599")
         let c = offset(text, of: "EA1234567")
-        #expect(findings(text) == [
-            Finding(kind: .cnPassport, range: a..<(a + 9), value: "E12345678"),
-            Finding(kind: .kzPassport, range: b..<(b + 9), value: "N48053599"),
-            Finding(kind: .cnPassport, range: c..<(c + 9), value: "EA1234567"),
-        ])
+        #expect(
+            findings(text) == [
+                Finding(kind: .cnPassport, range: a..<(a + 9), value: "E12345678"),
+                Finding(kind: .kzPassport, range: b..<(b + 9), value: "N48053599"),
+                Finding(kind: .cnPassport, range: c..<(c + 9), value: "EA1234567"),
+            ])
         #expect(findings("Order E12345678").isEmpty)
     }
 

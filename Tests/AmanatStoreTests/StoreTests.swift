@@ -1,8 +1,9 @@
 import AmanatCrypto
 import AmanatRecords
-@testable import AmanatStore
 import Foundation
 import Testing
+
+@testable import AmanatStore
 
 @Suite("Store")
 struct StoreTests {
@@ -29,13 +30,16 @@ struct StoreTests {
     }
 
     func create(_ tag: String) throws -> StoredVersion {
-        try stored(try RecordSigner.sign(content: record(tag), kind: .create, recordId: nil, prev: [], key: key, policy: Self.policy))
+        try stored(
+            try RecordSigner.sign(
+                content: record(tag), kind: .create, recordId: nil, prev: [], key: key, policy: Self.policy))
     }
 
     func edit(_ parent: StoredVersion, _ tag: String) throws -> StoredVersion {
         try stored(
             try RecordSigner.sign(
-                content: record(tag), kind: .edit, recordId: parent.recordId, prev: [parent.id], key: key, policy: Self.policy))
+                content: record(tag), kind: .edit, recordId: parent.recordId, prev: [parent.id], key: key,
+                policy: Self.policy))
     }
 
     @Test func insertIsIdempotentAndKeepsEverything() throws {
@@ -85,7 +89,9 @@ struct StoreTests {
         let store = try Store()
         try store.writer.write { db in
             try db.execute(
-                sql: "CREATE TRIGGER boom BEFORE INSERT ON parent WHEN NEW.parentId = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END")
+                sql:
+                    "CREATE TRIGGER boom BEFORE INSERT ON parent WHEN NEW.parentId = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END"
+            )
         }
         let good = try create("a")
         var bad = try create("b")

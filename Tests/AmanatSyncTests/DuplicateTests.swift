@@ -4,7 +4,8 @@ import Testing
 
 @Suite("Likely duplicates")
 struct DuplicateTests {
-    func link(_ a: String, _ b: String, _ relation: LinkAssertion.Relation, by signer: String = "orgA") -> LinkAssertion {
+    func link(_ a: String, _ b: String, _ relation: LinkAssertion.Relation, by signer: String = "orgA") -> LinkAssertion
+    {
         LinkAssertion(recordA: a, recordB: b, relation: relation, signer: signer, issuedAt: 1_700_000_000)
     }
 
@@ -13,7 +14,10 @@ struct DuplicateTests {
             "r1": ["k1"], "r2": ["k1", "k2"], "r3": ["k2"], "r4": ["k9"], "r5": [],
         ]
         let report = DuplicateFinder.clusters(keys: keys)
-        #expect(report.clusters == [DuplicateCluster(records: ["r1", "r2", "r3"], sharedKeys: ["k1", "k2"], isConfirmed: false)])
+        #expect(
+            report.clusters == [
+                DuplicateCluster(records: ["r1", "r2", "r3"], sharedKeys: ["k1", "k2"], isConfirmed: false)
+            ])
         #expect(report.contradicted.isEmpty)
     }
 
@@ -22,10 +26,11 @@ struct DuplicateTests {
         let report = DuplicateFinder.clusters(
             keys: keys, assertions: [link("a", "b", .different), link("y", "x", .same, by: "orgB")])
         // a and b may never share a cluster; c joins a (the first it can join); x and y are confirmed.
-        #expect(report.clusters == [
-            DuplicateCluster(records: ["a", "c"], sharedKeys: ["k"], isConfirmed: false),
-            DuplicateCluster(records: ["x", "y"], sharedKeys: [], isConfirmed: true),
-        ])
+        #expect(
+            report.clusters == [
+                DuplicateCluster(records: ["a", "c"], sharedKeys: ["k"], isConfirmed: false),
+                DuplicateCluster(records: ["x", "y"], sharedKeys: [], isConfirmed: true),
+            ])
     }
 
     @Test func differentWinsOverSameAndTransitiveContradictionsAreReported() {
@@ -45,7 +50,8 @@ struct DuplicateTests {
         var rng = SplitMix64(seed: 7)
         var keys: [String: Set<String>] = [:]
         for i in 0..<300 {
-            keys["rec\(i)"] = Set((0..<Int.random(in: 0...2, using: &rng)).map { _ in "key\(Int.random(in: 0..<200, using: &rng))" })
+            keys["rec\(i)"] = Set(
+                (0..<Int.random(in: 0...2, using: &rng)).map { _ in "key\(Int.random(in: 0..<200, using: &rng))" })
         }
         var assertions: [LinkAssertion] = []
         for _ in 0..<60 {
@@ -62,7 +68,10 @@ struct DuplicateTests {
         let different = assertions.filter { $0.relation == .different }
         for cluster in first.clusters {
             let members = Set(cluster.records)
-            #expect(!different.contains { members.contains($0.recordA) && members.contains($0.recordB) && $0.recordA != $0.recordB })
+            #expect(
+                !different.contains {
+                    members.contains($0.recordA) && members.contains($0.recordB) && $0.recordA != $0.recordB
+                })
         }
     }
 }

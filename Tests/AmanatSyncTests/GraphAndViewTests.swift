@@ -57,7 +57,9 @@ struct GraphAndViewTests {
         #expect(throws: SyncError.unresolvedConflict(path: "/a")) { try v.resolve() }
         #expect(throws: SyncError.notInConflict(path: "/b")) { try v.resolve(choices: ["/b": .base], fallback: .base) }
         #expect(throws: SyncError.noSuchSigner(path: "/a", signer: "orgQ")) { try v.resolve(fallback: .signer("orgQ")) }
-        #expect(throws: SyncError.noSuchVersion(path: "/a", versionId: "nope")) { try v.resolve(fallback: .version("nope")) }
+        #expect(throws: SyncError.noSuchVersion(path: "/a", versionId: "nope")) {
+            try v.resolve(fallback: .version("nope"))
+        }
         let bySigner = try v.resolve(fallback: .signer("orgB"))
         #expect(bySigner.content == (try J(#"{"a":2,"b":1,"n":true}"#)))
         #expect(bySigner.decisions == [MergeDecision(path: "/a", choice: .signer("orgB"), value: .number("2"))])
@@ -85,7 +87,9 @@ struct GraphAndViewTests {
         h.add("x", prev: ["c"], content: try J(#"{"a":1}"#))
         h.add("y", prev: ["c"], content: try J(#"{"a":2}"#))
         let v = try #require(h.view["c"])
-        #expect(throws: SyncError.ambiguousSigner(path: "/a", signer: "orgA")) { try v.resolve(fallback: .signer("orgA")) }
+        #expect(throws: SyncError.ambiguousSigner(path: "/a", signer: "orgA")) {
+            try v.resolve(fallback: .signer("orgA"))
+        }
         #expect(try v.resolve(fallback: .version("y")).content == (try J(#"{"a":2}"#)))
     }
 

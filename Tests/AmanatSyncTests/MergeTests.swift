@@ -33,10 +33,11 @@ struct MergeTests {
         let c = try #require(r.conflicts.first)
         #expect(c.path == "/a")
         #expect(c.base == .string("base"))
-        #expect(c.candidates == [
-            MergeCandidate(versionId: "v1", signer: "orgA", value: .string("ay")),
-            MergeCandidate(versionId: "v2", signer: "orgB", value: .string("bee")),
-        ])
+        #expect(
+            c.candidates == [
+                MergeCandidate(versionId: "v1", signer: "orgA", value: .string("ay")),
+                MergeCandidate(versionId: "v2", signer: "orgB", value: .string("bee")),
+            ])
         // The preview keeps the base value where the sides disagree and takes the clean change elsewhere.
         #expect(r.content == (try J(#"{"a":"base","b":2}"#)))
     }
@@ -77,7 +78,9 @@ struct MergeTests {
         let z = String(repeating: "c", count: 64)
         let w = String(repeating: "d", count: 64)
         let base = try J(#"{"attachments":[{"sha256":"\#(x)","kind":"photo"},{"sha256":"\#(y)","kind":"letter"}]}"#)
-        let a = try J(#"{"attachments":[{"sha256":"\#(x)","kind":"photo"},{"sha256":"\#(y)","kind":"letter"},{"sha256":"\#(z)","kind":"photo"}]}"#)
+        let a = try J(
+            #"{"attachments":[{"sha256":"\#(x)","kind":"photo"},{"sha256":"\#(y)","kind":"letter"},{"sha256":"\#(z)","kind":"photo"}]}"#
+        )
         let b = try J(#"{"attachments":[{"sha256":"\#(y)","kind":"letter"},{"sha256":"\#(w)","kind":"other"}]}"#)
         let r = RecordMerge.merge(base: base, sides: sides([("v1", "orgA", a), ("v2", "orgB", b)]))
         #expect(r.isClean)
@@ -95,7 +98,11 @@ struct MergeTests {
         let r = RecordMerge.merge(base: base, sides: sides([("v1", "orgA", a), ("v2", "orgB", b)]))
         #expect(r.conflicts.map(\.path) == ["/attachments/1"])
         #expect(r.conflicts[0].candidates.map(\.value) == [nil, try J(#"{"sha256":"\#(y)","kind":"letter"}"#)])
-        #expect(r.content == (try J(#"{"attachments":[{"sha256":"\#(x)","description":"scan","language":"kk"},{"sha256":"\#(y)","kind":"photo"}]}"#)))
+        #expect(
+            r.content
+                == (try J(
+                    #"{"attachments":[{"sha256":"\#(x)","description":"scan","language":"kk"},{"sha256":"\#(y)","kind":"photo"}]}"#
+                )))
         // Taking orgA (the removal) drops the element; taking orgB keeps orgB's version.
         let takeA = try r.resolved(fallback: .signer("orgA")).content
         #expect(takeA == (try J(#"{"attachments":[{"sha256":"\#(x)","description":"scan","language":"kk"}]}"#)))
@@ -105,12 +112,19 @@ struct MergeTests {
 
     @Test func tagsAndLinksMergeAsSets() throws {
         let base = try J(#"{"tags":["a","b","c"],"links":[{"kind":"article","url":"https://example.org/1"}]}"#)
-        let a = try J(#"{"tags":["a","c","d"],"links":[{"kind":"article","url":"https://example.org/1","title":"One"}]}"#)
-        let b = try J(#"{"tags":["b","c","e","a"],"links":[{"kind":"article","url":"https://example.org/1"},{"kind":"report","url":"https://example.org/2"}]}"#)
+        let a = try J(
+            #"{"tags":["a","c","d"],"links":[{"kind":"article","url":"https://example.org/1","title":"One"}]}"#)
+        let b = try J(
+            #"{"tags":["b","c","e","a"],"links":[{"kind":"article","url":"https://example.org/1"},{"kind":"report","url":"https://example.org/2"}]}"#
+        )
         let r = RecordMerge.merge(base: base, sides: sides([("v1", "orgA", a), ("v2", "orgB", b)]))
         #expect(r.isClean)
         #expect(r.content?["tags"] == (try J(#"["a","c","d","e"]"#)))
-        #expect(r.content?["links"] == (try J(#"[{"kind":"article","title":"One","url":"https://example.org/1"},{"kind":"report","url":"https://example.org/2"}]"#)))
+        #expect(
+            r.content?["links"]
+                == (try J(
+                    #"[{"kind":"article","title":"One","url":"https://example.org/1"},{"kind":"report","url":"https://example.org/2"}]"#
+                )))
     }
 
     @Test func setsAddedWithoutBaseAreUnited() throws {
@@ -131,20 +145,28 @@ struct MergeTests {
     }
 
     @Test func transcriptAndTranslationsAreOneUnit() throws {
-        let base = try J(#"{"testimony":{"consent":"partners","transcript":"T0","translations":[{"lang":"en","text":"E0"}]}}"#)
+        let base = try J(
+            #"{"testimony":{"consent":"partners","transcript":"T0","translations":[{"lang":"en","text":"E0"}]}}"#)
         // orgA corrects the transcript, orgB the translation: never combined automatically.
-        let a = try J(#"{"testimony":{"consent":"partners","transcript":"T1","translations":[{"lang":"en","text":"E0"}]}}"#)
-        let b = try J(#"{"testimony":{"consent":"partners","transcript":"T0","translations":[{"lang":"en","text":"E1"}]}}"#)
+        let a = try J(
+            #"{"testimony":{"consent":"partners","transcript":"T1","translations":[{"lang":"en","text":"E0"}]}}"#)
+        let b = try J(
+            #"{"testimony":{"consent":"partners","transcript":"T0","translations":[{"lang":"en","text":"E1"}]}}"#)
         let r = RecordMerge.merge(base: base, sides: sides([("v1", "orgA", a), ("v2", "orgB", b)]))
         #expect(r.conflicts.map(\.path) == ["/testimony/transcript", "/testimony/translations"])
         // Taking one organization gives its transcript and translations together.
         let takeB = try r.resolved(fallback: .signer("orgB")).content
         #expect(takeB == b)
         // One side changing the unit while the other changes another field is clean.
-        let c = try J(#"{"testimony":{"consent":"public","transcript":"T0","translations":[{"lang":"en","text":"E0"}]}}"#)
+        let c = try J(
+            #"{"testimony":{"consent":"public","transcript":"T0","translations":[{"lang":"en","text":"E0"}]}}"#)
         let r2 = RecordMerge.merge(base: base, sides: sides([("v1", "orgA", a), ("v3", "orgC", c)]))
         #expect(r2.isClean)
-        #expect(r2.content == (try J(#"{"testimony":{"consent":"public","transcript":"T1","translations":[{"lang":"en","text":"E0"}]}}"#)))
+        #expect(
+            r2.content
+                == (try J(
+                    #"{"testimony":{"consent":"public","transcript":"T1","translations":[{"lang":"en","text":"E0"}]}}"#))
+        )
     }
 
     @Test func nonSetArraysAreUnits() throws {

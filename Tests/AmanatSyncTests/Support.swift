@@ -32,7 +32,8 @@ struct History {
         let recordId = record ?? (kind == .create ? name : nodes.first { $0.id == prev.first }?.recordId ?? name)
         nodes.append(
             VersionNode(
-                id: name, recordId: recordId, kind: kind, prev: prev.sorted(), signer: signer, issuedAt: 1_700_000_000 + nodes.count,
+                id: name, recordId: recordId, kind: kind, prev: prev.sorted(), signer: signer,
+                issuedAt: 1_700_000_000 + nodes.count,
                 content: content))
         return name
     }

@@ -16,16 +16,22 @@ struct ScenarioGenerator {
         var translation: String?
 
         var json: JSONValue {
-            var testimony: [(String, JSONValue)] = [("consent", .string("partners")), ("transcript", .string(transcript))]
+            var testimony: [(String, JSONValue)] = [
+                ("consent", .string("partners")), ("transcript", .string(transcript)),
+            ]
             if let translation {
-                testimony.append(("translations", .array([.object([("lang", .string("en")), ("text", .string(translation))])])))
+                testimony.append(
+                    ("translations", .array([.object([("lang", .string("en")), ("text", .string(translation))])])))
             }
             return JSONValue.object([
                 ("schema", .string("amanat-record/v1")),
                 ("provenance", .object([("reference", .string(reference))])),
                 ("facts", .object(facts.map { ($0.key, .string($0.value)) })),
                 ("tags", .array(tags.map { .string($0) })),
-                ("attachments", .array(attachments.map { .object([("sha256", .string($0)), ("kind", .string("photo"))]) })),
+                (
+                    "attachments",
+                    .array(attachments.map { .object([("sha256", .string($0)), ("kind", .string("photo"))]) })
+                ),
                 ("testimony", .object(testimony)),
             ]).sortedKeys()
         }
@@ -129,7 +135,9 @@ struct ScenarioGenerator {
     }
 
     /// Sides forked from `base` (parent `parent`); returns their head ids and models.
-    mutating func fork(record: String, parent: String, base: Model, count: Int, erased: Bool = false) -> ([String], [Model]) {
+    mutating func fork(
+        record: String, parent: String, base: Model, count: Int, erased: Bool = false
+    ) -> ([String], [Model]) {
         var heads: [String] = []
         var models: [Model] = []
         var orgs = Self.organizations
@@ -187,7 +195,9 @@ struct ScenarioGenerator {
             case 60..<70:  // retraction concurrent with an edit (whatever the content)
                 let rid = version(.create, record: nil, prev: [], signer: org(), model: model)
                 version(.retract, record: rid, prev: [rid], signer: Self.organizations[1], model: model)
-                version(.edit, record: rid, prev: [rid], signer: Self.organizations[0], model: chance(0.2) ? model : edited(model, edits: 1))
+                version(
+                    .edit, record: rid, prev: [rid], signer: Self.organizations[0],
+                    model: chance(0.2) ? model : edited(model, edits: 1))
                 expect(rid, .conflict)
             case 70..<78:  // erased record with a fork: every content gone, heads equal, no conflict
                 let rid = version(.create, record: nil, prev: [], signer: org(), model: model, erased: true)

@@ -14,19 +14,36 @@ func syntheticRecord(_ i: Int) -> JSONValue {
     return .object([
         ("schema", .string("amanat-record/v1")),
         ("language", .string("en")),
-        ("testifier", .object([
-            ("names", .object([("latn", .string("Synthetic Person \(i)"))])),
-            ("cnResidentId", .string(id)),
-            ("phones", .array([.object([("number", .string("+7701\(String(format: "%07d", i % 10_000_000))"))])])),
-        ])),
-        ("detainees", .array([.object([
-            ("names", .object([("latn", .string("Synthetic Relative \(i)"))])),
-            ("statusHistory", .array([.object([("status", .string("detained")), ("date", .string("2018-03"))])])),
-        ])])),
-        ("testimony", .object([
-            ("consent", .string("public")),
-            ("transcript", .string("My brother was taken in 2018. His ID is \(id). We have not heard from him since.")),
-        ])),
+        (
+            "testifier",
+            .object([
+                ("names", .object([("latn", .string("Synthetic Person \(i)"))])),
+                ("cnResidentId", .string(id)),
+                ("phones", .array([.object([("number", .string("+7701\(String(format: "%07d", i % 10_000_000))"))])])),
+            ])
+        ),
+        (
+            "detainees",
+            .array([
+                .object([
+                    ("names", .object([("latn", .string("Synthetic Relative \(i)"))])),
+                    (
+                        "statusHistory",
+                        .array([.object([("status", .string("detained")), ("date", .string("2018-03"))])])
+                    ),
+                ])
+            ])
+        ),
+        (
+            "testimony",
+            .object([
+                ("consent", .string("public")),
+                (
+                    "transcript",
+                    .string("My brother was taken in 2018. His ID is \(id). We have not heard from him since.")
+                ),
+            ])
+        ),
         ("provenance", .object([("organization", .string("Bench Org (synthetic)"))])),
     ])
 }
@@ -82,17 +99,23 @@ func recordsBenchmark(count: Int) throws {
     let signed = Slots<SignedVersion>(count)
     var t = now()
     parallel(count, workers: cores) { i in
-        signed.items[i] = try! RecordSigner.sign(content: records[i], kind: .create, recordId: nil, prev: [], key: key, policy: policy, issuedAt: 1_764_230_000)
+        signed.items[i] = try! RecordSigner.sign(
+            content: records[i], kind: .create, recordId: nil, prev: [], key: key, policy: policy,
+            issuedAt: 1_764_230_000)
     }
     let signSeconds = now() - t
     let versions = signed.items.map { $0! }
     let disclosures = versions.reduce(0) { $0 + $1.sdjwt.disclosures.count }
-    print(String(format: "  sign:   %8.0f records/s (%.2f s; %.1f disclosures per record)", Double(count) / signSeconds, signSeconds, Double(disclosures) / Double(count)))
+    print(
+        String(
+            format: "  sign:   %8.0f records/s (%.2f s; %.1f disclosures per record)", Double(count) / signSeconds,
+            signSeconds, Double(disclosures) / Double(count)))
 
     let verified = Slots<VerifiedVersion>(count)
     t = now()
     parallel(count, workers: cores) { i in
-        verified.items[i] = try! RecordVerifier.verify(versions[i].sdjwt, trustedKey: { $0 == fingerprint ? verifying : nil })
+        verified.items[i] = try! RecordVerifier.verify(
+            versions[i].sdjwt, trustedKey: { $0 == fingerprint ? verifying : nil })
     }
     let verifySeconds = now() - t
     let verifyRate = Double(count) / verifySeconds
@@ -110,11 +133,18 @@ func recordsBenchmark(count: Int) throws {
     print(String(format: "  raw Ed25519 verify through AmanatCrypto: %8.0f/s", Double(count) / rawSeconds))
 
     if let rate = opensslVerifyRate(cores: cores) {
-        print(String(format: "  openssl speed ed25519 verify: %8.0f/s on one core, %8.0f/s with -multi %d", rate.single, rate.multi, cores))
-        print(String(format: "  record verify / OpenSSL raw verify (all cores): %.0f%%  (target >= 70%%)", 100 * verifyRate / rate.multi))
+        print(
+            String(
+                format: "  openssl speed ed25519 verify: %8.0f/s on one core, %8.0f/s with -multi %d", rate.single,
+                rate.multi, cores))
+        print(
+            String(
+                format: "  record verify / OpenSSL raw verify (all cores): %.0f%%  (target >= 70%%)",
+                100 * verifyRate / rate.multi))
     }
 
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("amanat-bench-\(UUID().uuidString.prefix(8))")
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "amanat-bench-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let store = try Store(path: folder.appendingPathComponent("store.sqlite").path)
@@ -122,11 +152,17 @@ func recordsBenchmark(count: Int) throws {
     t = now()
     try store.insert(stored)
     let importSeconds = now() - t
-    print(String(format: "  store import (one transaction): %8.0f records/s (%.2f s)  (target >= 5000/s)", Double(count) / importSeconds, importSeconds))
+    print(
+        String(
+            format: "  store import (one transaction): %8.0f records/s (%.2f s)  (target >= 5000/s)",
+            Double(count) / importSeconds, importSeconds))
     t = now()
     let again = try store.insert(stored)
-    print(String(format: "  re-import of the same versions: %.2f s, %d already present", now() - t, again.alreadyPresent))
-    let size = (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("store.sqlite").path)[.size] as? Int) ?? 0
+    print(
+        String(format: "  re-import of the same versions: %.2f s, %d already present", now() - t, again.alreadyPresent))
+    let size =
+        (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("store.sqlite").path)[.size]
+            as? Int) ?? 0
     print("  store size: \(size / 1_048_576) MiB (+ WAL)")
 }
 

@@ -62,7 +62,9 @@ enum DER {
         /// Reads one element with the expected tag and returns its content.
         mutating func read(_ tag: UInt8, what: String) throws -> ArraySlice<UInt8> {
             guard position < bytes.endIndex else { throw CryptoError.malformed(what: what, reason: "truncated") }
-            guard bytes[position] == tag else { throw CryptoError.malformed(what: what, reason: "unexpected ASN.1 tag") }
+            guard bytes[position] == tag else {
+                throw CryptoError.malformed(what: what, reason: "unexpected ASN.1 tag")
+            }
             var p = position + 1
             guard p < bytes.endIndex else { throw CryptoError.malformed(what: what, reason: "truncated length") }
             let first = bytes[p]
@@ -72,8 +74,12 @@ enum DER {
                 length = Int(first)
             } else {
                 let count = Int(first & 0x7F)
-                guard count >= 1, count <= 4 else { throw CryptoError.malformed(what: what, reason: "unsupported length") }
-                guard p + count <= bytes.endIndex else { throw CryptoError.malformed(what: what, reason: "truncated length") }
+                guard count >= 1, count <= 4 else {
+                    throw CryptoError.malformed(what: what, reason: "unsupported length")
+                }
+                guard p + count <= bytes.endIndex else {
+                    throw CryptoError.malformed(what: what, reason: "truncated length")
+                }
                 guard bytes[p] != 0 else { throw CryptoError.malformed(what: what, reason: "non-minimal length") }
                 for i in 0..<count { length = (length << 8) | Int(bytes[p + i]) }
                 guard length >= 0x80 else { throw CryptoError.malformed(what: what, reason: "non-minimal length") }
@@ -90,8 +96,12 @@ enum DER {
 
         mutating func readInteger(what: String) throws -> UInt64 {
             let content = try read(Tag.integer.rawValue, what: what)
-            guard !content.isEmpty, content.count <= 9 else { throw CryptoError.malformed(what: what, reason: "bad integer") }
-            guard content.first! & 0x80 == 0 else { throw CryptoError.malformed(what: what, reason: "negative integer") }
+            guard !content.isEmpty, content.count <= 9 else {
+                throw CryptoError.malformed(what: what, reason: "bad integer")
+            }
+            guard content.first! & 0x80 == 0 else {
+                throw CryptoError.malformed(what: what, reason: "negative integer")
+            }
             if content.count > 1 && content.first! == 0 && content[content.startIndex + 1] & 0x80 == 0 {
                 throw CryptoError.malformed(what: what, reason: "non-minimal integer")
             }

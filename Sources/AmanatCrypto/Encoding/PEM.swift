@@ -19,8 +19,10 @@ public enum PEM {
     /// Finds the first PEM block in `text` and returns its label and DER bytes.
     /// - Throws: ``CryptoError/malformed(what:reason:)`` if there is no block, the labels differ or the base64 is bad.
     public static func decode(_ text: String) throws -> (label: String, der: [UInt8]) {
-        let lines = text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+        let lines = text.split(
+            omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }
+        )
+        .map { $0.trimmingCharacters(in: .whitespaces) }
         guard let begin = lines.firstIndex(where: { $0.hasPrefix("-----BEGIN ") && $0.hasSuffix("-----") }) else {
             throw CryptoError.malformed(what: "PEM file", reason: "no -----BEGIN line")
         }

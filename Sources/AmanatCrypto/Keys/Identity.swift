@@ -93,7 +93,8 @@ public struct PublicIdentity: Codable, Sendable, Equatable {
         self.signingKey = signingKey.publicKey.jwk
         ageRecipient = AgeKeyEncoding.recipient(sealingKey)
         fingerprint = Fingerprint.of(signingKey.publicKey)
-        let message = Self.bindingMessage(organization: organization, signingKey: self.signingKey, ageRecipient: ageRecipient)
+        let message = Self.bindingMessage(
+            organization: organization, signingKey: self.signingKey, ageRecipient: ageRecipient)
         binding = Base64URL.encode(try signingKey.signature(for: message))
     }
 
@@ -124,14 +125,23 @@ public struct PublicIdentity: Codable, Sendable, Equatable {
     /// - Throws: ``ValidationError`` naming what is wrong.
     public func validated() throws -> (signing: Ed25519.VerifyingKey, sealing: X25519.PublicKey) {
         guard type == Self.typeName else { throw ValidationError.wrongType(type) }
-        guard !organization.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ValidationError.emptyOrganization }
+        guard !organization.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw ValidationError.emptyOrganization
+        }
         let signing: Ed25519.VerifyingKey
-        do { signing = try Ed25519.VerifyingKey(jwk: signingKey) } catch { throw ValidationError.badSigningKey(String(describing: error)) }
+        do { signing = try Ed25519.VerifyingKey(jwk: signingKey) } catch {
+            throw ValidationError.badSigningKey(String(describing: error))
+        }
         let sealing: X25519.PublicKey
-        do { sealing = try AgeKeyEncoding.publicKey(recipient: ageRecipient) } catch { throw ValidationError.badAgeRecipient }
+        do { sealing = try AgeKeyEncoding.publicKey(recipient: ageRecipient) } catch {
+            throw ValidationError.badAgeRecipient
+        }
         let actual = Fingerprint.of(signing)
-        guard actual == fingerprint else { throw ValidationError.fingerprintMismatch(stated: fingerprint, actual: actual) }
-        let message = Self.bindingMessage(organization: organization, signingKey: signingKey, ageRecipient: ageRecipient)
+        guard actual == fingerprint else {
+            throw ValidationError.fingerprintMismatch(stated: fingerprint, actual: actual)
+        }
+        let message = Self.bindingMessage(
+            organization: organization, signingKey: signingKey, ageRecipient: ageRecipient)
         guard let signature = Base64URL.decode(binding), signing.isValidSignature(signature, for: message) else {
             throw ValidationError.bindingInvalid
         }

@@ -46,14 +46,18 @@ public enum PrivateKey: Sendable {
     /// The Ed25519 signing key.
     /// - Throws: ``CryptoError/unsupportedKey(_:)`` if this is an X25519 key.
     public func signingKey() throws -> Ed25519.SigningKey {
-        guard case .ed25519(let key) = self else { throw CryptoError.unsupportedKey("expected an Ed25519 key, found X25519") }
+        guard case .ed25519(let key) = self else {
+            throw CryptoError.unsupportedKey("expected an Ed25519 key, found X25519")
+        }
         return key
     }
 
     /// The X25519 sealing key.
     /// - Throws: ``CryptoError/unsupportedKey(_:)`` if this is an Ed25519 key.
     public func sealingKey() throws -> X25519.PrivateKey {
-        guard case .x25519(let key) = self else { throw CryptoError.unsupportedKey("expected an X25519 key, found Ed25519") }
+        guard case .x25519(let key) = self else {
+            throw CryptoError.unsupportedKey("expected an X25519 key, found Ed25519")
+        }
         return key
     }
 
@@ -169,7 +173,8 @@ public enum PrivateKeyFile {
         let kdfOID = try kdf.read(DER.Tag.objectIdentifier.rawValue, what: what)
         guard Array(kdfOID) == scryptOID else {
             guard Array(kdfOID) == pbkdf2OID else {
-                throw CryptoError.malformed(what: what, reason: "unsupported key-derivation function (scrypt or PBKDF2 expected)")
+                throw CryptoError.malformed(
+                    what: what, reason: "unsupported key-derivation function (scrypt or PBKDF2 expected)")
             }
             // PBES2 with PBKDF2 (OpenSSL's default): bound the iteration count, then OpenSSL's own code handles it.
             var pbkdf2 = try kdf.readSequence(what: what)
@@ -192,7 +197,9 @@ public enum PrivateKeyFile {
         var keyLength: UInt64? = nil
         if !params.isAtEnd { keyLength = try params.readInteger(what: what) }
         try params.expectEnd(what: what)
-        guard salt.count >= 8, salt.count <= 64 else { throw CryptoError.malformed(what: what, reason: "scrypt salt length") }
+        guard salt.count >= 8, salt.count <= 64 else {
+            throw CryptoError.malformed(what: what, reason: "scrypt salt length")
+        }
         guard r <= UInt64(UInt32.max), p <= UInt64(UInt32.max) else {
             throw CryptoError.parameterOutOfRange("scrypt r = \(r), p = \(p)")
         }
@@ -208,7 +215,8 @@ public enum PrivateKeyFile {
         switch schemeOID {
         case aes256CBCOID: cipherKeyLength = 32
         case aes128CBCOID: cipherKeyLength = 16
-        default: throw CryptoError.malformed(what: what, reason: "unsupported cipher (AES-128-CBC or AES-256-CBC expected)")
+        default:
+            throw CryptoError.malformed(what: what, reason: "unsupported cipher (AES-128-CBC or AES-256-CBC expected)")
         }
         if let keyLength, keyLength != UInt64(cipherKeyLength) {
             throw CryptoError.malformed(what: what, reason: "keyLength does not match the cipher")

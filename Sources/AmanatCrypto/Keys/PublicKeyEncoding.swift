@@ -9,7 +9,9 @@ extension Ed25519.VerifyingKey {
     /// Reads a PEM `PUBLIC KEY` holding an Ed25519 key.
     public init(pemRepresentation pem: String) throws {
         let (label, der) = try PEM.decode(pem)
-        guard label == "PUBLIC KEY" else { throw CryptoError.malformed(what: "public key", reason: "PEM label '\(label)'") }
+        guard label == "PUBLIC KEY" else {
+            throw CryptoError.malformed(what: "public key", reason: "PEM label '\(label)'")
+        }
         let key = try PKCS8Codec.key(fromSubjectPublicKeyInfo: der)
         guard key.kind == .ed25519 else { throw CryptoError.unsupportedKey("expected an Ed25519 public key") }
         try self.init(key: key)

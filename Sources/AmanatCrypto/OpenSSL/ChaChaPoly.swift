@@ -1,5 +1,5 @@
-import Foundation
 internal import COpenSSL
+import Foundation
 
 /// ChaCha20-Poly1305 AEAD (RFC 8439), computed by OpenSSL.
 ///
@@ -63,7 +63,8 @@ public enum ChaChaPoly {
         /// - Throws: ``CryptoError/invalidLength(what:expected:actual:)`` unless `key` is 32 bytes.
         public init(key: SecretBytes) throws {
             guard key.count == ChaChaPoly.keySize else {
-                throw CryptoError.invalidLength(what: "ChaCha20-Poly1305 key", expected: ChaChaPoly.keySize, actual: key.count)
+                throw CryptoError.invalidLength(
+                    what: "ChaCha20-Poly1305 key", expected: ChaChaPoly.keySize, actual: key.count)
             }
             clearOpenSSLErrors()
             let seal = try checkPointer(EVP_CIPHER_CTX_new(), "EVP_CIPHER_CTX_new")
@@ -83,7 +84,8 @@ public enum ChaChaPoly {
         /// OpenSSL's update calls take `int` lengths: refuse a single call above 2 GiB rather than trap.
         static func checkSizes(input: Int, aad: Int) throws {
             guard input <= Int(Int32.max) - ChaChaPoly.tagSize, aad <= Int(Int32.max) else {
-                throw CryptoError.parameterOutOfRange("ChaCha20-Poly1305 input or associated data above 2 GiB in one call")
+                throw CryptoError.parameterOutOfRange(
+                    "ChaCha20-Poly1305 input or associated data above 2 GiB in one call")
             }
         }
 

@@ -1,5 +1,5 @@
-import Foundation
 internal import COpenSSL
+import Foundation
 
 /// Streaming SHA-256 (FIPS 180-4), computed by OpenSSL.
 public struct SHA256: ~Copyable {
@@ -48,7 +48,9 @@ public struct SHA256: ~Copyable {
             var length: UInt32 = 0
             clearOpenSSLErrors()
             let rc = digest.withUnsafeMutableBufferPointer {
-                EVP_Digest(raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), raw.count, $0.baseAddress, &length, EVP_sha256(), nil)
+                EVP_Digest(
+                    raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), raw.count, $0.baseAddress, &length,
+                    EVP_sha256(), nil)
             }
             try check(rc, "EVP_Digest")
             return digest
@@ -92,7 +94,8 @@ public enum HMACSHA256 {
         try params.withParameters { (p) throws in
             let rc = withUnsafeMutablePointer(to: &dummy) { d in
                 EVP_MAC_init(
-                    ctx, key.count > 0 ? key.baseAddress!.assumingMemoryBound(to: UInt8.self) : UnsafePointer(d), key.count, p)
+                    ctx, key.count > 0 ? key.baseAddress!.assumingMemoryBound(to: UInt8.self) : UnsafePointer(d),
+                    key.count, p)
             }
             try check(rc, "EVP_MAC_init")
         }

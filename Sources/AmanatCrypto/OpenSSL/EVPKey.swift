@@ -1,5 +1,5 @@
-import Foundation
 internal import COpenSSL
+import Foundation
 
 /// Owns one `EVP_PKEY *`. Immutable after init, hence safe to share across tasks.
 final class EVPKey: @unchecked Sendable {
@@ -30,7 +30,9 @@ final class EVPKey: @unchecked Sendable {
     }
 
     static func privateKey(_ kind: Kind, raw: UnsafeRawBufferPointer) throws -> EVPKey {
-        guard raw.count == 32 else { throw CryptoError.invalidLength(what: "private key", expected: 32, actual: raw.count) }
+        guard raw.count == 32 else {
+            throw CryptoError.invalidLength(what: "private key", expected: 32, actual: raw.count)
+        }
         clearOpenSSLErrors()
         let key = EVP_PKEY_new_raw_private_key(
             nid(kind), nil, raw.baseAddress!.assumingMemoryBound(to: UInt8.self), raw.count)
@@ -38,7 +40,9 @@ final class EVPKey: @unchecked Sendable {
     }
 
     static func publicKey(_ kind: Kind, raw: UnsafeRawBufferPointer) throws -> EVPKey {
-        guard raw.count == 32 else { throw CryptoError.invalidLength(what: "public key", expected: 32, actual: raw.count) }
+        guard raw.count == 32 else {
+            throw CryptoError.invalidLength(what: "public key", expected: 32, actual: raw.count)
+        }
         clearOpenSSLErrors()
         let key = EVP_PKEY_new_raw_public_key(
             nid(kind), nil, raw.baseAddress!.assumingMemoryBound(to: UInt8.self), raw.count)

@@ -1,5 +1,5 @@
-import Foundation
 internal import COpenSSL
+import Foundation
 
 /// Ed25519 signatures (RFC 8032), computed by OpenSSL.
 public enum Ed25519 {

@@ -1,5 +1,5 @@
-import Foundation
 internal import COpenSSL
+import Foundation
 
 /// HKDF with SHA-256 (RFC 5869), computed by OpenSSL's `EVP_KDF`.
 public enum HKDF {
@@ -67,7 +67,9 @@ public enum Scrypt {
         guard 128 * UInt64(r) * n <= maximumMemoryBytes else {
             throw CryptoError.parameterOutOfRange("scrypt memory 128·r·N above \(maximumMemoryBytes >> 30) GiB")
         }
-        guard length > 0, length <= 1024 else { throw CryptoError.parameterOutOfRange("scrypt output length \(length)") }
+        guard length > 0, length <= 1024 else {
+            throw CryptoError.parameterOutOfRange("scrypt output length \(length)")
+        }
         let params = ParameterList()
         password.withUnsafeBytes { params.addOctets("pass", $0) }
         salt.withUnsafeBytes { params.addOctets("salt", $0) }

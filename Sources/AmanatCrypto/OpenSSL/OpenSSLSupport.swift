@@ -98,7 +98,10 @@ final class ParameterList {
         let count = all.count
         let buffer = UnsafeMutablePointer<OSSL_PARAM>.allocate(capacity: count)
         buffer.initialize(from: all, count: count)
-        defer { buffer.deinitialize(count: count); buffer.deallocate() }
+        defer {
+            buffer.deinitialize(count: count)
+            buffer.deallocate()
+        }
         return try body(UnsafePointer(buffer))
     }
 

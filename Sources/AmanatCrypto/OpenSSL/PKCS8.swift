@@ -1,5 +1,5 @@
-import Foundation
 internal import COpenSSL
+import Foundation
 
 /// The OpenSSL side of key files: DER PrivateKeyInfo and SubjectPublicKeyInfo conversion, AES-CBC for PBES2, and
 /// OpenSSL's own PKCS#8 decryption for key files that use PBKDF2 rather than scrypt.
@@ -33,7 +33,9 @@ enum PKCS8Codec {
             throw CryptoError.malformed(what: "private key", reason: "unsupported or corrupt key inside PKCS#8")
         }
         let owned = EVPKey(takingOwnership: key)
-        guard owned.kind != nil else { throw CryptoError.unsupportedKey("only Ed25519 and X25519 keys are used by Amanat") }
+        guard owned.kind != nil else {
+            throw CryptoError.unsupportedKey("only Ed25519 and X25519 keys are used by Amanat")
+        }
         return owned
     }
 
@@ -62,7 +64,9 @@ enum PKCS8Codec {
             throw CryptoError.malformed(what: "private key", reason: "unsupported or corrupt key inside PKCS#8")
         }
         let owned = EVPKey(takingOwnership: key)
-        guard owned.kind != nil else { throw CryptoError.unsupportedKey("only Ed25519 and X25519 keys are used by Amanat") }
+        guard owned.kind != nil else {
+            throw CryptoError.unsupportedKey("only Ed25519 and X25519 keys are used by Amanat")
+        }
         return owned
     }
 
@@ -71,7 +75,9 @@ enum PKCS8Codec {
     static func aesCBC(
         encrypt: Bool, key: SecretBytes, iv: [UInt8], input: UnsafeRawBufferPointer
     ) throws -> SecretBytes {
-        guard iv.count == 16 else { throw CryptoError.invalidLength(what: "AES-CBC IV", expected: 16, actual: iv.count) }
+        guard iv.count == 16 else {
+            throw CryptoError.invalidLength(what: "AES-CBC IV", expected: 16, actual: iv.count)
+        }
         let cipher: OpaquePointer?
         switch key.count {
         case 16: cipher = EVP_aes_128_cbc()
@@ -135,7 +141,9 @@ enum PKCS8Codec {
             throw CryptoError.malformed(what: "public key", reason: "not a SubjectPublicKeyInfo")
         }
         let owned = EVPKey(takingOwnership: parsed)
-        guard owned.kind != nil else { throw CryptoError.unsupportedKey("only Ed25519 and X25519 keys are used by Amanat") }
+        guard owned.kind != nil else {
+            throw CryptoError.unsupportedKey("only Ed25519 and X25519 keys are used by Amanat")
+        }
         return owned
     }
 }

@@ -1,5 +1,5 @@
-import Foundation
 internal import COpenSSL
+import Foundation
 
 /// Secret key material in memory this object owns, wiped with `OPENSSL_cleanse` when the object goes away.
 ///

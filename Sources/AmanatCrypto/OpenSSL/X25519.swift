@@ -1,5 +1,5 @@
-import Foundation
 internal import COpenSSL
+import Foundation
 
 /// X25519 key agreement (RFC 7748), computed by OpenSSL.
 public enum X25519 {
@@ -49,7 +49,9 @@ public enum X25519 {
                 _ = opensslError("EVP_PKEY_derive")
                 throw CryptoError.zeroSharedSecret
             }
-            guard length == 32 else { throw CryptoError.invalidLength(what: "shared secret", expected: 32, actual: length) }
+            guard length == 32 else {
+                throw CryptoError.invalidLength(what: "shared secret", expected: 32, actual: length)
+            }
             let zero = SecretBytes(zeroes: 32)
             if secret == zero { throw CryptoError.zeroSharedSecret }
             return secret
@@ -75,7 +77,9 @@ public enum X25519 {
             rawRepresentation = try key.rawPublicKey()
         }
 
-        public static func == (lhs: PublicKey, rhs: PublicKey) -> Bool { lhs.rawRepresentation == rhs.rawRepresentation }
+        public static func == (lhs: PublicKey, rhs: PublicKey) -> Bool {
+            lhs.rawRepresentation == rhs.rawRepresentation
+        }
         public func hash(into hasher: inout Hasher) { hasher.combine(rawRepresentation) }
     }
 }

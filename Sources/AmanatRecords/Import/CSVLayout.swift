@@ -76,7 +76,8 @@ struct CSVLayout {
     static func isStructured(_ node: SchemaNode) -> Bool {
         var n: SchemaNode? = node
         while let current = n {
-            if current.enumValues != nil || current.constValue != nil || current.pattern != nil || current.format != nil {
+            if current.enumValues != nil || current.constValue != nil || current.pattern != nil || current.format != nil
+            {
                 return true
             }
             n = current.ref
@@ -122,7 +123,9 @@ struct CSVLayout {
                     return Column(name: name, steps: steps, key: key, leaf: .pairList(pair.0, pair.1), node: prop)
                 }
                 if Self.isArray(prop) {
-                    guard let items = prop.itemSchema, !Self.isObject(items), let kind = Self.scalarKind(items) else { return nil }
+                    guard let items = prop.itemSchema, !Self.isObject(items), let kind = Self.scalarKind(items) else {
+                        return nil
+                    }
                     return Column(name: name, steps: steps, key: key, leaf: .list(kind), node: prop)
                 }
                 guard !Self.isObject(prop), let kind = Self.scalarKind(prop) else { return nil }
@@ -158,7 +161,9 @@ struct CSVLayout {
         while i < path.count {
             guard case .key(let key) = path[i], let prop = node.childSchema(forKey: key) else { return nil }
             if let singular = Self.numbered[key] {
-                guard i + 1 < path.count, case .index(let n) = path[i + 1], let items = prop.itemSchema else { return nil }
+                guard i + 1 < path.count, case .index(let n) = path[i + 1], let items = prop.itemSchema else {
+                    return nil
+                }
                 prefix += "\(singular)\(n + 1)."
                 node = items
                 i += 2

@@ -46,7 +46,8 @@ struct CSVReader {
         while index < bytes.count {
             let rowNumber = rows.count + 1
             if rowNumber > limits.maximumRecords + 1 {
-                throw fail(row: rowNumber, position: nil, header: nil, line: line,
+                throw fail(
+                    row: rowNumber, position: nil, header: nil, line: line,
                     "the file has more than \(limits.maximumRecords) records; split it into smaller files")
             }
             let row = try readRow(number: rowNumber, header: header)
@@ -62,7 +63,8 @@ struct CSVReader {
         while true {
             let position = cells.count + 1
             if position > limits.maximumColumns {
-                throw fail(row: number, position: nil, header: nil, line: line,
+                throw fail(
+                    row: number, position: nil, header: nil, line: line,
                     "the row has more than \(limits.maximumColumns) columns")
             }
             var cell: [UInt8] = []
@@ -73,7 +75,8 @@ struct CSVReader {
                 index += 1
                 while true {
                     guard index < bytes.count else {
-                        throw fail(row: number, position: position, header: header, line: cellLine,
+                        throw fail(
+                            row: number, position: position, header: header, line: cellLine,
                             "a quoted cell is not closed (a \" is missing before the end of the file)")
                     }
                     let b = bytes[index]
@@ -91,7 +94,8 @@ struct CSVReader {
                     cell.append(b)
                     index += 1
                     if cell.count > limits.maximumCellBytes {
-                        throw fail(row: number, position: position, header: header, line: cellLine,
+                        throw fail(
+                            row: number, position: position, header: header, line: cellLine,
                             "a cell is larger than \(limits.maximumCellBytes) bytes")
                     }
                 }
@@ -100,14 +104,16 @@ struct CSVReader {
                     let b = bytes[index]
                     if b == UInt8(ascii: ",") || b == 0x0A || b == 0x0D { break }
                     if b == UInt8(ascii: "\"") {
-                        throw fail(row: number, position: position, header: header, line: line,
+                        throw fail(
+                            row: number, position: position, header: header, line: line,
                             "a \" inside a cell that does not start with \" (quote the whole cell and double the \")")
                     }
                     try checkByte(b, inQuotes: false, row: number, position: position, header: header)
                     cell.append(b)
                     index += 1
                     if cell.count > limits.maximumCellBytes {
-                        throw fail(row: number, position: position, header: header, line: cellLine,
+                        throw fail(
+                            row: number, position: position, header: header, line: cellLine,
                             "a cell is larger than \(limits.maximumCellBytes) bytes")
                     }
                 }
@@ -134,7 +140,8 @@ struct CSVReader {
             }
             if b == 0x0D {
                 guard index + 1 < bytes.count, bytes[index + 1] == 0x0A else {
-                    throw fail(row: number, position: position, header: header, line: line,
+                    throw fail(
+                        row: number, position: position, header: header, line: line,
                         "a carriage return that is not followed by a line feed (lines must end in CRLF or LF)")
                 }
                 index += 2
@@ -143,7 +150,8 @@ struct CSVReader {
             }
             // Only possible after a closing quote.
             precondition(quoted)
-            throw fail(row: number, position: position, header: header, line: line,
+            throw fail(
+                row: number, position: position, header: header, line: line,
                 "text after the closing \" of a quoted cell (double a \" inside a quoted cell)")
         }
         return Row(number: number, line: startLine, cells: cells)

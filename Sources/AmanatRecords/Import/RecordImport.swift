@@ -49,27 +49,38 @@ public enum RecordImport {
     ) throws -> [JSONValue] {
         let schema = try schema ?? RecordSchema.bundled()
         guard bytes.count <= limits.maximumFileBytes else {
-            throw RecordImportError(file: file, .init(reason: "the file is larger than \(limits.maximumFileBytes) bytes"))
+            throw RecordImportError(
+                file: file, .init(reason: "the file is larger than \(limits.maximumFileBytes) bytes"))
         }
         var data = Array(bytes)
         if data.starts(with: [0xEF, 0xBB, 0xBF]) { data.removeFirst(3) }
         let document: JSONValue
         do {
-            document = try JSONValue.parse(data, limits: .init(maximumBytes: limits.maximumFileBytes, maximumDepth: limits.maximumJSONDepth))
+            document = try JSONValue.parse(
+                data, limits: .init(maximumBytes: limits.maximumFileBytes, maximumDepth: limits.maximumJSONDepth))
         } catch let error as JSONParseError {
-            throw RecordImportError(file: file, .init(line: error.line, characterColumn: error.column, reason: "not valid JSON: \(error.reason)"))
+            throw RecordImportError(
+                file: file,
+                .init(line: error.line, characterColumn: error.column, reason: "not valid JSON: \(error.reason)"))
         }
         let records: [(Int?, JSONValue)]
         switch document {
         case .object: records = [(nil, document)]
         case .array(let items):
-            guard !items.isEmpty else { throw RecordImportError(file: file, .init(reason: "the file contains no records (an empty array)")) }
+            guard !items.isEmpty else {
+                throw RecordImportError(file: file, .init(reason: "the file contains no records (an empty array)"))
+            }
             guard items.count <= limits.maximumRecords else {
-                throw RecordImportError(file: file, .init(reason: "the file has more than \(limits.maximumRecords) records; split it into smaller files"))
+                throw RecordImportError(
+                    file: file,
+                    .init(
+                        reason: "the file has more than \(limits.maximumRecords) records; split it into smaller files"))
             }
             records = items.enumerated().map { ($0.offset, $0.element) }
         default:
-            throw RecordImportError(file: file, .init(reason: "expected a record object or an array of record objects, found \(document.typeName)"))
+            throw RecordImportError(
+                file: file,
+                .init(reason: "expected a record object or an array of record objects, found \(document.typeName)"))
         }
         var issues = IssueCollector(limit: limits.maximumIssues)
         var result: [JSONValue] = []
@@ -81,7 +92,9 @@ public enum RecordImport {
             var path: [PathComponent] = []
             var controlIssues: [RecordImportError.Issue] = []
             let record = normalize(raw, &path) { path in
-                controlIssues.append(.init(recordIndex: index, pointer: JSONPointer.string(path), reason: "contains a control character"))
+                controlIssues.append(
+                    .init(recordIndex: index, pointer: JSONPointer.string(path), reason: "contains a control character")
+                )
             }
             controlIssues.forEach { issues.add($0) }
             for v in schema.validate(record, limit: limits.maximumIssues) {
@@ -95,7 +108,9 @@ public enum RecordImport {
     }
 
     /// NFC-normalizes every string value and reports control characters (other than tab, LF, CR).
-    static func normalize(_ value: JSONValue, _ path: inout [PathComponent], _ onControl: ([PathComponent]) -> Void) -> JSONValue {
+    static func normalize(
+        _ value: JSONValue, _ path: inout [PathComponent], _ onControl: ([PathComponent]) -> Void
+    ) -> JSONValue {
         switch value {
         case .string(let s):
             if hasForbiddenControl(s) { onControl(path) }
@@ -159,7 +174,8 @@ public enum RecordImport {
     ) throws -> [JSONValue] {
         let schema = try schema ?? RecordSchema.bundled()
         guard bytes.count <= limits.maximumFileBytes else {
-            throw RecordImportError(file: file, .init(reason: "the file is larger than \(limits.maximumFileBytes) bytes"))
+            throw RecordImportError(
+                file: file, .init(reason: "the file is larger than \(limits.maximumFileBytes) bytes"))
         }
         var reader = CSVReader(bytes: Array(bytes), file: file, limits: limits)
         let rows = try reader.readAll()
@@ -177,14 +193,21 @@ public enum RecordImport {
                 continue
             }
             if let first = seen[name] {
-                headerIssues.add(.init(row: 1, column: name, columnPosition: i + 1,
-                    reason: "the column appears twice (also column \(RecordImportError.spreadsheetLetters(first + 1)))"))
+                headerIssues.add(
+                    .init(
+                        row: 1, column: name, columnPosition: i + 1,
+                        reason:
+                            "the column appears twice (also column \(RecordImportError.spreadsheetLetters(first + 1)))")
+                )
                 columns.append(nil)
                 continue
             }
             seen[name] = i
             guard let column = layout.column(named: name) else {
-                headerIssues.add(.init(row: 1, column: name, columnPosition: i + 1, reason: "unknown column (not in the layout of records.md)"))
+                headerIssues.add(
+                    .init(
+                        row: 1, column: name, columnPosition: i + 1,
+                        reason: "unknown column (not in the layout of records.md)"))
                 columns.append(nil)
                 continue
             }
@@ -197,8 +220,10 @@ public enum RecordImport {
         for row in rows.dropFirst() {
             if row.cells.allSatisfy({ $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) { continue }
             guard row.cells.count == header.count else {
-                issues.add(.init(row: row.number, line: row.line,
-                    reason: "the row has \(row.cells.count) cells but the header has \(header.count) columns"))
+                issues.add(
+                    .init(
+                        row: row.number, line: row.line,
+                        reason: "the row has \(row.cells.count) cells but the header has \(header.count) columns"))
                 if issues.isFull { break }
                 continue
             }
@@ -207,8 +232,17 @@ public enum RecordImport {
             if issues.count == before, let record {
                 // Listed in column order (problems without a column last), as a spreadsheet user reads them.
                 let rowIssues = schema.validate(record, limit: limits.maximumIssues).enumerated()
-                    .map { (offset: $0.offset, issue: csvIssue($0.element, row: row.number, header: header, layout: layout)) }
-                    .sorted { ($0.issue.columnPosition ?? Int.max, $0.offset) < ($1.issue.columnPosition ?? Int.max, $1.offset) }
+                    .map {
+                        (
+                            offset: $0.offset,
+                            issue: csvIssue($0.element, row: row.number, header: header, layout: layout)
+                        )
+                    }
+                    .sorted {
+                        ($0.issue.columnPosition ?? Int.max, $0.offset) < (
+                            $1.issue.columnPosition ?? Int.max, $1.offset
+                        )
+                    }
                 rowIssues.forEach { issues.add($0.issue) }
                 records.append(record)
             }
@@ -218,10 +252,14 @@ public enum RecordImport {
         return records
     }
 
-    static func csvIssue(_ v: SchemaViolation, row: Int, header: [String], layout: CSVLayout) -> RecordImportError.Issue {
+    static func csvIssue(_ v: SchemaViolation, row: Int, header: [String], layout: CSVLayout) -> RecordImportError.Issue
+    {
         if v.path.isEmpty, v.keyword == "anyOf" {
-            return .init(row: row, pointer: "", keyword: v.keyword,
-                reason: "nothing identifies the testimony: fill provenance.reference, a testifier.name.* or detainee1.name.* column, testimony.transcript or attachment1.sha256")
+            return .init(
+                row: row, pointer: "", keyword: v.keyword,
+                reason:
+                    "nothing identifies the testimony: fill provenance.reference, a testifier.name.* or detainee1.name.* column, testimony.transcript or attachment1.sha256"
+            )
         }
         guard let mapped = layout.column(for: v.path) else {
             return .init(row: row, pointer: v.pointer, keyword: v.keyword, reason: v.message)
@@ -239,7 +277,9 @@ public enum RecordImport {
             }
             reason = parts.joined(separator: ", ") + ": " + reason
         }
-        return .init(row: row, column: mapped.name, columnPosition: position, pointer: v.pointer, keyword: v.keyword, reason: reason)
+        return .init(
+            row: row, column: mapped.name, columnPosition: position, pointer: v.pointer, keyword: v.keyword,
+            reason: reason)
     }
 
     // MARK: Building a record from a row
@@ -257,7 +297,8 @@ public enum RecordImport {
     }
 
     static func buildRecord(
-        row: CSVReader.Row, header: [String], columns: [CSVLayout.Column?], layout: CSVLayout, issues: inout IssueCollector
+        row: CSVReader.Row, header: [String], columns: [CSVLayout.Column?], layout: CSVLayout,
+        issues: inout IssueCollector
     ) -> JSONValue? {
         let root = Builder()
         for (i, raw) in row.cells.enumerated() {
@@ -268,7 +309,10 @@ public enum RecordImport {
                 continue
             }
             if hasForbiddenControl(cell) {
-                issues.add(.init(row: row.number, column: column.name, columnPosition: i + 1, reason: "contains a control character"))
+                issues.add(
+                    .init(
+                        row: row.number, column: column.name, columnPosition: i + 1,
+                        reason: "contains a control character"))
                 continue
             }
             do {
@@ -311,7 +355,9 @@ public enum RecordImport {
         return gapIssues.isEmpty ? record : nil
     }
 
-    static func assemble(_ b: Builder, _ node: SchemaNode, row: Int, header: [String], gaps: inout [RecordImportError.Issue]) -> JSONValue {
+    static func assemble(
+        _ b: Builder, _ node: SchemaNode, row: Int, header: [String], gaps: inout [RecordImportError.Issue]
+    ) -> JSONValue {
         var members: [(String, JSONValue)] = []
         for key in node.resolvedPropertyOrder {
             if let v = b.values[key] {
@@ -325,8 +371,12 @@ public enum RecordImport {
                     if n != array.count + 1 {
                         let singular = CSVLayout.numbered[key] ?? key
                         let (name, position) = member.firstColumn ?? ("", 0)
-                        gaps.append(.init(row: row, column: name, columnPosition: position,
-                            reason: "\(singular)\(n) is filled but \(singular)\(array.count + 1) is empty; numbered groups must count 1, 2, 3 … without gaps"))
+                        gaps.append(
+                            .init(
+                                row: row, column: name, columnPosition: position,
+                                reason:
+                                    "\(singular)\(n) is filled but \(singular)\(array.count + 1) is empty; numbered groups must count 1, 2, 3 … without gaps"
+                            ))
                         break
                     }
                     array.append(assemble(member, items, row: row, header: header, gaps: &gaps))
@@ -365,10 +415,14 @@ public enum RecordImport {
     static func scalar(_ text: String, _ kind: JSONKind) throws -> JSONValue {
         switch kind {
         case .integer:
-            guard isPlainDecimal(text, fraction: false) else { throw CellError(reason: "must be a whole number in plain decimal (e.g. 14)") }
+            guard isPlainDecimal(text, fraction: false) else {
+                throw CellError(reason: "must be a whole number in plain decimal (e.g. 14)")
+            }
             return .number(text)
         case .number:
-            guard isPlainDecimal(text, fraction: true) else { throw CellError(reason: "must be a number in plain decimal (e.g. 46.75)") }
+            guard isPlainDecimal(text, fraction: true) else {
+                throw CellError(reason: "must be a number in plain decimal (e.g. 46.75)")
+            }
             return .number(text)
         case .boolean:
             switch text.lowercased() {
@@ -440,8 +494,13 @@ public enum RecordImport {
             guard !d.isEmpty else { throw CellError(reason: "item \(number): a date must follow @ (STATUS@DATE)") }
             date = d
         }
-        guard !status.contains("~") else { throw CellError(reason: "item \(number): ~ marks an approximate date and goes right after it (STATUS@DATE~)") }
-        guard !status.isEmpty else { throw CellError(reason: "item \(number): the status is missing (STATUS[@DATE[~]][: NOTE])") }
+        guard !status.contains("~") else {
+            throw CellError(
+                reason: "item \(number): ~ marks an approximate date and goes right after it (STATUS@DATE~)")
+        }
+        guard !status.isEmpty else {
+            throw CellError(reason: "item \(number): the status is missing (STATUS[@DATE[~]][: NOTE])")
+        }
         var members: [(String, JSONValue)] = [("status", .string(status))]
         if let date { members.append(("date", .string(date))) }
         if approximate { members.append(("approximate", .bool(true))) }

@@ -25,7 +25,8 @@ public struct RecordImportError: Error, Sendable, Equatable, CustomStringConvert
 
         public init(
             row: Int? = nil, column: String? = nil, columnPosition: Int? = nil, recordIndex: Int? = nil,
-            pointer: String? = nil, keyword: String? = nil, line: Int? = nil, characterColumn: Int? = nil, reason: String
+            pointer: String? = nil, keyword: String? = nil, line: Int? = nil, characterColumn: Int? = nil,
+            reason: String
         ) {
             self.row = row
             self.column = column

@@ -34,7 +34,8 @@ public struct Disclosure: Sendable, Equatable {
         do { json = try JSONValue.parse(bytes, limits: .init(maximumBytes: 16 << 20, maximumDepth: 48)) } catch {
             throw SDJWTError.badDisclosure(index: index, reason: "not JSON (\(error))")
         }
-        guard case .array(let items) = json, items.count == 2 || items.count == 3, let salt = items[0].stringValue else {
+        guard case .array(let items) = json, items.count == 2 || items.count == 3, let salt = items[0].stringValue
+        else {
             throw SDJWTError.badDisclosure(index: index, reason: "not an array of [salt, name, value] or [salt, value]")
         }
         self.encoded = encoded
@@ -84,7 +85,9 @@ public struct SDJWT: Sendable, Equatable {
     /// A presentation holding only the disclosures for which `keep` is true.
     public func presenting(_ keep: (Disclosure) -> Bool) throws -> SDJWT {
         var kept: [String] = []
-        for (i, text) in disclosures.enumerated() where keep(try Disclosure(encoded: text, index: i)) { kept.append(text) }
+        for (i, text) in disclosures.enumerated() where keep(try Disclosure(encoded: text, index: i)) {
+            kept.append(text)
+        }
         return SDJWT(jwt: jwt, disclosures: kept)
     }
 }
@@ -99,7 +102,8 @@ public struct SignedJWT: Sendable {
     /// Creates and signs a JWT; `header` gets `alg: EdDSA`.
     public static func sign(header: JSONValue, payload: JSONValue, key: Ed25519.SigningKey) throws -> String {
         let h = header.setting("alg", .string("EdDSA"))
-        let input = Base64URL.encode(Array(h.serialized().utf8)) + "." + Base64URL.encode(Array(payload.serialized().utf8))
+        let input =
+            Base64URL.encode(Array(h.serialized().utf8)) + "." + Base64URL.encode(Array(payload.serialized().utf8))
         return input + "." + Base64URL.encode(try key.signature(for: Array(input.utf8)))
     }
 
@@ -107,7 +111,8 @@ public struct SignedJWT: Sendable {
     public static func parse(_ jwt: String) throws -> SignedJWT {
         let parts = jwt.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw SDJWTError.malformed("the JWT does not have three parts") }
-        guard let h = Base64URL.decode(parts[0]), let p = Base64URL.decode(parts[1]), let s = Base64URL.decode(parts[2]) else {
+        guard let h = Base64URL.decode(parts[0]), let p = Base64URL.decode(parts[1]), let s = Base64URL.decode(parts[2])
+        else {
             throw SDJWTError.malformed("a JWT part is not base64url")
         }
         let header: JSONValue
@@ -152,7 +157,9 @@ public struct DisclosureResolver {
     public init(disclosures: [String]) throws {
         for (i, text) in disclosures.enumerated() {
             let d = try Disclosure(encoded: text, index: i)
-            guard byDigest[d.digest] == nil else { throw SDJWTError.badDisclosure(index: i, reason: "the same disclosure twice") }
+            guard byDigest[d.digest] == nil else {
+                throw SDJWTError.badDisclosure(index: i, reason: "the same disclosure twice")
+            }
             byDigest[d.digest] = (i, d)
         }
     }
@@ -191,10 +198,15 @@ public struct DisclosureResolver {
                         continue
                     }
                     guard let name = disclosure.name else {
-                        throw SDJWTError.badDisclosure(index: index, reason: "an array-element disclosure referenced from _sd")
+                        throw SDJWTError.badDisclosure(
+                            index: index, reason: "an array-element disclosure referenced from _sd")
                     }
-                    guard name != "_sd", name != "...", name != "_sd_alg" else { throw SDJWTError.reservedClaimName(name) }
-                    guard names.insert(name).inserted else { throw SDJWTError.claimAlreadyPresent(String(name.prefix(40))) }
+                    guard name != "_sd", name != "...", name != "_sd_alg" else {
+                        throw SDJWTError.reservedClaimName(name)
+                    }
+                    guard names.insert(name).inserted else {
+                        throw SDJWTError.claimAlreadyPresent(String(name.prefix(40)))
+                    }
                     used.insert(d)
                     out.append((name, try process(disclosure.value, depth: depth + 1, pointer: pointer + "/" + name)))
                 }
@@ -211,7 +223,8 @@ public struct DisclosureResolver {
                         continue
                     }
                     guard disclosure.name == nil else {
-                        throw SDJWTError.badDisclosure(index: index, reason: "an object-property disclosure referenced from an array")
+                        throw SDJWTError.badDisclosure(
+                            index: index, reason: "an object-property disclosure referenced from an array")
                     }
                     used.insert(d)
                     out.append(try process(disclosure.value, depth: depth + 1, pointer: pointer + "/\(out.count)"))

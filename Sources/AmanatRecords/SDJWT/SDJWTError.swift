@@ -19,7 +19,8 @@ public enum SDJWTError: Error, Equatable, Sendable, CustomStringConvertible {
         case .malformed(let why): return "malformed SD-JWT: \(why)"
         case .unsupportedAlgorithm(let alg): return "unsupported JWS algorithm '\(alg)' (EdDSA or Ed25519 expected)"
         case .wrongType(let typ): return "unexpected JWT type '\(typ)'"
-        case .untrustedSigner(let fingerprint): return "signed by fingerprint \(fingerprint), which is not on the trust list"
+        case .untrustedSigner(let fingerprint):
+            return "signed by fingerprint \(fingerprint), which is not on the trust list"
         case .badSignature: return "the issuer signature does not verify"
         case .unsupportedDigestAlgorithm(let alg): return "unsupported _sd_alg '\(alg)' (sha-256 expected)"
         case .badDisclosure(let index, let reason): return "disclosure \(index + 1) is invalid: \(reason)"

@@ -256,7 +256,8 @@ struct SchemaCompiler {
         "anyOf", "oneOf", "contains",
     ]
     static let annotationKeywords: Set<String> = [
-        "title", "description", "$comment", "examples", "default", "deprecated", "readOnly", "writeOnly", "x-sensitivity",
+        "title", "description", "$comment", "examples", "default", "deprecated", "readOnly", "writeOnly",
+        "x-sensitivity",
     ]
     static let rootKeywords: Set<String> = ["$schema", "$id", "$defs"]
 
@@ -293,7 +294,9 @@ struct SchemaCompiler {
         // Link $refs.
         for node in nodes {
             guard let refName = node.refName else { continue }
-            guard let target = defs[refName] else { throw fail(node.location + "/$ref", "points to a definition that does not exist") }
+            guard let target = defs[refName] else {
+                throw fail(node.location + "/$ref", "points to a definition that does not exist")
+            }
             node.ref = target
         }
         try checkCycles()
@@ -314,7 +317,9 @@ struct SchemaCompiler {
         token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
 
-    mutating func compile(_ json: JSONValue, at location: String, name: String?, isRoot: Bool = false) throws -> SchemaNode {
+    mutating func compile(
+        _ json: JSONValue, at location: String, name: String?, isRoot: Bool = false
+    ) throws -> SchemaNode {
         let node = SchemaNode(location: location, name: name)
         nodes.append(node)
         if case .bool(let b) = json {
@@ -346,14 +351,18 @@ struct SchemaCompiler {
     }
 
     private func nonNegativeInt(_ value: JSONValue, _ here: String) throws -> Int {
-        guard case .number(let n) = value, let d = DecimalNumber(n), !d.negative, d.isInteger, let i = Int(d.plain), i >= 0 else {
+        guard case .number(let n) = value, let d = DecimalNumber(n), !d.negative, d.isInteger, let i = Int(d.plain),
+            i >= 0
+        else {
             throw fail(here, "must be a non-negative integer")
         }
         return i
     }
 
     private mutating func schemaList(_ value: JSONValue, _ here: String, name: String?) throws -> [SchemaNode] {
-        guard case .array(let items) = value, !items.isEmpty else { throw fail(here, "must be a non-empty array of schemas") }
+        guard case .array(let items) = value, !items.isEmpty else {
+            throw fail(here, "must be a non-empty array of schemas")
+        }
         var out: [SchemaNode] = []
         for (i, item) in items.enumerated() {
             out.append(try compile(item, at: "\(here)/\(i)", name: name))
@@ -361,7 +370,9 @@ struct SchemaCompiler {
         return out
     }
 
-    private mutating func compileKeyword(_ key: String, _ value: JSONValue, into node: SchemaNode, at here: String) throws {
+    private mutating func compileKeyword(
+        _ key: String, _ value: JSONValue, into node: SchemaNode, at here: String
+    ) throws {
         switch key {
         case "$ref":
             guard let ref = value.stringValue, ref.hasPrefix("#/$defs/") else {

@@ -24,7 +24,8 @@ public enum JSONPointer {
         for step in path {
             out += "/"
             switch step {
-            case .key(let k): out += k.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+            case .key(let k):
+                out += k.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
             case .index(let i): out += String(i)
             }
         }
@@ -51,7 +52,8 @@ public enum JSONPointer {
                     token.append(c)
                 }
             }
-            let isIndex = !token.isEmpty && token.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+            let isIndex =
+                !token.isEmpty && token.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
                 && (token == "0" || !token.hasPrefix("0")) && token.utf8.count <= 9
             result.append(isIndex ? .index(Int(token)!) : .key(token))
         }
@@ -413,7 +415,9 @@ enum FormatCheck {
         guard labels.count >= 2 else { return false }
         return labels.allSatisfy { label in
             let u = Array(label.utf8)
-            guard !u.isEmpty, u.count <= 63, u.first != UInt8(ascii: "-"), u.last != UInt8(ascii: "-") else { return false }
+            guard !u.isEmpty, u.count <= 63, u.first != UInt8(ascii: "-"), u.last != UInt8(ascii: "-") else {
+                return false
+            }
             return u.allSatisfy { isDigit($0) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == UInt8(ascii: "-") }
         }
     }
@@ -423,7 +427,9 @@ enum FormatCheck {
         let b = Array(s.utf8)
         guard let colon = b.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return false }
         func alpha(_ c: UInt8) -> Bool { (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A }
-        guard alpha(b[0]), b[1..<colon].allSatisfy({ alpha($0) || isDigit($0) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E }) else {
+        guard alpha(b[0]),
+            b[1..<colon].allSatisfy({ alpha($0) || isDigit($0) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E })
+        else {
             return false
         }
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/?#[]@!$&'()*+,;=".utf8)
@@ -440,7 +446,9 @@ enum FormatCheck {
         // "http:" alone or "https://" with an empty authority is not a usable link.
         let rest = b[(colon + 1)...]
         if rest.starts(with: Array("//".utf8)) {
-            let authority = rest.dropFirst(2).prefix { $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }
+            let authority = rest.dropFirst(2).prefix {
+                $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#")
+            }
             return !authority.isEmpty
         }
         return !rest.isEmpty

@@ -43,7 +43,8 @@ struct SchemaValidator {
 
     static func matches(_ kind: JSONKind, _ value: JSONValue) -> Bool {
         switch (kind, value) {
-        case (.null, .null), (.boolean, .bool), (.object, .object), (.array, .array), (.number, .number), (.string, .string):
+        case (.null, .null), (.boolean, .bool), (.object, .object), (.array, .array), (.number, .number),
+            (.string, .string):
             return true
         case (.integer, .number(let n)): return DecimalNumber(n)?.isInteger ?? false
         default: return false
@@ -108,16 +109,26 @@ struct SchemaValidator {
         }
         if let alternatives = node.anyOf, !alternatives.contains(where: { Self.valid($0, value) }) {
             if path.isEmpty, node.location == "#" {
-                report(path, "anyOf", "nothing identifies the testimony: give provenance.reference, testifier.name, a detainee with a name, testimony.transcript or an attachment")
+                report(
+                    path, "anyOf",
+                    "nothing identifies the testimony: give provenance.reference, testifier.name, a detainee with a name, testimony.transcript or an attachment"
+                )
             } else {
-                report(path, "anyOf", "does not satisfy any of the \(alternatives.count) allowed forms" + Self.requiredSummary(alternatives, "at least one of"))
+                report(
+                    path, "anyOf",
+                    "does not satisfy any of the \(alternatives.count) allowed forms"
+                        + Self.requiredSummary(alternatives, "at least one of"))
             }
         }
         if let alternatives = node.oneOf {
             let count = alternatives.filter { Self.valid($0, value) }.count
             if count != 1 {
                 let summary = Self.requiredSummary(alternatives, "exactly one of")
-                report(path, "oneOf", summary.isEmpty ? "must satisfy exactly one of \(alternatives.count) forms (satisfies \(count))" : "must have " + summary.dropFirst())
+                report(
+                    path, "oneOf",
+                    summary.isEmpty
+                        ? "must satisfy exactly one of \(alternatives.count) forms (satisfies \(count))"
+                        : "must have " + summary.dropFirst())
             }
         }
     }
@@ -183,7 +194,9 @@ struct SchemaValidator {
             report(path + [.key(name)], "required", "is required but missing")
         }
         if let min = node.minProperties, members.count < min {
-            report(path, "minProperties", min == 1 ? "must not be empty (give at least one field)" : "must have at least \(min) fields")
+            report(
+                path, "minProperties",
+                min == 1 ? "must not be empty (give at least one field)" : "must have at least \(min) fields")
         }
         let hasPropertyRules = !node.properties.isEmpty || node.additionalProperties != nil
         guard hasPropertyRules else { return }
