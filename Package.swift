@@ -43,7 +43,7 @@ let package = Package(
         ),
         .target(
             name: "AmanatStore",
-            dependencies: ["AmanatRecords", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["AmanatRecords", "AmanatSync", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
             name: "AmanatRedaction",
@@ -102,11 +102,11 @@ let package = Package(
         ),
         .testTarget(
             name: "AmanatSyncTests",
-            dependencies: ["AmanatSync", "AmanatRecords"]
+            dependencies: ["AmanatSync", "AmanatRecords", "AmanatStore"]
         ),
         .testTarget(
             name: "AmanatCLITests",
-            dependencies: ["AmanatCLI", "AmanatCrypto"]
+            dependencies: ["AmanatCLI", "AmanatCrypto", "AmanatStore", "AmanatRedaction"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -15,23 +15,11 @@ struct SyncService {
 
     /// The view derived from every version in the store.
     func view() throws -> SyncView {
-        let rows = try service.store.graphRows()
-        var nodes: [VersionNode] = []
-        nodes.reserveCapacity(rows.count)
-        for row in rows {
-            let content = try row.content.map { text -> JSONValue in
-                do { return try JSONValue.parse(Array(text.utf8)) } catch {
-                    throw CLIError(
-                        .malformedInput,
-                        "the store holds unreadable content for version \(row.id); restore the store from a backup.")
-                }
-            }
-            nodes.append(
-                VersionNode(
-                    id: row.id, recordId: row.recordId, kind: row.kind, prev: row.prev, signer: row.signer,
-                    issuedAt: row.issuedAt, content: content))
+        do {
+            return try service.store.deriveView()
+        } catch let error as StoreError {
+            throw CLIError(.malformedInput, "\(error); restore the store from a backup.")
         }
-        return SyncView.derive(versions: nodes)
     }
 
     /// An organization named on the command line: a trust-list name, this workspace's name, or a fingerprint.
