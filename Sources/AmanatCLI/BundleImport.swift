@@ -63,6 +63,11 @@ enum BundleImport {
         _ path: String, workspace: Workspace, options: WorkspaceOptions, passphrase: SecretBytes?
     ) throws -> Report {
         // Staging lives inside .amanat/ and is removed on any failure; the store is opened only after every check.
+        // Staging folders of imports that were killed are removed first.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: workspace.dotFolder.path)) ?? []
+        where name.hasPrefix(".incoming-") {
+            try? FileManager.default.removeItem(at: workspace.dotFolder.appendingPathComponent(name))
+        }
         let output = try ImportOutput(stagingParent: workspace.dotFolder)
         let keys = try workspace.trustedKeys()
         let opened = try BundleVerification.open(
