@@ -73,7 +73,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "amanat-bench",
-            dependencies: ["AmanatCrypto", "AmanatRecords", "AmanatStore"],
+            dependencies: ["AmanatCrypto", "AmanatBundle", "AmanatRecords", "AmanatStore", "AmanatSync"],
             path: "Benchmarks/Sources/amanat-bench"
         ),
         .testTarget(

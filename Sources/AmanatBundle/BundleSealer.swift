@@ -67,6 +67,24 @@ public struct BundleInput {
         return input
     }
 
+    /// Record versions in batches: each entry `records/batch-NNNNNN.sd-jwt-lines` holds up to `batchSize`
+    /// compact SD-JWTs, one per line (far less tar overhead than one entry per version).
+    public static func recordBatches(_ versions: [String], batchSize: Int = 4096) -> [BundleInput] {
+        stride(from: 0, to: versions.count, by: batchSize).enumerated().map { index, start in
+            let lines = versions[start..<min(start + batchSize, versions.count)].joined(separator: "\n") + "\n"
+            let bytes = Array(lines.utf8)
+            var offset = 0
+            var input = BundleInput(name: String(format: "batch-%06d.sd-jwt-lines", index + 1), size: UInt64(bytes.count)) { buffer in
+                let n = min(buffer.count, bytes.count - offset)
+                if n > 0 { bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) } }
+                offset += n
+                return n
+            }
+            input.folder = BundlePath.recordsPrefix
+            return input
+        }
+    }
+
     /// An attachment named by its SHA-256 (lowercase hex).
     public static func blob(
         sha256: String, size: UInt64, read: @escaping (UnsafeMutableRawBufferPointer) throws -> Int
@@ -214,9 +232,16 @@ public enum BundlePath {
         case "files":
             return nil
         case "records":
+            if name.hasPrefix("batch-") && name.hasSuffix(".sd-jwt-lines") {
+                let number = name.dropFirst("batch-".count).dropLast(".sd-jwt-lines".count)
+                guard number.count == 6, number.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+                    return "a record batch must be records/batch-<6 digits>.sd-jwt-lines"
+                }
+                return nil
+            }
             let id = name.dropLast(".sd-jwt".count)
             guard name.hasSuffix(".sd-jwt"), id.count == 43, id.utf8.allSatisfy(Self.isBase64URL) else {
-                return "a record entry must be records/<43-character version id>.sd-jwt"
+                return "a record entry must be records/<43-character version id>.sd-jwt or records/batch-NNNNNN.sd-jwt-lines"
             }
             return nil
         case "blobs":

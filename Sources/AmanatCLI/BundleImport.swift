@@ -76,23 +76,24 @@ enum BundleImport {
         // Every record version must verify against the trust list; one failure fails the whole import.
         var versions: [StoredVersion] = []
         for (entry, text) in output.records.sorted(by: { $0.key < $1.key }) {
-            do {
-                let sdjwt = try SDJWT.parse(text)
-                let verified = try RecordVerifier.verify(sdjwt, trustedKey: { keys[$0] })
-                let stored = StoredVersion(verified: verified, sdjwt: sdjwt)
-                guard entry == BundlePath.recordsPrefix + stored.id + ".sd-jwt" else {
+            let isBatch = entry.hasSuffix(".sd-jwt-lines")
+            let lines = isBatch ? text.split(separator: "\n").map(String.init) : [text]
+            for (lineNumber, line) in lines.enumerated() {
+                let where_ = isBatch ? "\(entry), line \(lineNumber + 1)" : entry
+                do {
+                    let sdjwt = try SDJWT.parse(line)
+                    let verified = try RecordVerifier.verify(sdjwt, trustedKey: { keys[$0] })
+                    let stored = StoredVersion(verified: verified, sdjwt: sdjwt)
+                    guard isBatch || entry == BundlePath.recordsPrefix + stored.id + ".sd-jwt" else {
+                        throw CLIError(.verificationFailed, "\(path): \(entry) does not hold the version its name says. Nothing was imported.")
+                    }
+                    versions.append(stored)
+                } catch let error as SDJWTError {
                     throw CLIError(
                         .verificationFailed,
-                        "\(path): \(entry) does not hold the version its name says. Nothing was imported.")
+                        "\(path): \(where_) does not verify (\(error)). Nothing was imported."
+                            + (error.isUntrustedSigner ? " If you expect records from that organization, compare its fingerprint by phone and run `amanat trust add FILE`." : ""))
                 }
-                versions.append(stored)
-            } catch let error as SDJWTError {
-                throw CLIError(
-                    .verificationFailed,
-                    "\(path): \(entry) does not verify (\(error)). Nothing was imported."
-                        + (error.isUntrustedSigner
-                            ? " If you expect records from that organization, compare its fingerprint by phone and run `amanat trust add FILE`."
-                            : ""))
             }
         }
         let service = try RecordService(workspace: workspace)
@@ -129,7 +130,7 @@ extension SDJWTError {
 /// Receives a bundle's entries during import: record versions in memory (bounded), attachments into a staging
 /// folder inside the blob store, plain files counted and skipped.
 final class ImportOutput: BundleEntryOutput {
-    static let maximumRecordSize: UInt64 = 16 << 20
+    static let maximumRecordSize: UInt64 = 256 << 20
 
     let staging: URL
     var records: [String: String] = [:]

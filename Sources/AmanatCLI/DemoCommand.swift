@@ -163,12 +163,11 @@ struct DemoCommand: ParsableCommand {
         say("A seals the records for B; B verifies each against A's key and imports them (twice: nothing changes)")
         let recordsBundle = base.appendingPathComponent("steppe-records.amanat")
         let recordsOut = try OutputFile(recordsBundle.path, mode: 0o600)
-        var recordInputs: [BundleInput] = []
+        var compactVersions: [String] = []
         for id in recordIds {
-            for version in try serviceA.store.versions(record: id) {
-                recordInputs.append(.record(versionId: version.id, sdjwt: version.sdjwt.compact))
-            }
+            for version in try serviceA.store.versions(record: id) { compactVersions.append(version.sdjwt.compact) }
         }
+        let recordInputs = BundleInput.recordBatches(compactVersions)
         _ = try BundleSealer.seal(
             inputs: recordInputs, sender: BundleSender(signingKey: keyA, identity: identityA),
             recipients: try a.resolveRecipients(["berlin"]), sink: { try recordsOut.write($0) })

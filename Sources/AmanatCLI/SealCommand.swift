@@ -97,12 +97,14 @@ struct SealCommand: ParsableCommand {
             }
             var blobs = Set<String>()
             var records = Set<String>()
+            var compact: [String] = []
             for id in versionIds {
                 let version = try service.store.version(id)
-                bundleInputs.append(.record(versionId: version.id, sdjwt: version.sdjwt.compact))
+                compact.append(version.sdjwt.compact)
                 blobs.formUnion(version.attachments)
                 records.insert(version.recordId)
             }
+            bundleInputs += BundleInput.recordBatches(compact)
             includedVersions = versionIds
             recordCount = records.count
             let view = try SyncService(workspace: workspace).view()
