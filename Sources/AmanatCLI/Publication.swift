@@ -205,6 +205,15 @@ struct Redactor {
             textFindings[pointer] = detector.scan(whole).map { ($0.range, $0) }
         }
 
+        // Names the policy does not keep in their own fields must not leak through free text either: a piece of
+        // text that contains one (or a distinctive part of one) is withheld whole.
+        var protectedNames = Set<String>()
+        for leaf in map.leaves where leaf.segment == nil && Self.isNameField(leaf.path) {
+            guard case .string(let name) = leaf.value else { continue }
+            if let rule = rules.rule(for: leaf.path), rule.action.op == .keep { continue }
+            protectedNames.formUnion(Self.nameTokens(name))
+        }
+
         var decisions: [Decision] = []
         for leaf in map.leaves {
             let pointer = DisclosureMap.pointer(leaf.path)
@@ -233,8 +242,17 @@ struct Redactor {
                     span = 1
                 }
             }
-            let decision = try decide(
+            var decision = try decide(
                 leaf, pointer: pointer, rules: rules, findings: findings, identifierOnly: span == -1, report: &report)
+            if case .original = decision, !Self.isNameField(leaf.path), case .string(let text) = leaf.value,
+                Self.mentions(text, anyOf: protectedNames)
+            {
+                report.textWithheldWhole["person_name", default: 0] += 1
+                decision = .publisher(
+                    PublisherValue(
+                        path: pointer, segment: leaf.segment, op: "withhold", kind: nil,
+                        value: "[text withheld: it named a person]"))
+            }
             decisions.append(decision)
         }
 
@@ -318,6 +336,30 @@ struct Redactor {
         return PublishedRecord(
             recordId: verified.recordId, versionId: verified.versionId, collector: verified.signerFingerprint,
             presentation: presentation, values: values, report: report, rendered: renderer.json())
+    }
+
+    /// Whether a path is a person's name (`…/names/<script>`, `…/names/other/N/value`, `…/name`).
+    static func isNameField(_ path: [RecordPathStep]) -> Bool {
+        path.contains { step in
+            if case .key(let k) = step { return k == "names" || k == "name" }
+            return false
+        }
+    }
+
+    /// The whole name and its distinctive parts (words of three or more letters; CJK names are kept whole).
+    static func nameTokens(_ name: String) -> [String] {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard trimmed.count >= 2 else { return [] }
+        var tokens = [trimmed]
+        let words = trimmed.split { !$0.isLetter }.map(String.init)
+        if words.count > 1 { tokens += words.filter { $0.count >= 3 } }
+        return tokens
+    }
+
+    static func mentions(_ text: String, anyOf names: Set<String>) -> Bool {
+        guard !names.isEmpty else { return false }
+        let lower = text.lowercased()
+        return names.contains { lower.contains($0) }
     }
 
     private func decide(

@@ -111,6 +111,33 @@ struct PublishCommandTests {
         #expect(shown.status == 0)
         #expect(!shown.stdout.contains("\"village\""))
         #expect(!shown.stdout.contains("\"dateOfBirth\""))
+
+        // Names the policy strips from the name fields do not leak through transcripts either: no presented
+        // disclosure of the at-risk record holds any word of a person's name.
+        let riskRecord = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: Self.example("kk-latn-relative-public.json")))) as? [String: Any]
+        var nameWords: [String] = []
+        func collectNames(_ value: Any?, underNames: Bool) {
+            if let dict = value as? [String: Any] {
+                for (k, v) in dict { collectNames(v, underNames: underNames || k == "names" || k == "name") }
+            } else if let list = value as? [Any] {
+                for v in list { collectNames(v, underNames: underNames) }
+            } else if underNames, let text = value as? String {
+                nameWords += text.lowercased().split { !$0.isLetter }.map(String.init).filter { $0.count >= 3 }
+            }
+        }
+        collectNames(riskRecord?["testifier"], underNames: false)
+        collectNames(riskRecord?["detainees"], underNames: false)
+        #expect(!nameWords.isEmpty)
+        let presentation = try String(contentsOfFile: out + "/\(ids["kk-latn-relative-public.json"]!).sd-jwt", encoding: .utf8)
+        var presentedText = ""
+        for part in presentation.split(separator: "~").dropFirst() {
+            var b64 = part.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            while b64.count % 4 != 0 { b64 += "=" }
+            presentedText += String(decoding: Data(base64Encoded: b64) ?? Data(), as: UTF8.self).lowercased() + "\n"
+        }
+        let leaked = Set(nameWords).filter { presentedText.contains($0) }
+        #expect(leaked.isEmpty, "names presented: \(leaked.count)")
     }
 
     @Test func consentForbidsPublicationAndDryRunWritesNothing() throws {
