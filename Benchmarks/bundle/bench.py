@@ -119,10 +119,13 @@ def main():
         out = os.path.join(work, f"out-{gib}g")
         plain = os.path.join(work, f"plain-{gib}g.bin")
         reps = 3 if gib == 1 else 1
+        # Keep at most the data and two outputs in RAM at once (a 4 GiB run would otherwise fill /dev/shm).
         seal_t, seal_m = best(reps, [amanat, "seal", "-r", "b", "-o", bundle, data], env, a, rm(bundle))
-        age_r_t, age_r_m = best(reps, ["age", "-r", recipient, "-o", aged, data], None, None, rm(aged))
         open_t, open_m = best(reps, [amanat, "open", bundle, "-o", out], env, b, rm(out))
+        rm(bundle, out)()
+        age_r_t, age_r_m = best(reps, ["age", "-r", recipient, "-o", aged, data], None, None, rm(aged))
         age_d_t, age_d_m = best(reps, ["age", "-d", "-i", agekey, "-o", plain, aged], None, None, rm(plain))
+        rm(aged, plain)()
         mb = size / 1e6
         seal_net = seal_t - seal_tiny
         open_net = open_t - open_tiny
