@@ -370,6 +370,30 @@ extension JSONValue {
 
         mutating func parseString() throws -> String {
             index += 1
+            // Fast path: a run of plain bytes (no escape, no control character) ending at the closing quote is
+            // validated as UTF-8 once and turned into a String in one step.
+            let start = index
+            var j = index
+            var ascii = true
+            while j < bytes.count {
+                let b = bytes[j]
+                if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { break }
+                if b >= 0x80 { ascii = false }
+                j += 1
+            }
+            if j < bytes.count, bytes[j] == UInt8(ascii: "\"") {
+                if ascii {
+                    index = j + 1
+                    return String(decoding: bytes[start..<j], as: UTF8.self)
+                }
+                var k = start
+                while k < j {
+                    let (_, length) = try decodeUTF8(at: k)
+                    k += length
+                }
+                index = j + 1
+                return String(decoding: bytes[start..<j], as: UTF8.self)
+            }
             var scalars = String.UnicodeScalarView()
             while true {
                 guard index < bytes.count else { throw error("unterminated string") }

@@ -261,6 +261,15 @@ let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "sync":
     try syncBenchmark(count: Int(arguments.dropFirst().first ?? "") ?? 100_000)
+case "verify-profile":
+    // One thread, verification only: for profiling with perf.
+    let key = try Ed25519.SigningKey.generate()
+    let fp = Fingerprint.of(key.publicKey)
+    let pub = key.publicKey
+    let vs = try (0..<2000).map { try RecordSigner.sign(content: syntheticRecord($0), kind: .create, recordId: nil, prev: [], key: key, policy: policy) }
+    let t = now()
+    for _ in 0..<5 { for v in vs { _ = try RecordVerifier.verify(v.sdjwt, trustedKey: { $0 == fp ? pub : nil }) } }
+    print(String(format: "verify one thread: %.0f/s", 10000 / (now() - t)))
 case "primitives":
     try primitivesBenchmark()
 case "records":

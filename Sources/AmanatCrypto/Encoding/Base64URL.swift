@@ -16,44 +16,54 @@ public enum Base64URL {
 public enum Base64 {
     /// Decodes unpadded base64 (standard alphabet if `urlSafe` is false), refusing non-canonical encodings.
     public static func decodeCanonical(_ text: some StringProtocol, urlSafe: Bool) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        if utf8.count % 4 == 1 { return nil }
-        var values: [UInt8] = []
-        values.reserveCapacity(utf8.count)
-        for c in utf8 {
-            let v: UInt8
-            switch c {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): v = c - UInt8(ascii: "A")
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): v = c - UInt8(ascii: "a") + 26
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - UInt8(ascii: "0") + 52
-            case UInt8(ascii: "-") where urlSafe, UInt8(ascii: "+") where !urlSafe: v = 62
-            case UInt8(ascii: "_") where urlSafe, UInt8(ascii: "/") where !urlSafe: v = 63
-            default: return nil
+        var utf8 = text.utf8
+        if let result = utf8.withContiguousStorageIfAvailable({ decode($0, table: urlSafe ? urlTable : standardTable) }) {
+            return result
+        }
+        let copy = Array(utf8)
+        utf8 = text.utf8
+        return copy.withUnsafeBufferPointer { decode($0, table: urlSafe ? urlTable : standardTable) }
+    }
+
+    /// 0xFF marks a byte outside the alphabet.
+    static let standardTable: [UInt8] = table(standardAlphabet)
+    static let urlTable: [UInt8] = table(urlAlphabet)
+
+    static func table(_ alphabet: [UInt8]) -> [UInt8] {
+        var t = [UInt8](repeating: 0xFF, count: 256)
+        for (i, c) in alphabet.enumerated() { t[Int(c)] = UInt8(i) }
+        return t
+    }
+
+    static func decode(_ input: UnsafeBufferPointer<UInt8>, table: [UInt8]) -> [UInt8]? {
+        let n = input.count
+        if n % 4 == 1 { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(n * 3 / 4)
+        return table.withUnsafeBufferPointer { t -> [UInt8]? in
+            var i = 0
+            while i + 4 <= n {
+                let a = t[Int(input[i])], b = t[Int(input[i + 1])], c = t[Int(input[i + 2])], d = t[Int(input[i + 3])]
+                guard (a | b | c | d) & 0xC0 == 0 else { return nil }
+                let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                out.append(UInt8(v >> 16))
+                out.append(UInt8((v >> 8) & 0xFF))
+                out.append(UInt8(v & 0xFF))
+                i += 4
             }
-            values.append(v)
+            let rest = n - i
+            if rest == 2 {
+                let a = t[Int(input[i])], b = t[Int(input[i + 1])]
+                guard (a | b) & 0xC0 == 0, b & 0x0F == 0 else { return nil }
+                out.append(a << 2 | b >> 4)
+            } else if rest == 3 {
+                let a = t[Int(input[i])], b = t[Int(input[i + 1])], c = t[Int(input[i + 2])]
+                guard (a | b | c) & 0xC0 == 0, c & 0x03 == 0 else { return nil }
+                out.append(a << 2 | b >> 4)
+                out.append((b & 0x0F) << 4 | c >> 2)
+            }
+            return out
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(values.count * 3 / 4)
-        var i = 0
-        while i + 4 <= values.count {
-            let n =
-                UInt32(values[i]) << 18 | UInt32(values[i + 1]) << 12 | UInt32(values[i + 2]) << 6
-                | UInt32(values[i + 3])
-            out.append(UInt8(n >> 16))
-            out.append(UInt8((n >> 8) & 0xFF))
-            out.append(UInt8(n & 0xFF))
-            i += 4
-        }
-        let rest = values.count - i
-        if rest == 2 {
-            guard values[i + 1] & 0x0F == 0 else { return nil }
-            out.append(values[i] << 2 | values[i + 1] >> 4)
-        } else if rest == 3 {
-            guard values[i + 2] & 0x03 == 0 else { return nil }
-            out.append(values[i] << 2 | values[i + 1] >> 4)
-            out.append((values[i + 1] & 0x0F) << 4 | values[i + 2] >> 2)
-        }
-        return out
     }
 
     /// Standard-alphabet base64 without padding.

@@ -1,6 +1,10 @@
 internal import COpenSSL
 import Foundation
 
+/// SHA-256 fetched from the default provider once: OpenSSL 3's implicit fetch (`EVP_sha256()`) looks the
+/// algorithm up again on every init, which costs more than hashing a short disclosure.
+nonisolated(unsafe) private let fetchedSHA256: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil)
+
 /// Streaming SHA-256 (FIPS 180-4), computed by OpenSSL.
 public struct SHA256: ~Copyable {
     private let context: OpaquePointer
@@ -12,7 +16,7 @@ public struct SHA256: ~Copyable {
     public init() throws {
         clearOpenSSLErrors()
         let ctx = try checkPointer(EVP_MD_CTX_new(), "EVP_MD_CTX_new")
-        guard EVP_DigestInit_ex(ctx, EVP_sha256(), nil) == 1 else {
+        guard EVP_DigestInit_ex(ctx, fetchedSHA256 ?? EVP_sha256(), nil) == 1 else {
             EVP_MD_CTX_free(ctx)
             throw opensslError("EVP_DigestInit_ex")
         }
@@ -50,7 +54,7 @@ public struct SHA256: ~Copyable {
             let rc = digest.withUnsafeMutableBufferPointer {
                 EVP_Digest(
                     raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), raw.count, $0.baseAddress, &length,
-                    EVP_sha256(), nil)
+                    fetchedSHA256 ?? EVP_sha256(), nil)
             }
             try check(rc, "EVP_Digest")
             return digest
