@@ -121,26 +121,63 @@ public struct ScanCommand: ParsableCommand {
         for (file, findings) in results {
             var fileJSON: [UInt8] = []
             appendJSONString(file, to: &fileJSON)
-            for finding in findings {
-                writer.append(first ? "\n  {\"file\":" : ",\n  {\"file\":")
-                first = false
-                writer.append(bytes: fileJSON)
-                writer.append(",\"kind\":\"")
-                writer.append(finding.kind.rawValue)
-                writer.append("\",\"start\":")
-                writer.append(integer: finding.range.lowerBound)
-                writer.append(",\"end\":")
-                writer.append(integer: finding.range.upperBound)
-                writer.append(",\"value\":")
-                writer.appendJSONString(finding.value)
-                writer.append(",\"confidence\":\"")
-                writer.append(finding.confidence.rawValue)
-                writer.append("\"}")
+            // Many findings: serialize slices on every core, then write them in order.
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            let parts = findings.count >= 50_000 ? max(1, cores) * 2 : 1
+            if parts > 1 {
+                try writer.flush()
+                let size = (findings.count + parts - 1) / parts
+                final class Pieces: @unchecked Sendable {
+                    var bytes: [[UInt8]]
+                    init(bytes: [[UInt8]]) { self.bytes = bytes }
+                }
+                let pieces = Pieces(bytes: Array(repeating: [], count: parts))
+                let isFirst = first
+                let fileBytes = fileJSON
+                DispatchQueue.concurrentPerform(iterations: parts) { p in
+                    let lower = min(findings.count, p * size)
+                    let upper = min(findings.count, lower + size)
+                    var out: [UInt8] = []
+                    out.reserveCapacity((upper - lower) * 120)
+                    let local = ChunkWriter(sink: { out.append(contentsOf: $0) })
+                    serialize(findings[lower..<upper], fileJSON: fileBytes, first: isFirst && p == 0, into: local)
+                    try? local.flush()
+                    pieces.bytes[p] = out
+                }
+                for piece in pieces.bytes { try ChunkWriter.writeAll(piece) }
+                if !findings.isEmpty { first = false }
+            } else {
+                serialize(findings[...], fileJSON: fileJSON, first: first, into: writer, flushEvery: 1 << 20)
+                if !findings.isEmpty { first = false }
                 if writer.count > (1 << 20) { try writer.flush() }
             }
         }
         writer.append(first ? "]\n" : "\n]\n")
         try writer.flush()
+    }
+
+    /// Appends findings as JSON objects, each preceded by a separator (`,` except for the very first).
+    static func serialize(
+        _ findings: ArraySlice<Finding>, fileJSON: [UInt8], first: Bool, into writer: ChunkWriter, flushEvery: Int = 1 << 20
+    ) {
+        var first = first
+        for finding in findings {
+            writer.append(first ? "\n  {\"file\":" : ",\n  {\"file\":")
+            first = false
+            writer.append(bytes: fileJSON)
+            writer.append(",\"kind\":\"")
+            writer.append(finding.kind.rawValue)
+            writer.append("\",\"start\":")
+            writer.append(integer: finding.range.lowerBound)
+            writer.append(",\"end\":")
+            writer.append(integer: finding.range.upperBound)
+            writer.append(",\"value\":")
+            writer.appendJSONString(finding.value)
+            writer.append(",\"confidence\":\"")
+            writer.append(finding.confidence.rawValue)
+            writer.append("\"}")
+            if writer.count > flushEvery { try? writer.flush() }
+        }
     }
 
     static func appendJSONString(_ string: String, to out: inout [UInt8]) {
@@ -251,6 +288,26 @@ final class MappedFile {
 final class ChunkWriter {
     private let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: 2 << 20)
     private(set) var count = 0
+    /// Where flushed bytes go; nil: standard output.
+    private let sink: ((UnsafeBufferPointer<UInt8>) -> Void)?
+
+    init(sink: ((UnsafeBufferPointer<UInt8>) -> Void)? = nil) { self.sink = sink }
+
+    /// Writes `bytes` to standard output.
+    static func writeAll(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBufferPointer { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw CLIError(
+                        .ioError, "cannot write the findings to standard output: \(String(cString: strerror(errno))).")
+                }
+                offset += written
+            }
+        }
+    }
 
     deinit { storage.deallocate() }
 
@@ -306,6 +363,11 @@ final class ChunkWriter {
 
     /// - Throws: ``CLIError`` 74 when stdout cannot be written.
     func flush() throws {
+        if let sink {
+            sink(UnsafeBufferPointer(start: storage, count: count))
+            count = 0
+            return
+        }
         var offset = 0
         while offset < count {
             let written = write(STDOUT_FILENO, storage + offset, count - offset)
