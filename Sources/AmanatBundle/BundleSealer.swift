@@ -74,9 +74,15 @@ public struct BundleInput {
             let lines = versions[start..<min(start + batchSize, versions.count)].joined(separator: "\n") + "\n"
             let bytes = Array(lines.utf8)
             var offset = 0
-            var input = BundleInput(name: String(format: "batch-%06d.sd-jwt-lines", index + 1), size: UInt64(bytes.count)) { buffer in
+            var input = BundleInput(
+                name: String(format: "batch-%06d.sd-jwt-lines", index + 1), size: UInt64(bytes.count)
+            ) { buffer in
                 let n = min(buffer.count, bytes.count - offset)
-                if n > 0 { bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) } }
+                if n > 0 {
+                    bytes.withUnsafeBytes {
+                        buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n)
+                    }
+                }
                 offset += n
                 return n
             }
@@ -241,7 +247,8 @@ public enum BundlePath {
             }
             let id = name.dropLast(".sd-jwt".count)
             guard name.hasSuffix(".sd-jwt"), id.count == 43, id.utf8.allSatisfy(Self.isBase64URL) else {
-                return "a record entry must be records/<43-character version id>.sd-jwt or records/batch-NNNNNN.sd-jwt-lines"
+                return
+                    "a record entry must be records/<43-character version id>.sd-jwt or records/batch-NNNNNN.sd-jwt-lines"
             }
             return nil
         case "blobs":

@@ -85,14 +85,18 @@ enum BundleImport {
                     let verified = try RecordVerifier.verify(sdjwt, trustedKey: { keys[$0] })
                     let stored = StoredVersion(verified: verified, sdjwt: sdjwt)
                     guard isBatch || entry == BundlePath.recordsPrefix + stored.id + ".sd-jwt" else {
-                        throw CLIError(.verificationFailed, "\(path): \(entry) does not hold the version its name says. Nothing was imported.")
+                        throw CLIError(
+                            .verificationFailed,
+                            "\(path): \(entry) does not hold the version its name says. Nothing was imported.")
                     }
                     versions.append(stored)
                 } catch let error as SDJWTError {
                     throw CLIError(
                         .verificationFailed,
                         "\(path): \(where_) does not verify (\(error)). Nothing was imported."
-                            + (error.isUntrustedSigner ? " If you expect records from that organization, compare its fingerprint by phone and run `amanat trust add FILE`." : ""))
+                            + (error.isUntrustedSigner
+                                ? " If you expect records from that organization, compare its fingerprint by phone and run `amanat trust add FILE`."
+                                : ""))
                 }
             }
         }

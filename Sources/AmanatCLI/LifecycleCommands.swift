@@ -24,14 +24,8 @@ struct RetractCommand: ParsableCommand {
     @Option(name: .long, help: "Why (kept as a disclosure, not in clear in the signed payload).") var reason: String
 
     func run() throws {
-        let workspace = try options.locate()
-        let service = try RecordService(workspace: workspace)
-        let recordId = try service.resolve(record)
-        let key = try workspace.signingKey(passphrase: try options.passphrase())
-        let content = JSONValue.object([
-            ("retraction", .object([("reason", .string(reason))])), ("schema", .string("amanat-record/v1")),
-        ])
-        let (version, _) = try service.versionOverAllHeads(recordId, content: content, kind: .retract, key: key)
+        let (_, recordId, version) = try RecordService.tombstone(
+            record, member: "retraction", reason: reason, options: options)
         Console.out(version.versionId)
         Console.err(
             "Record \(recordId) is retracted (version \(version.versionId)). Seal it for partners so they see it.")
@@ -66,14 +60,8 @@ struct EraseCommand: ParsableCommand {
     }
 
     func run() throws {
-        let workspace = try options.locate()
-        let service = try RecordService(workspace: workspace)
-        let recordId = try service.resolve(record)
-        let key = try workspace.signingKey(passphrase: try options.passphrase())
-        let content = JSONValue.object([
-            ("erasure", .object([("reason", .string(reason))])), ("schema", .string("amanat-record/v1")),
-        ])
-        let (version, _) = try service.versionOverAllHeads(recordId, content: content, kind: .retract, key: key)
+        let (service, recordId, version) = try RecordService.tombstone(
+            record, member: "erasure", reason: reason, options: options)
         let deleted = try service.deleteErasedBlobs()
         if json {
             try Console.json(Report(record: recordId, erasureVersion: version.versionId, attachmentsDeleted: deleted))
@@ -83,6 +71,24 @@ struct EraseCommand: ParsableCommand {
                 "Seal the record for partners (`amanat seal -r PARTNER --record \(recordId)`) so their stores erase it too."
             )
         }
+    }
+}
+
+extension RecordService {
+    /// Signs a `retract` version over all heads whose content is `{member: {reason}}` (a retraction or an erasure).
+    static func tombstone(
+        _ record: String, member: String, reason: String, options: WorkspaceOptions
+    ) throws -> (RecordService, String, SignedVersion) {
+        let workspace = try options.locate()
+        let service = try RecordService(workspace: workspace)
+        let recordId = try service.resolve(record)
+        let key = try workspace.signingKey(passphrase: try options.passphrase())
+        let content = JSONValue.object([
+            (member, .object([("reason", .string(reason))])), ("schema", .string("amanat-record/v1")),
+        ]).sortedKeys()
+        let (version, _) = try service.versionOverAllHeads(
+            recordId, content: content, kind: .retract, key: key, erase: member == "erasure")
+        return (service, recordId, version)
     }
 }
 

@@ -83,13 +83,13 @@ struct RecordService {
 
     /// Signs and stores a version whose parents are ALL current heads (retractions, erasures, merges).
     func versionOverAllHeads(
-        _ recordId: String, content: JSONValue, kind: VersionKind, key: Ed25519.SigningKey
+        _ recordId: String, content: JSONValue, kind: VersionKind, key: Ed25519.SigningKey, erase: Bool = false
     ) throws -> (SignedVersion, ImportSummary) {
         let heads = try store.heads(record: recordId)
         guard !heads.isEmpty else { throw CLIError(.inputMissing, "no record \(recordId) in the store.") }
         let signed = try RecordSigner.sign(
             content: content, kind: kind, recordId: recordId, prev: heads, attachments: Self.attachmentDigests(content),
-            key: key, policy: RecordPolicy.disclosurePolicy)
+            key: key, policy: RecordPolicy.disclosurePolicy, extraClaims: erase ? [("erase", .bool(true))] : [])
         let summary = try store.insert([try verifiedForStore(signed.sdjwt)])
         return (signed, summary)
     }

@@ -158,7 +158,8 @@ public struct ScanCommand: ParsableCommand {
 
     /// Appends findings as JSON objects, each preceded by a separator (`,` except for the very first).
     static func serialize(
-        _ findings: ArraySlice<Finding>, fileJSON: [UInt8], first: Bool, into writer: ChunkWriter, flushEvery: Int = 1 << 20
+        _ findings: ArraySlice<Finding>, fileJSON: [UInt8], first: Bool, into writer: ChunkWriter,
+        flushEvery: Int = 1 << 20
     ) {
         var first = first
         for finding in findings {

@@ -34,12 +34,7 @@ extension Workspace {
 
     /// A lookup of trusted signing keys by fingerprint (the trust list plus this workspace itself).
     func trustedSigners() throws -> BundleOpener.TrustLookup {
-        var keys: [String: Ed25519.VerifyingKey] = [:]
-        for entry in try trustList().partners {
-            if let (signing, _) = try? entry.identity.validated() { keys[entry.identity.fingerprint] = signing }
-        }
-        let own = try identity()
-        if let (signing, _) = try? own.validated() { keys[own.fingerprint] = signing }
+        let keys = try trustedKeys()
         return { keys[$0] }
     }
 

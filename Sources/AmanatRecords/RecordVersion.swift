@@ -178,6 +178,9 @@ public struct VerifiedVersion: Sendable {
     public var withheldCount: Int
     /// JSON Pointers of segmented texts that had withheld segments.
     public var partialTexts: [String]
+    /// Whether the signed payload marks this version as an erasure request (`"erase": true`, a plain claim, so it
+    /// stays recognizable after the disclosures are deleted).
+    public var isErasureRequest: Bool = false
 }
 
 /// Verifies record versions (RFC 9901 §7.1).
@@ -238,10 +241,12 @@ public enum RecordVerifier {
         // Segmented texts whose segments array lost withheld elements (pointers are payload paths under /rec).
         partial = resolver.arraysWithWithheldElements.filter { $0.hasPrefix("/rec/") && $0.hasSuffix("/segments") }
             .map { String($0.dropFirst(4).dropLast("/segments".count)) }.sorted()
-        return VerifiedVersion(
+        var result = VerifiedVersion(
             versionId: versionId, recordId: recordId, kind: kind, prev: prev, issuedAt: iat, attachments: attachments,
             signerFingerprint: kid, content: content, disclosedCount: resolver.usedCount,
             withheldCount: resolver.withheldCount, partialTexts: partial)
+        result.isErasureRequest = kind == .retract && resolved["erase"] == .bool(true)
+        return result
     }
 
     /// Turns `{"segments": [...]}` back into the string (the segments that were presented, in order).

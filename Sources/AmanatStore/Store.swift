@@ -43,7 +43,7 @@ public struct StoredVersion: Sendable, Equatable {
             issuedAt: verified.issuedAt, signer: verified.signerFingerprint, jwt: sdjwt.jwt,
             disclosures: sdjwt.disclosures, attachments: verified.attachments,
             content: verified.content.canonical())
-        isErasure = verified.kind == .retract && verified.content["erasure"] != nil
+        isErasure = verified.isErasureRequest
     }
 
     /// The compact SD-JWT with every stored disclosure.

@@ -19,7 +19,9 @@ struct KillDuringImportTests {
         let reference = try p.cli.initWorkspace("r", org: "Test Reference")
         #expect(try p.cli.run(["trust", "add", p.cli.path("a.json")], in: reference).status == 0)
         try p.cli.run(["identity", "export", "-o", p.cli.path("r.json")], in: reference)
-        #expect(try p.cli.run(["seal", "-r", p.cli.path("r.json"), "--all", "-o", p.cli.path("big-r.amanat")], in: p.a).status == 0)
+        #expect(
+            try p.cli.run(["seal", "-r", p.cli.path("r.json"), "--all", "-o", p.cli.path("big-r.amanat")], in: p.a)
+                .status == 0)
         #expect(try p.cli.run(["open", p.cli.path("big-r.amanat")], in: reference).status == 0)
         let expected = try stateHash(p.cli, reference)
 
@@ -54,7 +56,9 @@ struct KillDuringImportTests {
         #expect(try p.cli.run(["open", p.cli.path("big.amanat")], in: p.b).status == 0)
         #expect(try stateHash(p.cli, p.b) == expected)
         // No staging folder is left behind once an import completes.
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: p.b + "/.amanat").filter { $0.hasPrefix(".incoming") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: p.b + "/.amanat").filter {
+            $0.hasPrefix(".incoming")
+        }
         #expect(leftovers.isEmpty)
         #expect(killed >= 1, "the import was never interrupted; raise the record count")
     }

@@ -114,8 +114,10 @@ struct PublishCommandTests {
 
         // Names the policy strips from the name fields do not leak through transcripts either: no presented
         // disclosure of the at-risk record holds any word of a person's name.
-        let riskRecord = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: URL(fileURLWithPath: Self.example("kk-latn-relative-public.json")))) as? [String: Any]
+        let riskRecord =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: Self.example("kk-latn-relative-public.json"))))
+            as? [String: Any]
         var nameWords: [String] = []
         func collectNames(_ value: Any?, underNames: Bool) {
             if let dict = value as? [String: Any] {
@@ -129,7 +131,8 @@ struct PublishCommandTests {
         collectNames(riskRecord?["testifier"], underNames: false)
         collectNames(riskRecord?["detainees"], underNames: false)
         #expect(!nameWords.isEmpty)
-        let presentation = try String(contentsOfFile: out + "/\(ids["kk-latn-relative-public.json"]!).sd-jwt", encoding: .utf8)
+        let presentation = try String(
+            contentsOfFile: out + "/\(ids["kk-latn-relative-public.json"]!).sd-jwt", encoding: .utf8)
         var presentedText = ""
         for part in presentation.split(separator: "~").dropFirst() {
             var b64 = part.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")

@@ -195,12 +195,15 @@ func syncBenchmark(count: Int) throws {
     let records = (0..<count).map(syntheticRecord)
     let signed = Slots<SignedVersion>(count)
     parallel(count, workers: cores) { i in
-        signed.items[i] = try! RecordSigner.sign(content: records[i], kind: .create, recordId: nil, prev: [], key: key, policy: policy, issuedAt: 1_764_230_000)
+        signed.items[i] = try! RecordSigner.sign(
+            content: records[i], kind: .create, recordId: nil, prev: [], key: key, policy: policy,
+            issuedAt: 1_764_230_000)
     }
     let versions = signed.items.map { $0! }
 
     // Import + verify: what `amanat open` does per version (verify on all cores, then one transaction).
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("amanat-sync-bench-\(UUID().uuidString.prefix(8))")
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "amanat-sync-bench-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     var t = now()
@@ -212,7 +215,10 @@ func syncBenchmark(count: Int) throws {
     let storeA = try Store(path: folder.appendingPathComponent("a.sqlite").path)
     try storeA.insert(stored.items.map { $0! })
     let importSeconds = now() - t
-    print(String(format: "  import + verify %d versions: %.2f s (%.0f versions/s)", count, importSeconds, Double(count) / importSeconds))
+    print(
+        String(
+            format: "  import + verify %d versions: %.2f s (%.0f versions/s)", count, importSeconds,
+            Double(count) / importSeconds))
 
     // Rebuild the view (heads, merges, state hash) from the store.
     t = now()
@@ -221,7 +227,10 @@ func syncBenchmark(count: Int) throws {
     t = now()
     let hashA = try view.stateHash()
     let hashSeconds = now() - t
-    print(String(format: "  rebuild the view of %d records: %.2f s (+ state hash %.2f s)  (target <= 2 s)", view.counts.records, deriveSeconds, hashSeconds))
+    print(
+        String(
+            format: "  rebuild the view of %d records: %.2f s (+ state hash %.2f s)  (target <= 2 s)",
+            view.counts.records, deriveSeconds, hashSeconds))
 
     // Two stores that differ in 1 %: B edited 1 % of the records. Merge = import B's new versions into A, re-derive.
     let changed = max(1, count / 100)
@@ -229,7 +238,8 @@ func syncBenchmark(count: Int) throws {
     parallel(changed, workers: cores) { i in
         let base = versions[i * 100 % count]
         let content = records[i * 100 % count].setting("tags", .array([.string("edited-at-b")]))
-        let e = try! RecordSigner.sign(content: content, kind: .edit, recordId: base.recordId, prev: [base.versionId], key: key, policy: policy)
+        let e = try! RecordSigner.sign(
+            content: content, kind: .edit, recordId: base.recordId, prev: [base.versionId], key: key, policy: policy)
         let v = try! RecordVerifier.verify(e.sdjwt, trustedKey: { $0 == fingerprint ? verifying : nil })
         edits.items[i] = StoredVersion(verified: v, sdjwt: e.sdjwt)
     }
@@ -238,12 +248,22 @@ func syncBenchmark(count: Int) throws {
     try storeA.insert(missing)
     let merged = try storeA.deriveView()
     let mergeSeconds = now() - t
-    print(String(format: "  merge two stores of %d records differing in 1 %% (%d versions): %.2f s; %d records now, state %@", count, changed, mergeSeconds, merged.counts.records, String(try merged.stateHash().prefix(12)) as NSString))
+    print(
+        String(
+            format:
+                "  merge two stores of %d records differing in 1 %% (%d versions): %.2f s; %d records now, state %@",
+            count, changed, mergeSeconds, merged.counts.records, String(try merged.stateHash().prefix(12)) as NSString))
     _ = hashA
 
     // Delta bundle size: d versions sealed (age + tar + signed manifest) against the bytes of those versions.
-    let sender = try BundleSender(signingKey: key, identity: PublicIdentity(organization: "Bench (synthetic)", signingKey: key, sealingKey: X25519.PrivateKey.generate().publicKey))
-    let recipient = try BundleRecipient(identity: PublicIdentity(organization: "Bench B (synthetic)", signingKey: Ed25519.SigningKey.generate(), sealingKey: X25519.PrivateKey.generate().publicKey))
+    let sender = try BundleSender(
+        signingKey: key,
+        identity: PublicIdentity(
+            organization: "Bench (synthetic)", signingKey: key, sealingKey: X25519.PrivateKey.generate().publicKey))
+    let recipient = try BundleRecipient(
+        identity: PublicIdentity(
+            organization: "Bench B (synthetic)", signingKey: Ed25519.SigningKey.generate(),
+            sealingKey: X25519.PrivateKey.generate().publicKey))
     for d in [10, 100, changed] {
         let chosen = Array(missing.prefix(d))
         let raw = chosen.reduce(0) { $0 + $1.sdjwt.compact.utf8.count }
@@ -253,7 +273,10 @@ func syncBenchmark(count: Int) throws {
             inputs: BundleInput.recordBatches(chosen.map(\.sdjwt.compact)), sender: sender,
             recipients: [recipient], summary: .init(records: count, versions: count + changed, stateHash: hashA),
             acknowledges: Array(repeating: "abcdefghijklmnopqrstuvwxyz", count: 4), sink: { counter.bytes += $0.count })
-        print(String(format: "  delta bundle of %d versions: %d bytes for %d bytes of versions = %.3f x  (target <= 1.1)", d, counter.bytes, raw, Double(counter.bytes) / Double(raw)))
+        print(
+            String(
+                format: "  delta bundle of %d versions: %d bytes for %d bytes of versions = %.3f x  (target <= 1.1)", d,
+                counter.bytes, raw, Double(counter.bytes) / Double(raw)))
     }
 }
 
@@ -266,7 +289,10 @@ case "verify-profile":
     let key = try Ed25519.SigningKey.generate()
     let fp = Fingerprint.of(key.publicKey)
     let pub = key.publicKey
-    let vs = try (0..<2000).map { try RecordSigner.sign(content: syntheticRecord($0), kind: .create, recordId: nil, prev: [], key: key, policy: policy) }
+    let vs = try (0..<2000).map {
+        try RecordSigner.sign(
+            content: syntheticRecord($0), kind: .create, recordId: nil, prev: [], key: key, policy: policy)
+    }
     let t = now()
     for _ in 0..<5 { for v in vs { _ = try RecordVerifier.verify(v.sdjwt, trustedKey: { $0 == fp ? pub : nil }) } }
     print(String(format: "verify one thread: %.0f/s", 10000 / (now() - t)))

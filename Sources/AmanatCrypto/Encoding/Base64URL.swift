@@ -17,7 +17,8 @@ public enum Base64 {
     /// Decodes unpadded base64 (standard alphabet if `urlSafe` is false), refusing non-canonical encodings.
     public static func decodeCanonical(_ text: some StringProtocol, urlSafe: Bool) -> [UInt8]? {
         var utf8 = text.utf8
-        if let result = utf8.withContiguousStorageIfAvailable({ decode($0, table: urlSafe ? urlTable : standardTable) }) {
+        if let result = utf8.withContiguousStorageIfAvailable({ decode($0, table: urlSafe ? urlTable : standardTable) })
+        {
             return result
         }
         let copy = Array(utf8)

@@ -28,6 +28,11 @@ enum PKCS8Codec {
             throw CryptoError.malformed(what: "private key", reason: "not a PKCS#8 PrivateKeyInfo")
         }
         defer { PKCS8_PRIV_KEY_INFO_free(info) }
+        return try amanatKey(from: info)
+    }
+
+    /// The Ed25519 or X25519 key inside a parsed `PKCS8_PRIV_KEY_INFO` (which the caller still owns).
+    private static func amanatKey(from info: OpaquePointer) throws -> EVPKey {
         guard let key = EVP_PKCS82PKEY(info) else {
             _ = opensslError("EVP_PKCS82PKEY")
             throw CryptoError.malformed(what: "private key", reason: "unsupported or corrupt key inside PKCS#8")
@@ -59,15 +64,7 @@ enum PKCS8Codec {
             throw CryptoError.wrongPassphrase
         }
         defer { PKCS8_PRIV_KEY_INFO_free(info) }
-        guard let key = EVP_PKCS82PKEY(info) else {
-            _ = opensslError("EVP_PKCS82PKEY")
-            throw CryptoError.malformed(what: "private key", reason: "unsupported or corrupt key inside PKCS#8")
-        }
-        let owned = EVPKey(takingOwnership: key)
-        guard owned.kind != nil else {
-            throw CryptoError.unsupportedKey("only Ed25519 and X25519 keys are used by Amanat")
-        }
-        return owned
+        return try amanatKey(from: info)
     }
 
     /// AES-CBC with PKCS#7 padding (the PBES2 encryption scheme). `key` is 16 or 32 bytes, `iv` 16 bytes.

@@ -1,0 +1,164 @@
+import AmanatStore
+import Foundation
+import Testing
+
+@Suite("status, conflicts, resolve, duplicates, link, retract, erase")
+struct SyncCommandTests {
+    func json(_ result: CLIHarness.Result) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+    }
+
+    /// A and B share one record, then both edit it: A changes the interview date and adds a tag, B changes the date
+    /// differently and adds another tag. Returns the record id after B imported A's edit.
+    func concurrentEdit(_ p: BundleCommandTests.Partners) throws -> String {
+        let id = try p.cli.run(["add", RecordCommandTests.example("en-survivor-public.json")], in: p.a).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(
+            try p.cli.run(["seal", "-r", "berlin", "--since-last", "-o", p.cli.path("0.amanat")], in: p.a).status == 0)
+        #expect(try p.cli.run(["open", p.cli.path("0.amanat")], in: p.b).status == 0)
+        for (dir, date, tag) in [(p.a, "2019-04-02", "date-checked"), (p.b, "2019-04-12", "reviewed")] {
+            let shown = try p.cli.run(["show", "id:" + id, "--format", "json"], in: dir).stdout
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(shown.utf8)) as? [String: Any])
+            var testimony = try #require(object["testimony"] as? [String: Any])
+            testimony["date"] = date
+            object["testimony"] = testimony
+            object["tags"] = ((object["tags"] as? [String]) ?? []) + [tag]
+            try JSONSerialization.data(withJSONObject: object).write(
+                to: URL(fileURLWithPath: p.cli.path("\(tag).json")))
+            #expect(try p.cli.run(["update", "id:" + id, p.cli.path("\(tag).json")], in: dir).status == 0)
+        }
+        #expect(
+            try p.cli.run(["seal", "-r", "berlin", "--since-last", "-o", p.cli.path("1.amanat")], in: p.a).status == 0)
+        #expect(try p.cli.run(["open", p.cli.path("1.amanat")], in: p.b).status == 0)
+        return id
+    }
+
+    @Test func conflictIsShownResolvedAndBothStoresConverge() throws {
+        let p = try BundleCommandTests.Partners()
+        defer { p.cli.cleanup() }
+        let id = try concurrentEdit(p)
+
+        // status --json has the contract's keys and one conflict
+        let status = try #require(try json(try p.cli.run(["status", "--json"], in: p.b)) as? [String: Any])
+        for key in ["stateHash", "records", "versions", "conflicts", "duplicates"] {
+            #expect(status[key] != nil, "\(key)")
+        }
+        #expect(status["conflicts"] as? Int == 1)
+        #expect(status["versions"] as? Int == 3)
+
+        // conflicts --json: one entry per record; the date field lists the base and both candidates
+        let conflicts = try #require(try json(try p.cli.run(["conflicts", "--json"], in: p.b)) as? [[String: Any]])
+        #expect(conflicts.count == 1)
+        #expect(conflicts.first?["record"] as? String == id)
+        let fields = try #require(conflicts.first?["fields"] as? [[String: Any]])
+        #expect(fields.map { $0["path"] as? String } == ["/testimony/date"])
+        let candidates = try #require(fields.first?["candidates"] as? [[String: Any]])
+        #expect(Set(candidates.compactMap { $0["value"] as? String }) == ["2019-04-02", "2019-04-12"])
+        #expect(Set(candidates.compactMap { $0["organization"] as? String }).contains("steppe"))
+        #expect(fields.first?["base"] as? String != nil)
+
+        // --accept refuses a real conflict (exit 2); --take steppe resolves it
+        #expect(try p.cli.run(["resolve", "id:" + id, "--accept"], in: p.b).status == 2)
+        #expect(try p.cli.run(["update", "id:" + id, p.cli.path("reviewed.json")], in: p.b).status == 2)
+        let resolved = try p.cli.run(["resolve", "id:" + id, "--take", "steppe"], in: p.b)
+        #expect(resolved.status == 0, "\(resolved.stderr)")
+        let after = try #require(
+            try p.cli.run(["show", "id:" + id, "--format", "json"], in: p.b).stdout.data(using: .utf8))
+        let content = try #require(try JSONSerialization.jsonObject(with: after) as? [String: Any])
+        #expect((content["testimony"] as? [String: Any])?["date"] as? String == "2019-04-02")
+        #expect(Set((content["tags"] as? [String]) ?? []).isSuperset(of: ["date-checked", "reviewed"]))
+
+        // B sends the merge; both stores end with equal state hashes and no conflict
+        #expect(
+            try p.cli.run(["seal", "-r", "steppe", "--since-last", "-o", p.cli.path("2.amanat")], in: p.b).status == 0)
+        let opened = try p.cli.run(["open", p.cli.path("2.amanat")], in: p.a)
+        #expect(opened.status == 0)
+        #expect(opened.stdout.contains("equal state hashes"))
+        let hashA = (try json(try p.cli.run(["status", "--json"], in: p.a)) as? [String: Any])?["stateHash"] as? String
+        let hashB = (try json(try p.cli.run(["status", "--json"], in: p.b)) as? [String: Any])?["stateHash"] as? String
+        #expect(hashA != nil && hashA == hashB)
+        #expect(((try json(try p.cli.run(["conflicts", "--json"], in: p.a))) as? [Any])?.isEmpty == true)
+    }
+
+    @Test func fieldChoiceResolves() throws {
+        let p = try BundleCommandTests.Partners()
+        defer { p.cli.cleanup() }
+        let id = try concurrentEdit(p)
+        let resolved = try p.cli.run(["resolve", "id:" + id, "--field", "/testimony/date=\"2019-04-07\""], in: p.b)
+        #expect(resolved.status == 0, "\(resolved.stderr)")
+        #expect(try p.cli.run(["show", "id:" + id, "--format", "json"], in: p.b).stdout.contains("2019-04-07"))
+        // an unknown path is refused with exit 2 and changes nothing
+        #expect(try p.cli.run(["resolve", "id:" + id, "--take", "nobody-known"], in: p.b).status == 64)
+    }
+
+    @Test func duplicatesAreFlaggedAndLinksDecide() throws {
+        let cli = try CLIHarness()
+        defer { cli.cleanup() }
+        let a = try cli.initWorkspace("a", org: "Test Archive One")
+        // Two records about the same testifier (same resident ID), one unrelated.
+        let first = try cli.run(["add", RecordCommandTests.example("en-survivor-public.json")], in: a).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let second = try cli.run(["add", RecordCommandTests.example("en-survivor-public.json")], in: a).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try cli.run(["add", RecordCommandTests.example("kk-cyrl-relative-public.json")], in: a).status == 0)
+        let groups = try #require(try json(try cli.run(["duplicates", "--json"], in: a)) as? [[String: Any]])
+        #expect(groups.count == 1)
+        #expect(Set(groups.first?["records"] as? [String] ?? []) == [first, second])
+        #expect(groups.first?["confirmed"] as? Bool == false)
+        // The duplicate report never prints an ID number.
+        let text = try cli.run(["duplicates"], in: a).stdout
+        #expect(!text.contains("1985"))
+        // "different" splits the group; "same" confirms it.
+        #expect(try cli.run(["link", "id:" + first, "id:" + second, "--different"], in: a).status == 0)
+        #expect(((try json(try cli.run(["duplicates", "--json"], in: a))) as? [Any])?.isEmpty == true)
+        #expect(try cli.run(["link", "id:" + first, "id:" + second, "--same"], in: a).status == 0)
+        let confirmed = try #require(try json(try cli.run(["duplicates", "--json"], in: a)) as? [[String: Any]])
+        #expect(confirmed.first?["confirmed"] as? Bool == true)
+        #expect(try cli.run(["link", "id:" + first, "id:" + first, "--same"], in: a).status == 64)
+    }
+
+    @Test func retractionAndErasureTravelAndHistoryStillVerifies() throws {
+        let p = try BundleCommandTests.Partners()
+        defer { p.cli.cleanup() }
+        let keep = try p.cli.run(["add", RecordCommandTests.example("kk-cyrl-relative-public.json")], in: p.a).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let gone = try p.cli.run(["add", RecordCommandTests.example("en-survivor-public.json")], in: p.a).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try Data("synthetic photo".utf8).write(to: URL(fileURLWithPath: p.cli.path("photo.jpg")))
+        #expect(try p.cli.run(["attach", "id:" + gone, p.cli.path("photo.jpg")], in: p.a).status == 0)
+        #expect(try p.cli.run(["seal", "-r", "berlin", "--all", "-o", p.cli.path("1.amanat")], in: p.a).status == 0)
+        #expect(try p.cli.run(["open", p.cli.path("1.amanat")], in: p.b).status == 0)
+
+        // A retracts one record and erases the other
+        #expect(try p.cli.run(["retract", "id:" + keep, "--reason", "duplicate interview"], in: p.a).status == 0)
+        let erased = try p.cli.run(["erase", "id:" + gone, "--reason", "the family withdrew", "--json"], in: p.a)
+        #expect(erased.status == 0, "\(erased.stderr)")
+        #expect(erased.stdout.contains("\"attachmentsDeleted\" : 1"))
+        let statusA = try #require(try json(try p.cli.run(["status", "--json"], in: p.a)) as? [String: Any])
+        #expect(statusA["retracted"] as? Int == 2)
+        #expect(statusA["erased"] as? Int == 1)
+
+        // The erasure travels: B's store deletes the personal data and the attachment too
+        #expect(
+            try p.cli.run(["seal", "-r", "berlin", "--since-last", "-o", p.cli.path("2.amanat")], in: p.a).status == 0)
+        let opened = try p.cli.run(["open", p.cli.path("2.amanat")], in: p.b)
+        #expect(opened.status == 0)
+        #expect(opened.stdout.contains("Erasure requests honored"))
+        let store = try Store(path: p.b + "/.amanat/store.sqlite")
+        let erasedVersions = try store.versions(record: gone)
+        #expect(erasedVersions.allSatisfy { $0.disclosures.isEmpty && $0.content == nil })
+        let blobs = (try? FileManager.default.subpathsOfDirectory(atPath: p.b + "/.amanat/blobs")) ?? []
+        #expect(!blobs.contains { $0.count > 60 })
+        // … while the signed history still verifies (every version, all disclosures withheld)
+        let create = try #require(try store.versions(record: gone).first { $0.prev.isEmpty })
+        try Data(create.sdjwt.compact.utf8).write(to: URL(fileURLWithPath: p.cli.path("erased.sd-jwt")))
+        let verified = try p.cli.run(["verify", p.cli.path("erased.sd-jwt")], in: p.b)
+        #expect(verified.status == 0)
+        #expect(verified.stdout.contains("0 disclosure(s) presented"))
+        // Re-importing the old bundle does not bring the erased data back
+        #expect(try p.cli.run(["open", p.cli.path("1.amanat")], in: p.b).status == 0)
+        #expect(try store.versions(record: gone).allSatisfy { $0.disclosures.isEmpty })
+        let statusB = try #require(try json(try p.cli.run(["status", "--json"], in: p.b)) as? [String: Any])
+        #expect(statusB["stateHash"] as? String == statusA["stateHash"] as? String)
+    }
+}
