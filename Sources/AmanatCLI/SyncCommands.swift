@@ -337,17 +337,29 @@ struct DuplicatesCommand: ParsableCommand {
         abstract: "Likely duplicate records: records sharing an ID number (compared by keyed pseudonym).",
         discussion: """
             Each normalized Chinese resident ID (15-digit forms converted) and IIN is replaced by an HMAC-SHA-256 \
-            pseudonym under this organization's matching key (derived from its master secret; never an unkeyed \
-            hash). Records sharing one are flagged, never merged: confirm with `amanat link A B --same` or reject \
-            with `--different`.
+            pseudonym under a matching key (never an unkeyed hash). By default the key is this organization's own \
+            (derived from its master secret); with --partner NAME it is the key agreed with that partner (X25519 \
+            between the two organizations' sealing keys, so both derive it and nobody else can), and \
+            --pseudonyms prints each record's pseudonyms under it, to compare lists with that partner. Records \
+            sharing one are flagged, never merged: confirm with `amanat link A B --same` or reject with \
+            `--different`.
 
-            Example:
+            Examples:
               amanat duplicates --json
+              amanat duplicates --partner berlin --pseudonyms --json
             """
     )
 
     @OptionGroup var options: WorkspaceOptions
     @Flag(name: .long, help: "Print a JSON array of groups.") var json = false
+    @Option(name: .long, help: "Use the matching key agreed with this partner (a trust-list name).") var partner:
+        String?
+    @Flag(name: .long, help: "Print each record's pseudonyms instead of the groups.") var pseudonyms = false
+
+    struct RecordKeys: Encodable {
+        var record: String
+        var pseudonyms: [String]
+    }
 
     struct Group: Encodable {
         var records: [String]
@@ -358,11 +370,29 @@ struct DuplicatesCommand: ParsableCommand {
     func run() throws {
         let sync = try SyncService(workspace: try options.locate())
         let view = try sync.view()
-        let key = try SyncService.matchingKey(
-            signingKey: try sync.workspace.signingKey(passphrase: try options.passphrase()))
+        let passphrase = try options.passphrase()
+        let key: SecretBytes
+        if let partner {
+            guard let entry = try sync.workspace.trustList().entry(named: partner) else {
+                throw CLIError(.usage, "no partner named '\(partner)' on the trust list; see `amanat trust list`.")
+            }
+            key = try SyncService.matchingKey(
+                sealingKey: try sync.workspace.sealingKey(passphrase: passphrase), partner: entry.identity)
+        } else {
+            key = try SyncService.matchingKey(signingKey: try sync.workspace.signingKey(passphrase: passphrase))
+        }
         var keys: [String: Set<String>] = [:]
         for record in view.records where record.status != .retracted {
             if let content = record.content { keys[record.recordId] = try SyncService.matchingKeys(content, key: key) }
+        }
+        if pseudonyms {
+            let list = keys.keys.sorted().map { RecordKeys(record: $0, pseudonyms: keys[$0]!.sorted()) }
+            if json {
+                try Console.json(list)
+            } else {
+                for item in list { Console.out("\(item.record)  \(item.pseudonyms.joined(separator: " "))") }
+            }
+            return
         }
         let report = DuplicateFinder.clusters(keys: keys, assertions: SyncService.assertions(view))
         let groups = report.clusters.map {

@@ -40,6 +40,19 @@ struct SyncService {
         return try HKDF.deriveKey(inputKeyMaterial: master, info: Array("amanat/matching/v1".utf8), outputByteCount: 32)
     }
 
+    /// The matching key agreed with one partner, without any exchange: X25519 between this organization's sealing
+    /// key and the partner's age recipient, then HKDF. Both sides derive the same key, so pseudonym lists can be
+    /// compared between exactly these two organizations and nobody else.
+    static func matchingKey(sealingKey: X25519.PrivateKey, partner: PublicIdentity) throws -> SecretBytes {
+        let peer = try AgeKeyEncoding.publicKey(recipient: partner.ageRecipient)
+        let shared = try sealingKey.sharedSecret(with: peer)
+        let ours = AgeKeyEncoding.recipient(sealingKey.publicKey)
+        let pair = [ours, partner.ageRecipient].sorted().joined(separator: "\n")
+        return try HKDF.deriveKey(
+            inputKeyMaterial: shared, salt: Array(pair.utf8), info: Array("amanat/matching/partner/v1".utf8),
+            outputByteCount: 32)
+    }
+
     /// Keyed pseudonyms of the normalized ID numbers (Chinese resident IDs, IINs) in a record.
     static func matchingKeys(_ content: JSONValue, key: SecretBytes) throws -> Set<String> {
         var values: [(IdentifierKind, String)] = []

@@ -117,6 +117,35 @@ struct SyncCommandTests {
         #expect(try cli.run(["link", "id:" + first, "id:" + first, "--same"], in: a).status == 64)
     }
 
+    @Test func partnersDeriveTheSameMatchingKeyAndNobodyElse() throws {
+        // Given A and B who trust each other, and C, each holding the same record
+        let p = try BundleCommandTests.Partners()
+        defer { p.cli.cleanup() }
+        let c = try p.cli.initWorkspace("c", org: "Test Group Three")
+        try p.cli.run(["identity", "export", "-o", p.cli.path("c.json")], in: c)
+        #expect(try p.cli.run(["trust", "add", p.cli.path("a.json"), "--name", "steppe"], in: c).status == 0)
+        #expect(try p.cli.run(["trust", "add", p.cli.path("c.json"), "--name", "third"], in: p.a).status == 0)
+        for dir in [p.a, p.b, c] {
+            #expect(try p.cli.run(["add", RecordCommandTests.example("en-survivor-public.json")], in: dir).status == 0)
+        }
+        func pseudonyms(_ dir: String, partner: String?) throws -> [String] {
+            let args = ["duplicates", "--pseudonyms", "--json"] + (partner.map { ["--partner", $0] } ?? [])
+            let list = try #require(try json(try p.cli.run(args, in: dir)) as? [[String: Any]])
+            return list.flatMap { ($0["pseudonyms"] as? [String]) ?? [] }
+        }
+        // Then A and B, each using the key agreed with the other, get the same pseudonyms for the same ID numbers
+        let ab = try pseudonyms(p.a, partner: "berlin")
+        let ba = try pseudonyms(p.b, partner: "steppe")
+        #expect(!ab.isEmpty && ab == ba)
+        // … while the key A agreed with C gives different ones, and so do the organizations' own keys
+        #expect(try pseudonyms(p.a, partner: "third") != ab)
+        let ownA = try pseudonyms(p.a, partner: nil)
+        let ownB = try pseudonyms(p.b, partner: nil)
+        #expect(ownA != ownB)
+        // The pseudonyms never contain the ID number itself
+        #expect(!ab.joined().contains("654"))
+    }
+
     @Test func retractionAndErasureTravelAndHistoryStillVerifies() throws {
         let p = try BundleCommandTests.Partners()
         defer { p.cli.cleanup() }
@@ -166,7 +195,8 @@ struct SyncCommandTests {
         let p = try BundleCommandTests.Partners()
         defer { p.cli.cleanup() }
         #expect(try p.cli.run(["add", RecordCommandTests.example("en-survivor-public.json")], in: p.b).status == 0)
-        #expect(try p.cli.run(["add", RecordCommandTests.example("kk-cyrl-relative-public.json")], in: p.a).status == 0)
+        #expect(
+            try p.cli.run(["add", RecordCommandTests.example("kk-cyrl-relative-public.json")], in: p.a).status == 0)
         #expect(try p.cli.run(["seal", "-r", "berlin", "--all", "-o", p.cli.path("r.amanat")], in: p.a).status == 0)
         let original = try Data(contentsOf: URL(fileURLWithPath: p.cli.path("r.amanat")))
         let before = CLIHarness.snapshot(p.b + "/.amanat")
@@ -180,7 +210,9 @@ struct SyncCommandTests {
         }
         // SQLite moves pages between its files on checkpoints, so the store is compared by content: the same
         // versions and the same state hash; every other file byte for byte.
-        func files(_ snapshot: [String: Data]) -> [String: Data] { snapshot.filter { !$0.key.hasPrefix("store.sqlite") } }
+        func files(_ snapshot: [String: Data]) -> [String: Data] {
+            snapshot.filter { !$0.key.hasPrefix("store.sqlite") }
+        }
         #expect(files(CLIHarness.snapshot(p.b + "/.amanat")) == files(before))
         #expect(try Store(path: p.b + "/.amanat/store.sqlite").counts().versions == 1)
         #expect(try p.cli.run(["status", "--json"], in: p.b, passphrase: nil).stdout == hashBefore)
