@@ -42,7 +42,7 @@ struct StoreSyncPropertyTests {
 
         // Then stores importing the bundles in random orders (some twice) all reach the same state hash
         var hashes = Set<String>()
-        for _ in 0..<30 {
+        for _ in 0..<200 {
             let store = try Store()
             var order = Array(0..<12).shuffled(using: &rng)
             for _ in 0..<Int(rng.next() % 4) { order.append(Int(rng.next() % 12)) }
