@@ -184,9 +184,9 @@ public enum BundleSealer {
         var manifest = BundleManifest(
             bundleId: Base32.encode(try SecureRandom.bytes(16)).lowercased(),
             createdAt: formatter.string(from: createdAt),
-            sender: BundleManifest.Party(
-                organization: sender.identity.organization, fingerprint: sender.identity.fingerprint,
-                ageRecipient: sender.identity.ageRecipient, signingKey: sender.identity.signingKey),
+            // The sender is named by fingerprint (its key is on the recipient's trust list); its public keys are
+            // in its identity file, not repeated here.
+            sender: BundleManifest.Party(organization: sender.identity.organization, fingerprint: sender.identity.fingerprint),
             recipients: recipients.map(\.party),
             entries: entries)
         manifest.summary = summary
