@@ -22,8 +22,8 @@ public struct BundleRecipient: Sendable {
     /// A recipient from a trusted partner's public identity.
     public init(identity: PublicIdentity) throws {
         publicKey = try AgeKeyEncoding.publicKey(recipient: identity.ageRecipient)
-        party = BundleManifest.Party(
-            organization: identity.organization, fingerprint: identity.fingerprint, ageRecipient: identity.ageRecipient)
+        // Named by fingerprint (what partners compare by phone); the age recipient is in its identity file.
+        party = BundleManifest.Party(organization: identity.organization, fingerprint: identity.fingerprint)
     }
 
     /// A bare `age1…` recipient (someone without an Amanat identity).
@@ -186,7 +186,8 @@ public enum BundleSealer {
             createdAt: formatter.string(from: createdAt),
             // The sender is named by fingerprint (its key is on the recipient's trust list); its public keys are
             // in its identity file, not repeated here.
-            sender: BundleManifest.Party(organization: sender.identity.organization, fingerprint: sender.identity.fingerprint),
+            sender: BundleManifest.Party(
+                organization: sender.identity.organization, fingerprint: sender.identity.fingerprint),
             recipients: recipients.map(\.party),
             entries: entries)
         manifest.summary = summary
