@@ -269,7 +269,7 @@ func syncBenchmark(count: Int) throws {
         let raw = chosen.reduce(0) { $0 + $1.sdjwt.compact.utf8.count }
         final class Counter: @unchecked Sendable { var bytes = 0 }
         let counter = Counter()
-        _ = try BundleSealer.seal(
+        let manifest = try BundleSealer.seal(
             inputs: BundleInput.recordBatches(chosen.map(\.sdjwt.compact)), sender: sender,
             recipients: [recipient], summary: .init(records: count, versions: count + changed, stateHash: hashA),
             acknowledges: ["abcdefghijklmnopqrstuvwxyz"], sink: { counter.bytes += $0.count })
@@ -277,6 +277,7 @@ func syncBenchmark(count: Int) throws {
             String(
                 format: "  delta bundle of %d versions: %d bytes for %d bytes of versions = %.3f x  (target <= 1.1)", d,
                 counter.bytes, raw, Double(counter.bytes) / Double(raw)))
+        print("    (manifest \(try manifest.signed(with: key).utf8.count) bytes)")
     }
 }
 
