@@ -282,6 +282,7 @@ extension JSONValue {
         mutating func parseObject(depth: Int) throws -> JSONValue {
             index += 1
             var members: [(String, JSONValue)] = []
+            // Small objects (nearly all) check duplicate names by a linear scan; large ones by a set.
             var keys = Set<String>()
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
@@ -295,7 +296,14 @@ extension JSONValue {
                 }
                 let keyStart = index
                 let key = try parseString()
-                guard keys.insert(key).inserted else {
+                let duplicate: Bool
+                if members.count < 16 {
+                    duplicate = members.contains { $0.0 == key }
+                } else {
+                    if keys.isEmpty { keys = Set(members.map(\.0)) }
+                    duplicate = !keys.insert(key).inserted
+                }
+                guard !duplicate else {
                     index = keyStart
                     throw error("duplicate member name \(JSONValue.quoted(String(key.prefix(40))))")
                 }

@@ -251,20 +251,32 @@ public enum RecordVerifier {
 
     /// Turns `{"segments": [...]}` back into the string (the segments that were presented, in order).
     static func joinSegments(_ value: JSONValue, pointer: String, partial: inout [String]) -> JSONValue {
+        var path: [String] = []
+        return joinSegments(value, path: &path)
+    }
+
+    /// `path` holds the escaped JSON Pointer components; the pointer string is built only at a candidate.
+    static func joinSegments(_ value: JSONValue, path: inout [String]) -> JSONValue {
         switch value {
         case .object(let members):
             if members.count == 1, members[0].0 == "segments", let items = members[0].1.arrayValue,
-                DisclosurePolicy.defaultSegmented(pointer)
+                DisclosurePolicy.defaultSegmented("/" + path.joined(separator: "/"))
             {
                 return .string(items.compactMap(\.stringValue).joined())
             }
             return .object(
-                members.map {
-                    ($0.0, joinSegments($0.1, pointer: pointer + "/" + RecordSigner.escape($0.0), partial: &partial))
+                members.map { member in
+                    path.append(RecordSigner.escape(member.0))
+                    defer { path.removeLast() }
+                    return (member.0, joinSegments(member.1, path: &path))
                 })
         case .array(let items):
             return .array(
-                items.enumerated().map { joinSegments($0.1, pointer: pointer + "/\($0.0)", partial: &partial) })
+                items.enumerated().map { index, item in
+                    path.append(String(index))
+                    defer { path.removeLast() }
+                    return joinSegments(item, path: &path)
+                })
         default:
             return value
         }

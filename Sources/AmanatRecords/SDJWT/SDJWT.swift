@@ -166,7 +166,8 @@ public struct DisclosureResolver {
 
     /// Processes the whole payload; throws unless every disclosure was referenced exactly once.
     public mutating func resolve(_ payload: JSONValue) throws -> JSONValue {
-        let result = try process(payload, depth: 0, pointer: "")
+        var path: [String] = []
+        let result = try process(payload, depth: 0, path: &path)
         let unused = byDigest.count - used.count
         if unused > 0 { throw SDJWTError.unreferencedDisclosures(count: unused) }
         return result
@@ -178,7 +179,8 @@ public struct DisclosureResolver {
         return d
     }
 
-    private mutating func process(_ value: JSONValue, depth: Int, pointer: String) throws -> JSONValue {
+    /// `path` is the JSON Pointer of `value` as components; it is joined only when a withheld element is recorded.
+    private mutating func process(_ value: JSONValue, depth: Int, path: inout [String]) throws -> JSONValue {
         guard depth < 64 else { throw SDJWTError.tooLarge("the payload nesting") }
         switch value {
         case .object(let members):
@@ -186,7 +188,9 @@ public struct DisclosureResolver {
             var names = Set<String>()
             for (k, v) in members where k != "_sd" {
                 if k == "..." { throw SDJWTError.malformed("'...' outside an array element") }
-                out.append((k, try process(v, depth: depth + 1, pointer: pointer + "/" + k)))
+                path.append(k)
+                out.append((k, try process(v, depth: depth + 1, path: &path)))
+                path.removeLast()
                 names.insert(k)
             }
             if let sd = value["_sd"] {
@@ -208,7 +212,9 @@ public struct DisclosureResolver {
                         throw SDJWTError.claimAlreadyPresent(String(name.prefix(40)))
                     }
                     used.insert(d)
-                    out.append((name, try process(disclosure.value, depth: depth + 1, pointer: pointer + "/" + name)))
+                    path.append(name)
+                    out.append((name, try process(disclosure.value, depth: depth + 1, path: &path)))
+                    path.removeLast()
                 }
             }
             return .object(out)
@@ -219,7 +225,7 @@ public struct DisclosureResolver {
                     let d = try claim(members[0].1)
                     guard let (index, disclosure) = byDigest[d] else {
                         withheldCount += 1
-                        arraysWithWithheldElements.insert(pointer)
+                        arraysWithWithheldElements.insert(path.isEmpty ? "" : "/" + path.joined(separator: "/"))
                         continue
                     }
                     guard disclosure.name == nil else {
@@ -227,9 +233,13 @@ public struct DisclosureResolver {
                             index: index, reason: "an object-property disclosure referenced from an array")
                     }
                     used.insert(d)
-                    out.append(try process(disclosure.value, depth: depth + 1, pointer: pointer + "/\(out.count)"))
+                    path.append(String(out.count))
+                    out.append(try process(disclosure.value, depth: depth + 1, path: &path))
+                    path.removeLast()
                 } else {
-                    out.append(try process(item, depth: depth + 1, pointer: pointer + "/\(out.count)"))
+                    path.append(String(out.count))
+                    out.append(try process(item, depth: depth + 1, path: &path))
+                    path.removeLast()
                 }
             }
             return .array(out)
