@@ -27,8 +27,8 @@ public enum Base64 {
     }
 
     /// 0xFF marks a byte outside the alphabet.
-    static let standardTable: [UInt8] = table(standardAlphabet)
-    static let urlTable: [UInt8] = table(urlAlphabet)
+    public static let standardTable: [UInt8] = table(standardAlphabet)
+    public static let urlTable: [UInt8] = table(urlAlphabet)
 
     static func table(_ alphabet: [UInt8]) -> [UInt8] {
         var t = [UInt8](repeating: 0xFF, count: 256)
@@ -36,7 +36,8 @@ public enum Base64 {
         return t
     }
 
-    static func decode(_ input: UnsafeBufferPointer<UInt8>, table: [UInt8]) -> [UInt8]? {
+    /// Decodes unpadded base64 bytes with a table from ``urlTable`` or ``standardTable``; nil if not canonical.
+    public static func decode(_ input: UnsafeBufferPointer<UInt8>, table: [UInt8]) -> [UInt8]? {
         let n = input.count
         if n % 4 == 1 { return nil }
         var out = [UInt8]()

@@ -109,9 +109,15 @@ public struct SignedJWT: Sendable {
 
     /// Parses without verifying.
     public static func parse(_ jwt: String) throws -> SignedJWT {
-        let parts = jwt.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { throw SDJWTError.malformed("the JWT does not have three parts") }
-        guard let h = Base64URL.decode(parts[0]), let p = Base64URL.decode(parts[1]), let s = Base64URL.decode(parts[2])
+        // Work on the UTF-8 bytes: a JWT is ASCII, and Character-level splitting costs more than the JSON.
+        let bytes = Array(jwt.utf8)
+        let dots = bytes.indices.filter { bytes[$0] == UInt8(ascii: ".") }
+        guard dots.count == 2 else { throw SDJWTError.malformed("the JWT does not have three parts") }
+        func decode(_ range: Range<Int>) -> [UInt8]? {
+            bytes[range].withUnsafeBufferPointer { Base64.decode($0, table: Base64.urlTable) }
+        }
+        guard let h = decode(0..<dots[0]), let p = decode((dots[0] + 1)..<dots[1]),
+            let s = decode((dots[1] + 1)..<bytes.count)
         else {
             throw SDJWTError.malformed("a JWT part is not base64url")
         }
@@ -127,9 +133,7 @@ public struct SignedJWT: Sendable {
             throw SDJWTError.malformed("the JWT header and payload must be JSON objects")
         }
         guard s.count == 64 else { throw SDJWTError.badSignature }
-        return SignedJWT(
-            header: header, payload: payload, signingInput: Array(jwt.utf8.prefix(parts[0].count + 1 + parts[1].count)),
-            signature: s)
+        return SignedJWT(header: header, payload: payload, signingInput: Array(bytes[..<dots[1]]), signature: s)
     }
 
     /// The `alg` must be `EdDSA` or `Ed25519` (RFC 9864).
