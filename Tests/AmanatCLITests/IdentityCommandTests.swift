@@ -245,4 +245,69 @@ struct IdentityCommandTests {
         #expect(result.stdout.contains("import 2: 0 new version(s), 3 already present"))
         #expect(FileManager.default.fileExists(atPath: cli.path("demo/steppe-archive/.amanat/keys/signing.pem")))
     }
+
+    /// Drives `amanat init` on a pseudo-terminal: the passphrase is asked twice, never echoed.
+    static let ptyDriver = #"""
+        import os, pty, sys, time
+        binary, folder = sys.argv[1], sys.argv[2]
+        answers = sys.argv[3:]
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.chdir(folder)
+            env = {k: v for k, v in os.environ.items() if k not in ("AMANAT_PASSPHRASE", "AMANAT_WORKSPACE")}
+            os.execve(binary, [binary, "init", "--org", "Prompt Test Org", "--kdf-log-n", "10"], env)
+        out = b""
+        seen = 0
+        for answer in answers:
+            deadline = time.time() + 10
+            while out.lower().count(b"passphrase") <= seen and time.time() < deadline:
+                try:
+                    chunk = os.read(fd, 1024)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            seen += 1
+            time.sleep(0.2)  # let the program switch echo off (TCSAFLUSH drops input typed before that)
+            os.write(fd, answer.encode() + b"\n")
+        while True:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        _, status = os.waitpid(pid, 0)
+        sys.stdout.write(out.decode(errors="replace"))
+        sys.exit(os.WEXITSTATUS(status))
+        """#
+
+    @Test func terminalPromptAsksTwiceAndRefusesAMismatch() throws {
+        guard let python = CLIHarness.tool("python3") else {
+            Issue.record("python3 is needed to drive a pseudo-terminal")
+            return
+        }
+        let cli = try CLIHarness()
+        defer { cli.cleanup() }
+        try Data(Self.ptyDriver.utf8).write(to: URL(fileURLWithPath: cli.path("drive_tty.py")))
+        // Given two passphrases typed at the prompts
+        let good = try cli.makeFolder("good")
+        let ok = try CLIHarness.runTool(
+            python,
+            [cli.path("drive_tty.py"), CLIHarness.executable.path, good, "prompt passphrase 1", "prompt passphrase 1"])
+        // Then the workspace is created, and the passphrase never appears on the terminal
+        #expect(ok.status == 0, "\(ok.stdout) \(ok.stderr)")
+        #expect(ok.stdout.contains("Repeat the passphrase"))
+        #expect(!ok.stdout.contains("prompt passphrase 1"))
+        #expect(FileManager.default.fileExists(atPath: good + "/.amanat/keys/signing.pem"))
+        // And two different passphrases create nothing
+        let bad = try cli.makeFolder("bad")
+        let refused = try CLIHarness.runTool(
+            python, [cli.path("drive_tty.py"), CLIHarness.executable.path, bad, "prompt passphrase 1", "another one 2"])
+        #expect(refused.status == 64)
+        #expect(refused.stdout.contains("the two passphrases differ"))
+        #expect(!FileManager.default.fileExists(atPath: bad + "/.amanat"))
+    }
 }
