@@ -56,22 +56,44 @@ public struct ScanCommand: ParsableCommand {
             }
         }
         // Findings per file come sorted by start; files are reported in path order.
-        var results: [(file: String, findings: [Finding])] = []
-        for file in Set(files).sorted() {
-            results.append((file, try ScanCommand.scan(file: file, scanner: scanner)))
+        var results: [(file: String, table: FindingTable)] = []
+        let sorted = Set(files).sorted()
+        for (index, file) in sorted.enumerated() {
+            let (mapped, format) = try ScanCommand.open(file: file)
+            if json && format == .text && index == sorted.count - 1 {
+                // The last file (every other one was read without error): its findings are written out while it
+                // is still being scanned.
+                let streamed = try JSONFindingsWriter(results).write(streaming: file, mapped, scanner.detector)
+                if streamed || results.contains(where: { !$0.table.isEmpty }) { throw ExitCode(1) }
+                return
+            }
+            results.append((file, try ScanCommand.scan(mapped, format: format, file: file, scanner: scanner)))
         }
         if json {
-            try ScanCommand.writeJSON(results)
+            try JSONFindingsWriter(results).write()
         } else {
-            let reported = results.flatMap { result in result.findings.map { Reported(file: result.file, finding: $0) }
+            let reported = results.flatMap { result in
+                result.table.findings.map { Reported(file: result.file, finding: $0) }
             }
             Console.out(ScanCommand.summary(reported, files: files))
         }
-        if results.contains(where: { !$0.findings.isEmpty }) { throw ExitCode(1) }
+        if results.contains(where: { !$0.table.isEmpty }) { throw ExitCode(1) }
     }
 
     /// Reads (memory-maps) one file and scans it in the format it has.
     static func scan(file: String, scanner: DocumentScanner) throws -> [Finding] {
+        try scanTable(file: file, scanner: scanner).findings
+    }
+
+    /// Reads (memory-maps) one file and scans it in the format it has; findings in compact form.
+    static func scanTable(file: String, scanner: DocumentScanner) throws -> FindingTable {
+        let (mapped, format) = try open(file: file)
+        return try scan(mapped, format: format, file: file, scanner: scanner)
+    }
+
+    /// Memory-maps one file and finds its format (text, JSON, SD-JWT).
+    /// - Throws: ``CLIError`` 66 when the file is missing, 65 when it is binary or a `.json` file is not JSON.
+    static func open(file: String) throws -> (MappedFile, DocumentFormat) {
         let mapped = try MappedFile(path: file)
         let buffer = mapped.buffer
         if buffer.prefix(8192).contains(0) {
@@ -95,8 +117,18 @@ public struct ScanCommand: ParsableCommand {
                 format = .text
             }
         }
+        return (mapped, format)
+    }
+
+    /// Scans a mapped file in the given format.
+    /// - Throws: ``CLIError`` 65 for an SD-JWT whose segments do not decode.
+    static func scan(
+        _ mapped: MappedFile, format: DocumentFormat, file: String, scanner: DocumentScanner
+    ) throws
+        -> FindingTable
+    {
         do {
-            return try scanner.scan(buffer, format: format)
+            return try withExtendedLifetime(mapped) { try scanner.scanTable(mapped.buffer, format: format) }
         } catch DocumentScanError.invalidSDJWTSegment(let index) {
             let part = index == 0 ? "its issuer JWT" : "disclosure \(index)"
             throw CLIError(.malformedInput, "\(file) is not a valid SD-JWT: \(part) does not decode to JSON.")
@@ -110,75 +142,6 @@ public struct ScanCommand: ParsableCommand {
             return String(cString: strerror(Int32(underlying.code)))
         }
         return nsError.localizedDescription
-    }
-
-    /// Writes the findings as one JSON array on stdout, in chunks of about 1 MiB (millions of findings stay fast).
-    /// - Throws: ``CLIError`` 74 when stdout cannot be written.
-    static func writeJSON(_ results: [(file: String, findings: [Finding])]) throws {
-        let writer = ChunkWriter()
-        var first = true
-        writer.append("[")
-        for (file, findings) in results {
-            var fileJSON: [UInt8] = []
-            appendJSONString(file, to: &fileJSON)
-            // Many findings: serialize slices on every core, then write them in order.
-            let cores = ProcessInfo.processInfo.activeProcessorCount
-            let parts = findings.count >= 50_000 ? max(1, cores) * 2 : 1
-            if parts > 1 {
-                try writer.flush()
-                let size = (findings.count + parts - 1) / parts
-                final class Pieces: @unchecked Sendable {
-                    var bytes: [[UInt8]]
-                    init(bytes: [[UInt8]]) { self.bytes = bytes }
-                }
-                let pieces = Pieces(bytes: Array(repeating: [], count: parts))
-                let isFirst = first
-                let fileBytes = fileJSON
-                DispatchQueue.concurrentPerform(iterations: parts) { p in
-                    let lower = min(findings.count, p * size)
-                    let upper = min(findings.count, lower + size)
-                    var out: [UInt8] = []
-                    out.reserveCapacity((upper - lower) * 120)
-                    let local = ChunkWriter(sink: { out.append(contentsOf: $0) })
-                    serialize(findings[lower..<upper], fileJSON: fileBytes, first: isFirst && p == 0, into: local)
-                    try? local.flush()
-                    pieces.bytes[p] = out
-                }
-                for piece in pieces.bytes { try ChunkWriter.writeAll(piece) }
-                if !findings.isEmpty { first = false }
-            } else {
-                serialize(findings[...], fileJSON: fileJSON, first: first, into: writer, flushEvery: 1 << 20)
-                if !findings.isEmpty { first = false }
-                if writer.count > (1 << 20) { try writer.flush() }
-            }
-        }
-        writer.append(first ? "]\n" : "\n]\n")
-        try writer.flush()
-    }
-
-    /// Appends findings as JSON objects, each preceded by a separator (`,` except for the very first).
-    static func serialize(
-        _ findings: ArraySlice<Finding>, fileJSON: [UInt8], first: Bool, into writer: ChunkWriter,
-        flushEvery: Int = 1 << 20
-    ) {
-        var first = first
-        for finding in findings {
-            writer.append(first ? "\n  {\"file\":" : ",\n  {\"file\":")
-            first = false
-            writer.append(bytes: fileJSON)
-            writer.append(",\"kind\":\"")
-            writer.append(finding.kind.rawValue)
-            writer.append("\",\"start\":")
-            writer.append(integer: finding.range.lowerBound)
-            writer.append(",\"end\":")
-            writer.append(integer: finding.range.upperBound)
-            writer.append(",\"value\":")
-            writer.appendJSONString(finding.value)
-            writer.append(",\"confidence\":\"")
-            writer.append(finding.confidence.rawValue)
-            writer.append("\"}")
-            if writer.count > flushEvery { try? writer.flush() }
-        }
     }
 
     static func appendJSONString(_ string: String, to out: inout [UInt8]) {
@@ -250,6 +213,9 @@ public struct ScanCommand: ParsableCommand {
 final class MappedFile {
     let buffer: UnsafeRawBufferPointer
     private let mapping: UnsafeMutableRawPointer?
+    /// Bytes at the start already unmapped (a multiple of the page size).
+    private var released = 0
+    static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     /// - Throws: ``CLIError`` 66 when the file is missing, 65 when it cannot be read.
     init(path: String) throws {
@@ -272,106 +238,243 @@ final class MappedFile {
             buffer = UnsafeRawBufferPointer(start: nil, count: 0)
             return
         }
-        let address = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
+        let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
         guard let address, address != MAP_FAILED else {
             throw CLIError(.malformedInput, "\(path) cannot be read (\(String(cString: strerror(errno)))).")
         }
         mapping = address
         buffer = UnsafeRawBufferPointer(start: address, count: size)
+        MappedFile.populate(address, size)
+    }
+
+    /// `MADV_POPULATE_READ` (Linux 5.14 and later; older kernels refuse it and pages are read in on first use).
+    private static let populateRead: Int32 = 22
+
+    /// Maps the pages in ahead of the scan, on every core for a big file (a hint: failures are ignored).
+    private static func populate(_ address: UnsafeMutableRawPointer, _ size: Int) {
+        let page = MappedFile.pageSize
+        let parts = size >= 8 << 20 ? ProcessInfo.processInfo.activeProcessorCount : 1
+        let partSize = ((size + parts - 1) / parts + page - 1) / page * page
+        let shared = Int(bitPattern: address)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let start = part * partSize
+            guard start < size else { return }
+            _ = madvise(
+                UnsafeMutableRawPointer(bitPattern: shared + start), min(partSize, size - start),
+                MappedFile.populateRead)
+        }
+    }
+
+    /// Unmaps the whole pages below `offset` (they must not be read again).
+    func release(below offset: Int) {
+        guard let mapping else { return }
+        let end = min(offset, buffer.count) / MappedFile.pageSize * MappedFile.pageSize
+        guard end > released else { return }
+        munmap(mapping + released, end - released)
+        released = end
     }
 
     deinit {
-        if let mapping { munmap(mapping, buffer.count) }
+        if let mapping, released < buffer.count { munmap(mapping + released, buffer.count - released) }
     }
 }
 
-/// A 2 MiB output buffer written to stdout with `write(2)` when flushed.
-final class ChunkWriter {
-    private let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: 2 << 20)
-    private(set) var count = 0
-    /// Where flushed bytes go; nil: standard output.
-    private let sink: ((UnsafeBufferPointer<UInt8>) -> Void)?
+/// Writes `amanat scan --json` output: one JSON array of findings, sorted by file then start. Pieces of a few
+/// thousand findings are serialized on every core into reused buffers and written to standard output in order
+/// as soon as they are ready (the whole array is never held in memory).
+final class JSONFindingsWriter: @unchecked Sendable {
+    /// A run of findings of one block of one file.
+    struct Piece {
+        var file: Int
+        var block: FindingBlock
+        var range: Range<Int>
+    }
 
-    init(sink: ((UnsafeBufferPointer<UInt8>) -> Void)? = nil) { self.sink = sink }
+    static let findingsPerPiece = 4096
 
-    /// Writes `bytes` to standard output.
-    static func writeAll(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBufferPointer { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw CLIError(
-                        .ioError, "cannot write the findings to standard output: \(String(cString: strerror(errno))).")
+    private let pieces: [Piece]
+    /// Per file and kind: `,\n  {"file":"…","kind":"…","start":` (allocated once, freed on deinit).
+    private let prefixes: [[UnsafeBufferPointer<UInt8>]]
+    private let condition = NSCondition()
+    private var nextPiece = 0
+    private var turn = 0
+    private var failure: Error?
+
+    init(_ results: [(file: String, table: FindingTable)]) {
+        var pieces: [Piece] = []
+        var prefixes: [[UnsafeBufferPointer<UInt8>]] = []
+        for (index, result) in results.enumerated() {
+            var fileJSON: [UInt8] = []
+            ScanCommand.appendJSONString(result.file, to: &fileJSON)
+            prefixes.append(JSONFindingsWriter.prefixes(fileJSON))
+            for block in result.table.blocks {
+                for lower in stride(from: 0, to: block.count, by: JSONFindingsWriter.findingsPerPiece) {
+                    let upper = min(block.count, lower + JSONFindingsWriter.findingsPerPiece)
+                    pieces.append(Piece(file: index, block: block, range: lower..<upper))
                 }
-                offset += written
             }
         }
+        self.pieces = pieces
+        self.prefixes = prefixes
     }
 
-    deinit { storage.deallocate() }
-
-    func append(_ text: StaticString) {
-        text.withUTF8Buffer { append(raw: $0) }
-    }
-
-    func append(_ text: String) {
-        var text = text
-        text.withUTF8 { append(raw: $0) }
-    }
-
-    func append(bytes: [UInt8]) {
-        bytes.withUnsafeBufferPointer { append(raw: $0) }
-    }
-
-    private func append(raw: UnsafeBufferPointer<UInt8>) {
-        guard let base = raw.baseAddress, raw.count > 0 else { return }
-        (storage + count).update(from: base, count: raw.count)
-        count += raw.count
-    }
-
-    func append(integer: Int) {
-        var v = integer
-        var digits = 0
-        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &scratch) { buffer in
-            repeat {
-                buffer[23 - digits] = UInt8(0x30 + v % 10)
-                v /= 10
-                digits += 1
-            } while v > 0 && digits < 20
-            append(raw: UnsafeBufferPointer(rebasing: buffer.bindMemory(to: UInt8.self)[(24 - digits)...]))
-        }
-    }
-
-    func appendJSONString(_ string: String) {
-        var string = string
-        string.withUTF8 { utf8 in
-            if !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-                storage[count] = 0x22
-                count += 1
-                append(raw: utf8)
-                storage[count] = 0x22
-                count += 1
-            } else {
-                var escaped: [UInt8] = []
-                ScanCommand.appendJSONString(String(decoding: utf8, as: UTF8.self), to: &escaped)
-                append(bytes: escaped)
-            }
+    deinit {
+        for filePrefixes in prefixes {
+            for prefix in filePrefixes { prefix.deallocate() }
         }
     }
 
     /// - Throws: ``CLIError`` 74 when stdout cannot be written.
-    func flush() throws {
-        if let sink {
-            sink(UnsafeBufferPointer(start: storage, count: count))
-            count = 0
-            return
+    func write() throws {
+        try JSONFindingsWriter.writeAll(Array("[".utf8))
+        try writePieces()
+        try JSONFindingsWriter.writeAll(Array((pieces.isEmpty ? "]\n" : "\n]\n").utf8))
+    }
+
+    /// Writes the findings of the files given at init, then scans `buffer` (the text of `file`, sorted after them)
+    /// and writes its findings while the scan goes on. Returns whether `file` had findings.
+    /// - Throws: ``CLIError`` 74 when stdout cannot be written.
+    func write(streaming file: String, _ mapped: MappedFile, _ detector: Detector) throws -> Bool {
+        try JSONFindingsWriter.writeAll(Array("[".utf8))
+        try writePieces()
+        var fileJSON: [UInt8] = []
+        ScanCommand.appendJSONString(file, to: &fileJSON)
+        let filePrefixes = JSONFindingsWriter.prefixes(fileJSON)
+        defer { for prefix in filePrefixes { prefix.deallocate() } }
+        let out = OutputBuffer()
+        var first = pieces.isEmpty
+        var found = false
+        try detector.scanTable(
+            mapped.buffer,
+            streaming: { block, doneBelow in
+                // Unmapping what was scanned now costs less than unmapping the whole file at the end.
+                mapped.release(below: doneBelow)
+                guard block.count > 0 else { return }
+                out.count = 0
+                JSONFindingsWriter.serialize(block, 0..<block.count, filePrefixes, first: first, into: out)
+                first = false
+                found = true
+                try JSONFindingsWriter.writeAll(UnsafeBufferPointer(start: out.base, count: out.count))
+            })
+        try JSONFindingsWriter.writeAll(Array((first ? "]\n" : "\n]\n").utf8))
+        return found
+    }
+
+    /// Writes the pieces (serialized on every core, written in order).
+    private func writePieces() throws {
+        if pieces.isEmpty { return }
+        let threads = min(ProcessInfo.processInfo.activeProcessorCount, pieces.count)
+        let done = DispatchSemaphore(value: 0)
+        for _ in 1..<max(1, threads) {
+            let thread = Thread { [self] in
+                work()
+                done.signal()
+            }
+            thread.start()
         }
+        work()
+        for _ in 1..<max(1, threads) { done.wait() }
+        if let failure { throw failure }
+    }
+
+    /// Takes the next piece, serializes it, waits for its turn and writes it; until no piece is left.
+    private func work() {
+        let out = OutputBuffer()
+        while true {
+            condition.lock()
+            let index = nextPiece
+            nextPiece += 1
+            condition.unlock()
+            guard index < pieces.count else { return }
+            out.count = 0
+            let piece = pieces[index]
+            JSONFindingsWriter.serialize(piece.block, piece.range, prefixes[piece.file], first: index == 0, into: out)
+            condition.lock()
+            while turn != index { condition.wait() }
+            let failed = failure != nil
+            condition.unlock()
+            var error: Error?
+            if !failed {
+                do { try JSONFindingsWriter.writeAll(UnsafeBufferPointer(start: out.base, count: out.count)) } catch let
+                    caught
+                {
+                    error = caught
+                }
+            }
+            condition.lock()
+            if let error, failure == nil { failure = error }
+            turn += 1
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// Per kind (in ``kindIndex(_:)`` order): `,\n  {"file":"…","kind":"…","start":`; the caller deallocates them.
+    static func prefixes(_ fileJSON: [UInt8]) -> [UnsafeBufferPointer<UInt8>] {
+        var prefixes = Array(repeating: UnsafeBufferPointer<UInt8>(start: nil, count: 0), count: kindCount)
+        for kind in IdentifierKind.allCases {
+            let bytes =
+                Array(",\n  {\"file\":".utf8) + fileJSON + Array(",\"kind\":\"\(kind.rawValue)\",\"start\":".utf8)
+            let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: bytes.count)
+            _ = copy.initialize(from: bytes)
+            prefixes[kindIndex(kind)] = UnsafeBufferPointer(copy)
+        }
+        return prefixes
+    }
+
+    static let kindCount = 8
+
+    static func kindIndex(_ kind: IdentifierKind) -> Int {
+        switch kind {
+        case .cnResidentID: return 0
+        case .kzIIN: return 1
+        case .cnPassport: return 2
+        case .kzPassport: return 3
+        case .phone: return 4
+        case .email: return 5
+        case .wechatID: return 6
+        case .dateOfBirth: return 7
+        }
+    }
+
+    private static let endKey: StaticString = ",\"end\":"
+    private static let valueKey: StaticString = ",\"value\":\""
+    private static let validTail: StaticString = "\",\"confidence\":\"valid\"}"
+    private static let suspectTail: StaticString = "\",\"confidence\":\"suspect\"}"
+
+    /// Appends the findings of `piece` as JSON objects, each preceded by `,` except the very first.
+    static func serialize(
+        _ block: FindingBlock, _ range: Range<Int>, _ filePrefixes: [UnsafeBufferPointer<UInt8>], first: Bool,
+        into out: OutputBuffer
+    ) {
+        filePrefixes.withUnsafeBufferPointer { filePrefixes in
+            var first = first
+            block.forEach(in: range) { kind, range, confidence, value in
+                let prefix = filePrefixes[JSONFindingsWriter.kindIndex(kind)]
+                out.reserve(prefix.count + 160 + value.count * 6)
+                out.append(first ? UnsafeBufferPointer(rebasing: prefix.dropFirst()) : prefix)
+                first = false
+                out.append(integer: range.lowerBound)
+                out.append(JSONFindingsWriter.endKey)
+                out.append(integer: range.upperBound)
+                out.append(JSONFindingsWriter.valueKey)
+                out.appendEscaped(value)
+                out.append(confidence == .valid ? JSONFindingsWriter.validTail : JSONFindingsWriter.suspectTail)
+            }
+        }
+    }
+
+    /// Writes `bytes` to standard output.
+    /// - Throws: ``CLIError`` 74 when stdout cannot be written.
+    static func writeAll(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBufferPointer { try writeAll($0) }
+    }
+
+    static func writeAll(_ buffer: UnsafeBufferPointer<UInt8>) throws {
+        guard let base = buffer.baseAddress else { return }
         var offset = 0
-        while offset < count {
-            let written = write(STDOUT_FILENO, storage + offset, count - offset)
+        while offset < buffer.count {
+            let written = Foundation.write(STDOUT_FILENO, base + offset, buffer.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 throw CLIError(
@@ -379,6 +482,116 @@ final class ChunkWriter {
             }
             offset += written
         }
-        count = 0
+    }
+}
+
+/// A growable byte buffer filled without bounds checks: callers ``reserve(_:)`` room first.
+final class OutputBuffer {
+    private(set) var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    var count = 0
+
+    init(capacity: Int = 1 << 20) {
+        self.capacity = capacity
+        base = malloc(capacity)!.assumingMemoryBound(to: UInt8.self)
+    }
+
+    deinit { free(base) }
+
+    /// Makes room for `extra` more bytes.
+    @inline(__always)
+    func reserve(_ extra: Int) {
+        if count + extra > capacity {
+            capacity = max(capacity * 2, count + extra)
+            base = realloc(base, capacity)!.assumingMemoryBound(to: UInt8.self)
+        }
+    }
+
+    @inline(__always)
+    func append(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count += 1
+    }
+
+    @inline(__always)
+    func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress else { return }
+        (base + count).update(from: source, count: bytes.count)
+        count += bytes.count
+    }
+
+    @inline(__always)
+    func append(_ text: StaticString) {
+        (base + count).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        count += text.utf8CodeUnitCount
+    }
+
+    /// The numbers 00…99, ten to a line: `n` is at `n / 10 * 21 + n % 10 * 2`.
+    private static let pairs: StaticString = """
+        00010203040506070809
+        10111213141516171819
+        20212223242526272829
+        30313233343536373839
+        40414243444546474849
+        50515253545556575859
+        60616263646566676869
+        70717273747576777879
+        80818283848586878889
+        90919293949596979899
+        """
+
+    /// Appends a non-negative integer in decimal (two digits per division).
+    @inline(__always)
+    func append(integer: Int) {
+        var v = UInt(bitPattern: integer)
+        var digits = 1
+        var limit: UInt = 10
+        while v >= limit && digits < 19 {
+            digits += 1
+            limit &*= 10
+        }
+        if v >= limit { digits += 1 }
+        let pairs = OutputBuffer.pairs.utf8Start
+        var k = count + digits
+        while v >= 10 {
+            let pair = Int(v % 100)
+            v /= 100
+            let at = pair / 10 * 21 + pair % 10 * 2
+            base[k - 1] = pairs[at + 1]
+            base[k - 2] = pairs[at]
+            k -= 2
+        }
+        if k > count { base[k - 1] = UInt8(truncatingIfNeeded: 0x30 &+ v) }
+        count += digits
+    }
+
+    /// Appends UTF-8 bytes escaped for a JSON string (without the quotes); room for 6 bytes each is reserved.
+    @inline(__always)
+    func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>) {
+        for b in bytes {
+            switch b {
+            case 0x22, 0x5C:
+                base[count] = 0x5C
+                base[count + 1] = b
+                count += 2
+            case 0x0A, 0x0D, 0x09:
+                base[count] = 0x5C
+                base[count + 1] = b == 0x0A ? 0x6E : b == 0x0D ? 0x72 : 0x74
+                count += 2
+            case 0..<0x20:
+                let hex: StaticString = "0123456789abcdef"
+                base[count] = 0x5C
+                base[count + 1] = 0x75
+                base[count + 2] = 0x30
+                base[count + 3] = 0x30
+                base[count + 4] = hex.utf8Start[Int(b >> 4)]
+                base[count + 5] = hex.utf8Start[Int(b & 15)]
+                count += 6
+            default:
+                base[count] = b
+                count += 1
+            }
+        }
     }
 }

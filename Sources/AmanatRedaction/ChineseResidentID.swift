@@ -19,6 +19,22 @@ public enum ChineseResidentID {
         return checkCharacters[sum % 11]
     }
 
+    /// The check character for the 17 ASCII digits at `p` (the same as ``checkCharacter(forDigits:)``).
+    @inline(__always)
+    static func checkCharacter(_ p: UnsafePointer<UInt8>) -> UInt8 {
+        // The weight of digit k is 2^(17-k) mod 11: from the last digit back, 2, 4, 8, 5, 10, …
+        var sum = 0
+        var weight = 2
+        var k = 16
+        while k >= 0 {
+            sum += Int(p[k] &- 0x30) * weight
+            weight = weight * 2 % 11
+            k -= 1
+        }
+        let check = (12 - sum % 11) % 11
+        return check == 10 ? 0x58 : UInt8(0x30 + check)
+    }
+
     /// Whether `value` is a valid 18-character number: 17 ASCII digits and a check character (`X` upper or lower
     /// case), a province code, a real birth date from 1800 on, and a matching check character.
     public static func isValid(_ value: String) -> Bool {
@@ -35,7 +51,7 @@ public enum ChineseResidentID {
         let last = p[17] == 0x78 ? 0x58 : p[17]
         guard Normalization.isDigit(last) || last == 0x58 else { return false }
         guard structureIsValid18(p) else { return false }
-        return checkCharacter(forDigits: UnsafeBufferPointer(start: p, count: 17)) == last
+        return checkCharacter(p) == last
     }
 
     static func structureIsValid18(_ p: UnsafePointer<UInt8>) -> Bool {
@@ -64,6 +80,15 @@ public enum ChineseResidentID {
         var out = Array(bytes[0..<6]) + [0x31, 0x39] + Array(bytes[6..<15])
         out.append(checkCharacter(forDigits: out))
         return out
+    }
+
+    /// Writes the 18-character form of the 15 ASCII digits at `p` to `out` (18 bytes).
+    static func convert15to18(_ p: UnsafePointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) {
+        out.update(from: p, count: 6)
+        out[6] = 0x31
+        out[7] = 0x39
+        (out + 8).update(from: p + 6, count: 9)
+        out[17] = checkCharacter(out)
     }
 
     /// Normalizes any spelling of a Chinese resident ID: folds full-width and Arabic-Indic digits and `X`

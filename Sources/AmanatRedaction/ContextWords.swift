@@ -1,18 +1,38 @@
 /// Lists of context words, searched as raw UTF-8 byte strings in a window around a candidate.
 final class ContextWords: @unchecked Sendable {
     let words: [[UInt8]]
-    private let caseInsensitive: [Bool]
     /// A bit per two-byte prefix (ASCII words in every case combination): a cheap filter before comparing words.
     private let pairs: UnsafeMutablePointer<UInt64>
+    /// The words one after another, with per word: where it starts in `flat`, its length, its first two bytes
+    /// (lower-cased for an ASCII word) and whether it is compared without regard to case (ASCII words).
+    private let flat: UnsafeMutablePointer<UInt8>
+    private let starts: UnsafeMutablePointer<Int>
+    private let lengths: UnsafeMutablePointer<Int>
+    private let keys: UnsafeMutablePointer<UInt16>
+    private let caseInsensitive: UnsafeMutablePointer<Bool>
+    private let count: Int
 
     init(_ list: [String]) {
         words = list.map { Array($0.utf8) }
+        count = words.count
         pairs = .allocate(capacity: 1024)
         pairs.initialize(repeating: 0, count: 1024)
-        var insensitive: [Bool] = []
-        for word in words {
+        flat = .allocate(capacity: words.reduce(0) { $0 + $1.count })
+        starts = .allocate(capacity: count)
+        lengths = .allocate(capacity: count)
+        keys = .allocate(capacity: count)
+        caseInsensitive = .allocate(capacity: count)
+        var offset = 0
+        for (w, word) in words.enumerated() {
             let ascii = word.allSatisfy { $0 < 0x80 }
-            insensitive.append(ascii)
+            (flat + offset).initialize(from: word, count: word.count)
+            (starts + w).initialize(to: offset)
+            (lengths + w).initialize(to: word.count)
+            (caseInsensitive + w).initialize(to: ascii)
+            let key0 = ascii ? ContextWords.lower(word[0]) : word[0]
+            let key1 = ascii ? ContextWords.lower(word[1]) : word[1]
+            (keys + w).initialize(to: UInt16(key0) << 8 | UInt16(key1))
+            offset += word.count
             let firsts = ascii ? [ContextWords.lower(word[0]), ContextWords.upper(word[0])] : [word[0]]
             let seconds = ascii ? [ContextWords.lower(word[1]), ContextWords.upper(word[1])] : [word[1]]
             for a in firsts {
@@ -22,10 +42,16 @@ final class ContextWords: @unchecked Sendable {
                 }
             }
         }
-        caseInsensitive = insensitive
     }
 
-    deinit { pairs.deallocate() }
+    deinit {
+        pairs.deallocate()
+        flat.deallocate()
+        starts.deallocate()
+        lengths.deallocate()
+        keys.deallocate()
+        caseInsensitive.deallocate()
+    }
 
     @inline(__always) private static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
     @inline(__always) private static func upper(_ b: UInt8) -> UInt8 { b >= 0x61 && b <= 0x7A ? b & 0xDF : b }
@@ -45,17 +71,33 @@ final class ContextWords: @unchecked Sendable {
         return compare(p, at: index, end: end)
     }
 
+    /// The first word (in list order) at `index`; only words with the same first two bytes are compared.
     private func compare(_ p: UnsafePointer<UInt8>, at index: Int, end: Int) -> Int {
-        outer: for (w, word) in words.enumerated() {
-            guard index + word.count <= end else { continue }
-            if caseInsensitive[w] {
-                for k in 0..<word.count where ContextWords.lower(p[index + k]) != ContextWords.lower(word[k]) {
-                    continue outer
+        let b0 = p[index]
+        let b1 = p[index + 1]
+        let exactKey = UInt16(b0) << 8 | UInt16(b1)
+        let lowerKey = UInt16(ContextWords.lower(b0)) << 8 | UInt16(ContextWords.lower(b1))
+        var w = 0
+        outer: while w < count {
+            defer { w += 1 }
+            let insensitive = caseInsensitive[w]
+            guard keys[w] == (insensitive ? lowerKey : exactKey) else { continue }
+            let length = lengths[w]
+            guard index + length <= end else { continue }
+            let word = flat + starts[w]
+            var k = 2
+            if insensitive {
+                while k < length {
+                    if ContextWords.lower(p[index + k]) != ContextWords.lower(word[k]) { continue outer }
+                    k += 1
                 }
             } else {
-                for k in 0..<word.count where p[index + k] != word[k] { continue outer }
+                while k < length {
+                    if p[index + k] != word[k] { continue outer }
+                    k += 1
+                }
             }
-            return word.count
+            return length
         }
         return 0
     }

@@ -42,96 +42,190 @@ public struct Detector: Sendable {
 
     /// Scans a raw buffer (for example a memory-mapped file).
     public func scan(_ buffer: UnsafeRawBufferPointer) -> [Finding] {
-        guard let base = buffer.baseAddress, buffer.count > 0 else { return [] }
-        let p = base.assumingMemoryBound(to: UInt8.self)
-        let n = buffer.count
-        if n < parallelThreshold || threadCount == 1 {
-            return scanSequential(p, n)
+        scanTable(buffer).findings
+    }
+
+    /// Scans a raw buffer and keeps the findings in compact form (no `String` per finding): the fast path for
+    /// inputs with very many findings. `scanTable(buffer).findings == scan(buffer)`.
+    public func scanTable(_ buffer: UnsafeRawBufferPointer) -> FindingTable {
+        guard let plan = BlockPlan(buffer, self) else {
+            guard let base = buffer.baseAddress, buffer.count > 0 else {
+                return FindingTable(blocks: [FindingBlock(store: FindingStore())])
+            }
+            return FindingTable(blocks: [
+                FindingBlock(store: scanSequentialStore(base.assumingMemoryBound(to: UInt8.self), buffer.count))
+            ])
         }
-        let blockCount = threadCount * 4
-        let blockSize = max((n + blockCount - 1) / blockCount, Detector.overlap * 4)
-        let blocks = (n + blockSize - 1) / blockSize
-        let results = ResultSlots(count: blocks)
-        let shared = SharedBuffer(pointer: p, count: n)
-        DispatchQueue.concurrentPerform(iterations: blocks) { block in
-            let start = block * blockSize
-            let end = min(n, start + blockSize)
-            let worker = ScanWorker(shared.pointer, shared.count)
-            worker.run(
-                from: max(0, start - Detector.overlap), keep: start..<end, stopAt: min(n, end + Detector.overlap))
-            results.store(worker.findings, at: block)
+        let stream = BlockStream(count: plan.blocks, blockSize: plan.blockSize)
+        DispatchQueue.concurrentPerform(iterations: plan.blocks) { block in
+            stream.store(plan.scan(block), at: block)
         }
-        return Detector.resolveOverlaps(results.all())
+        var blocks: [FindingBlock] = []
+        while let (block, _) = stream.next() { blocks.append(block) }
+        return FindingTable(blocks: blocks)
+    }
+
+    /// Scans a raw buffer like ``scanTable(_:)`` and hands the blocks of findings to `body` on the calling thread,
+    /// in order, as soon as each is final, while later blocks are still being scanned on other threads (so the
+    /// caller can write results out during the scan). The blocks together are ``scanTable(_:)``'s blocks.
+    /// `body` also gets an offset below which the scan no longer reads the buffer (the caller may release those
+    /// bytes); the rest of the buffer must stay valid until this returns.
+    /// - Throws: whatever `body` throws (the scan is stopped and awaited first).
+    public func scanTable(
+        _ buffer: UnsafeRawBufferPointer, streaming body: (_ block: FindingBlock, _ doneBelow: Int) throws -> Void
+    ) throws {
+        guard let plan = BlockPlan(buffer, self) else {
+            for block in scanTable(buffer).blocks { try body(block, 0) }
+            return
+        }
+        let stream = BlockStream(count: plan.blocks, blockSize: plan.blockSize)
+        let scanned = DispatchSemaphore(value: 0)
+        // A thread of its own drives the scan (it takes blocks itself, so it never waits for a free worker).
+        let driver = Thread {
+            DispatchQueue.concurrentPerform(iterations: plan.blocks) { block in
+                stream.store(stream.isCancelled ? FindingStore() : plan.scan(block), at: block)
+            }
+            scanned.signal()
+        }
+        driver.start()
+        defer { scanned.wait() }
+        do {
+            while let (block, end) = stream.next() {
+                // Blocks after `end` are read from `end - overlap` on, and looked back from a little further.
+                try body(block, max(0, min(end, plan.count) - 2 * Detector.overlap))
+            }
+        } catch {
+            stream.cancel()
+            throw error
+        }
     }
 
     /// Scans on the calling thread only (the reference for the parallel scan).
     public func scanSequential(_ buffer: UnsafeRawBufferPointer) -> [Finding] {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return [] }
-        return scanSequential(base.assumingMemoryBound(to: UInt8.self), buffer.count)
+        return FindingTable(blocks: [
+            FindingBlock(store: scanSequentialStore(base.assumingMemoryBound(to: UInt8.self), buffer.count))
+        ]).findings
     }
 
-    func scanSequential(_ p: UnsafePointer<UInt8>, _ n: Int) -> [Finding] {
-        let worker = ScanWorker(p, n)
+    func scanSequentialStore(_ p: UnsafePointer<UInt8>, _ n: Int) -> FindingStore {
+        let worker = ScanWorker(p, n, expected: n >> 8)
         worker.run(from: 0, keep: 0..<n, stopAt: n)
-        return Detector.resolveOverlaps(worker.findings)
-    }
-
-    /// Sorts findings and drops those overlapping one of higher priority (e-mail over a phone inside it, …).
-    static func resolveOverlaps(_ findings: [Finding]) -> [Finding] {
-        var inOrder = true
-        var disjoint = true
-        findings.withUnsafeBufferPointer { buffer in
-            for k in buffer.indices.dropFirst() {
-                if buffer[k - 1].range.lowerBound >= buffer[k].range.lowerBound { inOrder = false }
-                if buffer[k - 1].range.upperBound > buffer[k].range.lowerBound { disjoint = false }
-            }
-        }
-        if inOrder && disjoint { return findings }
-        let sorted =
-            inOrder
-            ? findings
-            : findings.sorted {
-                $0.range.lowerBound != $1.range.lowerBound
-                    ? $0.range.lowerBound < $1.range.lowerBound : $0.kind.priority > $1.kind.priority
-            }
-        var kept: [Finding] = []
-        kept.reserveCapacity(sorted.count)
-        for finding in sorted {
-            var dominated = false
-            while let last = kept.last, last.range.overlaps(finding.range) {
-                if last.kind.priority >= finding.kind.priority {
-                    dominated = true
-                    break
-                }
-                kept.removeLast()
-            }
-            if !dominated { kept.append(finding) }
-        }
-        return kept
+        worker.store.resolveOverlaps()
+        return worker.store
     }
 }
 
-private struct SharedBuffer: @unchecked Sendable {
+/// How a big input is cut into overlapping blocks scanned in parallel.
+private struct BlockPlan: @unchecked Sendable {
     let pointer: UnsafePointer<UInt8>
     let count: Int
+    let blockSize: Int
+    let blocks: Int
+
+    /// nil when the input is scanned on the calling thread alone.
+    init?(_ buffer: UnsafeRawBufferPointer, _ detector: Detector) {
+        guard let base = buffer.baseAddress, buffer.count >= detector.parallelThreshold, detector.threadCount > 1
+        else { return nil }
+        pointer = base.assumingMemoryBound(to: UInt8.self)
+        count = buffer.count
+        // Enough blocks that the load stays balanced and each block's findings are a few MB at most.
+        let blockCount = max(detector.threadCount * 4, min(256, count >> 22))
+        blockSize = max((count + blockCount - 1) / blockCount, Detector.overlap * 4)
+        blocks = (count + blockSize - 1) / blockSize
+    }
+
+    /// The raw findings (overlaps not yet resolved) that start in block `block`.
+    func scan(_ block: Int) -> FindingStore {
+        let start = block * blockSize
+        let end = min(count, start + blockSize)
+        let worker = ScanWorker(pointer, count, expected: (end - start) >> 8)
+        worker.run(
+            from: max(0, start - Detector.overlap), keep: start..<end, stopAt: min(count, end + Detector.overlap))
+        return worker.store
+    }
 }
 
-private final class ResultSlots: @unchecked Sendable {
-    private var slots: [[Finding]]
-    private let lock = NSLock()
-    init(count: Int) { slots = Array(repeating: [], count: count) }
-    func store(_ findings: [Finding], at index: Int) {
-        lock.lock()
-        slots[index] = findings
-        lock.unlock()
+/// Collects the raw findings of the blocks (stored from any thread, in any order) and hands out final blocks in
+/// order. When no raw finding of the blocks before a block reaches past that block's first raw finding, the
+/// blocks before it are final: resolving overlaps in each alone gives what resolving them all together gives.
+/// Otherwise blocks are joined into one and resolved together.
+private final class BlockStream: @unchecked Sendable {
+    private var slots: [FindingStore?]
+    private let condition = NSCondition()
+    /// The first block not handed out yet, the next block to look at, and how far raw findings before it reach.
+    private var frontier = 0
+    private var cursor = 0
+    private var reach = Int.min
+    private let blockSize: Int
+    /// Final blocks with the end of the input range they cover.
+    private var ready: [(FindingBlock, Int)] = []
+    private var readyHead = 0
+    private var cancelled = false
+
+    init(count: Int, blockSize: Int) {
+        slots = Array(repeating: nil, count: count)
+        self.blockSize = blockSize
     }
-    func all() -> [Finding] {
-        lock.lock()
-        defer { lock.unlock() }
-        var all: [Finding] = []
-        all.reserveCapacity(slots.reduce(0) { $0 + $1.count })
-        for slot in slots { all.append(contentsOf: slot) }
-        return all
+
+    var isCancelled: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return cancelled
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.unlock()
+    }
+
+    func store(_ store: FindingStore, at index: Int) {
+        condition.lock()
+        slots[index] = store
+        while cursor < slots.count, let next = slots[cursor] {
+            let records = next.buffer
+            if let first = records.min(by: { $0.start < $1.start }) {
+                if cursor > frontier && first.start >= reach { finalize(frontier..<cursor) }
+                reach = max(reach, records.max(by: { $0.end < $1.end })!.end)
+            } else if cursor > frontier && reach == Int.min {
+                finalize(frontier..<cursor)
+            }
+            cursor += 1
+        }
+        if cursor == slots.count && frontier < slots.count { finalize(frontier..<slots.count) }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Resolves the blocks in `range` (joined when more than one) and queues them.
+    private func finalize(_ range: Range<Int>) {
+        if range.count == 1 {
+            let store = slots[range.lowerBound]!
+            store.resolveOverlaps()
+            ready.append((FindingBlock(store: store), range.upperBound * blockSize))
+        } else {
+            let stores = range.map { slots[$0]! }
+            let joined = FindingStore(expected: stores.reduce(0) { $0 + $1.count })
+            for store in stores {
+                for record in store.buffer { joined.append(record, from: store) }
+            }
+            joined.resolveOverlaps()
+            ready.append((FindingBlock(store: joined), range.upperBound * blockSize))
+        }
+        for index in range { slots[index] = FindingStore() }
+        frontier = range.upperBound
+    }
+
+    /// The next final block and the end of the input it covers, waiting for it if needed; nil after the last.
+    func next() -> (FindingBlock, Int)? {
+        condition.lock()
+        defer { condition.unlock() }
+        while readyHead == ready.count && frontier < slots.count { condition.wait() }
+        guard readyHead < ready.count else { return nil }
+        let block = ready[readyHead]
+        readyHead += 1
+        return block
     }
 }
 
@@ -139,7 +233,7 @@ private final class ResultSlots: @unchecked Sendable {
 final class ScanWorker {
     let p: UnsafePointer<UInt8>
     let n: Int
-    var findings: [Finding] = []
+    let store: FindingStore
     var keep: Range<Int> = 0..<0
 
     static let maxGroups = 48
@@ -152,11 +246,14 @@ final class ScanWorker {
     let cumulative: UnsafeMutablePointer<Int>
     let digits: UnsafeMutablePointer<UInt8>
     let candidate: UnsafeMutablePointer<UInt8>
+    /// Room for one value being put together (a phone number, a passport number, a converted ID).
+    let scratch: UnsafeMutablePointer<UInt8>
     var groups = 0
 
-    init(_ p: UnsafePointer<UInt8>, _ n: Int) {
+    init(_ p: UnsafePointer<UInt8>, _ n: Int, expected: Int) {
         self.p = p
         self.n = n
+        store = FindingStore(expected: expected)
         groupStart = .allocate(capacity: ScanWorker.maxGroups)
         groupEnd = .allocate(capacity: ScanWorker.maxGroups)
         groupCount = .allocate(capacity: ScanWorker.maxGroups)
@@ -164,6 +261,7 @@ final class ScanWorker {
         cumulative = .allocate(capacity: ScanWorker.maxGroups)
         digits = .allocate(capacity: ScanWorker.maxGroups * ScanWorker.maxGroupDigits)
         candidate = .allocate(capacity: 64)
+        scratch = .allocate(capacity: 64)
     }
 
     deinit {
@@ -174,6 +272,7 @@ final class ScanWorker {
         cumulative.deallocate()
         digits.deallocate()
         candidate.deallocate()
+        scratch.deallocate()
     }
 
     @inline(__always) func fold(_ i: Int) -> (char: UInt8, length: Int) { Normalization.fold(p, i, n) }
@@ -182,9 +281,25 @@ final class ScanWorker {
         (b &- 0x30 < 10) || ((b | 0x20) &- 0x61 < 26)
     }
 
-    func emit(_ kind: IdentifierKind, _ range: Range<Int>, _ value: String, _ confidence: Confidence = .valid) {
+    /// Records a finding whose value is `length` bytes at `value`.
+    @inline(__always)
+    func emit(
+        _ kind: IdentifierKind, _ range: Range<Int>, _ value: UnsafePointer<UInt8>, _ length: Int,
+        _ confidence: Confidence = .valid
+    ) {
         guard keep.contains(range.lowerBound) else { return }
-        findings.append(Finding(kind: kind, range: range, value: value, confidence: confidence))
+        store.append(kind, range.lowerBound, range.upperBound, confidence, value: value, length: length)
+    }
+
+    /// Records a finding whose value is written by `write` into at most `maxLength` bytes (returns the length).
+    @inline(__always)
+    func emit(
+        _ kind: IdentifierKind, _ range: Range<Int>, maxLength: Int, _ confidence: Confidence = .valid,
+        write: (UnsafeMutablePointer<UInt8>) -> Int
+    ) {
+        guard keep.contains(range.lowerBound) else { return }
+        let length = write(store.reserveValue(maxLength))
+        store.commit(kind, range.lowerBound, range.upperBound, confidence, valueLength: length)
     }
 
     /// The main loop: from `from`, until the position reaches `stopAt`, keeping findings that start in `keep`.
@@ -205,8 +320,51 @@ final class ScanWorker {
         let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
         @inline(__always) func zero(_ v: UInt64) -> UInt64 { ~(((v & lows) &+ lows) | v) & highs }
         let raw = UnsafeRawPointer(p)
+        // Sixteen bytes at a time with vector compares (SSE2 on x86-64): most windows hold no candidate at all.
+        let c30 = SIMD16<UInt8>(repeating: 0x30)
+        let c10 = SIMD16<UInt8>(repeating: 10)
+        let c40 = SIMD16<UInt8>(repeating: 0x40)
+        let c20 = SIMD16<UInt8>(repeating: 0x20)
+        let cF0 = SIMD16<UInt8>(repeating: 0xF0)
+        let cEF = SIMD16<UInt8>(repeating: 0xEF)
+        let cBC = SIMD16<UInt8>(repeating: 0xBC)
+        let c90 = SIMD16<UInt8>(repeating: 0x90)
+        let cD9 = SIMD16<UInt8>(repeating: 0xD9)
+        let cA0 = SIMD16<UInt8>(repeating: 0xA0)
+        let cDB = SIMD16<UInt8>(repeating: 0xDB)
+        let cB0 = SIMD16<UInt8>(repeating: 0xB0)
+        let cE4 = SIMD16<UInt8>(repeating: 0xE4)
+        let cBF = SIMD16<UInt8>(repeating: 0xBF)
+        let c77 = SIMD16<UInt8>(repeating: 0x77)
+        let c76 = SIMD16<UInt8>(repeating: 0x76)
+        let c65 = SIMD16<UInt8>(repeating: 0x65)
+        let c78 = SIMD16<UInt8>(repeating: 0x78)
         while i < stopAt {
-            if i + 10 <= n {
+            if i + 18 <= n {
+                let v0 = raw.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
+                let v1 = raw.loadUnaligned(fromByteOffset: i + 1, as: SIMD16<UInt8>.self)
+                let v2 = raw.loadUnaligned(fromByteOffset: i + 2, as: SIMD16<UInt8>.self)
+                let lower0 = v0 | c20
+                let lower1 = v1 | c20
+                let high1 = v1 & cF0
+                var m = (v0 &- c30) .< c10
+                m = m .| (v0 .== c40)
+                m = m .| ((v0 .== cEF) .& (v1 .== cBC) .& ((v2 & cF0) .== c90))
+                m = m .| ((v0 .== cD9) .& (high1 .== cA0))
+                m = m .| ((v0 .== cDB) .& (high1 .== cB0))
+                m = m .| ((v0 .== cE4) .& (v1 .== cBF))
+                m = m .| ((lower0 .== c77) .& ((lower1 .== c65) .| (lower1 .== c78)))
+                m = m .| ((lower0 .== c76) .& (lower1 .== c78))
+                // Each lane of the mask is 0x00 or 0xFF: read it as two words.
+                let words = unsafeBitCast(m, to: SIMD2<UInt64>.self)
+                let low = words[0]
+                let high = words[1]
+                if low | high == 0 {
+                    i &+= 16
+                    continue
+                }
+                i &+= low != 0 ? low.trailingZeroBitCount >> 3 : 8 + high.trailingZeroBitCount >> 3
+            } else if i + 10 <= n {
                 let l0 = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
                 let l1 = raw.loadUnaligned(fromByteOffset: i + 1, as: UInt64.self)
                 let l2 = raw.loadUnaligned(fromByteOffset: i + 2, as: UInt64.self)
@@ -295,7 +453,7 @@ final class ScanWorker {
     func digitStart(_ i: Int) -> Int {
         if let date = matchDate(i) {
             if isBirthContext(date.start, date.end) {
-                emit(.dateOfBirth, date.start..<date.end, date.value)
+                emit(.dateOfBirth, date.start..<date.end, maxLength: 10) { date.write(to: $0) }
             }
             return date.end
         }

@@ -73,6 +73,15 @@ public struct DocumentScanner: Sendable {
         }
     }
 
+    /// Scans a document of the given format; findings in compact form (see ``FindingTable``).
+    /// - Throws: ``DocumentScanError`` for an SD-JWT whose segments do not decode.
+    public func scanTable(_ buffer: UnsafeRawBufferPointer, format: DocumentFormat) throws -> FindingTable {
+        switch format {
+        case .text: return detector.scanTable(buffer)
+        case .json, .sdJWT: return FindingTable(try scan(buffer, format: format))
+        }
+    }
+
     // MARK: JSON
 
     /// One decoded escape: `out` bytes in the decoded view came from `original` bytes of the input.

@@ -92,10 +92,6 @@ extension ScanWorker {
         }
     }
 
-    func string(_ count: Int) -> String {
-        String(decoding: UnsafeBufferPointer(start: candidate, count: count), as: UTF8.self)
-    }
-
     /// The offset of a `+` (or full-width `＋`) right before `start`, or nil.
     func plusBefore(_ start: Int) -> Int? {
         if start >= 1 && p[start - 1] == 0x2B { return start - 1 }
@@ -108,7 +104,7 @@ extension ScanWorker {
         if total == 17 && groupXEnd[j] >= 0 {
             candidate[17] = 0x58
             if ChineseResidentID.isValid18(candidate) {
-                emit(.cnResidentID, start..<groupXEnd[j], string(18))
+                emit(.cnResidentID, start..<groupXEnd[j], candidate, 18)
                 return true
             }
             return false
@@ -117,19 +113,20 @@ extension ScanWorker {
         switch total {
         case 18:
             if ChineseResidentID.isValid18(candidate) {
-                emit(.cnResidentID, start..<end, string(18))
+                emit(.cnResidentID, start..<end, candidate, 18)
                 return true
             }
         case 15:
             if ChineseResidentID.isValid15(candidate) {
-                let converted = ChineseResidentID.convert15to18Bytes(
-                    Array(UnsafeBufferPointer(start: candidate, count: 15)))
-                emit(.cnResidentID, start..<end, String(decoding: converted, as: UTF8.self))
+                emit(.cnResidentID, start..<end, maxLength: 18) {
+                    ChineseResidentID.convert15to18(candidate, into: $0)
+                    return 18
+                }
                 return true
             }
         case 12:
             if KazakhIIN.isValid12(candidate) {
-                emit(.kzIIN, start..<end, string(12))
+                emit(.kzIIN, start..<end, candidate, 12)
                 return true
             }
         default:
@@ -137,8 +134,9 @@ extension ScanWorker {
         }
         if total == 11 || total == 13 || total == 15 {
             let plus = i == 0 ? plusBefore(start) : nil
-            if let phone = PhoneNumber.e164(digits: candidate, count: total, plus: plus != nil) {
-                emit(.phone, (plus ?? start)..<end, phone)
+            let length = PhoneNumber.e164(digits: candidate, count: total, plus: plus != nil, into: scratch)
+            if length > 0 {
+                emit(.phone, (plus ?? start)..<end, scratch, length)
                 return true
             }
         }
@@ -162,14 +160,12 @@ extension ScanWorker {
             switch total {
             case 18, 15:
                 if ContextWords.chineseID.occurs(p, from: start - 40, to: start) {
-                    let value: String
                     if total == 15 {
-                        let bytes = Array(UnsafeBufferPointer(start: candidate, count: 15))
-                        value = String(decoding: ChineseResidentID.convert15to18Bytes(bytes), as: UTF8.self)
+                        ChineseResidentID.convert15to18(candidate, into: scratch)
                     } else {
-                        value = string(18)
+                        scratch.update(from: candidate, count: 18)
                     }
-                    emit(.cnResidentID, start..<end, value, .suspect)
+                    emit(.cnResidentID, start..<end, scratch, 18, .suspect)
                     return j + 1
                 }
             case 12:
@@ -177,7 +173,7 @@ extension ScanWorker {
                     ContextWords.kazakhIIN.occurs(p, from: start - 40, to: start),
                     !ContextWords.business.occurs(p, from: start - 16, to: start)
                 {
-                    emit(.kzIIN, start..<end, string(12), .suspect)
+                    emit(.kzIIN, start..<end, candidate, 12, .suspect)
                     return j + 1
                 }
             default:
@@ -211,9 +207,10 @@ extension ScanWorker {
         }
         if letterStart > 0 && isASCIIAlnum(p[letterStart - 1]) { return false }
         guard ContextWords.passport.occurs(p, from: letterStart - 96, to: letterStart) else { return false }
-        var value = Array(UnsafeBufferPointer(start: p + letterStart, count: s - letterStart))
-        value.append(contentsOf: UnsafeBufferPointer(start: digits + i * ScanWorker.maxGroupDigits, count: count))
-        emit(kind, letterStart..<groupEnd[i], String(decoding: value, as: UTF8.self))
+        let letters = s - letterStart
+        scratch.update(from: p + letterStart, count: letters)
+        (scratch + letters).update(from: digits + i * ScanWorker.maxGroupDigits, count: count)
+        emit(kind, letterStart..<groupEnd[i], scratch, letters + count)
         return true
     }
 }

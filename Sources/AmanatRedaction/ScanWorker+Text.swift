@@ -6,9 +6,21 @@ struct DateMatch {
     var month: Int
     var day: Int
 
-    var value: String {
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(year)-\(two(month))-\(two(day))"
+    /// Writes the value `YYYY-MM-DD` (10 bytes); returns 10.
+    func write(to out: UnsafeMutablePointer<UInt8>) -> Int {
+        func digits(_ value: Int, _ count: Int, _ at: Int) {
+            var v = value
+            for k in stride(from: count - 1, through: 0, by: -1) {
+                out[at + k] = UInt8(0x30 + v % 10)
+                v /= 10
+            }
+        }
+        digits(year, 4, 0)
+        out[4] = 0x2D
+        digits(month, 2, 5)
+        out[7] = 0x2D
+        digits(day, 2, 8)
+        return 10
     }
 }
 
@@ -267,6 +279,8 @@ extension ScanWorker {
     /// earlier year or other number in between cuts the search) is a birth word, not an event word such as
     /// "arrested".
     func isBirthContext(_ start: Int, _ end: Int) -> Bool {
+        let birthWords = ContextWords.birth
+        let eventWords = ContextWords.event
         var before: (birth: Bool, distance: Int)?
         var k = start - 1
         var run = 0
@@ -279,12 +293,12 @@ extension ScanWorker {
             } else {
                 run = 0
             }
-            var length = ContextWords.birth.match(p, at: k, end: start)
+            var length = birthWords.match(p, at: k, end: start)
             if length > 0 {
                 before = (true, start - k - length)
                 break
             }
-            length = ContextWords.event.match(p, at: k, end: start)
+            length = eventWords.match(p, at: k, end: start)
             if length > 0 {
                 before = (false, start - k - length)
                 break
@@ -303,11 +317,11 @@ extension ScanWorker {
             } else {
                 run = 0
             }
-            if ContextWords.birth.match(p, at: k, end: n) > 0 {
+            if birthWords.match(p, at: k, end: n) > 0 {
                 after = (true, k - end)
                 break
             }
-            if ContextWords.event.match(p, at: k, end: n) > 0 {
+            if eventWords.match(p, at: k, end: n) > 0 {
                 after = (false, k - end)
                 break
             }
@@ -349,9 +363,13 @@ extension ScanWorker {
         }
         guard lastDot > i + 1, e - lastDot - 1 >= 2 else { return i + 1 }
         for m in (lastDot + 1)..<e where (p[m] | 0x20) &- 0x61 >= 26 { return i + 1 }
-        var value = Array(UnsafeBufferPointer(start: p + s, count: e - s))
-        for m in 0..<value.count where value[m] &- 0x41 < 26 { value[m] |= 0x20 }
-        emit(.email, s..<e, String(decoding: value, as: UTF8.self))
+        emit(.email, s..<e, maxLength: e - s) { out in
+            for m in 0..<(e - s) {
+                let b = p[s + m]
+                out[m] = b &- 0x41 < 26 ? b | 0x20 : b
+            }
+            return e - s
+        }
         return e
     }
 
@@ -428,7 +446,7 @@ extension ScanWorker {
             }
             if !hasMark { return e }
         }
-        emit(.wechatID, k..<e, String(decoding: UnsafeBufferPointer(start: p + k, count: count), as: UTF8.self))
+        emit(.wechatID, k..<e, p + k, count)
         return e
     }
 }
