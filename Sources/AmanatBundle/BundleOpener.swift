@@ -42,7 +42,11 @@ public enum BundleOpener {
     ) throws -> OpenedBundle {
         let reader: AgeReader
         do {
-            reader = try AgeReader(source: source, identities: [X25519AgeIdentity(privateKey: identity)])
+            // One decryption thread: the second core hashes (SHA-256 is the slower of the two), so the two
+            // overlap instead of competing.
+            reader = try AgeReader(
+                source: source, identities: [X25519AgeIdentity(privateKey: identity)],
+                parallelism: BundleTuning.ageThreads)
         } catch let error as AgeError {
             throw BundleError.from(error)
         }

@@ -138,7 +138,8 @@ public enum BundleSealer {
             }
         }
         let writer = try AgeWriter(
-            recipients: recipients.map { X25519AgeRecipient(publicKey: $0.publicKey) }, armor: armor, sink: sink)
+            recipients: recipients.map { X25519AgeRecipient(publicKey: $0.publicKey) }, armor: armor,
+            parallelism: BundleTuning.ageThreads, sink: sink)
         let mtime = UInt64(max(0, createdAt.timeIntervalSince1970))
         var entries: [BundleManifest.Entry] = []
         // Two buffers: while one is hashed on the hasher's thread and encrypted here, the other is refilled.
@@ -203,6 +204,12 @@ public enum BundleSealer {
     static func write(_ bytes: [UInt8], to writer: AgeWriter) throws {
         try bytes.withUnsafeBytes { try writer.write($0) }
     }
+}
+
+/// How bundle streaming uses the cores.
+enum BundleTuning {
+    /// Threads for age encryption/decryption: all cores but the one the SHA-256 hasher keeps busy.
+    static let ageThreads = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
 }
 
 /// Rules for paths inside a bundle.
