@@ -163,11 +163,9 @@ struct DemoCommand: ParsableCommand {
         say("A seals the records for B; B verifies each against A's key and imports them (twice: nothing changes)")
         let recordsBundle = base.appendingPathComponent("steppe-records.amanat")
         let recordsOut = try OutputFile(recordsBundle.path, mode: 0o600)
-        var compactVersions: [String] = []
-        for id in recordIds {
-            for version in try serviceA.store.versions(record: id) { compactVersions.append(version.sdjwt.compact) }
-        }
-        let recordInputs = BundleInput.recordBatches(compactVersions)
+        let recordInputs = try serviceA.bundleContents(
+            versionIds: try serviceA.versionIds(ofRecords: recordIds), partners: []
+        ).inputs
         _ = try BundleSealer.seal(
             inputs: recordInputs, sender: BundleSender(signingKey: keyA, identity: identityA),
             recipients: try a.resolveRecipients(["berlin"]), sink: { try recordsOut.write($0) })
@@ -211,19 +209,13 @@ struct DemoCommand: ParsableCommand {
         ) throws -> URL {
             let url = base.appendingPathComponent(name)
             let out = try OutputFile(url.path, mode: 0o600)
-            var inputs: [BundleInput] = []
-            let wanted = try service.store.unacknowledgedVersions(partner: fingerprint)
-            for id in wanted {
-                inputs.append(.record(versionId: id, sdjwt: try service.store.version(id).sdjwt.compact))
-            }
-            let view = try SyncService(workspace: service.workspace).view()
+            let wanted = try service.unacknowledgedVersions(partners: [fingerprint])
+            let contents = try service.bundleContents(versionIds: wanted, partners: [fingerprint])
             let manifest = try BundleSealer.seal(
-                inputs: inputs, sender: sender, recipients: try service.workspace.resolveRecipients([partner]),
-                summary: .init(
-                    records: view.counts.records, versions: view.counts.versions, stateHash: try view.stateHash()),
-                acknowledges: try service.store.receivedBundles(partner: fingerprint), sink: { try out.write($0) })
+                inputs: contents.inputs, sender: sender, recipients: try service.workspace.resolveRecipients([partner]),
+                summary: contents.summary, acknowledges: contents.acknowledges, sink: { try out.write($0) })
             try out.commit()
-            try service.store.recordSent(partner: fingerprint, bundleId: manifest.bundleId, versions: wanted)
+            try service.recordSent(contents, bundleId: manifest.bundleId, partners: [fingerprint])
             Console.out("    \(name): \(wanted.count) version(s)")
             return url
         }
@@ -249,19 +241,7 @@ struct DemoCommand: ParsableCommand {
         say("B resolves it, taking A's date (a signed merge version naming both heads); B sends it to A")
         guard let recordView = viewB[shared] else { throw CLIError(.ioError, "demo: the shared record is missing") }
         let resolution = try recordView.resolve(fallback: .signer(fpA))
-        let merge = try RecordSigner.sign(
-            content: (resolution.content ?? base0).sortedKeys(), kind: resolution.kind, recordId: shared,
-            prev: resolution.parents, key: signB, policy: RecordPolicy.disclosurePolicy,
-            extraClaims: [
-                (
-                    "merge",
-                    .array(
-                        resolution.decisions.map {
-                            .object([("path", .string($0.path)), ("decision", .string("organization:" + fpA))])
-                        })
-                )
-            ])
-        try serviceB.store.insert([try serviceB.verifiedForStore(merge.sdjwt)])
+        _ = try serviceB.signResolution(resolution, key: signB)
         let mergeBundle = try delta(
             from: serviceB, sender: BundleSender(signingKey: signB, identity: identityB), to: "steppe",
             fingerprint: fpA, name: "b-to-a-merge.amanat")

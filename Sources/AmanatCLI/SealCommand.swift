@@ -69,15 +69,11 @@ struct SealCommand: ParsableCommand {
             BundleInput(name: URL(fileURLWithPath: file.path).lastPathComponent, size: file.size) { try file.read($0) }
         }
         var total = inputs.reduce(0) { $0 + $1.size }
-        var recordCount = 0
-        var blobFiles: [InputFile] = []
-        var includedVersions: [String] = []
-        var summary: BundleManifest.Summary? = nil
-        var acknowledges: [String]? = nil
+        var records: RecordBundleContents? = nil
         let partnerFingerprints = recipientList.compactMap(\.party.fingerprint)
-        if all || !record.isEmpty || sinceLast {
-            let service = try RecordService(workspace: workspace)
-            var versionIds: [String]
+        let service = (all || !record.isEmpty || sinceLast) ? try RecordService(workspace: workspace) : nil
+        if let service {
+            let versionIds: [String]
             if sinceLast {
                 guard !partnerFingerprints.isEmpty else {
                     throw CLIError(
@@ -85,53 +81,20 @@ struct SealCommand: ParsableCommand {
                         "--since-last needs partners from the trust list (or identity files), not bare age1… recipients."
                     )
                 }
-                var wanted = Set<String>()
-                for fp in partnerFingerprints {
-                    wanted.formUnion(try service.store.unacknowledgedVersions(partner: fp))
-                }
-                versionIds = wanted.sorted()
+                versionIds = try service.unacknowledgedVersions(partners: partnerFingerprints)
             } else {
                 let ids = all ? try service.store.records().map(\.id) : try record.map { try service.resolve($0) }
-                versionIds = []
-                for id in Set(ids).sorted() { versionIds += try service.store.versions(record: id).map(\.id) }
+                versionIds = try service.versionIds(ofRecords: ids)
             }
-            var blobs = Set<String>()
-            var records = Set<String>()
-            var compact: [String] = []
-            for id in versionIds {
-                let version = try service.store.version(id)
-                compact.append(version.sdjwt.compact)
-                blobs.formUnion(version.attachments)
-                records.insert(version.recordId)
+            let contents = try service.bundleContents(versionIds: versionIds, partners: partnerFingerprints)
+            if contents.missingAttachments > 0 {
+                Console.err(
+                    "note: \(contents.missingAttachments) attachment(s) listed by the records are not stored here and are "
+                        + "not in the bundle.")
             }
-            bundleInputs += BundleInput.recordBatches(compact)
-            includedVersions = versionIds
-            recordCount = records.count
-            let view = try SyncService(workspace: workspace).view()
-            summary = BundleManifest.Summary(
-                records: view.counts.records, versions: view.counts.versions, stateHash: try view.stateHash())
-            var acks: [String] = []
-            for fp in partnerFingerprints { acks += try service.store.receivedBundles(partner: fp) }
-            acknowledges = acks
-            var missing = 0
-            defer {
-                if missing > 0 {
-                    Console.err(
-                        "note: \(missing) attachment(s) listed by the records are not stored here and are not in the bundle."
-                    )
-                }
-            }
-            for sha in blobs.sorted() {
-                let url = workspace.blobURL(sha)
-                guard FileManager.default.fileExists(atPath: url.path) else {
-                    missing += 1
-                    continue
-                }
-                let blob = try InputFile(url.path, what: "attachment")
-                blobFiles.append(blob)
-                total += blob.size
-                bundleInputs.append(.blob(sha256: sha, size: blob.size) { try blob.read($0) })
-            }
+            bundleInputs += contents.inputs
+            total += contents.attachmentBytes
+            records = contents
         }
         let key = try workspace.signingKey(passphrase: try options.passphrase())
         let out = try OutputFile(output, mode: 0o600, overwrite: force)
@@ -141,14 +104,11 @@ struct SealCommand: ParsableCommand {
             manifest = try BundleSealer.seal(
                 inputs: bundleInputs,
                 sender: BundleSender(signingKey: key, identity: identity), recipients: recipientList, armor: armor,
-                summary: summary, acknowledges: acknowledges, sink: { try out.write($0) },
+                summary: records?.summary, acknowledges: records?.acknowledges, sink: { try out.write($0) },
                 progress: { progress.update($0) })
             try out.commit()
-            if !includedVersions.isEmpty {
-                let store = try workspace.store()
-                for fp in partnerFingerprints {
-                    try store.recordSent(partner: fp, bundleId: manifest.bundleId, versions: includedVersions)
-                }
+            if let service, let records {
+                try service.recordSent(records, bundleId: manifest.bundleId, partners: partnerFingerprints)
             }
         } catch let error as BundleError {
             progress.finish()
@@ -158,10 +118,10 @@ struct SealCommand: ParsableCommand {
         if json {
             try Console.json(manifest)
         } else {
-            if recordCount > 0 || sinceLast {
+            if let records {
                 Console.out(
-                    "Included \(includedVersions.count) version(s) of \(recordCount) record\(recordCount == 1 ? "" : "s"), with their attachments."
-                )
+                    "Included \(records.versionIds.count) version(s) of \(records.recordCount) record"
+                        + "\(records.recordCount == 1 ? "" : "s"), with their attachments.")
             }
             Console.out(
                 "Sealed \(manifest.entries.count) entr\(manifest.entries.count == 1 ? "y" : "ies") into \(output) for "

@@ -305,24 +305,8 @@ struct ResolveCommand: ParsableCommand {
         } catch let error as SyncError {
             throw CLIError(.conflicts, "record \(recordId) is not resolved: \(error). See `amanat conflicts`.")
         }
-        let decisions = JSONValue.array(
-            resolution.decisions.map { d in
-                let how: String
-                switch d.choice {
-                case .version(let v): how = "version:" + v
-                case .signer(let s): how = "organization:" + s
-                case .value: how = "value"
-                case .base: how = "base"
-                }
-                return .object([("path", .string(d.path)), ("decision", .string(how))])
-            })
         let key = try sync.workspace.signingKey(passphrase: try options.passphrase())
-        let content = resolution.content ?? .object([("schema", .string("amanat-record/v1"))])
-        let signed = try RecordSigner.sign(
-            content: content.sortedKeys(), kind: resolution.kind, recordId: recordId, prev: resolution.parents,
-            attachments: RecordService.attachmentDigests(content), key: key, policy: RecordPolicy.disclosurePolicy,
-            extraClaims: [("merge", decisions)])
-        try sync.service.store.insert([try sync.service.verifiedForStore(signed.sdjwt)])
+        let signed = try sync.service.signResolution(resolution, key: key)
         Console.out(signed.versionId)
         Console.err(
             "Record \(recordId): \(resolution.kind.rawValue) version \(signed.versionId) over \(resolution.parents.count) heads (\(resolution.decisions.count) field decision(s))."

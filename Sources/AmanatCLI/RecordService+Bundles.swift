@@ -1,0 +1,94 @@
+import AmanatBundle
+import AmanatCrypto
+import AmanatRecords
+import AmanatSync
+import Foundation
+
+/// Record versions chosen for a bundle, with their attachments and the exchange facts that travel with them.
+struct RecordBundleContents {
+    var inputs: [BundleInput] = []
+    var versionIds: [String] = []
+    var recordCount = 0
+    /// Bytes of the attachments included (for the progress bar).
+    var attachmentBytes: UInt64 = 0
+    /// Attachments the records list but this workspace does not hold.
+    var missingAttachments = 0
+    var summary: BundleManifest.Summary
+    var acknowledges: [String] = []
+}
+
+extension RecordService {
+    /// The versions none of `partners` (fingerprints) is known to hold, sorted.
+    func unacknowledgedVersions(partners: [String]) throws -> [String] {
+        var wanted = Set<String>()
+        for fp in partners { wanted.formUnion(try store.unacknowledgedVersions(partner: fp)) }
+        return wanted.sorted()
+    }
+
+    /// Every version of these records, record by record.
+    func versionIds(ofRecords records: [String]) throws -> [String] {
+        var ids: [String] = []
+        for id in Set(records).sorted() { ids += try store.versions(record: id).map(\.id) }
+        return ids
+    }
+
+    /// Bundle inputs for the versions (in record batches) and the attachments stored here, plus this store's
+    /// summary and the partners' bundles to acknowledge.
+    func bundleContents(versionIds: [String], partners: [String]) throws -> RecordBundleContents {
+        let view = try store.deriveView()
+        var contents = RecordBundleContents(
+            summary: .init(records: view.counts.records, versions: view.counts.versions, stateHash: try view.stateHash()))
+        var blobs = Set<String>()
+        var records = Set<String>()
+        var compact: [String] = []
+        for id in versionIds {
+            let version = try store.version(id)
+            compact.append(version.sdjwt.compact)
+            blobs.formUnion(version.attachments)
+            records.insert(version.recordId)
+        }
+        contents.inputs = BundleInput.recordBatches(compact)
+        contents.versionIds = versionIds
+        contents.recordCount = records.count
+        for sha in blobs.sorted() {
+            let url = workspace.blobURL(sha)
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                contents.missingAttachments += 1
+                continue
+            }
+            let blob = try InputFile(url.path, what: "attachment")
+            contents.attachmentBytes += blob.size
+            contents.inputs.append(.blob(sha256: sha, size: blob.size) { try blob.read($0) })
+        }
+        for fp in partners { contents.acknowledges += try store.receivedBundles(partner: fp) }
+        return contents
+    }
+
+    /// Remembers what each partner was sent in a bundle (for `--since-last`).
+    func recordSent(_ contents: RecordBundleContents, bundleId: String, partners: [String]) throws {
+        guard !contents.versionIds.isEmpty else { return }
+        for fp in partners { try store.recordSent(partner: fp, bundleId: bundleId, versions: contents.versionIds) }
+    }
+
+    /// Signs and stores the merge (or retraction) version a resolution decided, recording each field's decision.
+    func signResolution(_ resolution: RecordResolution, key: Ed25519.SigningKey) throws -> SignedVersion {
+        let decisions = JSONValue.array(
+            resolution.decisions.map { d in
+                let how: String
+                switch d.choice {
+                case .version(let v): how = "version:" + v
+                case .signer(let s): how = "organization:" + s
+                case .value: how = "value"
+                case .base: how = "base"
+                }
+                return .object([("path", .string(d.path)), ("decision", .string(how))])
+            })
+        let content = resolution.content ?? .object([("schema", .string("amanat-record/v1"))])
+        let signed = try RecordSigner.sign(
+            content: content.sortedKeys(), kind: resolution.kind, recordId: resolution.recordId,
+            prev: resolution.parents, attachments: Self.attachmentDigests(content), key: key,
+            policy: RecordPolicy.disclosurePolicy, extraClaims: [("merge", decisions)])
+        try store.insert([try verifiedForStore(signed.sdjwt)])
+        return signed
+    }
+}
