@@ -51,22 +51,6 @@ public struct BundleInput {
         self.read = read
     }
 
-    /// A signed record version (compact SD-JWT).
-    public static func record(versionId: String, sdjwt: String) -> BundleInput {
-        let bytes = Array(sdjwt.utf8)
-        var offset = 0
-        var input = BundleInput(name: versionId + ".sd-jwt", size: UInt64(bytes.count)) { buffer in
-            let n = min(buffer.count, bytes.count - offset)
-            if n > 0 {
-                bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
-            }
-            offset += n
-            return n
-        }
-        input.folder = BundlePath.recordsPrefix
-        return input
-    }
-
     /// Record versions in batches: each entry `records/batch-NNNNNN.sd-jwt-lines` holds up to `batchSize`
     /// compact SD-JWTs, one per line (far less tar overhead than one entry per version).
     public static func recordBatches(_ versions: [String], batchSize: Int = 4096) -> [BundleInput] {

@@ -37,7 +37,8 @@ extension RecordService {
     func bundleContents(versionIds: [String], partners: [String]) throws -> RecordBundleContents {
         let view = try store.deriveView()
         var contents = RecordBundleContents(
-            summary: .init(records: view.counts.records, versions: view.counts.versions, stateHash: try view.stateHash()))
+            summary: .init(
+                records: view.counts.records, versions: view.counts.versions, stateHash: try view.stateHash()))
         var blobs = Set<String>()
         var records = Set<String>()
         var compact: [String] = []

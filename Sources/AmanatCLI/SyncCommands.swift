@@ -46,12 +46,7 @@ struct StatusCommand: ParsableCommand {
         if options.passphraseFile != nil || ProcessInfo.processInfo.environment["AMANAT_PASSPHRASE"] != nil {
             let key = try SyncService.matchingKey(
                 signingKey: try sync.workspace.signingKey(passphrase: try options.passphrase()))
-            var keys: [String: Set<String>] = [:]
-            for record in view.records {
-                if let content = record.content {
-                    keys[record.recordId] = try SyncService.matchingKeys(content, key: key)
-                }
-            }
+            let keys = try SyncService.matchingKeys(view, key: key)
             duplicates =
                 DuplicateFinder.clusters(keys: keys, assertions: SyncService.assertions(view)).clusters.filter {
                     !$0.isConfirmed
@@ -365,10 +360,7 @@ struct DuplicatesCommand: ParsableCommand {
         } else {
             key = try SyncService.matchingKey(signingKey: try sync.workspace.signingKey(passphrase: passphrase))
         }
-        var keys: [String: Set<String>] = [:]
-        for record in view.records where record.status != .retracted {
-            if let content = record.content { keys[record.recordId] = try SyncService.matchingKeys(content, key: key) }
-        }
+        let keys = try SyncService.matchingKeys(view, key: key)
         if pseudonyms {
             let list = keys.keys.sorted().map { RecordKeys(record: $0, pseudonyms: keys[$0]!.sorted()) }
             if json {

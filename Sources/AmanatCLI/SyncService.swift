@@ -73,6 +73,15 @@ struct SyncService {
         return keys
     }
 
+    /// The matching pseudonyms of every record that is not retracted and still has content.
+    static func matchingKeys(_ view: SyncView, key: SecretBytes) throws -> [String: Set<String>] {
+        var keys: [String: Set<String>] = [:]
+        for record in view.records where record.status != .retracted {
+            if let content = record.content { keys[record.recordId] = try matchingKeys(content, key: key) }
+        }
+        return keys
+    }
+
     /// Link assertions made with `amanat link` (links of kind same_person / different_person).
     static func assertions(_ view: SyncView) -> [LinkAssertion] {
         var result: [LinkAssertion] = []

@@ -236,10 +236,10 @@ public enum RecordVerifier {
             }
             recordId = rid
         }
-        var partial: [String] = []
-        let content = joinSegments(rec, pointer: "", partial: &partial)
+        var path: [String] = []
+        let content = joinSegments(rec, path: &path)
         // Segmented texts whose segments array lost withheld elements (pointers are payload paths under /rec).
-        partial = resolver.arraysWithWithheldElements.filter { $0.hasPrefix("/rec/") && $0.hasSuffix("/segments") }
+        let partial = resolver.arraysWithWithheldElements.filter { $0.hasPrefix("/rec/") && $0.hasSuffix("/segments") }
             .map { String($0.dropFirst(4).dropLast("/segments".count)) }.sorted()
         var result = VerifiedVersion(
             versionId: versionId, recordId: recordId, kind: kind, prev: prev, issuedAt: iat, attachments: attachments,
@@ -250,11 +250,6 @@ public enum RecordVerifier {
     }
 
     /// Turns `{"segments": [...]}` back into the string (the segments that were presented, in order).
-    static func joinSegments(_ value: JSONValue, pointer: String, partial: inout [String]) -> JSONValue {
-        var path: [String] = []
-        return joinSegments(value, path: &path)
-    }
-
     /// `path` holds the escaped JSON Pointer components; the pointer string is built only at a candidate.
     static func joinSegments(_ value: JSONValue, path: inout [String]) -> JSONValue {
         switch value {

@@ -62,8 +62,6 @@ public struct ImportSummary: Sendable, Equatable {
     public var incomplete: [String] = []
     /// Records whose personal data was erased by this import (signed erasure requests).
     public var erased: [String] = []
-    /// Attachments no longer referenced by any record after erasure (the caller deletes their files).
-    public var orphanedBlobs: [String] = []
 }
 
 /// One record as listed.
@@ -138,7 +136,7 @@ public final class Store: Sendable {
                 // The verified record content (canonical JSON), derived at import; NULL once erased.
                 t.column("content", .text)
                 // 1 for a signed erasure request (a retract version whose content carries "erasure").
-                t.column("erasure", .boolean).notNull().defaults(to: false)
+                t.column("erasure", .boolean).notNull().defaults(to: false).indexed()
             }
             try db.create(table: "parent") { t in
                 t.column("versionId", .text).notNull().references("version", onDelete: .cascade)
@@ -211,16 +209,20 @@ public final class Store: Sendable {
                 }
                 // Erasure requests are honored on import, whatever order versions arrive in: every version of an
                 // erased record loses its disclosures and content; the signed JWTs stay, so history still verifies.
-                summary.erased = try Self.applyErasures(db)
+                summary.erased = try Self.applyErasures(db, records: Set(versions.map(\.recordId)))
                 for recordId in touched.sorted() where try Self.heads(db, recordId).count > 1 {
                     summary.recordsWithConcurrentHeads.append(recordId)
                 }
-                summary.incomplete = try String.fetchAll(
-                    db,
-                    sql: """
-                        SELECT DISTINCT p.versionId FROM parent p
-                        WHERE NOT EXISTS (SELECT 1 FROM version v WHERE v.id = p.parentId) ORDER BY p.versionId
-                        """)
+                // Added versions whose parents the store still lacks (looked up by primary key, not a table scan).
+                let exists = try db.cachedStatement(sql: "SELECT 1 FROM version WHERE id = ?")
+                let added = Set(summary.added)
+                for v in versions where added.contains(v.id) && !v.prev.isEmpty {
+                    for p in v.prev where try Bool.fetchOne(exists, arguments: [p]) != true {
+                        summary.incomplete.append(v.id)
+                        break
+                    }
+                }
+                summary.incomplete.sort()
                 return summary
             }
         } catch let error as DatabaseError {
@@ -236,20 +238,20 @@ public final class Store: Sendable {
         }
     }
 
-    /// Empties disclosures and content of every version of records that have an erasure request; returns the
-    /// records where something was erased now.
-    static func applyErasures(_ db: Database) throws -> [String] {
-        let records = try String.fetchAll(
-            db,
-            sql: """
-                SELECT DISTINCT recordId FROM version WHERE recordId IN (SELECT recordId FROM version WHERE erasure = 1)
-                AND (disclosures != '' OR content IS NOT NULL)
-                """)
-        for record in records {
+    /// Empties disclosures and content of every version of the given records that have an erasure request;
+    /// returns the records where something was erased now.
+    static func applyErasures(_ db: Database, records: Set<String>) throws -> [String] {
+        // Erasure requests are few and indexed; only records this batch touched can need erasing now.
+        let erasedRecords = try String.fetchAll(db, sql: "SELECT DISTINCT recordId FROM version WHERE erasure = 1")
+        var erasedNow: [String] = []
+        for record in erasedRecords where records.contains(record) {
             try db.execute(
-                sql: "UPDATE version SET disclosures = '', content = NULL WHERE recordId = ?", arguments: [record])
+                sql:
+                    "UPDATE version SET disclosures = '', content = NULL WHERE recordId = ? AND (disclosures != '' OR content IS NOT NULL)",
+                arguments: [record])
+            if db.changesCount > 0 { erasedNow.append(record) }
         }
-        return records.sorted()
+        return erasedNow.sorted()
     }
 
     /// Attachments referenced only by erased records (their files should be deleted).

@@ -102,7 +102,12 @@ struct HostileTarTests {
             Tar.header(name: "pax", size: UInt64(records.count), mtime: 0, type: UInt8(ascii: "x")) + records
             + [UInt8](repeating: 0, count: Tar.padding(UInt64(records.count)))
             + Tar.header(name: "files/huge", size: 0, mtime: 0, type: UInt8(ascii: "0")) + Tar.endOfArchive
-        #expect(throws: (any Error).self) { try fixture.open(try ageWrap(pax)) }
+        #expect {
+            try fixture.open(try ageWrap(pax))
+        } throws: { error in
+            guard case BundleError.entryTooLarge(_, let declared, _) = error else { return false }
+            return declared == UInt64(Int64.max)
+        }
     }
 
     @Test func badChecksumIsNotABundle() throws {

@@ -83,14 +83,15 @@ struct IdentityCommandTests {
         #expect(twice.stderr.contains("already trusted as 'berlin'"))
         let c = try cli.initWorkspace("c", org: "Test Group Three")
         try cli.run(["identity", "export", "-o", cli.path("c.identity.json")], in: c)
+        #expect(CLIHarness.snapshot(a) == before)
         let sameName = try cli.run(["trust", "add", cli.path("c.identity.json"), "--name", "berlin"], in: a)
         #expect(sameName.status == 64)
+        #expect(CLIHarness.snapshot(a) == before)
         let own = try cli.run(["identity", "export", "-o", cli.path("a.identity.json")], in: a)
         #expect(own.status == 0)
         let before2 = CLIHarness.snapshot(a)
         #expect(try cli.run(["trust", "add", cli.path("a.identity.json")], in: a).status == 64)
         #expect(CLIHarness.snapshot(a) == before2)
-        _ = before
 
         // Then removal works and an unknown name is a usage error
         #expect(try cli.run(["trust", "remove", "berlin"], in: a).status == 0)

@@ -50,13 +50,13 @@ struct RecordCommandTests {
         defer { cli.cleanup() }
         let a = try cli.initWorkspace("a", org: "Test Archive One")
         #expect(try cli.run(["add", Self.example("en-survivor-public.json")], in: a).status == 0)
-        let before = CLIHarness.snapshot(a)
+        let hashBefore = try cli.run(["status", "--json"], in: a, passphrase: nil).stdout
         let bad = try cli.run(
             ["add", Self.example("kk-cyrl-relative-public.json"), Self.example("invalid/missing-consent.json")], in: a)
         #expect(bad.status == 65)
         #expect(bad.stderr.contains("missing-consent.json"))
         #expect(try ids(cli, in: a).count == 1)
-        _ = before
+        #expect(try cli.run(["status", "--json"], in: a, passphrase: nil).stdout == hashBefore)
         try Data("{\"schema\": \"amanat-record/v1\",".utf8).write(to: URL(fileURLWithPath: cli.path("truncated.json")))
         let truncated = try cli.run(["add", cli.path("truncated.json")], in: a)
         #expect(truncated.status == 65)
@@ -105,9 +105,21 @@ struct RecordCommandTests {
         tampered[40] = tampered[40] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
         try Data(tampered).write(to: URL(fileURLWithPath: cli.path("t.sd-jwt")))
         #expect(try cli.run(["verify", cli.path("t.sd-jwt")], in: a).status != 0)
-        // the identifiers never appear in the signed payload
-        let payload = sdjwt.split(separator: ".")[1]
-        #expect(!payload.isEmpty)
+        // the identifiers never appear in clear in the signed payload, only in disclosures
+        var payload = String(sdjwt.split(separator: ".")[1]).replacingOccurrences(of: "-", with: "+")
+            .replacingOccurrences(of: "_", with: "/")
+        while payload.count % 4 != 0 { payload += "=" }
+        let payloadText = String(decoding: try #require(Data(base64Encoded: payload)), as: UTF8.self)
+        let record = try String(contentsOfFile: Self.example("en-survivor-public.json"), encoding: .utf8)
+        let resident = try #require(record.firstMatch(of: /"cnResidentId": *"([0-9X]{18})"/)?.1)
+        #expect(payloadText.contains("\"_sd\""))
+        #expect(!payloadText.contains(String(resident)))
+        #expect(
+            sdjwt.split(separator: "~").dropFirst().contains { part in
+                var b64 = part.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+                while b64.count % 4 != 0 { b64 += "=" }
+                return String(decoding: Data(base64Encoded: b64) ?? Data(), as: UTF8.self).contains(String(resident))
+            })
     }
 
     @Test func recordsTravelInBundlesAndImportIsIdempotent() throws {
@@ -128,12 +140,12 @@ struct RecordCommandTests {
         #expect(Set(try ids(p.cli, in: p.b)) == Set(try ids(p.cli, in: p.a)))
 
         // The same bundle again changes nothing.
-        let storeBefore = try Data(contentsOf: URL(fileURLWithPath: p.b + "/.amanat/store.sqlite"))
+        let stateBefore = try p.cli.run(["status", "--json"], in: p.b, passphrase: nil).stdout
         let second = try p.cli.run(["open", p.cli.path("records.amanat"), "--json"], in: p.b)
         let report2 = try #require(try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: Any])
         #expect(report2["versionsAdded"] as? Int == 0)
         #expect(report2["versionsAlreadyPresent"] as? Int == Self.exampleFiles.count + 1)
-        _ = storeBefore
+        #expect(try p.cli.run(["status", "--json"], in: p.b, passphrase: nil).stdout == stateBefore)
 
         // B sees A's record, verified against A's key.
         let shown = try p.cli.run(["show", id], in: p.b)

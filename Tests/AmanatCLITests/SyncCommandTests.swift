@@ -87,8 +87,14 @@ struct SyncCommandTests {
         let resolved = try p.cli.run(["resolve", "id:" + id, "--field", "/testimony/date=\"2019-04-07\""], in: p.b)
         #expect(resolved.status == 0, "\(resolved.stderr)")
         #expect(try p.cli.run(["show", "id:" + id, "--format", "json"], in: p.b).stdout.contains("2019-04-07"))
-        // an unknown path is refused with exit 2 and changes nothing
-        #expect(try p.cli.run(["resolve", "id:" + id, "--take", "nobody-known"], in: p.b).status == 64)
+        // a path that is not in conflict is refused with exit 2, an unknown organization with 64
+        let p2 = try BundleCommandTests.Partners()
+        defer { p2.cli.cleanup() }
+        let id2 = try concurrentEdit(p2)
+        let versionsBefore = try p2.cli.run(["status", "--json"], in: p2.b, passphrase: nil).stdout
+        #expect(try p2.cli.run(["resolve", "id:" + id2, "--field", "/tags=[]"], in: p2.b).status == 2)
+        #expect(try p2.cli.run(["resolve", "id:" + id2, "--take", "nobody-known"], in: p2.b).status == 64)
+        #expect(try p2.cli.run(["status", "--json"], in: p2.b, passphrase: nil).stdout == versionsBefore)
     }
 
     @Test func duplicatesAreFlaggedAndLinksDecide() throws {

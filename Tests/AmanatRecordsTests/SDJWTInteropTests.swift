@@ -110,8 +110,8 @@ struct SDJWTInteropTests {
         #expect(fullPayload["iat"] == .number(String(Self.issuedAt)))
         #expect(fullPayload["att"] == .array(Self.attachmentDigests(record).sorted().map { .string($0) }))
         #expect(fullPayload["rec"]?["testimony"]?["transcript"]?["segments"]?.arrayValue?.isEmpty == false)
-        var partial: [String] = []
-        let pythonRecord = RecordVerifier.joinSegments(try #require(fullPayload["rec"]), pointer: "", partial: &partial)
+        var path: [String] = []
+        let pythonRecord = RecordVerifier.joinSegments(try #require(fullPayload["rec"]), path: &path)
         #expect(pythonRecord.sortedKeys() == record.sortedKeys())
         #expect(try RecordVerifier.verify(full, trustedKey: trust).content.sortedKeys() == record.sortedKeys())
 
@@ -130,13 +130,13 @@ struct SDJWTInteropTests {
         for name in withheldNames { #expect(testifier[name] == nil) }
         #expect(testifier["name"]?["latn"] == .string("Dinara Mysalova"))
         let verifiedPublic = try RecordVerifier.verify(publicView, trustedKey: trust)
-        // (`partialTexts` is not asserted: RecordVerifier.joinSegments never fills it; reported to the lead.)
+        #expect(verifiedPublic.partialTexts == ["/testimony/transcript"])
         #expect(
             verifiedPublic.content["testimony"]?["transcript"]?.stringValue?.contains("I was released in October 2019.")
                 == true)
-        partial = []
+        path = []
         #expect(
-            RecordVerifier.joinSegments(try #require(publicPayload["rec"]), pointer: "", partial: &partial).sortedKeys()
+            RecordVerifier.joinSegments(try #require(publicPayload["rec"]), path: &path).sortedKeys()
                 == verifiedPublic.content.sortedKeys())
 
         let testimonyPayload = try #require(try Self.ok(results, "testimony-only")["payload"])
