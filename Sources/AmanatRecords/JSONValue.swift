@@ -376,6 +376,21 @@ extension JSONValue {
             return .number(String(decoding: bytes[start..<index], as: UTF8.self))
         }
 
+        /// Checks a string like ``parseString()`` and moves past it without building it.
+        mutating func skipString() throws {
+            var j = index + 1
+            while j < bytes.count {
+                let b = bytes[j]
+                if b == UInt8(ascii: "\"") {
+                    index = j + 1
+                    return
+                }
+                if b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { break }
+                j += 1
+            }
+            _ = try parseString()
+        }
+
         mutating func parseString() throws -> String {
             index += 1
             // Fast path: a run of plain bytes (no escape, no control character) ending at the closing quote is

@@ -203,8 +203,12 @@ public enum RecordVerifier {
                 throw SDJWTError.unsupportedDigestAlgorithm(String((alg.stringValue ?? alg.typeName).prefix(20)))
             }
         }
-        var resolver = try DisclosureResolver(disclosures: sdjwt.disclosures)
-        let resolved = try resolver.resolve(payload.removing("_sd_alg"))
+        let sha256 = try ReusableSHA256()
+        var resolver = try DisclosureResolver(disclosures: sdjwt.disclosures, sha256: sha256)
+        // Segmented texts under /rec are joined back into strings while resolving.
+        let resolved = try resolver.resolve(payload.removing("_sd_alg")) { pointer in
+            pointer.hasPrefix("/rec/") && DisclosurePolicy.defaultSegmented(String(pointer.dropFirst(4)))
+        }
         guard let kindText = resolved["kind"]?.stringValue, let kind = VersionKind(rawValue: kindText) else {
             throw SDJWTError.malformed("missing or unknown kind")
         }
@@ -223,7 +227,7 @@ public enum RecordVerifier {
         guard let rec = resolved["rec"], rec.objectValue != nil else {
             throw SDJWTError.malformed("missing rec object")
         }
-        let versionId = try SignedVersion.versionId(jwt: sdjwt.jwt)
+        let versionId = Base64URL.encode(try sha256.digest(utf8: sdjwt.jwt).bytes)
         let recordId: String
         if kind == .create {
             guard resolved["rid"] == nil, prev.isEmpty else {
@@ -236,8 +240,7 @@ public enum RecordVerifier {
             }
             recordId = rid
         }
-        var path: [String] = []
-        let content = joinSegments(rec, path: &path)
+        let content = rec
         // Segmented texts whose segments array lost withheld elements (pointers are payload paths under /rec).
         let partial = resolver.arraysWithWithheldElements.filter { $0.hasPrefix("/rec/") && $0.hasSuffix("/segments") }
             .map { String($0.dropFirst(4).dropLast("/segments".count)) }.sorted()
@@ -247,33 +250,5 @@ public enum RecordVerifier {
             withheldCount: resolver.withheldCount, partialTexts: partial)
         result.isErasureRequest = kind == .retract && resolved["erase"] == .bool(true)
         return result
-    }
-
-    /// Turns `{"segments": [...]}` back into the string (the segments that were presented, in order).
-    /// `path` holds the escaped JSON Pointer components; the pointer string is built only at a candidate.
-    static func joinSegments(_ value: JSONValue, path: inout [String]) -> JSONValue {
-        switch value {
-        case .object(let members):
-            if members.count == 1, members[0].0 == "segments", let items = members[0].1.arrayValue,
-                DisclosurePolicy.defaultSegmented("/" + path.joined(separator: "/"))
-            {
-                return .string(items.compactMap(\.stringValue).joined())
-            }
-            return .object(
-                members.map { member in
-                    path.append(RecordSigner.escape(member.0))
-                    defer { path.removeLast() }
-                    return (member.0, joinSegments(member.1, path: &path))
-                })
-        case .array(let items):
-            return .array(
-                items.enumerated().map { index, item in
-                    path.append(String(index))
-                    defer { path.removeLast() }
-                    return joinSegments(item, path: &path)
-                })
-        default:
-            return value
-        }
     }
 }

@@ -55,19 +55,30 @@ let policy = DisclosurePolicy(isConcealable: { pointer in
         || pointer == "/provenance" || pointer == "/provenance/organization")
 })
 
+/// Runs `body` for 0..<count on `workers` threads, each taking one contiguous block (so neighbouring results are
+/// written by the same core, without false sharing).
 func parallel(_ count: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
     DispatchQueue.concurrentPerform(iterations: workers) { w in
-        var i = w
-        while i < count {
-            body(i)
-            i += workers
-        }
+        for i in (count * w / workers)..<(count * (w + 1) / workers) { body(i) }
     }
 }
 
+/// Result slots written from several threads, each slot by one thread only (no copy-on-write check on the way).
 final class Slots<T>: @unchecked Sendable {
-    var items: [T?]
-    init(_ n: Int) { items = Array(repeating: nil, count: n) }
+    private let storage: UnsafeMutableBufferPointer<T?>
+    init(_ n: Int) {
+        storage = .allocate(capacity: n)
+        storage.initialize(repeating: nil)
+    }
+    deinit {
+        storage.deinitialize()
+        storage.deallocate()
+    }
+    subscript(i: Int) -> T? {
+        get { storage[i] }
+        set { storage[i] = newValue }
+    }
+    var items: [T?] { Array(storage) }
 }
 
 func opensslVerifyRate(cores: Int) -> (single: Double, multi: Double)? {
@@ -101,7 +112,7 @@ func recordsBenchmark(count: Int) throws {
     let signed = Slots<SignedVersion>(count)
     var t = now()
     parallel(count, workers: cores) { i in
-        signed.items[i] = try! RecordSigner.sign(
+        signed[i] = try! RecordSigner.sign(
             content: records[i], kind: .create, recordId: nil, prev: [], key: key, policy: policy,
             issuedAt: 1_764_230_000)
     }
@@ -116,7 +127,7 @@ func recordsBenchmark(count: Int) throws {
     let verified = Slots<VerifiedVersion>(count)
     t = now()
     parallel(count, workers: cores) { i in
-        verified.items[i] = try! RecordVerifier.verify(
+        verified[i] = try! RecordVerifier.verify(
             versions[i].sdjwt, trustedKey: { $0 == fingerprint ? verifying : nil })
     }
     let verifySeconds = now() - t
@@ -150,7 +161,7 @@ func recordsBenchmark(count: Int) throws {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let store = try Store(path: folder.appendingPathComponent("store.sqlite").path)
-    let stored = (0..<count).map { StoredVersion(verified: verified.items[$0]!, sdjwt: versions[$0].sdjwt) }
+    let stored = (0..<count).map { StoredVersion(verified: verified[$0]!, sdjwt: versions[$0].sdjwt) }
     t = now()
     try store.insert(stored)
     let importSeconds = now() - t
@@ -195,7 +206,7 @@ func syncBenchmark(count: Int) throws {
     let records = (0..<count).map(syntheticRecord)
     let signed = Slots<SignedVersion>(count)
     parallel(count, workers: cores) { i in
-        signed.items[i] = try! RecordSigner.sign(
+        signed[i] = try! RecordSigner.sign(
             content: records[i], kind: .create, recordId: nil, prev: [], key: key, policy: policy,
             issuedAt: 1_764_230_000)
     }
@@ -210,7 +221,7 @@ func syncBenchmark(count: Int) throws {
     let stored = Slots<StoredVersion>(count)
     parallel(count, workers: cores) { i in
         let v = try! RecordVerifier.verify(versions[i].sdjwt, trustedKey: { $0 == fingerprint ? verifying : nil })
-        stored.items[i] = StoredVersion(verified: v, sdjwt: versions[i].sdjwt)
+        stored[i] = StoredVersion(verified: v, sdjwt: versions[i].sdjwt)
     }
     let storeA = try Store(path: folder.appendingPathComponent("a.sqlite").path)
     try storeA.insert(stored.items.map { $0! })
@@ -241,7 +252,7 @@ func syncBenchmark(count: Int) throws {
         let e = try! RecordSigner.sign(
             content: content, kind: .edit, recordId: base.recordId, prev: [base.versionId], key: key, policy: policy)
         let v = try! RecordVerifier.verify(e.sdjwt, trustedKey: { $0 == fingerprint ? verifying : nil })
-        edits.items[i] = StoredVersion(verified: v, sdjwt: e.sdjwt)
+        edits[i] = StoredVersion(verified: v, sdjwt: e.sdjwt)
     }
     t = now()
     let missing = edits.items.map { $0! }
@@ -297,6 +308,26 @@ case "verify-profile":
     let t = now()
     for _ in 0..<25 { for v in vs { _ = try RecordVerifier.verify(v.sdjwt, trustedKey: { $0 == fp ? pub : nil }) } }
     print(String(format: "verify one thread: %.0f/s", 50000 / (now() - t)))
+    if arguments.dropFirst().first == "--verify-only" { break }
+    if arguments.dropFirst().first == "--parts" {
+        let sha = try ReusableSHA256()
+        let text = String(
+            repeating: "WyJhYmNkZWZnaGlqa2xtbm9wcXJzdHV2IiwiZmFtaWx5X25hbWUiLCJTYXJzZW5iYXlldmEiXQ", count: 1)
+        var tt = now()
+        for _ in 0..<1_000_000 { _ = try sha.digest(utf8: text) }
+        print(String(format: "  reusable sha256 of %d bytes: %.0f ns", text.utf8.count, (now() - tt) * 1000))
+        tt = now()
+        for _ in 0..<1_000_000 { _ = try SHA256.hash(Array(text.utf8)) }
+        print(String(format: "  SHA256.hash: %.0f ns", (now() - tt) * 1000))
+        tt = now()
+        for _ in 0..<1_000_000 { _ = Base64URL.decode(text) }
+        print(String(format: "  base64 decode: %.0f ns", (now() - tt) * 1000))
+        let d = vs[0].sdjwt.disclosures
+        tt = now()
+        for _ in 0..<50_000 { for x in d { _ = try Disclosure(encoded: x, index: 0) } }
+        print(String(format: "  Disclosure(encoded:): %.0f ns", (now() - tt) * 1e9 / Double(50_000 * d.count)))
+        break
+    }
     // Parts of verification without the signature check, one thread.
     var t2 = now()
     for _ in 0..<25 {

@@ -40,31 +40,83 @@ public enum Base64 {
     public static func decode(_ input: UnsafeBufferPointer<UInt8>, table: [UInt8]) -> [UInt8]? {
         let n = input.count
         if n % 4 == 1 { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(n * 3 / 4)
-        return table.withUnsafeBufferPointer { t -> [UInt8]? in
+        let capacity = decodedCount(n)
+        var ok = true
+        let out = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            ok = decode(input, table: table, into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = ok ? capacity : 0
+        }
+        return ok ? out : nil
+    }
+
+    /// The number of bytes `count` unpadded base64 characters decode to (`count % 4` must not be 1).
+    static func decodedCount(_ count: Int) -> Int { count / 4 * 3 + max(0, count % 4 - 1) }
+
+    /// Decodes unpadded base64 into `out`, which must hold exactly the decoded size; false if not canonical.
+    static func decode(
+        _ input: UnsafeBufferPointer<UInt8>, table: [UInt8], into out: UnsafeMutableRawBufferPointer
+    )
+        -> Bool
+    {
+        let n = input.count
+        guard n % 4 != 1, out.count == decodedCount(n), let src = input.baseAddress else {
+            return n == 0 && out.count == 0
+        }
+        let dst = out.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        return table.withUnsafeBufferPointer { t -> Bool in
+            let t = t.baseAddress!
             var i = 0
+            var o = 0
+            var bad: UInt8 = 0
             while i + 4 <= n {
-                let a = t[Int(input[i])], b = t[Int(input[i + 1])], c = t[Int(input[i + 2])], d = t[Int(input[i + 3])]
-                guard (a | b | c | d) & 0xC0 == 0 else { return nil }
-                let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
-                out.append(UInt8(v >> 16))
-                out.append(UInt8((v >> 8) & 0xFF))
-                out.append(UInt8(v & 0xFF))
+                let a = t[Int(src[i])], b = t[Int(src[i + 1])], c = t[Int(src[i + 2])], d = t[Int(src[i + 3])]
+                bad |= a | b | c | d
+                let v = UInt32(a & 0x3F) << 18 | UInt32(b & 0x3F) << 12 | UInt32(c & 0x3F) << 6 | UInt32(d & 0x3F)
+                dst[o] = UInt8(truncatingIfNeeded: v >> 16)
+                dst[o + 1] = UInt8(truncatingIfNeeded: v >> 8)
+                dst[o + 2] = UInt8(truncatingIfNeeded: v)
                 i += 4
+                o += 3
             }
+            guard bad & 0xC0 == 0 else { return false }
             let rest = n - i
             if rest == 2 {
-                let a = t[Int(input[i])], b = t[Int(input[i + 1])]
-                guard (a | b) & 0xC0 == 0, b & 0x0F == 0 else { return nil }
-                out.append(a << 2 | b >> 4)
+                let a = t[Int(src[i])], b = t[Int(src[i + 1])]
+                guard (a | b) & 0xC0 == 0, b & 0x0F == 0 else { return false }
+                dst[o] = a << 2 | b >> 4
             } else if rest == 3 {
-                let a = t[Int(input[i])], b = t[Int(input[i + 1])], c = t[Int(input[i + 2])]
-                guard (a | b | c) & 0xC0 == 0, c & 0x03 == 0 else { return nil }
-                out.append(a << 2 | b >> 4)
-                out.append((b & 0x0F) << 4 | c >> 2)
+                let a = t[Int(src[i])], b = t[Int(src[i + 1])], c = t[Int(src[i + 2])]
+                guard (a | b | c) & 0xC0 == 0, c & 0x03 == 0 else { return false }
+                dst[o] = a << 2 | b >> 4
+                dst[o + 1] = (b & 0x0F) << 4 | c >> 2
             }
-            return out
+            return true
+        }
+    }
+
+    /// Decodes the UTF-8 of unpadded base64 `text` into `out` (replacing its contents, reusing its capacity);
+    /// false if the text is not canonical base64, leaving `out` empty.
+    public static func decode(utf8Of text: String, urlSafe: Bool, into out: inout [UInt8]) -> Bool {
+        var text = text
+        return text.withUTF8 { utf8 in
+            out.removeAll(keepingCapacity: true)
+            guard utf8.count % 4 != 1 else { return false }
+            let count = decodedCount(utf8.count)
+            out.append(contentsOf: repeatElement(0, count: count))
+            let ok = out.withUnsafeMutableBytes { decode(utf8, table: urlSafe ? urlTable : standardTable, into: $0) }
+            if !ok { out.removeAll(keepingCapacity: true) }
+            return ok
+        }
+    }
+
+    /// Decodes a 43-character base64url SHA-256 digest (canonical only); nil for anything else.
+    public static func decodeDigest(_ text: String) -> SHA256Digest? {
+        var text = text
+        return text.withUTF8 { utf8 -> SHA256Digest? in
+            guard utf8.count == 43 else { return nil }
+            var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+            let ok = withUnsafeMutableBytes(of: &words) { decode(utf8, table: urlTable, into: $0) }
+            return ok ? withUnsafeBytes(of: words) { SHA256Digest(bytes: $0) } : nil
         }
     }
 

@@ -62,6 +62,72 @@ public struct SHA256: ~Copyable {
     }
 }
 
+/// A SHA-256 digest held inline (no heap allocation), for hashing many short strings and looking them up.
+public struct SHA256Digest: Hashable, Sendable {
+    var w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
+
+    /// The digest with these 32 bytes; nil for any other length.
+    public init?(bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 32 else { return nil }
+        w0 = bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+        w1 = bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        w2 = bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
+        w3 = bytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+    }
+
+    /// The digest with these 32 bytes; nil for any other length.
+    public init?(_ bytes: [UInt8]) {
+        guard let d = bytes.withUnsafeBytes({ SHA256Digest(bytes: $0) }) else { return nil }
+        self = d
+    }
+
+    /// Seeded like every Swift hash, so chosen inputs cannot force collisions; one word of a digest is enough.
+    public func hash(into hasher: inout Hasher) { hasher.combine(w0) }
+
+    /// The 32 bytes.
+    public var bytes: [UInt8] {
+        withUnsafeBytes(of: (w0, w1, w2, w3)) { Array($0) }
+    }
+}
+
+/// One-shot SHA-256 over many short inputs with a single OpenSSL context, so each digest costs no allocation.
+/// Not thread-safe: use one per thread or per task.
+public final class ReusableSHA256 {
+    private let context: OpaquePointer
+
+    public init() throws {
+        clearOpenSSLErrors()
+        context = try checkPointer(EVP_MD_CTX_new(), "EVP_MD_CTX_new")
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    /// The SHA-256 digest of `bytes`.
+    public func digest(_ bytes: UnsafeRawBufferPointer) throws -> SHA256Digest {
+        guard EVP_DigestInit_ex(context, fetchedSHA256 ?? EVP_sha256(), nil) == 1 else {
+            throw opensslError("EVP_DigestInit_ex")
+        }
+        if bytes.count > 0 {
+            guard EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) == 1 else {
+                throw opensslError("EVP_DigestUpdate")
+            }
+        }
+        var out: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var length: UInt32 = 0
+        let rc = withUnsafeMutableBytes(of: &out) {
+            EVP_DigestFinal_ex(context, $0.baseAddress!.assumingMemoryBound(to: UInt8.self), &length)
+        }
+        guard rc == 1, length == 32 else { throw opensslError("EVP_DigestFinal_ex") }
+        return withUnsafeBytes(of: out) { SHA256Digest(bytes: $0)! }
+    }
+
+    /// The SHA-256 digest of the UTF-8 bytes of `text`.
+    public func digest(utf8 text: String) throws -> SHA256Digest {
+        var text = text
+        return try text.withUTF8 { (buffer) throws in try digest(UnsafeRawBufferPointer(buffer)) }
+    }
+}
+
 /// HMAC-SHA-256 (RFC 2104), computed by OpenSSL's `EVP_MAC`.
 public enum HMACSHA256 {
     /// The tag size in bytes.

@@ -27,29 +27,101 @@ public struct Disclosure: Sendable, Equatable {
     /// Parses a disclosure from its compact text.
     /// - Throws: ``SDJWTError/badDisclosure(index:reason:)``.
     public init(encoded: String, index: Int) throws {
-        guard let bytes = Base64URL.decode(encoded) else {
+        let (salt, name, value) = try Self.parseContent(encoded, index: index)
+        self.encoded = encoded
+        self.salt = salt
+        self.name = name
+        self.value = value
+        digest = Base64URL.encode(try SHA256.hash(Array(encoded.utf8)))
+    }
+
+    private static let limits = JSONValue.Limits(maximumBytes: 16 << 20, maximumDepth: 48)
+
+    /// Decodes and parses a disclosure's JSON array: `[salt, name, value]` or `[salt, value]`.
+    /// - Throws: ``SDJWTError/badDisclosure(index:reason:)``.
+    static func parseContent(_ encoded: String, index: Int) throws -> (salt: String, name: String?, value: JSONValue) {
+        var bytes: [UInt8] = []
+        guard Base64.decode(utf8Of: encoded, urlSafe: true, into: &bytes) else {
             throw SDJWTError.badDisclosure(index: index, reason: "not base64url")
         }
+        return try parseArray(bytes, index: index)
+    }
+
+    /// The general parser's reading of decoded disclosure bytes; it alone decides verdicts and errors.
+    private static func parseArray(
+        _ bytes: [UInt8], index: Int
+    ) throws -> (
+        salt: String, name: String?, value: JSONValue
+    ) {
         let json: JSONValue
-        do { json = try JSONValue.parse(bytes, limits: .init(maximumBytes: 16 << 20, maximumDepth: 48)) } catch {
+        do { json = try JSONValue.parse(bytes, limits: limits) } catch {
             throw SDJWTError.badDisclosure(index: index, reason: "not JSON (\(error))")
         }
         guard case .array(let items) = json, items.count == 2 || items.count == 3, let salt = items[0].stringValue
         else {
             throw SDJWTError.badDisclosure(index: index, reason: "not an array of [salt, name, value] or [salt, value]")
         }
-        self.encoded = encoded
-        self.salt = salt
+        var name: String?
         if items.count == 3 {
-            guard let name = items[1].stringValue else {
+            guard let text = items[1].stringValue else {
                 throw SDJWTError.badDisclosure(index: index, reason: "the claim name is not a string")
             }
-            self.name = name
-        } else {
-            name = nil
+            name = text
         }
-        value = items.last!
-        digest = Base64URL.encode(try SHA256.hash(Array(encoded.utf8)))
+        return (salt, name, items.last!)
+    }
+
+    /// Like ``parseContent(_:index:)`` for a verifier: decodes into `scratch` (one buffer reused for every
+    /// disclosure) and returns the claim name and value; the salt is checked, not kept.
+    /// - Throws: ``SDJWTError/badDisclosure(index:reason:)``.
+    static func parseContent(
+        _ encoded: String, index: Int, scratch: inout [UInt8]
+    ) throws -> (
+        name: String?, value: JSONValue
+    ) {
+        guard Base64.decode(utf8Of: encoded, urlSafe: true, into: &scratch) else {
+            throw SDJWTError.badDisclosure(index: index, reason: "not base64url")
+        }
+        // Fast path: the array's elements go straight into the result. Anything it does not accept goes to the
+        // general parser.
+        if scratch.count <= limits.maximumBytes {
+            var parser = JSONValue.Parser(bytes: scratch, limits: limits)
+            if let parsed = try? parser.parseDisclosureArray() { return parsed }
+        }
+        let (_, name, value) = try parseArray(scratch, index: index)
+        return (name, value)
+    }
+}
+
+extension JSONValue.Parser {
+    /// Reads a whole document that is `[string, value]` or `[string, string, value]` without building the array
+    /// or the first string; nil (or a thrown error) for anything else, including whitespace before the array or
+    /// the first string (the general parser then decides).
+    mutating func parseDisclosureArray() throws -> (name: String?, value: JSONValue)? {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { return nil }
+        index += 1
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+        try skipString()
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ",") else { return nil }
+        index += 1
+        skipWhitespace()
+        var value = try parseValue(depth: 1)
+        var name: String?
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: ",") {
+            guard case .string(let text) = value else { return nil }
+            name = text
+            index += 1
+            skipWhitespace()
+            value = try parseValue(depth: 1)
+            skipWhitespace()
+        }
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "]") else { return nil }
+        index += 1
+        skipWhitespace()
+        guard index == bytes.count else { return nil }
+        return (name, value)
     }
 }
 
@@ -96,8 +168,13 @@ public struct SDJWT: Sendable, Equatable {
 public struct SignedJWT: Sendable {
     public var header: JSONValue
     public var payload: JSONValue
-    public var signingInput: [UInt8]
     public var signature: [UInt8]
+    /// The compact JWS; the signing input is its first `signingInputCount` bytes (kept in place, not copied).
+    private var compact: String
+    private var signingInputCount: Int
+
+    /// `base64url(header) "." base64url(payload)`, the bytes the signature covers.
+    public var signingInput: [UInt8] { Array(compact.utf8.prefix(signingInputCount)) }
 
     /// Creates and signs a JWT; `header` gets `alg: EdDSA`.
     public static func sign(header: JSONValue, payload: JSONValue, key: Ed25519.SigningKey) throws -> String {
@@ -109,31 +186,38 @@ public struct SignedJWT: Sendable {
 
     /// Parses without verifying.
     public static func parse(_ jwt: String) throws -> SignedJWT {
-        // Work on the UTF-8 bytes: a JWT is ASCII, and Character-level splitting costs more than the JSON.
-        let bytes = Array(jwt.utf8)
-        let dots = bytes.indices.filter { bytes[$0] == UInt8(ascii: ".") }
-        guard dots.count == 2 else { throw SDJWTError.malformed("the JWT does not have three parts") }
-        func decode(_ range: Range<Int>) -> [UInt8]? {
-            bytes[range].withUnsafeBufferPointer { Base64.decode($0, table: Base64.urlTable) }
+        // Work on the UTF-8 bytes in place: a JWT is ASCII, and Character-level splitting costs more than the JSON.
+        var compact = jwt
+        let parts = compact.withUTF8 { bytes -> (header: [UInt8], payload: [UInt8], signature: [UInt8], dot: Int)? in
+            guard let first = bytes.firstIndex(of: UInt8(ascii: ".")),
+                let second = bytes[(first + 1)...].firstIndex(of: UInt8(ascii: ".")),
+                !bytes[(second + 1)...].contains(UInt8(ascii: "."))
+            else { return nil }
+            func decode(_ range: Range<Int>) -> [UInt8]? {
+                Base64.decode(UnsafeBufferPointer(rebasing: bytes[range]), table: Base64.urlTable)
+            }
+            guard let h = decode(0..<first), let p = decode((first + 1)..<second),
+                let s = decode((second + 1)..<bytes.count)
+            else { return ([], [], [], -1) }
+            return (h, p, s, second)
         }
-        guard let h = decode(0..<dots[0]), let p = decode((dots[0] + 1)..<dots[1]),
-            let s = decode((dots[1] + 1)..<bytes.count)
-        else {
-            throw SDJWTError.malformed("a JWT part is not base64url")
-        }
+        guard let parts else { throw SDJWTError.malformed("the JWT does not have three parts") }
+        guard parts.dot >= 0 else { throw SDJWTError.malformed("a JWT part is not base64url") }
         let header: JSONValue
         let payload: JSONValue
         do {
-            header = try JSONValue.parse(h, limits: .init(maximumBytes: 64 << 10, maximumDepth: 8))
-            payload = try JSONValue.parse(p, limits: .init(maximumBytes: 16 << 20, maximumDepth: 48))
+            header = try JSONValue.parse(parts.header, limits: .init(maximumBytes: 64 << 10, maximumDepth: 8))
+            payload = try JSONValue.parse(parts.payload, limits: .init(maximumBytes: 16 << 20, maximumDepth: 48))
         } catch {
             throw SDJWTError.malformed("the JWT header or payload is not JSON (\(error))")
         }
         guard header.objectValue != nil, payload.objectValue != nil else {
             throw SDJWTError.malformed("the JWT header and payload must be JSON objects")
         }
-        guard s.count == 64 else { throw SDJWTError.badSignature }
-        return SignedJWT(header: header, payload: payload, signingInput: Array(bytes[..<dots[1]]), signature: s)
+        guard parts.signature.count == 64 else { throw SDJWTError.badSignature }
+        return SignedJWT(
+            header: header, payload: payload, signature: parts.signature, compact: compact,
+            signingInputCount: parts.dot)
     }
 
     /// The `alg` must be `EdDSA` or `Ed25519` (RFC 9864).
@@ -142,106 +226,188 @@ public struct SignedJWT: Sendable {
         guard alg == "EdDSA" || alg == "Ed25519" else { throw SDJWTError.unsupportedAlgorithm(String(alg.prefix(20))) }
     }
 
-    public func verify(with key: Ed25519.VerifyingKey) -> Bool { key.isValidSignature(signature, for: signingInput) }
+    public func verify(with key: Ed25519.VerifyingKey) -> Bool {
+        var compact = compact
+        return compact.withUTF8 { bytes in
+            key.isValidSignature(
+                signature, for: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[..<signingInputCount])))
+        }
+    }
 }
 
 /// Replaces digests in a payload by their disclosures (RFC 9901 §7.1 steps 3–5), refusing anything ambiguous.
+///
+/// Digests are compared as 32-byte values: a payload digest that is not canonical base64url of 32 bytes can match
+/// no disclosure (it counts as withheld), and two payload strings are the same digest exactly when their text is.
 public struct DisclosureResolver {
-    private var byDigest: [String: (index: Int, disclosure: Disclosure)] = [:]
-    private var used = Set<String>()
-    private var seenDigests = Set<String>()
+    private struct Entry {
+        var name: String?
+        var value: JSONValue
+        /// Whether a payload digest named this disclosure already.
+        var claimed = false
+    }
+
+    /// One step of a JSON Pointer, turned into text only when a pointer is needed.
+    private enum Step {
+        case key(String)
+        case index(Int)
+    }
+
+    private var entries: [Entry] = []
+    private var indexByDigest: [SHA256Digest: Int] = [:]
+    /// Payload digests without a disclosure (decoys, withheld claims), each allowed once.
+    private var seenWithheldDigests = Set<SHA256Digest>()
+    /// Payload digest strings that are not base64url SHA-256 digests (each allowed once).
+    private var seenOtherDigests = Set<String>()
+    private var isSegmentedText: ((String) -> Bool)?
 
     /// The number of disclosures that were used.
-    public var usedCount: Int { used.count }
+    public private(set) var usedCount = 0
     /// Digests in the payload that had no disclosure (withheld).
     public private(set) var withheldCount = 0
     /// JSON Pointers (in the payload) of arrays that lost at least one withheld element.
     public private(set) var arraysWithWithheldElements = Set<String>()
 
+    /// Parses and hashes every disclosure.
+    /// - Throws: ``SDJWTError/badDisclosure(index:reason:)`` for a malformed or repeated disclosure.
     public init(disclosures: [String]) throws {
+        try self.init(disclosures: disclosures, sha256: try ReusableSHA256())
+    }
+
+    init(disclosures: [String], sha256: ReusableSHA256) throws {
+        var scratch: [UInt8] = []
+        entries.reserveCapacity(disclosures.count)
+        indexByDigest.reserveCapacity(disclosures.count)
         for (i, text) in disclosures.enumerated() {
-            let d = try Disclosure(encoded: text, index: i)
-            guard byDigest[d.digest] == nil else {
+            let (name, value) = try Disclosure.parseContent(text, index: i, scratch: &scratch)
+            guard indexByDigest.updateValue(i, forKey: try sha256.digest(utf8: text)) == nil else {
                 throw SDJWTError.badDisclosure(index: i, reason: "the same disclosure twice")
             }
-            byDigest[d.digest] = (i, d)
+            entries.append(Entry(name: name, value: value))
         }
     }
 
     /// Processes the whole payload; throws unless every disclosure was referenced exactly once.
-    public mutating func resolve(_ payload: JSONValue) throws -> JSONValue {
-        var path: [String] = []
+    /// - Parameter isSegmentedText: given the JSON Pointer of a resolved `{"segments": [...]}` object, whether
+    ///   to join its presented segments back into one string.
+    public mutating func resolve(
+        _ payload: JSONValue, joiningSegmentsWhere isSegmentedText: ((String) -> Bool)? = nil
+    )
+        throws -> JSONValue
+    {
+        self.isSegmentedText = isSegmentedText
+        defer { self.isSegmentedText = nil }
+        var path: [Step] = []
         let result = try process(payload, depth: 0, path: &path)
-        let unused = byDigest.count - used.count
+        let unused = entries.count - usedCount
         if unused > 0 { throw SDJWTError.unreferencedDisclosures(count: unused) }
         return result
     }
 
-    private mutating func claim(_ digest: JSONValue) throws -> String {
-        guard let d = digest.stringValue else { throw SDJWTError.malformed("a digest is not a string") }
-        guard seenDigests.insert(d).inserted else { throw SDJWTError.duplicateDigest }
-        return d
+    /// The disclosure a payload digest names, nil if none was presented; refuses a digest seen before.
+    private mutating func claim(_ item: JSONValue) throws -> Int? {
+        guard case .string(let text) = item else { throw SDJWTError.malformed("a digest is not a string") }
+        if let digest = Base64.decodeDigest(text) {
+            if let index = indexByDigest[digest] {
+                guard !entries[index].claimed else { throw SDJWTError.duplicateDigest }
+                entries[index].claimed = true
+                return index
+            }
+            guard seenWithheldDigests.insert(digest).inserted else { throw SDJWTError.duplicateDigest }
+            return nil
+        }
+        guard seenOtherDigests.insert(text).inserted else { throw SDJWTError.duplicateDigest }
+        return nil
     }
 
-    /// `path` is the JSON Pointer of `value` as components; it is joined only when a withheld element is recorded.
-    private mutating func process(_ value: JSONValue, depth: Int, path: inout [String]) throws -> JSONValue {
+    private static func pointer(_ path: [Step]) -> String {
+        var out = ""
+        for step in path {
+            out += "/"
+            switch step {
+            case .key(let key): out += RecordSigner.escape(key)
+            case .index(let i): out += String(i)
+            }
+        }
+        return out
+    }
+
+    private mutating func process(_ value: JSONValue, depth: Int, path: inout [Step]) throws -> JSONValue {
         guard depth < 64 else { throw SDJWTError.tooLarge("the payload nesting") }
         switch value {
         case .object(let members):
             var out: [(String, JSONValue)] = []
-            var names = Set<String>()
-            for (k, v) in members where k != "_sd" {
+            out.reserveCapacity(members.count + (value["_sd"]?.arrayValue?.count ?? 0))
+            var digests: JSONValue?
+            for (k, v) in members {
+                if k == "_sd" {
+                    digests = v
+                    continue
+                }
                 if k == "..." { throw SDJWTError.malformed("'...' outside an array element") }
-                path.append(k)
+                path.append(.key(k))
                 out.append((k, try process(v, depth: depth + 1, path: &path)))
                 path.removeLast()
-                names.insert(k)
             }
-            if let sd = value["_sd"] {
-                guard case .array(let digests) = sd else { throw SDJWTError.malformed("_sd is not an array") }
-                for item in digests {
-                    let d = try claim(item)
-                    guard let (index, disclosure) = byDigest[d] else {
+            if let digests {
+                guard case .array(let items) = digests else { throw SDJWTError.malformed("_sd is not an array") }
+                // Member names are unique in parsed JSON; a disclosed name must not repeat one. Small objects are
+                // checked by a scan, large ones by a set.
+                var names: Set<String>?
+                for item in items {
+                    guard let index = try claim(item) else {
                         withheldCount += 1
                         continue
                     }
-                    guard let name = disclosure.name else {
+                    guard let name = entries[index].name else {
                         throw SDJWTError.badDisclosure(
                             index: index, reason: "an array-element disclosure referenced from _sd")
                     }
                     guard name != "_sd", name != "...", name != "_sd_alg" else {
                         throw SDJWTError.reservedClaimName(name)
                     }
-                    guard names.insert(name).inserted else {
-                        throw SDJWTError.claimAlreadyPresent(String(name.prefix(40)))
+                    let repeated: Bool
+                    if out.count < 16 && names == nil {
+                        repeated = out.contains { $0.0 == name }
+                    } else {
+                        if names == nil { names = Set(out.map(\.0)) }
+                        repeated = !names!.insert(name).inserted
                     }
-                    used.insert(d)
-                    path.append(name)
-                    out.append((name, try process(disclosure.value, depth: depth + 1, path: &path)))
+                    guard !repeated else { throw SDJWTError.claimAlreadyPresent(String(name.prefix(40))) }
+                    usedCount += 1
+                    path.append(.key(name))
+                    out.append((name, try process(entries[index].value, depth: depth + 1, path: &path)))
                     path.removeLast()
                 }
+            }
+            if let isSegmentedText, out.count == 1, out[0].0 == "segments", case .array(let segments) = out[0].1,
+                isSegmentedText(Self.pointer(path))
+            {
+                var text = ""
+                for case .string(let segment) in segments { text += segment }
+                return .string(text)
             }
             return .object(out)
         case .array(let items):
             var out: [JSONValue] = []
+            out.reserveCapacity(items.count)
             for item in items {
                 if case .object(let members) = item, members.count == 1, members[0].0 == "..." {
-                    let d = try claim(members[0].1)
-                    guard let (index, disclosure) = byDigest[d] else {
+                    guard let index = try claim(members[0].1) else {
                         withheldCount += 1
-                        arraysWithWithheldElements.insert(path.isEmpty ? "" : "/" + path.joined(separator: "/"))
+                        arraysWithWithheldElements.insert(Self.pointer(path))
                         continue
                     }
-                    guard disclosure.name == nil else {
+                    guard entries[index].name == nil else {
                         throw SDJWTError.badDisclosure(
                             index: index, reason: "an object-property disclosure referenced from an array")
                     }
-                    used.insert(d)
-                    path.append(String(out.count))
-                    out.append(try process(disclosure.value, depth: depth + 1, path: &path))
+                    usedCount += 1
+                    path.append(.index(out.count))
+                    out.append(try process(entries[index].value, depth: depth + 1, path: &path))
                     path.removeLast()
                 } else {
-                    path.append(String(out.count))
+                    path.append(.index(out.count))
                     out.append(try process(item, depth: depth + 1, path: &path))
                     path.removeLast()
                 }
