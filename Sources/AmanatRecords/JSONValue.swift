@@ -289,6 +289,8 @@ extension JSONValue {
                 index += 1
                 return .object([])
             }
+            // Room for a few members up front: growing from empty would allocate at one, two and four members.
+            members.reserveCapacity(6)
             while true {
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
@@ -332,6 +334,7 @@ extension JSONValue {
                 index += 1
                 return .array([])
             }
+            items.reserveCapacity(4)
             while true {
                 skipWhitespace()
                 items.append(try parseValue(depth: depth + 1))

@@ -184,12 +184,29 @@ public struct VerifiedVersion: Sendable {
 }
 
 /// Verifies record versions (RFC 9901 §7.1).
-public enum RecordVerifier {
-    /// Verifies a compact SD-JWT record version or presentation.
+///
+/// `RecordVerifier.verify(_:trustedKey:)` checks one version. To check many, make one verifier per thread and call
+/// its `verify(_:trustedKey:)`: it keeps its hashing context and decoding buffer from one version to the next.
+/// A verifier is not thread-safe.
+public final class RecordVerifier {
+    private let sha256: ReusableSHA256
+    private var scratch: [UInt8] = []
+
+    /// - Throws: ``AmanatCrypto/CryptoError`` if OpenSSL cannot make a hashing context.
+    public init() throws { sha256 = try ReusableSHA256() }
+
+    /// Verifies a compact SD-JWT record version or presentation with a fresh verifier.
     /// - Parameter trustedKey: the Ed25519 key for a signer fingerprint, or nil if the signer is not trusted.
     /// - Throws: ``SDJWTError``.
     public static func verify(_ sdjwt: SDJWT, trustedKey: (String) -> Ed25519.VerifyingKey?) throws -> VerifiedVersion {
-        let jwt = try SignedJWT.parse(sdjwt.jwt)
+        try RecordVerifier().verify(sdjwt, trustedKey: trustedKey)
+    }
+
+    /// Verifies a compact SD-JWT record version or presentation.
+    /// - Parameter trustedKey: the Ed25519 key for a signer fingerprint, or nil if the signer is not trusted.
+    /// - Throws: ``SDJWTError``.
+    public func verify(_ sdjwt: SDJWT, trustedKey: (String) -> Ed25519.VerifyingKey?) throws -> VerifiedVersion {
+        var jwt = try SignedJWT.parse(sdjwt.jwt)
         try jwt.checkAlgorithm()
         guard jwt.header["typ"]?.stringValue == SignedVersion.jwtType else {
             throw SDJWTError.wrongType(String((jwt.header["typ"]?.stringValue ?? "none").prefix(40)))
@@ -197,16 +214,22 @@ public enum RecordVerifier {
         guard let kid = jwt.header["kid"]?.stringValue else { throw SDJWTError.malformed("no kid in the JWT header") }
         guard let key = trustedKey(kid) else { throw SDJWTError.untrustedSigner(fingerprint: String(kid.prefix(60))) }
         guard jwt.verify(with: key) else { throw SDJWTError.badSignature }
-        let payload = jwt.payload
+        // The payload is moved out of `jwt` so resolving can edit its arrays in place.
+        var payload = JSONValue.null
+        swap(&payload, &jwt.payload)
         if let alg = payload["_sd_alg"] {
             guard alg.stringValue == "sha-256" else {
                 throw SDJWTError.unsupportedDigestAlgorithm(String((alg.stringValue ?? alg.typeName).prefix(20)))
             }
         }
-        let sha256 = try ReusableSHA256()
-        var resolver = try DisclosureResolver(disclosures: sdjwt.disclosures, sha256: sha256)
+        var resolver = try DisclosureResolver(disclosures: sdjwt.disclosures, sha256: sha256, scratch: &scratch)
         // Segmented texts under /rec are joined back into strings while resolving.
-        let resolved = try resolver.resolve(payload.removing("_sd_alg")) { pointer in
+        if case .object(var members) = payload {
+            payload = .null
+            members.removeAll { $0.0 == "_sd_alg" }
+            payload = .object(members)
+        }
+        let resolved = try resolver.resolve(consume payload) { pointer in
             pointer.hasPrefix("/rec/") && DisclosurePolicy.defaultSegmented(String(pointer.dropFirst(4)))
         }
         guard let kindText = resolved["kind"]?.stringValue, let kind = VersionKind(rawValue: kindText) else {

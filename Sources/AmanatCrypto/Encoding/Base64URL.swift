@@ -99,10 +99,16 @@ public enum Base64 {
     public static func decode(utf8Of text: String, urlSafe: Bool, into out: inout [UInt8]) -> Bool {
         var text = text
         return text.withUTF8 { utf8 in
-            out.removeAll(keepingCapacity: true)
-            guard utf8.count % 4 != 1 else { return false }
+            guard utf8.count % 4 != 1 else {
+                out.removeAll(keepingCapacity: true)
+                return false
+            }
             let count = decodedCount(utf8.count)
-            out.append(contentsOf: repeatElement(0, count: count))
+            if out.count < count {
+                out.append(contentsOf: repeatElement(0, count: count - out.count))
+            } else if out.count > count {
+                out.removeLast(out.count - count)
+            }
             let ok = out.withUnsafeMutableBytes { decode(utf8, table: urlSafe ? urlTable : standardTable, into: $0) }
             if !ok { out.removeAll(keepingCapacity: true) }
             return ok

@@ -271,11 +271,12 @@ public struct DisclosureResolver {
     /// Parses and hashes every disclosure.
     /// - Throws: ``SDJWTError/badDisclosure(index:reason:)`` for a malformed or repeated disclosure.
     public init(disclosures: [String]) throws {
-        try self.init(disclosures: disclosures, sha256: try ReusableSHA256())
+        var scratch: [UInt8] = []
+        try self.init(disclosures: disclosures, sha256: try ReusableSHA256(), scratch: &scratch)
     }
 
-    init(disclosures: [String], sha256: ReusableSHA256) throws {
-        var scratch: [UInt8] = []
+    /// Parses with a hasher and a decoding buffer that a verifier keeps from one SD-JWT to the next.
+    init(disclosures: [String], sha256: ReusableSHA256, scratch: inout [UInt8]) throws {
         entries.reserveCapacity(disclosures.count)
         indexByDigest.reserveCapacity(disclosures.count)
         for (i, text) in disclosures.enumerated() {
@@ -291,14 +292,14 @@ public struct DisclosureResolver {
     /// - Parameter isSegmentedText: given the JSON Pointer of a resolved `{"segments": [...]}` object, whether
     ///   to join its presented segments back into one string.
     public mutating func resolve(
-        _ payload: JSONValue, joiningSegmentsWhere isSegmentedText: ((String) -> Bool)? = nil
-    )
-        throws -> JSONValue
-    {
+        _ payload: consuming JSONValue, joiningSegmentsWhere isSegmentedText: ((String) -> Bool)? = nil
+    ) throws -> JSONValue {
         self.isSegmentedText = isSegmentedText
         defer { self.isSegmentedText = nil }
         var path: [Step] = []
-        let result = try process(payload, depth: 0, path: &path)
+        path.reserveCapacity(16)
+        var result = payload
+        try process(&result, depth: 0, path: &path)
         let unused = entries.count - usedCount
         if unused > 0 { throw SDJWTError.unreferencedDisclosures(count: unused) }
         return result
@@ -332,25 +333,36 @@ public struct DisclosureResolver {
         return out
     }
 
-    private mutating func process(_ value: JSONValue, depth: Int, path: inout [Step]) throws -> JSONValue {
+    /// Moves a claimed disclosure's value out (each disclosure is claimed at most once), so it can change in place.
+    private mutating func takeValue(_ index: Int) -> JSONValue {
+        var value = JSONValue.null
+        swap(&value, &entries[index].value)
+        return value
+    }
+
+    /// Resolves `value` in place. Each container is detached from `value` before it changes, so the arrays the
+    /// parser built are edited where they are (no copy) unless something else still holds them.
+    private mutating func process(_ value: inout JSONValue, depth: Int, path: inout [Step]) throws {
         guard depth < 64 else { throw SDJWTError.tooLarge("the payload nesting") }
-        switch value {
-        case .object(let members):
-            var out: [(String, JSONValue)] = []
-            out.reserveCapacity(members.count + (value["_sd"]?.arrayValue?.count ?? 0))
-            var digests: JSONValue?
-            for (k, v) in members {
-                if k == "_sd" {
-                    digests = v
+        // `if case` then clearing `value` leaves the bound array uniquely referenced (a `switch` keeps a copy).
+        if case .object(var members) = value {
+            value = .null
+            var digestsAt: Int?
+            for i in members.indices {
+                let key = members[i].0
+                if key == "_sd" {
+                    digestsAt = i
                     continue
                 }
-                if k == "..." { throw SDJWTError.malformed("'...' outside an array element") }
-                path.append(.key(k))
-                out.append((k, try process(v, depth: depth + 1, path: &path)))
+                if key == "..." { throw SDJWTError.malformed("'...' outside an array element") }
+                path.append(.key(key))
+                try process(&members[i].1, depth: depth + 1, path: &path)
                 path.removeLast()
             }
-            if let digests {
-                guard case .array(let items) = digests else { throw SDJWTError.malformed("_sd is not an array") }
+            if let digestsAt {
+                guard case .array(let items) = members.remove(at: digestsAt).1 else {
+                    throw SDJWTError.malformed("_sd is not an array")
+                }
                 // Member names are unique in parsed JSON; a disclosed name must not repeat one. Small objects are
                 // checked by a scan, large ones by a set.
                 var names: Set<String>?
@@ -367,32 +379,36 @@ public struct DisclosureResolver {
                         throw SDJWTError.reservedClaimName(name)
                     }
                     let repeated: Bool
-                    if out.count < 16 && names == nil {
-                        repeated = out.contains { $0.0 == name }
+                    if members.count < 16 && names == nil {
+                        repeated = members.contains { $0.0 == name }
                     } else {
-                        if names == nil { names = Set(out.map(\.0)) }
+                        if names == nil { names = Set(members.map(\.0)) }
                         repeated = !names!.insert(name).inserted
                     }
                     guard !repeated else { throw SDJWTError.claimAlreadyPresent(String(name.prefix(40))) }
                     usedCount += 1
+                    var disclosed = takeValue(index)
                     path.append(.key(name))
-                    out.append((name, try process(entries[index].value, depth: depth + 1, path: &path)))
+                    try process(&disclosed, depth: depth + 1, path: &path)
                     path.removeLast()
+                    members.append((name, disclosed))
                 }
             }
-            if let isSegmentedText, out.count == 1, out[0].0 == "segments", case .array(let segments) = out[0].1,
-                isSegmentedText(Self.pointer(path))
+            if let isSegmentedText, members.count == 1, members[0].0 == "segments",
+                case .array(let segments) = members[0].1, isSegmentedText(Self.pointer(path))
             {
                 var text = ""
                 for case .string(let segment) in segments { text += segment }
-                return .string(text)
+                value = .string(text)
+            } else {
+                value = .object(members)
             }
-            return .object(out)
-        case .array(let items):
-            var out: [JSONValue] = []
-            out.reserveCapacity(items.count)
-            for item in items {
-                if case .object(let members) = item, members.count == 1, members[0].0 == "..." {
+        } else if case .array(var items) = value {
+            value = .null
+            // Elements kept so far are items[..<kept]; withheld ones are dropped by moving later elements down.
+            var kept = 0
+            for i in items.indices {
+                if case .object(let members) = items[i], members.count == 1, members[0].0 == "..." {
                     guard let index = try claim(members[0].1) else {
                         withheldCount += 1
                         arraysWithWithheldElements.insert(Self.pointer(path))
@@ -403,18 +419,21 @@ public struct DisclosureResolver {
                             index: index, reason: "an object-property disclosure referenced from an array")
                     }
                     usedCount += 1
-                    path.append(.index(out.count))
-                    out.append(try process(entries[index].value, depth: depth + 1, path: &path))
+                    var disclosed = takeValue(index)
+                    path.append(.index(kept))
+                    try process(&disclosed, depth: depth + 1, path: &path)
                     path.removeLast()
+                    items[kept] = disclosed
                 } else {
-                    path.append(.index(out.count))
-                    out.append(try process(item, depth: depth + 1, path: &path))
+                    if kept != i { items.swapAt(kept, i) }
+                    path.append(.index(kept))
+                    try process(&items[kept], depth: depth + 1, path: &path)
                     path.removeLast()
                 }
+                kept += 1
             }
-            return .array(out)
-        default:
-            return value
+            items.removeLast(items.count - kept)
+            value = .array(items)
         }
     }
 }

@@ -1,0 +1,154 @@
+import Dispatch
+import Foundation
+import Testing
+
+@testable import AmanatCrypto
+
+/// The pieces record verification uses to go fast: a reused SHA-256 context, inline digests, decoding into a
+/// reused buffer, and Ed25519 verification contexts kept per key. Each must give exactly the answers of the plain
+/// API, on good and hostile input.
+@Suite struct VerificationFastPathTests {
+    /// Deterministic filler bytes (no randomness needed to compare two implementations).
+    static func bytes(_ count: Int, seed: UInt8) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed) &* 7) }
+    }
+
+    @Test func reusedSHA256MatchesOneShotHashes() throws {
+        let sha = try ReusableSHA256()
+        // FIPS 180-2 appendix B.1 ("abc"), typed in.
+        let abc = try sha.digest(utf8: "abc")
+        #expect(abc.bytes == hexBytes("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"))
+        var compared = 0
+        for length in Array(0...300) + [4096, 100_000] {
+            let input = Self.bytes(length, seed: UInt8(truncatingIfNeeded: length))
+            let reused = try input.withUnsafeBytes { (raw) throws in try sha.digest(raw) }
+            #expect(reused.bytes == (try SHA256.hash(input)), "length \(length)")
+            compared += 1
+        }
+        #expect(compared == 303)
+    }
+
+    @Test func digestValuesHoldExactly32Bytes() throws {
+        let bytes = Self.bytes(32, seed: 3)
+        let digest = try #require(SHA256Digest(bytes))
+        #expect(digest.bytes == bytes)
+        #expect(SHA256Digest(Array(bytes.prefix(31))) == nil)
+        #expect(SHA256Digest(bytes + [0]) == nil)
+        var other = bytes
+        other[31] ^= 1
+        #expect(SHA256Digest(other) != digest)
+        #expect(Set([digest, digest, try #require(SHA256Digest(other))]).count == 2)
+    }
+
+    @Test func decodingIntoAReusedBufferMatchesDecoding() throws {
+        var scratch: [UInt8] = []
+        var checked = 0
+        // Long inputs first, so shorter ones must shrink the buffer correctly.
+        for length in (0...200).reversed() {
+            let input = Self.bytes(length, seed: 9)
+            for urlSafe in [true, false] {
+                let text = urlSafe ? Base64URL.encode(input) : Base64.encodeUnpadded(input)
+                #expect(Base64.decode(utf8Of: text, urlSafe: urlSafe, into: &scratch))
+                #expect(scratch == input, "length \(length)")
+                checked += 1
+            }
+        }
+        #expect(checked == 402)
+    }
+
+    @Test(arguments: [
+        "A",  // one character left over
+        "AB",  // non-zero trailing bits
+        "AAB",  // non-zero trailing bits
+        "ab=c", "AAA=", "AA AA", "AA\nAA", "AAAAA",
+        "+/+/",  // standard alphabet where base64url is expected
+        "AAÄA",
+    ])
+    func hostileBase64IsRefusedAndLeavesTheBufferEmpty(_ text: String) {
+        var scratch: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8]
+        #expect(!Base64.decode(utf8Of: text, urlSafe: true, into: &scratch))
+        #expect(scratch.isEmpty)
+        #expect(Base64URL.decode(text) == nil)
+    }
+
+    @Test func digestDecodingIsCanonicalAndExact() throws {
+        let bytes = Self.bytes(32, seed: 5)
+        let text = Base64URL.encode(bytes)
+        #expect(text.utf8.count == 43)
+        #expect(Base64.decodeDigest(text)?.bytes == bytes)
+        #expect(Base64.decodeDigest(String(text.dropLast())) == nil)
+        #expect(Base64.decodeDigest(text + "A") == nil)
+        #expect(Base64.decodeDigest(text + "=") == nil)
+        #expect(Base64.decodeDigest(Base64URL.encode(bytes + [0, 0, 0])) == nil)
+        // The last character carries two unused bits; an encoding with them set is another string for the same
+        // bytes and must not decode.
+        let last = text.utf8.last!
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        let value = alphabet.firstIndex(of: last)!
+        let twin = String(decoding: Array(text.utf8.dropLast()) + [alphabet[value | 1]], as: UTF8.self)
+        #expect(twin != text)
+        #expect(Base64.decodeDigest(twin) == nil)
+        // A standard-alphabet character.
+        let plus = String(decoding: [UInt8(ascii: "+")] + Array(text.utf8.dropFirst()), as: UTF8.self)
+        #expect(Base64.decodeDigest(plus) == nil)
+    }
+
+    @Test func reusedVerificationContextsGiveExactVerdicts() throws {
+        // OpenSSL 3.0 verifies correctly on a reused context, so the fast path is the one in use here.
+        #expect(VerifyContextPool.reuseIsSound)
+        let key = try Ed25519.SigningKey.generate()
+        let verifier = key.publicKey
+        var wrong = 0
+        var checked = 0
+        for i in 0..<200 {
+            let message = Self.bytes(i * 13, seed: UInt8(truncatingIfNeeded: i))
+            var signature = try key.signature(for: message)
+            // Good, then bad, then good again on whatever context the pool hands out.
+            if !verifier.isValidSignature(signature, for: message) { wrong += 1 }
+            signature[i % 64] ^= 0x20
+            if verifier.isValidSignature(signature, for: message) { wrong += 1 }
+            if verifier.isValidSignature(Array(signature.prefix(63)), for: message) { wrong += 1 }
+            signature[i % 64] ^= 0x20
+            if verifier.isValidSignature(signature, for: message + [0]) { wrong += 1 }
+            if !verifier.isValidSignature(signature, for: message) { wrong += 1 }
+            checked += 5
+        }
+        #expect(checked == 1000)
+        #expect(wrong == 0)
+    }
+
+    @Test func sharedKeyVerifiesCorrectlyFromManyThreads() throws {
+        let key = try Ed25519.SigningKey.generate()
+        let verifier = key.publicKey
+        let messages = (0..<64).map { Self.bytes(40 + $0, seed: UInt8($0)) }
+        let signatures = try messages.map { try key.signature(for: $0) }
+        let wrong = Counter()
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            for round in 0..<50 {
+                let i = (worker * 7 + round) % messages.count
+                var signature = signatures[i]
+                let good = verifier.isValidSignature(signature, for: messages[i])
+                signature[(worker + round) % 64] ^= 1
+                let bad = verifier.isValidSignature(signature, for: messages[i])
+                if !good || bad { wrong.add() }
+            }
+        }
+        #expect(wrong.value == 0)
+    }
+}
+
+/// A thread-safe tally for concurrent tests.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() {
+        lock.lock()
+        count += 1
+        lock.unlock()
+    }
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+}
