@@ -57,26 +57,25 @@ public enum Ed25519 {
 
     /// An Ed25519 public verification key.
     public struct VerifyingKey: Sendable, Hashable {
-        let key: EVPKey
-        /// The 32-byte encoded point.
-        public let rawRepresentation: [UInt8]
-        /// Verification contexts already set up for this key, shared by the copies of this value.
+        /// The key, its encoding and its verification contexts in one object, so a copy of this value costs one
+        /// reference count (copies made on several threads touch one shared counter, not three).
         private let contexts: VerifyContextPool
 
+        var key: EVPKey { contexts.key }
+        /// The 32-byte encoded point.
+        public var rawRepresentation: [UInt8] { contexts.raw }
+
         init(key: EVPKey) throws {
-            self.key = key
-            self.rawRepresentation = try key.rawPublicKey()
-            contexts = VerifyContextPool(key: key)
+            contexts = VerifyContextPool(key: key, raw: try key.rawPublicKey())
         }
 
         /// Creates a key from its 32-byte encoding.
         /// - Throws: ``CryptoError`` if the length is wrong or OpenSSL refuses the encoding.
         public init(rawRepresentation: [UInt8]) throws {
-            key = try rawRepresentation.withUnsafeBytes { (raw) throws in
+            let key = try rawRepresentation.withUnsafeBytes { (raw) throws in
                 try EVPKey.publicKey(.ed25519, raw: raw)
             }
-            self.rawRepresentation = rawRepresentation
-            contexts = VerifyContextPool(key: key)
+            contexts = VerifyContextPool(key: key, raw: rawRepresentation)
         }
 
         /// Whether `signature` is a valid Ed25519 signature of `message` under this key (OpenSSL's verdict, which
@@ -119,12 +118,16 @@ public enum Ed25519 {
 
 /// Up to a few `EVP_MD_CTX`s initialised for verification with one Ed25519 key, handed to one thread at a time.
 final class VerifyContextPool: @unchecked Sendable {
-    private let key: EVPKey
+    let key: EVPKey
+    let raw: [UInt8]
     private let lock = NSLock()
     private var idle: [OpaquePointer] = []
     private static let capacity = 16
 
-    init(key: EVPKey) { self.key = key }
+    init(key: EVPKey, raw: [UInt8]) {
+        self.key = key
+        self.raw = raw
+    }
 
     /// Whether one context verifies a good signature, refuses a bad one and then verifies a good one again: checked
     /// once per process with a throwaway key, so a future OpenSSL that refuses reuse only costs speed.
