@@ -58,6 +58,82 @@ enum BundleImport {
         }
     }
 
+    /// The non-empty lines of `text`, split on bytes (splitting Characters would cost more than verifying them).
+    static func lines(of text: String) -> [String] {
+        var text = text
+        return text.withUTF8 { bytes in
+            var lines: [String] = []
+            var start = 0
+            for i in 0...bytes.count where i == bytes.count || bytes[i] == UInt8(ascii: "\n") {
+                if i > start {
+                    lines.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self))
+                }
+                start = i + 1
+            }
+            return lines
+        }
+    }
+
+    /// One record version read from a bundle, not yet verified.
+    struct PendingVersion: Sendable {
+        var entry: String
+        /// Where it is, for errors: the entry, and the line of a batch.
+        var location: String
+        var text: String
+        var isBatch: Bool
+    }
+
+    /// Verifies one version against the trust list and turns it into what the store keeps.
+    /// - Throws: ``CLIError`` naming the entry (and line) that does not verify.
+    static func verify(
+        _ item: PendingVersion, bundle path: String, keys: [String: Ed25519.VerifyingKey], verifier: RecordVerifier
+    ) throws -> StoredVersion {
+        do {
+            let sdjwt = try SDJWT.parse(item.text)
+            let verified = try verifier.verify(sdjwt, trustedKey: { keys[$0] })
+            let stored = StoredVersion(verified: verified, sdjwt: sdjwt)
+            guard item.isBatch || item.entry == BundlePath.recordsPrefix + stored.id + ".sd-jwt" else {
+                throw CLIError(
+                    .verificationFailed,
+                    "\(path): \(item.entry) does not hold the version its name says. Nothing was imported.")
+            }
+            return stored
+        } catch let error as SDJWTError {
+            throw CLIError(
+                .verificationFailed,
+                "\(path): \(item.location) does not verify (\(error)). Nothing was imported."
+                    + (error.isUntrustedSigner
+                        ? " If you expect records from that organization, compare its fingerprint by phone and run `amanat trust add FILE`."
+                        : ""))
+        }
+    }
+
+    /// Verifies every version on all cores, each core taking one contiguous block with a verifier of its own.
+    /// The first failure stops the others; the error reported is the first in bundle order, as a one-core run
+    /// would report it.
+    static func verifyInParallel(
+        _ items: [PendingVersion], bundle path: String, keys: [String: Ed25519.VerifyingKey]
+    ) throws -> [StoredVersion] {
+        let results = ResultSlots<StoredVersion>(items.count)
+        let workers = min(ProcessInfo.processInfo.activeProcessorCount, max(1, items.count / 64))
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            guard let verifier = try? RecordVerifier() else { return }
+            for i in (items.count * w / workers)..<(items.count * (w + 1) / workers) {
+                if results.failed { return }
+                results[i] = Result { try verify(items[i], bundle: path, keys: keys, verifier: verifier) }
+            }
+        }
+        // Versions a stopped worker did not reach are verified here, in order, until the first failure.
+        let verifier = try RecordVerifier()
+        var versions: [StoredVersion] = []
+        versions.reserveCapacity(items.count)
+        for i in items.indices {
+            let result = results[i] ?? Result { try verify(items[i], bundle: path, keys: keys, verifier: verifier) }
+            versions.append(try result.get())
+        }
+        return versions
+    }
+
     /// Verifies and imports; returns what changed. Nothing changes unless everything verifies.
     static func importBundle(
         _ path: String, workspace: Workspace, options: WorkspaceOptions, passphrase: SecretBytes?
@@ -74,32 +150,18 @@ enum BundleImport {
             path, workspace: workspace, passphraseFrom: options, passphrase: passphrase, output: output)
 
         // Every record version must verify against the trust list; one failure fails the whole import.
-        var versions: [StoredVersion] = []
+        var items: [PendingVersion] = []
         for (entry, text) in output.records.sorted(by: { $0.key < $1.key }) {
             let isBatch = entry.hasSuffix(".sd-jwt-lines")
-            let lines = isBatch ? text.split(separator: "\n").map(String.init) : [text]
+            let lines = isBatch ? Self.lines(of: text) : [text]
             for (lineNumber, line) in lines.enumerated() {
-                let where_ = isBatch ? "\(entry), line \(lineNumber + 1)" : entry
-                do {
-                    let sdjwt = try SDJWT.parse(line)
-                    let verified = try RecordVerifier.verify(sdjwt, trustedKey: { keys[$0] })
-                    let stored = StoredVersion(verified: verified, sdjwt: sdjwt)
-                    guard isBatch || entry == BundlePath.recordsPrefix + stored.id + ".sd-jwt" else {
-                        throw CLIError(
-                            .verificationFailed,
-                            "\(path): \(entry) does not hold the version its name says. Nothing was imported.")
-                    }
-                    versions.append(stored)
-                } catch let error as SDJWTError {
-                    throw CLIError(
-                        .verificationFailed,
-                        "\(path): \(where_) does not verify (\(error)). Nothing was imported."
-                            + (error.isUntrustedSigner
-                                ? " If you expect records from that organization, compare its fingerprint by phone and run `amanat trust add FILE`."
-                                : ""))
-                }
+                items.append(
+                    PendingVersion(
+                        entry: entry, location: isBatch ? "\(entry), line \(lineNumber + 1)" : entry, text: line,
+                        isBatch: isBatch))
             }
         }
+        let versions = try verifyInParallel(items, bundle: path, keys: keys)
         let service = try RecordService(workspace: workspace)
         // Blobs are content-addressed: moving them in is idempotent and safe before the store commit.
         let stored = try output.publishBlobs(into: workspace)
@@ -201,5 +263,41 @@ final class ImportOutput: BundleEntryOutput {
             }
         }
         return moved
+    }
+}
+
+/// One result slot per item, each written by one thread, plus a flag that a failure was seen.
+final class ResultSlots<T>: @unchecked Sendable {
+    private let storage: UnsafeMutableBufferPointer<Result<T, any Error>?>
+    private let lock = NSLock()
+    private var sawFailure = false
+
+    init(_ count: Int) {
+        storage = .allocate(capacity: count)
+        storage.initialize(repeating: nil)
+    }
+
+    deinit {
+        storage.deinitialize()
+        storage.deallocate()
+    }
+
+    /// Whether some worker stored a failure.
+    var failed: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return sawFailure
+    }
+
+    subscript(index: Int) -> Result<T, any Error>? {
+        get { storage[index] }
+        set {
+            storage[index] = newValue
+            if case .failure = newValue {
+                lock.lock()
+                sawFailure = true
+                lock.unlock()
+            }
+        }
     }
 }

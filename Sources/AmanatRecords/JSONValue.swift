@@ -141,7 +141,7 @@ extension JSONValue {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .number(let n): out += n
-        case .string(let s): out += Self.quoted(s)
+        case .string(let s): Self.appendQuoted(s, to: &out)
         case .array(let items):
             out += "["
             for (i, item) in items.enumerated() {
@@ -153,7 +153,7 @@ extension JSONValue {
             out += "{"
             for (i, (k, v)) in members.enumerated() {
                 if i > 0 { out += "," }
-                out += Self.quoted(k)
+                Self.appendQuoted(k, to: &out)
                 out += ":"
                 v.write(to: &out)
             }
@@ -162,25 +162,48 @@ extension JSONValue {
     }
 
     static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
+        var out = ""
+        appendQuoted(s, to: &out)
+        return out
+    }
+
+    /// Appends `s` as a JSON string literal. Text with nothing to escape (nearly all) is appended whole; the
+    /// output is the same either way.
+    static func appendQuoted(_ s: String, to out: inout String) {
+        out += "\""
+        if !s.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }) {
+            out += s
+            out += "\""
+            return
         }
-        return out + "\""
+        // Runs of bytes that need no escape are appended whole; every byte that needs one is ASCII, so the runs
+        // end on character boundaries.
+        let utf8 = s.utf8
+        var runStart = utf8.startIndex
+        var i = utf8.startIndex
+        while i != utf8.endIndex {
+            let byte = utf8[i]
+            let escape: String?
+            switch byte {
+            case UInt8(ascii: "\""): escape = "\\\""
+            case UInt8(ascii: "\\"): escape = "\\\\"
+            case 0x0A: escape = "\\n"
+            case 0x0D: escape = "\\r"
+            case 0x09: escape = "\\t"
+            case 0x08: escape = "\\b"
+            case 0x0C: escape = "\\f"
+            case 0..<0x20: escape = String(format: "\\u%04x", byte)
+            default: escape = nil
+            }
+            if let escape {
+                out += Substring(utf8[runStart..<i])
+                out += escape
+                runStart = utf8.index(after: i)
+            }
+            i = utf8.index(after: i)
+        }
+        out += Substring(utf8[runStart..<utf8.endIndex])
+        out += "\""
     }
 }
 

@@ -211,3 +211,48 @@ struct VerifierFastPathTests {
         }
     }
 }
+
+@Suite("JSON string escaping")
+struct JSONEscapingTests {
+    /// The escaping rule written the plain way, one scalar at a time.
+    static func reference(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            default:
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    @Test func runsAndEscapesMatchThePlainRule() throws {
+        let pieces = [
+            "a", "Ләйлә", "测试", "\"", "\\", "\n", "\r", "\t", "\u{08}", "\u{0C}", "\u{01}", "\u{1F}", "\u{7F}", "é",
+            "👩‍👩‍👧", "", " ", "/",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        var checked = 0
+        for length in 0..<12 {
+            for _ in 0..<150 {
+                let s = (0..<length).map { _ in pieces.randomElement(using: &generator)! }.joined()
+                #expect(JSONValue.quoted(s) == Self.reference(s), "\(s.debugDescription)")
+                // And it reads back as the same string.
+                #expect(try JSONValue.parse(JSONValue.quoted(s)) == .string(s))
+                checked += 1
+            }
+        }
+        #expect(checked == 1800)
+    }
+}

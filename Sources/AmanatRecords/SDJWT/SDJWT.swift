@@ -141,14 +141,30 @@ public struct SDJWT: Sendable, Equatable {
     /// The largest compact SD-JWT accepted.
     public static let maximumSize = 32 << 20
 
-    /// Splits a compact SD-JWT.
+    /// Splits a compact SD-JWT. Surrounding ASCII whitespace (a line break at the end of a file) is ignored; the
+    /// form itself is ASCII, so the work is done on UTF-8 bytes.
     /// - Throws: ``SDJWTError`` for a malformed form or a key binding JWT.
     public static func parse(_ text: String) throws -> SDJWT {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed.utf8.count <= maximumSize else { throw SDJWTError.tooLarge("the SD-JWT") }
-        let parts = trimmed.split(separator: "~", omittingEmptySubsequences: false).map(String.init)
+        var text = text
+        let parts = text.withUTF8 { bytes -> [String]? in
+            func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+            var start = 0
+            var end = bytes.count
+            while start < end, isSpace(bytes[start]) { start += 1 }
+            while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+            guard end - start <= maximumSize else { return nil }
+            var parts: [String] = []
+            var partStart = start
+            for i in start..<end where bytes[i] == UInt8(ascii: "~") {
+                parts.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[partStart..<i]), as: UTF8.self))
+                partStart = i + 1
+            }
+            parts.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[partStart..<end]), as: UTF8.self))
+            return parts
+        }
+        guard let parts else { throw SDJWTError.tooLarge("the SD-JWT") }
         guard parts.count >= 2 else { throw SDJWTError.malformed("no '~' separator (a plain JWT is not an SD-JWT)") }
-        guard parts.last == "" else { throw SDJWTError.keyBindingNotSupported }
+        guard parts.last!.isEmpty else { throw SDJWTError.keyBindingNotSupported }
         let disclosures = Array(parts[1..<(parts.count - 1)])
         if disclosures.contains(where: \.isEmpty) { throw SDJWTError.malformed("an empty disclosure ('~~')") }
         return SDJWT(jwt: parts[0], disclosures: disclosures)
