@@ -108,30 +108,14 @@ enum BundleImport {
         }
     }
 
-    /// Verifies every version on all cores, each core taking one contiguous block with a verifier of its own.
-    /// The first failure stops the others; the error reported is the first in bundle order, as a one-core run
-    /// would report it.
+    /// Verifies every version on all cores (see ``OrderedParallel``): the versions in bundle order, or the error
+    /// of the first bad version in bundle order.
     static func verifyInParallel(
         _ items: [PendingVersion], bundle path: String, keys: [String: Ed25519.VerifyingKey]
     ) throws -> [StoredVersion] {
-        let results = ResultSlots<StoredVersion>(items.count)
-        let workers = min(ProcessInfo.processInfo.activeProcessorCount, max(1, items.count / 64))
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            guard let verifier = try? RecordVerifier() else { return }
-            for i in (items.count * w / workers)..<(items.count * (w + 1) / workers) {
-                if results.failed { return }
-                results[i] = Result { try verify(items[i], bundle: path, keys: keys, verifier: verifier) }
-            }
+        try OrderedParallel.map(items, makeWorker: { try RecordVerifier() }) { verifier, item in
+            try verify(item, bundle: path, keys: keys, verifier: verifier)
         }
-        // Versions a stopped worker did not reach are verified here, in order, until the first failure.
-        let verifier = try RecordVerifier()
-        var versions: [StoredVersion] = []
-        versions.reserveCapacity(items.count)
-        for i in items.indices {
-            let result = results[i] ?? Result { try verify(items[i], bundle: path, keys: keys, verifier: verifier) }
-            versions.append(try result.get())
-        }
-        return versions
     }
 
     /// Verifies and imports; returns what changed. Nothing changes unless everything verifies.
@@ -263,41 +247,5 @@ final class ImportOutput: BundleEntryOutput {
             }
         }
         return moved
-    }
-}
-
-/// One result slot per item, each written by one thread, plus a flag that a failure was seen.
-final class ResultSlots<T>: @unchecked Sendable {
-    private let storage: UnsafeMutableBufferPointer<Result<T, any Error>?>
-    private let lock = NSLock()
-    private var sawFailure = false
-
-    init(_ count: Int) {
-        storage = .allocate(capacity: count)
-        storage.initialize(repeating: nil)
-    }
-
-    deinit {
-        storage.deinitialize()
-        storage.deallocate()
-    }
-
-    /// Whether some worker stored a failure.
-    var failed: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return sawFailure
-    }
-
-    subscript(index: Int) -> Result<T, any Error>? {
-        get { storage[index] }
-        set {
-            storage[index] = newValue
-            if case .failure = newValue {
-                lock.lock()
-                sawFailure = true
-                lock.unlock()
-            }
-        }
     }
 }

@@ -20,12 +20,14 @@ struct RecordService {
 
     /// Signs and stores new records in one transaction; returns their ids in input order.
     func add(_ records: [JSONValue], key: Ed25519.SigningKey) throws -> [String] {
-        var versions: [StoredVersion] = []
-        for content in records {
+        // Each record is signed and verified again on any core; the store write is one transaction.
+        let keys = try workspace.trustedKeys()
+        let versions = try OrderedParallel.map(records, makeWorker: { try RecordVerifier() }) { verifier, content in
             let signed = try RecordSigner.sign(
                 content: content, kind: .create, recordId: nil, prev: [], attachments: Self.attachmentDigests(content),
                 key: key, policy: RecordPolicy.disclosurePolicy)
-            versions.append(try verifiedForStore(signed.sdjwt))
+            let verified = try verifier.verify(signed.sdjwt, trustedKey: { keys[$0] })
+            return StoredVersion(verified: verified, sdjwt: signed.sdjwt)
         }
         try store.insert(versions)
         return versions.map(\.recordId)

@@ -96,3 +96,33 @@ import Testing
         #expect(message(misnamed).contains("does not hold the version its name says"))
     }
 }
+
+/// The helper behind parallel verification and signing: the outcome of a one-core loop, whatever the timing.
+@Suite struct OrderedParallelTests {
+    struct Failure: Error, Equatable { let index: Int }
+
+    @Test func resultsKeepItemOrder() throws {
+        let out = try OrderedParallel.map(Array(0..<1000), makeWorker: { 7 }) { worker, item in item * worker }
+        #expect(out == (0..<1000).map { $0 * 7 })
+        #expect(try OrderedParallel.map([Int](), makeWorker: { 0 }) { _, item in item }.isEmpty)
+        #expect(try OrderedParallel.map([5], makeWorker: { 0 }) { _, item in item } == [5])
+    }
+
+    @Test(arguments: [[10], [900], [10, 900], [999], [0], [400, 450, 980]])
+    func theFirstFailureInOrderIsThrown(_ failing: [Int]) {
+        #expect(throws: Failure(index: failing.min()!)) {
+            try OrderedParallel.map(Array(0..<1000), makeWorker: { () }) { _, item in
+                if failing.contains(item) { throw Failure(index: item) }
+                return item
+            }
+        }
+    }
+
+    @Test func aWorkerThatCannotStartIsAnError() {
+        #expect(throws: Failure(index: -1)) {
+            try OrderedParallel.map(Array(0..<100), makeWorker: { () throws -> Int in throw Failure(index: -1) }) {
+                _, item in item
+            }
+        }
+    }
+}

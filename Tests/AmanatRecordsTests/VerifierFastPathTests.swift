@@ -256,3 +256,23 @@ struct JSONEscapingTests {
         #expect(checked == 1800)
     }
 }
+
+@Suite("JSON Pointer parsing")
+struct JSONPointerTests {
+    @Test func tokensEscapesAndIndices() {
+        #expect(JSONPointer.components("") == [])
+        #expect(JSONPointer.components("/") == [.key("")])
+        #expect(JSONPointer.components("/testifier/phones/0") == [.key("testifier"), .key("phones"), .index(0)])
+        #expect(JSONPointer.components("/a~1b/c~0d/~01") == [.key("a/b"), .key("c~d"), .key("~1")])
+        #expect(
+            JSONPointer.components("/0/01/10/123456789/1234567890")
+                == [.index(0), .key("01"), .index(10), .index(123_456_789), .key("1234567890")])
+        #expect(JSONPointer.components("/a//b/") == [.key("a"), .key(""), .key("b"), .key("")])
+        #expect(JSONPointer.components("/Ләйлә/测试/0") == [.key("Ләйлә"), .key("测试"), .index(0)])
+        #expect(JSONPointer.components("/-1") == [.key("-1")])
+        for bad in ["x", "a/b", "/~", "/~2", "/a~", "/~a"] { #expect(JSONPointer.components(bad) == nil, "\(bad)") }
+        // Round trip through the writer.
+        let path: [PathComponent] = [.key("a/b~c"), .index(3), .key(""), .key("Ләйлә")]
+        #expect(JSONPointer.components(JSONPointer.string(path)) == path)
+    }
+}

@@ -36,26 +36,40 @@ public enum JSONPointer {
     /// Returns nil for text that is not a pointer (does not start with `/`, bad `~` escape).
     public static func components(_ pointer: String) -> [PathComponent]? {
         if pointer.isEmpty { return [] }
-        guard pointer.hasPrefix("/") else { return nil }
+        // Work on UTF-8 bytes: '/' and '~' are ASCII, so tokens always end on character boundaries.
+        let utf8 = pointer.utf8
+        guard utf8.first == UInt8(ascii: "/") else { return nil }
         var result: [PathComponent] = []
-        for raw in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            var token = ""
-            var iterator = raw.makeIterator()
-            while let c = iterator.next() {
-                if c == "~" {
+        var start = utf8.index(after: utf8.startIndex)
+        while true {
+            let end = utf8[start...].firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
+            let raw = utf8[start..<end]
+            let token: String
+            if raw.contains(UInt8(ascii: "~")) {
+                var bytes: [UInt8] = []
+                var iterator = raw.makeIterator()
+                while let byte = iterator.next() {
+                    guard byte == UInt8(ascii: "~") else {
+                        bytes.append(byte)
+                        continue
+                    }
                     switch iterator.next() {
-                    case "0": token.append("~")
-                    case "1": token.append("/")
+                    case UInt8(ascii: "0"): bytes.append(UInt8(ascii: "~"))
+                    case UInt8(ascii: "1"): bytes.append(UInt8(ascii: "/"))
                     default: return nil
                     }
-                } else {
-                    token.append(c)
                 }
+                token = String(decoding: bytes, as: UTF8.self)
+            } else {
+                token = String(Substring(raw))
             }
+            let digits = token.utf8
             let isIndex =
-                !token.isEmpty && token.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
-                && (token == "0" || !token.hasPrefix("0")) && token.utf8.count <= 9
+                !digits.isEmpty && digits.count <= 9 && digits.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+                && (digits.count == 1 || digits.first != UInt8(ascii: "0"))
             result.append(isIndex ? .index(Int(token)!) : .key(token))
+            if end == utf8.endIndex { break }
+            start = utf8.index(after: end)
         }
         return result
     }
