@@ -58,15 +58,18 @@ enum BundleImport {
         }
     }
 
-    /// The non-empty lines of `text`, split on bytes (splitting Characters would cost more than verifying them).
+    /// The non-empty lines of `text` (LF or CR LF endings), split on bytes: splitting Characters would cost
+    /// more than verifying them.
     static func lines(of text: String) -> [String] {
         var text = text
         return text.withUTF8 { bytes in
             var lines: [String] = []
             var start = 0
             for i in 0...bytes.count where i == bytes.count || bytes[i] == UInt8(ascii: "\n") {
-                if i > start {
-                    lines.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self))
+                var end = i
+                if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                if end > start {
+                    lines.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
                 }
                 start = i + 1
             }

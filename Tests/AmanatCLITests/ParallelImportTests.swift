@@ -52,6 +52,16 @@ import Testing
         return item
     }
 
+    @Test func batchLinesSplitOnLFAndCRLF() {
+        #expect(BundleImport.lines(of: "a~\nb~\r\n\r\n\nc~\r") == ["a~", "b~", "c~"])
+        #expect(BundleImport.lines(of: "").isEmpty)
+        #expect(BundleImport.lines(of: "\r\n\n").isEmpty)
+        #expect(BundleImport.lines(of: "Ләйлә~") == ["Ләйлә~"])
+        // A whole batch written with CR LF verifies like the LF one.
+        let text = versions.prefix(3).map(\.sdjwt.compact).joined(separator: "\r\n") + "\r\n"
+        #expect(BundleImport.lines(of: text) == versions.prefix(3).map(\.sdjwt.compact))
+    }
+
     @Test func goodVersionsComeBackInBundleOrder() throws {
         let stored = try BundleImport.verifyInParallel(items, bundle: "in.amanat", keys: keys)
         #expect(stored.map(\.id) == versions.map(\.versionId))

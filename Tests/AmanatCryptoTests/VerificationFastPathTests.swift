@@ -40,6 +40,19 @@ import Testing
         #expect(Set([digest, digest, try #require(SHA256Digest(other))]).count == 2)
     }
 
+    @Test func digestsThatShareAPrefixStillHashApart() throws {
+        // Digests that name no disclosure are chosen by the signer; if only a prefix were hashed, they could all
+        // be given one bucket. 1,000 digests with the same first 24 bytes must spread.
+        var hashes = Set<Int>()
+        for i in 0..<1000 {
+            var bytes = [UInt8](repeating: 0x41, count: 32)
+            bytes[31] = UInt8(truncatingIfNeeded: i)
+            bytes[30] = UInt8(truncatingIfNeeded: i >> 8)
+            hashes.insert(try #require(SHA256Digest(bytes)).hashValue)
+        }
+        #expect(hashes.count >= 990)
+    }
+
     @Test func decodingIntoAReusedBufferMatchesDecoding() throws {
         var scratch: [UInt8] = []
         var checked = 0

@@ -196,6 +196,28 @@ struct VerifierFastPathTests {
         #expect(checked == 40)
     }
 
+    @Test func compactFormsAreSplitOnBytes() throws {
+        let version = try RecordSigner.sign(
+            content: .object([("testifier", .object([("names", .object([("latn", .string("Test Person"))]))]))]),
+            kind: .create, recordId: nil, prev: [], key: key,
+            policy: DisclosurePolicy(isConcealable: { $0.hasPrefix("/testifier") }))
+        let compact = version.sdjwt.compact
+        #expect(try SDJWT.parse(" \t" + compact + "\r\n") == version.sdjwt)
+        #expect(throws: SDJWTError.malformed("no '~' separator (a plain JWT is not an SD-JWT)")) {
+            try SDJWT.parse(" \n ")
+        }
+        #expect(throws: SDJWTError.malformed("unexpected text after the last '~'")) {
+            try SDJWT.parse(compact + "\u{0C}")
+        }
+        #expect(throws: SDJWTError.keyBindingNotSupported) { try SDJWT.parse(compact + "a.b.c") }
+        #expect(throws: SDJWTError.malformed("an empty disclosure ('~~')")) {
+            try SDJWT.parse(version.sdjwt.jwt + "~~" + version.sdjwt.disclosures[0] + "~")
+        }
+        // A '~' followed by a combining mark is still a separator (bytes, not Characters).
+        let parsed = try SDJWT.parse(version.sdjwt.jwt + "~\u{301}x~")
+        #expect(parsed.disclosures == ["\u{301}x"])
+    }
+
     @Test func signedJWTPartsAreCheckedInPlace() throws {
         let jwt = try SignedJWT.sign(header: .object([]), payload: .object([("a", .number("1"))]), key: key)
         let parsed = try SignedJWT.parse(jwt)

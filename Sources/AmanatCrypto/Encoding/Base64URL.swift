@@ -38,7 +38,9 @@ public enum Base64 {
 
     /// Decodes unpadded base64 bytes with a table from ``urlTable`` or ``standardTable``; nil if not canonical.
     public static func decode(_ input: UnsafeBufferPointer<UInt8>, table: [UInt8]) -> [UInt8]? {
+        precondition(table.count == 256, "a base64 decoding table has 256 entries")
         let n = input.count
+        if n == 0 { return [] }
         if n % 4 == 1 { return nil }
         let capacity = decodedCount(n)
         var ok = true
@@ -59,10 +61,12 @@ public enum Base64 {
         -> Bool
     {
         let n = input.count
-        guard n % 4 != 1, out.count == decodedCount(n), let src = input.baseAddress else {
+        precondition(table.count == 256, "a base64 decoding table has 256 entries")
+        guard n > 0, n % 4 != 1, out.count == decodedCount(n), let src = input.baseAddress, let raw = out.baseAddress
+        else {
             return n == 0 && out.count == 0
         }
-        let dst = out.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let dst = raw.assumingMemoryBound(to: UInt8.self)
         return table.withUnsafeBufferPointer { t -> Bool in
             let t = t.baseAddress!
             var i = 0

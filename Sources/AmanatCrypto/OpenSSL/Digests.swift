@@ -81,8 +81,14 @@ public struct SHA256Digest: Hashable, Sendable {
         self = d
     }
 
-    /// Seeded like every Swift hash, so chosen inputs cannot force collisions; one word of a digest is enough.
-    public func hash(into hasher: inout Hasher) { hasher.combine(w0) }
+    /// Every byte goes into the (per-process seeded) hash: digests in a payload that name no disclosure are
+    /// chosen freely by the signer, so hashing only a prefix would let one force every digest into one bucket.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(w0)
+        hasher.combine(w1)
+        hasher.combine(w2)
+        hasher.combine(w3)
+    }
 
     /// The 32 bytes.
     public var bytes: [UInt8] {

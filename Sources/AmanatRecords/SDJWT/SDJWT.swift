@@ -164,7 +164,13 @@ public struct SDJWT: Sendable, Equatable {
         }
         guard let parts else { throw SDJWTError.tooLarge("the SD-JWT") }
         guard parts.count >= 2 else { throw SDJWTError.malformed("no '~' separator (a plain JWT is not an SD-JWT)") }
-        guard parts.last!.isEmpty else { throw SDJWTError.keyBindingNotSupported }
+        guard parts.last!.isEmpty else {
+            // A key binding JWT has dots; anything else after the last '~' is just not an SD-JWT.
+            guard parts.last!.utf8.contains(UInt8(ascii: ".")) else {
+                throw SDJWTError.malformed("unexpected text after the last '~'")
+            }
+            throw SDJWTError.keyBindingNotSupported
+        }
         let disclosures = Array(parts[1..<(parts.count - 1)])
         if disclosures.contains(where: \.isEmpty) { throw SDJWTError.malformed("an empty disclosure ('~~')") }
         return SDJWT(jwt: parts[0], disclosures: disclosures)
@@ -305,8 +311,10 @@ public struct DisclosureResolver {
     }
 
     /// Processes the whole payload; throws unless every disclosure was referenced exactly once.
-    /// - Parameter isSegmentedText: given the JSON Pointer of a resolved `{"segments": [...]}` object, whether
-    ///   to join its presented segments back into one string.
+    /// - Parameter isSegmentedText: given the JSON Pointer (RFC 6901, escaped) of a resolved
+    ///   `{"segments": [...]}` object, whether to join its presented string segments back into one string
+    ///   (other segments are dropped). Objects are resolved from the inside out, so a candidate's segments are
+    ///   already resolved (and joined, if they were candidates themselves) when it is asked about.
     public mutating func resolve(
         _ payload: consuming JSONValue, joiningSegmentsWhere isSegmentedText: ((String) -> Bool)? = nil
     ) throws -> JSONValue {
