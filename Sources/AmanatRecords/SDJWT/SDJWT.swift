@@ -308,6 +308,10 @@ public struct DisclosureResolver {
             }
             entries.append(Entry(name: name, value: value))
         }
+        // The buffer held disclosure plaintext; overwrite all of its capacity before it waits for the next version.
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: repeatElement(0, count: scratch.capacity))
+        scratch.removeAll(keepingCapacity: true)
     }
 
     /// Processes the whole payload; throws unless every disclosure was referenced exactly once.
