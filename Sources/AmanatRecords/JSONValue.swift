@@ -313,7 +313,7 @@ extension JSONValue {
                 return .object([])
             }
             // Room for a few members up front: growing from empty would allocate at one, two and four members.
-            members.reserveCapacity(6)
+            members.reserveCapacity(4)
             while true {
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
@@ -357,7 +357,7 @@ extension JSONValue {
                 index += 1
                 return .array([])
             }
-            items.reserveCapacity(4)
+            items.reserveCapacity(2)
             while true {
                 skipWhitespace()
                 items.append(try parseValue(depth: depth + 1))
