@@ -57,19 +57,9 @@ public struct BundleInput {
         stride(from: 0, to: versions.count, by: batchSize).enumerated().map { index, start in
             let lines = versions[start..<min(start + batchSize, versions.count)].joined(separator: "\n") + "\n"
             let bytes = Array(lines.utf8)
-            var offset = 0
             var input = BundleInput(
-                name: String(format: "batch-%06d.sd-jwt-lines", index + 1), size: UInt64(bytes.count)
-            ) { buffer in
-                let n = min(buffer.count, bytes.count - offset)
-                if n > 0 {
-                    bytes.withUnsafeBytes {
-                        buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n)
-                    }
-                }
-                offset += n
-                return n
-            }
+                name: String(format: "batch-%06d.sd-jwt-lines", index + 1), size: UInt64(bytes.count),
+                read: Age.memorySource(bytes))
             input.folder = BundlePath.recordsPrefix
             return input
         }

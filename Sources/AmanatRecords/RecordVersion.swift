@@ -51,7 +51,12 @@ public struct SignedVersion: Sendable, Equatable {
 
     /// The version id of an issuer-signed JWT.
     public static func versionId(jwt: String) throws -> String {
-        Base64URL.encode(try SHA256.hash(Array(jwt.utf8)))
+        try versionId(jwt: jwt, using: ReusableSHA256())
+    }
+
+    /// The version id, hashed with a context the caller keeps (a verifier's).
+    static func versionId(jwt: String, using sha256: ReusableSHA256) throws -> String {
+        Base64URL.encode(try sha256.digest(utf8: jwt).bytes)
     }
 }
 
@@ -250,7 +255,7 @@ public final class RecordVerifier {
         guard let rec = resolved["rec"], rec.objectValue != nil else {
             throw SDJWTError.malformed("missing rec object")
         }
-        let versionId = Base64URL.encode(try sha256.digest(utf8: sdjwt.jwt).bytes)
+        let versionId = try SignedVersion.versionId(jwt: sdjwt.jwt, using: sha256)
         let recordId: String
         if kind == .create {
             guard resolved["rid"] == nil, prev.isEmpty else {
