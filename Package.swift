@@ -94,7 +94,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AmanatStoreTests",
-            dependencies: ["AmanatStore", "AmanatRecords", "AmanatCrypto"]
+            dependencies: ["AmanatStore", "AmanatRecords", "AmanatCrypto", "AmanatSync"]
         ),
         .testTarget(
             name: "AmanatRedactionTests",

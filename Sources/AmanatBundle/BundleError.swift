@@ -23,6 +23,8 @@ public enum BundleError: Error, Equatable, Sendable, CustomStringConvertible {
     case entryTooLarge(path: String, declared: UInt64, limit: UInt64)
     /// The manifest is malformed.
     case badManifest(String)
+    /// The signed manifest does not name this workspace as a recipient (it lists these, for the message).
+    case notAddressedToUs(recipients: [String])
     /// A problem with the sender's inputs when sealing (duplicate names, unreadable files).
     case invalidInput(String)
 
@@ -42,6 +44,9 @@ public enum BundleError: Error, Equatable, Sendable, CustomStringConvertible {
         case .entryTooLarge(let path, let declared, let limit):
             return "entry '\(path)' declares \(declared) bytes but the bundle can hold at most \(limit)"
         case .badManifest(let why): return "malformed manifest: \(why)"
+        case .notAddressedToUs(let recipients):
+            return "the signed manifest does not name this workspace as a recipient (it was sealed for "
+                + (recipients.isEmpty ? "nobody" : recipients.joined(separator: ", ")) + ")"
         case .invalidInput(let why): return why
         }
     }

@@ -4,7 +4,7 @@ import Dispatch
 import Foundation
 
 /// Receives the files of a bundle while it is being opened. Nothing it receives is verified until
-/// ``BundleOpener/open(source:sizeLimit:identity:trustedSigner:output:progress:)`` returns, so write to a staging
+/// ``BundleOpener/open(source:sizeLimit:identity:trustedSigner:ownFingerprint:output:progress:)`` returns, so write to a staging
 /// area and publish only after success.
 public protocol BundleEntryOutput: AnyObject {
     func begin(path: String, size: UInt64) throws
@@ -34,11 +34,14 @@ public enum BundleOpener {
     ///   - sizeLimit: an upper bound on the plaintext (e.g. the file size); larger tar entries are refused at once.
     ///   - identity: this workspace's X25519 key.
     ///   - trustedSigner: looks up a trusted Ed25519 key by fingerprint.
+    ///   - ownFingerprint: this workspace's fingerprint. The signed manifest must name this workspace as a
+    ///     recipient (by this fingerprint, or by the `age1…` recipient of `identity`): a bundle sealed for someone
+    ///     else and re-encrypted to us is refused with ``BundleError/notAddressedToUs(recipients:)``.
     ///   - output: receives the files (nil: verify only, as `inspect` does).
     /// - Throws: ``BundleError`` naming what is wrong.
     public static func open(
         source: @escaping AgeSource, sizeLimit: UInt64, identity: X25519.PrivateKey, trustedSigner: TrustLookup,
-        output: BundleEntryOutput?, progress: ((UInt64) -> Void)? = nil
+        ownFingerprint: String?, output: BundleEntryOutput?, progress: ((UInt64) -> Void)? = nil
     ) throws -> OpenedBundle {
         let reader: AgeReader
         do {
@@ -185,6 +188,20 @@ public enum BundleOpener {
         guard unverified.verify(with: key) else { throw BundleError.badSignature }
         guard manifest.sender.fingerprint == fingerprint else {
             throw BundleError.badManifest("the sender fingerprint differs from the signing key")
+        }
+        // The sender decided who may read it: a manifest that does not name us was meant for someone else (a copy
+        // decrypted by its recipient and re-encrypted to us). Forwarding is done by re-sealing, never like this.
+        let ownRecipient = AgeKeyEncoding.recipient(identity.publicKey)
+        guard
+            manifest.recipients.contains(where: { party in
+                (ownFingerprint != nil && party.fingerprint == ownFingerprint) || party.ageRecipient == ownRecipient
+            })
+        else {
+            throw BundleError.notAddressedToUs(
+                recipients: manifest.recipients.map { party in
+                    let name = party.organization.map { "'\(Tar.sanitizedForMessage($0))' " } ?? ""
+                    return name + (party.fingerprint ?? party.ageRecipient ?? "?")
+                })
         }
         var listed = Set<String>()
         for item in manifest.entries {

@@ -24,6 +24,7 @@ public struct AmanatCommand: AsyncParsableCommand {
             AttachCommand.self,
             ListCommand.self,
             ShowCommand.self,
+            ConsentCommand.self,
             VerifyCommand.self,
             StatusCommand.self,
             ConflictsCommand.self,

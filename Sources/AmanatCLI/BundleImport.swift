@@ -2,6 +2,7 @@ import AmanatBundle
 import AmanatCrypto
 import AmanatRecords
 import AmanatStore
+import AmanatSync
 import Foundation
 
 /// `amanat open IN` without `-o`: verify a bundle and import its records and attachments into the store.
@@ -16,6 +17,8 @@ enum BundleImport {
         var attachmentsStored: Int
         var plainFilesIgnored: Int
         var erasedRecords: [String]
+        /// Retractions and erasure requests in the bundle from organizations without the authority to make them.
+        var pendingRequests: [String]
         /// What the sender said its store holds, and whether ours now matches.
         var senderSummary: BundleManifest.Summary?
         var inSyncWithSender: Bool?
@@ -48,6 +51,11 @@ enum BundleImport {
         if !report.erasedRecords.isEmpty {
             Console.out(
                 "Erasure requests honored: the personal data of \(report.erasedRecords.count) record(s) was deleted.")
+        }
+        if !report.pendingRequests.isEmpty {
+            Console.out(
+                "\(report.pendingRequests.count) retraction or erasure request(s) from organizations that did not collect "
+                    + "the records were kept as requests, not applied (see `amanat status`).")
         }
         if let theirs = report.senderSummary, report.inSyncWithSender == false {
             Console.out(
@@ -86,11 +94,19 @@ enum BundleImport {
         var isBatch: Bool
     }
 
+    /// A version that verified, with what validating it needs.
+    struct Received: Sendable {
+        var stored: StoredVersion
+        var verified: VerifiedVersion
+        var sdjwt: SDJWT
+        var location: String
+    }
+
     /// Verifies one version against the trust list and turns it into what the store keeps.
     /// - Throws: ``CLIError`` naming the entry (and line) that does not verify.
     static func verify(
         _ item: PendingVersion, bundle path: String, keys: [String: Ed25519.VerifyingKey], verifier: RecordVerifier
-    ) throws -> StoredVersion {
+    ) throws -> Received {
         do {
             let sdjwt = try SDJWT.parse(item.text)
             let verified = try verifier.verify(sdjwt, trustedKey: { keys[$0] })
@@ -100,7 +116,7 @@ enum BundleImport {
                     .verificationFailed,
                     "\(path): \(item.entry) does not hold the version its name says. Nothing was imported.")
             }
-            return stored
+            return Received(stored: stored, verified: verified, sdjwt: sdjwt, location: item.location)
         } catch let error as SDJWTError {
             throw CLIError(
                 .verificationFailed,
@@ -115,10 +131,42 @@ enum BundleImport {
     /// of the first bad version in bundle order.
     static func verifyInParallel(
         _ items: [PendingVersion], bundle path: String, keys: [String: Ed25519.VerifyingKey]
-    ) throws -> [StoredVersion] {
+    ) throws -> [Received] {
         try OrderedParallel.map(items, makeWorker: { try RecordVerifier() }) { verifier, item in
             try verify(item, bundle: path, keys: keys, verifier: verifier)
         }
+    }
+
+    /// Checks every received version against the record schema and the limits of a local `add`
+    /// (``IncomingVersion``), on all cores. One bad version refuses the whole bundle.
+    static func validate(_ versions: [Received], bundle path: String, store: Store) throws {
+        let erasable = try store.recordsWithErasureRequests().union(
+            versions.filter(\.verified.isErasureRequest).map(\.verified.recordId))
+        let schema = try RecordSchema.bundled()
+        _ = try OrderedParallel.map(versions, makeWorker: { () }) { _, v in
+            do {
+                try IncomingVersion.validate(
+                    v.verified, sdjwt: v.sdjwt, mayLackDisclosures: erasable.contains(v.verified.recordId),
+                    schema: schema)
+            } catch let error as IncomingVersionError {
+                throw CLIError(
+                    .malformedInput,
+                    "\(path): \(v.location) was refused: \(error). Nothing was imported; ask the sender to check "
+                        + "the record.")
+            }
+        }
+    }
+
+    /// The received retractions and erasure requests that do not take effect here (``Authority``).
+    static func pendingRequests(_ versions: [StoredVersion], service: RecordService) throws -> [String] {
+        let retracts = versions.filter { $0.kind == .retract }
+        guard !retracts.isEmpty else { return [] }
+        var result: [String] = []
+        for recordId in Set(retracts.map(\.recordId)).sorted() {
+            let pending = Set(try service.view(recordId).pendingRequests.map(\.id))
+            result += retracts.filter { $0.recordId == recordId && pending.contains($0.id) }.map(\.id)
+        }
+        return result
     }
 
     /// Verifies and imports; returns what changed. Nothing changes unless everything verifies.
@@ -150,18 +198,19 @@ enum BundleImport {
         }
         let versions = try verifyInParallel(items, bundle: path, keys: keys)
         let service = try RecordService(workspace: workspace)
+        try validate(versions, bundle: path, store: service.store)
         // Blobs are content-addressed: moving them in is idempotent and safe before the store commit.
         let stored = try output.publishBlobs(into: workspace)
         for (sha, size) in stored { try service.store.registerBlob(sha256: sha, size: size) }
-        let summary = try service.store.insert(versions)
+        let summary = try service.store.insert(versions.map(\.stored), authority: service.authority)
         if !summary.erased.isEmpty { _ = try service.deleteErasedBlobs() }
         // The sender holds what it sent; it also acknowledges our bundles it imported.
         try service.store.recordReceived(
-            partner: opened.signerFingerprint, bundleId: opened.manifest.bundleId, versions: versions.map(\.id),
+            partner: opened.signerFingerprint, bundleId: opened.manifest.bundleId, versions: versions.map(\.stored.id),
             acknowledges: opened.manifest.acknowledges ?? [])
         var inSync: Bool? = nil
         if let theirs = opened.manifest.summary {
-            inSync = try SyncService(workspace: workspace).view().stateHash() == theirs.stateHash
+            inSync = try service.store.stateHash() == theirs.stateHash
         }
         return Report(
             file: path, signer: workspace.signerName(opened.signerFingerprint), versionsAdded: summary.added.count,
@@ -169,7 +218,9 @@ enum BundleImport {
             recordsWithConcurrentVersions: summary.recordsWithConcurrentHeads,
             incompleteHistory: summary.incomplete, attachmentsStored: stored.count,
             plainFilesIgnored: output.plainFiles,
-            erasedRecords: summary.erased, senderSummary: opened.manifest.summary, inSyncWithSender: inSync)
+            erasedRecords: summary.erased,
+            pendingRequests: try pendingRequests(versions.map(\.stored), service: service),
+            senderSummary: opened.manifest.summary, inSyncWithSender: inSync)
     }
 }
 

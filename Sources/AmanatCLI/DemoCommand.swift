@@ -119,7 +119,7 @@ struct DemoCommand: ParsableCommand {
         let staging = try StagingFolder(destination: rootB.appendingPathComponent("received").path)
         let opened = try BundleOpener.open(
             source: { try bundleFile.read($0) }, sizeLimit: bundleFile.size, identity: keyB,
-            trustedSigner: try b.trustedSigners(), output: staging)
+            trustedSigner: try b.trustedSigners(), ownFingerprint: try b.identity().fingerprint, output: staging)
         try staging.publish(manifestJWS: opened.manifestJWS)
         Console.out(
             "    verified: signed by '\(b.partnerName(fingerprint: opened.signerFingerprint) ?? "?")' (\(opened.signerFingerprint))"
@@ -137,7 +137,7 @@ struct DemoCommand: ParsableCommand {
         do {
             _ = try BundleOpener.open(
                 source: { try damagedFile.read($0) }, sizeLimit: damagedFile.size, identity: keyB,
-                trustedSigner: try b.trustedSigners(), output: nil)
+                trustedSigner: try b.trustedSigners(), ownFingerprint: try b.identity().fingerprint, output: nil)
             throw CLIError(.verificationFailed, "demo failed: a damaged bundle was accepted")
         } catch let error as BundleError {
             Console.out("    refused: \(error)")
@@ -248,8 +248,8 @@ struct DemoCommand: ParsableCommand {
         _ = try BundleImport.importBundle(mergeBundle.path, workspace: a, options: optionsA, passphrase: passphrase)
 
         say("They converge: equal state hashes")
-        let hashA = try SyncService(workspace: a).view().stateHash()
-        let hashB = try SyncService(workspace: b).view().stateHash()
+        let hashA = try a.store().stateHash()
+        let hashB = try b.store().stateHash()
         Console.out("    A: \(hashA)")
         Console.out("    B: \(hashB)")
         Console.out(
@@ -262,7 +262,8 @@ struct DemoCommand: ParsableCommand {
         else { throw CLIError(.ioError, "the demo policy is missing from this build") }
         let policy = try PolicyFile.parse(Array(policyData), path: "public-policy.yaml")
         let publishable = try Publisher.select([], policy: policy, service: serviceA)  // partners/internal: skipped
-        let redacted = try Publisher.redact(publishable, policy: policy, service: serviceA, key: keyA)
+        let redacted = try Publisher.redact(
+            publishable, policy: policy, service: serviceA, key: keyA, explicit: false)
         let publishedDir = base.appendingPathComponent("published")
         _ = try Publisher.write(redacted, to: publishedDir.path, policy: policy, key: keyA, publisher: try a.identity())
         for record in redacted {

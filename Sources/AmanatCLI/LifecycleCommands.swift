@@ -24,11 +24,17 @@ struct RetractCommand: ParsableCommand {
     @Option(name: .long, help: "Why (kept as a disclosure, not in clear in the signed payload).") var reason: String
 
     func run() throws {
-        let (_, recordId, version) = try RecordService.tombstone(
-            record, member: "retraction", reason: reason, options: options)
+        let (_, recordId, version, inForce) = try RecordService.tombstone(
+            record, .retraction, reason: reason, options: options)
         Console.out(version.versionId)
-        Console.err(
-            "Record \(recordId) is retracted (version \(version.versionId)). Seal it for partners so they see it.")
+        if inForce {
+            Console.err(
+                "Record \(recordId) is retracted (version \(version.versionId)). Seal it for partners so they see it.")
+        } else {
+            Console.err(
+                "Record \(recordId) was collected by another organization: your retraction (version \(version.versionId)) "
+                    + "is a request. It takes effect when the collector retracts the record; seal it to them.")
+        }
     }
 }
 
@@ -57,14 +63,24 @@ struct EraseCommand: ParsableCommand {
         var record: String
         var erasureVersion: String
         var attachmentsDeleted: Int
+        /// False when this organization did not collect the record: the erasure is a request to the collector.
+        var inForce: Bool
     }
 
     func run() throws {
-        let (service, recordId, version) = try RecordService.tombstone(
-            record, member: "erasure", reason: reason, options: options)
+        let (service, recordId, version, inForce) = try RecordService.tombstone(
+            record, .erasure, reason: reason, options: options)
         let deleted = try service.deleteErasedBlobs()
         if json {
-            try Console.json(Report(record: recordId, erasureVersion: version.versionId, attachmentsDeleted: deleted))
+            try Console.json(
+                Report(
+                    record: recordId, erasureVersion: version.versionId, attachmentsDeleted: deleted, inForce: inForce))
+        } else if !inForce {
+            Console.out(
+                "Record \(recordId) was collected by another organization: your erasure (version \(version.versionId)) is "
+                    + "a request, and nothing was deleted. Seal it to the collector "
+                    + "(`amanat seal -r COLLECTOR --record \(recordId)`); its erasure then deletes the data everywhere."
+            )
         } else {
             Console.out("Erased the personal data of record \(recordId) (\(deleted) attachment file(s) deleted).")
             Console.out(
@@ -75,20 +91,16 @@ struct EraseCommand: ParsableCommand {
 }
 
 extension RecordService {
-    /// Signs a `retract` version over all heads whose content is `{member: {reason}}` (a retraction or an erasure).
+    /// Signs a retraction or erasure of a record named on the command line.
     static func tombstone(
-        _ record: String, member: String, reason: String, options: WorkspaceOptions
-    ) throws -> (RecordService, String, SignedVersion) {
+        _ record: String, _ kind: RecordContent.Tombstone, reason: String, options: WorkspaceOptions
+    ) throws -> (RecordService, String, SignedVersion, Bool) {
         let workspace = try options.locate()
         let service = try RecordService(workspace: workspace)
         let recordId = try service.resolve(record)
         let key = try workspace.signingKey(passphrase: try options.passphrase())
-        let content = JSONValue.object([
-            (member, .object([("reason", .string(reason))])), ("schema", .string("amanat-record/v1")),
-        ]).sortedKeys()
-        let (version, _) = try service.versionOverAllHeads(
-            recordId, content: content, kind: .retract, key: key, erase: member == "erasure")
-        return (service, recordId, version)
+        let (version, inForce) = try service.tombstone(recordId, kind, reason: reason, key: key)
+        return (service, recordId, version, inForce)
     }
 }
 
@@ -123,17 +135,10 @@ struct LinkCommand: ParsableCommand {
         let recordA = try service.resolve(a)
         let recordB = try service.resolve(b)
         guard recordA != recordB else { throw CLIError(.usage, "a record cannot be linked to itself.") }
-        let head = try service.singleHead(recordA)
-        let content = try service.verifiedContent(head).content
-        let kind = same ? "same_person" : "different_person"
-        var links = (content["links"]?.arrayValue ?? []).filter {
-            !($0["recordId"]?.stringValue == recordB
-                && ["same_person", "different_person"].contains($0["kind"]?.stringValue ?? ""))
-        }
-        links.append(.object([("kind", .string(kind)), ("recordId", .string(recordB))]))
+        let content = try service.editableContent(recordA).content
         let key = try workspace.signingKey(passphrase: try options.passphrase())
-        let version = try service.update(
-            recordA, content: content.setting("links", .array(links)).sortedKeys(), key: key)
+        let (version, _) = try service.update(
+            recordA, content: RecordContent.linking(content, to: recordB, samePerson: same), key: key)
         Console.out(version.versionId)
         Console.err(
             "Recorded that \(recordA) and \(recordB) describe \(same ? "the same person" : "different people").")

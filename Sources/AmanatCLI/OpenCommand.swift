@@ -72,7 +72,7 @@ enum BundleVerification {
         do {
             return try BundleOpener.open(
                 source: { try file.read($0) }, sizeLimit: file.size, identity: key, trustedSigner: signers,
-                output: output, progress: { progress.update($0) })
+                ownFingerprint: try workspace.identity().fingerprint, output: output, progress: { progress.update($0) })
         } catch let error as BundleError {
             throw error.cliError(file: path, workspace: workspace)
         }

@@ -7,108 +7,6 @@ import Foundation
 //   <record-id>.sd-jwt           the collector's SD-JWT with only the disclosures the policy lets through
 //   <record-id>.annotation.jws   a JWS signed by the publisher: pseudonyms, generalized values and markers
 
-/// Where one disclosure sits in a record: its path, the text segment it is (for transcripts), its parent disclosure.
-struct DisclosureSite {
-    var index: Int
-    var disclosure: Disclosure
-    var path: [RecordPathStep]
-    var segment: Int?
-    var parent: Int?
-}
-
-/// A scalar in the record and the disclosure that holds it (nil: a plain claim of the issuer-signed payload).
-struct RecordLeaf {
-    var path: [RecordPathStep]
-    var segment: Int?
-    var value: JSONValue
-    var owner: Int?
-}
-
-/// The issuer-signed payload walked together with the disclosures: every disclosure with its JSON Pointer in the
-/// record, and every scalar with the disclosure that holds it.
-struct DisclosureMap {
-    private(set) var sites: [DisclosureSite] = []
-    private(set) var leaves: [RecordLeaf] = []
-    private var byDigest: [String: (Int, Disclosure)] = [:]
-
-    /// - Throws: ``SDJWTError`` for an unreadable JWT or disclosure.
-    init(_ sdjwt: SDJWT) throws {
-        for (i, text) in sdjwt.disclosures.enumerated() {
-            let d = try Disclosure(encoded: text, index: i)
-            byDigest[d.digest] = (i, d)
-        }
-        let jwt = try SignedJWT.parse(sdjwt.jwt)
-        guard let rec = jwt.payload["rec"] else { throw SDJWTError.malformed("missing rec object") }
-        try walk(rec, path: [], owner: nil, depth: 0)
-    }
-
-    static func pointer(_ path: [RecordPathStep]) -> String {
-        path.map { step -> String in
-            switch step {
-            case .key(let k):
-                return "/" + k.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
-            case .index(let i): return "/\(i)"
-            }
-        }.joined()
-    }
-
-    private static func digest(_ item: JSONValue) -> String? {
-        guard case .object(let members) = item, members.count == 1, members[0].0 == "..." else { return nil }
-        return members[0].1.stringValue
-    }
-
-    private mutating func addSite(
-        _ index: Int, _ d: Disclosure, _ path: [RecordPathStep], segment: Int?, parent: Int?
-    ) -> Int {
-        sites.append(DisclosureSite(index: index, disclosure: d, path: path, segment: segment, parent: parent))
-        return sites.count - 1
-    }
-
-    private mutating func walk(_ value: JSONValue, path: [RecordPathStep], owner: Int?, depth: Int) throws {
-        guard depth < 64 else { throw SDJWTError.tooLarge("the payload nesting") }
-        switch value {
-        case .object(let members):
-            if members.count == 1, members[0].0 == "segments", let items = members[0].1.arrayValue,
-                DisclosurePolicy.defaultSegmented(Self.pointer(path))
-            {
-                for (i, item) in items.enumerated() {
-                    if let d = Self.digest(item) {
-                        guard let (index, disclosure) = byDigest[d] else { continue }
-                        let site = addSite(index, disclosure, path, segment: i, parent: owner)
-                        leaves.append(RecordLeaf(path: path, segment: i, value: disclosure.value, owner: site))
-                    } else {
-                        leaves.append(RecordLeaf(path: path, segment: i, value: item, owner: owner))
-                    }
-                }
-                return
-            }
-            for (key, child) in members where key != "_sd" {
-                try walk(child, path: path + [.key(key)], owner: owner, depth: depth + 1)
-            }
-            for item in value["_sd"]?.arrayValue ?? [] {
-                guard let d = item.stringValue, let (index, disclosure) = byDigest[d], let name = disclosure.name else {
-                    continue
-                }
-                let childPath = path + [.key(name)]
-                let site = addSite(index, disclosure, childPath, segment: nil, parent: owner)
-                try walk(disclosure.value, path: childPath, owner: site, depth: depth + 1)
-            }
-        case .array(let items):
-            for (i, item) in items.enumerated() {
-                if let d = Self.digest(item) {
-                    guard let (index, disclosure) = byDigest[d] else { continue }
-                    let site = addSite(index, disclosure, path + [.index(i)], segment: nil, parent: owner)
-                    try walk(disclosure.value, path: path + [.index(i)], owner: site, depth: depth + 1)
-                } else {
-                    try walk(item, path: path + [.index(i)], owner: owner, depth: depth + 1)
-                }
-            }
-        default:
-            leaves.append(RecordLeaf(path: path, segment: nil, value: value, owner: owner))
-        }
-    }
-}
-
 /// A value the publisher made (never an original value): a pseudonym, a masked or generalized value, or a marker.
 struct PublisherValue: Codable, Equatable {
     var path: String
@@ -148,7 +46,15 @@ struct RedactionReport: Codable {
 struct PublishedRecord {
     var recordId: String
     var versionId: String
+    /// The record's collector (signer of its create version), who alone speaks for the testimony.
     var collector: String
+    /// The signer of the presented version: the collector, or an organization that edited the record later.
+    var signer: String
+    /// Every organization other than the collector that signed a version of the record.
+    var editors: [String]
+    /// The create version's issuer-signed JWT (no disclosures) when another version is presented: it proves who
+    /// the collector is (its hash is the record id).
+    var origin: String?
     var presentation: SDJWT
     var values: [PublisherValue]
     var report: RedactionReport
@@ -335,7 +241,8 @@ struct Redactor {
         }
         return PublishedRecord(
             recordId: verified.recordId, versionId: verified.versionId, collector: verified.signerFingerprint,
-            presentation: presentation, values: values, report: report, rendered: renderer.json())
+            signer: verified.signerFingerprint, editors: [], origin: nil, presentation: presentation, values: values,
+            report: report, rendered: renderer.json())
     }
 
     /// Whether a path is a person's name (`…/names/<script>`, `…/names/other/N/value`, `…/name`).
@@ -512,15 +419,21 @@ enum Annotation {
             members.append(("value", .string(v.value)))
             return .object(members)
         }
-        let payload = JSONValue.object([
+        var members: [(String, JSONValue)] = [
             ("rid", .string(record.recordId)),
             ("vid", .string(record.versionId)),
             ("collector", .string(record.collector)),
-            ("sd_hash", .string(try presentationHash(record.presentation))),
-            ("policy", .object([("name", .string(policyName)), ("sha256", .string(policyHash))])),
-            ("iat", .number(String(issuedAt))),
-            ("values", .array(values)),
-        ])
+            ("signer", .string(record.signer)),
+            ("editors", .array(record.editors.map { .string($0) })),
+        ]
+        if let origin = record.origin { members.append(("origin", .string(origin))) }
+        let payload = JSONValue.object(
+            members + [
+                ("sd_hash", .string(try presentationHash(record.presentation))),
+                ("policy", .object([("name", .string(policyName)), ("sha256", .string(policyHash))])),
+                ("iat", .number(String(issuedAt))),
+                ("values", .array(values)),
+            ])
         let header = JSONValue.object([("typ", .string(type)), ("kid", .string(Fingerprint.of(key.publicKey)))])
         return try SignedJWT.sign(header: header, payload: payload, key: key)
     }
@@ -528,6 +441,11 @@ enum Annotation {
     /// A verified annotation.
     struct Verified {
         var publisherFingerprint: String
+        /// The record's collector, proven by the create version the annotation carries (or the presentation
+        /// itself when it is the create version).
+        var collector: String
+        /// Organizations other than the collector that signed versions, as the publisher lists them.
+        var editors: [String]
         var policyName: String
         var policyHash: String
         var values: [PublisherValue]
@@ -561,11 +479,21 @@ enum Annotation {
         }
         let p = jwt.payload
         guard p["rid"]?.stringValue == verified.recordId, p["vid"]?.stringValue == verified.versionId,
-            p["collector"]?.stringValue == verified.signerFingerprint
+            p["signer"]?.stringValue ?? p["collector"]?.stringValue == verified.signerFingerprint,
+            let collector = p["collector"]?.stringValue
         else {
             throw CLIError(
                 .verificationFailed,
-                "\(file) belongs to another record, version or collector than the presentation beside it.")
+                "\(file) belongs to another record, version or signer than the presentation beside it.")
+        }
+        try checkCollector(
+            collector, origin: p["origin"]?.stringValue, file: file, verified: verified, trustedKey: trustedKey)
+        let overlaid = overlays(p["values"]?.arrayValue ?? [], presentation: presentation)
+        guard overlaid.isEmpty else {
+            throw CLIError(
+                .verificationFailed,
+                "\(file) puts publisher-made values at \(overlaid.joined(separator: ", ")), where the presentation "
+                    + "discloses the collector's own value: a reader could take one for the other. Do not trust it.")
         }
         guard p["sd_hash"]?.stringValue == (try presentationHash(presentation)) else {
             throw CLIError(
@@ -591,8 +519,81 @@ enum Annotation {
                 PublisherValue(path: path, segment: segment, op: op, kind: item["kind"]?.stringValue, value: value))
         }
         return Verified(
-            publisherFingerprint: kid, policyName: p["policy"]?["name"]?.stringValue ?? "?",
+            publisherFingerprint: kid, collector: collector,
+            editors: (p["editors"]?.arrayValue ?? []).compactMap(\.stringValue),
+            policyName: p["policy"]?["name"]?.stringValue ?? "?",
             policyHash: p["policy"]?["sha256"]?.stringValue ?? "?", values: values)
+    }
+}
+
+extension Annotation {
+    /// Checks who collected the record: the collector signed the presentation itself when it is the create
+    /// version; otherwise `origin` must be the create version's JWT (its hash is the record id), signed by the
+    /// collector.
+    static func checkCollector(
+        _ collector: String, origin: String?, file: String, verified: VerifiedVersion,
+        trustedKey: (String) -> Ed25519.VerifyingKey?
+    ) throws {
+        if verified.versionId == verified.recordId {
+            guard collector == verified.signerFingerprint else {
+                throw CLIError(
+                    .verificationFailed,
+                    "\(file) names a collector other than the signer of the record's first version.")
+            }
+            return
+        }
+        guard let origin, (try? SignedVersion.versionId(jwt: origin)) == verified.recordId,
+            let jwt = try? SignedJWT.parse(origin), jwt.header["kid"]?.stringValue == collector,
+            jwt.payload["kind"]?.stringValue == VersionKind.create.rawValue
+        else {
+            throw CLIError(
+                .verificationFailed,
+                "\(file) does not prove who collected the record (no first version whose hash is the record id).")
+        }
+        guard let key = trustedKey(collector) else {
+            throw CLIError(
+                .verificationFailed,
+                "\(file): the record was collected by \(collector), which is neither this workspace nor in the trust "
+                    + "list. Add the collector's public identity with `amanat trust add`.")
+        }
+        guard jwt.verify(with: key) else {
+            throw CLIError(
+                .verificationFailed, "\(file): the collector's signature on the record's first version does not verify."
+            )
+        }
+    }
+
+    /// The paths where publisher-made `values` sit on a value the presentation discloses (an original the reader
+    /// would see twice, once in the publisher's words). Publishing never makes one; verification refuses them.
+    static func overlays(_ values: [JSONValue], presentation: SDJWT) -> [String] {
+        guard let map = try? DisclosureMap(presentation) else { return [] }
+        var disclosed = Set<String>()
+        var texts = Set<String>()
+        for leaf in map.leaves {
+            let pointer = DisclosureMap.pointer(leaf.path)
+            if let segment = leaf.segment {
+                disclosed.insert(pointer + "#\(segment)")
+                texts.insert(pointer)
+            } else {
+                disclosed.insert(pointer)
+            }
+        }
+        var result: [String] = []
+        for item in values {
+            guard let path = item["path"]?.stringValue else { continue }
+            var segment: Int?
+            if case .number(let n)? = item["segment"] { segment = Int(n) }
+            let hit: Bool
+            if let segment {
+                hit = disclosed.contains(path + "#\(segment)")
+            } else {
+                hit =
+                    disclosed.contains(path) || texts.contains(path)
+                    || disclosed.contains { $0.hasPrefix(path + "/") }
+            }
+            if hit { result.append(segment.map { "\(path) piece \($0)" } ?? path) }
+        }
+        return result
     }
 }
 

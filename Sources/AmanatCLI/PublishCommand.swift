@@ -2,6 +2,7 @@ import AmanatCrypto
 import AmanatRecords
 import AmanatRedaction
 import AmanatStore
+import AmanatSync
 import ArgumentParser
 import Foundation
 
@@ -48,9 +49,10 @@ struct PublishCommand: ParsableCommand {
         let workspace = try options.locate()
         let loaded = try PolicyFile.load(policy)
         let service = try RecordService(workspace: workspace)
-        let versions = try Publisher.select(records, policy: loaded, service: service)
+        let selected = try Publisher.select(records, policy: loaded, service: service)
         let key = try workspace.signingKey(passphrase: try options.passphrase())
-        let result = try Publisher.redact(versions, policy: loaded, service: service, key: key)
+        let result = try Publisher.redact(
+            selected, policy: loaded, service: service, key: key, explicit: !records.isEmpty)
         if dryRun {
             if json {
                 try Console.json(result.map(\.report))
@@ -127,45 +129,38 @@ struct PolicyFile {
 
 /// The steps of `amanat publish`, callable from the demo.
 enum Publisher {
-    /// The versions to publish: the single head of each named record (all records when none is named). Consent is
-    /// checked on the verified content: internal is never published; the policy lists what it allows.
-    /// - Throws: ``CLIError`` 64 for a named record the policy may not publish, 2 for unresolved concurrent edits.
-    static func select(_ names: [String], policy: PolicyFile, service: RecordService) throws -> [StoredVersion] {
+    /// A record chosen for publication: its single head and its view (consent, collector, editors).
+    struct Selected {
+        var head: StoredVersion
+        var view: RecordView
+    }
+
+    /// Who a policy writes for: a policy whose purpose is `exchange` makes redacted versions for a partner, which
+    /// may include records with consent `partners`; every other policy publishes.
+    static func audience(_ policy: RedactionPolicy) -> Authority.Audience {
+        policy.purpose == "exchange" && policy.recipient != "public" ? .partner : .everyone
+    }
+
+    /// The records to publish: the single head of each named record (all records when none is named). Whether a
+    /// record may be published is ``Authority/publicationRefusal(_:allowed:audience:)``'s decision, on the consent
+    /// in force (capped by the collector), never on what the head claims.
+    /// - Throws: ``CLIError`` 64 for a named record that may not be published, 2 for unresolved concurrent edits.
+    static func select(_ names: [String], policy: PolicyFile, service: RecordService) throws -> [Selected] {
         let explicit = !names.isEmpty
-        var ids: [String] = []
-        var retracted = Set<String>()
-        for summary in try service.store.records() where summary.retracted { retracted.insert(summary.id) }
-        if explicit {
-            for name in names { ids.append(try service.resolve(name)) }
-        } else {
-            ids = try service.store.records().map(\.id)
-        }
-        var selected: [StoredVersion] = []
+        let ids = explicit ? try names.map { try service.resolve($0) } : try service.store.records().map(\.id)
+        let allowed = Set(policy.policy.consent.compactMap(Consent.init(rawValue:)))
+        var selected: [Selected] = []
         var seen = Set<String>()
         for id in ids where seen.insert(id).inserted {
-            if retracted.contains(id) {
-                if explicit {
-                    throw CLIError(.usage, "record \(id) is retracted and cannot be published. Nothing was written.")
-                }
-                Console.err("skipped \(id): retracted")
-                continue
-            }
-            let head = try service.singleHead(id)
-            let verified = try service.verifiedContent(head)
-            let consent = verified.content["testimony"]?["consent"]?.stringValue ?? "internal"
-            if consent == "internal" || !policy.policy.consent.contains(consent) {
-                let why =
-                    consent == "internal"
-                    ? "its consent is 'internal': it may never be published or shared"
-                    : "its consent is '\(consent)' and policy '\(policy.policy.name)' publishes only records with consent "
-                        + policy.policy.consent.sorted().joined(separator: " or ")
+            let view = try service.view(id)
+            if let why = Authority.publicationRefusal(view, allowed: allowed, audience: audience(policy.policy)) {
                 if explicit {
                     throw CLIError(.usage, "record \(id) cannot be published: \(why). Nothing was written.")
                 }
                 Console.err("skipped \(id): \(why)")
                 continue
             }
-            selected.append(head)
+            selected.append(Selected(head: try service.singleHead(of: view), view: view))
         }
         guard !selected.isEmpty else {
             throw CLIError(
@@ -176,10 +171,12 @@ enum Publisher {
         return selected
     }
 
-    /// Applies the policy to each version.
-    /// - Throws: ``CLIError`` 65 when a record cannot be presented under the policy (a plain claim it would strip).
+    /// Applies the policy to each record. A record the policy cannot present (a plain claim it would have to
+    /// strip) is skipped with a message, unless it was named (`explicit`), which fails the whole run.
+    /// - Throws: ``CLIError`` 65 for a named record that cannot be presented under the policy.
     static func redact(
-        _ versions: [StoredVersion], policy: PolicyFile, service: RecordService, key: Ed25519.SigningKey
+        _ records: [Selected], policy: PolicyFile, service: RecordService, key: Ed25519.SigningKey,
+        explicit: Bool = true
     ) throws
         -> [PublishedRecord]
     {
@@ -193,19 +190,53 @@ enum Publisher {
             return k
         }
         var result: [PublishedRecord] = []
-        for version in versions {
+        for record in records {
+            let version = record.head
             let verified = try service.verifiedContent(version)
+            var published: PublishedRecord
             do {
-                result.append(try redactor.apply(version.sdjwt, verified: verified))
+                published = try redactor.apply(version.sdjwt, verified: verified)
             } catch let refusal as Redactor.Refusal {
-                throw CLIError(
-                    .malformedInput,
-                    "record \(version.recordId) cannot be published under policy '\(policy.policy.name)': \(refusal.reason). Nothing was written."
-                )
+                let message =
+                    "record \(version.recordId) cannot be published under policy '\(policy.policy.name)': \(refusal.reason)"
+                guard explicit else {
+                    Console.err("skipped \(version.recordId): \(refusal.reason)")
+                    continue
+                }
+                throw CLIError(.malformedInput, message + ". Nothing was written.")
             } catch let error as SDJWTError {
                 throw CLIError(
                     .verificationFailed, "record \(version.recordId): its stored version does not parse: \(error).")
             }
+            // Authorship is the collector's; whoever signed later versions is named as an editor.
+            guard let collector = record.view.collector else {
+                throw CLIError(
+                    .inputMissing,
+                    "record \(version.recordId): its first version is not in this store, so its collector "
+                        + "cannot be shown. Nothing was written.")
+            }
+            published.collector = collector
+            published.editors = record.view.editors
+            if version.id != version.recordId { published.origin = try service.store.version(version.recordId).jwt }
+            let overlaid = Annotation.overlays(
+                published.values.map {
+                    .object(
+                        [("path", .string($0.path))] + ($0.segment.map { [("segment", .number(String($0)))] } ?? []))
+                },
+                presentation: published.presentation)
+            guard overlaid.isEmpty else {
+                throw CLIError(
+                    .malformedInput,
+                    "record \(version.recordId): the publisher values at \(overlaid.joined(separator: ", ")) would sit on "
+                        + "values the presentation discloses (a bug in the redactor). Nothing was written.")
+            }
+            result.append(published)
+        }
+        guard !result.isEmpty else {
+            throw CLIError(
+                .usage,
+                "no record in this workspace may be published under policy '\(policy.policy.name)'. Nothing was written."
+            )
         }
         return result
     }
@@ -256,6 +287,8 @@ enum Publisher {
                     ("id", .string(record.recordId)),
                     ("version", .string(record.versionId)),
                     ("collector", .string(record.collector)),
+                    ("signer", .string(record.signer)),
+                    ("editors", .array(record.editors.map { .string($0) })),
                     ("presentation", .string(presentationName)),
                     ("annotation", .string(annotationName)),
                     ("disclosuresPresented", .number(String(record.report.disclosuresPresented))),

@@ -63,9 +63,14 @@ struct UpdateCommand: ParsableCommand {
         let service = try RecordService(workspace: workspace)
         let recordId = try service.resolve(record)
         let key = try workspace.signingKey(passphrase: try options.passphrase())
-        let version = try service.update(recordId, content: records[0], key: key)
+        let (version, consent) = try service.update(recordId, content: records[0], key: key)
         Console.out(version.versionId)
         Console.err("Record \(recordId): new version \(version.versionId).")
+        if consent == .proposed {
+            Console.err(
+                "note: you raised its consent, but only the organization that collected it may: the raise is kept as "
+                    + "a proposal, and the record stays under the lower consent until the collector accepts it.")
+        }
     }
 }
 
@@ -102,8 +107,7 @@ struct AttachCommand: ParsableCommand {
         let workspace = try options.locate()
         let service = try RecordService(workspace: workspace)
         let recordId = try service.resolve(record)
-        let head = try service.singleHead(recordId)
-        var content = try service.verifiedContent(head).content
+        var content = try service.editableContent(recordId).content
         let key = try workspace.signingKey(passphrase: try options.passphrase())
         var list = content["attachments"]?.arrayValue ?? []
         for file in files {
@@ -117,7 +121,7 @@ struct AttachCommand: ParsableCommand {
             Console.err("Stored \(file) as \(sha).")
         }
         content = content.setting("attachments", .array(list)).sortedKeys()
-        let version = try service.update(recordId, content: content, key: key)
+        let (version, _) = try service.update(recordId, content: content, key: key)
         Console.out(version.versionId)
     }
 
@@ -231,20 +235,32 @@ struct ShowCommand: ParsableCommand {
             }
             return
         }
-        let head = try service.singleHead(recordId)
+        let (head, content, view) = try service.editableContent(recordId)
         switch format {
         case .sdJWT:
-            _ = try service.verifiedContent(head)
             Console.out(head.sdjwt.compact)
         case .json:
-            Console.out(try service.verifiedContent(head).content.sortedKeys().pretty())
+            Console.out(content.sortedKeys().pretty())
         case .text:
-            let verified = try service.verifiedContent(head)
             Console.out("Record    \(recordId)")
+            Console.out(
+                "Collector \(view.collector.map { workspace.signerName($0) } ?? "unknown (its first version is not here)")"
+            )
             Console.out(
                 "Version   \(head.id) (\(head.kind.rawValue)), signed by \(workspace.signerName(head.signer)) — verified"
             )
-            Console.out(verified.content.sortedKeys().pretty())
+            Console.out("Consent   \(view.consent.rawValue) (in force)")
+            for p in view.consentProposals {
+                Console.out(
+                    "          \(workspace.signerName(p.signer)) proposes '\(p.proposed.rawValue)'; only the collector can "
+                        + "raise it (`amanat consent \(recordId) --accept`)")
+            }
+            for r in view.pendingRequests {
+                Console.out(
+                    "Request   \(workspace.signerName(r.signer)) asks to \(r.kind == .retract ? "retract or erase" : "change") "
+                        + "this record (version \(r.id)); not in force: only the collector can")
+            }
+            Console.out(content.sortedKeys().pretty())
         }
     }
 }

@@ -13,6 +13,8 @@ struct RecordBundleContents {
     var attachmentBytes: UInt64 = 0
     /// Attachments the records list but this workspace does not hold.
     var missingAttachments = 0
+    /// Records left out because they may not leave this organization (``Authority/sealRefusal(_:)``), sorted.
+    var withheldRecords: [String] = []
     var summary: BundleManifest.Summary
     var acknowledges: [String] = []
 }
@@ -33,23 +35,42 @@ extension RecordService {
     }
 
     /// Bundle inputs for the versions (in record batches) and the attachments stored here, plus this store's
-    /// summary and the partners' bundles to acknowledge.
-    func bundleContents(versionIds: [String], partners: [String]) throws -> RecordBundleContents {
-        let view = try store.deriveView()
+    /// summary and the partners' bundles to acknowledge. Versions of records that may not leave this organization
+    /// (consent `internal`) are left out and listed in ``RecordBundleContents/withheldRecords``.
+    /// `partners` are the recipients' fingerprints; `anonymousRecipients` says whether some recipient is a bare
+    /// `age1…` key (nobody can tell what it holds).
+    func bundleContents(
+        versionIds: [String], partners: [String], anonymousRecipients: Bool = false
+    ) throws -> RecordBundleContents {
+        let view = try store.deriveView(authority: authority)
         var contents = RecordBundleContents(
             summary: .init(
-                records: view.counts.records, versions: view.counts.versions, stateHash: try view.stateHash()))
+                records: view.counts.records, versions: view.counts.versions,
+                stateHash: try store.stateHash(reusing: view)))
         var blobs = Set<String>()
         var records = Set<String>()
+        var withheld = Set<String>()
         var compact: [String] = []
+        var included: [String] = []
         for id in versionIds {
             let version = try store.version(id)
+            guard let record = view[version.recordId],
+                Authority.sealRefusal(
+                    record,
+                    recipientsHoldIt: try recipientsHold(version.recordId, partners, anonymous: anonymousRecipients))
+                    == nil
+            else {
+                withheld.insert(version.recordId)
+                continue
+            }
+            included.append(id)
             compact.append(version.sdjwt.compact)
             blobs.formUnion(version.attachments)
             records.insert(version.recordId)
         }
         contents.inputs = BundleInput.recordBatches(compact)
-        contents.versionIds = versionIds
+        contents.versionIds = included
+        contents.withheldRecords = withheld.sorted()
         contents.recordCount = records.count
         for sha in blobs.sorted() {
             let url = workspace.blobURL(sha)
@@ -63,6 +84,23 @@ extension RecordService {
         }
         for fp in partners { contents.acknowledges += try store.receivedBundles(partner: fp) }
         return contents
+    }
+
+    /// Whether every recipient already holds (or was sent) the record.
+    func recipientsHold(_ recordId: String, _ partners: [String], anonymous: Bool) throws -> Bool {
+        guard !anonymous, !partners.isEmpty else { return false }
+        return try partners.allSatisfy { try store.partnerHolds(partner: $0, record: recordId) }
+    }
+
+    /// Checks that records named for a bundle may leave this organization.
+    /// - Throws: ``CLIError`` 64 naming the first that may not, and why.
+    func checkSealable(_ recordIds: [String], partners: [String], anonymousRecipients: Bool) throws {
+        for id in recordIds {
+            let holds = try recipientsHold(id, partners, anonymous: anonymousRecipients)
+            if let why = Authority.sealRefusal(try view(id), recipientsHoldIt: holds) {
+                throw CLIError(.usage, "record \(id) cannot be sealed: \(why). Nothing was written.")
+            }
+        }
     }
 
     /// Remembers what each partner was sent in a bundle (for `--since-last`).
@@ -87,9 +125,9 @@ extension RecordService {
         let content = resolution.content ?? .object([("schema", .string("amanat-record/v1"))])
         let signed = try RecordSigner.sign(
             content: content.sortedKeys(), kind: resolution.kind, recordId: resolution.recordId,
-            prev: resolution.parents, attachments: Self.attachmentDigests(content), key: key,
-            policy: RecordPolicy.disclosurePolicy, extraClaims: [("merge", decisions)])
-        try store.insert([try verifiedForStore(signed.sdjwt)])
+            prev: resolution.parents, attachments: RecordContent.attachmentDigests(content), key: key,
+            policy: .amanatRecord, extraClaims: [("merge", decisions)])
+        try store.insert([try verifiedForStore(signed.sdjwt)], authority: authority)
         return signed
     }
 }

@@ -1,21 +1,20 @@
 import AmanatCrypto
 import AmanatRecords
 import AmanatStore
+import AmanatSync
 import Foundation
 
 /// Record operations shared by the commands: signing, verifying what the store holds, attachments.
 struct RecordService {
     let workspace: Workspace
     let store: Store
+    /// Who may retract and erase here (the trust list's delegates), read once.
+    let authority: Authority
 
     init(workspace: Workspace) throws {
         self.workspace = workspace
         store = try workspace.store()
-    }
-
-    /// The SHA-256 digests listed in a record's `attachments`.
-    static func attachmentDigests(_ content: JSONValue) -> [String] {
-        (content["attachments"]?.arrayValue ?? []).compactMap { $0["sha256"]?.stringValue }
+        authority = try workspace.authority()
     }
 
     /// Signs and stores new records in one transaction; returns their ids in input order.
@@ -24,12 +23,12 @@ struct RecordService {
         let keys = try workspace.trustedKeys()
         let versions = try OrderedParallel.map(records, makeWorker: { try RecordVerifier() }) { verifier, content in
             let signed = try RecordSigner.sign(
-                content: content, kind: .create, recordId: nil, prev: [], attachments: Self.attachmentDigests(content),
-                key: key, policy: RecordPolicy.disclosurePolicy)
+                content: content, kind: .create, recordId: nil, prev: [],
+                attachments: RecordContent.attachmentDigests(content), key: key, policy: .amanatRecord)
             let verified = try verifier.verify(signed.sdjwt, trustedKey: { keys[$0] })
             return StoredVersion(verified: verified, sdjwt: signed.sdjwt)
         }
-        try store.insert(versions)
+        try store.insert(versions, authority: authority)
         return versions.map(\.recordId)
     }
 
@@ -50,15 +49,38 @@ struct RecordService {
         }
     }
 
-    /// The single head of a record, or exit 2 when concurrent versions must be resolved first.
+    /// The record as this workspace sees it: heads, consent in force, pending requests (``Authority``).
+    func view(_ recordId: String) throws -> RecordView {
+        guard let view = try store.recordView(recordId, authority: authority) else {
+            throw CLIError(.inputMissing, "no record \(recordId) in the store. See `amanat list`.")
+        }
+        return view
+    }
+
+    /// The single head of a record (as the view sees it: requests nobody had the authority to make are not
+    /// heads), or exit 2 when concurrent versions must be resolved first.
     func singleHead(_ recordId: String) throws -> StoredVersion {
-        let heads = try store.heads(record: recordId)
-        guard heads.count == 1 else {
+        try singleHead(of: try view(recordId))
+    }
+
+    func singleHead(of view: RecordView) throws -> StoredVersion {
+        guard view.heads.count == 1 else {
             throw CLIError(
                 .conflicts,
-                "record \(recordId) has \(heads.count) concurrent versions; resolve them first (`amanat conflicts`).")
+                view.heads.isEmpty
+                    ? "record \(view.recordId) has no version this store can show yet (its history is missing)."
+                    : "record \(view.recordId) has \(view.heads.count) concurrent versions; resolve them first (`amanat conflicts`)."
+            )
         }
-        return try store.version(heads[0])
+        return try store.version(view.heads[0].id)
+    }
+
+    /// The single head and its verified content as an edit starts from it: consent capped at what is in force, so
+    /// editing a record never accepts someone else's raise by accident.
+    func editableContent(_ recordId: String) throws -> (head: StoredVersion, content: JSONValue, view: RecordView) {
+        let view = try view(recordId)
+        let head = try singleHead(of: view)
+        return (head, try verifiedContent(head).content.cappingConsent(at: view.consent), view)
     }
 
     /// Verifies a stored version again (signature, disclosures) and returns its content.
@@ -72,28 +94,61 @@ struct RecordService {
         }
     }
 
-    /// Signs and stores a new version of a record on top of its single head.
-    func update(_ recordId: String, content: JSONValue, key: Ed25519.SigningKey) throws -> SignedVersion {
-        let head = try singleHead(recordId)
+    /// Signs and stores a new version of a record on top of its single head. Consent follows ``Authority``: anyone
+    /// may lower it; the collector raises it only with a changed consent note; a raise by anyone else is signed
+    /// but stays a proposal (the return value says which).
+    /// `acceptingProposal`: the collector accepts a proposed raise as it stands (`amanat consent --accept`).
+    func update(
+        _ recordId: String, content: JSONValue, key: Ed25519.SigningKey, acceptingProposal: Bool = false
+    ) throws -> (SignedVersion, Authority.ConsentEdit) {
+        let (head, current, view) = try editableContent(recordId)
+        var edit = Authority.ConsentEdit.unchanged
+        if let new = Consent(content: content) {
+            let noteChanged =
+                acceptingProposal || content["testimony"]?["consentNote"] != current["testimony"]?["consentNote"]
+            do {
+                edit = try Authority.consentEdit(
+                    from: view.consent, to: new, byCollector: view.collector == (try workspace.identity().fingerprint),
+                    consentNoteChanged: noteChanged)
+            } catch {
+                throw CLIError(.usage, "record \(recordId): \(error). Nothing was changed.")
+            }
+        }
         let signed = try RecordSigner.sign(
             content: content, kind: .edit, recordId: recordId, prev: [head.id],
-            attachments: Self.attachmentDigests(content),
-            key: key, policy: RecordPolicy.disclosurePolicy)
-        try store.insert([try verifiedForStore(signed.sdjwt)])
-        return signed
+            attachments: RecordContent.attachmentDigests(content), key: key, policy: .amanatRecord)
+        try store.insert([try verifiedForStore(signed.sdjwt)], authority: authority)
+        return (signed, edit)
     }
 
-    /// Signs and stores a version whose parents are ALL current heads (retractions, erasures, merges).
+    /// Signs and stores a version whose parents are ALL current heads (retractions, erasures, merges), pending
+    /// requests included, so that a retraction or erasure by the collector answers them.
     func versionOverAllHeads(
-        _ recordId: String, content: JSONValue, kind: VersionKind, key: Ed25519.SigningKey, erase: Bool = false
+        _ recordId: String, content: JSONValue, kind: VersionKind, key: Ed25519.SigningKey,
+        extraClaims: [(String, JSONValue)] = []
     ) throws -> (SignedVersion, ImportSummary) {
         let heads = try store.heads(record: recordId)
         guard !heads.isEmpty else { throw CLIError(.inputMissing, "no record \(recordId) in the store.") }
         let signed = try RecordSigner.sign(
-            content: content, kind: kind, recordId: recordId, prev: heads, attachments: Self.attachmentDigests(content),
-            key: key, policy: RecordPolicy.disclosurePolicy, extraClaims: erase ? [("erase", .bool(true))] : [])
-        let summary = try store.insert([try verifiedForStore(signed.sdjwt)])
+            content: content, kind: kind, recordId: recordId, prev: heads,
+            attachments: RecordContent.attachmentDigests(content), key: key, policy: .amanatRecord,
+            extraClaims: extraClaims)
+        let summary = try store.insert([try verifiedForStore(signed.sdjwt)], authority: authority)
         return (signed, summary)
+    }
+
+    /// Signs a retraction or erasure of a record over all its heads. It takes effect only when this organization
+    /// collected the record or the partners who did delegate it (``Authority``); otherwise it travels as a request.
+    func tombstone(
+        _ recordId: String, _ kind: RecordContent.Tombstone, reason: String, key: Ed25519.SigningKey
+    ) throws -> (version: SignedVersion, inForce: Bool) {
+        let view = try view(recordId)
+        let own = try workspace.identity().fingerprint
+        let inForce = authority.mayRetract(signer: own, collector: view.collector)
+        let (version, _) = try versionOverAllHeads(
+            recordId, content: RecordContent.tombstone(kind, reason: reason), kind: .retract, key: key,
+            extraClaims: RecordContent.tombstoneClaims(kind))
+        return (version, inForce)
     }
 
     /// Deletes the files of attachments that only erased records referenced.

@@ -20,12 +20,3 @@ enum RecordValidation {
         }
     }
 }
-
-/// Which record fields are identifying or sensitive, hence separate SD-JWT disclosures: the schema's
-/// `x-sensitivity` annotations (anything the schema does not describe counts as identifying — fail closed).
-enum RecordSensitivity {
-    static func isConcealable(_ pointer: String) -> Bool {
-        guard let schema = try? RecordSchema.bundled() else { return true }
-        return schema.sensitivity(atPointer: pointer) != .public
-    }
-}

@@ -71,6 +71,7 @@ struct SealCommand: ParsableCommand {
         var total = inputs.reduce(0) { $0 + $1.size }
         var records: RecordBundleContents? = nil
         let partnerFingerprints = recipientList.compactMap(\.party.fingerprint)
+        let anonymousRecipients = partnerFingerprints.count < recipientList.count
         let service = (all || !record.isEmpty || sinceLast) ? try RecordService(workspace: workspace) : nil
         if let service {
             let versionIds: [String]
@@ -84,13 +85,23 @@ struct SealCommand: ParsableCommand {
                 versionIds = try service.unacknowledgedVersions(partners: partnerFingerprints)
             } else {
                 let ids = all ? try service.store.records().map(\.id) : try record.map { try service.resolve($0) }
+                if !all {
+                    try service.checkSealable(
+                        ids, partners: partnerFingerprints, anonymousRecipients: anonymousRecipients)
+                }
                 versionIds = try service.versionIds(ofRecords: ids)
             }
-            let contents = try service.bundleContents(versionIds: versionIds, partners: partnerFingerprints)
+            let contents = try service.bundleContents(
+                versionIds: versionIds, partners: partnerFingerprints, anonymousRecipients: anonymousRecipients)
             if contents.missingAttachments > 0 {
                 Console.err(
                     "note: \(contents.missingAttachments) attachment(s) listed by the records are not stored here and are "
                         + "not in the bundle.")
+            }
+            if !contents.withheldRecords.isEmpty {
+                Console.err(
+                    "note: \(contents.withheldRecords.count) record(s) with consent 'internal' were left out: they never "
+                        + "leave this organization.")
             }
             bundleInputs += contents.inputs
             total += contents.attachmentBytes

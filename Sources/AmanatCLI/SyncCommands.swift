@@ -35,6 +35,10 @@ struct StatusCommand: ParsableCommand {
         var incomplete: Int
         var erased: Int
         var autoMerged: Int
+        /// Retractions and erasure requests from organizations that did not collect the records, not in force.
+        var pendingRequests: Int
+        /// Raises of consent by organizations other than the collector, not in force.
+        var consentProposals: Int
     }
 
     func run() throws {
@@ -53,9 +57,10 @@ struct StatusCommand: ParsableCommand {
                 }.count
         }
         let report = Report(
-            stateHash: try view.stateHash(), records: c.records, versions: c.versions, conflicts: c.conflicts,
-            duplicates: duplicates, clean: c.clean, retracted: c.retracted, incomplete: c.incomplete, erased: c.erased,
-            autoMerged: c.autoMerged)
+            stateHash: try sync.service.store.stateHash(reusing: view), records: c.records, versions: c.versions,
+            conflicts: c.conflicts, duplicates: duplicates, clean: c.clean, retracted: c.retracted,
+            incomplete: c.incomplete, erased: c.erased, autoMerged: c.autoMerged, pendingRequests: c.pendingRequests,
+            consentProposals: c.consentProposals)
         if json {
             try Console.json(report)
         } else {
@@ -70,6 +75,17 @@ struct StatusCommand: ParsableCommand {
                 )
             }
             if c.conflicts > 0 { Console.out("Conflicts:   see `amanat conflicts`.") }
+            if c.pendingRequests > 0 {
+                Console.out(
+                    "Requests:    \(c.pendingRequests) retraction/erasure request(s) from organizations that did not "
+                        + "collect the record; not in force. The collector acts with `amanat retract` or `amanat erase`."
+                )
+            }
+            if c.consentProposals > 0 {
+                Console.out(
+                    "Consent:     \(c.consentProposals) proposal(s) to raise consent, not in force; see "
+                        + "`amanat consent RECORD` (only the collector can accept).")
+            }
             if let duplicates {
                 Console.out("Duplicates:  \(duplicates) likely duplicate group(s); see `amanat duplicates`.")
             }

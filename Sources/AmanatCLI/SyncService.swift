@@ -16,7 +16,7 @@ struct SyncService {
     /// The view derived from every version in the store.
     func view() throws -> SyncView {
         do {
-            return try service.store.deriveView()
+            return try service.store.deriveView(authority: service.authority)
         } catch let error as StoreError {
             throw CLIError(.malformedInput, "\(error); restore the store from a backup.")
         }

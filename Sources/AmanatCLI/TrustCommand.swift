@@ -31,6 +31,12 @@ struct TrustAddCommand: ParsableCommand {
     var file: String
     @Option(name: .long, help: "The name to use for this partner in -r/--to (default: its organization name).")
     var name: String?
+    @Flag(
+        name: .long,
+        help:
+            "Let this partner retract and erase records it did not collect (give it again for a partner already trusted)."
+    )
+    var mayRetract = false
     @Flag(name: .long, help: "Print the added entry as JSON.") var json = false
 
     func run() throws {
@@ -43,6 +49,17 @@ struct TrustAddCommand: ParsableCommand {
             throw CLIError(.usage, "\(file) is this workspace's own identity; there is no need to trust it.")
         }
         var list = try workspace.trustList()
+        if mayRetract, let index = list.partners.firstIndex(where: { $0.identity.fingerprint == identity.fingerprint }),
+            list.partners[index].mayRetract != true
+        {
+            list.partners[index].mayRetract = true
+            try workspace.save(list)
+            let erased = try Self.applyDelegation(workspace)
+            Console.out(
+                "'\(list.partners[index].name)' may now retract and erase records it did not collect."
+                    + (erased > 0 ? " Its pending erasure requests took effect on \(erased) record(s)." : ""))
+            return
+        }
         if let existing = list.entry(fingerprint: identity.fingerprint) {
             throw CLIError(
                 .malformedInput,
@@ -55,16 +72,29 @@ struct TrustAddCommand: ParsableCommand {
                 "a partner named '\(localName)' is already on the trust list with another key. Nothing was changed. "
                     + "Choose another name with --name.")
         }
-        let entry = TrustList.Entry(name: localName, identity: identity, addedAt: Self.now())
+        let entry = TrustList.Entry(
+            name: localName, identity: identity, addedAt: Self.now(), mayRetract: mayRetract ? true : nil)
         list.partners.append(entry)
         try workspace.save(list)
+        if mayRetract { _ = try Self.applyDelegation(workspace) }
         if json {
             try Console.json(TrustListCommandEntry(entry))
         } else {
             Console.out("Trusted \(identity.organization) as '\(localName)'.")
             Console.out("Fingerprint: \(identity.fingerprint)")
             Console.out("Compare this fingerprint with the partner over the phone or in person.")
+            if mayRetract { Console.out("It may retract and erase records it did not collect.") }
         }
+    }
+
+    /// Erasure requests of a new delegate that are already in the store take effect now.
+    /// - Returns: how many records were erased.
+    static func applyDelegation(_ workspace: Workspace) throws -> Int {
+        guard FileManager.default.fileExists(atPath: workspace.storeURL.path) else { return 0 }
+        let service = try RecordService(workspace: workspace)
+        let erased = try service.store.applyErasures(authority: service.authority)
+        if !erased.isEmpty { _ = try service.deleteErasedBlobs() }
+        return erased.count
     }
 
     /// Reads and fully validates a public identity file; errors name the file and the problem.
@@ -115,8 +145,10 @@ struct TrustListCommandEntry: Encodable {
     var fingerprint: String
     var ageRecipient: String
     var addedAt: String
+    var mayRetract: Bool
 
     init(_ entry: TrustList.Entry) {
+        mayRetract = entry.mayRetract == true
         name = entry.name
         organization = entry.identity.organization
         fingerprint = entry.identity.fingerprint
@@ -142,7 +174,9 @@ struct TrustListCommand: ParsableCommand {
             Console.out("No trusted partners yet. Add one with `amanat trust add FILE`.")
         } else {
             for entry in entries {
-                Console.out("\(entry.name)\t\(entry.fingerprint)\t\(entry.organization)")
+                Console.out(
+                    "\(entry.name)\t\(entry.fingerprint)\t\(entry.organization)\(entry.mayRetract ? "\t(may retract)" : "")"
+                )
             }
         }
     }

@@ -40,6 +40,11 @@ struct VerifyCommand: ParsableCommand {
         var annotation: String
         var publisher: String
         var publisherFingerprint: String
+        /// The organization that collected the record (signed its first version): the testimony is its.
+        var collector: String
+        var collectorFingerprint: String
+        /// Organizations that signed later versions (edits, merges), named as editors, never as the collector.
+        var editors: [String]
         var policy: String
         var policySha256: String
         /// JSON Pointers of the values presented as the collector signed them.
@@ -78,7 +83,9 @@ struct VerifyCommand: ParsableCommand {
                             text, file: annotationPath, presentation: sdjwt, verified: v, trustedKey: { keys[$0] })
                         result.publication = Publication(
                             annotation: annotationPath, publisher: workspace.signerName(a.publisherFingerprint),
-                            publisherFingerprint: a.publisherFingerprint, policy: a.policyName,
+                            publisherFingerprint: a.publisherFingerprint,
+                            collector: workspace.signerName(a.collector), collectorFingerprint: a.collector,
+                            editors: a.editors.map { workspace.signerName($0) }, policy: a.policyName,
                             policySha256: a.policyHash,
                             original: Self.leafPointers(v.content, ""), publisherMade: a.values)
                     } catch let error as CLIError {
@@ -107,7 +114,7 @@ struct VerifyCommand: ParsableCommand {
                     Console.out(
                         "\(r.file): valid — record \(r.recordId!), version \(r.versionId!), signed by \(r.signer!); "
                             + "\(r.disclosed!) disclosure(s) presented, \(r.withheld!) withheld")
-                    if let p = r.publication { Console.out(Self.describe(p, collector: r.signer!)) }
+                    if let p = r.publication { Console.out(Self.describe(p, signer: r.signer!)) }
                 } else {
                     Console.err("\(r.file): NOT valid — \(r.error!)")
                 }
@@ -139,11 +146,15 @@ struct VerifyCommand: ParsableCommand {
         }
     }
 
-    static func describe(_ p: Publication, collector: String) -> String {
+    static func describe(_ p: Publication, signer: String) -> String {
         var lines = [
             "  public version: annotation \(p.annotation) valid — signed by publisher \(p.publisher), policy '\(p.policy)' "
                 + "(sha256 \(p.policySha256.prefix(16))…)",
-            "  original (the collector's own values, signed by \(collector)): \(p.original.count) value(s)",
+            "  collected by \(p.collector) (signed the record's first version)"
+                + (p.editors.isEmpty ? "" : "; edited by \(p.editors.joined(separator: ", "))"),
+            signer == p.collector
+                ? "  original (the collector's own values, signed by \(signer)): \(p.original.count) value(s)"
+                : "  original (values as signed by \(signer), an editor — not the collector): \(p.original.count) value(s)",
         ]
         let partial = Set(p.publisherMade.filter { $0.segment != nil }.map(\.path))
         for text in partial.sorted() {

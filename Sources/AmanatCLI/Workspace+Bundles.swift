@@ -82,6 +82,14 @@ extension BundleError {
                     + "it with `age -d -i` and `amanat identity export --age`.")
         case .notAnAgeFile(let why):
             return CLIError(.malformedInput, "\(file) is not an age-encrypted Amanat bundle (\(why)).")
+        case .notAddressedToUs:
+            let fingerprint = (try? workspace?.identity().fingerprint) ?? nil
+            return CLIError(
+                .verificationFailed,
+                "\(file) was refused: \(self), not for this workspace"
+                    + (fingerprint.map { " (fingerprint \($0))" } ?? "")
+                    + ". Nothing was extracted or imported. Records are forwarded by re-sealing: ask the sender to seal it for you."
+            )
         case .hostileEntry, .entryTooLarge, .badManifest:
             return CLIError(.malformedInput, "\(file) was refused: \(self). Nothing was extracted.")
         case .invalidInput(let why):

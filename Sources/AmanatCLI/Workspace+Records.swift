@@ -1,6 +1,7 @@
 import AmanatCrypto
 import AmanatRecords
 import AmanatStore
+import AmanatSync
 import Foundation
 
 extension Workspace {
@@ -34,16 +35,15 @@ extension Workspace {
         return keys
     }
 
+    /// Who may retract and erase records collected by others: the partners the trust list marks `--may-retract`.
+    func authority() throws -> Authority {
+        Authority(
+            delegates: Set(try trustList().partners.filter { $0.mayRetract == true }.map(\.identity.fingerprint)))
+    }
+
     /// The display name of a signer: "this workspace", a trust-list name, or the fingerprint.
     func signerName(_ fingerprint: String) -> String {
         partnerName(fingerprint: fingerprint) ?? fingerprint
-    }
-}
-
-/// How records are signed: the schema's sensitivity annotations decide what becomes a disclosure.
-enum RecordPolicy {
-    static var disclosurePolicy: DisclosurePolicy {
-        DisclosurePolicy(isConcealable: { pointer in RecordSensitivity.isConcealable(pointer) })
     }
 }
 

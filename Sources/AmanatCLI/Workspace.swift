@@ -195,6 +195,8 @@ struct TrustList: Codable, Sendable {
         var name: String
         var identity: PublicIdentity
         var addedAt: String
+        /// Whether this partner may retract and erase records it did not collect (`trust add --may-retract`).
+        var mayRetract: Bool?
     }
 
     var version = 1

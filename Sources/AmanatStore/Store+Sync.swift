@@ -3,9 +3,26 @@ import AmanatSync
 
 extension Store {
     /// The sync view (heads, merges, conflicts, state hash) derived from every version in the store.
+    /// `authority` decides which retractions and erasures take effect (the trust list's delegates).
     /// - Throws: ``StoreError`` if a stored content is unreadable.
-    public func deriveView() throws -> SyncView {
-        let rows = try graphRows()
+    public func deriveView(authority: Authority = .collectorOnly) throws -> SyncView {
+        SyncView.derive(versions: try nodes(try graphRows()), authority: authority)
+    }
+
+    /// The view of one record, derived from its versions alone; nil when the store has none.
+    public func recordView(_ recordId: String, authority: Authority = .collectorOnly) throws -> RecordView? {
+        SyncView.derive(versions: try nodes(try graphRows(record: recordId)), authority: authority)[recordId]
+    }
+
+    /// The state hash of the store (``SyncView/stateHash()``), always under ``Authority/collectorOnly`` so that
+    /// stores holding the same versions agree whatever their trust lists delegate. `view` is reused when it was
+    /// derived under that rule.
+    public func stateHash(reusing view: SyncView? = nil) throws -> String {
+        if let view, view.authority == .collectorOnly { return try view.stateHash() }
+        return try deriveView().stateHash()
+    }
+
+    func nodes(_ rows: [GraphRow]) throws -> [VersionNode] {
         var nodes: [VersionNode] = []
         nodes.reserveCapacity(rows.count)
         for row in rows {
@@ -20,6 +37,6 @@ extension Store {
                     id: row.id, recordId: row.recordId, kind: row.kind, prev: row.prev, signer: row.signer,
                     issuedAt: row.issuedAt, content: content))
         }
-        return SyncView.derive(versions: nodes)
+        return nodes
     }
 }

@@ -1,4 +1,5 @@
 import AmanatRecords
+import AmanatSync
 import Foundation
 import GRDB
 
@@ -171,14 +172,25 @@ public final class Store: Sendable {
                 t.primaryKey(["partner", "bundleId"])
             }
         }
+        migrator.registerMigration("v2-erasure-authority") { db in
+            // Records whose erasure took effect (an erasure request signed by the collector or a delegate, whose
+            // parents are present). Before v2 every erasure request took effect, so those records are listed.
+            try db.create(table: "erasedRecord") { t in
+                t.primaryKey("recordId", .text)
+            }
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO erasedRecord SELECT DISTINCT recordId FROM version WHERE erasure = 1")
+        }
         return migrator
     }
 
     // MARK: Writing
 
     /// Adds verified versions in one transaction: all or nothing; versions already present are skipped.
+    ///
+    /// Erasure requests that `authority` allows take effect here (``applyErasures(authority:)``).
     @discardableResult
-    public func insert(_ versions: [StoredVersion]) throws -> ImportSummary {
+    public func insert(_ versions: [StoredVersion], authority: Authority = .collectorOnly) throws -> ImportSummary {
         do {
             return try writer.write { db in
                 var summary = ImportSummary()
@@ -209,7 +221,8 @@ public final class Store: Sendable {
                 }
                 // Erasure requests are honored on import, whatever order versions arrive in: every version of an
                 // erased record loses its disclosures and content; the signed JWTs stay, so history still verifies.
-                summary.erased = try Self.applyErasures(db, records: Set(versions.map(\.recordId)))
+                summary.erased = try Self.applyErasures(
+                    db, records: Set(versions.map(\.recordId)), authority: authority)
                 for recordId in touched.sorted() where try Self.heads(db, recordId).count > 1 {
                     summary.recordsWithConcurrentHeads.append(recordId)
                 }
@@ -238,20 +251,56 @@ public final class Store: Sendable {
         }
     }
 
-    /// Empties disclosures and content of every version of the given records that have an erasure request;
-    /// returns the records where something was erased now.
-    static func applyErasures(_ db: Database, records: Set<String>) throws -> [String] {
+    /// Applies every erasure request `authority` allows to every record (after the trust list gained a delegate).
+    /// - Returns: the records where something was erased now.
+    @discardableResult
+    public func applyErasures(authority: Authority) throws -> [String] {
+        do {
+            return try writer.write { db in try Self.applyErasures(db, records: nil, authority: authority) }
+        } catch let error as DatabaseError {
+            throw StoreError.database(error.message ?? "write failed")
+        }
+    }
+
+    /// Empties disclosures and content of every version of the given records (nil: all) that have an erasure
+    /// request in force: signed by the collector or a delegate (``Authority/mayRetract(signer:collector:)``), with
+    /// every parent present in the record (a request naming versions this store lacks waits for them). Requests
+    /// from anyone else change nothing. Returns the records where something was erased now.
+    static func applyErasures(_ db: Database, records: Set<String>?, authority: Authority) throws -> [String] {
         // Erasure requests are few and indexed; only records this batch touched can need erasing now.
-        let erasedRecords = try String.fetchAll(db, sql: "SELECT DISTINCT recordId FROM version WHERE erasure = 1")
+        let requests = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT e.recordId, e.signer, (SELECT c.signer FROM version c WHERE c.id = e.recordId) AS collector,
+                       (SELECT COUNT(*) FROM parent p WHERE p.versionId = e.id AND NOT EXISTS (
+                            SELECT 1 FROM version v WHERE v.id = p.parentId AND v.recordId = e.recordId)) AS missing
+                FROM version e WHERE e.erasure = 1 ORDER BY e.recordId
+                """)
+        var inForce = Set<String>()
+        for row in requests {
+            let record: String = row["recordId"]
+            guard records?.contains(record) ?? true, (row["missing"] as Int) == 0,
+                authority.mayRetract(signer: row["signer"], collector: row["collector"])
+            else { continue }
+            inForce.insert(record)
+        }
         var erasedNow: [String] = []
-        for record in erasedRecords where records.contains(record) {
+        for record in inForce.sorted() {
+            try db.execute(sql: "INSERT OR IGNORE INTO erasedRecord (recordId) VALUES (?)", arguments: [record])
             try db.execute(
                 sql:
                     "UPDATE version SET disclosures = '', content = NULL WHERE recordId = ? AND (disclosures != '' OR content IS NOT NULL)",
                 arguments: [record])
             if db.changesCount > 0 { erasedNow.append(record) }
         }
-        return erasedNow.sorted()
+        return erasedNow
+    }
+
+    /// Records that have an erasure request, in force or not (their versions may travel without disclosures).
+    public func recordsWithErasureRequests() throws -> Set<String> {
+        try writer.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT DISTINCT recordId FROM version WHERE erasure = 1"))
+        }
     }
 
     /// Attachments referenced only by erased records (their files should be deleted).
@@ -261,10 +310,10 @@ public final class Store: Sendable {
                 db,
                 sql: """
                     SELECT DISTINCT a.sha256 FROM versionAttachment a JOIN version v ON v.id = a.versionId
-                    WHERE v.recordId IN (SELECT recordId FROM version WHERE erasure = 1)
+                    WHERE v.recordId IN (SELECT recordId FROM erasedRecord)
                     AND a.sha256 NOT IN (
                         SELECT a2.sha256 FROM versionAttachment a2 JOIN version v2 ON v2.id = a2.versionId
-                        WHERE v2.recordId NOT IN (SELECT recordId FROM version WHERE erasure = 1))
+                        WHERE v2.recordId NOT IN (SELECT recordId FROM erasedRecord))
                     ORDER BY a.sha256
                     """)
         }
@@ -378,17 +427,32 @@ public final class Store: Sendable {
         public var content: String?
     }
 
-    /// Every version's graph row, ordered by record then id.
-    public func graphRows() throws -> [GraphRow] {
+    /// Every version's graph row (or one record's), ordered by record then id.
+    public func graphRows(record: String? = nil) throws -> [GraphRow] {
         try writer.read { db in
             var parents: [String: [String]] = [:]
-            let parentRows = try Row.fetchCursor(db, sql: "SELECT versionId, parentId FROM parent")
+            let parentRows =
+                try record.map {
+                    try Row.fetchCursor(
+                        db,
+                        sql:
+                            "SELECT p.versionId, p.parentId FROM parent p JOIN version v ON v.id = p.versionId WHERE v.recordId = ?",
+                        arguments: [$0])
+                } ?? Row.fetchCursor(db, sql: "SELECT versionId, parentId FROM parent")
             while let row = try parentRows.next() {
                 parents[row[0], default: []].append(row[1])
             }
             var result: [GraphRow] = []
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT id, recordId, kind, signer, issuedAt, content FROM version ORDER BY recordId, id")
+            let rows =
+                try record.map {
+                    try Row.fetchCursor(
+                        db,
+                        sql:
+                            "SELECT id, recordId, kind, signer, issuedAt, content FROM version WHERE recordId = ? ORDER BY id",
+                        arguments: [$0])
+                }
+                ?? Row.fetchCursor(
+                    db, sql: "SELECT id, recordId, kind, signer, issuedAt, content FROM version ORDER BY recordId, id")
             while let row = try rows.next() {
                 let id: String = row[0]
                 result.append(
@@ -424,6 +488,20 @@ public final class Store: Sendable {
                 db,
                 sql: "SELECT id FROM version WHERE id NOT IN (SELECT versionId FROM ack WHERE partner = ?) ORDER BY id",
                 arguments: [partner])
+        }
+    }
+
+    /// Whether the partner holds, or was sent, some version of the record.
+    public func partnerHolds(partner: String, record: String) throws -> Bool {
+        try writer.read { db in
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM ack a JOIN version v ON v.id = a.versionId
+                                   WHERE a.partner = ? AND v.recordId = ?)
+                        OR EXISTS (SELECT 1 FROM sent s JOIN version v ON v.id = s.versionId
+                                   WHERE s.partner = ? AND v.recordId = ?)
+                    """, arguments: [partner, record, partner, record]) ?? false
         }
     }
 

@@ -75,18 +75,33 @@ public struct RecordView: Sendable, Hashable {
     public let isAutoMerged: Bool
     /// The content of each retract head, kept only when there is a retraction conflict.
     let retractHeadContents: [String: JSONValue?]
+    /// The collector: the organization that signed the `create` version (nil while that version is absent).
+    public let collector: String?
+    /// Every other organization that signed a version of the record (editors, resolvers), sorted.
+    public let editors: [String]
+    /// The consent in force (``Authority``): the most restrictive over the heads, each capped by what the
+    /// collector allowed. ``content`` states no more than this.
+    public let consent: Consent
+    /// Raises of consent by organizations other than the collector, kept but not applied.
+    public let consentProposals: [ConsentProposal]
+    /// Retractions and erasure requests from organizations without the authority to make them, not acted on:
+    /// they wait for the collector (`amanat retract` / `amanat erase` there names them as parents).
+    public let pendingRequests: [HeadInfo]
 
     /// The head ids, sorted.
     public var headIds: [String] { heads.map(\.id) }
     /// True when the record needs a person's decision.
     public var isInConflict: Bool { status == .conflict }
-    /// True when the current content is gone (erased).
-    public var isErased: Bool { content == nil }
+    /// True when the current content is gone (erased). A record of which only refused requests are held is not.
+    public var isErased: Bool { content == nil && !heads.isEmpty }
     /// The automatic merge as a ``MergeResult``.
     public var mergeResult: MergeResult { MergeResult(content: content, conflicts: conflicts) }
 
-    /// Builds the view of one record from its graph.
-    public init(graph: RecordGraph, policy: MergePolicy = .amanatRecord) {
+    /// Builds the view of one record from its graph (the versions ``Authority/visibleVersions(_:recordId:)``
+    /// left; `pending` are the requests it set aside and `versionCount` counts them too).
+    public init(
+        graph: RecordGraph, policy: MergePolicy = .amanatRecord, pending: [VersionNode] = [], versionCount: Int? = nil
+    ) {
         let heads = graph.effectiveHeads
         var content: JSONValue?
         var conflicts: [FieldConflict] = []
@@ -101,20 +116,51 @@ public struct RecordView: Sendable, Hashable {
                 autoMerged = merged.isClean
             }
         }
+        let collector = graph.version(graph.recordId)?.signer
+        let consents = graph.effectiveConsents(collector: collector)
+        var consent: Consent?
+        var proposals: [ConsentProposal] = []
+        for i in graph.effectiveHeadIndices {
+            let v = graph.versions[i]
+            consent = min(consent ?? consents[i], consents[i])
+            if v.kind != .retract, let own = Consent(content: v.content), own > consents[i] {
+                proposals.append(
+                    ConsentProposal(versionId: v.id, signer: v.signer, proposed: own, ceiling: consents[i]))
+            }
+        }
+        var signers = Set(graph.versions.map(\.signer))
+        if let collector { signers.remove(collector) }
         self.init(
             recordId: graph.recordId, heads: heads, content: content, conflicts: conflicts, autoMerged: autoMerged,
-            missingParents: graph.missingParents, setAsideHeads: graph.setAsideHeads, versionCount: graph.versions.count
-        )
+            missingParents: graph.missingParents, setAsideHeads: graph.setAsideHeads,
+            versionCount: versionCount ?? graph.versions.count,
+            authorship: .init(
+                collector: collector, editors: signers.sorted(by: utf8Less), consent: consent ?? .internal,
+                proposals: proposals, pending: pending))
+    }
+
+    /// Who made a record and what it may be used for, as ``Authority`` decided.
+    struct Authorship {
+        var collector: String?
+        var editors: [String]
+        var consent: Consent
+        var proposals: [ConsentProposal]
+        var pending: [VersionNode]
     }
 
     init(
         recordId: String, heads: [VersionNode], content: JSONValue?, conflicts: [FieldConflict], autoMerged: Bool,
-        missingParents: [String], setAsideHeads: [String], versionCount: Int
+        missingParents: [String], setAsideHeads: [String], versionCount: Int, authorship: Authorship
     ) {
         self.recordId = recordId
         self.setAsideHeads = setAsideHeads
         self.heads = heads.map { HeadInfo(id: $0.id, kind: $0.kind, signer: $0.signer) }
-        self.content = content
+        self.content = content?.cappingConsent(at: authorship.consent)
+        collector = authorship.collector
+        editors = authorship.editors
+        consent = authorship.consent
+        consentProposals = authorship.proposals
+        pendingRequests = authorship.pending.map { HeadInfo(id: $0.id, kind: $0.kind, signer: $0.signer) }
         self.conflicts = conflicts
         self.missingParents = missingParents
         self.versionCount = versionCount
@@ -226,6 +272,10 @@ public struct SyncView: Sendable {
         public var fieldConflicts = 0
         /// Distinct missing parent ids over all records.
         public var missingParents = 0
+        /// Retraction and erasure requests waiting for the collector (``RecordView/pendingRequests``).
+        public var pendingRequests = 0
+        /// Consent raises waiting for the collector (``RecordView/consentProposals``).
+        public var consentProposals = 0
     }
 
     /// Every record, sorted by id.
@@ -233,6 +283,8 @@ public struct SyncView: Sendable {
     /// Every version id, sorted, without duplicates.
     public let versionIds: [String]
     public let counts: Counts
+    /// The rule the view was derived under (which retractions and erasures took effect).
+    public let authority: Authority
     let recordIndex: [String: Int]
 
     /// The record with this id.
@@ -245,7 +297,12 @@ public struct SyncView: Sendable {
 
     /// Derives the view from a set of versions given in any order (duplicates by id are ignored), so importing in
     /// any order, any number of times, gives the same view.
-    public static func derive(versions: [VersionNode], policy: MergePolicy = .amanatRecord) -> SyncView {
+    ///
+    /// `authority` decides which retractions and erasures take effect (``Authority/visibleVersions(_:recordId:)``);
+    /// the default, collectors only, needs no local settings, so every store derives the same view.
+    public static func derive(
+        versions: [VersionNode], policy: MergePolicy = .amanatRecord, authority: Authority = .collectorOnly
+    ) -> SyncView {
         var order = Array(versions.indices)
         order.sort { utf8Less(versions[$0].id, versions[$1].id) }
         var ids: [String] = []
@@ -268,15 +325,16 @@ public struct SyncView: Sendable {
             let members = groups[rid] ?? []
             let view: RecordView
             if members.count == 1 {
-                let v = versions[members[0]]
-                var missing = v.prev.sorted(by: utf8Less)
-                missing.removeDuplicatesInSorted()
-                view = RecordView(
-                    recordId: rid, heads: [v], content: v.content, conflicts: [], autoMerged: false,
-                    missingParents: missing,
-                    setAsideHeads: [], versionCount: 1)
+                view = RecordView(single: versions[members[0]], authority: authority)
             } else {
-                view = RecordView(graph: RecordGraph(sortedUnique: members.map { versions[$0] }), policy: policy)
+                let (visible, pending) = authority.visibleVersions(members.map { versions[$0] }, recordId: rid)
+                if visible.isEmpty {
+                    view = RecordView(onlyRequests: pending, recordId: rid, versionCount: members.count)
+                } else {
+                    view = RecordView(
+                        graph: RecordGraph(sortedUnique: visible), policy: policy, pending: pending,
+                        versionCount: members.count)
+                }
             }
             index[rid] = records.count
             records.append(view)
@@ -287,12 +345,52 @@ public struct SyncView: Sendable {
             case .incomplete: counts.incomplete += 1
             }
             if view.isErased { counts.erased += 1 }
+            counts.pendingRequests += view.pendingRequests.count
+            counts.consentProposals += view.consentProposals.count
             if view.isAutoMerged { counts.autoMerged += 1 }
             counts.fieldConflicts += view.conflicts.count + (view.retractionConflict == nil ? 0 : 1)
             counts.missingParents += view.missingParents.count
         }
         counts.records = records.count
-        return SyncView(records: records, versionIds: ids, counts: counts, recordIndex: index)
+        return SyncView(records: records, versionIds: ids, counts: counts, authority: authority, recordIndex: index)
+    }
+}
+
+extension RecordView {
+    /// A record with one version (the common case, without building a graph).
+    init(single v: VersionNode, authority: Authority) {
+        var missing = v.prev.sorted(by: utf8Less)
+        missing.removeDuplicatesInSorted()
+        let isCreate = v.kind == .create && v.id == v.recordId
+        let collector = isCreate ? v.signer : nil
+        if v.kind == .retract, !authority.mayRetract(signer: v.signer, collector: collector) {
+            self.init(onlyRequests: [v], recordId: v.recordId, versionCount: 1)
+            return
+        }
+        // Without the create version nobody can be shown to be the collector: held at internal (fail closed).
+        let consent = isCreate ? Consent(content: v.content) ?? .internal : .internal
+        var proposals: [ConsentProposal] = []
+        if v.kind != .retract, let own = Consent(content: v.content), own > consent {
+            proposals.append(ConsentProposal(versionId: v.id, signer: v.signer, proposed: own, ceiling: consent))
+        }
+        self.init(
+            recordId: v.recordId, heads: [v], content: v.content, conflicts: [], autoMerged: false,
+            missingParents: missing, setAsideHeads: [], versionCount: 1,
+            authorship: .init(
+                collector: collector, editors: isCreate ? [] : [v.signer], consent: consent, proposals: proposals,
+                pending: []))
+    }
+
+    /// A record of which this store holds only requests nobody had the authority to make.
+    init(onlyRequests pending: [VersionNode], recordId: String, versionCount: Int) {
+        var missing = Array(Set(pending.flatMap(\.prev))).sorted(by: utf8Less)
+        missing.removeDuplicatesInSorted()
+        self.init(
+            recordId: recordId, heads: [], content: nil, conflicts: [], autoMerged: false, missingParents: missing,
+            setAsideHeads: [], versionCount: versionCount,
+            authorship: .init(
+                collector: nil, editors: Array(Set(pending.map(\.signer))).sorted(by: utf8Less), consent: .internal,
+                proposals: [], pending: pending))
     }
 }
 

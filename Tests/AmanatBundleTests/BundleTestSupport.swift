@@ -53,14 +53,15 @@ struct BundleFixture {
 
     /// Opens with the recipient's key, trusting the sender; collects the files.
     func open(
-        _ bundle: [UInt8], trustSender: Bool = true, key: X25519.PrivateKey? = nil
+        _ bundle: [UInt8], trustSender: Bool = true, key: X25519.PrivateKey? = nil, ownFingerprint: String? = nil
     ) throws -> (OpenedBundle, [String: [UInt8]]) {
         let collector = Collector()
         let senderPublic = senderKey.publicKey
         let fingerprint = senderIdentity.fingerprint
         let opened = try BundleOpener.open(
             source: Age.memorySource(bundle), sizeLimit: UInt64(bundle.count), identity: key ?? recipientSealing,
-            trustedSigner: { trustSender && $0 == fingerprint ? senderPublic : nil }, output: collector)
+            trustedSigner: { trustSender && $0 == fingerprint ? senderPublic : nil },
+            ownFingerprint: ownFingerprint ?? recipientIdentity.fingerprint, output: collector)
         return (opened, collector.files)
     }
 }

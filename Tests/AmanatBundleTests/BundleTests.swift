@@ -51,6 +51,36 @@ struct BundleTests {
         }
     }
 
+    @Test func bundleReEncryptedByItsRecipientIsRefusedByAThirdParty() throws {
+        // Given a bundle the sender sealed for the fixture's recipient (call it C)
+        let fixture = try BundleFixture()
+        let sealed = try fixture.seal([("verdict.pdf", Array("court verdict".utf8))])
+        // When C decrypts it and re-encrypts the same tar (signed manifest intact) to another organization B
+        let tar = try Age.decrypt(sealed, identities: [X25519AgeIdentity(privateKey: fixture.recipientSealing)])
+        let keyB = try X25519.PrivateKey.generate()
+        let forwarded = try Age.encrypt(tar, to: [X25519AgeRecipient(publicKey: keyB.publicKey)])
+        // Then B refuses it, naming whom the sender sealed it for, and nothing reaches the output
+        let collector = Collector()
+        let senderPublic = fixture.senderKey.publicKey
+        let expected = BundleError.notAddressedToUs(recipients: [
+            "'Test Recipient Org' \(fixture.recipientIdentity.fingerprint)"
+        ])
+        #expect(throws: expected) {
+            try BundleOpener.open(
+                source: Age.memorySource(forwarded), sizeLimit: UInt64(forwarded.count), identity: keyB,
+                trustedSigner: { $0 == fixture.senderIdentity.fingerprint ? senderPublic : nil },
+                ownFingerprint: "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH", output: collector)
+        }
+        // And C itself (named by fingerprint) still opens the original
+        #expect(try fixture.open(sealed).1["files/verdict.pdf"] == Array("court verdict".utf8))
+        // And a bare age1 recipient named in the manifest is recognised by its key alone
+        let bare = try BundleSealer.seal(
+            inputs: [BundleFixture.input("a.txt", [1, 2, 3])], sender: fixture.sender,
+            recipients: [try BundleRecipient(ageRecipient: AgeKeyEncoding.recipient(keyB.publicKey))],
+            sink: { _ in })
+        #expect(bare.recipients.first?.ageRecipient == AgeKeyEncoding.recipient(keyB.publicKey))
+    }
+
     @Test func plainAgeFileIsNotABundle() throws {
         let fixture = try BundleFixture()
         let plain = try Age.encrypt(

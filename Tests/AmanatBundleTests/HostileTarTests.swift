@@ -27,7 +27,8 @@ struct HostileTarTests {
         let manifest = BundleManifest(
             bundleId: "test", createdAt: "2026-11-27T00:00:00Z",
             sender: .init(organization: "Test Sender Org", fingerprint: fixture.senderIdentity.fingerprint),
-            recipients: [], entries: entries)
+            recipients: [.init(organization: "Test Recipient Org", fingerprint: fixture.recipientIdentity.fingerprint)],
+            entries: entries)
         return entry(BundleManifest.entryPath, Array(try manifest.signed(with: fixture.senderKey).utf8))
     }
 

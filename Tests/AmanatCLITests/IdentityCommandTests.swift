@@ -214,7 +214,7 @@ struct IdentityCommandTests {
         #expect(help.stdout.hasPrefix("OVERVIEW: Trust a partner's public identity file."))
         #expect(
             help.stdout.contains(
-                "USAGE: amanat trust add [--workspace <dir>] [--passphrase-file <file>] <file> [--name <name>] [--json]"
+                "USAGE: amanat trust add [--workspace <dir>] [--passphrase-file <file>] <file> [--name <name>] [--may-retract] [--json]"
             ))
         #expect(help.stdout.contains("amanat trust add partner.identity.json --name berlin-archive"))
         let root = try cli.run(["--help"])

@@ -64,7 +64,7 @@ import Testing
 
     @Test func goodVersionsComeBackInBundleOrder() throws {
         let stored = try BundleImport.verifyInParallel(items, bundle: "in.amanat", keys: keys)
-        #expect(stored.map(\.id) == versions.map(\.versionId))
+        #expect(stored.map(\.stored.id) == versions.map(\.versionId))
         #expect(stored.count == Self.count)
     }
 

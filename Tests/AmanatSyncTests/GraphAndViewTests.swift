@@ -112,9 +112,10 @@ struct GraphAndViewTests {
     @Test func retractionConcurrentWithEditIsAConflict() throws {
         var h = History()
         let base = try J(#"{"a":0}"#)
+        // The collector (orgA) retracts while orgB edits.
         h.add("c", .create, content: base)
-        h.add("r", .retract, prev: ["c"], signer: "orgB", content: base)
-        h.add("e", prev: ["c"], content: try J(#"{"a":1}"#))
+        h.add("r", .retract, prev: ["c"], content: base)
+        h.add("e", prev: ["c"], signer: "orgB", content: try J(#"{"a":1}"#))
         let v = try #require(h.view["c"])
         #expect(v.status == .conflict)
         #expect(v.conflicts.isEmpty)
@@ -125,17 +126,17 @@ struct GraphAndViewTests {
         #expect(retract.kind == .retract)
         #expect(retract.content == base)
         #expect(retract.parents == ["e", "r"])
-        let keep = try v.resolve(fallback: .signer("orgA"))
+        let keep = try v.resolve(fallback: .signer("orgB"))
         #expect(keep.kind == .merge)
         #expect(keep.content == (try J(#"{"a":1}"#)))
         // Even with equal content, a retraction beside an edit is a conflict.
         var h2 = History()
         h2.add("c", .create, content: base)
-        h2.add("r", .retract, prev: ["c"], signer: "orgB", content: base)
-        h2.add("e", prev: ["c"], content: base)
+        h2.add("r", .retract, prev: ["c"], content: base)
+        h2.add("e", prev: ["c"], signer: "orgB", content: base)
         #expect(h2.view["c"]?.status == .conflict)
         // After a signed retraction naming both heads: retracted.
-        h.add("r2", .retract, prev: retract.parents, signer: "orgB", content: retract.content)
+        h.add("r2", .retract, prev: retract.parents, content: retract.content)
         #expect(h.view["c"]?.status == .retracted)
     }
 

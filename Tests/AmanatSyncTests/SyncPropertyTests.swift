@@ -183,17 +183,18 @@ struct ScenarioGenerator {
                 } else {
                     expect(rid, Self.conflicts(base: model, sides: models) ? .conflict : .clean)
                 }
-            case 52..<60:  // retracted
-                let rid = version(.create, record: nil, prev: [], signer: org(), model: model)
+            case 52..<60:  // retracted (by the collector: only it may, Specs/authority.md)
+                let collector = org()
+                let rid = version(.create, record: nil, prev: [], signer: collector, model: model)
                 var last = rid
                 if chance(0.5) {
                     model = edited(model, edits: 1)
                     last = version(.edit, record: rid, prev: [last], signer: org(), model: model)
                 }
-                version(.retract, record: rid, prev: [last], signer: org(), model: model)
+                version(.retract, record: rid, prev: [last], signer: collector, model: model)
                 expect(rid, .retracted)
-            case 60..<70:  // retraction concurrent with an edit (whatever the content)
-                let rid = version(.create, record: nil, prev: [], signer: org(), model: model)
+            case 60..<70:  // retraction by the collector concurrent with an edit (whatever the content)
+                let rid = version(.create, record: nil, prev: [], signer: Self.organizations[1], model: model)
                 version(.retract, record: rid, prev: [rid], signer: Self.organizations[1], model: model)
                 version(
                     .edit, record: rid, prev: [rid], signer: Self.organizations[0],
@@ -301,14 +302,16 @@ struct SyncPropertyTests {
         }
         #expect(distinct.count == 1)
 
-        // A conflict clears only through a merge naming every head.
+        // A conflict clears only through a merge naming every head (signed by the collector: a resolution that
+        // retracts takes effect only from it).
         var resolved = present
         for record in reference.conflicted {
             let resolution = try record.resolve(fallback: .version(record.heads[0].id))
             resolved.append(
                 VersionNode(
                     id: gen.newId(), recordId: record.recordId, kind: resolution.kind, prev: resolution.parents,
-                    signer: ScenarioGenerator.organizations[2], issuedAt: 0, content: resolution.content))
+                    signer: record.collector ?? ScenarioGenerator.organizations[2], issuedAt: 0,
+                    content: resolution.content))
         }
         let after = SyncView.derive(versions: resolved)
         #expect(after.counts.conflicts == 0)

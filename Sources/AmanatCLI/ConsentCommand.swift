@@ -1,0 +1,121 @@
+import AmanatRecords
+import AmanatSync
+import ArgumentParser
+import Foundation
+
+/// `amanat consent RECORD [--accept | --set VALUE [--note TEXT]]`
+struct ConsentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consent",
+        abstract: "Show a record's consent in force, proposals to raise it, and change it.",
+        discussion: """
+            Consent is a ceiling the collector sets (Specs/authority.md): only the organization that collected a \
+            record raises it; anyone may lower it; a raise signed by anyone else is kept as a proposal and never \
+            applied. With two heads that disagree, the more restrictive consent is in force.
+
+            --set lowers (anyone) or raises (the collector, with --note saying how fresh consent was given) the \
+            consent in a new signed version. --accept, at the collector, signs the raise a partner proposed.
+
+            Examples:
+              amanat consent 3Jq7xk
+              amanat consent 3Jq7xk --set internal
+              amanat consent 3Jq7xk --set public --note "re-interviewed 2026-11-30, agreed to publication on video"
+              amanat consent 3Jq7xk --accept
+            """
+    )
+
+    @OptionGroup var options: WorkspaceOptions
+    @Argument(help: "The record id (or a unique prefix).") var record: String
+    @Flag(name: .long, help: "As the collector, accept the pending proposal to raise consent.") var accept = false
+    @Option(name: .long, help: "The new consent: public, partners or internal.") var set: String?
+    @Option(name: .long, help: "With --set: how and when the testifier gave this consent (testimony.consentNote).")
+    var note: String?
+    @Flag(name: .long, help: "Print a JSON object.") var json = false
+
+    struct Report: Encodable {
+        struct Proposal: Encodable {
+            var version: String
+            var organization: String
+            var proposed: String
+        }
+        var record: String
+        var consent: String
+        var collector: String?
+        var proposals: [Proposal]
+        var newVersion: String?
+    }
+
+    func validate() throws {
+        if accept && set != nil { throw ValidationError("--accept and --set exclude each other.") }
+        if note != nil && set == nil { throw ValidationError("--note goes with --set.") }
+        if let set, Consent(rawValue: set) == nil {
+            throw ValidationError("--set must be public, partners or internal.")
+        }
+    }
+
+    func run() throws {
+        let workspace = try options.locate()
+        let service = try RecordService(workspace: workspace)
+        let recordId = try service.resolve(record)
+        var view = try service.view(recordId)
+        var newVersion: String?
+        if accept || set != nil {
+            let key = try workspace.signingKey(passphrase: try options.passphrase())
+            let (head, content, _) = try service.editableContent(recordId)
+            var updated = content
+            if accept {
+                guard view.collector == (try workspace.identity().fingerprint) else {
+                    throw CLIError(
+                        .usage,
+                        "only the organization that collected record \(recordId) can accept a raise of its consent.")
+                }
+                let values = Set(view.consentProposals.map(\.proposed))
+                guard let proposed = values.first, values.count == 1 else {
+                    throw CLIError(
+                        .usage,
+                        values.isEmpty
+                            ? "record \(recordId) has no proposal to raise its consent."
+                            : "record \(recordId) has proposals for different values; use --set VALUE --note TEXT.")
+                }
+                // The proposing head's own content: what the partner wrote, consent note included.
+                let proposal = try service.verifiedContent(head).content
+                guard Consent(content: proposal) == proposed else {
+                    throw CLIError(.conflicts, "record \(recordId) has concurrent versions; resolve them first.")
+                }
+                updated = proposal
+            } else if let set, let testimony = content["testimony"] {
+                var t = testimony.setting("consent", .string(set))
+                if let note { t = t.setting("consentNote", .string(note)) }
+                updated = content.setting("testimony", t).sortedKeys()
+            }
+            let (version, edit) = try service.update(recordId, content: updated, key: key, acceptingProposal: accept)
+            newVersion = version.versionId
+            view = try service.view(recordId)
+            if !json && edit == .proposed {
+                Console.err(
+                    "note: only the collector can raise consent; your version is a proposal and the record stays "
+                        + "'\(view.consent.rawValue)'.")
+            }
+        }
+        let report = Report(
+            record: recordId, consent: view.consent.rawValue, collector: view.collector.map(workspace.signerName),
+            proposals: view.consentProposals.map {
+                .init(
+                    version: $0.versionId, organization: workspace.signerName($0.signer), proposed: $0.proposed.rawValue
+                )
+            }, newVersion: newVersion)
+        if json {
+            try Console.json(report)
+            return
+        }
+        if let newVersion { Console.out(newVersion) }
+        Console.err(
+            "Record \(recordId): consent '\(report.consent)' in force, set by \(report.collector ?? "an unknown collector")."
+        )
+        for p in report.proposals {
+            Console.err(
+                "  \(p.organization) proposes '\(p.proposed)' (version \(p.version)); not in force until the collector "
+                    + "accepts it with `amanat consent \(recordId) --accept`.")
+        }
+    }
+}
