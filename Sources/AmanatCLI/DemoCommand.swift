@@ -281,15 +281,65 @@ struct DemoCommand: ParsableCommand {
         for record in redacted {
             let path = publishedDir.appendingPathComponent(record.recordId + ".sd-jwt").path
             let (presented, annotation) = try PublishedFile.verify(path, keys: keysB)
+            let collector = b.signerName(annotation?.collector ?? "?")
+            let signer = b.signerName(presented.signerFingerprint)
             Console.out(
-                "    B verifies \(record.recordId.prefix(12))…: \(presented.disclosedCount) disclosures signed by "
-                    + "'\(b.signerName(presented.signerFingerprint))' (\(presented.withheldCount) withheld); "
-                    + "\(annotation?.values.count ?? 0) values made by publisher '\(b.signerName(annotation?.publisherFingerprint ?? "?"))'"
-            )
+                "    B verifies \(record.recordId.prefix(12))…: collected by '\(collector)'; \(presented.disclosedCount) "
+                    + "disclosures signed by " + (signer == collector ? "the collector" : "'\(signer)', an editor")
+                    + " (\(presented.withheldCount) withheld); \(annotation?.values.count ?? 0) values made by publisher "
+                    + "'\(b.signerName(annotation?.publisherFingerprint ?? "?"))'")
         }
         guard findings == 0 else {
             throw CLIError(.verificationFailed, "demo failed: the published folder holds identifiers")
         }
+
+        say("Consent is a ceiling only the collector raises: B edits A's 'partners' record to 'public' and sends it")
+        let partnersRecord = recordIds[1]
+        let atBNow = try serviceB.editableContent(partnersRecord).content
+        let raised = atBNow.setting(
+            "testimony", (atBNow["testimony"] ?? .object([])).setting("consent", .string("public")))
+        let (_, edit) = try serviceB.update(partnersRecord, content: raised.sortedKeys(), key: signB)
+        let raiseBundle = try delta(
+            from: serviceB, sender: BundleSender(signingKey: signB, identity: identityB), to: "steppe",
+            fingerprint: fpA, name: "b-to-a-raise.amanat")
+        _ = try BundleImport.importBundle(raiseBundle.path, workspace: a, options: optionsA, passphrase: passphrase)
+        let raisedAtA = try serviceA.view(partnersRecord)
+        Console.out(
+            "    at B: \(edit == .proposed ? "a proposal" : "applied (demo failed)");  at A: consent in force "
+                + "'\(raisedAtA.consent.rawValue)', \(raisedAtA.consentProposals.count) proposal from "
+                + "'\(a.signerName(raisedAtA.consentProposals.first?.signer ?? "?"))' waiting for A's `consent --accept`")
+        guard raisedAtA.consent == .partners,
+            Authority.publicationRefusal(raisedAtA, allowed: [.public], audience: .everyone) != nil
+        else { throw CLIError(.verificationFailed, "demo failed: a partner raised consent") }
+
+        say("Only the collector erases: B's erasure of A's record is a request at A, and nothing is deleted")
+        let (_, inForce) = try serviceB.tombstone(recordIds[0], .erasure, reason: "synthetic request", key: signB)
+        let eraseBundle = try delta(
+            from: serviceB, sender: BundleSender(signingKey: signB, identity: identityB), to: "steppe",
+            fingerprint: fpA, name: "b-to-a-erase.amanat")
+        let erasedReport = try BundleImport.importBundle(
+            eraseBundle.path, workspace: a, options: optionsA, passphrase: passphrase)
+        Console.out(
+            "    at B: \(inForce ? "in force (demo failed)" : "a request");  at A: \(erasedReport.pendingRequests.count) "
+                + "pending request, \(erasedReport.erasedRecords.count) record(s) erased; A answers with `amanat erase`")
+        guard !inForce, erasedReport.erasedRecords.isEmpty, try serviceA.view(recordIds[0]).content != nil else {
+            throw CLIError(.verificationFailed, "demo failed: a partner erased a record it did not collect")
+        }
+
+        say("Internal records never leave: A adds one with consent 'internal'; sealing it for B is refused")
+        let internalRecord = demoRecords[0].setting(
+            "testimony", (demoRecords[0]["testimony"] ?? .object([])).setting("consent", .string("internal"))
+        ).sortedKeys()
+        let internalId = try serviceA.add([internalRecord], key: keyA)[0]
+        do {
+            try serviceA.checkSealable([internalId], partners: [fpB], anonymousRecipients: false)
+            throw CLIError(.verificationFailed, "demo failed: an internal record was sealable")
+        } catch let error as CLIError where error.status == .usage {
+            Console.out("    refused: \(error.message)")
+        }
+        let all = try serviceA.bundleContents(
+            versionIds: try serviceA.versionIds(ofRecords: try serviceA.store.records().map(\.id)), partners: [fpB])
+        Console.out("    seal --all: \(all.recordCount) record(s) included, \(all.withheldRecords.count) internal left out")
 
         Console.out("\nDemo complete." + (keep != nil ? " Workspaces kept in \(base.path)." : ""))
     }
