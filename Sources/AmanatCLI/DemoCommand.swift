@@ -307,7 +307,8 @@ struct DemoCommand: ParsableCommand {
         Console.out(
             "    at B: \(edit == .proposed ? "a proposal" : "applied (demo failed)");  at A: consent in force "
                 + "'\(raisedAtA.consent.rawValue)', \(raisedAtA.consentProposals.count) proposal from "
-                + "'\(a.signerName(raisedAtA.consentProposals.first?.signer ?? "?"))' waiting for A's `consent --accept`")
+                + "'\(a.signerName(raisedAtA.consentProposals.first?.signer ?? "?"))' waiting for A's `consent --accept`"
+        )
         guard raisedAtA.consent == .partners,
             Authority.publicationRefusal(raisedAtA, allowed: [.public], audience: .everyone) != nil
         else { throw CLIError(.verificationFailed, "demo failed: a partner raised consent") }
@@ -321,7 +322,8 @@ struct DemoCommand: ParsableCommand {
             eraseBundle.path, workspace: a, options: optionsA, passphrase: passphrase)
         Console.out(
             "    at B: \(inForce ? "in force (demo failed)" : "a request");  at A: \(erasedReport.pendingRequests.count) "
-                + "pending request, \(erasedReport.erasedRecords.count) record(s) erased; A answers with `amanat erase`")
+                + "pending request, \(erasedReport.erasedRecords.count) record(s) erased; A answers with `amanat erase`"
+        )
         guard !inForce, erasedReport.erasedRecords.isEmpty, try serviceA.view(recordIds[0]).content != nil else {
             throw CLIError(.verificationFailed, "demo failed: a partner erased a record it did not collect")
         }
@@ -339,7 +341,8 @@ struct DemoCommand: ParsableCommand {
         }
         let all = try serviceA.bundleContents(
             versionIds: try serviceA.versionIds(ofRecords: try serviceA.store.records().map(\.id)), partners: [fpB])
-        Console.out("    seal --all: \(all.recordCount) record(s) included, \(all.withheldRecords.count) internal left out")
+        Console.out(
+            "    seal --all: \(all.recordCount) record(s) included, \(all.withheldRecords.count) internal left out")
 
         Console.out("\nDemo complete." + (keep != nil ? " Workspaces kept in \(base.path)." : ""))
     }
