@@ -12,7 +12,9 @@ let package = Package(
         .library(name: "AmanatRecords", targets: ["AmanatRecords"]),
         .library(name: "AmanatRedaction", targets: ["AmanatRedaction"]),
         .library(name: "AmanatStore", targets: ["AmanatStore"]),
-        .library(name: "AmanatCLI", targets: ["AmanatCLI"]),
+        .library(name: "AmanatSync", targets: ["AmanatSync"]),
+        .library(name: "AmanatPublish", targets: ["AmanatPublish"]),
+        .library(name: "AmanatWorkspace", targets: ["AmanatWorkspace"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -54,6 +56,17 @@ let package = Package(
             dependencies: ["AmanatRecords", "AmanatCrypto"]
         ),
         .target(
+            name: "AmanatPublish",
+            dependencies: ["AmanatCrypto", "AmanatRecords", "AmanatRedaction"]
+        ),
+        .target(
+            name: "AmanatWorkspace",
+            dependencies: [
+                "AmanatCrypto", "AmanatAge", "AmanatBundle", "AmanatRecords", "AmanatRedaction", "AmanatStore",
+                "AmanatSync", "AmanatPublish",
+            ]
+        ),
+        .target(
             name: "AmanatCLI",
             dependencies: [
                 "AmanatCrypto",
@@ -63,6 +76,8 @@ let package = Package(
                 "AmanatRedaction",
                 "AmanatStore",
                 "AmanatSync",
+                "AmanatPublish",
+                "AmanatWorkspace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             resources: [.copy("Resources/demo-records.json"), .copy("Resources/public-policy.yaml")]
@@ -76,37 +91,52 @@ let package = Package(
             dependencies: ["AmanatCrypto", "AmanatBundle", "AmanatRecords", "AmanatStore", "AmanatSync"],
             path: "Benchmarks/Sources/amanat-bench"
         ),
+        // Helpers the test targets share: package root, vendored vectors, subprocesses, PATH lookup, PRNG, hex.
+        .target(
+            name: "AmanatTestSupport",
+            dependencies: ["AmanatCrypto"],
+            path: "Tests/AmanatTestSupport"
+        ),
         .testTarget(
             name: "AmanatCryptoTests",
-            dependencies: ["AmanatCrypto"]
+            dependencies: ["AmanatTestSupport", "AmanatCrypto"]
         ),
         .testTarget(
             name: "AmanatAgeTests",
-            dependencies: ["AmanatAge", "AmanatCrypto"]
+            dependencies: ["AmanatTestSupport", "AmanatAge", "AmanatCrypto"]
         ),
         .testTarget(
             name: "AmanatBundleTests",
-            dependencies: ["AmanatBundle", "AmanatAge", "AmanatCrypto"]
+            dependencies: ["AmanatTestSupport", "AmanatBundle", "AmanatAge", "AmanatCrypto"]
         ),
         .testTarget(
             name: "AmanatRecordsTests",
-            dependencies: ["AmanatRecords", "AmanatCrypto"]
+            dependencies: ["AmanatTestSupport", "AmanatRecords", "AmanatCrypto"]
         ),
         .testTarget(
             name: "AmanatStoreTests",
-            dependencies: ["AmanatStore", "AmanatRecords", "AmanatCrypto", "AmanatSync"]
+            dependencies: ["AmanatTestSupport", "AmanatStore", "AmanatRecords", "AmanatCrypto", "AmanatSync"]
         ),
         .testTarget(
             name: "AmanatRedactionTests",
-            dependencies: ["AmanatRedaction"]
+            dependencies: ["AmanatTestSupport", "AmanatRedaction"]
         ),
         .testTarget(
             name: "AmanatSyncTests",
-            dependencies: ["AmanatSync", "AmanatRecords", "AmanatStore"]
+            dependencies: ["AmanatTestSupport", "AmanatSync", "AmanatRecords", "AmanatStore"]
+        ),
+        .testTarget(
+            name: "AmanatWorkspaceTests",
+            dependencies: [
+                "AmanatTestSupport", "AmanatWorkspace", "AmanatPublish", "AmanatRecords", "AmanatSync", "AmanatStore",
+            ]
         ),
         .testTarget(
             name: "AmanatCLITests",
-            dependencies: ["AmanatCLI", "AmanatCrypto", "AmanatStore", "AmanatRedaction"]
+            dependencies: [
+                "AmanatTestSupport", "AmanatCLI", "AmanatCrypto", "AmanatStore", "AmanatRedaction", "AmanatWorkspace",
+                "AmanatPublish", "AmanatBundle", "AmanatRecords", "AmanatSync",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,1 @@
+// Redaction and publication of record versions (filled by the move from AmanatCLI).

@@ -1,0 +1,1 @@
+// The application library: see AmanatWorkspace.docc (filled by the move from AmanatCLI).

@@ -1,0 +1,3 @@
+import Testing
+
+@Suite("AmanatWorkspace") struct WorkspacePlaceholderTests {}
