@@ -1,3 +1,4 @@
+import AmanatWorkspace
 import ArgumentParser
 import Foundation
 
@@ -58,7 +59,7 @@ public struct AmanatCommand: AsyncParsableCommand {
         }
     }
 
-    /// Parses the arguments, runs the command, and turns ``CLIError``s into a message and the documented exit code.
+    /// Parses the arguments, runs the command, and turns ``AmanatError``s into a message and the documented exit code.
     public static func runMain(arguments: [String]? = nil) async -> Never {
         do {
             var command = try parseAsRoot(protectingIdentifiers(arguments ?? Array(CommandLine.arguments.dropFirst())))
@@ -68,9 +69,9 @@ public struct AmanatCommand: AsyncParsableCommand {
                 try command.run()
             }
             Foundation.exit(0)
-        } catch let error as CLIError {
+        } catch let error as AmanatError {
             Console.err("error: \(error.message)")
-            Foundation.exit(error.status.rawValue)
+            Foundation.exit(ExitStatus(error.kind).rawValue)
         } catch {
             exit(withError: error)
         }

@@ -1,5 +1,6 @@
 import AmanatRecords
 import AmanatSync
+import AmanatWorkspace
 import ArgumentParser
 import Foundation
 
@@ -65,14 +66,14 @@ struct ConsentCommand: ParsableCommand {
             var updated = content
             if accept {
                 guard view.collector == (try workspace.identity().fingerprint) else {
-                    throw CLIError(
-                        .usage,
+                    throw AmanatError(
+                        .invalidRequest,
                         "only the organization that collected record \(recordId) can accept a raise of its consent.")
                 }
                 let values = Set(view.consentProposals.map(\.proposed))
                 guard let proposed = values.first, values.count == 1 else {
-                    throw CLIError(
-                        .usage,
+                    throw AmanatError(
+                        .invalidRequest,
                         values.isEmpty
                             ? "record \(recordId) has no proposal to raise its consent."
                             : "record \(recordId) has proposals for different values; use --set VALUE --note TEXT.")
@@ -80,7 +81,7 @@ struct ConsentCommand: ParsableCommand {
                 // The proposing head's own content: what the partner wrote, consent note included.
                 let proposal = try service.verifiedContent(head).content
                 guard Consent(content: proposal) == proposed else {
-                    throw CLIError(.conflicts, "record \(recordId) has concurrent versions; resolve them first.")
+                    throw AmanatError(.conflicts, "record \(recordId) has concurrent versions; resolve them first.")
                 }
                 updated = proposal
             } else if let set, let testimony = content["testimony"] {

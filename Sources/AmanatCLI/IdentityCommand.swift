@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatWorkspace
 import ArgumentParser
 import Foundation
 

@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatWorkspace
 import ArgumentParser
 import Foundation
 
@@ -42,7 +43,7 @@ struct InitCommand: ParsableCommand {
     func run() throws {
         let root = URL(fileURLWithPath: options.workspace ?? FileManager.default.currentDirectoryPath)
         if FileManager.default.fileExists(atPath: root.appendingPathComponent(Workspace.folderName).path) {
-            throw CLIError(
+            throw AmanatError(
                 .cannotCreateOutput,
                 "\(root.appendingPathComponent(Workspace.folderName).path) already exists: this folder is already an "
                     + "Amanat workspace. Nothing was changed. Use another folder, or `amanat identity show`.")

@@ -1,4 +1,5 @@
 import AmanatBundle
+import AmanatWorkspace
 import ArgumentParser
 import Foundation
 
@@ -27,7 +28,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let workspace = try options.locate()
-        let opened = try BundleVerification.open(input, workspace: workspace, passphraseFrom: options, output: nil)
+        let opened = try workspace.openBundle(input, output: nil)
         let signer = workspace.partnerName(fingerprint: opened.signerFingerprint) ?? opened.signerFingerprint
         if json {
             try Console.json(

@@ -1,6 +1,7 @@
 import AmanatCrypto
 import AmanatRecords
 import AmanatStore
+import AmanatWorkspace
 import ArgumentParser
 import Foundation
 
@@ -134,7 +135,7 @@ struct LinkCommand: ParsableCommand {
         let service = try RecordService(workspace: workspace)
         let recordA = try service.resolve(a)
         let recordB = try service.resolve(b)
-        guard recordA != recordB else { throw CLIError(.usage, "a record cannot be linked to itself.") }
+        guard recordA != recordB else { throw AmanatError(.invalidRequest, "a record cannot be linked to itself.") }
         let content = try service.editableContent(recordA).content
         let key = try workspace.signingKey(passphrase: try options.passphrase())
         let (version, _) = try service.update(

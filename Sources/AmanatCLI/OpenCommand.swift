@@ -1,5 +1,6 @@
 import AmanatBundle
 import AmanatCrypto
+import AmanatWorkspace
 import ArgumentParser
 import Foundation
 
@@ -34,18 +35,23 @@ struct OpenCommand: ParsableCommand {
 
     func run() throws {
         let workspace = try options.locate()
+        let progress = ProgressBar(label: "opening")
+        defer { progress.finish() }
         if output == nil && !dryRun {
-            try BundleImport.run(input, workspace: workspace, options: options, json: json)
+            let report = try BundleImport.importBundle(input, into: workspace, progress: progress.update)
+            progress.finish()
+            try Self.show(report, json: json)
             return
         }
         let opened: OpenedBundle
         if dryRun {
-            opened = try BundleVerification.open(input, workspace: workspace, passphraseFrom: options, output: nil)
+            opened = try workspace.openBundle(input, output: nil, progress: progress.update)
         } else {
-            let staging = try StagingFolder(destination: output!)
-            opened = try BundleVerification.open(input, workspace: workspace, passphraseFrom: options, output: staging)
-            try staging.publish(manifestJWS: opened.manifestJWS)
+            let extraction = try BundleExtraction(destination: output!)
+            opened = try workspace.openBundle(input, output: extraction, progress: progress.update)
+            try extraction.publish(manifestJWS: opened.manifestJWS)
         }
+        progress.finish()
         let signer = workspace.partnerName(fingerprint: opened.signerFingerprint) ?? opened.signerFingerprint
         if json {
             try Console.json(opened.manifest)
@@ -56,107 +62,47 @@ struct OpenCommand: ParsableCommand {
             if let output, !dryRun { Console.out("Extracted into \(output).") }
         }
     }
-}
 
-/// Opening shared by `open` and `inspect`.
-enum BundleVerification {
-    static func open(
-        _ path: String, workspace: Workspace, passphraseFrom options: WorkspaceOptions, passphrase: SecretBytes? = nil,
-        output: BundleEntryOutput?
-    ) throws -> OpenedBundle {
-        let file = try InputFile(path, what: "bundle")
-        let key = try workspace.sealingKey(passphrase: try passphrase ?? options.passphrase())
-        let signers = try workspace.trustedSigners()
-        let progress = ProgressBar(label: "opening", total: file.size)
-        defer { progress.finish() }
-        do {
-            return try BundleOpener.open(
-                source: { try file.read($0) }, sizeLimit: file.size, identity: key, trustedSigner: signers,
-                ownFingerprint: try workspace.identity().fingerprint, output: output, progress: { progress.update($0) })
-        } catch let error as BundleError {
-            throw error.cliError(file: path, workspace: workspace)
-        }
-    }
-}
-
-/// Extracted files go to a hidden folder beside the destination and are moved in only after verification.
-final class StagingFolder: BundleEntryOutput {
-    let destination: URL
-    let staging: URL
-    private var current: OutputFile?
-    private var published = false
-
-    init(destination path: String) throws {
-        destination = URL(fileURLWithPath: path).standardizedFileURL
-        let parent = destination.deletingLastPathComponent()
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue
-        else {
-            throw CLIError(
-                .cannotCreateOutput, "cannot extract into \(path): the folder \(parent.path) does not exist.")
-        }
-        if FileManager.default.fileExists(atPath: destination.path, isDirectory: &isDirectory), !isDirectory.boolValue {
-            throw CLIError(.cannotCreateOutput, "cannot extract into \(path): it is a file, not a folder.")
-        }
-        staging = parent.appendingPathComponent(
-            ".\(destination.lastPathComponent).amanat-partial-\(UUID().uuidString.prefix(8))")
-        do {
-            try FileManager.default.createDirectory(
-                at: staging.appendingPathComponent("files"), withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw CLIError(.cannotCreateOutput, "cannot create a staging folder beside \(path).")
-        }
-    }
-
-    deinit {
-        if !published { try? FileManager.default.removeItem(at: staging) }
-    }
-
-    func begin(path: String, size: UInt64) throws {
-        current = try OutputFile(staging.appendingPathComponent(path).path, mode: 0o600)
-    }
-
-    func write(_ bytes: UnsafeRawBufferPointer) throws { try current?.write(bytes) }
-
-    func end() throws {
-        try current?.commit()
-        current = nil
-    }
-
-    /// Moves the verified files into the destination; refuses (changing nothing) if any name already exists there.
-    func publish(manifestJWS: String) throws {
-        try AtomicFile.write(Data(manifestJWS.utf8), to: staging.appendingPathComponent("MANIFEST.jws"), mode: 0o600)
-        let fm = FileManager.default
-        if !fm.fileExists(atPath: destination.path) {
-            guard rename(staging.path, destination.path) == 0 else {
-                throw CLIError(
-                    .cannotCreateOutput, "cannot create \(destination.path): \(String(cString: strerror(errno))).")
-            }
-            published = true
+    /// Prints what an import changed.
+    static func show(_ report: BundleImport.Report, json: Bool) throws {
+        if json {
+            try Console.json(report)
             return
         }
-        let names = (try? fm.contentsOfDirectory(atPath: staging.appendingPathComponent("files").path)) ?? []
-        var clashes = names.map { "files/" + $0 }.filter {
-            fm.fileExists(atPath: destination.appendingPathComponent($0).path)
+        Console.out("Verified bundle from \(report.signer).")
+        Console.out(
+            "Imported \(report.versionsAdded) new version(s); \(report.versionsAlreadyPresent) already present; \(report.attachmentsStored) attachment(s)."
+        )
+        if !report.recordsWithConcurrentVersions.isEmpty {
+            Console.out(
+                "Concurrent versions (kept, not merged) in \(report.recordsWithConcurrentVersions.count) record(s):")
+            for id in report.recordsWithConcurrentVersions { Console.out("  \(id)") }
         }
-        if fm.fileExists(atPath: destination.appendingPathComponent("MANIFEST.jws").path) {
-            clashes.append("MANIFEST.jws")
+        if !report.incompleteHistory.isEmpty {
+            Console.out(
+                "Incomplete history: \(report.incompleteHistory.count) version(s) name parents this store does not have yet."
+            )
         }
-        guard clashes.isEmpty else {
-            throw CLIError(
-                .cannotCreateOutput,
-                "\(destination.path) already holds \(clashes.prefix(3).joined(separator: ", ")); nothing was extracted. "
-                    + "Choose a new folder with -o.")
+        if report.plainFilesIgnored > 0 {
+            Console.out(
+                "\(report.plainFilesIgnored) plain file(s) in the bundle were not imported; extract them with -o DIR.")
         }
-        try? fm.createDirectory(at: destination.appendingPathComponent("files"), withIntermediateDirectories: true)
-        for name in names.map({ "files/" + $0 }) + ["MANIFEST.jws"] {
-            guard rename(staging.appendingPathComponent(name).path, destination.appendingPathComponent(name).path) == 0
-            else {
-                throw CLIError(
-                    .cannotCreateOutput,
-                    "cannot move \(name) into \(destination.path): \(String(cString: strerror(errno))).")
-            }
+        if !report.erasedRecords.isEmpty {
+            Console.out(
+                "Erasure requests honored: the personal data of \(report.erasedRecords.count) record(s) was deleted.")
+        }
+        if !report.pendingRequests.isEmpty {
+            Console.out(
+                "\(report.pendingRequests.count) retraction or erasure request(s) from organizations that did not collect "
+                    + "the records were kept as requests, not applied (see `amanat status`).")
+        }
+        if let theirs = report.senderSummary, report.inSyncWithSender == false {
+            Console.out(
+                "The sender holds \(theirs.versions) version(s) of \(theirs.records) record(s); this store differs (state hashes differ)."
+            )
+        } else if report.inSyncWithSender == true {
+            Console.out("This store now holds exactly what the sender holds (equal state hashes).")
         }
     }
+
 }

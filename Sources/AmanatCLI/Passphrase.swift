@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatWorkspace
 import Foundation
 
 /// Where the passphrase protecting the private keys comes from: `--passphrase-file`, `AMANAT_PASSPHRASE`, or a
@@ -11,7 +12,7 @@ enum PassphraseSource {
     static func read(file: String?, confirm: Bool) throws -> SecretBytes {
         if let file {
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw CLIError(
+                throw AmanatError(
                     .inputMissing, "cannot read the passphrase file \(file): it does not exist or is unreadable.")
             }
             var bytes = [UInt8](data)
@@ -26,8 +27,8 @@ enum PassphraseSource {
             return try validated(SecretBytes(Array(value.utf8)), origin: environmentVariable, new: confirm)
         }
         guard isatty(STDIN_FILENO) == 1 else {
-            throw CLIError(
-                .usage,
+            throw AmanatError(
+                .invalidRequest,
                 "a passphrase is needed to unlock the organization's keys, but there is no terminal to ask it on. "
                     + "Set \(environmentVariable) or pass --passphrase-file FILE.")
         }
@@ -35,7 +36,8 @@ enum PassphraseSource {
         if confirm {
             let second = try prompt("Repeat the passphrase: ")
             guard first == second else {
-                throw CLIError(.usage, "the two passphrases differ; nothing was created. Run the command again.")
+                throw AmanatError(
+                    .invalidRequest, "the two passphrases differ; nothing was created. Run the command again.")
             }
         }
         return try validated(first, origin: "the passphrase", new: confirm)
@@ -43,10 +45,11 @@ enum PassphraseSource {
 
     private static func validated(_ secret: SecretBytes, origin: String, new: Bool) throws -> SecretBytes {
         if secret.count == 0 {
-            throw CLIError(.usage, "\(origin) is empty; the keys need a passphrase.")
+            throw AmanatError(.invalidRequest, "\(origin) is empty; the keys need a passphrase.")
         }
         if new && secret.count < minimumLength {
-            throw CLIError(.usage, "\(origin) is shorter than \(minimumLength) characters; choose a longer passphrase.")
+            throw AmanatError(
+                .invalidRequest, "\(origin) is shorter than \(minimumLength) characters; choose a longer passphrase.")
         }
         return secret
     }
@@ -71,7 +74,7 @@ enum PassphraseSource {
         while Foundation.read(STDIN_FILENO, &byte, 1) == 1 {
             if byte == 0x0A { break }
             line.append(byte)
-            if line.count > 4096 { throw CLIError(.usage, "the passphrase is longer than 4096 bytes.") }
+            if line.count > 4096 { throw AmanatError(.invalidRequest, "the passphrase is longer than 4096 bytes.") }
         }
         if line.last == 0x0D { line.removeLast() }
         return SecretBytes(line)

@@ -1,6 +1,7 @@
 import AmanatCrypto
 import AmanatRecords
 import AmanatStore
+import AmanatWorkspace
 import ArgumentParser
 import Foundation
 
@@ -59,7 +60,7 @@ struct UpdateCommand: ParsableCommand {
     func run() throws {
         let workspace = try options.locate()
         let records = try RecordFiles.read(file)
-        guard records.count == 1 else { throw CLIError(.malformedInput, "\(file) must hold exactly one record.") }
+        guard records.count == 1 else { throw AmanatError(.malformedInput, "\(file) must hold exactly one record.") }
         let service = try RecordService(workspace: workspace)
         let recordId = try service.resolve(record)
         let key = try workspace.signingKey(passphrase: try options.passphrase())

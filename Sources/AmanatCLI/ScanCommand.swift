@@ -1,4 +1,5 @@
 import AmanatRedaction
+import AmanatWorkspace
 import ArgumentParser
 import Foundation
 
@@ -49,10 +50,11 @@ public struct ScanCommand: ParsableCommand {
         for file in files {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
-                throw CLIError(.inputMissing, "\(file) does not exist. Check the path and try again.")
+                throw AmanatError(.inputMissing, "\(file) does not exist. Check the path and try again.")
             }
             if isDirectory.boolValue {
-                throw CLIError(.malformedInput, "\(file) is a folder; name the files inside it (e.g. \(file)/*.txt).")
+                throw AmanatError(
+                    .malformedInput, "\(file) is a folder; name the files inside it (e.g. \(file)/*.txt).")
             }
         }
         // Findings per file come sorted by start; files are reported in path order.
@@ -92,12 +94,12 @@ public struct ScanCommand: ParsableCommand {
     }
 
     /// Memory-maps one file and finds its format (text, JSON, SD-JWT).
-    /// - Throws: ``CLIError`` 66 when the file is missing, 65 when it is binary or a `.json` file is not JSON.
+    /// - Throws: ``AmanatError`` 66 when the file is missing, 65 when it is binary or a `.json` file is not JSON.
     static func open(file: String) throws -> (MappedFile, DocumentFormat) {
         let mapped = try MappedFile(path: file)
         let buffer = mapped.buffer
         if buffer.prefix(8192).contains(0) {
-            throw CLIError(
+            throw AmanatError(
                 .malformedInput,
                 "\(file) looks like a binary file (or UTF-16 text); scan takes UTF-8 text, JSON or SD-JWT.")
         }
@@ -110,7 +112,7 @@ public struct ScanCommand: ParsableCommand {
                 } ?? Data()
             if (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) == nil {
                 if ext.lowercased() == "json" {
-                    throw CLIError(
+                    throw AmanatError(
                         .malformedInput,
                         "\(file) is not valid JSON. Fix the file or rename it to .txt to scan it as text.")
                 }
@@ -121,7 +123,7 @@ public struct ScanCommand: ParsableCommand {
     }
 
     /// Scans a mapped file in the given format.
-    /// - Throws: ``CLIError`` 65 for an SD-JWT whose segments do not decode.
+    /// - Throws: ``AmanatError`` 65 for an SD-JWT whose segments do not decode.
     static func scan(
         _ mapped: MappedFile, format: DocumentFormat, file: String, scanner: DocumentScanner
     ) throws
@@ -131,7 +133,7 @@ public struct ScanCommand: ParsableCommand {
             return try withExtendedLifetime(mapped) { try scanner.scanTable(mapped.buffer, format: format) }
         } catch DocumentScanError.invalidSDJWTSegment(let index) {
             let part = index == 0 ? "its issuer JWT" : "disclosure \(index)"
-            throw CLIError(.malformedInput, "\(file) is not a valid SD-JWT: \(part) does not decode to JSON.")
+            throw AmanatError(.malformedInput, "\(file) is not a valid SD-JWT: \(part) does not decode to JSON.")
         }
     }
 
@@ -217,20 +219,20 @@ final class MappedFile {
     private var released = 0
     static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
-    /// - Throws: ``CLIError`` 66 when the file is missing, 65 when it cannot be read.
+    /// - Throws: ``AmanatError`` 66 when the file is missing, 65 when it cannot be read.
     init(path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT {
-                throw CLIError(.inputMissing, "\(path) does not exist. Check the path and try again.")
+                throw AmanatError(.inputMissing, "\(path) does not exist. Check the path and try again.")
             }
-            throw CLIError(
+            throw AmanatError(
                 .malformedInput, "\(path) cannot be read (\(String(cString: strerror(errno)))). Check its permissions.")
         }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            throw CLIError(.malformedInput, "\(path) is not a regular file.")
+            throw AmanatError(.malformedInput, "\(path) is not a regular file.")
         }
         let size = Int(info.st_size)
         if size == 0 {
@@ -240,7 +242,7 @@ final class MappedFile {
         }
         let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
         guard let address, address != MAP_FAILED else {
-            throw CLIError(.malformedInput, "\(path) cannot be read (\(String(cString: strerror(errno)))).")
+            throw AmanatError(.malformedInput, "\(path) cannot be read (\(String(cString: strerror(errno)))).")
         }
         mapping = address
         buffer = UnsafeRawBufferPointer(start: address, count: size)
@@ -324,7 +326,7 @@ final class JSONFindingsWriter: @unchecked Sendable {
         }
     }
 
-    /// - Throws: ``CLIError`` 74 when stdout cannot be written.
+    /// - Throws: ``AmanatError`` 74 when stdout cannot be written.
     func write() throws {
         try JSONFindingsWriter.writeAll(Array("[".utf8))
         try writePieces()
@@ -333,7 +335,7 @@ final class JSONFindingsWriter: @unchecked Sendable {
 
     /// Writes the findings of the files given at init, then scans `buffer` (the text of `file`, sorted after them)
     /// and writes its findings while the scan goes on. Returns whether `file` had findings.
-    /// - Throws: ``CLIError`` 74 when stdout cannot be written.
+    /// - Throws: ``AmanatError`` 74 when stdout cannot be written.
     func write(streaming file: String, _ mapped: MappedFile, _ detector: Detector) throws -> Bool {
         try JSONFindingsWriter.writeAll(Array("[".utf8))
         try writePieces()
@@ -465,7 +467,7 @@ final class JSONFindingsWriter: @unchecked Sendable {
     }
 
     /// Writes `bytes` to standard output.
-    /// - Throws: ``CLIError`` 74 when stdout cannot be written.
+    /// - Throws: ``AmanatError`` 74 when stdout cannot be written.
     static func writeAll(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBufferPointer { try writeAll($0) }
     }
@@ -477,7 +479,7 @@ final class JSONFindingsWriter: @unchecked Sendable {
             let written = Foundation.write(STDOUT_FILENO, base + offset, buffer.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
-                throw CLIError(
+                throw AmanatError(
                     .ioError, "cannot write the findings to standard output: \(String(cString: strerror(errno))).")
             }
             offset += written

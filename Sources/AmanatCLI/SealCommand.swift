@@ -1,4 +1,5 @@
 import AmanatBundle
+import AmanatWorkspace
 import ArgumentParser
 import Foundation
 
@@ -52,92 +53,37 @@ struct SealCommand: ParsableCommand {
 
     func run() throws {
         let workspace = try options.locate()
-        let recipientList = try workspace.resolveRecipients(recipients)
-        let inputs = try files.map { try InputFile($0) }
-        var names = Set<String>()
-        for input in inputs {
-            let name = URL(fileURLWithPath: input.path).lastPathComponent
-            do { try BundleSealer.validateName(name) } catch let error as BundleError {
-                throw CLIError(.usage, "\(input.path): \(error)")
-            }
-            guard names.insert(name).inserted else {
-                throw CLIError(.usage, "two files are named '\(name)'; a bundle holds files by name, so rename one.")
-            }
-        }
-        let identity = try workspace.identity()
-        var bundleInputs = inputs.map { file in
-            BundleInput(name: URL(fileURLWithPath: file.path).lastPathComponent, size: file.size) { try file.read($0) }
-        }
-        var total = inputs.reduce(0) { $0 + $1.size }
-        var records: RecordBundleContents? = nil
-        let partnerFingerprints = recipientList.compactMap(\.party.fingerprint)
-        let anonymousRecipients = partnerFingerprints.count < recipientList.count
-        let service = (all || !record.isEmpty || sinceLast) ? try RecordService(workspace: workspace) : nil
-        if let service {
-            let versionIds: [String]
-            if sinceLast {
-                guard !partnerFingerprints.isEmpty else {
-                    throw CLIError(
-                        .usage,
-                        "--since-last needs partners from the trust list (or identity files), not bare age1… recipients."
-                    )
-                }
-                versionIds = try service.unacknowledgedVersions(partners: partnerFingerprints)
-            } else {
-                let ids = all ? try service.store.records().map(\.id) : try record.map { try service.resolve($0) }
-                if !all {
-                    try service.checkSealable(
-                        ids, partners: partnerFingerprints, anonymousRecipients: anonymousRecipients)
-                }
-                versionIds = try service.versionIds(ofRecords: ids)
-            }
-            let contents = try service.bundleContents(
-                versionIds: versionIds, partners: partnerFingerprints, anonymousRecipients: anonymousRecipients)
-            if contents.missingAttachments > 0 {
-                Console.err(
-                    "note: \(contents.missingAttachments) attachment(s) listed by the records are not stored here and are "
-                        + "not in the bundle.")
-            }
-            if !contents.withheldRecords.isEmpty {
-                Console.err(
-                    "note: \(contents.withheldRecords.count) record(s) with consent 'internal' were left out: they never "
-                        + "leave this organization.")
-            }
-            bundleInputs += contents.inputs
-            total += contents.attachmentBytes
-            records = contents
-        }
-        let key = try workspace.signingKey(passphrase: try options.passphrase())
+        let selection: RecordSelection =
+            all ? .all : sinceLast ? .sinceLast : record.isEmpty ? .none : .records(record)
         let out = try OutputFile(output, mode: 0o600, overwrite: force)
-        let progress = ProgressBar(label: "sealing", total: total)
-        let manifest: BundleManifest
-        do {
-            manifest = try BundleSealer.seal(
-                inputs: bundleInputs,
-                sender: BundleSender(signingKey: key, identity: identity), recipients: recipientList, armor: armor,
-                summary: records?.summary, acknowledges: records?.acknowledges, sink: { try out.write($0) },
-                progress: { progress.update($0) })
-            try out.commit()
-            if let service, let records {
-                try service.recordSent(records, bundleId: manifest.bundleId, partners: partnerFingerprints)
-            }
-        } catch let error as BundleError {
-            progress.finish()
-            throw error.cliError(file: output, workspace: workspace)
-        }
+        let progress = ProgressBar(label: "sealing")
+        defer { progress.finish() }
+        let report = try workspace.seal(
+            SealRequest(files: files, records: selection, recipients: recipients, armor: armor),
+            sink: { try out.write($0) }, commit: { try out.commit() }, progress: progress.update)
         progress.finish()
+        if report.missingAttachments > 0 {
+            Console.err(
+                "note: \(report.missingAttachments) attachment(s) listed by the records are not stored here and are "
+                    + "not in the bundle.")
+        }
+        if !report.withheldRecords.isEmpty {
+            Console.err(
+                "note: \(report.withheldRecords.count) record(s) with consent 'internal' were left out: they never "
+                    + "leave this organization.")
+        }
+        let manifest = report.manifest
         if json {
             try Console.json(manifest)
         } else {
-            if let records {
+            if let versions = report.versionCount, let records = report.recordCount {
                 Console.out(
-                    "Included \(records.versionIds.count) version(s) of \(records.recordCount) record"
-                        + "\(records.recordCount == 1 ? "" : "s"), with their attachments.")
+                    "Included \(versions) version(s) of \(records) record\(records == 1 ? "" : "s"), with their attachments."
+                )
             }
             Console.out(
                 "Sealed \(manifest.entries.count) entr\(manifest.entries.count == 1 ? "y" : "ies") into \(output) for "
-                    + recipientList.map { $0.party.organization ?? $0.party.ageRecipient ?? "?" }.joined(
-                        separator: ", ") + ".")
+                    + report.recipientNames.joined(separator: ", ") + ".")
             Console.out("Bundle id: \(manifest.bundleId)")
         }
     }

@@ -2,6 +2,7 @@ import AmanatCrypto
 import AmanatRecords
 import AmanatStore
 import AmanatSync
+import AmanatWorkspace
 import ArgumentParser
 import Foundation
 
@@ -48,8 +49,7 @@ struct StatusCommand: ParsableCommand {
         var duplicates: Int? = nil
         // Duplicate matching needs the keyed matching secret; count only when the passphrase is at hand.
         if options.passphraseFile != nil || ProcessInfo.processInfo.environment["AMANAT_PASSPHRASE"] != nil {
-            let key = try SyncService.matchingKey(
-                signingKey: try sync.workspace.signingKey(passphrase: try options.passphrase()))
+            let key = try OrganizationSecrets(signingKey: try sync.workspace.signingKey()).matchingKey()
             let keys = try SyncService.matchingKeys(view, key: key)
             duplicates =
                 DuplicateFinder.clusters(keys: keys, assertions: SyncService.assertions(view)).clusters.filter {
@@ -272,13 +272,13 @@ struct ResolveCommand: ParsableCommand {
         let recordId = try sync.service.resolve(record)
         let view = try sync.view()
         guard let recordView = view[recordId] else {
-            throw CLIError(.inputMissing, "no record \(recordId) in the store.")
+            throw AmanatError(.inputMissing, "no record \(recordId) in the store.")
         }
         guard recordView.heads.count > 1 else {
-            throw CLIError(.usage, "record \(recordId) has a single head; there is nothing to resolve.")
+            throw AmanatError(.invalidRequest, "record \(recordId) has a single head; there is nothing to resolve.")
         }
         if accept && (recordView.isInConflict) && take == nil && field.isEmpty {
-            throw CLIError(
+            throw AmanatError(
                 .conflicts,
                 "record \(recordId) has conflicting fields; --accept only confirms a clean merge. See `amanat conflicts`."
             )
@@ -292,8 +292,8 @@ struct ResolveCommand: ParsableCommand {
                 guard
                     let head = recordView.heads.first(where: { $0.id == id || ($0.id.hasPrefix(id) && id.count >= 6) })
                 else {
-                    throw CLIError(
-                        .usage,
+                    throw AmanatError(
+                        .invalidRequest,
                         "--take \(take) is neither a partner, this organization, a fingerprint, nor a head of the record."
                     )
                 }
@@ -303,7 +303,7 @@ struct ResolveCommand: ParsableCommand {
         var choices: [String: FieldChoice] = [:]
         for item in field {
             guard let eq = item.firstIndex(of: "=") else {
-                throw CLIError(.usage, "--field needs PATH=VALUE, got '\(item)'.")
+                throw AmanatError(.invalidRequest, "--field needs PATH=VALUE, got '\(item)'.")
             }
             let path = String(item[..<eq])
             let text = String(item[item.index(after: eq)...])
@@ -314,7 +314,7 @@ struct ResolveCommand: ParsableCommand {
         do {
             resolution = try recordView.resolve(choices: choices, fallback: fallback)
         } catch let error as SyncError {
-            throw CLIError(.conflicts, "record \(recordId) is not resolved: \(error). See `amanat conflicts`.")
+            throw AmanatError(.conflicts, "record \(recordId) is not resolved: \(error). See `amanat conflicts`.")
         }
         let key = try sync.workspace.signingKey(passphrase: try options.passphrase())
         let signed = try sync.service.signResolution(resolution, key: key)
@@ -365,16 +365,16 @@ struct DuplicatesCommand: ParsableCommand {
     func run() throws {
         let sync = try SyncService(workspace: try options.locate())
         let view = try sync.view()
-        let passphrase = try options.passphrase()
         let key: SecretBytes
         if let partner {
             guard let entry = try sync.workspace.trustList().entry(named: partner) else {
-                throw CLIError(.usage, "no partner named '\(partner)' on the trust list; see `amanat trust list`.")
+                throw AmanatError(
+                    .invalidRequest, "no partner named '\(partner)' on the trust list; see `amanat trust list`.")
             }
-            key = try SyncService.matchingKey(
-                sealingKey: try sync.workspace.sealingKey(passphrase: passphrase), partner: entry.identity)
+            key = try OrganizationSecrets.partnerMatchingKey(
+                sealingKey: try sync.workspace.sealingKey(), partner: entry.identity)
         } else {
-            key = try SyncService.matchingKey(signingKey: try sync.workspace.signingKey(passphrase: passphrase))
+            key = try OrganizationSecrets(signingKey: try sync.workspace.signingKey()).matchingKey()
         }
         let keys = try SyncService.matchingKeys(view, key: key)
         if pseudonyms {

@@ -1,5 +1,7 @@
 import AmanatCrypto
+import AmanatPublish
 import AmanatRecords
+import AmanatWorkspace
 import ArgumentParser
 import Foundation
 
@@ -73,14 +75,14 @@ struct VerifyCommand: ParsableCommand {
                     file: file, valid: true, recordId: v.recordId, versionId: v.versionId,
                     signer: workspace.signerName(v.signerFingerprint), signerFingerprint: v.signerFingerprint,
                     disclosed: v.disclosedCount, withheld: v.withheldCount)
-                let annotationPath = Self.annotationPath(for: file)
+                let annotationPath = PublishedFile.annotationPath(for: file)
                 if FileManager.default.fileExists(atPath: annotationPath) {
                     do {
                         let text = String(
                             decoding: try Workspace.readFile(URL(fileURLWithPath: annotationPath), what: "annotation"),
                             as: UTF8.self)
-                        let a = try Annotation.verify(
-                            text, file: annotationPath, presentation: sdjwt, verified: v, trustedKey: { keys[$0] })
+                        let a = try workspace.verifyAnnotation(
+                            text, file: annotationPath, presentation: sdjwt, verified: v)
                         result.publication = Publication(
                             annotation: annotationPath, publisher: workspace.signerName(a.publisherFingerprint),
                             publisherFingerprint: a.publisherFingerprint,
@@ -88,12 +90,12 @@ struct VerifyCommand: ParsableCommand {
                             editors: a.editors.map { workspace.signerName($0) }, policy: a.policyName,
                             policySha256: a.policyHash,
                             original: Self.leafPointers(v.content, ""), publisherMade: a.values)
-                    } catch let error as CLIError {
+                    } catch let error as AmanatError {
                         result.valid = false
                         result.error = error.message
+                        let status = ExitStatus(error.kind)
                         worst =
-                            error.status == .verificationFailed || worst == .verificationFailed
-                            ? .verificationFailed : error.status
+                            status == .verificationFailed || worst == .verificationFailed ? .verificationFailed : status
                     }
                 }
                 results.append(result)
@@ -121,12 +123,6 @@ struct VerifyCommand: ParsableCommand {
             }
         }
         if worst != .ok { throw ExitCode(worst.rawValue) }
-    }
-
-    /// `DIR/<id>.sd-jwt` → `DIR/<id>.annotation.jws`.
-    static func annotationPath(for file: String) -> String {
-        let base = file.hasSuffix(".sd-jwt") ? String(file.dropLast(".sd-jwt".count)) : file
-        return base + Annotation.fileSuffix
     }
 
     /// JSON Pointers of every scalar in a record.

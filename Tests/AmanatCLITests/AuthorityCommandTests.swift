@@ -1,10 +1,11 @@
 import AmanatBundle
 import AmanatCrypto
+import AmanatPublish
 import AmanatRecords
 import Foundation
 import Testing
 
-@testable import AmanatCLI
+@testable import AmanatWorkspace
 
 /// Consent and authority through the CLI with three organizations (Specs/authority.md): steppe (A) collects,
 /// berlin (B) and geneva (C) are partners that all trust each other.
@@ -325,7 +326,7 @@ struct AuthorityCommandTests {
         let bad = try RecordSigner.sign(
             content: example.setting("nickname", .string("x")).sortedKeys(), kind: .create, recordId: nil, prev: [],
             attachments: digests, key: key, policy: .amanatRecord)
-        let identityA = try TrustAddCommand.readIdentity(t.cli.path("a.json"))
+        let identityA = try Workspace.readIdentity(t.cli.path("a.json"))
         let out = try OutputFile(t.cli.path("bad.amanat"), mode: 0o600)
         _ = try BundleSealer.seal(
             inputs: BundleInput.recordBatches([good.sdjwt.compact, bad.sdjwt.compact]),

@@ -1,3 +1,4 @@
+import AmanatWorkspace
 import Foundation
 
 /// Exit codes of the `amanat` command (CLI.md; the numbers follow BSD `sysexits.h` where one fits).
@@ -19,18 +20,19 @@ public enum ExitStatus: Int32, Sendable {
     case ioError = 74
 }
 
-/// An error the CLI reports to a person: what happened, about which file or record, and what to do next.
-/// The message never contains secrets, plaintext or identifiers.
-public struct CLIError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var status: ExitStatus
-
-    public init(_ status: ExitStatus, _ message: String) {
-        self.status = status
-        self.message = message
+extension ExitStatus {
+    /// The one mapping from the application's errors to exit codes.
+    init(_ kind: AmanatError.Kind) {
+        switch kind {
+        case .verificationFailed: self = .verificationFailed
+        case .conflicts: self = .conflicts
+        case .invalidRequest: self = .usage
+        case .malformedInput: self = .malformedInput
+        case .inputMissing: self = .inputMissing
+        case .cannotCreateOutput: self = .cannotCreateOutput
+        case .ioError: self = .ioError
+        }
     }
-
-    public var description: String { message }
 }
 
 /// Writes to standard output and standard error.

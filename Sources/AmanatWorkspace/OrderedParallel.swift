@@ -3,12 +3,12 @@ import Foundation
 
 /// Work on a list of items spread over every core, with the outcome of a one-core loop: results in item order,
 /// or the error of the first failing item in item order.
-enum OrderedParallel {
+public enum OrderedParallel {
     /// Applies `body` to every item. Each core takes one contiguous block with a worker state of its own from
     /// `makeWorker` (e.g. a verifier, which is not thread-safe). The first failure stops the other cores; items
     /// they did not reach are then done here, in order, up to the first failure.
     /// - Parameter minimumPerCore: below this many items per core, fewer cores are used.
-    static func map<Item: Sendable, Worker, Output>(
+    public static func map<Item: Sendable, Worker, Output>(
         _ items: [Item], minimumPerCore: Int = 32, makeWorker: @Sendable () throws -> Worker,
         _ body: @Sendable (Worker, Item) throws -> Output
     ) throws -> [Output] {

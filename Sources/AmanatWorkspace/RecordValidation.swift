@@ -3,12 +3,12 @@ import Foundation
 
 /// The bridge between the CLI and the record format (Specs/records.md): schema validation, CSV/JSON import and
 /// the schema's sensitivity annotations.
-enum RecordValidation {
+public enum RecordValidation {
     /// Parses and validates the records in a JSON (one record or an array) or CSV file. One bad record fails all.
-    static func parse(_ bytes: [UInt8], file: String) throws -> [JSONValue] {
+    public static func parse(_ bytes: [UInt8], file: String) throws -> [JSONValue] {
         let schema: RecordSchema
         do { schema = try RecordSchema.bundled() } catch {
-            throw CLIError(.ioError, "the record schema bundled with amanat cannot be loaded (\(error)); reinstall.")
+            throw AmanatError(.ioError, "the record schema bundled with amanat cannot be loaded (\(error)); reinstall.")
         }
         do {
             if file.lowercased().hasSuffix(".csv") {
@@ -16,7 +16,7 @@ enum RecordValidation {
             }
             return try RecordImport.parseJSON(bytes, file: file, schema: schema)
         } catch let error as RecordImportError {
-            throw CLIError(.malformedInput, "\(error)\nNothing was added. Fix the file and run the command again.")
+            throw AmanatError(.malformedInput, "\(error)\nNothing was added. Fix the file and run the command again.")
         }
     }
 }

@@ -5,30 +5,30 @@ import AmanatSync
 import Foundation
 
 /// Record versions chosen for a bundle, with their attachments and the exchange facts that travel with them.
-struct RecordBundleContents {
-    var inputs: [BundleInput] = []
-    var versionIds: [String] = []
-    var recordCount = 0
+public struct RecordBundleContents {
+    public var inputs: [BundleInput] = []
+    public var versionIds: [String] = []
+    public var recordCount = 0
     /// Bytes of the attachments included (for the progress bar).
-    var attachmentBytes: UInt64 = 0
+    public var attachmentBytes: UInt64 = 0
     /// Attachments the records list but this workspace does not hold.
-    var missingAttachments = 0
+    public var missingAttachments = 0
     /// Records left out because they may not leave this organization (``Authority/sealRefusal(_:)``), sorted.
-    var withheldRecords: [String] = []
-    var summary: BundleManifest.Summary
-    var acknowledges: [String] = []
+    public var withheldRecords: [String] = []
+    public var summary: BundleManifest.Summary
+    public var acknowledges: [String] = []
 }
 
 extension RecordService {
     /// The versions none of `partners` (fingerprints) is known to hold, sorted.
-    func unacknowledgedVersions(partners: [String]) throws -> [String] {
+    public func unacknowledgedVersions(partners: [String]) throws -> [String] {
         var wanted = Set<String>()
         for fp in partners { wanted.formUnion(try store.unacknowledgedVersions(partner: fp)) }
         return wanted.sorted()
     }
 
     /// Every version of these records, record by record.
-    func versionIds(ofRecords records: [String]) throws -> [String] {
+    public func versionIds(ofRecords records: [String]) throws -> [String] {
         var ids: [String] = []
         for id in Set(records).sorted() { ids += try store.versions(record: id).map(\.id) }
         return ids
@@ -39,7 +39,7 @@ extension RecordService {
     /// (consent `internal`) are left out and listed in ``RecordBundleContents/withheldRecords``.
     /// `partners` are the recipients' fingerprints; `anonymousRecipients` says whether some recipient is a bare
     /// `age1…` key (nobody can tell what it holds).
-    func bundleContents(
+    public func bundleContents(
         versionIds: [String], partners: [String], anonymousRecipients: Bool = false
     ) throws -> RecordBundleContents {
         let view = try store.deriveView(authority: authority)
@@ -87,30 +87,30 @@ extension RecordService {
     }
 
     /// Whether every recipient already holds (or was sent) the record.
-    func recipientsHold(_ recordId: String, _ partners: [String], anonymous: Bool) throws -> Bool {
+    public func recipientsHold(_ recordId: String, _ partners: [String], anonymous: Bool) throws -> Bool {
         guard !anonymous, !partners.isEmpty else { return false }
         return try partners.allSatisfy { try store.partnerHolds(partner: $0, record: recordId) }
     }
 
     /// Checks that records named for a bundle may leave this organization.
-    /// - Throws: ``CLIError`` 64 naming the first that may not, and why.
-    func checkSealable(_ recordIds: [String], partners: [String], anonymousRecipients: Bool) throws {
+    /// - Throws: ``AmanatError`` 64 naming the first that may not, and why.
+    public func checkSealable(_ recordIds: [String], partners: [String], anonymousRecipients: Bool) throws {
         for id in recordIds {
             let holds = try recipientsHold(id, partners, anonymous: anonymousRecipients)
             if let why = Authority.sealRefusal(try view(id), recipientsHoldIt: holds) {
-                throw CLIError(.usage, "record \(id) cannot be sealed: \(why). Nothing was written.")
+                throw AmanatError(.invalidRequest, "record \(id) cannot be sealed: \(why). Nothing was written.")
             }
         }
     }
 
     /// Remembers what each partner was sent in a bundle (for `--since-last`).
-    func recordSent(_ contents: RecordBundleContents, bundleId: String, partners: [String]) throws {
+    public func recordSent(_ contents: RecordBundleContents, bundleId: String, partners: [String]) throws {
         guard !contents.versionIds.isEmpty else { return }
         for fp in partners { try store.recordSent(partner: fp, bundleId: bundleId, versions: contents.versionIds) }
     }
 
     /// Signs and stores the merge (or retraction) version a resolution decided, recording each field's decision.
-    func signResolution(_ resolution: RecordResolution, key: Ed25519.SigningKey) throws -> SignedVersion {
+    public func signResolution(_ resolution: RecordResolution, key: Ed25519.SigningKey) throws -> SignedVersion {
         let decisions = JSONValue.array(
             resolution.decisions.map { d in
                 let how: String

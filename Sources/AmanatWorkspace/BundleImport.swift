@@ -5,65 +5,26 @@ import AmanatStore
 import AmanatSync
 import Foundation
 
-/// `amanat open IN` without `-o`: verify a bundle and import its records and attachments into the store.
-enum BundleImport {
-    struct Report: Encodable {
-        var file: String
-        var signer: String
-        var versionsAdded: Int
-        var versionsAlreadyPresent: Int
-        var recordsWithConcurrentVersions: [String]
-        var incompleteHistory: [String]
-        var attachmentsStored: Int
-        var plainFilesIgnored: Int
-        var erasedRecords: [String]
+/// Verifying a bundle and importing its records and attachments into the store (`amanat open IN`): everything
+/// is verified and checked first, then imported in one transaction, so a bundle is imported whole or not at all.
+public enum BundleImport {
+    /// What an import changed.
+    public struct Report: Encodable, Sendable {
+        public var file: String
+        /// The sender as this workspace names it.
+        public var signer: String
+        public var versionsAdded: Int
+        public var versionsAlreadyPresent: Int
+        public var recordsWithConcurrentVersions: [String]
+        public var incompleteHistory: [String]
+        public var attachmentsStored: Int
+        public var plainFilesIgnored: Int
+        public var erasedRecords: [String]
         /// Retractions and erasure requests in the bundle from organizations without the authority to make them.
-        var pendingRequests: [String]
+        public var pendingRequests: [String]
         /// What the sender said its store holds, and whether ours now matches.
-        var senderSummary: BundleManifest.Summary?
-        var inSyncWithSender: Bool?
-    }
-
-    static func run(_ path: String, workspace: Workspace, options: WorkspaceOptions, json: Bool) throws {
-        let report = try importBundle(path, workspace: workspace, options: options, passphrase: nil)
-        if json {
-            try Console.json(report)
-            return
-        }
-        Console.out("Verified bundle from \(report.signer).")
-        Console.out(
-            "Imported \(report.versionsAdded) new version(s); \(report.versionsAlreadyPresent) already present; \(report.attachmentsStored) attachment(s)."
-        )
-        if !report.recordsWithConcurrentVersions.isEmpty {
-            Console.out(
-                "Concurrent versions (kept, not merged) in \(report.recordsWithConcurrentVersions.count) record(s):")
-            for id in report.recordsWithConcurrentVersions { Console.out("  \(id)") }
-        }
-        if !report.incompleteHistory.isEmpty {
-            Console.out(
-                "Incomplete history: \(report.incompleteHistory.count) version(s) name parents this store does not have yet."
-            )
-        }
-        if report.plainFilesIgnored > 0 {
-            Console.out(
-                "\(report.plainFilesIgnored) plain file(s) in the bundle were not imported; extract them with -o DIR.")
-        }
-        if !report.erasedRecords.isEmpty {
-            Console.out(
-                "Erasure requests honored: the personal data of \(report.erasedRecords.count) record(s) was deleted.")
-        }
-        if !report.pendingRequests.isEmpty {
-            Console.out(
-                "\(report.pendingRequests.count) retraction or erasure request(s) from organizations that did not collect "
-                    + "the records were kept as requests, not applied (see `amanat status`).")
-        }
-        if let theirs = report.senderSummary, report.inSyncWithSender == false {
-            Console.out(
-                "The sender holds \(theirs.versions) version(s) of \(theirs.records) record(s); this store differs (state hashes differ)."
-            )
-        } else if report.inSyncWithSender == true {
-            Console.out("This store now holds exactly what the sender holds (equal state hashes).")
-        }
+        public var senderSummary: BundleManifest.Summary?
+        public var inSyncWithSender: Bool?
     }
 
     /// The non-empty lines of `text` (LF or CR LF endings), split on bytes: splitting Characters would cost
@@ -103,7 +64,7 @@ enum BundleImport {
     }
 
     /// Verifies one version against the trust list and turns it into what the store keeps.
-    /// - Throws: ``CLIError`` naming the entry (and line) that does not verify.
+    /// - Throws: ``AmanatError`` naming the entry (and line) that does not verify.
     static func verify(
         _ item: PendingVersion, bundle path: String, keys: [String: Ed25519.VerifyingKey], verifier: RecordVerifier
     ) throws -> Received {
@@ -112,13 +73,13 @@ enum BundleImport {
             let verified = try verifier.verify(sdjwt, trustedKey: { keys[$0] })
             let stored = StoredVersion(verified: verified, sdjwt: sdjwt)
             guard item.isBatch || item.entry == BundlePath.recordsPrefix + stored.id + ".sd-jwt" else {
-                throw CLIError(
+                throw AmanatError(
                     .verificationFailed,
                     "\(path): \(item.entry) does not hold the version its name says. Nothing was imported.")
             }
             return Received(stored: stored, verified: verified, sdjwt: sdjwt, location: item.location)
         } catch let error as SDJWTError {
-            throw CLIError(
+            throw AmanatError(
                 .verificationFailed,
                 "\(path): \(item.location) does not verify (\(error)). Nothing was imported."
                     + (error.isUntrustedSigner
@@ -149,7 +110,7 @@ enum BundleImport {
                     v.verified, sdjwt: v.sdjwt, mayLackDisclosures: erasable.contains(v.verified.recordId),
                     schema: schema)
             } catch let error as IncomingVersionError {
-                throw CLIError(
+                throw AmanatError(
                     .malformedInput,
                     "\(path): \(v.location) was refused: \(error). Nothing was imported; ask the sender to check "
                         + "the record.")
@@ -170,8 +131,9 @@ enum BundleImport {
     }
 
     /// Verifies and imports; returns what changed. Nothing changes unless everything verifies.
-    static func importBundle(
-        _ path: String, workspace: Workspace, options: WorkspaceOptions, passphrase: SecretBytes?
+    /// - Parameter progress: bytes of the bundle read so far, and its size.
+    public static func importBundle(
+        _ path: String, into workspace: Workspace, progress: ((UInt64, UInt64) -> Void)? = nil
     ) throws -> Report {
         // Staging lives inside .amanat/ and is removed on any failure; the store is opened only after every check.
         // Staging folders of imports that were killed are removed first.
@@ -181,8 +143,7 @@ enum BundleImport {
         }
         let output = try ImportOutput(stagingParent: workspace.dotFolder)
         let keys = try workspace.trustedKeys()
-        let opened = try BundleVerification.open(
-            path, workspace: workspace, passphraseFrom: options, passphrase: passphrase, output: output)
+        let opened = try workspace.openBundle(path, output: output, progress: progress)
 
         // Every record version must verify against the trust list; one failure fails the whole import.
         var items: [PendingVersion] = []
@@ -257,7 +218,7 @@ final class ImportOutput: BundleEntryOutput {
         currentPath = path
         if path.hasPrefix(BundlePath.recordsPrefix) {
             guard size <= Self.maximumRecordSize else {
-                throw CLIError(
+                throw AmanatError(
                     .malformedInput, "the bundle's \(path) is larger than \(Self.maximumRecordSize) bytes; refused.")
             }
             currentRecord = []
@@ -294,9 +255,7 @@ final class ImportOutput: BundleEntryOutput {
                 at: target.deletingLastPathComponent(), withIntermediateDirectories: true,
                 attributes: [.posixPermissions: 0o700])
             if !FileManager.default.fileExists(atPath: target.path) {
-                guard rename(staging.appendingPathComponent(sha).path, target.path) == 0 else {
-                    throw CLIError(.ioError, "cannot store attachment \(sha): \(String(cString: strerror(errno))).")
-                }
+                try FileMove.rename(staging.appendingPathComponent(sha), to: target)
                 moved.append((sha, size))
             }
         }

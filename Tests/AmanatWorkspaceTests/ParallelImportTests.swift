@@ -5,7 +5,7 @@ import AmanatStore
 import Foundation
 import Testing
 
-@testable import AmanatCLI
+@testable import AmanatWorkspace
 
 /// `amanat open` verifies a bundle's record versions on every core. The outcome must be exactly that of one core:
 /// the same versions in bundle order, or the error of the first bad version in bundle order.

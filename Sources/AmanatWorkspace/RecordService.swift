@@ -5,20 +5,20 @@ import AmanatSync
 import Foundation
 
 /// Record operations shared by the commands: signing, verifying what the store holds, attachments.
-struct RecordService {
-    let workspace: Workspace
-    let store: Store
+public struct RecordService {
+    public let workspace: Workspace
+    public let store: Store
     /// Who may retract and erase here (the trust list's delegates), read once.
-    let authority: Authority
+    public let authority: Authority
 
-    init(workspace: Workspace) throws {
+    public init(workspace: Workspace) throws {
         self.workspace = workspace
         store = try workspace.store()
         authority = try workspace.authority()
     }
 
     /// Signs and stores new records in one transaction; returns their ids in input order.
-    func add(_ records: [JSONValue], key: Ed25519.SigningKey) throws -> [String] {
+    public func add(_ records: [JSONValue], key: Ed25519.SigningKey) throws -> [String] {
         // Each record is signed and verified again on any core; the store write is one transaction.
         let keys = try workspace.trustedKeys()
         let versions = try OrderedParallel.map(records, makeWorker: { try RecordVerifier() }) { verifier, content in
@@ -33,39 +33,39 @@ struct RecordService {
     }
 
     /// Verifies a version against the trust list and turns it into what the store keeps.
-    func verifiedForStore(_ sdjwt: SDJWT) throws -> StoredVersion {
+    public func verifiedForStore(_ sdjwt: SDJWT) throws -> StoredVersion {
         let keys = try workspace.trustedKeys()
         let verified = try RecordVerifier.verify(sdjwt, trustedKey: { keys[$0] })
         return StoredVersion(verified: verified, sdjwt: sdjwt)
     }
 
     /// Resolves a record id (or unique prefix) from the command line.
-    func resolve(_ text: String) throws -> String {
+    public func resolve(_ text: String) throws -> String {
         let text = text.hasPrefix("id:") ? String(text.dropFirst(3)) : text
         do {
             return try store.resolveRecord(text)
         } catch let error as StoreError {
-            throw CLIError(.inputMissing, "\(error). See `amanat list`.")
+            throw AmanatError(.inputMissing, "\(error). See `amanat list`.")
         }
     }
 
     /// The record as this workspace sees it: heads, consent in force, pending requests (``Authority``).
-    func view(_ recordId: String) throws -> RecordView {
+    public func view(_ recordId: String) throws -> RecordView {
         guard let view = try store.recordView(recordId, authority: authority) else {
-            throw CLIError(.inputMissing, "no record \(recordId) in the store. See `amanat list`.")
+            throw AmanatError(.inputMissing, "no record \(recordId) in the store. See `amanat list`.")
         }
         return view
     }
 
     /// The single head of a record (as the view sees it: requests nobody had the authority to make are not
     /// heads), or exit 2 when concurrent versions must be resolved first.
-    func singleHead(_ recordId: String) throws -> StoredVersion {
+    public func singleHead(_ recordId: String) throws -> StoredVersion {
         try singleHead(of: try view(recordId))
     }
 
-    func singleHead(of view: RecordView) throws -> StoredVersion {
+    public func singleHead(of view: RecordView) throws -> StoredVersion {
         guard view.heads.count == 1 else {
-            throw CLIError(
+            throw AmanatError(
                 .conflicts,
                 view.heads.isEmpty
                     ? "record \(view.recordId) has no version this store can show yet (its history is missing)."
@@ -77,19 +77,21 @@ struct RecordService {
 
     /// The single head and its verified content as an edit starts from it: consent capped at what is in force, so
     /// editing a record never accepts someone else's raise by accident.
-    func editableContent(_ recordId: String) throws -> (head: StoredVersion, content: JSONValue, view: RecordView) {
+    public func editableContent(
+        _ recordId: String
+    ) throws -> (head: StoredVersion, content: JSONValue, view: RecordView) {
         let view = try view(recordId)
         let head = try singleHead(of: view)
         return (head, try verifiedContent(head).content.cappingConsent(at: view.consent), view)
     }
 
     /// Verifies a stored version again (signature, disclosures) and returns its content.
-    func verifiedContent(_ version: StoredVersion) throws -> VerifiedVersion {
+    public func verifiedContent(_ version: StoredVersion) throws -> VerifiedVersion {
         let keys = try workspace.trustedKeys()
         do {
             return try RecordVerifier.verify(version.sdjwt, trustedKey: { keys[$0] })
         } catch let error as SDJWTError {
-            throw CLIError(
+            throw AmanatError(
                 .verificationFailed, "version \(version.id) of record \(version.recordId) does not verify: \(error).")
         }
     }
@@ -98,7 +100,7 @@ struct RecordService {
     /// may lower it; the collector raises it only with a changed consent note; a raise by anyone else is signed
     /// but stays a proposal (the return value says which).
     /// `acceptingProposal`: the collector accepts a proposed raise as it stands (`amanat consent --accept`).
-    func update(
+    public func update(
         _ recordId: String, content: JSONValue, key: Ed25519.SigningKey, acceptingProposal: Bool = false
     ) throws -> (SignedVersion, Authority.ConsentEdit) {
         let (head, current, view) = try editableContent(recordId)
@@ -111,7 +113,7 @@ struct RecordService {
                     from: view.consent, to: new, byCollector: view.collector == (try workspace.identity().fingerprint),
                     consentNoteChanged: noteChanged)
             } catch {
-                throw CLIError(.usage, "record \(recordId): \(error). Nothing was changed.")
+                throw AmanatError(.invalidRequest, "record \(recordId): \(error). Nothing was changed.")
             }
         }
         let signed = try RecordSigner.sign(
@@ -123,12 +125,12 @@ struct RecordService {
 
     /// Signs and stores a version whose parents are ALL current heads (retractions, erasures, merges), pending
     /// requests included, so that a retraction or erasure by the collector answers them.
-    func versionOverAllHeads(
+    public func versionOverAllHeads(
         _ recordId: String, content: JSONValue, kind: VersionKind, key: Ed25519.SigningKey,
         extraClaims: [(String, JSONValue)] = []
     ) throws -> (SignedVersion, ImportSummary) {
         let heads = try store.heads(record: recordId)
-        guard !heads.isEmpty else { throw CLIError(.inputMissing, "no record \(recordId) in the store.") }
+        guard !heads.isEmpty else { throw AmanatError(.inputMissing, "no record \(recordId) in the store.") }
         let signed = try RecordSigner.sign(
             content: content, kind: kind, recordId: recordId, prev: heads,
             attachments: RecordContent.attachmentDigests(content), key: key, policy: .amanatRecord,
@@ -139,7 +141,7 @@ struct RecordService {
 
     /// Signs a retraction or erasure of a record over all its heads. It takes effect only when this organization
     /// collected the record or the partners who did delegate it (``Authority``); otherwise it travels as a request.
-    func tombstone(
+    public func tombstone(
         _ recordId: String, _ kind: RecordContent.Tombstone, reason: String, key: Ed25519.SigningKey
     ) throws -> (version: SignedVersion, inForce: Bool) {
         let view = try view(recordId)
@@ -152,7 +154,7 @@ struct RecordService {
     }
 
     /// Deletes the files of attachments that only erased records referenced.
-    func deleteErasedBlobs() throws -> Int {
+    public func deleteErasedBlobs() throws -> Int {
         let digests = try store.blobsOnlyInErasedRecords()
         var deleted: [String] = []
         for d in digests {
@@ -167,7 +169,7 @@ struct RecordService {
     }
 
     /// Copies a file into the content-addressed blob folder while hashing it; returns its SHA-256 and size.
-    func importBlob(_ path: String) throws -> (sha256: String, size: UInt64) {
+    public func importBlob(_ path: String) throws -> (sha256: String, size: UInt64) {
         let input = try InputFile(path, what: "attachment")
         try FileManager.default.createDirectory(
             at: workspace.blobsFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -196,7 +198,7 @@ struct RecordService {
         } else {
             guard rename(staging.path, target.path) == 0 else {
                 try? FileManager.default.removeItem(at: staging)
-                throw CLIError(.ioError, "cannot store the attachment \(path): \(String(cString: strerror(errno))).")
+                throw AmanatError(.ioError, "cannot store the attachment \(path): \(systemError()).")
             }
         }
         try store.registerBlob(sha256: digest, size: size)

@@ -1,0 +1,50 @@
+import AmanatCrypto
+import AmanatWorkspace
+import ArgumentParser
+import Foundation
+
+/// Options every workspace command shares.
+struct WorkspaceOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The workspace folder (default: the current folder or a parent holding .amanat/; or $AMANAT_WORKSPACE).",
+            valueName: "dir"))
+    var workspace: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Read the passphrase from the first line of this file (default: $AMANAT_PASSPHRASE, else a prompt).",
+            valueName: "file"))
+    var passphraseFile: String?
+
+    /// The workspace, asking for the passphrase (file, environment or prompt) at most once, when a key is needed.
+    func locate() throws -> Workspace {
+        let file = passphraseFile
+        let asked = AskOnce { try PassphraseSource.read(file: file, confirm: false) }
+        return try Workspace.locate(explicit: workspace, passphrase: { try asked.value() })
+    }
+
+    func passphrase(confirm: Bool = false) throws -> SecretBytes {
+        try PassphraseSource.read(file: passphraseFile, confirm: confirm)
+    }
+}
+
+/// A value computed on first use and kept (the passphrase: one prompt per command, however many keys it unlocks).
+final class AskOnce: @unchecked Sendable {
+    private let compute: () throws -> SecretBytes
+    private var cached: SecretBytes?
+    private let lock = NSLock()
+
+    init(_ compute: @escaping () throws -> SecretBytes) { self.compute = compute }
+
+    func value() throws -> SecretBytes {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached { return cached }
+        let value = try compute()
+        cached = value
+        return value
+    }
+}

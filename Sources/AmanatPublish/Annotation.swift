@@ -1,0 +1,205 @@
+import AmanatCrypto
+import AmanatRecords
+import AmanatRedaction
+import Foundation
+
+/// The publisher's annotation: a compact JWS (EdDSA) beside the presentation.
+public enum Annotation {
+    public static let type = "amanat-annotation+jws"
+    public static let fileSuffix = ".annotation.jws"
+
+    /// base64url(SHA-256(compact presentation)): binds the annotation to exactly one presentation file.
+    public static func presentationHash(_ sdjwt: SDJWT) throws -> String {
+        Base64URL.encode(try SHA256.hash(Array(sdjwt.compact.utf8)))
+    }
+
+    public static func sign(
+        _ record: PublishedRecord, policyName: String, policyHash: String, key: Ed25519.SigningKey, issuedAt: Int
+    ) throws -> String {
+        let values: [JSONValue] = record.values.map { v in
+            var members: [(String, JSONValue)] = [("path", .string(v.path))]
+            if let s = v.segment { members.append(("segment", .number(String(s)))) }
+            members.append(("op", .string(v.op)))
+            if let k = v.kind { members.append(("kind", .string(k))) }
+            members.append(("value", .string(v.value)))
+            return .object(members)
+        }
+        var members: [(String, JSONValue)] = [
+            ("rid", .string(record.recordId)),
+            ("vid", .string(record.versionId)),
+            ("collector", .string(record.collector)),
+            ("signer", .string(record.signer)),
+            ("editors", .array(record.editors.map { .string($0) })),
+        ]
+        if let origin = record.origin { members.append(("origin", .string(origin))) }
+        let payload = JSONValue.object(
+            members + [
+                ("sd_hash", .string(try presentationHash(record.presentation))),
+                ("policy", .object([("name", .string(policyName)), ("sha256", .string(policyHash))])),
+                ("iat", .number(String(issuedAt))),
+                ("values", .array(values)),
+            ])
+        let header = JSONValue.object([("typ", .string(type)), ("kid", .string(Fingerprint.of(key.publicKey)))])
+        return try SignedJWT.sign(header: header, payload: payload, key: key)
+    }
+
+    /// A verified annotation.
+    public struct Verified: Sendable {
+        public var publisherFingerprint: String
+        /// The record's collector, proven by the create version the annotation carries (or the presentation
+        /// itself when it is the create version).
+        public var collector: String
+        /// Organizations other than the collector that signed versions, as the publisher lists them.
+        public var editors: [String]
+        public var policyName: String
+        public var policyHash: String
+        public var values: [PublisherValue]
+    }
+
+    /// Checks the annotation's signature against a trusted publisher key and that it belongs to `presentation`.
+    /// - Throws: ``PublicationError`` (`verificationFailed` or `malformed`), naming `file`.
+    public static func verify(
+        _ text: String, file: String, presentation: SDJWT, verified: VerifiedVersion,
+        trustedKey: (String) -> Ed25519.VerifyingKey?
+    ) throws -> Verified {
+        let jwt: SignedJWT
+        do {
+            jwt = try SignedJWT.parse(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            try jwt.checkAlgorithm()
+        } catch let error as SDJWTError {
+            throw PublicationError(.malformed, "\(file) is not a valid annotation: \(error).")
+        }
+        guard jwt.header["typ"]?.stringValue == type else {
+            throw PublicationError(.malformed, "\(file) is not an Amanat annotation (typ is not \(type)).")
+        }
+        guard let kid = jwt.header["kid"]?.stringValue else {
+            throw PublicationError(.malformed, "\(file) has no kid.")
+        }
+        guard let key = trustedKey(kid) else {
+            throw PublicationError(
+                .verificationFailed,
+                "\(file) is signed by \(kid.prefix(60)), which is neither this workspace nor in the trust list. Add the "
+                    + "publisher's public identity with `amanat trust add`.")
+        }
+        guard jwt.verify(with: key) else {
+            throw PublicationError(.verificationFailed, "\(file): the publisher's signature does not verify.")
+        }
+        let p = jwt.payload
+        guard p["rid"]?.stringValue == verified.recordId, p["vid"]?.stringValue == verified.versionId,
+            p["signer"]?.stringValue ?? p["collector"]?.stringValue == verified.signerFingerprint,
+            let collector = p["collector"]?.stringValue
+        else {
+            throw PublicationError(
+                .verificationFailed,
+                "\(file) belongs to another record, version or signer than the presentation beside it.")
+        }
+        try checkCollector(
+            collector, origin: p["origin"]?.stringValue, file: file, verified: verified, trustedKey: trustedKey)
+        let overlaid = overlays(p["values"]?.arrayValue ?? [], presentation: presentation)
+        guard overlaid.isEmpty else {
+            throw PublicationError(
+                .verificationFailed,
+                "\(file) puts publisher-made values at \(overlaid.joined(separator: ", ")), where the presentation "
+                    + "discloses the collector's own value: a reader could take one for the other. Do not trust it.")
+        }
+        guard p["sd_hash"]?.stringValue == (try presentationHash(presentation)) else {
+            throw PublicationError(
+                .verificationFailed,
+                "\(file) was made for a different presentation (sd_hash differs): disclosures were added or removed.")
+        }
+        var values: [PublisherValue] = []
+        let detector = Detector(parallelThreshold: Int.max, threadCount: 1)
+        for item in p["values"]?.arrayValue ?? [] {
+            guard let path = item["path"]?.stringValue, let op = item["op"]?.stringValue,
+                let value = item["value"]?.stringValue
+            else {
+                throw PublicationError(.malformed, "\(file): a value entry lacks path, op or value.")
+            }
+            var segment: Int?
+            if case .number(let n)? = item["segment"] { segment = Int(n) }
+            guard detector.scan(value).isEmpty else {
+                throw PublicationError(
+                    .verificationFailed,
+                    "\(file): the annotation at \(path) carries an identifier, not a publisher-made value.")
+            }
+            values.append(
+                PublisherValue(path: path, segment: segment, op: op, kind: item["kind"]?.stringValue, value: value))
+        }
+        return Verified(
+            publisherFingerprint: kid, collector: collector,
+            editors: (p["editors"]?.arrayValue ?? []).compactMap(\.stringValue),
+            policyName: p["policy"]?["name"]?.stringValue ?? "?",
+            policyHash: p["policy"]?["sha256"]?.stringValue ?? "?", values: values)
+    }
+}
+
+extension Annotation {
+    /// Checks who collected the record: the collector signed the presentation itself when it is the create
+    /// version; otherwise `origin` must be the create version's JWT (its hash is the record id), signed by the
+    /// collector.
+    public static func checkCollector(
+        _ collector: String, origin: String?, file: String, verified: VerifiedVersion,
+        trustedKey: (String) -> Ed25519.VerifyingKey?
+    ) throws {
+        if verified.versionId == verified.recordId {
+            guard collector == verified.signerFingerprint else {
+                throw PublicationError(
+                    .verificationFailed,
+                    "\(file) names a collector other than the signer of the record's first version.")
+            }
+            return
+        }
+        guard let origin, (try? SignedVersion.versionId(jwt: origin)) == verified.recordId,
+            let jwt = try? SignedJWT.parse(origin), jwt.header["kid"]?.stringValue == collector,
+            jwt.payload["kind"]?.stringValue == VersionKind.create.rawValue
+        else {
+            throw PublicationError(
+                .verificationFailed,
+                "\(file) does not prove who collected the record (no first version whose hash is the record id).")
+        }
+        guard let key = trustedKey(collector) else {
+            throw PublicationError(
+                .verificationFailed,
+                "\(file): the record was collected by \(collector), which is neither this workspace nor in the trust "
+                    + "list. Add the collector's public identity with `amanat trust add`.")
+        }
+        guard jwt.verify(with: key) else {
+            throw PublicationError(
+                .verificationFailed, "\(file): the collector's signature on the record's first version does not verify."
+            )
+        }
+    }
+
+    /// The paths where publisher-made `values` sit on a value the presentation discloses (an original the reader
+    /// would see twice, once in the publisher's words). Publishing never makes one; verification refuses them.
+    public static func overlays(_ values: [JSONValue], presentation: SDJWT) -> [String] {
+        guard let map = try? DisclosureMap(presentation) else { return [] }
+        var disclosed = Set<String>()
+        var texts = Set<String>()
+        for leaf in map.leaves {
+            let pointer = DisclosureMap.pointer(leaf.path)
+            if let segment = leaf.segment {
+                disclosed.insert(pointer + "#\(segment)")
+                texts.insert(pointer)
+            } else {
+                disclosed.insert(pointer)
+            }
+        }
+        var result: [String] = []
+        for item in values {
+            guard let path = item["path"]?.stringValue else { continue }
+            var segment: Int?
+            if case .number(let n)? = item["segment"] { segment = Int(n) }
+            let hit: Bool
+            if let segment {
+                hit = disclosed.contains(path + "#\(segment)")
+            } else {
+                hit =
+                    disclosed.contains(path) || texts.contains(path)
+                    || disclosed.contains { $0.hasPrefix(path + "/") }
+            }
+            if hit { result.append(segment.map { "\(path) piece \($0)" } ?? path) }
+        }
+        return result
+    }
+}

@@ -1,1 +1,0 @@
-// Redaction and publication of record versions (filled by the move from AmanatCLI).

@@ -1,0 +1,104 @@
+import AmanatBundle
+import AmanatCrypto
+import Foundation
+
+extension Workspace {
+    /// Decrypts and verifies a bundle with this workspace's sealing key (from the passphrase provider) against its
+    /// trust list, streaming the entries into `output` (nil: verify only).
+    /// - Parameter progress: bytes read so far, and the bundle's size.
+    /// - Throws: ``AmanatError`` naming the file and what to do.
+    public func openBundle(
+        _ path: String, output: BundleEntryOutput?, progress: ((UInt64, UInt64) -> Void)? = nil
+    ) throws -> OpenedBundle {
+        let file = try InputFile(path, what: "bundle")
+        let key = try sealingKey()
+        let signers = try trustedSigners()
+        do {
+            return try BundleOpener.open(
+                source: { try file.read($0) }, sizeLimit: file.size, identity: key, trustedSigner: signers,
+                ownFingerprint: try identity().fingerprint, output: output,
+                progress: progress.map { report in { report($0, file.size) } })
+        } catch let error as BundleError {
+            throw error.amanatError(file: path, workspace: self)
+        }
+    }
+}
+
+/// Extracted files go to a hidden folder beside the destination and are moved in only after verification.
+public final class BundleExtraction: BundleEntryOutput {
+    public let destination: URL
+    let staging: URL
+    private var current: OutputFile?
+    private var published = false
+
+    public init(destination path: String) throws {
+        destination = URL(fileURLWithPath: path).standardizedFileURL
+        let parent = destination.deletingLastPathComponent()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
+            throw AmanatError(
+                .cannotCreateOutput, "cannot extract into \(path): the folder \(parent.path) does not exist.")
+        }
+        if FileManager.default.fileExists(atPath: destination.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw AmanatError(.cannotCreateOutput, "cannot extract into \(path): it is a file, not a folder.")
+        }
+        staging = parent.appendingPathComponent(
+            ".\(destination.lastPathComponent).amanat-partial-\(UUID().uuidString.prefix(8))")
+        do {
+            try FileManager.default.createDirectory(
+                at: staging.appendingPathComponent("files"), withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw AmanatError(.cannotCreateOutput, "cannot create a staging folder beside \(path).")
+        }
+    }
+
+    deinit {
+        if !published { try? FileManager.default.removeItem(at: staging) }
+    }
+
+    public func begin(path: String, size: UInt64) throws {
+        current = try OutputFile(staging.appendingPathComponent(path).path, mode: 0o600)
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws { try current?.write(bytes) }
+
+    public func end() throws {
+        try current?.commit()
+        current = nil
+    }
+
+    /// Moves the verified files into the destination; refuses (changing nothing) if any name already exists there.
+    public func publish(manifestJWS: String) throws {
+        try AtomicFile.write(Data(manifestJWS.utf8), to: staging.appendingPathComponent("MANIFEST.jws"), mode: 0o600)
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: destination.path) {
+            try FileMove.rename(staging, to: destination)
+            published = true
+            return
+        }
+        let names = (try? fm.contentsOfDirectory(atPath: staging.appendingPathComponent("files").path)) ?? []
+        var clashes = names.map { "files/" + $0 }.filter {
+            fm.fileExists(atPath: destination.appendingPathComponent($0).path)
+        }
+        if fm.fileExists(atPath: destination.appendingPathComponent("MANIFEST.jws").path) {
+            clashes.append("MANIFEST.jws")
+        }
+        guard clashes.isEmpty else {
+            throw AmanatError(
+                .cannotCreateOutput,
+                "\(destination.path) already holds \(clashes.prefix(3).joined(separator: ", ")); nothing was extracted. "
+                    + "Choose a new folder with -o.")
+        }
+        try? fm.createDirectory(at: destination.appendingPathComponent("files"), withIntermediateDirectories: true)
+        for name in names.map({ "files/" + $0 }) + ["MANIFEST.jws"] {
+            guard rename(staging.appendingPathComponent(name).path, destination.appendingPathComponent(name).path) == 0
+            else {
+                throw AmanatError(
+                    .cannotCreateOutput,
+                    "cannot move \(name) into \(destination.path): \(systemError()).")
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+
+/// A file opened for streaming reads, closed on deinit.
+public final class InputFile {
+    public let path: String
+    public let size: UInt64
+    private let fd: Int32
+
+    /// - Throws: ``AmanatError`` (`inputMissing` if missing, `ioError` if unreadable or not a regular file).
+    public init(_ path: String, what: String = "input file") throws {
+        self.path = path
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT { throw AmanatError(.inputMissing, "\(path) (\(what)) does not exist.") }
+            throw AmanatError(.ioError, "cannot read \(path): \(systemError()).")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw AmanatError(.ioError, "\(path) is not a regular file.")
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw AmanatError(.ioError, "cannot read \(path): \(systemError()).") }
+        self.fd = fd
+        size = UInt64(info.st_size)
+    }
+
+    deinit { close(fd) }
+
+    /// Reads into `buffer`; 0 at the end.
+    public func read(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let n = Foundation.read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw AmanatError(.ioError, "cannot read \(path): \(systemError()).")
+        }
+    }
+}
+
+/// An output file written under a temporary name in the same folder and renamed over the final name only by
+/// ``commit()``; if it is never committed, the temporary file is removed.
+public final class OutputFile {
+    public let path: String
+    public let temporaryPath: String
+    private var fd: Int32
+    private var committed = false
+    private let overwrite: Bool
+
+    public init(_ path: String, mode: mode_t = 0o644, overwrite: Bool = false) throws {
+        self.path = path
+        self.overwrite = overwrite
+        let url = URL(fileURLWithPath: path)
+        if !overwrite && FileManager.default.fileExists(atPath: path) {
+            throw AmanatError(.cannotCreateOutput, "\(path) already exists; choose another name or pass --force.")
+        }
+        let folder = url.deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw AmanatError(.cannotCreateOutput, "cannot write \(path): the folder \(folder) does not exist.")
+        }
+        temporaryPath = folder + "/.\(url.lastPathComponent).partial-\(UUID().uuidString.prefix(8))"
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else {
+            throw AmanatError(.cannotCreateOutput, "cannot write \(path): \(systemError()).")
+        }
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+        if !committed { unlink(temporaryPath) }
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw AmanatError(.ioError, "cannot write \(path): \(systemError()).")
+            }
+            offset += n
+        }
+    }
+
+    /// Flushes and renames the file into place.
+    public func commit() throws {
+        guard fsync(fd) == 0 else {
+            throw AmanatError(.ioError, "cannot write \(path): \(systemError()).")
+        }
+        close(fd)
+        fd = -1
+        if overwrite {
+            guard rename(temporaryPath, path) == 0 else {
+                throw AmanatError(.cannotCreateOutput, "cannot create \(path): \(systemError()).")
+            }
+        } else {
+            guard link(temporaryPath, path) == 0 else {
+                throw AmanatError(.cannotCreateOutput, "cannot create \(path): \(systemError()).")
+            }
+            unlink(temporaryPath)
+        }
+        committed = true
+    }
+}
+
+/// Renames with rename(2): atomic within one file system, and the one place a move into place is written.
+public enum FileMove {
+    /// Moves `source` to `destination`, replacing a file there (a folder only if empty).
+    /// - Throws: ``AmanatError`` `cannotCreateOutput` naming `destination` and the system's reason.
+    public static func rename(_ source: URL, to destination: URL) throws {
+        guard Foundation.rename(source.path, destination.path) == 0 else {
+            throw AmanatError(.cannotCreateOutput, "cannot create \(destination.path): \(systemError()).")
+        }
+    }
+}
+
+/// A hidden folder beside a destination in which an output is built: it is moved into place by ``commit(to:)``
+/// only when complete, and removed when released without a commit, so an interrupted command leaves nothing
+/// behind under the destination's name.
+public final class StagingDirectory {
+    /// The staging folder.
+    public let url: URL
+    private var committed = false
+
+    /// Creates `.<name>.<label>-<random>` beside `destination`.
+    /// - Throws: ``AmanatError`` `cannotCreateOutput` when the parent folder is missing or not writable.
+    public init(beside destination: URL, label: String = "partial", mode: Int = 0o700) throws {
+        let parent = destination.deletingLastPathComponent()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
+            throw AmanatError(
+                .cannotCreateOutput, "cannot create \(destination.path): the folder \(parent.path) does not exist.")
+        }
+        url = parent.appendingPathComponent(".\(destination.lastPathComponent).\(label)-\(UUID().uuidString.prefix(8))")
+        do {
+            try FileManager.default.createDirectory(
+                at: url, withIntermediateDirectories: false, attributes: [.posixPermissions: mode])
+        } catch {
+            throw AmanatError(.cannotCreateOutput, "cannot create a staging folder beside \(destination.path).")
+        }
+    }
+
+    deinit {
+        if !committed { try? FileManager.default.removeItem(at: url) }
+    }
+
+    /// Renames the staging folder to `destination` (which must not exist, or be an empty folder).
+    public func commit(to destination: URL) throws {
+        try FileMove.rename(url, to: destination)
+        committed = true
+    }
+
+    /// Marks the staging folder as emptied into its destination item by item; nothing is removed on release.
+    public func markConsumed() {
+        try? FileManager.default.removeItem(at: url)
+        committed = true
+    }
+}

@@ -1,1 +1,0 @@
-// The application library: see AmanatWorkspace.docc (filled by the move from AmanatCLI).

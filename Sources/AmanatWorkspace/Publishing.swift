@@ -1,0 +1,224 @@
+import AmanatCrypto
+import AmanatPublish
+import AmanatRecords
+import AmanatRedaction
+import AmanatStore
+import AmanatSync
+import Foundation
+
+/// The steps of `amanat publish`: choose the records the rules allow, redact them under a policy, write the folder.
+public enum Publisher {
+    /// A record chosen for publication: its single head and its view (consent, collector, editors).
+    public struct Selected: Sendable {
+        public var head: StoredVersion
+        public var view: RecordView
+    }
+
+    /// A record left out, and why (never a value).
+    public struct Skipped: Sendable, Encodable, Hashable {
+        public var record: String
+        public var reason: String
+    }
+
+    /// Who a policy writes for: a policy whose purpose is `exchange` makes redacted versions for a partner, which
+    /// may include records with consent `partners`; every other policy publishes.
+    public static func audience(_ policy: RedactionPolicy) -> Authority.Audience {
+        policy.purpose == "exchange" && policy.recipient != "public" ? .partner : .everyone
+    }
+
+    /// The records to publish: the single head of each named record (all records when none is named). Whether a
+    /// record may be published is ``Authority/publicationRefusal(_:allowed:audience:)``'s decision, on the consent
+    /// in force (capped by the collector), never on what the head claims.
+    /// - Throws: ``CLIError`` 64 for a named record that may not be published, 2 for unresolved concurrent edits.
+    public static func select(
+        _ names: [String], policy: PolicyFile, service: RecordService, skipped: inout [Skipped]
+    ) throws -> [Selected] {
+        let explicit = !names.isEmpty
+        let ids = explicit ? try names.map { try service.resolve($0) } : try service.store.records().map(\.id)
+        let allowed = Set(policy.policy.consent.compactMap(Consent.init(rawValue:)))
+        var selected: [Selected] = []
+        var seen = Set<String>()
+        for id in ids where seen.insert(id).inserted {
+            let view = try service.view(id)
+            if let why = Authority.publicationRefusal(view, allowed: allowed, audience: audience(policy.policy)) {
+                if explicit {
+                    throw AmanatError(.invalidRequest, "record \(id) cannot be published: \(why). Nothing was written.")
+                }
+                skipped.append(Skipped(record: id, reason: why))
+                continue
+            }
+            selected.append(Selected(head: try service.singleHead(of: view), view: view))
+        }
+        guard !selected.isEmpty else {
+            throw AmanatError(
+                .invalidRequest,
+                "no record in this workspace may be published under policy '\(policy.policy.name)'. Nothing was written."
+            )
+        }
+        return selected
+    }
+
+    /// Applies the policy to each record. A record the policy cannot present (a plain claim it would have to
+    /// strip) is skipped with a message, unless it was named (`explicit`), which fails the whole run.
+    /// - Throws: ``CLIError`` 65 for a named record that cannot be presented under the policy.
+    public static func redact(
+        _ records: [Selected], policy: PolicyFile, service: RecordService, key: Ed25519.SigningKey,
+        explicit: Bool = true, skipped: inout [Skipped]
+    ) throws
+        -> [PublishedRecord]
+    {
+        let secrets = try OrganizationSecrets(signingKey: key)
+        var keys: [IdentifierKind: SecretBytes] = [:]
+        let redactor = Redactor(policy: policy.policy) { kind in
+            if let k = keys[kind] { return k }
+            let k = try secrets.pseudonymKey(
+                purpose: policy.policy.purpose, recipient: policy.policy.recipient, kind: kind)
+            keys[kind] = k
+            return k
+        }
+        var result: [PublishedRecord] = []
+        for record in records {
+            let version = record.head
+            let verified = try service.verifiedContent(version)
+            var published: PublishedRecord
+            do {
+                published = try redactor.apply(version.sdjwt, verified: verified)
+            } catch let refusal as Redactor.Refusal {
+                let message =
+                    "record \(version.recordId) cannot be published under policy '\(policy.policy.name)': \(refusal.reason)"
+                guard explicit else {
+                    skipped.append(Skipped(record: version.recordId, reason: refusal.reason))
+                    continue
+                }
+                throw AmanatError(.malformedInput, message + ". Nothing was written.")
+            } catch let error as SDJWTError {
+                throw AmanatError(
+                    .verificationFailed, "record \(version.recordId): its stored version does not parse: \(error).")
+            }
+            // Authorship is the collector's; whoever signed later versions is named as an editor.
+            guard let collector = record.view.collector else {
+                throw AmanatError(
+                    .inputMissing,
+                    "record \(version.recordId): its first version is not in this store, so its collector "
+                        + "cannot be shown. Nothing was written.")
+            }
+            published.collector = collector
+            published.editors = record.view.editors
+            if version.id != version.recordId { published.origin = try service.store.version(version.recordId).jwt }
+            let overlaid = Annotation.overlays(
+                published.values.map {
+                    .object(
+                        [("path", .string($0.path))] + ($0.segment.map { [("segment", .number(String($0)))] } ?? []))
+                },
+                presentation: published.presentation)
+            guard overlaid.isEmpty else {
+                throw AmanatError(
+                    .malformedInput,
+                    "record \(version.recordId): the publisher values at \(overlaid.joined(separator: ", ")) would sit on "
+                        + "values the presentation discloses (a bug in the redactor). Nothing was written.")
+            }
+            result.append(published)
+        }
+        guard !result.isEmpty else {
+            throw AmanatError(
+                .invalidRequest,
+                "no record in this workspace may be published under policy '\(policy.policy.name)'. Nothing was written."
+            )
+        }
+        return result
+    }
+
+    /// Writes the presentations, annotations and index.json into a staging folder beside `path`, then renames it
+    /// into place. Returns the final path.
+    /// - Throws: ``CLIError`` 73 when `path` exists and is not an empty folder, or cannot be created.
+    public static func write(
+        _ records: [PublishedRecord], to path: String, policy: PolicyFile, key: Ed25519.SigningKey,
+        publisher: PublicIdentity
+    ) throws -> String {
+        let fm = FileManager.default
+        let target = URL(fileURLWithPath: path).standardizedFileURL
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: target.path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue, (try? fm.contentsOfDirectory(atPath: target.path))?.isEmpty == true else {
+                throw AmanatError(
+                    .cannotCreateOutput,
+                    "\(path) already exists and is not an empty folder; choose a new folder. Nothing was written.")
+            }
+        }
+        let staging = try StagingDirectory(beside: target, mode: 0o755)
+        let now = Int(Date().timeIntervalSince1970)
+        for record in records {
+            let annotation = try Annotation.sign(
+                record, policyName: policy.policy.name, policyHash: policy.sha256, key: key, issuedAt: now)
+            try AtomicFile.write(
+                Data((record.presentation.compact + "\n").utf8),
+                to: staging.url.appendingPathComponent(PublicationIndex.presentationName(record)))
+            try AtomicFile.write(
+                Data((annotation + "\n").utf8),
+                to: staging.url.appendingPathComponent(PublicationIndex.annotationName(record)))
+        }
+        let index = PublicationIndex.json(records, publisher: publisher, policy: policy, publishedAt: now)
+        try AtomicFile.write(
+            Data((index.pretty() + "\n").utf8), to: staging.url.appendingPathComponent(PublicationIndex.fileName))
+        try staging.commit(to: target)
+        return target.path
+    }
+}
+
+/// What `publish` made: the redacted records, those left out and why, and the folder written (nil on a dry run).
+public struct PublicationResult {
+    public var records: [PublishedRecord]
+    public var skipped: [Publisher.Skipped]
+    public var folder: String?
+}
+
+extension Workspace {
+    /// Reads a redaction policy and checks its paths against the record schema.
+    /// - Throws: ``AmanatError`` naming the file and line.
+    public static func loadPolicy(_ path: String) throws -> PolicyFile {
+        do { return try PolicyFile.load(path) } catch let error as PublicationError { throw AmanatError(error) }
+    }
+
+    /// Publishes records under a policy: chooses those the rules allow (all, when `names` is empty), redacts
+    /// them, and writes the folder `output` whole or not at all (nil: a dry run that writes nothing).
+    /// - Throws: ``AmanatError``; a named record that may not be published fails the whole run.
+    public func publish(_ names: [String], policy: PolicyFile, to output: String?) throws -> PublicationResult {
+        let service = try RecordService(workspace: self)
+        var skipped: [Publisher.Skipped] = []
+        let selected = try Publisher.select(names, policy: policy, service: service, skipped: &skipped)
+        let key = try signingKey()
+        let records = try Publisher.redact(
+            selected, policy: policy, service: service, key: key, explicit: !names.isEmpty, skipped: &skipped)
+        var folder: String?
+        if let output {
+            folder = try Publisher.write(records, to: output, policy: policy, key: key, publisher: try identity())
+        }
+        return PublicationResult(records: records, skipped: skipped, folder: folder)
+    }
+
+    /// Verifies a publisher's annotation against this workspace's trust list: its signature, its binding to the
+    /// presentation `verified` came from, the collector it names, and that it overlays no disclosed value.
+    /// - Throws: ``AmanatError``.
+    public func verifyAnnotation(
+        _ text: String, file: String, presentation: SDJWT, verified: VerifiedVersion
+    ) throws -> Annotation.Verified {
+        let keys = try trustedKeys()
+        do {
+            return try Annotation.verify(
+                text, file: file, presentation: presentation, verified: verified, trustedKey: { keys[$0] })
+        } catch let error as PublicationError {
+            throw AmanatError(error)
+        }
+    }
+}
+
+extension AmanatError {
+    /// The application's reading of a publication error.
+    public init(_ error: PublicationError) {
+        switch error.kind {
+        case .verificationFailed: self.init(.verificationFailed, error.message)
+        case .malformed, .refused: self.init(.malformedInput, error.message)
+        case .unreadable: self.init(.inputMissing, error.message)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import AmanatBundle
+import AmanatCrypto
+import Foundation
+
+/// Which record versions go into a bundle.
+public enum RecordSelection: Sendable, Hashable {
+    /// None: plain files only.
+    case none
+    /// Every version of these records (ids or unique prefixes), with their attachments.
+    case records([String])
+    /// Every record in the store.
+    case all
+    /// The versions no recipient is known to hold yet (delta exchange).
+    case sinceLast
+}
+
+/// What to seal, and for whom.
+public struct SealRequest: Sendable {
+    /// Plain files, sealed under their base names.
+    public var files: [String]
+    public var records: RecordSelection
+    /// Trust-list names, public identity files or bare `age1…` recipients.
+    public var recipients: [String]
+    /// ASCII armor instead of binary.
+    public var armor: Bool
+
+    public init(files: [String] = [], records: RecordSelection = .none, recipients: [String], armor: Bool = false) {
+        self.files = files
+        self.records = records
+        self.recipients = recipients
+        self.armor = armor
+    }
+}
+
+/// What a bundle holds, once sealed.
+public struct SealReport: Sendable {
+    /// The signed manifest.
+    public var manifest: BundleManifest
+    /// The recipients, by organization name or `age1…` recipient.
+    public var recipientNames: [String]
+    /// Record versions and records included (nil when no records were asked for).
+    public var versionCount: Int?
+    public var recordCount: Int?
+    /// Attachments the records list but this workspace does not hold (not in the bundle).
+    public var missingAttachments: Int
+    /// Records left out because they may not leave this organization (consent `internal`).
+    public var withheldRecords: [String]
+}
+
+extension Workspace {
+    /// Seals files and record versions for partners into a bundle written through `sink`.
+    ///
+    /// Everything is checked before the passphrase is asked for or a byte is written: recipients, file names,
+    /// which records may leave (``AmanatSync/Authority``). What each partner was sent is recorded only after
+    /// `commit` returns, so an interrupted bundle is never counted as delivered.
+    /// - Parameters:
+    ///   - sink: receives the bundle's bytes.
+    ///   - commit: makes the written bundle final (renames the output into place).
+    ///   - progress: bytes sealed so far, and the total.
+    /// - Throws: ``AmanatError``.
+    public func seal(
+        _ request: SealRequest, sink: @escaping (UnsafeRawBufferPointer) throws -> Void, commit: () throws -> Void,
+        progress: ((UInt64, UInt64) -> Void)? = nil
+    ) throws -> SealReport {
+        let recipientList = try resolveRecipients(request.recipients)
+        let inputs = try request.files.map { try InputFile($0) }
+        var names = Set<String>()
+        for input in inputs {
+            let name = URL(fileURLWithPath: input.path).lastPathComponent
+            do { try BundleSealer.validateName(name) } catch let error as BundleError {
+                throw AmanatError(.invalidRequest, "\(input.path): \(error)")
+            }
+            guard names.insert(name).inserted else {
+                throw AmanatError(
+                    .invalidRequest, "two files are named '\(name)'; a bundle holds files by name, so rename one.")
+            }
+        }
+        var bundleInputs = inputs.map { file in
+            BundleInput(name: URL(fileURLWithPath: file.path).lastPathComponent, size: file.size) { try file.read($0) }
+        }
+        var total = inputs.reduce(0) { $0 + $1.size }
+        let partners = recipientList.compactMap(\.party.fingerprint)
+        let anonymous = partners.count < recipientList.count
+        var records: RecordBundleContents?
+        var service: RecordService?
+        if request.records != .none {
+            let records_ = try RecordService(workspace: self)
+            service = records_
+            let versionIds: [String]
+            switch request.records {
+            case .sinceLast:
+                guard !partners.isEmpty, !anonymous else {
+                    throw AmanatError(
+                        .invalidRequest,
+                        "--since-last needs partners from the trust list (or identity files), not bare age1… recipients."
+                    )
+                }
+                versionIds = try records_.unacknowledgedVersions(partners: partners)
+            case .all:
+                versionIds = try records_.versionIds(ofRecords: try records_.store.records().map(\.id))
+            case .records(let names):
+                let ids = try names.map { try records_.resolve($0) }
+                try records_.checkSealable(ids, partners: partners, anonymousRecipients: anonymous)
+                versionIds = try records_.versionIds(ofRecords: ids)
+            case .none:
+                versionIds = []
+            }
+            let contents = try records_.bundleContents(
+                versionIds: versionIds, partners: partners, anonymousRecipients: anonymous)
+            bundleInputs += contents.inputs
+            total += contents.attachmentBytes
+            records = contents
+        }
+        let key = try signingKey()
+        let manifest: BundleManifest
+        do {
+            manifest = try BundleSealer.seal(
+                inputs: bundleInputs, sender: BundleSender(signingKey: key, identity: try identity()),
+                recipients: recipientList, armor: request.armor, summary: records?.summary,
+                acknowledges: records?.acknowledges, sink: sink, progress: { progress?($0, total) })
+            try commit()
+        } catch let error as BundleError {
+            throw error.amanatError(file: "the bundle", workspace: self)
+        }
+        if let service, let records {
+            try service.recordSent(records, bundleId: manifest.bundleId, partners: partners)
+        }
+        return SealReport(
+            manifest: manifest,
+            recipientNames: recipientList.map { $0.party.organization ?? $0.party.ageRecipient ?? "?" },
+            versionCount: records?.versionIds.count, recordCount: records?.recordCount,
+            missingAttachments: records?.missingAttachments ?? 0, withheldRecords: records?.withheldRecords ?? [])
+    }
+}
