@@ -61,35 +61,11 @@ struct ConsentCommand: ParsableCommand {
         var view = try service.view(recordId)
         var newVersion: String?
         if accept || set != nil {
-            let key = try workspace.signingKey(passphrase: try options.passphrase())
-            let (head, content, _) = try service.editableContent(recordId)
-            var updated = content
-            if accept {
-                guard view.collector == (try workspace.identity().fingerprint) else {
-                    throw AmanatError(
-                        .invalidRequest,
-                        "only the organization that collected record \(recordId) can accept a raise of its consent.")
-                }
-                let values = Set(view.consentProposals.map(\.proposed))
-                guard let proposed = values.first, values.count == 1 else {
-                    throw AmanatError(
-                        .invalidRequest,
-                        values.isEmpty
-                            ? "record \(recordId) has no proposal to raise its consent."
-                            : "record \(recordId) has proposals for different values; use --set VALUE --note TEXT.")
-                }
-                // The proposing head's own content: what the partner wrote, consent note included.
-                let proposal = try service.verifiedContent(head).content
-                guard Consent(content: proposal) == proposed else {
-                    throw AmanatError(.conflicts, "record \(recordId) has concurrent versions; resolve them first.")
-                }
-                updated = proposal
-            } else if let set, let testimony = content["testimony"] {
-                var t = testimony.setting("consent", .string(set))
-                if let note { t = t.setting("consentNote", .string(note)) }
-                updated = content.setting("testimony", t).sortedKeys()
-            }
-            let (version, edit) = try service.update(recordId, content: updated, key: key, acceptingProposal: accept)
+            let key = try workspace.signingKey()
+            let (version, edit) =
+                accept
+                ? (try service.acceptConsentProposal(recordId, key: key), .raised)
+                : try service.setConsent(recordId, to: Consent(rawValue: set!)!, note: note, key: key)
             newVersion = version.versionId
             view = try service.view(recordId)
             if !json && edit == .proposed {

@@ -314,7 +314,7 @@ final class DemoStory {
         }
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
         let findings = try files.reduce(0) {
-            $0 + (try ScanCommand.scan(file: folder.appendingPathComponent($1).path, scanner: DocumentScanner())).count
+            $0 + (try FileScan.scan(file: folder.appendingPathComponent($1).path, scanner: DocumentScanner())).count
         }
         Console.out("    published/: \(files.count) files; amanat scan finds \(findings) identifier(s)")
         let keysB = try b.trustedKeys()

@@ -99,7 +99,7 @@ extension RecordService {
         let workspace = try options.locate()
         let service = try RecordService(workspace: workspace)
         let recordId = try service.resolve(record)
-        let key = try workspace.signingKey(passphrase: try options.passphrase())
+        let key = try workspace.signingKey()
         let (version, inForce) = try service.tombstone(recordId, kind, reason: reason, key: key)
         return (service, recordId, version, inForce)
     }
@@ -137,7 +137,7 @@ struct LinkCommand: ParsableCommand {
         let recordB = try service.resolve(b)
         guard recordA != recordB else { throw AmanatError(.invalidRequest, "a record cannot be linked to itself.") }
         let content = try service.editableContent(recordA).content
-        let key = try workspace.signingKey(passphrase: try options.passphrase())
+        let key = try workspace.signingKey()
         let (version, _) = try service.update(
             recordA, content: RecordContent.linking(content, to: recordB, samePerson: same), key: key)
         Console.out(version.versionId)

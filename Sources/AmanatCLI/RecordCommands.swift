@@ -29,7 +29,7 @@ struct AddCommand: ParsableCommand {
         var records: [JSONValue] = []
         for file in files { records += try RecordFiles.read(file) }
         let service = try RecordService(workspace: workspace)
-        let key = try workspace.signingKey(passphrase: try options.passphrase())
+        let key = try workspace.signingKey()
         let ids = try service.add(records, key: key)
         if json {
             try Console.json(ids)
@@ -63,7 +63,7 @@ struct UpdateCommand: ParsableCommand {
         guard records.count == 1 else { throw AmanatError(.malformedInput, "\(file) must hold exactly one record.") }
         let service = try RecordService(workspace: workspace)
         let recordId = try service.resolve(record)
-        let key = try workspace.signingKey(passphrase: try options.passphrase())
+        let key = try workspace.signingKey()
         let (version, consent) = try service.update(recordId, content: records[0], key: key)
         Console.out(version.versionId)
         Console.err("Record \(recordId): new version \(version.versionId).")
@@ -109,7 +109,7 @@ struct AttachCommand: ParsableCommand {
         let service = try RecordService(workspace: workspace)
         let recordId = try service.resolve(record)
         var content = try service.editableContent(recordId).content
-        let key = try workspace.signingKey(passphrase: try options.passphrase())
+        let key = try workspace.signingKey()
         var list = content["attachments"]?.arrayValue ?? []
         for file in files {
             let (sha, size) = try service.importBlob(file)

@@ -316,7 +316,7 @@ struct ResolveCommand: ParsableCommand {
         } catch let error as SyncError {
             throw AmanatError(.conflicts, "record \(recordId) is not resolved: \(error). See `amanat conflicts`.")
         }
-        let key = try sync.workspace.signingKey(passphrase: try options.passphrase())
+        let key = try sync.workspace.signingKey()
         let signed = try sync.service.signResolution(resolution, key: key)
         Console.out(signed.versionId)
         Console.err(

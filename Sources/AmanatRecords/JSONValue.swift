@@ -167,44 +167,8 @@ extension JSONValue {
         return out
     }
 
-    /// Appends `s` as a JSON string literal. Text with nothing to escape (nearly all) is appended whole; the
-    /// output is the same either way.
-    static func appendQuoted(_ s: String, to out: inout String) {
-        out += "\""
-        if !s.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }) {
-            out += s
-            out += "\""
-            return
-        }
-        // Runs of bytes that need no escape are appended whole; every byte that needs one is ASCII, so the runs
-        // end on character boundaries.
-        let utf8 = s.utf8
-        var runStart = utf8.startIndex
-        var i = utf8.startIndex
-        while i != utf8.endIndex {
-            let byte = utf8[i]
-            let escape: String?
-            switch byte {
-            case UInt8(ascii: "\""): escape = "\\\""
-            case UInt8(ascii: "\\"): escape = "\\\\"
-            case 0x0A: escape = "\\n"
-            case 0x0D: escape = "\\r"
-            case 0x09: escape = "\\t"
-            case 0x08: escape = "\\b"
-            case 0x0C: escape = "\\f"
-            case 0..<0x20: escape = String(format: "\\u%04x", byte)
-            default: escape = nil
-            }
-            if let escape {
-                out += Substring(utf8[runStart..<i])
-                out += escape
-                runStart = utf8.index(after: i)
-            }
-            i = utf8.index(after: i)
-        }
-        out += Substring(utf8[runStart..<utf8.endIndex])
-        out += "\""
-    }
+    /// Appends `s` as a JSON string literal (``JSONEscaping``).
+    static func appendQuoted(_ s: String, to out: inout String) { JSONEscaping.appendQuoted(s, to: &out) }
 }
 
 // MARK: - Parsing

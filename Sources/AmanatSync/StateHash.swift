@@ -121,37 +121,5 @@ struct CanonicalWriter {
         out.append(UInt8(ascii: "]"))
     }
 
-    static let digits: [UInt8] = Array("0123456789abcdef".utf8)
-
-    mutating func string(_ s: String) {
-        out.append(UInt8(ascii: "\""))
-        // Most strings need no escape: copy their bytes in one go.
-        let plain = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
-            out.append(contentsOf: bytes)
-            return true
-        }
-        if plain == true {
-            out.append(UInt8(ascii: "\""))
-            return
-        }
-        let digits = Self.digits
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-            case 0..<0x20:
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(digits[Int(b >> 4)])
-                out.append(digits[Int(b & 0x0F)])
-            default: out.append(b)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
+    mutating func string(_ s: String) { JSONEscaping.appendQuoted(s, to: &out) }
 }

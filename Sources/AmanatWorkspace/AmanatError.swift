@@ -1,3 +1,5 @@
+import Foundation
+
 /// An error the application reports to a person: what failed, about which file or record, and what to do next.
 ///
 /// The message never contains secrets, plaintext or identifiers. Front ends choose how to show it (the command
@@ -34,4 +36,4 @@ public struct AmanatError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The reason for the last failed system call, as people read it.
-func systemError() -> String { systemError() }
+func systemError() -> String { String(cString: strerror(errno)) }

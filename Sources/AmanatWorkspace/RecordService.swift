@@ -123,6 +123,47 @@ public struct RecordService {
         return (signed, edit)
     }
 
+    /// Signs a new version with consent `value` (and, if given, a new consent note). Anyone may lower consent; the
+    /// collector raises it only with a changed note; anyone else's raise is a proposal (``AmanatSync/Authority``).
+    public func setConsent(
+        _ recordId: String, to value: Consent, note: String?, key: Ed25519.SigningKey
+    ) throws -> (SignedVersion, Authority.ConsentEdit) {
+        let content = try editableContent(recordId).content
+        guard var testimony = content["testimony"] else {
+            throw AmanatError(.invalidRequest, "record \(recordId) has no testimony section to hold a consent.")
+        }
+        testimony = testimony.setting("consent", .string(value.rawValue))
+        if let note { testimony = testimony.setting("consentNote", .string(note)) }
+        return try update(recordId, content: content.setting("testimony", testimony).sortedKeys(), key: key)
+    }
+
+    /// At the collector: signs, as its own version, the content of the single head that proposes a raise of
+    /// consent, so that the raise takes effect.
+    /// - Throws: ``AmanatError`` when this organization is not the collector, there is no single proposal, or the
+    ///   record has concurrent versions.
+    public func acceptConsentProposal(_ recordId: String, key: Ed25519.SigningKey) throws -> SignedVersion {
+        let view = try view(recordId)
+        guard view.collector == (try workspace.identity().fingerprint) else {
+            throw AmanatError(
+                .invalidRequest,
+                "only the organization that collected record \(recordId) can accept a raise of its consent.")
+        }
+        let values = Set(view.consentProposals.map(\.proposed))
+        guard let proposed = values.first, values.count == 1 else {
+            throw AmanatError(
+                .invalidRequest,
+                values.isEmpty
+                    ? "record \(recordId) has no proposal to raise its consent."
+                    : "record \(recordId) has proposals for different values; use --set VALUE --note TEXT.")
+        }
+        // The proposing head's own content: what the partner wrote, consent note included.
+        let proposal = try verifiedContent(try singleHead(of: view)).content
+        guard Consent(content: proposal) == proposed else {
+            throw AmanatError(.conflicts, "record \(recordId) has concurrent versions; resolve them first.")
+        }
+        return try update(recordId, content: proposal, key: key, acceptingProposal: true).0
+    }
+
     /// Signs and stores a version whose parents are ALL current heads (retractions, erasures, merges), pending
     /// requests included, so that a retraction or erasure by the collector answers them.
     public func versionOverAllHeads(

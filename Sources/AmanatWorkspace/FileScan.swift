@@ -1,0 +1,133 @@
+import AmanatRedaction
+import Foundation
+
+/// Scanning files for identifiers (`amanat scan`, the demo's check of a published folder): each file is
+/// memory-mapped, its format (text, JSON, SD-JWT) detected, and scanned in place.
+public enum FileScan {
+    /// Reads (memory-maps) one file and scans it in the format it has.
+    public static func scan(file: String, scanner: DocumentScanner) throws -> [Finding] {
+        try scanTable(file: file, scanner: scanner).findings
+    }
+
+    /// Reads (memory-maps) one file and scans it in the format it has; findings in compact form.
+    public static func scanTable(file: String, scanner: DocumentScanner) throws -> FindingTable {
+        let (mapped, format) = try open(file: file)
+        return try scan(mapped, format: format, file: file, scanner: scanner)
+    }
+
+    /// Memory-maps one file and finds its format (text, JSON, SD-JWT).
+    /// - Throws: ``AmanatError`` `inputMissing` when the file is missing, `malformedInput` when it is binary or a
+    ///   `.json` file is not JSON.
+    public static func open(file: String) throws -> (MappedFile, DocumentFormat) {
+        let mapped = try MappedFile(path: file)
+        let buffer = mapped.buffer
+        if buffer.prefix(8192).contains(0) {
+            throw AmanatError(
+                .malformedInput,
+                "\(file) looks like a binary file (or UTF-16 text); scan takes UTF-8 text, JSON or SD-JWT.")
+        }
+        let ext = URL(fileURLWithPath: file).pathExtension
+        var format = DocumentScanner.detectFormat(buffer, pathExtension: ext)
+        if format == .json && buffer.count <= 64 << 20 {
+            let data =
+                buffer.baseAddress.map {
+                    Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: buffer.count, deallocator: .none)
+                } ?? Data()
+            if (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) == nil {
+                if ext.lowercased() == "json" {
+                    throw AmanatError(
+                        .malformedInput,
+                        "\(file) is not valid JSON. Fix the file or rename it to .txt to scan it as text.")
+                }
+                format = .text
+            }
+        }
+        return (mapped, format)
+    }
+
+    /// Scans a mapped file in the given format.
+    /// - Throws: ``AmanatError`` `malformedInput` for an SD-JWT whose segments do not decode.
+    public static func scan(
+        _ mapped: MappedFile, format: DocumentFormat, file: String, scanner: DocumentScanner
+    ) throws
+        -> FindingTable
+    {
+        do {
+            return try withExtendedLifetime(mapped) { try scanner.scanTable(mapped.buffer, format: format) }
+        } catch DocumentScanError.invalidSDJWTSegment(let index) {
+            let part = index == 0 ? "its issuer JWT" : "disclosure \(index)"
+            throw AmanatError(.malformedInput, "\(file) is not a valid SD-JWT: \(part) does not decode to JSON.")
+        }
+    }
+}
+
+/// A read-only memory mapping of a whole file (pages read ahead), unmapped on deinit. Big files are never copied
+/// into memory: the detector reads the mapping directly.
+public final class MappedFile {
+    public let buffer: UnsafeRawBufferPointer
+    private let mapping: UnsafeMutableRawPointer?
+    /// Bytes at the start already unmapped (a multiple of the page size).
+    private var released = 0
+    static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// - Throws: ``AmanatError`` `inputMissing` when the file is missing, `malformedInput` when it cannot be read.
+    public init(path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT {
+                throw AmanatError(.inputMissing, "\(path) does not exist. Check the path and try again.")
+            }
+            throw AmanatError(
+                .malformedInput, "\(path) cannot be read (\(systemError())). Check its permissions.")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw AmanatError(.malformedInput, "\(path) is not a regular file.")
+        }
+        let size = Int(info.st_size)
+        if size == 0 {
+            mapping = nil
+            buffer = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+        guard let address, address != MAP_FAILED else {
+            throw AmanatError(.malformedInput, "\(path) cannot be read (\(systemError())).")
+        }
+        mapping = address
+        buffer = UnsafeRawBufferPointer(start: address, count: size)
+        MappedFile.populate(address, size)
+    }
+
+    /// `MADV_POPULATE_READ` (Linux 5.14 and later; older kernels refuse it and pages are read in on first use).
+    private static let populateRead: Int32 = 22
+
+    /// Maps the pages in ahead of the scan, on every core for a big file (a hint: failures are ignored).
+    private static func populate(_ address: UnsafeMutableRawPointer, _ size: Int) {
+        let page = MappedFile.pageSize
+        let parts = size >= 8 << 20 ? ProcessInfo.processInfo.activeProcessorCount : 1
+        let partSize = ((size + parts - 1) / parts + page - 1) / page * page
+        let shared = Int(bitPattern: address)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let start = part * partSize
+            guard start < size else { return }
+            _ = madvise(
+                UnsafeMutableRawPointer(bitPattern: shared + start), min(partSize, size - start),
+                MappedFile.populateRead)
+        }
+    }
+
+    /// Unmaps the whole pages below `offset` (they must not be read again).
+    public func release(below offset: Int) {
+        guard let mapping else { return }
+        let end = min(offset, buffer.count) / MappedFile.pageSize * MappedFile.pageSize
+        guard end > released else { return }
+        munmap(mapping + released, end - released)
+        released = end
+    }
+
+    deinit {
+        if let mapping, released < buffer.count { munmap(mapping + released, buffer.count - released) }
+    }
+}
