@@ -126,6 +126,10 @@ let package = Package(
             dependencies: ["AmanatTestSupport", "AmanatSync", "AmanatRecords", "AmanatStore"]
         ),
         .testTarget(
+            name: "AmanatPublishTests",
+            dependencies: ["AmanatTestSupport", "AmanatPublish", "AmanatRecords", "AmanatRedaction", "AmanatCrypto"]
+        ),
+        .testTarget(
             name: "AmanatWorkspaceTests",
             dependencies: [
                 "AmanatTestSupport", "AmanatWorkspace", "AmanatPublish", "AmanatRecords", "AmanatSync", "AmanatStore",
