@@ -1,7 +1,7 @@
 import AmanatWorkspace
 import Foundation
 
-/// Exit codes of the `amanat` command (CLI.md; the numbers follow BSD `sysexits.h` where one fits).
+/// Exit codes of the `amanat` command (README, "Exit codes"; the numbers follow BSD `sysexits.h` where one fits).
 public enum ExitStatus: Int32, Sendable {
     case ok = 0
     /// Verification failed: bad signature, untrusted signer, tampering, wrong key or passphrase.
