@@ -29,7 +29,8 @@ public enum Publisher {
     /// The records to publish: the single head of each named record (all records when none is named). Whether a
     /// record may be published is ``Authority/publicationRefusal(_:allowed:audience:)``'s decision, on the consent
     /// in force (capped by the collector), never on what the head claims.
-    /// - Throws: ``CLIError`` 64 for a named record that may not be published, 2 for unresolved concurrent edits.
+    /// - Throws: ``AmanatError`` `invalidRequest` for a named record that may not be published, `conflicts` for
+    ///   unresolved concurrent edits.
     public static func select(
         _ names: [String], policy: PolicyFile, service: RecordService, skipped: inout [Skipped]
     ) throws -> [Selected] {
@@ -60,7 +61,7 @@ public enum Publisher {
 
     /// Applies the policy to each record. A record the policy cannot present (a plain claim it would have to
     /// strip) is skipped with a message, unless it was named (`explicit`), which fails the whole run.
-    /// - Throws: ``CLIError`` 65 for a named record that cannot be presented under the policy.
+    /// - Throws: ``AmanatError`` `malformedInput` for a named record that cannot be presented under the policy.
     public static func redact(
         _ records: [Selected], policy: PolicyFile, service: RecordService, key: Ed25519.SigningKey,
         explicit: Bool = true, skipped: inout [Skipped]
@@ -130,7 +131,8 @@ public enum Publisher {
 
     /// Writes the presentations, annotations and index.json into a staging folder beside `path`, then renames it
     /// into place. Returns the final path.
-    /// - Throws: ``CLIError`` 73 when `path` exists and is not an empty folder, or cannot be created.
+    /// - Throws: ``AmanatError`` `cannotCreateOutput` when `path` exists and is not an empty folder, or cannot be
+    ///   created.
     public static func write(
         _ records: [PublishedRecord], to path: String, policy: PolicyFile, key: Ed25519.SigningKey,
         publisher: PublicIdentity
