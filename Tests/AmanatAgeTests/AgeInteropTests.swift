@@ -1,11 +1,13 @@
 import AmanatAge
 import AmanatCrypto
+import AmanatTestSupport
 import Foundation
 import Testing
 
-/// Interoperability with the stock `age` tool, both directions. Skipped (with this message) only when `age` is not
-/// installed. The passphrase direction is not tested against stock age: it reads passphrases only from a terminal.
-@Suite(.enabled(if: AgeTestSupport.which("age") != nil, "stock `age` is not installed (apt install age)"))
+/// Interoperability with the stock `age` tool, both directions. Skipped (with the install command) only when `age`
+/// is not installed, and never when `CI` is set. The passphrase direction is not tested against stock age: it reads
+/// passphrases only from a terminal.
+@Suite(.requires(.age))
 struct AgeInteropTests {
     static let chunk = 64 * 1024
 
@@ -28,35 +30,35 @@ struct AgeInteropTests {
     }
 
     @Test(arguments: [false, true]) func weEncryptStockAgeDecrypts(armor: Bool) throws {
-        let age = try #require(AgeTestSupport.which("age"))
+        let age = try ExternalTool.age.require()
         let dir = try TempDir()
         // Given three recipients and a multi-chunk payload
         let keys = try (0..<3).map { _ in try X25519.PrivateKey.generate() }
         try Self.writeIdentity(keys[1], to: dir.file("id.txt"))
         let recipients: [any AgeRecipient] = keys.map { X25519AgeRecipient(publicKey: $0.publicKey) }
         for size in [0, 1000, 3 * Self.chunk, 3 * Self.chunk + 4321] {
-            let plaintext = AgeTestSupport.pattern(size, seed: 42)
+            let plaintext = SplitMix64.bytes(size, seed: 42)
             let file = try Age.encrypt(plaintext, to: recipients, armor: armor)
             // When stock age decrypts it with the second recipient's identity file
-            let result = try AgeTestSupport.run(age, ["-d", "-i", dir.file("id.txt")], stdin: file)
+            let result = try Subprocess.run(age, ["-d", "-i", dir.file("id.txt")], stdin: Data(file))
             // Then it gets the same bytes
-            #expect(result.status == 0, "age -d failed: \(result.stderr)")
+            #expect(result.status == 0, "age -d failed: \(result.stderrText)")
             #expect(result.stdout == plaintext, "size \(size), armor \(armor)")
         }
     }
 
     @Test(arguments: [false, true]) func stockAgeEncryptsWeDecrypt(armor: Bool) throws {
-        let age = try #require(AgeTestSupport.which("age"))
+        let age = try ExternalTool.age.require()
         let me = try X25519.PrivateKey.generate()
         let other = try X25519.PrivateKey.generate()
         for size in [0, 1000, 2 * Self.chunk, 3 * Self.chunk + 4321] {
-            let plaintext = AgeTestSupport.pattern(size, seed: 7)
+            let plaintext = SplitMix64.bytes(size, seed: 7)
             var arguments = [
                 "-r", AgeKeyEncoding.recipient(other.publicKey), "-r", AgeKeyEncoding.recipient(me.publicKey),
             ]
             if armor { arguments.append("-a") }
-            let result = try AgeTestSupport.run(age, arguments, stdin: plaintext)
-            #expect(result.status == 0, "age -r failed: \(result.stderr)")
+            let result = try Subprocess.run(age, arguments, stdin: Data(plaintext))
+            #expect(result.status == 0, "age -r failed: \(result.stderrText)")
             let file = result.stdout
             #expect(try Age.inspect(file).stanzaTypes == ["X25519", "X25519"])
             #expect(try Age.decrypt(file, identities: [X25519AgeIdentity(privateKey: me)]) == plaintext)
@@ -64,14 +66,14 @@ struct AgeInteropTests {
         }
     }
 
-    @Test func ageKeygenIdentityFile() throws {
-        let keygen = try #require(AgeTestSupport.which("age-keygen"))
-        let age = try #require(AgeTestSupport.which("age"))
-        let generated = try AgeTestSupport.run(keygen, [])
+    @Test(.requires(.ageKeygen)) func ageKeygenIdentityFile() throws {
+        let keygen = try ExternalTool.ageKeygen.require()
+        let age = try ExternalTool.age.require()
+        let generated = try Subprocess.run(keygen, [])
         #expect(generated.status == 0)
-        let identities = try AgeKeyFile.identities(String(decoding: generated.stdout, as: UTF8.self))
+        let identities = try AgeKeyFile.identities(generated.stdoutText)
         let recipient = identities[0].recipient.stringValue
-        let encrypted = try AgeTestSupport.run(age, ["-r", recipient], stdin: Array("synthetic record".utf8))
+        let encrypted = try Subprocess.run(age, ["-r", recipient], stdin: Data("synthetic record".utf8))
         #expect(try Age.decrypt(encrypted.stdout, identities: identities) == Array("synthetic record".utf8))
     }
 }

@@ -1,5 +1,6 @@
 import AmanatAge
 import AmanatCrypto
+import AmanatTestSupport
 import Foundation
 import Testing
 
@@ -10,7 +11,7 @@ import Testing
     @Test func everySingleByteChangeIsRefused() throws {
         // Given a small binary file
         let me = X25519AgeIdentity(privateKey: try X25519.PrivateKey.generate())
-        let plaintext = AgeTestSupport.pattern(100)
+        let plaintext = SplitMix64.bytes(100)
         let file = try Age.encrypt(plaintext, to: [me.recipient])
         var positions = 0
         // When any one byte is changed (two different ways), then decryption fails and releases nothing wrong
@@ -30,7 +31,7 @@ import Testing
     @Test func truncationAroundEveryChunkBoundary() throws {
         // Given a 3-chunk file
         let me = X25519AgeIdentity(privateKey: try X25519.PrivateKey.generate())
-        let plaintext = AgeTestSupport.pattern(2 * Self.chunk + 1000)
+        let plaintext = SplitMix64.bytes(2 * Self.chunk + 1000)
         let file = try Age.encrypt(plaintext, to: [me.recipient])
         let payloadStart = file.count - 16 - (2 * Self.sealedChunk + 1000 + 16)
         let boundaries = [
@@ -61,19 +62,19 @@ import Testing
     @Test func trailingGarbage() throws {
         let me = X25519AgeIdentity(privateKey: try X25519.PrivateKey.generate())
         for size in [10, Self.chunk] {
-            let file = try Age.encrypt(AgeTestSupport.pattern(size), to: [me.recipient])
+            let file = try Age.encrypt(SplitMix64.bytes(size), to: [me.recipient])
             for extra in [1, 16, 17, Self.sealedChunk] {
                 let (_, error) = AgeTestSupport.decryptCollecting(
-                    file + AgeTestSupport.pattern(extra, seed: 7), identities: [me])
+                    file + SplitMix64.bytes(extra, seed: 7), identities: [me])
                 #expect(
                     (error as? AgeError)?.failureClass == .payload,
                     "size \(size) + \(extra): \(String(describing: error))")
             }
         }
         // Data after a full final chunk is named as trailing data.
-        let file = try Age.encrypt(AgeTestSupport.pattern(Self.chunk), to: [me.recipient])
+        let file = try Age.encrypt(SplitMix64.bytes(Self.chunk), to: [me.recipient])
         #expect(throws: AgeError.payload(.trailingData(afterChunks: 1))) {
-            try Age.decrypt(file + AgeTestSupport.pattern(Self.sealedChunk, seed: 3), identities: [me])
+            try Age.decrypt(file + SplitMix64.bytes(Self.sealedChunk, seed: 3), identities: [me])
         }
     }
 

@@ -1,5 +1,6 @@
 import AmanatAge
 import AmanatCrypto
+import AmanatTestSupport
 import Foundation
 import Testing
 
@@ -18,7 +19,7 @@ import Testing
 
     @Test(arguments: sizes) func roundTrip(size: Int) throws {
         let me = try Self.identity()
-        let plaintext = AgeTestSupport.pattern(size, seed: UInt64(size) + 1)
+        let plaintext = SplitMix64.bytes(size, seed: UInt64(size) + 1)
         for armor in [false, true] {
             for parallelism in [1, 2] {
                 // Given a file written in uneven pieces
@@ -61,7 +62,7 @@ import Testing
 
     @Test func armorLayout() throws {
         let me = try Self.identity()
-        let file = try Age.encrypt(AgeTestSupport.pattern(1000), to: [me.recipient], armor: true)
+        let file = try Age.encrypt(SplitMix64.bytes(1000), to: [me.recipient], armor: true)
         let text = String(decoding: file, as: UTF8.self)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.first == "-----BEGIN AGE ENCRYPTED FILE-----")
@@ -70,7 +71,7 @@ import Testing
         let body = lines[1..<(lines.count - 2)]
         #expect(body.dropLast().allSatisfy { $0.count == 64 })
         #expect(body.last!.count <= 64 && body.last!.count % 4 == 0)
-        #expect(try Age.decrypt(file, identities: [me]) == AgeTestSupport.pattern(1000))
+        #expect(try Age.decrypt(file, identities: [me]) == SplitMix64.bytes(1000))
         #expect(try Age.inspect(file).armored)
     }
 
@@ -92,10 +93,10 @@ import Testing
     @Test func passphrase() throws {
         let pass = SecretBytes(Array("correct horse battery".utf8))
         let recipient = try ScryptAgeRecipient(passphrase: pass, workFactor: 10)
-        let file = try Age.encrypt(AgeTestSupport.pattern(70_000), to: [recipient])
+        let file = try Age.encrypt(SplitMix64.bytes(70_000), to: [recipient])
         #expect(try Age.inspect(file).isPassphraseEncrypted)
         #expect(
-            try Age.decrypt(file, identities: [ScryptAgeIdentity(passphrase: pass)]) == AgeTestSupport.pattern(70_000))
+            try Age.decrypt(file, identities: [ScryptAgeIdentity(passphrase: pass)]) == SplitMix64.bytes(70_000))
         let wrong = ScryptAgeIdentity(passphrase: SecretBytes(Array("wrong".utf8)))
         #expect(throws: AgeError.noMatch(recipientStanzas: 1)) { try Age.decrypt(file, identities: [wrong]) }
         let capped = ScryptAgeIdentity(passphrase: pass, maxWorkFactor: 9)

@@ -78,14 +78,3 @@ final class Collector: BundleEntryOutput {
     func write(_ bytes: UnsafeRawBufferPointer) throws { files[current!]!.append(contentsOf: bytes) }
     func end() throws { current = nil }
 }
-
-/// Deterministic pseudo-random bytes for test payloads (not for cryptography).
-func testBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-    var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
-    return (0..<count).map { _ in
-        state ^= state << 13
-        state ^= state >> 7
-        state ^= state << 17
-        return UInt8(truncatingIfNeeded: state)
-    }
-}

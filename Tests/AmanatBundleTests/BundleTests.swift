@@ -1,5 +1,6 @@
 import AmanatAge
 import AmanatCrypto
+import AmanatTestSupport
 import Foundation
 import Testing
 
@@ -9,7 +10,7 @@ import Testing
 struct BundleTests {
     @Test func roundTripWithSeveralFiles() throws {
         let fixture = try BundleFixture()
-        let video = testBytes(200_000, seed: 1)  // several age chunks
+        let video = SplitMix64.bytes(200_000, seed: 1)  // several age chunks
         let bundle = try fixture.seal([
             ("verdict.pdf", Array("court verdict".utf8)), ("testimony.mp4", video), ("empty.txt", []),
         ])
@@ -19,7 +20,7 @@ struct BundleTests {
         #expect(files["files/empty.txt"] == [])
         #expect(opened.manifest.entries.count == 3)
         #expect(
-            opened.manifest.entries[1].sha256 == (try SHA256.hash(video)).map { String(format: "%02x", $0) }.joined())
+            opened.manifest.entries[1].sha256 == Hex.encode(try SHA256.hash(video)))
         #expect(opened.manifest.sender.fingerprint == fixture.senderIdentity.fingerprint)
         #expect(opened.manifest.recipients.map(\.fingerprint) == [fixture.recipientIdentity.fingerprint])
         #expect(opened.signerFingerprint == fixture.senderIdentity.fingerprint)
@@ -110,7 +111,7 @@ struct BundleTests {
 
     @Test func truncationAroundEveryChunkBoundaryIsRefused() throws {
         let fixture = try BundleFixture()
-        let bundle = try fixture.seal([("video.mp4", testBytes(3 * 65536 + 100, seed: 2))])
+        let bundle = try fixture.seal([("video.mp4", SplitMix64.bytes(3 * 65536 + 100, seed: 2))])
         let headerEnd = try #require(headerLength(bundle))
         let chunk = 65536 + 16
         var cuts = Set<Int>([0, 1, headerEnd - 1, headerEnd, headerEnd + 16, bundle.count - 1])

@@ -1,5 +1,6 @@
 import AmanatAge
 import AmanatCrypto
+import AmanatTestSupport
 import Foundation
 import Testing
 
@@ -120,7 +121,7 @@ struct HostileTarTests {
     @Test func entryChangedAfterSigningIsTampered() throws {
         // Given a manifest signed over one content, When the tar carries other bytes under that name
         let real = Array("original".utf8)
-        let hash = try SHA256.hash(real).map { String(format: "%02x", $0) }.joined()
+        let hash = Hex.encode(try SHA256.hash(real))
         let tar =
             entry("files/a.txt", Array("modified".utf8))
             + (try manifestEntry([.init(path: "files/a.txt", sha256: hash, size: 8)])) + Tar.endOfArchive

@@ -1,3 +1,4 @@
+import AmanatTestSupport
 import Foundation
 import Testing
 
@@ -7,15 +8,23 @@ struct CLIHarness {
         var status: Int32
         var stdout: String
         var stderr: String
+
+        init(status: Int32, stdout: String, stderr: String) {
+            self.status = status
+            self.stdout = stdout
+            self.stderr = stderr
+        }
+
+        init(_ result: Subprocess.Result) {
+            self.init(status: result.status, stdout: result.stdoutText, stderr: result.stderrText)
+        }
     }
 
     /// The `amanat` binary next to the test bundle (swift test builds every product into one folder).
     static let executable: URL = {
         let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         var candidates = [here.appendingPathComponent("amanat")]
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug/amanat"))
+        candidates.append(PackagePaths.url(".build/debug/amanat"))
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }()
 
@@ -44,39 +53,15 @@ struct CLIHarness {
         _ arguments: [String], in directory: String? = nil, passphrase: String? = "test passphrase 123",
         environment extra: [String: String] = [:], stdin: Data? = nil
     ) throws -> Result {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory ?? folder.path)
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "AMANAT_PASSPHRASE")
         environment.removeValue(forKey: "AMANAT_WORKSPACE")
         if let passphrase { environment["AMANAT_PASSPHRASE"] = passphrase }
         for (k, v) in extra { environment[k] = v }
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        let input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(stdin) }
-        try input.fileHandleForWriting.close()
-        // Read both pipes concurrently so a chatty child cannot block on a full pipe.
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        let result = try Subprocess.run(
+            Self.executable, arguments, in: URL(fileURLWithPath: directory ?? folder.path), environment: environment,
+            stdin: stdin ?? Data())
+        return Result(result)
     }
 
     /// `amanat init` with fast (test-only) key protection in a new subfolder; returns the folder.
@@ -100,28 +85,12 @@ struct CLIHarness {
         return result
     }
 
-    static func tool(_ name: String) -> String? {
-        for dir in ["/usr/bin", "/usr/local/bin", "/bin"]
-        where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
-            return "\(dir)/\(name)"
-        }
-        return nil
-    }
+    /// The path of the program `name` on PATH, or nil (forwards to `PathLookup`; skipping a test whose tool is
+    /// missing is `ExternalTool`'s job).
+    static func tool(_ name: String) -> String? { PathLookup.find(name)?.path }
 
+    /// Runs a program other than `amanat` (forwards to `Subprocess`).
     static func runTool(_ path: String, _ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        Result(try Subprocess.run(path, arguments))
     }
 }

@@ -1,16 +1,16 @@
 import AmanatCrypto
+import AmanatTestSupport
 import Foundation
 import Testing
 
-/// The C2SP/CCTV Ed25519 edge cases (`../shared/vectors/ed25519-cctv/`): non-canonical encodings and low-order
+/// The C2SP/CCTV Ed25519 edge cases (vendored in `Tests/Vectors/ed25519-cctv/`): non-canonical encodings and low-order
 /// points for A and R. Our verifier is OpenSSL's, so its verdicts are pinned here case by case.
 ///
 /// `acceptedByOpenSSL` was derived once by running every case through the stock CLI
 /// (`openssl pkeyutl -verify -pubin -inkey key.pem -rawin -in msg -sigfile sig`, OpenSSL 3.0.19) and matches the
 /// README's description of ref10-style verifiers (Go, ed25519-dalek `verify`, OpenSSL): reject `non_canonical_R`
 /// and `low_order_residue`, accept everything else — including low-order and non-canonical public keys A.
-@Suite(.enabled(if: TestPaths.runVectorTests, "skipped: ../shared/vectors is absent (CI lays it beside the clone)"))
-struct CCTVEd25519Tests {
+@Suite struct CCTVEd25519Tests {
     struct Case: Decodable {
         let number: Int
         let key: String
@@ -18,6 +18,8 @@ struct CCTVEd25519Tests {
         let msg: String
         let flags: [String]?
     }
+
+    static let vectors = TestVectors.ed25519CCTV.appendingPathComponent("ed25519vectors.json")
 
     static let acceptedByOpenSSL: Set<Int> = [
         1, 3, 5, 7, 9, 11, 23, 25, 27, 29, 31, 33, 35, 44, 46, 48, 50, 52, 54, 111,
@@ -34,8 +36,7 @@ struct CCTVEd25519Tests {
     ]
 
     @Test func everyCaseMatchesOpenSSLVerdict() throws {
-        let url = TestPaths.vector("ed25519-cctv/ed25519vectors.json")
-        let cases = try JSONDecoder().decode([Case].self, from: Data(contentsOf: url))
+        let cases = try JSONDecoder().decode([Case].self, from: Data(contentsOf: Self.vectors))
         #expect(cases.count == 914)
         #expect(Self.acceptedByOpenSSL.count == 208)
         var accepted = Set<Int>()
@@ -43,8 +44,8 @@ struct CCTVEd25519Tests {
             let flags = Set(test.flags ?? [])
             let valid: Bool
             do {
-                let key = try Ed25519.VerifyingKey(rawRepresentation: hexBytes(test.key))
-                valid = key.isValidSignature(hexBytes(test.sig), for: utf8(test.msg))
+                let key = try Ed25519.VerifyingKey(rawRepresentation: Hex.decode(test.key))
+                valid = key.isValidSignature(Hex.decode(test.sig), for: utf8(test.msg))
             } catch {
                 valid = false
             }
@@ -59,21 +60,18 @@ struct CCTVEd25519Tests {
     }
 
     /// A sample of the cases through the stock CLI, so a change in the system OpenSSL shows up here too.
-    @Test func sampleAgreesWithOpenSSLCLI() throws {
-        guard let openssl = Tool.openssl else {
-            print("skipped: openssl is not on PATH")
-            return
-        }
-        let url = TestPaths.vector("ed25519-cctv/ed25519vectors.json")
-        let cases = try JSONDecoder().decode([Case].self, from: Data(contentsOf: url))
+    @Test(.requires(.openssl)) func sampleAgreesWithOpenSSLCLI() throws {
+        let openssl = try ExternalTool.openssl.require()
+        let cases = try JSONDecoder().decode([Case].self, from: Data(contentsOf: Self.vectors))
         let folder = try TemporaryFolder()
         var checked = 0
         for test in cases where test.number % 37 == 0 || [1, 3, 166, 302, 904].contains(test.number) {
-            let der = hexBytes("302a300506032b6570032100" + test.key)
+            let der = Hex.decode("302a300506032b6570032100" + test.key)
             try folder.write("key.pem", PEM.encode(label: "PUBLIC KEY", der: der))
             try folder.write("msg", bytes: utf8(test.msg))
-            try folder.write("sig", bytes: hexBytes(test.sig))
-            let result = try openssl.run(
+            try folder.write("sig", bytes: Hex.decode(test.sig))
+            let result = try Subprocess.run(
+                openssl,
                 ["pkeyutl", "-verify", "-pubin", "-inkey", "key.pem", "-rawin", "-in", "msg", "-sigfile", "sig"],
                 in: folder.url)
             #expect((result.status == 0) == Self.acceptedByOpenSSL.contains(test.number), "case \(test.number)")

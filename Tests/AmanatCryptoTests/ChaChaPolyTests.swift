@@ -1,20 +1,21 @@
 import AmanatCrypto
+import AmanatTestSupport
 import Testing
 
 /// RFC 8439 §2.8.2 AEAD test vector and the raw-buffer `Cipher` API.
 @Suite struct ChaChaPolyTests {
-    static let key = hexBytes("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f")
-    static let nonce = hexBytes("070000004041424344454647")
-    static let aad = hexBytes("50515253c0c1c2c3c4c5c6c7")
+    static let key = Hex.decode("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f")
+    static let nonce = Hex.decode("070000004041424344454647")
+    static let aad = Hex.decode("50515253c0c1c2c3c4c5c6c7")
     static let plaintext = utf8(
         "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it."
     )
-    static let ciphertext = hexBytes(
+    static let ciphertext = Hex.decode(
         """
         d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b1a71de0a9e060b29\
         05d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc3ff4def08e4b7a9de576d26586cec64b6116
         """)
-    static let tag = hexBytes("1ae10b594f09e26a7e902ecbd0600691")
+    static let tag = Hex.decode("1ae10b594f09e26a7e902ecbd0600691")
 
     @Test func rfc8439Section2_8_2() throws {
         #expect(Self.plaintext.count == 114)

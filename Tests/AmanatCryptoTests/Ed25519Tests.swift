@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatTestSupport
 import Foundation
 import Testing
 
@@ -89,14 +90,14 @@ import Testing
 
     @Test(arguments: vectors)
     func rfc8032(_ vector: Vector) throws {
-        let key = try Ed25519.SigningKey(seed: SecretBytes(hexBytes(vector.secretKey)))
-        let message = hexBytes(vector.message)
-        let expected = hexBytes(vector.signature)
-        #expect(key.publicKey.rawRepresentation == hexBytes(vector.publicKey))
+        let key = try Ed25519.SigningKey(seed: SecretBytes(Hex.decode(vector.secretKey)))
+        let message = Hex.decode(vector.message)
+        let expected = Hex.decode(vector.signature)
+        #expect(key.publicKey.rawRepresentation == Hex.decode(vector.publicKey))
         #expect(try key.signature(for: message) == expected)
-        #expect(try key.seed().unprotectedArray == hexBytes(vector.secretKey))
+        #expect(try key.seed().unprotectedArray == Hex.decode(vector.secretKey))
 
-        let verifier = try Ed25519.VerifyingKey(rawRepresentation: hexBytes(vector.publicKey))
+        let verifier = try Ed25519.VerifyingKey(rawRepresentation: Hex.decode(vector.publicKey))
         #expect(verifier.isValidSignature(expected, for: message))
         // Any single flipped bit in signature or message must be refused.
         for bit in [0, 7, 255, 256, 511] {
@@ -113,16 +114,16 @@ import Testing
     }
 
     @Test func vectorLengths() {
-        #expect(hexBytes(Self.test1024Message).count == 1023)
-        #expect(hexBytes(Self.vectors[4].message).count == 64)
+        #expect(Hex.decode(Self.test1024Message).count == 1023)
+        #expect(Hex.decode(Self.vectors[4].message).count == 64)
     }
 
-    @Test func sha512OfABCIsTheSHAabcMessage() throws {
-        // The RFC's "SHA(abc)" message is SHA-512("abc"); cross-check with the stock tool when present.
-        guard let openssl = Tool.openssl else { return }
-        let result = try openssl.run(["dgst", "-sha512", "-binary"], input: Data("abc".utf8))
+    @Test(.requires(.openssl)) func sha512OfABCIsTheSHAabcMessage() throws {
+        // The RFC's "SHA(abc)" message is SHA-512("abc"); cross-check with the stock tool.
+        let openssl = try ExternalTool.openssl.require()
+        let result = try Subprocess.run(openssl, ["dgst", "-sha512", "-binary"], stdin: Data("abc".utf8))
         #expect(result.status == 0)
-        #expect(Array(result.stdout) == hexBytes(Self.vectors[4].message))
+        #expect(result.stdout == Hex.decode(Self.vectors[4].message))
     }
 
     @Test func wrongLengthsRefused() throws {
@@ -149,7 +150,7 @@ import Testing
     }
 
     @Test func jwkAndPEMRoundTrip() throws {
-        let key = try Ed25519.SigningKey(seed: SecretBytes(hexBytes(Self.vectors[0].secretKey)))
+        let key = try Ed25519.SigningKey(seed: SecretBytes(Hex.decode(Self.vectors[0].secretKey)))
         let jwk = key.publicKey.jwk
         #expect(jwk == JWK(crv: "Ed25519", kty: "OKP", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"))
         #expect(try Ed25519.VerifyingKey(jwk: jwk) == key.publicKey)

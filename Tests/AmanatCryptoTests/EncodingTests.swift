@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatTestSupport
 import Foundation
 import Testing
 
@@ -54,7 +55,7 @@ import Testing
         }
         #expect(
             Bech32.decode("abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw")?.data
-                == hexBytes("00443214c74254b635cf84653a56d7c675be77df"))
+                == Hex.decode("00443214c74254b635cf84653a56d7c675be77df"))
     }
 
     @Test func bech32Refusals() throws {
@@ -79,7 +80,8 @@ import Testing
 
     @Test func ageRecipientsAndIdentities() throws {
         let key = try X25519.PrivateKey(
-            rawRepresentation: SecretBytes(hexBytes("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"))
+            rawRepresentation: SecretBytes(
+                Hex.decode("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"))
         )
         let recipient = AgeKeyEncoding.recipient(key.publicKey)
         #expect(recipient.hasPrefix("age1") && recipient.count == 62)
@@ -119,7 +121,7 @@ import Testing
 
     @Test func fingerprints() throws {
         let key = try Ed25519.VerifyingKey(
-            rawRepresentation: hexBytes("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"))
+            rawRepresentation: Hex.decode("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"))
         let fingerprint = Fingerprint.of(key)
         #expect(fingerprint.count == 39)
         #expect(fingerprint.split(separator: "-").count == 8)

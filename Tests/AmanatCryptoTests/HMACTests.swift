@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatTestSupport
 import Testing
 
 /// RFC 4231 test cases 1–7 for HMAC-SHA-256, typed in from the RFC.
@@ -42,7 +43,7 @@ import Testing
 
     @Test(arguments: vectors)
     func rfc4231(_ vector: Vector) throws {
-        let expected = hexBytes(vector.mac)
+        let expected = Hex.decode(vector.mac)
         let key = SecretBytes(vector.key)
         let full = try HMACSHA256.authenticationCode(key: key, message: vector.data)
         #expect(Array(full.prefix(expected.count)) == expected)
@@ -62,15 +63,17 @@ import Testing
         #expect(try !HMACSHA256.isValid(tag + [0], key: key, message: utf8("x")))
         // Empty key and empty message are legal HMAC inputs (checked against the stock tool's value below).
         let empty = try HMACSHA256.authenticationCode(key: SecretBytes(zeroes: 0), message: [UInt8]())
-        #expect(empty == hexBytes("b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad"))
+        #expect(empty == Hex.decode("b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad"))
     }
 
     @Test func sha256() throws {
         #expect(
-            try SHA256.hash(utf8("abc")) == hexBytes("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+            try SHA256.hash(utf8("abc"))
+                == Hex.decode("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         )
         #expect(
-            try SHA256.hash([UInt8]()) == hexBytes("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"))
+            try SHA256.hash([UInt8]()) == Hex.decode("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        )
         var streaming = try SHA256()
         try streaming.update(utf8("a"))
         try streaming.update([UInt8]())

@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatTestSupport
 import Foundation
 import Testing
 
@@ -120,7 +121,8 @@ import Testing
         }
         // Unencrypted files too.
         let plain = PEM.encode(
-            label: "PRIVATE KEY", der: hexBytes("302e020100300506032b657004220420") + [UInt8](repeating: 5, count: 32))
+            label: "PRIVATE KEY", der: Hex.decode("302e020100300506032b657004220420") + [UInt8](repeating: 5, count: 32)
+        )
         #expect(
             try PrivateKeyFile.decode(pem: plain, passphrase: nil).signingKey().seed().unprotectedArray
                 == [UInt8](repeating: 5, count: 32))

@@ -1,26 +1,21 @@
 import AmanatCrypto
+import AmanatTestSupport
 import Foundation
 import Testing
 
 /// Interoperability with the stock `openssl` command-line tool (OpenSSL 3.0 here and in CI), run as a subprocess
-/// in a fresh temporary folder. Every test skips, with a message, only when `openssl` is not on PATH.
-@Suite struct OpenSSLInteropTests {
+/// in a fresh temporary folder. Without `openssl` on PATH the suite is skipped with the install command (and fails
+/// when `CI` is set).
+@Suite(.requires(.openssl)) struct OpenSSLInteropTests {
     static let passphrase = "correct horse battery staple"
-
-    /// The stock tool, or nil after printing why the test is skipped.
-    func openssl() -> Tool? {
-        if let tool = Tool.openssl { return tool }
-        print("skipped: openssl is not on PATH; the OpenSSL interop tests did not run")
-        return nil
-    }
 
     /// `openssl pkey … -pubout` of `file` (PEM text), asserting success.
     func openSSLPublicKey(
-        _ tool: Tool, _ file: String, in folder: TemporaryFolder, extra: [String] = []
+        _ tool: URL, _ file: String, in folder: TemporaryFolder, extra: [String] = []
     ) throws -> String {
-        let result = try tool.run(["pkey", "-in", file, "-pubout"] + extra, in: folder.url)
-        #expect(result.status == 0, "openssl pkey failed: \(result.stderr)")
-        return result.output
+        let result = try Subprocess.run(tool, ["pkey", "-in", file, "-pubout"] + extra, in: folder.url)
+        #expect(result.status == 0, "openssl pkey failed: \(result.stderrText)")
+        return result.stdoutText
     }
 
     func publicPEM(_ key: PrivateKey) throws -> String {
@@ -33,7 +28,7 @@ import Testing
     // MARK: (a) our scrypt key files, OpenSSL-compatible parameters
 
     @Test func opensslReadsOurOpenSSLCompatibleKeyFiles() throws {
-        guard let tool = openssl() else { return }
+        let tool = try ExternalTool.openssl.require()
         let folder = try TemporaryFolder()
         let keys: [PrivateKey] = [
             .ed25519(try Ed25519.SigningKey.generate()), .x25519(try X25519.PrivateKey.generate()),
@@ -46,8 +41,8 @@ import Testing
                 tool, "key\(index).pem", in: folder, extra: ["-passin", "pass:\(Self.passphrase)"])
             #expect(theirs == (try publicPEM(key)))
             // And a wrong passphrase is refused by OpenSSL too.
-            let wrong = try tool.run(
-                ["pkey", "-in", "key\(index).pem", "-passin", "pass:wrong", "-pubout"], in: folder.url)
+            let wrong = try Subprocess.run(
+                tool, ["pkey", "-in", "key\(index).pem", "-passin", "pass:wrong", "-pubout"], in: folder.url)
             #expect(wrong.status != 0)
         }
     }
@@ -55,7 +50,7 @@ import Testing
     // MARK: (b) our default parameters (N = 2^17): standard, but beyond OpenSSL 3.0's PKCS#8 memory cap
 
     @Test func defaultParameterFilesDecryptWithStockToolsStepByStep() throws {
-        guard let tool = openssl() else { return }
+        let tool = try ExternalTool.openssl.require()
         let folder = try TemporaryFolder()
         let signing = try Ed25519.SigningKey.generate()
         let pem = try PrivateKeyFile.encode(
@@ -63,15 +58,15 @@ import Testing
         try folder.write("default.pem", pem)
 
         // Pinned OpenSSL 3.0 limitation: its PKCS#8 code caps scrypt at 32 MiB; N = 2^17, r = 8 needs 128 MiB.
-        let direct = try tool.run(
-            ["pkey", "-in", "default.pem", "-passin", "pass:\(Self.passphrase)", "-pubout"], in: folder.url)
+        let direct = try Subprocess.run(
+            tool, ["pkey", "-in", "default.pem", "-passin", "pass:\(Self.passphrase)", "-pubout"], in: folder.url)
         #expect(direct.status != 0)
-        #expect(direct.stderr.contains("memory limit exceeded"), "stderr: \(direct.stderr)")
+        #expect(direct.stderrText.contains("memory limit exceeded"), "stderr: \(direct.stderrText)")
 
         // 1. The structure, through `openssl asn1parse`.
-        let parsed = try tool.run(["asn1parse", "-in", "default.pem"], in: folder.url)
+        let parsed = try Subprocess.run(tool, ["asn1parse", "-in", "default.pem"], in: folder.url)
         #expect(parsed.status == 0)
-        let lines = parsed.output.split(separator: "\n").map(String.init)
+        let lines = parsed.stdoutText.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.hasSuffix(":PBES2") })
         #expect(lines.contains { $0.hasSuffix(":scrypt") })
         #expect(lines.contains { $0.hasSuffix(":aes-256-cbc") })
@@ -81,28 +76,29 @@ import Testing
         #expect(integers == ["020000", "08", "01"])  // N = 131072, r = 8, p = 1
         let octets = lines.filter { $0.contains("OCTET STRING") && $0.contains("[HEX DUMP]:") }
             .compactMap { $0.components(separatedBy: "[HEX DUMP]:").last }
-        try #require(octets.count == 3, "expected salt, IV and ciphertext in: \(parsed.output)")
-        let (salt, iv, ciphertext) = (octets[0], octets[1], hexBytes(octets[2]))
-        #expect(hexBytes(salt).count == 16)
-        #expect(hexBytes(iv).count == 16)
+        try #require(octets.count == 3, "expected salt, IV and ciphertext in: \(parsed.stdoutText)")
+        let (salt, iv, ciphertext) = (octets[0], octets[1], Hex.decode(octets[2]))
+        #expect(Hex.decode(salt).count == 16)
+        #expect(Hex.decode(iv).count == 16)
 
         // 2. The key-encryption key, through `openssl kdf … SCRYPT`.
-        let kdf = try tool.run(
+        let kdf = try Subprocess.run(
+            tool,
             [
                 "kdf", "-keylen", "32", "-kdfopt", "pass:\(Self.passphrase)", "-kdfopt", "hexsalt:\(salt)",
                 "-kdfopt", "n:131072", "-kdfopt", "r:8", "-kdfopt", "p:1", "-kdfopt", "maxmem_bytes:268435456",
                 "SCRYPT",
             ], in: folder.url)
-        #expect(kdf.status == 0, "\(kdf.stderr)")
-        let kek = kdf.output.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: ":", with: "")
-        #expect(hexBytes(kek).count == 32)
+        #expect(kdf.status == 0, "\(kdf.stderrText)")
+        let kek = kdf.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: ":", with: "")
+        #expect(Hex.decode(kek).count == 32)
 
         // 3. The PrivateKeyInfo, through `openssl enc -d -aes-256-cbc`.
         try folder.write("ciphertext.bin", bytes: ciphertext)
-        let dec = try tool.run(
-            ["enc", "-d", "-aes-256-cbc", "-K", kek, "-iv", iv, "-in", "ciphertext.bin", "-out", "key.der"],
+        let dec = try Subprocess.run(
+            tool, ["enc", "-d", "-aes-256-cbc", "-K", kek, "-iv", iv, "-in", "ciphertext.bin", "-out", "key.der"],
             in: folder.url)
-        #expect(dec.status == 0, "\(dec.stderr)")
+        #expect(dec.status == 0, "\(dec.stderrText)")
 
         // 4. The key itself, through `openssl pkey -inform DER`.
         let theirs = try openSSLPublicKey(tool, "key.der", in: folder, extra: ["-inform", "DER"])
@@ -112,7 +108,7 @@ import Testing
     // MARK: (c) key files written by OpenSSL
 
     @Test func weReadKeysWrittenByOpenSSL() throws {
-        guard let tool = openssl() else { return }
+        let tool = try ExternalTool.openssl.require()
         let folder = try TemporaryFolder()
         let pass = Self.passphrase
         let commands: [(file: String, arguments: [String], passphrase: String?, isEd25519: Bool)] = [
@@ -140,8 +136,8 @@ import Testing
             ),
         ]
         for command in commands {
-            let made = try tool.run(command.arguments, in: folder.url)
-            try #require(made.status == 0, "openssl \(command.arguments.joined(separator: " ")): \(made.stderr)")
+            let made = try Subprocess.run(tool, command.arguments, in: folder.url)
+            try #require(made.status == 0, "openssl \(command.arguments.joined(separator: " ")): \(made.stderrText)")
             let text = try folder.read(command.file)
             let key = try PrivateKeyFile.decode(pem: text, passphrase: command.passphrase.map(secret))
             switch (key, command.isEd25519) {
@@ -165,7 +161,7 @@ import Testing
     // MARK: (d) signatures and public keys
 
     @Test func opensslVerifiesOurSignaturesAndReadsOurPublicKeys() throws {
-        guard let tool = openssl() else { return }
+        let tool = try ExternalTool.openssl.require()
         let folder = try TemporaryFolder()
         let signing = try Ed25519.SigningKey.generate()
         let message = utf8("Testimony record 0007 of the invented Example Documentation Group\n")
@@ -176,32 +172,34 @@ import Testing
         let verify = [
             "pkeyutl", "-verify", "-pubin", "-inkey", "ourpub.pem", "-rawin", "-in", "msg", "-sigfile", "sig",
         ]
-        let good = try tool.run(verify, in: folder.url)
-        #expect(good.status == 0, "\(good.stderr)")
-        #expect(good.output.contains("Signature Verified Successfully"))
+        let good = try Subprocess.run(tool, verify, in: folder.url)
+        #expect(good.status == 0, "\(good.stderrText)")
+        #expect(good.stdoutText.contains("Signature Verified Successfully"))
         try folder.write("msg", bytes: message + [0x20])
-        let bad = try tool.run(verify, in: folder.url)
+        let bad = try Subprocess.run(tool, verify, in: folder.url)
         #expect(bad.status != 0)
 
         // openssl re-emits our public PEM files byte for byte.
         let x = try X25519.PrivateKey.generate()
         try folder.write("xpub.pem", try x.publicKey.pemRepresentation())
         for (file, expected) in [("ourpub.pem", ourPEM), ("xpub.pem", try x.publicKey.pemRepresentation())] {
-            let read = try tool.run(["pkey", "-pubin", "-in", file], in: folder.url)
-            #expect(read.status == 0, "\(read.stderr)")
-            #expect(read.output == expected)
+            let read = try Subprocess.run(tool, ["pkey", "-pubin", "-in", file], in: folder.url)
+            #expect(read.status == 0, "\(read.stderrText)")
+            #expect(read.stdoutText == expected)
         }
     }
 
     @Test func weVerifyOpenSSLSignatures() throws {
-        guard let tool = openssl() else { return }
+        let tool = try ExternalTool.openssl.require()
         let folder = try TemporaryFolder()
-        #expect(try tool.run(["genpkey", "-algorithm", "ed25519", "-out", "ed.pem"], in: folder.url).status == 0)
+        #expect(
+            try Subprocess.run(tool, ["genpkey", "-algorithm", "ed25519", "-out", "ed.pem"], in: folder.url).status == 0
+        )
         let message = utf8("signed by the stock tool")
         try folder.write("msg", bytes: message)
-        let signed = try tool.run(
-            ["pkeyutl", "-sign", "-inkey", "ed.pem", "-rawin", "-in", "msg", "-out", "sig"], in: folder.url)
-        #expect(signed.status == 0, "\(signed.stderr)")
+        let signed = try Subprocess.run(
+            tool, ["pkeyutl", "-sign", "-inkey", "ed.pem", "-rawin", "-in", "msg", "-out", "sig"], in: folder.url)
+        #expect(signed.status == 0, "\(signed.stderrText)")
         let signature = Array(try Data(contentsOf: folder.file("sig")))
         guard case .ed25519(let key) = try PrivateKeyFile.decode(pem: try folder.read("ed.pem"), passphrase: nil) else {
             Issue.record("not an Ed25519 key")

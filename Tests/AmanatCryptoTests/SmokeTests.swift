@@ -1,28 +1,19 @@
 import AmanatCrypto
+import AmanatTestSupport
 import Foundation
 import Testing
 
 @Suite struct SmokeTests {
-    func hex(_ s: String) -> [UInt8] {
-        var out: [UInt8] = []
-        var i = s.startIndex
-        while i < s.endIndex {
-            let j = s.index(i, offsetBy: 2)
-            out.append(UInt8(s[i..<j], radix: 16)!)
-            i = j
-        }
-        return out
-    }
-
     @Test func ed25519RFC8032Test1() throws {
-        let seed = SecretBytes(hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"))
+        let seed = SecretBytes(Hex.decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"))
         let key = try Ed25519.SigningKey(seed: seed)
         #expect(
-            key.publicKey.rawRepresentation == hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"))
+            key.publicKey.rawRepresentation
+                == Hex.decode("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"))
         let sig = try key.signature(for: [UInt8]())
         #expect(
             sig
-                == hex(
+                == Hex.decode(
                     "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
                 ))
         #expect(key.publicKey.isValidSignature(sig, for: [UInt8]()))

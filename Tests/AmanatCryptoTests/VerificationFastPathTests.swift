@@ -1,3 +1,4 @@
+import AmanatTestSupport
 import Dispatch
 import Foundation
 import Testing
@@ -17,7 +18,7 @@ import Testing
         let sha = try ReusableSHA256()
         // FIPS 180-2 appendix B.1 ("abc"), typed in.
         let abc = try sha.digest(utf8: "abc")
-        #expect(abc.bytes == hexBytes("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"))
+        #expect(abc.bytes == Hex.decode("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"))
         var compared = 0
         for length in Array(0...300) + [4096, 100_000] {
             let input = Self.bytes(length, seed: UInt8(truncatingIfNeeded: length))

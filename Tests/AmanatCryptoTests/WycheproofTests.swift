@@ -1,15 +1,15 @@
 import AmanatCrypto
+import AmanatTestSupport
 import Foundation
 import Testing
 
-/// Every case of the Wycheproof files in `../shared/vectors/wycheproof/` (C2SP/wycheproof `testvectors_v1`).
+/// Every case of the Wycheproof files vendored in `Tests/Vectors/wycheproof/` (C2SP/wycheproof `testvectors_v1`).
 ///
 /// Policy: `valid` must be accepted with the exact expected output, `invalid` must be refused. The only files with
 /// `acceptable` cases are X25519's: there, a case whose shared secret is all zeroes (flag `ZeroSharedSecret`) must
 /// be refused with ``CryptoError/zeroSharedSecret`` (RFC 7748 §6.1, and age requires it); every other acceptable case
 /// (twist points, non-canonical and special public keys…) must be computed and match the expected shared secret.
-@Suite(.enabled(if: TestPaths.runVectorTests, "skipped: ../shared/vectors is absent (CI lays it beside the clone)"))
-struct WycheproofTests {
+@Suite struct WycheproofTests {
     struct Tally: Equatable, CustomStringConvertible {
         var total = 0, valid = 0, invalid = 0, acceptable = 0
         mutating func count(_ result: String) {
@@ -24,7 +24,7 @@ struct WycheproofTests {
         var description: String { "\(total) total: \(valid) valid, \(invalid) invalid, \(acceptable) acceptable" }
     }
 
-    static func file(_ name: String) -> URL { TestPaths.vector("wycheproof/\(name)") }
+    static func file(_ name: String) -> URL { TestVectors.wycheproof.appendingPathComponent(name) }
 
     // MARK: Ed25519
 
@@ -52,14 +52,14 @@ struct WycheproofTests {
         let data = try loadJSON(WycheproofFile<EdGroup>.self, from: Self.file("ed25519_test.json"))
         var tally = Tally()
         for group in data.testGroups {
-            let key = try Ed25519.VerifyingKey(rawRepresentation: hexBytes(group.publicKey.pk))
+            let key = try Ed25519.VerifyingKey(rawRepresentation: Hex.decode(group.publicKey.pk))
             // The same key through our PEM and JWK readers.
             #expect(try Ed25519.VerifyingKey(pemRepresentation: group.publicKeyPem) == key)
             let jwk = JWK(crv: group.publicKeyJwk.crv, kty: group.publicKeyJwk.kty, x: group.publicKeyJwk.x)
             #expect(try Ed25519.VerifyingKey(jwk: jwk) == key)
             for test in group.tests {
                 tally.count(test.result)
-                let accepted = key.isValidSignature(hexBytes(test.sig), for: hexBytes(test.msg))
+                let accepted = key.isValidSignature(Hex.decode(test.sig), for: Hex.decode(test.msg))
                 #expect(accepted == (test.result == "valid"), "tcId \(test.tcId) \(test.flags)")
             }
         }
@@ -91,9 +91,9 @@ struct WycheproofTests {
             #expect(group.curve == "curve25519")
             for test in group.tests {
                 tally.count(test.result)
-                let expected = hexBytes(test.shared)
-                let key = try X25519.PrivateKey(rawRepresentation: SecretBytes(hexBytes(test.private)))
-                let peer = try X25519.PublicKey(rawRepresentation: hexBytes(test.public))
+                let expected = Hex.decode(test.shared)
+                let key = try X25519.PrivateKey(rawRepresentation: SecretBytes(Hex.decode(test.private)))
+                let peer = try X25519.PublicKey(rawRepresentation: Hex.decode(test.public))
                 let label = "tcId \(test.tcId) \(test.flags)"
                 if expected == [UInt8](repeating: 0, count: 32) {
                     #expect(test.result == "acceptable" && test.flags.contains("ZeroSharedSecret"), "\(label)")
@@ -139,15 +139,15 @@ struct WycheproofTests {
             for test in group.tests {
                 tally.count(test.result)
                 let label = "tcId \(test.tcId) \(test.flags)"
-                let key = SecretBytes(hexBytes(test.key))
-                let nonce = hexBytes(test.iv)
-                let sealed = hexBytes(test.ct) + hexBytes(test.tag)
+                let key = SecretBytes(Hex.decode(test.key))
+                let nonce = Hex.decode(test.iv)
+                let sealed = Hex.decode(test.ct) + Hex.decode(test.tag)
                 if test.result == "valid" {
                     let opened = try ChaChaPoly.open(
-                        key: key, nonce: nonce, ciphertext: sealed, authenticating: hexBytes(test.aad))
-                    #expect(opened == hexBytes(test.msg), "\(label)")
+                        key: key, nonce: nonce, ciphertext: sealed, authenticating: Hex.decode(test.aad))
+                    #expect(opened == Hex.decode(test.msg), "\(label)")
                     let resealed = try ChaChaPoly.seal(
-                        key: key, nonce: nonce, plaintext: hexBytes(test.msg), authenticating: hexBytes(test.aad))
+                        key: key, nonce: nonce, plaintext: Hex.decode(test.msg), authenticating: Hex.decode(test.aad))
                     #expect(resealed == sealed, "\(label)")
                 } else if group.ivSize != 96 {
                     wrongNonceSize += 1
@@ -155,18 +155,19 @@ struct WycheproofTests {
                         throws: CryptoError.invalidLength(what: "nonce", expected: 12, actual: nonce.count), "\(label)"
                     ) {
                         try ChaChaPoly.open(
-                            key: key, nonce: nonce, ciphertext: sealed, authenticating: hexBytes(test.aad))
+                            key: key, nonce: nonce, ciphertext: sealed, authenticating: Hex.decode(test.aad))
                     }
                     #expect(
                         throws: CryptoError.invalidLength(what: "nonce", expected: 12, actual: nonce.count), "\(label)"
                     ) {
                         try ChaChaPoly.seal(
-                            key: key, nonce: nonce, plaintext: hexBytes(test.msg), authenticating: hexBytes(test.aad))
+                            key: key, nonce: nonce, plaintext: Hex.decode(test.msg),
+                            authenticating: Hex.decode(test.aad))
                     }
                 } else {
                     #expect(throws: CryptoError.authenticationFailed, "\(label)") {
                         try ChaChaPoly.open(
-                            key: key, nonce: nonce, ciphertext: sealed, authenticating: hexBytes(test.aad))
+                            key: key, nonce: nonce, ciphertext: sealed, authenticating: Hex.decode(test.aad))
                     }
                 }
             }
@@ -199,11 +200,11 @@ struct WycheproofTests {
                 tally.count(test.result)
                 let derive = {
                     try HKDF.deriveKey(
-                        inputKeyMaterial: SecretBytes(hexBytes(test.ikm)), salt: hexBytes(test.salt),
-                        info: hexBytes(test.info), outputByteCount: test.size)
+                        inputKeyMaterial: SecretBytes(Hex.decode(test.ikm)), salt: Hex.decode(test.salt),
+                        info: Hex.decode(test.info), outputByteCount: test.size)
                 }
                 if test.result == "valid" {
-                    #expect(try derive().unprotectedArray == hexBytes(test.okm), "tcId \(test.tcId)")
+                    #expect(try derive().unprotectedArray == Hex.decode(test.okm), "tcId \(test.tcId)")
                 } else {
                     #expect(
                         throws: CryptoError.parameterOutOfRange("HKDF output length \(test.size) (1…8160)"),
@@ -238,13 +239,13 @@ struct WycheproofTests {
         for group in data.testGroups {
             for test in group.tests {
                 tally.count(test.result)
-                let key = SecretBytes(hexBytes(test.key))
-                let tag = hexBytes(test.tag)
+                let key = SecretBytes(Hex.decode(test.key))
+                let tag = Hex.decode(test.tag)
                 #expect(tag.count * 8 == group.tagSize, "tcId \(test.tcId)")
-                let valid = try HMACSHA256.isValid(tag, key: key, message: hexBytes(test.msg))
+                let valid = try HMACSHA256.isValid(tag, key: key, message: Hex.decode(test.msg))
                 #expect(valid == (test.result == "valid"), "tcId \(test.tcId)")
                 if test.result == "valid" {
-                    let full = try HMACSHA256.authenticationCode(key: key, message: hexBytes(test.msg))
+                    let full = try HMACSHA256.authenticationCode(key: key, message: Hex.decode(test.msg))
                     #expect(Array(full.prefix(tag.count)) == tag, "tcId \(test.tcId)")
                 }
             }

@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatTestSupport
 import Testing
 
 /// RFC 7748 §5.2 and §6.1 test vectors for X25519, typed in from the RFC.
@@ -10,21 +11,21 @@ import Testing
 
     @Test func section5_2Vector1() throws {
         let out = try x25519(
-            hexBytes("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4"),
-            hexBytes("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c"))
-        #expect(out == hexBytes("c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552"))
+            Hex.decode("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4"),
+            Hex.decode("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c"))
+        #expect(out == Hex.decode("c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552"))
     }
 
     @Test func section5_2Vector2() throws {
         // The u-coordinate has its top bit set; RFC 7748 says to mask it.
         let out = try x25519(
-            hexBytes("4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d"),
-            hexBytes("e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493"))
-        #expect(out == hexBytes("95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957"))
+            Hex.decode("4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d"),
+            Hex.decode("e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493"))
+        #expect(out == Hex.decode("95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957"))
     }
 
     @Test func section5_2Iterated() throws {
-        var k = hexBytes("0900000000000000000000000000000000000000000000000000000000000000")
+        var k = Hex.decode("0900000000000000000000000000000000000000000000000000000000000000")
         var u = k
         var afterOne: [UInt8] = []
         for iteration in 1...1000 {
@@ -33,24 +34,26 @@ import Testing
             k = next
             if iteration == 1 { afterOne = k }
         }
-        #expect(afterOne == hexBytes("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079"))
-        #expect(k == hexBytes("684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51"))
+        #expect(afterOne == Hex.decode("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079"))
+        #expect(k == Hex.decode("684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51"))
     }
 
     @Test func section6_1DiffieHellman() throws {
         let alice = try X25519.PrivateKey(
-            rawRepresentation: SecretBytes(hexBytes("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"))
+            rawRepresentation: SecretBytes(
+                Hex.decode("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"))
         )
         let bob = try X25519.PrivateKey(
-            rawRepresentation: SecretBytes(hexBytes("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"))
+            rawRepresentation: SecretBytes(
+                Hex.decode("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"))
         )
         #expect(
             alice.publicKey.rawRepresentation
-                == hexBytes("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"))
+                == Hex.decode("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"))
         #expect(
             bob.publicKey.rawRepresentation
-                == hexBytes("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"))
-        let shared = hexBytes("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742")
+                == Hex.decode("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"))
+        let shared = Hex.decode("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742")
         #expect(try alice.sharedSecret(with: bob.publicKey).unprotectedArray == shared)
         #expect(try bob.sharedSecret(with: alice.publicKey).unprotectedArray == shared)
     }

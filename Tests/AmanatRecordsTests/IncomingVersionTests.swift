@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatTestSupport
 import Foundation
 import Testing
 
@@ -14,8 +15,7 @@ struct IncomingVersionTests {
     init() throws {
         key = try .generate()
         fingerprint = Fingerprint.of(key.publicKey)
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Specs/examples/en-survivor-public.json")
+        let url = PackagePaths.url("Specs/examples/en-survivor-public.json")
         example = try RecordImport.parseJSON(Array(try Data(contentsOf: url)), file: "example")[0].sortedKeys()
     }
 

@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatTestSupport
 import Foundation
 import Testing
 
@@ -10,19 +11,16 @@ import Testing
 /// - SD-JWTs Python issues with an Ed25519 key verify with `RecordVerifier` / `DisclosureResolver`;
 /// - the one documented difference: Python accepts a disclosure the signed payload does not reference, we refuse it
 ///   (RFC 9901 §7.1 step 5).
-/// Without the venv the suite is skipped locally and fails when `CI` is set.
-@Suite("SD-JWT interop with the Python reference implementation")
+/// Without the venv the suite is skipped locally, with the command that creates it, and fails when `CI` is set.
+@Suite("SD-JWT interop with the Python reference implementation", .requires(.pythonVenv))
 struct SDJWTInteropTests {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let python = packageRoot.appendingPathComponent(".build-venv/bin/python")
     static let issuedAt = 1_764_230_000
 
     /// Everything is its own disclosure except the schema id and the provenance block.
     static let policy = DisclosurePolicy(isConcealable: { $0 != "/schema" && !$0.hasPrefix("/provenance") })
 
     static func record() throws -> JSONValue {
-        let url = packageRoot.appendingPathComponent("Specs/examples/en-survivor-public.json")
+        let url = PackagePaths.url("Specs/examples/en-survivor-public.json")
         return try JSONValue.parse(try Data(contentsOf: url))
     }
 
@@ -33,7 +31,6 @@ struct SDJWTInteropTests {
     // MARK: Swift → Python
 
     @Test func swiftIssuedVersionsVerifyInPython() throws {
-        guard try Self.requirePython() else { return }
         let record = try Self.record()
         let key = try Ed25519.SigningKey.generate()
         let otherKey = try Ed25519.SigningKey.generate()
@@ -175,7 +172,6 @@ struct SDJWTInteropTests {
     // MARK: Python → Swift
 
     @Test func pythonIssuedSDJWTsVerifyInSwift() throws {
-        guard try Self.requirePython() else { return }
         let record = try Self.record()
         let key = try Ed25519.SigningKey.generate()
         let fingerprint = Fingerprint.of(key.publicKey)
@@ -424,19 +420,6 @@ struct SDJWTInteropTests {
         return result
     }
 
-    /// True if the venv's python is there; otherwise skips the test, or fails it when `CI` is set.
-    static func requirePython() throws -> Bool {
-        if FileManager.default.isExecutableFile(atPath: python.path) { return true }
-        let message =
-            "no Python venv at \(python.path): create it from the package root with "
-            + "`python3 -m venv .build-venv && .build-venv/bin/pip install -r .ci/requirements.txt`"
-        if ProcessInfo.processInfo.environment["CI"] != nil {
-            Issue.record(Comment(rawValue: "CI is set but SD-JWT interop cannot run: " + message))
-            return false
-        }
-        try Test.cancel(Comment(rawValue: "SD-JWT interop skipped: " + message))
-    }
-
     struct PythonFailure: Error, CustomStringConvertible {
         var description: String
     }
@@ -450,26 +433,14 @@ struct SDJWTInteropTests {
         let script = dir.appendingPathComponent("sdjwt_interop.py")
         let request = dir.appendingPathComponent("request.json")
         let response = dir.appendingPathComponent("response.json")
-        let log = dir.appendingPathComponent("stderr.txt")
         try Data(helperScript.utf8).write(to: script)
         try Data(JSONValue.object([("cases", .array(cases))]).serialized().utf8).write(to: request)
-        guard fm.createFile(atPath: log.path, contents: nil), let logHandle = FileHandle(forWritingAtPath: log.path)
-        else {
-            throw PythonFailure(description: "cannot create \(log.path)")
-        }
-        defer { try? logHandle.close() }
 
-        let process = Process()
-        process.executableURL = python
-        process.arguments = ["-I", script.path, request.path, response.path]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = logHandle
-        process.standardError = logHandle
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let stderr = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            throw PythonFailure(description: "python exited with \(process.terminationStatus): \(stderr.suffix(4000))")
+        let python = try ExternalTool.pythonVenv.require()
+        let result = try Subprocess.run(python, ["-I", script.path, request.path, response.path])
+        guard result.status == 0 else {
+            let log = result.stdoutText + result.stderrText
+            throw PythonFailure(description: "python exited with \(result.status): \(log.suffix(4000))")
         }
         let output = try JSONValue.parse(try Data(contentsOf: response))
         #expect(output["versions"]?["sd-jwt"] == .string("0.10.4"))

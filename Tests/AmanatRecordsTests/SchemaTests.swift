@@ -1,13 +1,12 @@
+import AmanatTestSupport
 import Foundation
 import Testing
 
 @testable import AmanatRecords
 
-/// Files under Specs/, found from this file (package root = three levels up).
+/// Files under Specs/ of the package.
 enum RecordSpecFiles {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let specs = packageRoot.appendingPathComponent("Specs")
+    static let specs = PackagePaths.url("Specs")
     static let examples = specs.appendingPathComponent("examples")
 
     static func bytes(_ url: URL) throws -> [UInt8] { Array(try Data(contentsOf: url)) }
@@ -42,7 +41,7 @@ struct SchemaTests {
     @Test func bundledResourceIsByteIdenticalToSpecs() throws {
         let spec = try RecordSpecFiles.bytes(RecordSpecFiles.specs.appendingPathComponent("record.schema.json"))
         let resource = try RecordSpecFiles.bytes(
-            RecordSpecFiles.packageRoot.appendingPathComponent("Sources/AmanatRecords/Resources/record.schema.json"))
+            PackagePaths.url("Sources/AmanatRecords/Resources/record.schema.json"))
         #expect(
             spec == resource, "Sources/AmanatRecords/Resources/record.schema.json drifted from Specs/record.schema.json"
         )

@@ -1,23 +1,11 @@
 import AmanatCrypto
+import AmanatTestSupport
 
 @testable import AmanatRedaction
 
 enum SecretBytesFixture {
     /// A fixed test key (not a real secret).
     static let key = SecretBytes(Array(0..<32).map { UInt8($0) })
-}
-
-/// A small deterministic generator (SplitMix64) so property tests are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// Synthetic identifiers with valid checks, built from invented parts.
@@ -40,7 +28,7 @@ enum Synthetic {
         }
     }
 
-    static func date(_ rng: inout SeededGenerator, years: ClosedRange<Int>) -> (Int, Int, Int) {
+    static func date(_ rng: inout SplitMix64, years: ClosedRange<Int>) -> (Int, Int, Int) {
         let year = Int.random(in: years, using: &rng)
         let month = Int.random(in: 1...12, using: &rng)
         return (year, month, Int.random(in: 1...daysIn(year, month), using: &rng))
@@ -50,13 +38,13 @@ enum Synthetic {
         d17 + String(UnicodeScalar(ChineseResidentID.checkCharacter(forDigits: Array(d17.utf8))))
     }
 
-    static func chineseID(_ rng: inout SeededGenerator) -> String {
+    static func chineseID(_ rng: inout SplitMix64) -> String {
         let (y, m, d) = date(&rng, years: 1850...2015)
         let area = pad(provinces.randomElement(using: &rng)!, 2) + pad(Int.random(in: 0...9999, using: &rng), 4)
         return cn18(area + pad(y, 4) + pad(m, 2) + pad(d, 2) + pad(Int.random(in: 0...999, using: &rng), 3))
     }
 
-    static func legacyChineseID(_ rng: inout SeededGenerator) -> (String, String) {
+    static func legacyChineseID(_ rng: inout SplitMix64) -> (String, String) {
         let (y, m, d) = date(&rng, years: 1900...1999)
         let area = pad(provinces.randomElement(using: &rng)!, 2) + pad(Int.random(in: 0...9999, using: &rng), 4)
         let d15 = area + pad(y % 100, 2) + pad(m, 2) + pad(d, 2) + pad(Int.random(in: 0...999, using: &rng), 3)
@@ -69,7 +57,7 @@ enum Synthetic {
         return d11 + String(check)
     }
 
-    static func kazakhIIN(_ rng: inout SeededGenerator) -> String {
+    static func kazakhIIN(_ rng: inout SplitMix64) -> String {
         while true {
             let (y, m, d) = date(&rng, years: 1850...2020)
             let century = [18: 1, 19: 3, 20: 5][y / 100]! + Int.random(in: 0...1, using: &rng)
@@ -80,7 +68,7 @@ enum Synthetic {
         }
     }
 
-    static func bin(_ rng: inout SeededGenerator) -> String {
+    static func bin(_ rng: inout SplitMix64) -> String {
         while true {
             let d11 =
                 pad(Int.random(in: 0...99, using: &rng), 2) + pad(Int.random(in: 1...12, using: &rng), 2)
@@ -90,11 +78,11 @@ enum Synthetic {
         }
     }
 
-    static func chineseMobile(_ rng: inout SeededGenerator) -> String {
+    static func chineseMobile(_ rng: inout SplitMix64) -> String {
         "1" + String(Int.random(in: 3...9, using: &rng)) + pad(Int.random(in: 0...999_999_999, using: &rng), 9)
     }
 
-    static func kazakhNumber(_ rng: inout SeededGenerator) -> String {
+    static func kazakhNumber(_ rng: inout SplitMix64) -> String {
         "7" + pad(Int.random(in: 0...999_999_999, using: &rng), 9)
     }
 

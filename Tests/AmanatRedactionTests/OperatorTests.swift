@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatTestSupport
 import Testing
 
 @testable import AmanatRedaction
@@ -19,7 +20,7 @@ import Testing
     }
 
     @Test func pseudonymsCanNeverBeDetectedAsIdentifiers() throws {
-        var rng = SeededGenerator(seed: 11)
+        var rng = SplitMix64(seed: 11)
         for _ in 0..<300 {
             let id = Synthetic.chineseID(&rng)
             let pseudonym = try pseudonymize(kind: .cnResidentID, normalizedValue: id, key: key)

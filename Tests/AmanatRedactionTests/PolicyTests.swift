@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatTestSupport
 import Foundation
 import Testing
 
@@ -6,8 +7,7 @@ import Testing
 
 @Suite("Redaction policies: YAML subset, model, rule resolution, operators")
 struct PolicyTests {
-    static let specs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Specs/policies")
+    static let specs = PackagePaths.url("Specs/policies")
 
     static func load(_ name: String) throws -> RedactionPolicy {
         try RedactionPolicy.parse(Array(try Data(contentsOf: specs.appendingPathComponent(name))))

@@ -1,4 +1,5 @@
 import AmanatRecords
+import AmanatTestSupport
 import Testing
 
 @testable import AmanatSync

@@ -1,3 +1,4 @@
+import AmanatTestSupport
 import Testing
 
 @testable import AmanatSync

@@ -1,5 +1,6 @@
 import AmanatRecords
 import AmanatStore
+import AmanatTestSupport
 import Foundation
 import Testing
 

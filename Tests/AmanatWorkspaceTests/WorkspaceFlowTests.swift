@@ -2,6 +2,7 @@ import AmanatCrypto
 import AmanatRecords
 import AmanatStore
 import AmanatSync
+import AmanatTestSupport
 import Foundation
 import Testing
 
@@ -44,9 +45,7 @@ struct WorkspaceFlowTests {
     }
 
     static func example(_ name: String) throws -> JSONValue {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Specs/examples/\(name)")
-        return try RecordFiles.read(url.path)[0]
+        try RecordFiles.read(PackagePaths.url("Specs/examples/\(name)").path)[0]
     }
 
     @Test func locateFindsTheWorkspaceLikeGit() throws {
