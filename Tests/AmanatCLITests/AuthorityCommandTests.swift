@@ -2,6 +2,7 @@ import AmanatBundle
 import AmanatCrypto
 import AmanatPublish
 import AmanatRecords
+import AmanatTestSupport
 import Foundation
 import Testing
 
@@ -284,11 +285,8 @@ struct AuthorityCommandTests {
         #expect(toB.status == 0, "\(toB.stderr)")
     }
 
-    @Test func aBundleReEncryptedForSomeoneElseIsRefused() throws {
-        guard let age = CLIHarness.tool("age") else {
-            Issue.record("age is not installed (apt-get install age); .ci/run installs it")
-            return
-        }
+    @Test(.requires(.age)) func aBundleReEncryptedForSomeoneElseIsRefused() throws {
+        let age = try ExternalTool.age.require().path
         let t = try Trio()
         defer { t.cli.cleanup() }
         let id = try t.add("en-survivor-public.json", in: t.a)

@@ -1,3 +1,4 @@
+import AmanatTestSupport
 import Foundation
 import Testing
 
@@ -119,11 +120,8 @@ struct BundleCommandTests {
         #expect(CLIHarness.snapshot(out) == before)
     }
 
-    @Test func plainAgeFileIsNotABundle() throws {
-        guard let age = CLIHarness.tool("age") else {
-            Issue.record("age is not installed (apt-get install age); .ci/run installs it")
-            return
-        }
+    @Test(.requires(.age)) func plainAgeFileIsNotABundle() throws {
+        let age = try ExternalTool.age.require().path
         let p = try Partners()
         defer { p.cli.cleanup() }
         let recipient = try #require(
@@ -137,11 +135,9 @@ struct BundleCommandTests {
         #expect(opened.stderr.contains("not an Amanat bundle"))
     }
 
-    @Test func partnerWithoutAmanatOpensWithStockAgeAndTar() throws {
-        guard let age = CLIHarness.tool("age"), let tar = CLIHarness.tool("tar") else {
-            Issue.record("age and tar are needed (apt-get install age); .ci/run installs them")
-            return
-        }
+    @Test(.requires(.age, .tar, .openssl, .xxd, .python3)) func partnerWithoutAmanatOpensWithStockAgeAndTar() throws {
+        let age = try ExternalTool.age.require().path
+        let tar = try ExternalTool.tar.require().path
         let p = try Partners()
         defer { p.cli.cleanup() }
         #expect(try p.seal().status == 0)

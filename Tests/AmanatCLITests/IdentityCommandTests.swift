@@ -1,3 +1,4 @@
+import AmanatTestSupport
 import Foundation
 import Testing
 
@@ -190,11 +191,8 @@ struct IdentityCommandTests {
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 
-    @Test func ageExportMatchesStockAgeKeygen() throws {
-        guard let keygen = CLIHarness.tool("age-keygen") else {
-            Issue.record("age-keygen is not installed (apt-get install age); .ci/run installs it")
-            return
-        }
+    @Test(.requires(.ageKeygen)) func ageExportMatchesStockAgeKeygen() throws {
+        let keygen = try ExternalTool.ageKeygen.require().path
         let cli = try CLIHarness()
         defer { cli.cleanup() }
         let a = try cli.initWorkspace("a", org: "Test Archive One")
@@ -222,8 +220,7 @@ struct IdentityCommandTests {
     }
 
     @Test func demoRecordsAreTheSpecExamples() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
+        let root = PackagePaths.root
         let demo =
             try JSONSerialization.jsonObject(
                 with: Data(contentsOf: root.appendingPathComponent("Sources/AmanatCLI/Resources/demo-records.json")))
@@ -285,11 +282,8 @@ struct IdentityCommandTests {
         sys.exit(os.WEXITSTATUS(status))
         """#
 
-    @Test func terminalPromptAsksTwiceAndRefusesAMismatch() throws {
-        guard let python = CLIHarness.tool("python3") else {
-            Issue.record("python3 is needed to drive a pseudo-terminal")
-            return
-        }
+    @Test(.requires(.python3)) func terminalPromptAsksTwiceAndRefusesAMismatch() throws {
+        let python = try ExternalTool.python3.require().path
         let cli = try CLIHarness()
         defer { cli.cleanup() }
         try Data(Self.ptyDriver.utf8).write(to: URL(fileURLWithPath: cli.path("drive_tty.py")))

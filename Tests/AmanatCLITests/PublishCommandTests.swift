@@ -1,10 +1,10 @@
+import AmanatTestSupport
 import Foundation
 import Testing
 
 @Suite("publish and verify public versions")
 struct PublishCommandTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = PackagePaths.root
     static func example(_ name: String) -> String { root.appendingPathComponent("Specs/examples/\(name)").path }
     static let publicPolicy = root.appendingPathComponent("Specs/policies/public.yaml").path
     static let partnerPolicy = root.appendingPathComponent("Specs/policies/partner.yaml").path

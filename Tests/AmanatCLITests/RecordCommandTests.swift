@@ -1,10 +1,10 @@
+import AmanatTestSupport
 import Foundation
 import Testing
 
 @Suite("add, update, attach, list, show, verify; records in bundles")
 struct RecordCommandTests {
-    static let examples: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Specs/examples")
+    static let examples: URL = PackagePaths.url("Specs/examples")
 
     static func example(_ name: String) -> String { examples.appendingPathComponent(name).path }
 
