@@ -93,12 +93,7 @@ public final class BundleExtraction: BundleEntryOutput {
         }
         try? fm.createDirectory(at: destination.appendingPathComponent("files"), withIntermediateDirectories: true)
         for name in names.map({ "files/" + $0 }) + ["MANIFEST.jws"] {
-            guard rename(staging.appendingPathComponent(name).path, destination.appendingPathComponent(name).path) == 0
-            else {
-                throw AmanatError(
-                    .cannotCreateOutput,
-                    "cannot move \(name) into \(destination.path): \(systemError()).")
-            }
+            try FileMove.rename(staging.appendingPathComponent(name), to: destination.appendingPathComponent(name))
         }
     }
 }

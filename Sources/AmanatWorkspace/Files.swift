@@ -89,9 +89,7 @@ public final class OutputFile {
         close(fd)
         fd = -1
         if overwrite {
-            guard rename(temporaryPath, path) == 0 else {
-                throw AmanatError(.cannotCreateOutput, "cannot create \(path): \(systemError()).")
-            }
+            try FileMove.rename(URL(fileURLWithPath: temporaryPath), to: URL(fileURLWithPath: path))
         } else {
             guard link(temporaryPath, path) == 0 else {
                 throw AmanatError(.cannotCreateOutput, "cannot create \(path): \(systemError()).")

@@ -237,9 +237,9 @@ public struct RecordService {
         if FileManager.default.fileExists(atPath: target.path) {
             try? FileManager.default.removeItem(at: staging)
         } else {
-            guard rename(staging.path, target.path) == 0 else {
+            do { try FileMove.rename(staging, to: target) } catch {
                 try? FileManager.default.removeItem(at: staging)
-                throw AmanatError(.ioError, "cannot store the attachment \(path): \(systemError()).")
+                throw error
             }
         }
         try store.registerBlob(sha256: digest, size: size)
