@@ -84,8 +84,8 @@ extension Workspace {
         var records: RecordBundleContents?
         var service: RecordService?
         if request.records != .none {
-            let records_ = try RecordService(workspace: self)
-            service = records_
+            let recordService = try RecordService(workspace: self)
+            service = recordService
             let versionIds: [String]
             switch request.records {
             case .sinceLast:
@@ -95,17 +95,17 @@ extension Workspace {
                         "--since-last needs partners from the trust list (or identity files), not bare age1… recipients."
                     )
                 }
-                versionIds = try records_.unacknowledgedVersions(partners: partners)
+                versionIds = try recordService.unacknowledgedVersions(partners: partners)
             case .all:
-                versionIds = try records_.versionIds(ofRecords: try records_.store.records().map(\.id))
+                versionIds = try recordService.versionIds(ofRecords: try recordService.store.records().map(\.id))
             case .records(let names):
-                let ids = try names.map { try records_.resolve($0) }
-                try records_.checkSealable(ids, partners: partners, anonymousRecipients: anonymous)
-                versionIds = try records_.versionIds(ofRecords: ids)
+                let ids = try names.map { try recordService.resolve($0) }
+                try recordService.checkSealable(ids, partners: partners, anonymousRecipients: anonymous)
+                versionIds = try recordService.versionIds(ofRecords: ids)
             case .none:
                 versionIds = []
             }
-            let contents = try records_.bundleContents(
+            let contents = try recordService.bundleContents(
                 versionIds: versionIds, partners: partners, anonymousRecipients: anonymous)
             bundleInputs += contents.inputs
             total += contents.attachmentBytes
