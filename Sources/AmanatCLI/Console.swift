@@ -1,3 +1,4 @@
+import AmanatRecords
 import AmanatWorkspace
 import Foundation
 
@@ -37,13 +38,23 @@ extension ExitStatus {
 
 /// Writes to standard output and standard error.
 enum Console {
+    /// Writes a line to standard output; on a terminal, nothing in it can act as a control sequence.
     static func out(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        FileHandle.standardOutput.write(Data((safe(text, terminal: stdoutIsTerminal) + "\n").utf8))
     }
 
+    /// Writes a line to standard error; on a terminal, nothing in it can act as a control sequence.
     static func err(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileHandle.standardError.write(Data((safe(text, terminal: stderrIsTerminal) + "\n").utf8))
     }
+
+    /// Text bound for a terminal passes through ``UntrustedText/terminalSafe(_:)``; text bound for a file or a
+    /// pipe is left exactly as it is (scripts read it).
+    static func safe(_ text: String, terminal: Bool) -> String {
+        terminal ? UntrustedText.terminalSafe(text) : text
+    }
+
+    static let stdoutIsTerminal = isatty(STDOUT_FILENO) == 1
 
     /// Prints one JSON document (sorted keys, pretty) on stdout.
     static func json<T: Encodable>(_ value: T) throws {

@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatRecords
 import AmanatWorkspace
 import ArgumentParser
 import Foundation
@@ -32,7 +33,7 @@ struct IdentityShowCommand: ParsableCommand {
         if json {
             try Console.json(IdentitySummary(identity, workspace: workspace))
         } else {
-            Console.out("Organization:   \(identity.organization)")
+            Console.out("Organization:   \(UntrustedText.printable(identity.organization))")
             Console.out("Fingerprint:    \(identity.fingerprint)")
             Console.out("Age recipient:  \(identity.ageRecipient)")
             Console.out("Workspace:      \(workspace.root.path)")
@@ -94,7 +95,8 @@ struct IdentityExportCommand: ParsableCommand {
                 FileHandle.standardOutput.write(data)
             } else {
                 try AtomicFile.write(data, to: URL(fileURLWithPath: output), mode: 0o644, overwrite: force)
-                Console.err("Wrote the public identity of \(identity.organization) to \(output).")
+                Console.err(
+                    "Wrote the public identity of \(UntrustedText.printable(identity.organization)) to \(output).")
                 Console.err("Fingerprint: \(identity.fingerprint)")
             }
         }

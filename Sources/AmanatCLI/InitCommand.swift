@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatRecords
 import AmanatWorkspace
 import ArgumentParser
 import Foundation
@@ -63,7 +64,8 @@ struct InitCommand: ParsableCommand {
         if json {
             try Console.json(IdentitySummary(identity, workspace: workspace))
         } else {
-            Console.out("Created workspace \(workspace.dotFolder.path) for \(identity.organization).")
+            Console.out(
+                "Created workspace \(workspace.dotFolder.path) for \(UntrustedText.printable(identity.organization)).")
             Console.out("Fingerprint:    \(identity.fingerprint)")
             Console.out("Age recipient:  \(identity.ageRecipient)")
             Console.out(

@@ -1,4 +1,5 @@
 import AmanatBundle
+import AmanatRecords
 import AmanatWorkspace
 import ArgumentParser
 import Foundation
@@ -41,14 +42,18 @@ struct InspectCommand: ParsableCommand {
         Console.out("Bundle      \(input)")
         Console.out("Id          \(m.bundleId)")
         Console.out("Created     \(m.createdAt)")
-        Console.out("Signed by   \(m.sender.organization ?? "?") — trusted as \(signer) (\(opened.signerFingerprint))")
+        Console.out(
+            "Signed by   \(UntrustedText.printable(m.sender.organization ?? "?")) — trusted as \(signer) (\(opened.signerFingerprint))"
+        )
         Console.out("Recipients")
         for r in m.recipients {
-            Console.out("  \(r.organization ?? "(bare age recipient)")  \(r.fingerprint ?? r.ageRecipient ?? "")")
+            Console.out(
+                "  \(r.organization.map(UntrustedText.printable) ?? "(bare age recipient)")  \(r.fingerprint ?? r.ageRecipient ?? "")"
+            )
         }
         Console.out("Files (all SHA-256 verified)")
         for e in m.entries {
-            Console.out("  \(e.path)  \(e.size) bytes  sha256:\(e.sha256)")
+            Console.out("  \(UntrustedText.printable(e.path))  \(e.size) bytes  sha256:\(e.sha256)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatRecords
 import AmanatWorkspace
 import ArgumentParser
 import Foundation
@@ -52,7 +53,9 @@ struct TrustAddCommand: ParsableCommand {
             if json {
                 try Console.json(TrustListCommandEntry(entry))
             } else {
-                Console.out("Trusted \(identity.organization) as '\(entry.name)'.")
+                Console.out(
+                    "Trusted \(UntrustedText.printable(identity.organization)) as '\(UntrustedText.printable(entry.name))'."
+                )
                 Console.out("Fingerprint: \(identity.fingerprint)")
                 Console.out("Compare this fingerprint with the partner over the phone or in person.")
                 if mayRetract { Console.out("It may retract and erase records it did not collect.") }
@@ -97,7 +100,7 @@ struct TrustListCommand: ParsableCommand {
         } else {
             for entry in entries {
                 Console.out(
-                    "\(entry.name)\t\(entry.fingerprint)\t\(entry.organization)\(entry.mayRetract ? "\t(may retract)" : "")"
+                    "\(UntrustedText.printable(entry.name))\t\(entry.fingerprint)\t\(UntrustedText.printable(entry.organization))\(entry.mayRetract ? "\t(may retract)" : "")"
                 )
             }
         }

@@ -1,5 +1,6 @@
 import AmanatBundle
 import AmanatCrypto
+import AmanatRecords
 import Foundation
 
 extension Workspace {
@@ -74,9 +75,13 @@ extension Workspace {
     }
 
     /// The local name of a trusted fingerprint, for messages.
+    /// The name is safe to print (``AmanatRecords/UntrustedText/printable(_:)``): organization names come from
+    /// identity files.
     public func partnerName(fingerprint: String) -> String? {
-        if let own = try? identity(), own.fingerprint == fingerprint { return "this workspace (\(own.organization))" }
-        return (try? trustList())?.entry(fingerprint: fingerprint)?.name
+        if let own = try? identity(), own.fingerprint == fingerprint {
+            return "this workspace (\(UntrustedText.printable(own.organization)))"
+        }
+        return ((try? trustList())?.entry(fingerprint: fingerprint)?.name).map(UntrustedText.printable)
     }
 }
 
@@ -100,7 +105,7 @@ extension BundleError {
                 .verificationFailed,
                 "\(file) is truncated: cut short (\(why)). Nothing was extracted; ask for the whole file again.")
         case .untrustedSigner(let fingerprint, let organization):
-            let who = organization.isEmpty ? "an organization" : "'\(organization)'"
+            let who = organization.isEmpty ? "an organization" : "'\(UntrustedText.printable(organization))'"
             return AmanatError(
                 .verificationFailed,
                 "\(file) is signed by \(who) with fingerprint \(fingerprint), which is not on your trust list. Nothing was "

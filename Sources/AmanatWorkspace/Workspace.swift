@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatRecords
 import Foundation
 
 /// Supplies the passphrase that unlocks the organization's private keys, when (and only when) a key is needed:
@@ -80,6 +81,12 @@ public struct Workspace: Sendable {
         at root: URL, organization: String, passphrase: SecretBytes, parameters: ScryptParameters
     ) throws -> (Workspace, PublicIdentity) {
         let workspace = Workspace(root: root.standardizedFileURL, passphrase: { passphrase })
+        guard !organization.isEmpty, UntrustedText.isClean(organization) else {
+            throw AmanatError(
+                .invalidRequest,
+                "the organization name is empty or holds control, format or bidi characters "
+                    + "(\(UntrustedText.printable(organization))); partners would see it garbled. Nothing was created.")
+        }
         let fm = FileManager.default
         if fm.fileExists(atPath: workspace.dotFolder.path) {
             throw AmanatError(

@@ -367,3 +367,31 @@ struct AuthorityCommandTests {
         #expect(verified.stderr.contains("publisher-made values at /testimony/consent"))
     }
 }
+
+/// Hostile names never reach the output raw (terminal injection, forged lines).
+@Suite("Hostile names are printed escaped")
+struct HostileNameTests {
+    @Test func aHostileOrganizationNameIsEscapedEverywhereItIsShown() throws {
+        let cli = try CLIHarness()
+        defer { cli.cleanup() }
+        let a = try cli.initWorkspace("a", org: "Test Archive One")
+        // init refuses control characters in its own name
+        let refused = try cli.run(["init", "--org", "Evil\u{1B}[32m Org", "--workspace", try cli.makeFolder("x")])
+        #expect(refused.status == 64)
+        #expect(!refused.stderr.contains("\u{1B}"))
+        // A partner's identity whose (self-signed) name paints a line and forges a fingerprint
+        let hostile = "Partner\u{1B}[32m Verified\u{1B}[0m\nFingerprint: AAAA-AAAA-AAAA-AAAA\u{202E}"
+        let key = try Ed25519.SigningKey.generate()
+        let identity = try PublicIdentity(
+            organization: hostile, signingKey: key, sealingKey: try X25519.PrivateKey.generate().publicKey)
+        try identity.jsonData().write(to: URL(fileURLWithPath: cli.path("hostile.json")))
+        let added = try cli.run(["trust", "add", cli.path("hostile.json"), "--name", "partner"], in: a)
+        let listed = try cli.run(["trust", "list"], in: a)
+        for output in [added.stdout, added.stderr, listed.stdout] {
+            #expect(!output.contains("\u{1B}") && !output.contains("\u{202E}"), "\(output)")
+            #expect(!output.contains("\nFingerprint: AAAA"), "\(output)")
+        }
+        #expect(added.stdout.split(separator: "\n").filter { $0.hasPrefix("Fingerprint:") }.count == 1)
+        #expect(listed.stdout.contains("Partner\\e[32m Verified\\e[0m\\nFingerprint: AAAA-AAAA-AAAA-AAAA\\u{202E}"))
+    }
+}

@@ -1,0 +1,60 @@
+/// Text that came from outside (organization names, file names in manifests, values in bundles) made safe to
+/// show on a terminal: nothing in it can move the cursor, change colours, start a new line, reorder the text
+/// around it or hide itself.
+public enum UntrustedText {
+    /// Whether a character must never reach a terminal as it is: C0 and C1 controls (newline, tab and escape
+    /// included), DEL, line and paragraph separators, and format or default-ignorable characters (bidi marks,
+    /// embeddings, overrides and isolates, zero-width characters, the byte order mark, the soft hyphen,
+    /// variation selectors).
+    public static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+        let properties = scalar.properties
+        switch properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
+            return true
+        default:
+            return properties.isDefaultIgnorableCodePoint || properties.isBidiControl
+        }
+    }
+
+    /// `text` with every unsafe character written as an escape (`\n`, `\t`, `\e`, else `\u{202E}`), so that what
+    /// a person reads is exactly what is there.
+    public static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isUnsafe) || text.contains("\\") else { return text }
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 8)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case "\u{1B}": out += "\\e"
+            case _ where isUnsafe(scalar):
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// `text` with unsafe characters escaped except line breaks and tabs, and backslashes left alone: the last
+    /// line of defence for whole messages on their way to a terminal (names inside them are escaped with
+    /// ``printable(_:)`` first, so that they cannot start a line of their own).
+    public static func terminalSafe(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { isUnsafe($0) && $0 != "\n" && $0 != "\t" }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar == "\n" || scalar == "\t" || !isUnsafe(scalar) {
+                out.unicodeScalars.append(scalar)
+            } else if scalar == "\u{1B}" {
+                out += "\\e"
+            } else {
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            }
+        }
+        return out
+    }
+
+    /// Whether `text` holds no unsafe character (names an organization chooses for itself must be clean).
+    public static func isClean(_ text: String) -> Bool { !text.unicodeScalars.contains(where: isUnsafe) }
+}
