@@ -1,0 +1,299 @@
+import AmanatCrypto
+import AmanatRecords
+import AmanatSync
+import Foundation
+import Testing
+
+@testable import AmanatStore
+
+/// The exchange ledger of the store (Specs/sync.md, "Exchange"), the attachments erasures leave behind, and the
+/// schema migrations.
+@Suite("Store: exchange ledger and migrations")
+struct LedgerAndMigrationTests {
+    /// An organization that signs versions.
+    struct Org {
+        let key: Ed25519.SigningKey
+        var fingerprint: String { Fingerprint.of(key.publicKey) }
+
+        init() throws { key = try .generate() }
+
+        func sign(
+            _ content: JSONValue, kind: VersionKind = .create, record: String? = nil, prev: [String] = [],
+            erase: Bool = false
+        ) throws -> StoredVersion {
+            let signed = try RecordSigner.sign(
+                content: content, kind: kind, recordId: record, prev: prev,
+                attachments: RecordContent.attachmentDigests(content), key: key,
+                policy: DisclosurePolicy(isConcealable: { $0.hasPrefix("/testifier") || $0.hasPrefix("/erasure") }),
+                extraClaims: erase ? RecordContent.tombstoneClaims(.erasure) : [])
+            let me = fingerprint
+            let verified = try RecordVerifier.verify(signed.sdjwt, trustedKey: { $0 == me ? key.publicKey : nil })
+            return StoredVersion(verified: verified, sdjwt: signed.sdjwt)
+        }
+
+        /// A record with a tag (so records differ) and the given attachments.
+        func create(_ tag: String, attachments: [String] = []) throws -> StoredVersion {
+            try sign(
+                .object([
+                    ("attachments", .array(attachments.map { .object([("sha256", .string($0))]) })),
+                    ("schema", .string("amanat-record/v1")), ("tags", .array([.string(tag)])),
+                    ("testifier", .object([("gender", .string("female"))])),
+                ]))
+        }
+
+        func edit(_ parent: StoredVersion, _ tag: String) throws -> StoredVersion {
+            try sign(
+                .object([("schema", .string("amanat-record/v1")), ("tags", .array([.string(tag)]))]), kind: .edit,
+                record: parent.recordId, prev: [parent.id])
+        }
+
+        func erasure(of create: StoredVersion, prev: [String]? = nil) throws -> StoredVersion {
+            try sign(
+                RecordContent.tombstone(.erasure, reason: "withdrawn"), kind: .retract, record: create.recordId,
+                prev: prev ?? [create.id], erase: true)
+        }
+    }
+
+    static let partner = "PARTNERAFINGERPRINTAAAAAAAAAAAAA"
+    static let otherPartner = "PARTNERBFINGERPRINTBBBBBBBBBBBBB"
+
+    static func blob(_ c: Character) -> String { String(repeating: c, count: 64) }
+
+    /// A store with record A (two versions), B and C, and their version ids.
+    func seeded() throws -> (Store, a1: String, a2: String, b1: String, c1: String) {
+        let org = try Org()
+        let a1 = try org.create("a")
+        let a2 = try org.edit(a1, "a2")
+        let b1 = try org.create("b")
+        let c1 = try org.create("c")
+        let store = try Store()
+        try store.insert([a1, a2, b1, c1])
+        return (store, a1.id, a2.id, b1.id, c1.id)
+    }
+
+    // MARK: Ledger
+
+    @Test func acknowledgingABundleMarksExactlyTheVersionsSentInItAsHeld() throws {
+        // Given four versions, two bundles sent to the partner and one to another partner
+        let (store, a1, a2, b1, c1) = try seeded()
+        let all = [a1, a2, b1, c1].sorted()
+        try store.recordSent(partner: Self.partner, bundleId: "ours-1", versions: [a1, b1])
+        try store.recordSent(partner: Self.partner, bundleId: "ours-2", versions: [a2])
+        try store.recordSent(partner: Self.otherPartner, bundleId: "ours-3", versions: [c1])
+        // Sending is not holding: nothing is acknowledged yet
+        #expect(try store.unacknowledgedVersions(partner: Self.partner) == all)
+        // When the partner's bundle acknowledges our first bundle (and, wrongly, the bundle sent to someone else)
+        try store.recordReceived(
+            partner: Self.partner, bundleId: "theirs-1", versions: [], acknowledges: ["ours-1", "ours-3"])
+        // Then exactly the versions of that bundle count as held by the partner; the other partner is unaffected
+        #expect(try store.unacknowledgedVersions(partner: Self.partner) == [a2, c1].sorted())
+        #expect(try store.unacknowledgedVersions(partner: Self.otherPartner) == all)
+        // And acknowledging it again, or a bundle id never sent, changes nothing
+        try store.recordReceived(
+            partner: Self.partner, bundleId: "theirs-2", versions: [], acknowledges: ["ours-1", "never-sent"])
+        #expect(try store.unacknowledgedVersions(partner: Self.partner) == [a2, c1].sorted())
+    }
+
+    @Test func versionsReceivedFromAPartnerCountAsHeldByIt() throws {
+        // Given a store and versions that arrive in the partner's bundle
+        let (store, a1, a2, b1, c1) = try seeded()
+        // When the bundle is recorded as received with those versions
+        try store.recordReceived(partner: Self.partner, bundleId: "theirs-1", versions: [a1, a2], acknowledges: [])
+        // Then the partner holds them (and their record), the other partner holds nothing
+        #expect(try store.unacknowledgedVersions(partner: Self.partner) == [b1, c1].sorted())
+        #expect(try store.unacknowledgedVersions(partner: Self.otherPartner) == [a1, a2, b1, c1].sorted())
+        let recordA = try store.version(a1).recordId
+        #expect(try store.partnerHolds(partner: Self.partner, record: recordA))
+        #expect(try !store.partnerHolds(partner: Self.otherPartner, record: recordA))
+    }
+
+    @Test func aVersionAddedAfterAnAcknowledgementIsUnacknowledged() throws {
+        // Given a partner that holds every version of the store
+        let org = try Org()
+        let v1 = try org.create("a")
+        let store = try Store()
+        try store.insert([v1])
+        try store.recordReceived(partner: Self.partner, bundleId: "theirs-1", versions: [v1.id], acknowledges: [])
+        #expect(try store.unacknowledgedVersions(partner: Self.partner).isEmpty)
+        // When an edit is added
+        let v2 = try org.edit(v1, "b")
+        try store.insert([v2])
+        // Then it is the one version the partner is not known to hold
+        #expect(try store.unacknowledgedVersions(partner: Self.partner) == [v2.id])
+    }
+
+    @Test func partnerHoldsARecordOnceSomeVersionWasSentOrAcknowledged() throws {
+        // Given records A and B, and nothing exchanged yet
+        let (store, a1, a2, b1, _) = try seeded()
+        let recordA = try store.version(a1).recordId
+        let recordB = try store.version(b1).recordId
+        #expect(try !store.partnerHolds(partner: Self.partner, record: recordA))
+        // When one version of A is sent (not yet acknowledged)
+        try store.recordSent(partner: Self.partner, bundleId: "ours-1", versions: [a2])
+        // Then the partner holds A for that purpose, but not B; the other partner holds neither
+        #expect(try store.partnerHolds(partner: Self.partner, record: recordA))
+        #expect(try !store.partnerHolds(partner: Self.partner, record: recordB))
+        #expect(try !store.partnerHolds(partner: Self.otherPartner, record: recordA))
+        // And an acknowledgement of the bundle keeps it held
+        try store.recordReceived(partner: Self.partner, bundleId: "theirs-1", versions: [], acknowledges: ["ours-1"])
+        #expect(try store.partnerHolds(partner: Self.partner, record: recordA))
+        #expect(try store.unacknowledgedVersions(partner: Self.partner).contains(a2) == false)
+    }
+
+    static let receivedLimitRows: [(Int, [String])] = [
+        (256, ["theirs-c", "theirs-a", "theirs-b"]),
+        (3, ["theirs-c", "theirs-a", "theirs-b"]),
+        (2, ["theirs-a", "theirs-b"]),
+        (1, ["theirs-b"]),
+        (0, []),
+    ]
+
+    @Test(arguments: receivedLimitRows)
+    func receivedBundlesAreInArrivalOrderAndLimitedToTheMostRecent(_ limit: Int, _ expected: [String]) throws {
+        #expect(Self.receivedLimitRows.count == 5)
+        // Given three bundles received from the partner (ids not in arrival order), one of them twice, and one
+        // from another partner
+        let store = try Store()
+        for id in ["theirs-c", "theirs-a", "theirs-b", "theirs-a"] {
+            try store.recordReceived(partner: Self.partner, bundleId: id, versions: [], acknowledges: [])
+        }
+        try store.recordReceived(partner: Self.otherPartner, bundleId: "other-1", versions: [], acknowledges: [])
+        // When at most `limit` are asked for, Then the most recent ones come, oldest first, each once
+        #expect(try store.receivedBundles(partner: Self.partner, limit: limit) == expected)
+        #expect(try store.receivedBundles(partner: Self.otherPartner, limit: limit) == (limit > 0 ? ["other-1"] : []))
+    }
+
+    // MARK: Attachments of erased records
+
+    @Test func onlyAttachmentsOfErasedRecordsAlonePassToForgetBlobs() throws {
+        // Given an erasable record and a kept one sharing an attachment, each with one of its own
+        let (a, b) = (try Org(), try Org())
+        let (shared, onlyErased, onlyKept) = (Self.blob("a"), Self.blob("b"), Self.blob("c"))
+        let erased = try a.create("erased", attachments: [shared, onlyErased])
+        let kept = try a.create("kept", attachments: [shared, onlyKept])
+        let store = try Store()
+        try store.insert([erased, kept])
+        for digest in [shared, onlyErased, onlyKept] { try store.registerBlob(sha256: digest, size: 10) }
+        #expect(try store.blobsOnlyInErasedRecords().isEmpty)
+        // When someone without authority asks for the erasure, Then nothing is left to delete
+        try store.insert([try b.erasure(of: erased)])
+        #expect(try store.blobsOnlyInErasedRecords().isEmpty)
+        // When the collector's erasure is in force
+        let erasure = try a.erasure(of: erased, prev: try store.heads(record: erased.recordId))
+        #expect(try store.insert([erasure]).erased == [erased.recordId])
+        // Then only the attachment no other record references is listed; the shared one is kept
+        let digests = try store.blobsOnlyInErasedRecords()
+        #expect(digests == [onlyErased])
+        // And forgetting it removes exactly its blob row
+        try store.forgetBlobs(digests)
+        let remaining = try store.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT sha256 FROM blob ORDER BY sha256")
+        }
+        #expect(remaining == [shared, onlyKept])
+        #expect(try store.version(kept.id).content != nil)
+    }
+
+    // MARK: Migrations
+
+    static func temporaryStorePath() throws -> (folder: URL, path: String) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return (folder, folder.appendingPathComponent("store.sqlite").path)
+    }
+
+    static func appliedMigrations(_ store: Store) throws -> [String] {
+        try store.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
+        }
+    }
+
+    static func tables(_ store: Store) throws -> Set<String> {
+        Set(
+            try store.writer.read { db in
+                try String.fetchAll(
+                    db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            })
+    }
+
+    @Test func theMigrationsAreV1ThenV2InThatOrder() {
+        #expect(Store.migrator.migrations == ["v1", "v2-erasure-authority"])
+    }
+
+    @Test func aV1StoreFileIsUpgradedAndItsErasuresAreListed() throws {
+        let (folder, path) = try Self.temporaryStorePath()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (a, b) = (try Org(), try Org())
+        let (onlyE, onlyR, onlyK) = (Self.blob("d"), Self.blob("e"), Self.blob("f"))
+        let erasedByCollector = try a.create("e", attachments: [onlyE])
+        let requestedByPartner = try a.create("r", attachments: [onlyR])
+        let kept = try a.create("k", attachments: [onlyK])
+        let versions: [String]
+        // Given a store file with the v1 schema: made by the current code, then taken back to v1 (the erasedRecord
+        // table dropped, the v2 migration forgotten) and erased as v1 did, where every erasure request took effect
+        do {
+            let store = try Store(path: path)
+            try store.insert([erasedByCollector, requestedByPartner, kept])
+            try store.insert([try a.erasure(of: erasedByCollector), try b.erasure(of: requestedByPartner)])
+            try store.recordSent(partner: Self.partner, bundleId: "ours-1", versions: [kept.id])
+            try store.recordReceived(
+                partner: Self.partner, bundleId: "theirs-1", versions: [], acknowledges: ["ours-1"])
+            try store.writer.write { db in
+                try db.execute(
+                    sql: """
+                        DROP TABLE erasedRecord;
+                        DELETE FROM grdb_migrations WHERE identifier = 'v2-erasure-authority';
+                        UPDATE version SET disclosures = '', content = NULL WHERE recordId = ?;
+                        """, arguments: [requestedByPartner.recordId])
+            }
+            #expect(try Self.appliedMigrations(store) == ["v1"])
+            #expect(
+                try Self.tables(store) == [
+                    "grdb_migrations", "version", "parent", "versionAttachment", "blob", "ack", "sent", "received",
+                ])
+            versions = try store.allVersionIds()
+        }
+        // When the file is opened by the current code
+        let store = try Store(path: path)
+        // Then the v2 migration ran once, and lists every record with an erasure request as erased (as v1 did)
+        #expect(try Self.appliedMigrations(store) == ["v1", "v2-erasure-authority"])
+        #expect(try Self.tables(store).contains("erasedRecord"))
+        let erased = try store.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT recordId FROM erasedRecord ORDER BY recordId")
+        }
+        #expect(erased == [erasedByCollector.recordId, requestedByPartner.recordId].sorted())
+        #expect(try store.blobsOnlyInErasedRecords() == [onlyE, onlyR].sorted())
+        // And everything stored before the upgrade is still there
+        #expect(try store.allVersionIds() == versions)
+        #expect(try store.version(kept.id).content != nil)
+        #expect(try store.unacknowledgedVersions(partner: Self.partner).contains(kept.id) == false)
+        #expect(try store.receivedBundles(partner: Self.partner) == ["theirs-1"])
+        #expect(try store.integrityCheck())
+    }
+
+    @Test func reopeningAStoreFileRunsNoMigrationAgainAndKeepsTheLedger() throws {
+        let (folder, path) = try Self.temporaryStorePath()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let org = try Org()
+        let v1 = try org.create("a")
+        let v2 = try org.edit(v1, "b")
+        // Given a file store with versions and ledger entries
+        do {
+            let store = try Store(path: path)
+            try store.insert([v1, v2])
+            try store.recordSent(partner: Self.partner, bundleId: "ours-1", versions: [v1.id])
+            try store.recordReceived(
+                partner: Self.partner, bundleId: "theirs-1", versions: [], acknowledges: ["ours-1"])
+        }
+        // When it is opened twice more
+        for _ in 0..<2 {
+            let store = try Store(path: path)
+            // Then the migrations are recorded once each, and the data and the ledger are as written
+            #expect(try Self.appliedMigrations(store) == ["v1", "v2-erasure-authority"])
+            #expect(try store.allVersionIds() == [v1.id, v2.id].sorted())
+            #expect(try store.heads(record: v1.recordId) == [v2.id])
+            #expect(try store.unacknowledgedVersions(partner: Self.partner) == [v2.id])
+            #expect(try store.receivedBundles(partner: Self.partner) == ["theirs-1"])
+            #expect(try store.integrityCheck())
+        }
+    }
+}
