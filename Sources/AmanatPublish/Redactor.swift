@@ -44,7 +44,7 @@ public struct Redactor {
         let texts = findIdentifiersInTexts(map)
         let names = protectedNames(map, rules: rules)
         let decisions = try decideLeaves(map, rules: rules, texts: texts, names: names, report: &report)
-        try checkPlainClaims(map, decisions: decisions, sdjwt: sdjwt)
+        try checkPlainClaims(map, decisions: decisions)
         let presented = chooseDisclosures(map, decisions: decisions)
         let keepIndexes = Set(presented.map { map.sites[$0].index })
         let kept = sdjwt.disclosures.enumerated().filter { keepIndexes.contains($0.offset) }.map(\.element)
@@ -151,10 +151,11 @@ public struct Redactor {
         return decisions
     }
 
-    /// Step 4: plain claims of the issuer-signed payload are always visible, so the policy must keep them, and the
-    /// payload itself must hold no identifier.
+    /// Step 4: plain claims of the record in the issuer-signed payload are always visible, so each must be kept as
+    /// it is and hold no identifier, whatever the policy says of identifiers. Only the record's values are scanned:
+    /// the payload's other claims are hashes, times and kinds (a digit run in an attachment digest is no phone).
     /// - Throws: ``Refusal``.
-    func checkPlainClaims(_ map: DisclosureMap, decisions: [Decision], sdjwt: SDJWT) throws {
+    func checkPlainClaims(_ map: DisclosureMap, decisions: [Decision]) throws {
         for (leaf, decision) in zip(map.leaves, decisions) where leaf.owner == nil {
             if case .original = decision { continue }
             throw Refusal(
@@ -162,11 +163,10 @@ public struct Redactor {
                     "\(DisclosureMap.pointer(leaf.path)) is a plain claim in the collector's signature, so no presentation can "
                     + "withhold it, but the policy does not keep it")
         }
-        let parts = sdjwt.jwt.split(separator: ".")
-        if parts.count > 1, let payloadBytes = Base64URL.decode(String(parts[1])),
-            !payloadBytes.withUnsafeBytes({ DocumentScanner(detector: detector).scanJSON($0) }).isEmpty
-        {
-            throw Refusal(reason: "the collector's signed payload itself contains an identifier in a plain claim")
+        for leaf in map.leaves where leaf.owner == nil {
+            if case .string(let text) = leaf.value, !detector.scan(text).isEmpty {
+                throw Refusal(reason: "the collector's signed payload itself contains an identifier in a plain claim")
+            }
         }
     }
 

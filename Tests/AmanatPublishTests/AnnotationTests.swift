@@ -151,18 +151,14 @@ struct AnnotationTests {
         let p = try Harness.publish(
             Harness.record(testimony: "\"transcript\": \(Harness.quoted("WeChat ID: \(Synthetic.wechat) now."))"),
             policy: Harness.yaml(fields: ["testimony.transcript: keep"], identifiers: ["wechat_id: strip"]))
-        #expect(p.result.values.map(\.value) == ["[WeChat ID removed]"])
+        #expect(p.result.values.map(\.value) == ["[removed: WeChat ID]"])
         let text = try Annotation.sign(
             p.result, policyName: "test", policyHash: Self.policyHash, key: publisher, issuedAt: 1_767_225_600)
         let publisherFingerprint = Fingerprint.of(publisher.publicKey)
         // When the annotation is verified, Then it verifies: the marker is the publisher's own text
-        // Known issue: the detector reads 'removed' in the marker '[WeChat ID removed]' as a WeChat ID after the
-        // context word 'WeChat ID', so Annotation.verify refuses every annotation that strips a WeChat ID in text.
-        withKnownIssue("Annotation.verify takes the marker '[WeChat ID removed]' for a WeChat ID") {
-            _ = try Annotation.verify(
-                text, file: "x.annotation.jws", presentation: p.result.presentation, verified: p.verified,
-                trustedKey: { $0 == publisherFingerprint ? publisher.publicKey : p.collector.trusted($0) })
-        }
+        _ = try Annotation.verify(
+            text, file: "x.annotation.jws", presentation: p.result.presentation, verified: p.verified,
+            trustedKey: { $0 == publisherFingerprint ? publisher.publicKey : p.collector.trusted($0) })
     }
 
     static let markers: [(String, String)] =
@@ -174,13 +170,6 @@ struct AnnotationTests {
     func aMarkerIsNoIdentifier(_ name: String, _ marker: String) {
         #expect(Self.markers.count == 10)
         // A marker shown in text must never look like an identifier itself (verification rejects those).
-        let findings = Detector().scan(marker)
-        if name == IdentifierKind.wechatID.rawValue {
-            withKnownIssue("'[WeChat ID removed]' is detected as a WeChat ID ('removed')") {
-                #expect(findings.isEmpty)
-            }
-        } else {
-            #expect(findings.isEmpty, "\(marker)")
-        }
+        #expect(Detector().scan(marker).isEmpty, "\(name): \(marker)")
     }
 }

@@ -63,7 +63,7 @@ public enum RedactionMarker {
         case .cnPassport, .kzPassport: return "[passport removed]"
         case .phone: return "[phone removed]"
         case .email: return "[e-mail removed]"
-        case .wechatID: return "[WeChat ID removed]"
+        case .wechatID: return "[removed: WeChat ID]"
         case .dateOfBirth: return "[date of birth removed]"
         }
     }
