@@ -67,8 +67,8 @@ public final class AgeReader {
                 break
             }
         }
+        // The file key's buffer is wiped when the last copy is released, at the end of this initializer.
         guard let fileKey else { throw AgeError.noMatch(recipientStanzas: header.stanzas.count) }
-        defer { fileKey.wipe() }
         guard fileKey.count == AgeWrap.fileKeySize else {
             throw AgeError.header("an identity returned a \(fileKey.count)-byte file key")
         }

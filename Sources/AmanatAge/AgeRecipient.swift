@@ -25,21 +25,20 @@ public protocol AgeIdentity: Sendable {
 
 enum AgeWrap {
     static let fileKeySize = 16
-    static let zeroNonce = [UInt8](repeating: 0, count: 12)
 
     /// ChaCha20-Poly1305 of the file key under `key` with the all-zero nonce.
     static func seal(fileKey: SecretBytes, key: SecretBytes) throws -> [UInt8] {
-        try fileKey.withUnsafeBytes { try ChaChaPoly.seal(key: key, nonce: zeroNonce, plaintext: $0) }
+        try fileKey.withUnsafeBytes { try ChaChaPoly.seal(key: key, nonce: .zero, plaintext: $0) }
     }
 
     /// The file key from a 32-byte body, or nil if it does not authenticate under `key`.
     static func open(body: [UInt8], key: SecretBytes) throws -> SecretBytes? {
         let cipher = try ChaChaPoly.Cipher(key: key)
-        let fileKey = SecretBytes(zeroes: fileKeySize)
+        var fileKey = SecretBytes(zeroes: fileKeySize)
         do {
             try body.withUnsafeBytes { input in
                 try fileKey.withUnsafeMutableBytes { output in
-                    try cipher.open(nonce: zeroNonce, input: input, output: output)
+                    try cipher.open(nonce: .zero, input: input, output: output)
                 }
             }
         } catch CryptoError.authenticationFailed {

@@ -9,7 +9,7 @@ private struct UncheckedSendable<Value>: @unchecked Sendable {
 
 /// The STREAM construction of the age payload: 64 KiB chunks sealed with ChaCha20-Poly1305 under the payload key,
 /// nonce = 11-byte big-endian chunk counter ‖ final-chunk flag. Chunks are independent, so a batch of chunks is
-/// sealed or opened by several threads at once, each with its own cipher context and nonce buffer.
+/// sealed or opened by several threads at once, each with its own cipher context.
 final class ChunkCrypter {
     static let chunkSize = 64 * 1024
     static let tagSize = ChaChaPoly.tagSize
@@ -31,18 +31,8 @@ final class ChunkCrypter {
 
     private final class Worker {
         let cipher: ChaChaPoly.Cipher
-        var nonce = [UInt8](repeating: 0, count: 12)
         var error: Error?
         init(key: SecretBytes) throws { cipher = try ChaChaPoly.Cipher(key: key) }
-
-        func setNonce(counter: UInt64, final: Bool) {
-            var c = counter
-            for i in stride(from: 10, through: 3, by: -1) {
-                nonce[i] = UInt8(truncatingIfNeeded: c)
-                c >>= 8
-            }
-            nonce[11] = final ? 1 : 0
-        }
     }
 
     private let workers: [Worker]
@@ -64,7 +54,7 @@ final class ChunkCrypter {
             body(workers[0], 0..<count)
             return
         }
-        // Each worker touches only its own cipher, nonce and chunk range, and concurrentPerform returns after all
+        // Each worker touches only its own cipher, error and chunk range, and concurrentPerform returns after all
         // iterations finish, so sharing these for the duration of the call is safe. `body` is a heap-allocated
         // (escaping) closure so its reference counting is atomic.
         let shared = UncheckedSendable(value: (body, workers))
@@ -83,10 +73,10 @@ final class ChunkCrypter {
             for i in range {
                 let length = i == count - 1 ? lastLength : Self.chunkSize
                 let start = buffer.baseAddress! + i * Self.sealedChunkSize
-                worker.setNonce(counter: firstCounter + UInt64(i), final: final && i == count - 1)
+                let nonce = ChaChaPoly.Nonce.stream(counter: firstCounter + UInt64(i), isFinal: final && i == count - 1)
                 do {
                     try worker.cipher.seal(
-                        nonce: worker.nonce, input: UnsafeRawBufferPointer(start: start, count: length),
+                        nonce: nonce, input: UnsafeRawBufferPointer(start: start, count: length),
                         output: UnsafeMutableRawBufferPointer(start: start, count: length + Self.tagSize))
                 } catch {
                     worker.error = error
@@ -123,9 +113,9 @@ final class ChunkCrypter {
                 let plain = UnsafeMutableRawBufferPointer(
                     rebasing: output[(i * Self.chunkSize)..<(i * Self.chunkSize + size - Self.tagSize)])
                 func attempt(final: Bool) -> Bool? {
-                    worker.setNonce(counter: counter, final: final)
                     do {
-                        try worker.cipher.open(nonce: worker.nonce, input: chunk, output: plain)
+                        try worker.cipher.open(
+                            nonce: .stream(counter: counter, isFinal: final), input: chunk, output: plain)
                         return true
                     } catch CryptoError.authenticationFailed {
                         return false

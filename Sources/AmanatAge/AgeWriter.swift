@@ -32,8 +32,8 @@ public final class AgeWriter {
         if recipients.count > 1, recipients.contains(where: \.requiresSoleStanza) {
             throw AgeError.invalidUse("a passphrase recipient cannot be combined with other recipients")
         }
+        // The file key's buffer is wiped when it is released, at the end of this initializer.
         let fileKey = try SecureRandom.secret(AgeWrap.fileKeySize)
-        defer { fileKey.wipe() }
         var stanzas: [AgeStanza] = []
         for recipient in recipients { stanzas += try recipient.wrap(fileKey: fileKey) }
         if stanzas.count > 1, stanzas.contains(where: { $0.type == "scrypt" }) {

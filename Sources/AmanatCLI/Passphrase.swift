@@ -11,17 +11,20 @@ enum PassphraseSource {
     /// Reads the passphrase. With `confirm` (on `init`) a terminal prompt asks twice.
     static func read(file: String?, confirm: Bool) throws -> SecretBytes {
         if let file {
-            guard let data = FileManager.default.contents(atPath: file) else {
+            guard var data = FileManager.default.contents(atPath: file) else {
                 throw AmanatError(
                     .inputMissing, "cannot read the passphrase file \(file): it does not exist or is unreadable.")
             }
-            var bytes = [UInt8](data)
-            defer { wipe(&bytes) }
-            // One line: strip a single trailing newline (and CR), nothing else.
-            var end = bytes.count
-            if end > 0 && bytes[end - 1] == 0x0A { end -= 1 }
-            if end > 0 && bytes[end - 1] == 0x0D { end -= 1 }
-            return try validated(SecretBytes(bytes[0..<end]), origin: "the passphrase file \(file)", new: confirm)
+            defer { wipe(&data) }
+            // One line: strip a single trailing newline (and CR), nothing else. Copied straight from the file's
+            // bytes into the secret, with no intermediate array.
+            let secret = data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> SecretBytes in
+                var end = bytes.count
+                if end > 0 && bytes[end - 1] == 0x0A { end -= 1 }
+                if end > 0 && bytes[end - 1] == 0x0D { end -= 1 }
+                return SecretBytes(UnsafeRawBufferPointer(rebasing: bytes[0..<end]))
+            }
+            return try validated(secret, origin: "the passphrase file \(file)", new: confirm)
         }
         if let value = ProcessInfo.processInfo.environment[environmentVariable] {
             return try validated(SecretBytes(Array(value.utf8)), origin: environmentVariable, new: confirm)
@@ -68,15 +71,22 @@ enum PassphraseSource {
             if haveTerminal { tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved) }
             FileHandle.standardError.write(Data("\n".utf8))
         }
-        var line: [UInt8] = []
-        defer { wipe(&line) }
-        var byte: UInt8 = 0
-        while Foundation.read(STDIN_FILENO, &byte, 1) == 1 {
-            if byte == 0x0A { break }
-            line.append(byte)
-            if line.count > 4096 { throw AmanatError(.invalidRequest, "the passphrase is longer than 4096 bytes.") }
+        // One fixed buffer, filled in place: a growing array would leave an unwiped copy at every reallocation.
+        // Room for 4096 bytes and the one byte that shows the line is longer.
+        var line = SecretBytes(zeroes: 4097)
+        let length = try line.withUnsafeMutableBytes { (buffer) throws -> Int in
+            var count = 0
+            while Foundation.read(STDIN_FILENO, buffer.baseAddress! + count, 1) == 1 {
+                if buffer[count] == 0x0A {
+                    buffer[count] = 0
+                    break
+                }
+                count += 1
+                if count > 4096 { throw AmanatError(.invalidRequest, "the passphrase is longer than 4096 bytes.") }
+            }
+            if count > 0 && buffer[count - 1] == 0x0D { count -= 1 }
+            return count
         }
-        if line.last == 0x0D { line.removeLast() }
-        return SecretBytes(line)
+        return line.withUnsafeBytes { SecretBytes(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
     }
 }

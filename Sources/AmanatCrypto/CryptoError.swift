@@ -6,8 +6,12 @@ public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidLength(what: String, expected: Int, actual: Int)
     /// Authenticated decryption failed: the ciphertext, tag, nonce, key or associated data is wrong.
     case authenticationFailed
-    /// X25519 produced the all-zero shared secret (a low-order peer key); RFC 7748 §6.1 says to refuse it.
+    /// X25519 with this peer key gives the all-zero shared secret (a low-order peer key); RFC 7748 §6.1 says to
+    /// refuse it. OpenSSL 3 refuses to derive it; a derivation that did yield all zeroes is refused the same way.
     case zeroSharedSecret
+    /// OpenSSL refused an X25519 derivation for a reason other than a low-order peer key; `reasons` is OpenSSL's
+    /// drained error queue.
+    case keyAgreementFailed(reasons: [String])
     /// An encoded key or structure could not be parsed.
     case malformed(what: String, reason: String)
     /// The passphrase did not decrypt the key file.
@@ -27,6 +31,9 @@ public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
             return "authentication failed (wrong key or tampered data)"
         case .zeroSharedSecret:
             return "the peer's X25519 key is a low-order point (all-zero shared secret)"
+        case .keyAgreementFailed(let reasons):
+            return reasons.isEmpty
+                ? "X25519 key agreement failed" : "X25519 key agreement failed: \(reasons.joined(separator: "; "))"
         case .malformed(let what, let reason):
             return "malformed \(what): \(reason)"
         case .wrongPassphrase:

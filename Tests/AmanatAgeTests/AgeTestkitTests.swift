@@ -16,6 +16,7 @@ import Testing
         var passphrases: [String] = []
         var armored = false
         var compressed = false
+        var fileKey: String?
         var file: [UInt8]
     }
 
@@ -36,6 +37,7 @@ import Testing
             case "passphrase": vector.passphrases.append(value)
             case "armored": vector.armored = value == "yes"
             case "compressed": vector.compressed = value == "zlib"
+            case "file key": vector.fileKey = value
             default: break
             }
         }
@@ -109,5 +111,59 @@ import Testing
             checked += 1
         }
         #expect(checked == 5)
+    }
+
+    /// The payload of every binary `stream_*` success vector, opened by hand from the vector's file key with
+    /// AmanatCrypto alone: HKDF-SHA-256(file key, salt: payload nonce, info: "payload"), then 64 KiB chunks opened
+    /// with `ChaChaPoly.Nonce.stream(counter:isFinal:)`. Checks the STREAM nonces against age's reference files.
+    @Test(.requires(.python3)) func streamNoncesMatchTheTestKitPayloads() throws {
+        let folder = TestVectors.ageTestkit
+        var opened = 0
+        var chunks = 0
+        for name in try Self.vectorNames() where name.hasPrefix("stream_") {
+            var vector = try Self.load(folder.appendingPathComponent(name))
+            guard vector.expect == "success", !vector.armored, let fileKey = vector.fileKey,
+                let payloadHash = vector.payload
+            else { continue }
+            if vector.compressed { vector.file = try AgeTestSupport.zlibDecompress(vector.file) }
+            // The header ends with the MAC line "--- …\n"; the 16-byte payload nonce follows.
+            let marker = Array("\n--- ".utf8)
+            let macLine = try #require(
+                (0...(vector.file.count - marker.count)).first {
+                    Array(vector.file[$0..<($0 + marker.count)]) == marker
+                },
+                "\(name): no MAC line")
+            let headerEnd = try #require(vector.file[(macLine + 1)...].firstIndex(of: 0x0A)) + 1
+            let nonce = Array(vector.file[headerEnd..<(headerEnd + 16)])
+            let payload = Array(vector.file[(headerEnd + 16)...])
+            let key = try HKDF.deriveKey(
+                inputKeyMaterial: SecretBytes(Hex.decode(fileKey)), salt: nonce, info: Array("payload".utf8),
+                outputByteCount: 32)
+            var plaintext: [UInt8] = []
+            var start = 0
+            var counter: UInt64 = 0
+            while start < payload.count {
+                let end = min(start + 64 * 1024 + 16, payload.count)
+                let last = end == payload.count
+                plaintext += try ChaChaPoly.open(
+                    key: key, nonce: .stream(counter: counter, isFinal: last), ciphertext: payload[start..<end])
+                // The same chunk does not open under the other flag or the next counter.
+                #expect(throws: CryptoError.authenticationFailed, "\(name) chunk \(counter)") {
+                    try ChaChaPoly.open(
+                        key: key, nonce: .stream(counter: counter, isFinal: !last), ciphertext: payload[start..<end])
+                }
+                #expect(throws: CryptoError.authenticationFailed, "\(name) chunk \(counter)") {
+                    try ChaChaPoly.open(
+                        key: key, nonce: .stream(counter: counter + 1, isFinal: last), ciphertext: payload[start..<end])
+                }
+                start = end
+                counter += 1
+                chunks += 1
+            }
+            #expect(try AgeTestSupport.sha256Hex(plaintext) == payloadHash, "\(name)")
+            opened += 1
+        }
+        #expect(opened >= 5)
+        #expect(chunks > 500)
     }
 }

@@ -5,7 +5,7 @@ import Testing
 /// RFC 8439 §2.8.2 AEAD test vector and the raw-buffer `Cipher` API.
 @Suite struct ChaChaPolyTests {
     static let key = Hex.decode("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f")
-    static let nonce = Hex.decode("070000004041424344454647")
+    static let nonce = try! ChaChaPoly.Nonce(Hex.decode("070000004041424344454647"))
     static let aad = Hex.decode("50515253c0c1c2c3c4c5c6c7")
     static let plaintext = utf8(
         "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it."
@@ -40,8 +40,9 @@ import Testing
         #expect(throws: CryptoError.authenticationFailed) {
             try ChaChaPoly.open(key: key, nonce: Self.nonce, ciphertext: sealed, authenticating: [])
         }
-        var otherNonce = Self.nonce
-        otherNonce[11] ^= 1
+        var otherNonceBytes = Self.nonce.byteArray
+        otherNonceBytes[11] ^= 1
+        let otherNonce = try ChaChaPoly.Nonce(otherNonceBytes)
         #expect(throws: CryptoError.authenticationFailed) {
             try ChaChaPoly.open(key: key, nonce: otherNonce, ciphertext: sealed, authenticating: Self.aad)
         }
@@ -65,8 +66,7 @@ import Testing
             try ChaChaPoly.Cipher(key: SecretBytes(zeroes: 16))
         }
         #expect(throws: CryptoError.invalidLength(what: "nonce", expected: 12, actual: 8)) {
-            try ChaChaPoly.seal(
-                key: SecretBytes(zeroes: 32), nonce: [UInt8](repeating: 0, count: 8), plaintext: [UInt8]())
+            try ChaChaPoly.Nonce([UInt8](repeating: 0, count: 8))
         }
         let cipher = try ChaChaPoly.Cipher(key: SecretBytes(zeroes: 32))
         let input = [UInt8](repeating: 7, count: 10)
@@ -74,7 +74,7 @@ import Testing
         #expect(throws: CryptoError.invalidLength(what: "output buffer", expected: 26, actual: 25)) {
             try input.withUnsafeBytes { i in
                 try small.withUnsafeMutableBytes { o in
-                    try cipher.seal(nonce: [UInt8](repeating: 0, count: 12), input: i, output: o)
+                    try cipher.seal(nonce: .zero, input: i, output: o)
                 }
             }
         }
@@ -84,7 +84,7 @@ import Testing
         let cipher = try ChaChaPoly.Cipher(key: SecretBytes(Self.key))
         // The same context, used for several nonces in a row, must give the one-shot results.
         for (index, length) in [0, 1, 64, 65, 1000].enumerated() {
-            let nonce = [UInt8](repeating: UInt8(index), count: 12)
+            let nonce = try ChaChaPoly.Nonce([UInt8](repeating: UInt8(index), count: 12))
             let input = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31) }
             var output = [UInt8](repeating: 0, count: length + 16)
             try input.withUnsafeBytes { i in
@@ -113,5 +113,43 @@ import Testing
             }
         }
         #expect(out.allSatisfy { $0 == 0 })
+    }
+
+    // MARK: Nonces
+
+    @Test func nonceLengthIsCheckedWhenItIsMade() throws {
+        for length in [0, 1, 8, 11, 13, 16, 24] {
+            #expect(throws: CryptoError.invalidLength(what: "nonce", expected: 12, actual: length), "\(length)") {
+                try ChaChaPoly.Nonce([UInt8](repeating: 0xAB, count: length))
+            }
+        }
+        let bytes = Array(UInt8(1)...UInt8(12))
+        let nonce = try ChaChaPoly.Nonce(bytes)
+        #expect(nonce.byteArray == bytes)
+        #expect(nonce.withUnsafeBytes { Array($0) } == bytes)
+        #expect(try ChaChaPoly.Nonce(bytes[...]) == nonce)
+        #expect(nonce.description == "ChaChaPoly.Nonce(0102030405060708090a0b0c)")
+        #expect(ChaChaPoly.Nonce.zero.byteArray == [UInt8](repeating: 0, count: 12))
+        #expect(Set([nonce, try ChaChaPoly.Nonce(bytes), .zero]).count == 2)
+        #expect(MemoryLayout<ChaChaPoly.Nonce>.size == 12)
+    }
+
+    @Test func streamNoncesAreAnElevenByteBigEndianCounterAndAFinalFlag() throws {
+        #expect(ChaChaPoly.Nonce.stream(counter: 0, isFinal: false) == .zero)
+        #expect(ChaChaPoly.Nonce.stream(counter: 0, isFinal: true).byteArray == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])
+        #expect(ChaChaPoly.Nonce.stream(counter: 1, isFinal: false).byteArray == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0])
+        #expect(ChaChaPoly.Nonce.stream(counter: 256, isFinal: true).byteArray == [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1])
+        #expect(
+            ChaChaPoly.Nonce.stream(counter: 0x0102_0304_0506_0708, isFinal: false).byteArray
+                == [0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0])
+        #expect(
+            ChaChaPoly.Nonce.stream(counter: .max, isFinal: true).byteArray
+                == [0, 0, 0] + [UInt8](repeating: 0xFF, count: 8) + [1])
+        // Every counter and flag gives its own nonce.
+        var seen = Set<ChaChaPoly.Nonce>()
+        for counter in UInt64(0)..<300 {
+            for isFinal in [false, true] { seen.insert(.stream(counter: counter, isFinal: isFinal)) }
+        }
+        #expect(seen.count == 600)
     }
 }

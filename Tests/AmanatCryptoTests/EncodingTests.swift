@@ -151,7 +151,7 @@ import Testing
     // MARK: SecretBytes
 
     @Test func secretBytes() throws {
-        let a = SecretBytes([1, 2, 3])
+        var a = SecretBytes([1, 2, 3])
         #expect(a.count == 3)
         #expect(a.description == "SecretBytes(3 bytes, redacted)")
         #expect("\(a)".contains("1") == false || "\(a)" == "SecretBytes(3 bytes, redacted)")

@@ -131,6 +131,136 @@ import Testing
         #expect(wrong == 0)
     }
 
+    /// Good signatures, then tampered messages, tampered signatures (R half and S half), other keys' signatures and
+    /// non-canonical S, interleaved many times on the contexts of two keys. Run on both paths: the reused contexts
+    /// the process-wide check chose here, and the fresh-context fallback taken when that check fails.
+    static func interleavedVerdicts(
+        _ a: Ed25519.SigningKey, _ b: Ed25519.SigningKey, verifierA: Ed25519.VerifyingKey,
+        verifierB: Ed25519.VerifyingKey, rounds: Int
+    ) throws -> (checked: Int, wrong: [String]) {
+        // L, the group order, little-endian: S + L is the non-canonical twin of S.
+        let order: [UInt8] = Hex.decode("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010")
+        var wrong: [String] = []
+        var checked = 0
+        func expect(_ verdict: Bool, _ wanted: Bool, _ what: String, _ round: Int) {
+            checked += 1
+            if verdict != wanted { wrong.append("round \(round): \(what)") }
+        }
+        for round in 0..<rounds {
+            let message = Self.bytes(round % 97 + 1, seed: UInt8(truncatingIfNeeded: round))
+            let sigA = try a.signature(for: message)
+            let sigB = try b.signature(for: message)
+            var tamperedR = sigA
+            tamperedR[round % 32] ^= UInt8(1 << (round % 8))
+            var tamperedS = sigA
+            tamperedS[32 + round % 31] ^= UInt8(1 << (round % 8))
+            var changedMessage = message
+            changedMessage[round % message.count] ^= 0x01
+            var nonCanonical = sigA
+            var carry = 0
+            for i in 0..<32 {
+                let sum = Int(nonCanonical[32 + i]) + Int(order[i]) + carry
+                nonCanonical[32 + i] = UInt8(truncatingIfNeeded: sum)
+                carry = sum >> 8
+            }
+            // The order of the checks turns with the round, so every kind of verdict follows every other one.
+            let checks: [(verdict: () -> Bool, wanted: Bool, what: String)] = [
+                ({ verifierA.isValidSignature(sigA, for: message) }, true, "good A"),
+                ({ verifierA.isValidSignature(sigA, for: changedMessage) }, false, "tampered message"),
+                ({ verifierA.isValidSignature(tamperedR, for: message) }, false, "tampered R"),
+                ({ verifierA.isValidSignature(tamperedS, for: message) }, false, "tampered S"),
+                ({ verifierA.isValidSignature(sigB, for: message) }, false, "B's signature under A"),
+                ({ verifierB.isValidSignature(sigA, for: message) }, false, "A's signature under B"),
+                ({ verifierB.isValidSignature(sigB, for: message) }, true, "good B"),
+                ({ verifierA.isValidSignature(nonCanonical, for: message) }, false, "S + L"),
+                ({ verifierA.isValidSignature(sigA, for: message + [0]) }, false, "longer message"),
+                ({ verifierA.isValidSignature(sigA, for: message) }, true, "good A again"),
+            ]
+            let shift = round % checks.count
+            for check in checks[shift...] + checks[..<shift] {
+                expect(check.verdict(), check.wanted, check.what, round)
+            }
+        }
+        return (checked, wrong)
+    }
+
+    @Test func reusedContextsGiveExactVerdictsInterleaved() throws {
+        #expect(VerifyContextPool.reuseIsSound)
+        let a = try Ed25519.SigningKey.generate()
+        let b = try Ed25519.SigningKey.generate()
+        let verifierA = try Ed25519.VerifyingKey(rawRepresentation: a.publicKey.rawRepresentation)
+        let verifierB = try Ed25519.VerifyingKey(rawRepresentation: b.publicKey.rawRepresentation)
+        #expect(verifierA.reusesContexts && verifierB.reusesContexts)
+        let (checked, wrong) = try Self.interleavedVerdicts(
+            a, b, verifierA: verifierA, verifierB: verifierB, rounds: 300)
+        #expect(checked == 3000)
+        #expect(wrong.isEmpty, "\(wrong.prefix(10))")
+        // One thread, one context per key, handed back after every verification: these verdicts all came from
+        // the same reused context.
+        #expect(verifierA.idleContexts == 1 && verifierB.idleContexts == 1)
+    }
+
+    @Test func freshContextFallbackGivesExactVerdicts() throws {
+        // The path every key takes when the process-wide check finds reuse unsound, forced through the internal
+        // initializer (the process-wide value cannot be changed in a running process).
+        let a = try Ed25519.SigningKey.generate()
+        let b = try Ed25519.SigningKey.generate()
+        let verifierA = try Ed25519.VerifyingKey(rawRepresentation: a.publicKey.rawRepresentation, reuseContexts: false)
+        let verifierB = try Ed25519.VerifyingKey(rawRepresentation: b.publicKey.rawRepresentation, reuseContexts: false)
+        #expect(!verifierA.reusesContexts && !verifierB.reusesContexts)
+        let (checked, wrong) = try Self.interleavedVerdicts(
+            a, b, verifierA: verifierA, verifierB: verifierB, rounds: 100)
+        #expect(checked == 1000)
+        #expect(wrong.isEmpty, "\(wrong.prefix(10))")
+        // No context was kept: each verification set up its own and freed it.
+        #expect(verifierA.idleContexts == 0 && verifierB.idleContexts == 0)
+    }
+
+    @Test func soundnessCheckRefusesContextsThatMisbehave() throws {
+        let key = try Ed25519.SigningKey.generate()
+        let verifier = try Ed25519.VerifyingKey(
+            rawRepresentation: key.publicKey.rawRepresentation, reuseContexts: false)
+        let message = Array("amanat context reuse check".utf8)
+        let signature = try key.signature(for: message)
+        func honest(_ sig: [UInt8], _ msg: [UInt8]) -> Int32 { verifier.isValidSignature(sig, for: msg) ? 1 : 0 }
+        // Verdicts from fresh contexts pass.
+        #expect(VerifyContextPool.reuseCheck(signature: signature, message: message, verify: honest))
+        // A context that refuses everything after its first use (what OpenSSL does once it marks a context
+        // finalised), one that keeps its first verdict, one that accepts everything, and one that errors, all fail.
+        var calls = 0
+        #expect(
+            !VerifyContextPool.reuseCheck(signature: signature, message: message) { sig, msg in
+                calls += 1
+                return calls == 1 ? honest(sig, msg) : 0
+            })
+        var first: Int32?
+        #expect(
+            !VerifyContextPool.reuseCheck(signature: signature, message: message) { sig, msg in
+                if first == nil { first = honest(sig, msg) }
+                return first!
+            })
+        #expect(!VerifyContextPool.reuseCheck(signature: signature, message: message) { _, _ in 1 })
+        #expect(!VerifyContextPool.reuseCheck(signature: signature, message: message) { _, _ in -1 })
+        // A context that only goes wrong on a different message, or after a refusal.
+        #expect(
+            !VerifyContextPool.reuseCheck(signature: signature, message: message) { sig, msg in
+                msg.count == message.count ? honest(sig, msg) : 1
+            })
+        var refused = false
+        #expect(
+            !VerifyContextPool.reuseCheck(signature: signature, message: message) { sig, msg in
+                if refused { return 0 }
+                let verdict = honest(sig, msg)
+                if verdict == 0 { refused = true }
+                return verdict
+            })
+        // Keys made through the public API follow the process-wide verdict.
+        #expect(key.publicKey.reusesContexts == VerifyContextPool.reuseIsSound)
+        #expect(
+            try Ed25519.VerifyingKey(rawRepresentation: key.publicKey.rawRepresentation).reusesContexts
+                == VerifyContextPool.reuseIsSound)
+    }
+
     @Test func sharedKeyVerifiesCorrectlyFromManyThreads() throws {
         let key = try Ed25519.SigningKey.generate()
         let verifier = key.publicKey

@@ -1,6 +1,8 @@
-import AmanatCrypto
 import AmanatTestSupport
+import Foundation
 import Testing
+
+@testable import AmanatCrypto
 
 /// RFC 7748 §5.2 and §6.1 test vectors for X25519, typed in from the RFC.
 @Suite struct X25519Tests {
@@ -66,6 +68,78 @@ import Testing
                 try key.sharedSecret(with: X25519.PublicKey(rawRepresentation: u))
             }
         }
+    }
+
+    @Test func everyLowOrderPointIsRefusedAsZeroSharedSecret() throws {
+        // The 7 low-order encodings, each also with bit 255 set (which X25519 ignores), against several keys.
+        #expect(X25519.lowOrderPoints.count == 7)
+        var refused = 0
+        for _ in 0..<4 {
+            let key = try X25519.PrivateKey.generate()
+            for point in X25519.lowOrderPoints {
+                var high = point
+                high[31] |= 0x80
+                for u in [point, high] {
+                    #expect(X25519.isLowOrder(u))
+                    #expect(throws: CryptoError.zeroSharedSecret, "\(u)") {
+                        try key.sharedSecret(with: X25519.PublicKey(rawRepresentation: u))
+                    }
+                    refused += 1
+                }
+            }
+        }
+        #expect(refused == 56)
+        // Points next to them are ordinary.
+        #expect(!X25519.isLowOrder([2] + [UInt8](repeating: 0, count: 31)))
+        #expect(!X25519.isLowOrder([0xef] + [UInt8](repeating: 0xff, count: 30) + [0x7f]))
+        #expect(!X25519.isLowOrder([9] + [UInt8](repeating: 0, count: 31)))
+    }
+
+    @Test func lowOrderTableMatchesWycheproof() throws {
+        // Independent evidence for the table: in Wycheproof's X25519 file, a peer key is in it exactly when the
+        // expected shared secret is all zeroes.
+        struct File: Decodable {
+            struct Group: Decodable { let tests: [Case] }
+            struct Case: Decodable {
+                let tcId: Int
+                let `public`: String
+                let shared: String
+            }
+            let testGroups: [Group]
+        }
+        let url = TestVectors.wycheproof.appendingPathComponent("x25519_test.json")
+        let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: url))
+        var lowOrder = 0
+        var checked = 0
+        for test in file.testGroups.flatMap(\.tests) {
+            let zero = test.shared == String(repeating: "0", count: 64)
+            #expect(X25519.isLowOrder(Hex.decode(test.public)) == zero, "tcId \(test.tcId)")
+            if zero { lowOrder += 1 }
+            checked += 1
+        }
+        #expect(checked == 518)
+        #expect(lowOrder == 31)
+    }
+
+    @Test func otherDerivationFailuresAreNotReportedAsLowOrder() throws {
+        // OpenSSL refuses a derivation into a buffer too short for the secret; that is not a low-order peer, and
+        // must come back as keyAgreementFailed with OpenSSL's reason.
+        let key = try X25519.PrivateKey.generate()
+        let peer = try X25519.PrivateKey.generate().publicKey
+        #expect(!X25519.isLowOrder(peer.rawRepresentation))
+        do {
+            _ = try key.derive(with: peer, outputLength: 16)
+            Issue.record("a 16-byte derivation was accepted")
+        } catch CryptoError.keyAgreementFailed(let reasons) {
+            #expect(!reasons.isEmpty)
+            #expect(
+                CryptoError.keyAgreementFailed(reasons: reasons).description
+                    == "X25519 key agreement failed: " + reasons.joined(separator: "; "))
+        }
+        // The same key and peer derive normally at full length, so the failure above was the length only.
+        #expect(try key.derive(with: peer, outputLength: 32) == key.sharedSecret(with: peer))
+        #expect(CryptoError.keyAgreementFailed(reasons: []).description == "X25519 key agreement failed")
+        #expect(CryptoError.keyAgreementFailed(reasons: []) != CryptoError.zeroSharedSecret)
     }
 
     @Test func wrongLengthsRefused() throws {

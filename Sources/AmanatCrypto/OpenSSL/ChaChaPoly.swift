@@ -13,9 +13,58 @@ public enum ChaChaPoly {
     /// Tag size in bytes.
     public static let tagSize = 16
 
+    /// A 96-bit ChaCha20-Poly1305 nonce: exactly ``ChaChaPoly/nonceSize`` bytes, checked when it is made, stored
+    /// inline (making one allocates nothing). A nonce must never be used twice with one key.
+    public struct Nonce: Sendable, Hashable, CustomStringConvertible {
+        private var bytes: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+        /// The all-zero nonce, for a key that encrypts one message only (as age's key wrapping does).
+        public static let zero = Nonce()
+
+        private init() {}
+
+        /// A nonce from its 12 bytes.
+        /// - Throws: ``CryptoError/invalidLength(what:expected:actual:)`` unless `bytes` holds exactly 12 bytes.
+        public init(_ bytes: some Collection<UInt8>) throws {
+            guard bytes.count == ChaChaPoly.nonceSize else {
+                throw CryptoError.invalidLength(what: "nonce", expected: ChaChaPoly.nonceSize, actual: bytes.count)
+            }
+            Swift.withUnsafeMutableBytes(of: &self.bytes) { out in
+                for (index, byte) in zip(out.indices, bytes) { out[index] = byte }
+            }
+        }
+
+        /// The nonce of chunk `counter` in the STREAM construction age uses for its payload: the counter as an
+        /// 11-byte big-endian number, then `1` for the last chunk and `0` for every other one.
+        public static func stream(counter: UInt64, isFinal: Bool) -> Nonce {
+            var nonce = Nonce()
+            Swift.withUnsafeMutableBytes(of: &nonce.bytes) { out in
+                // Bytes 0…2 are the counter's top 24 bits, always zero for a 64-bit counter.
+                for index in 3...10 { out[index] = UInt8(truncatingIfNeeded: counter >> (8 * UInt64(10 - index))) }
+                out[11] = isFinal ? 1 : 0
+            }
+            return nonce
+        }
+
+        /// The 12 bytes, in order.
+        public var byteArray: [UInt8] { withUnsafeBytes { Array($0) } }
+
+        /// Gives read access to the 12 bytes for the duration of `body`.
+        public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            try Swift.withUnsafeBytes(of: bytes) { try body($0) }
+        }
+
+        public static func == (lhs: Nonce, rhs: Nonce) -> Bool { lhs.byteArray == rhs.byteArray }
+        public func hash(into hasher: inout Hasher) { withUnsafeBytes { hasher.combine(bytes: $0) } }
+        public var description: String {
+            "ChaChaPoly.Nonce(" + byteArray.map { String(format: "%02x", $0) }.joined() + ")"
+        }
+    }
+
     /// Encrypts and authenticates `plaintext`; returns ciphertext ‖ 16-byte tag.
     public static func seal(
-        key: SecretBytes, nonce: [UInt8], plaintext: some ContiguousBytes, authenticating aad: [UInt8] = []
+        key: SecretBytes, nonce: Nonce, plaintext: some ContiguousBytes, authenticating aad: [UInt8] = []
     ) throws -> [UInt8] {
         let cipher = try Cipher(key: key)
         return try typed {
@@ -34,12 +83,9 @@ public enum ChaChaPoly {
     /// Verifies and decrypts ciphertext ‖ tag.
     /// - Throws: ``CryptoError/authenticationFailed`` if anything was altered or the key is wrong.
     public static func open(
-        key: SecretBytes, nonce: [UInt8], ciphertext: some ContiguousBytes, authenticating aad: [UInt8] = []
+        key: SecretBytes, nonce: Nonce, ciphertext: some ContiguousBytes, authenticating aad: [UInt8] = []
     ) throws -> [UInt8] {
         let cipher = try Cipher(key: key)
-        guard nonce.count == nonceSize else {
-            throw CryptoError.invalidLength(what: "nonce", expected: nonceSize, actual: nonce.count)
-        }
         return try typed {
             try ciphertext.withUnsafeBytes { (input) throws -> [UInt8] in
                 guard input.count >= tagSize else { throw CryptoError.authenticationFailed }
@@ -96,17 +142,17 @@ public enum ChaChaPoly {
 
         /// Encrypts `input` into `output` (which must hold `input.count + 16` bytes: ciphertext then tag).
         public func seal(
-            nonce: [UInt8], input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer, aad: [UInt8] = []
+            nonce: Nonce, input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer, aad: [UInt8] = []
         ) throws {
-            guard nonce.count == ChaChaPoly.nonceSize else {
-                throw CryptoError.invalidLength(what: "nonce", expected: ChaChaPoly.nonceSize, actual: nonce.count)
-            }
             guard output.count >= input.count + ChaChaPoly.tagSize else {
                 throw CryptoError.invalidLength(what: "output buffer", expected: input.count + 16, actual: output.count)
             }
             try Self.checkSizes(input: input.count, aad: aad.count)
             let ctx = sealContext
-            try check(EVP_EncryptInit_ex(ctx, nil, nil, nil, nonce), "EVP_EncryptInit_ex(nonce)")
+            let rc = nonce.withUnsafeBytes { iv in
+                EVP_EncryptInit_ex(ctx, nil, nil, nil, iv.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+            try check(rc, "EVP_EncryptInit_ex(nonce)")
             var outLength: Int32 = 0
             if !aad.isEmpty {
                 try check(EVP_EncryptUpdate(ctx, nil, &outLength, aad, Int32(aad.count)), "EVP_EncryptUpdate(aad)")
@@ -131,11 +177,8 @@ public enum ChaChaPoly {
         /// Verifies and decrypts `input` (ciphertext then 16-byte tag) into `output` (`input.count - 16` bytes).
         /// On failure `output` is zeroed.
         public func open(
-            nonce: [UInt8], input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer, aad: [UInt8] = []
+            nonce: Nonce, input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer, aad: [UInt8] = []
         ) throws {
-            guard nonce.count == ChaChaPoly.nonceSize else {
-                throw CryptoError.invalidLength(what: "nonce", expected: ChaChaPoly.nonceSize, actual: nonce.count)
-            }
             guard input.count >= ChaChaPoly.tagSize else { throw CryptoError.authenticationFailed }
             let bodyCount = input.count - ChaChaPoly.tagSize
             guard output.count >= bodyCount else {
@@ -143,7 +186,10 @@ public enum ChaChaPoly {
             }
             try Self.checkSizes(input: input.count, aad: aad.count)
             let ctx = openContext
-            try check(EVP_DecryptInit_ex(ctx, nil, nil, nil, nonce), "EVP_DecryptInit_ex(nonce)")
+            let rc = nonce.withUnsafeBytes { iv in
+                EVP_DecryptInit_ex(ctx, nil, nil, nil, iv.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+            try check(rc, "EVP_DecryptInit_ex(nonce)")
             var outLength: Int32 = 0
             if !aad.isEmpty {
                 try check(EVP_DecryptUpdate(ctx, nil, &outLength, aad, Int32(aad.count)), "EVP_DecryptUpdate(aad)")

@@ -41,17 +41,21 @@ public enum Ed25519 {
             clearOpenSSLErrors()
             let ctx = try checkPointer(EVP_MD_CTX_new(), "EVP_MD_CTX_new")
             defer { EVP_MD_CTX_free(ctx) }
-            try check(EVP_DigestSignInit(ctx, nil, nil, nil, key.pointer), "EVP_DigestSignInit")
-            var signature = [UInt8](repeating: 0, count: 64)
-            var length = 64
-            let rc = signature.withUnsafeMutableBufferPointer { out in
-                EVP_DigestSign(
-                    ctx, out.baseAddress, &length, message.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                    message.count)
+            return try key.withPointer { (pkey) throws -> [UInt8] in
+                try check(EVP_DigestSignInit(ctx, nil, nil, nil, pkey), "EVP_DigestSignInit")
+                var signature = [UInt8](repeating: 0, count: 64)
+                var length = 64
+                let rc = signature.withUnsafeMutableBufferPointer { out in
+                    EVP_DigestSign(
+                        ctx, out.baseAddress, &length, message.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                        message.count)
+                }
+                try check(rc, "EVP_DigestSign")
+                guard length == 64 else {
+                    throw CryptoError.invalidLength(what: "signature", expected: 64, actual: length)
+                }
+                return signature
             }
-            try check(rc, "EVP_DigestSign")
-            guard length == 64 else { throw CryptoError.invalidLength(what: "signature", expected: 64, actual: length) }
-            return signature
         }
     }
 
@@ -72,10 +76,16 @@ public enum Ed25519 {
         /// Creates a key from its 32-byte encoding.
         /// - Throws: ``CryptoError`` if the length is wrong or OpenSSL refuses the encoding.
         public init(rawRepresentation: [UInt8]) throws {
+            try self.init(rawRepresentation: rawRepresentation, reuseContexts: VerifyContextPool.reuseIsSound)
+        }
+
+        /// A key whose verifications reuse contexts or not, whatever the process-wide check found (for tests: `false`
+        /// is the path taken when `VerifyContextPool.reuseIsSound` is false).
+        init(rawRepresentation: [UInt8], reuseContexts: Bool) throws {
             let key = try rawRepresentation.withUnsafeBytes { (raw) throws in
                 try EVPKey.publicKey(.ed25519, raw: raw)
             }
-            contexts = VerifyContextPool(key: key, raw: rawRepresentation)
+            contexts = VerifyContextPool(key: key, raw: rawRepresentation, reuseContexts: reuseContexts)
         }
 
         /// Whether `signature` is a valid Ed25519 signature of `message` under this key (OpenSSL's verdict, which
@@ -90,7 +100,7 @@ public enum Ed25519 {
             let msg = message.baseAddress?.assumingMemoryBound(to: UInt8.self)
             // A context is set up once and used again for later signatures (per-call setup costs about 5 % of a
             // verification), if this OpenSSL is known to give right verdicts on a reused context.
-            guard VerifyContextPool.reuseIsSound else {
+            guard contexts.reuseContexts else {
                 guard let ctx = VerifyContextPool.makeContext(key) else { return false }
                 defer { EVP_MD_CTX_free(ctx) }
                 let rc = EVP_DigestVerify(ctx, sig, 64, msg, message.count)
@@ -108,6 +118,12 @@ public enum Ed25519 {
             return rc == 1
         }
 
+        /// The number of set-up contexts this key keeps for reuse (for tests).
+        var idleContexts: Int { contexts.idleCount }
+
+        /// Whether verifications with this key reuse contexts (for tests).
+        var reusesContexts: Bool { contexts.reuseContexts }
+
         public static func == (lhs: VerifyingKey, rhs: VerifyingKey) -> Bool {
             lhs.rawRepresentation == rhs.rawRepresentation
         }
@@ -124,32 +140,49 @@ final class VerifyContextPool: @unchecked Sendable {
     private var idle: [OpaquePointer] = []
     private static let capacity = 16
 
-    init(key: EVPKey, raw: [UInt8]) {
+    /// Whether verifications with this key reuse contexts (`reuseIsSound` unless a test says otherwise).
+    let reuseContexts: Bool
+
+    init(key: EVPKey, raw: [UInt8], reuseContexts: Bool = VerifyContextPool.reuseIsSound) {
         self.key = key
         self.raw = raw
+        self.reuseContexts = reuseContexts
     }
 
-    /// Whether one context verifies a good signature, refuses a bad one and then verifies a good one again: checked
-    /// once per process with a throwaway key, so a future OpenSSL that refuses reuse only costs speed.
+    /// Whether this OpenSSL gives right verdicts on a reused context: checked once per process with a throwaway key
+    /// (see `reuseCheck(signature:message:verify:)`), so a future OpenSSL that changes behaviour under reuse only
+    /// costs speed: every key then sets up a fresh context per verification.
     static let reuseIsSound: Bool = {
         guard let signer = try? EVPKey.generate(.ed25519), let raw = try? signer.rawPublicKey(),
             let key = try? raw.withUnsafeBytes({ (r) throws in try EVPKey.publicKey(.ed25519, raw: r) })
         else { return false }
         let message: [UInt8] = Array("amanat context reuse check".utf8)
         guard
-            var signature = try? message.withUnsafeBytes({ (m) throws in try Ed25519.SigningKey(key: signer).sign(m) })
+            let signature = try? message.withUnsafeBytes({ (m) throws in try Ed25519.SigningKey(key: signer).sign(m) })
         else { return false }
         guard let ctx = makeContext(key) else { return false }
         defer { EVP_MD_CTX_free(ctx) }
-        func verify() -> Int32 { EVP_DigestVerify(ctx, signature, 64, message, message.count) }
-        let first = verify()
-        signature[0] ^= 1
-        let second = verify()
-        signature[0] ^= 1
-        let third = verify()
+        let sound = reuseCheck(signature: signature, message: message) { sig, msg in
+            EVP_DigestVerify(ctx, sig, sig.count, msg, msg.count)
+        }
         clearOpenSSLErrors()
-        return first == 1 && second == 0 && third == 1
+        return sound
     }()
+
+    /// The check behind `reuseIsSound`: `verify`, called again and again on one context, must accept the good
+    /// signature, refuse it with one bit changed, accept it again, refuse it for a longer message, and accept it once
+    /// more. `verify` returns OpenSSL's result (1 good, 0 bad, negative for an error).
+    static func reuseCheck(
+        signature: [UInt8], message: [UInt8], verify: ([UInt8], [UInt8]) -> Int32
+    ) -> Bool {
+        var tampered = signature
+        tampered[0] ^= 1
+        let verdicts = [
+            verify(signature, message), verify(tampered, message), verify(signature, message),
+            verify(signature, message + [0]), verify(signature, message),
+        ]
+        return verdicts == [1, 0, 1, 0, 1]
+    }
 
     deinit { for ctx in idle { EVP_MD_CTX_free(ctx) } }
 
@@ -159,12 +192,18 @@ final class VerifyContextPool: @unchecked Sendable {
             clearOpenSSLErrors()
             return nil
         }
-        guard EVP_DigestVerifyInit(ctx, nil, nil, nil, key.pointer) == 1 else {
+        guard key.withPointer({ EVP_DigestVerifyInit(ctx, nil, nil, nil, $0) }) == 1 else {
             EVP_MD_CTX_free(ctx)
             clearOpenSSLErrors()
             return nil
         }
         return ctx
+    }
+
+    var idleCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return idle.count
     }
 
     func take() -> OpaquePointer? {

@@ -25,7 +25,7 @@ public enum HKDF {
         defer { EVP_KDF_free(kdf) }
         let ctx = try checkPointer(EVP_KDF_CTX_new(kdf), "EVP_KDF_CTX_new")
         defer { EVP_KDF_CTX_free(ctx) }
-        let out = SecretBytes(zeroes: length)
+        var out = SecretBytes(zeroes: length)
         try params.withParameters { (p) throws in
             let rc = out.withUnsafeMutableBytes {
                 EVP_KDF_derive(ctx, $0.baseAddress!.assumingMemoryBound(to: UInt8.self), length, p)

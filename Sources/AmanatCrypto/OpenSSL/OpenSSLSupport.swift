@@ -2,6 +2,11 @@ internal import COpenSSL
 
 /// Drains OpenSSL's thread-local error queue into a ``CryptoError`` so the next call does not inherit stale errors.
 func opensslError(_ operation: String) -> CryptoError {
+    .openssl(operation: operation, reasons: drainOpenSSLErrors())
+}
+
+/// Empties OpenSSL's thread-local error queue and returns the reason strings of its first eight entries.
+func drainOpenSSLErrors() -> [String] {
     var reasons: [String] = []
     while true {
         let code = ERR_get_error()
@@ -10,7 +15,7 @@ func opensslError(_ operation: String) -> CryptoError {
             reasons.append(String(cString: reason))
         }
     }
-    return .openssl(operation: operation, reasons: reasons)
+    return reasons
 }
 
 /// Clears any stale entries from OpenSSL's error queue.

@@ -7,7 +7,7 @@ enum PKCS8Codec {
     /// The DER `PrivateKeyInfo` (PKCS#8, unencrypted) of `key`, in wiped-on-release memory.
     static func privateKeyInfo(of key: EVPKey) throws -> SecretBytes {
         clearOpenSSLErrors()
-        let info = try checkPointer(EVP_PKEY2PKCS8(key.pointer), "EVP_PKEY2PKCS8")
+        let info = try checkPointer(key.withPointer { EVP_PKEY2PKCS8($0) }, "EVP_PKEY2PKCS8")
         defer { PKCS8_PRIV_KEY_INFO_free(info) }
         var out: UnsafeMutablePointer<UInt8>?
         let length = i2d_PKCS8_PRIV_KEY_INFO(info, &out)
@@ -91,7 +91,7 @@ enum PKCS8Codec {
                     ctx, cipher, nil, k.baseAddress!.assumingMemoryBound(to: UInt8.self), iv, encrypt ? 1 : 0),
                 "EVP_CipherInit_ex(AES-CBC)")
         }
-        let work = SecretBytes(zeroes: input.count + 32)
+        var work = SecretBytes(zeroes: input.count + 32)
         var total = 0
         let ok: Bool = work.withUnsafeMutableBytes { out in
             let o = out.baseAddress!.assumingMemoryBound(to: UInt8.self)
@@ -120,7 +120,7 @@ enum PKCS8Codec {
     static func subjectPublicKeyInfo(of key: EVPKey) throws -> [UInt8] {
         clearOpenSSLErrors()
         var out: UnsafeMutablePointer<UInt8>?
-        let length = i2d_PUBKEY(key.pointer, &out)
+        let length = key.withPointer { i2d_PUBKEY($0, &out) }
         guard length > 0, let out else { throw opensslError("i2d_PUBKEY") }
         defer { amanat_openssl_free(out) }
         return Array(UnsafeBufferPointer(start: out, count: Int(length)))
