@@ -9,27 +9,6 @@ import Testing
 /// Erasure requests take effect in the store only when Authority allows them (Specs/authority.md).
 @Suite("Store: erasure authority")
 struct ErasureAuthorityTests {
-    /// One organization: its key and a signer for its versions.
-    struct Org {
-        let key: Ed25519.SigningKey
-        var fingerprint: String { Fingerprint.of(key.publicKey) }
-        init() throws { key = try .generate() }
-
-        func sign(
-            _ content: JSONValue, kind: VersionKind = .edit, record: String? = nil, prev: [String] = [],
-            erase: Bool = false
-        ) throws -> StoredVersion {
-            let signed = try RecordSigner.sign(
-                content: content, kind: kind, recordId: record, prev: prev,
-                attachments: RecordContent.attachmentDigests(content), key: key,
-                policy: DisclosurePolicy(isConcealable: { $0.hasPrefix("/testifier") || $0.hasPrefix("/erasure") }),
-                extraClaims: erase ? RecordContent.tombstoneClaims(.erasure) : [])
-            let me = fingerprint
-            let verified = try RecordVerifier.verify(signed.sdjwt, trustedKey: { $0 == me ? key.publicKey : nil })
-            return StoredVersion(verified: verified, sdjwt: signed.sdjwt)
-        }
-    }
-
     static let blob = String(repeating: "ab", count: 32)
     static let record = JSONValue.object([
         ("attachments", .array([.object([("sha256", .string(blob))])])),
@@ -37,7 +16,7 @@ struct ErasureAuthorityTests {
         ("testifier", .object([("cnResidentId", .string("11010519491231002X"))])),
     ])
 
-    func erasure(by org: Org, of create: StoredVersion, prev: [String]? = nil) throws -> StoredVersion {
+    func erasure(by org: TestOrganization, of create: StoredVersion, prev: [String]? = nil) throws -> StoredVersion {
         try org.sign(
             RecordContent.tombstone(.erasure, reason: "withdrawn"), kind: .retract, record: create.recordId,
             prev: prev ?? [create.id], erase: true)
@@ -45,7 +24,7 @@ struct ErasureAuthorityTests {
 
     @Test func onlyTheCollectorOrADelegateErases() throws {
         // Given A's record in a store, with its attachment registered
-        let (a, b) = (try Org(), try Org())
+        let (a, b) = (try TestOrganization(), try TestOrganization())
         let store = try Store()
         let create = try a.sign(Self.record, kind: .create)
         try store.insert([create])
@@ -69,7 +48,7 @@ struct ErasureAuthorityTests {
     }
 
     @Test func theCollectorAnswersAPendingRequest() throws {
-        let (a, b) = (try Org(), try Org())
+        let (a, b) = (try TestOrganization(), try TestOrganization())
         let store = try Store()
         let create = try a.sign(Self.record, kind: .create)
         let request = try erasure(by: b, of: create)
@@ -84,10 +63,11 @@ struct ErasureAuthorityTests {
     }
 
     @Test func anErasureNamingAbsentVersionsWaitsForThem() throws {
-        let a = try Org()
+        let a = try TestOrganization()
         let create = try a.sign(Self.record, kind: .create)
         let edit = try a.sign(
-            Self.record.setting("tags", .array([.string("x")])), record: create.recordId, prev: [create.id])
+            Self.record.setting("tags", .array([.string("x")])), kind: .edit, record: create.recordId, prev: [create.id]
+        )
         let erase = try erasure(by: a, of: create, prev: [edit.id])
         // Given a store holding the create version and an erasure over an edit it has not seen
         let store = try Store()
@@ -107,10 +87,11 @@ struct ErasureAuthorityTests {
     }
 
     @Test func erasureAppliesInAnyArrivalOrder() throws {
-        let (a, b) = (try Org(), try Org())
+        let (a, b) = (try TestOrganization(), try TestOrganization())
         let create = try a.sign(Self.record, kind: .create)
         let edit = try b.sign(
-            Self.record.setting("tags", .array([.string("b")])), record: create.recordId, prev: [create.id])
+            Self.record.setting("tags", .array([.string("b")])), kind: .edit, record: create.recordId, prev: [create.id]
+        )
         let request = try erasure(by: b, of: create, prev: [edit.id])
         let erase = try erasure(by: a, of: create, prev: [request.id])
         let all = [create, edit, request, erase]

@@ -10,50 +10,6 @@ import Testing
 /// schema migrations.
 @Suite("Store: exchange ledger and migrations")
 struct LedgerAndMigrationTests {
-    /// An organization that signs versions.
-    struct Org {
-        let key: Ed25519.SigningKey
-        var fingerprint: String { Fingerprint.of(key.publicKey) }
-
-        init() throws { key = try .generate() }
-
-        func sign(
-            _ content: JSONValue, kind: VersionKind = .create, record: String? = nil, prev: [String] = [],
-            erase: Bool = false
-        ) throws -> StoredVersion {
-            let signed = try RecordSigner.sign(
-                content: content, kind: kind, recordId: record, prev: prev,
-                attachments: RecordContent.attachmentDigests(content), key: key,
-                policy: DisclosurePolicy(isConcealable: { $0.hasPrefix("/testifier") || $0.hasPrefix("/erasure") }),
-                extraClaims: erase ? RecordContent.tombstoneClaims(.erasure) : [])
-            let me = fingerprint
-            let verified = try RecordVerifier.verify(signed.sdjwt, trustedKey: { $0 == me ? key.publicKey : nil })
-            return StoredVersion(verified: verified, sdjwt: signed.sdjwt)
-        }
-
-        /// A record with a tag (so records differ) and the given attachments.
-        func create(_ tag: String, attachments: [String] = []) throws -> StoredVersion {
-            try sign(
-                .object([
-                    ("attachments", .array(attachments.map { .object([("sha256", .string($0))]) })),
-                    ("schema", .string("amanat-record/v1")), ("tags", .array([.string(tag)])),
-                    ("testifier", .object([("gender", .string("female"))])),
-                ]))
-        }
-
-        func edit(_ parent: StoredVersion, _ tag: String) throws -> StoredVersion {
-            try sign(
-                .object([("schema", .string("amanat-record/v1")), ("tags", .array([.string(tag)]))]), kind: .edit,
-                record: parent.recordId, prev: [parent.id])
-        }
-
-        func erasure(of create: StoredVersion, prev: [String]? = nil) throws -> StoredVersion {
-            try sign(
-                RecordContent.tombstone(.erasure, reason: "withdrawn"), kind: .retract, record: create.recordId,
-                prev: prev ?? [create.id], erase: true)
-        }
-    }
-
     static let partner = "PARTNERAFINGERPRINTAAAAAAAAAAAAA"
     static let otherPartner = "PARTNERBFINGERPRINTBBBBBBBBBBBBB"
 
@@ -61,7 +17,7 @@ struct LedgerAndMigrationTests {
 
     /// A store with record A (two versions), B and C, and their version ids.
     func seeded() throws -> (Store, a1: String, a2: String, b1: String, c1: String) {
-        let org = try Org()
+        let org = try TestOrganization()
         let a1 = try org.create("a")
         let a2 = try org.edit(a1, "a2")
         let b1 = try org.create("b")
@@ -109,7 +65,7 @@ struct LedgerAndMigrationTests {
 
     @Test func aVersionAddedAfterAnAcknowledgementIsUnacknowledged() throws {
         // Given a partner that holds every version of the store
-        let org = try Org()
+        let org = try TestOrganization()
         let v1 = try org.create("a")
         let store = try Store()
         try store.insert([v1])
@@ -167,7 +123,7 @@ struct LedgerAndMigrationTests {
 
     @Test func onlyAttachmentsOfErasedRecordsAlonePassToForgetBlobs() throws {
         // Given an erasable record and a kept one sharing an attachment, each with one of its own
-        let (a, b) = (try Org(), try Org())
+        let (a, b) = (try TestOrganization(), try TestOrganization())
         let (shared, onlyErased, onlyKept) = (Self.blob("a"), Self.blob("b"), Self.blob("c"))
         let erased = try a.create("erased", attachments: [shared, onlyErased])
         let kept = try a.create("kept", attachments: [shared, onlyKept])
@@ -222,7 +178,7 @@ struct LedgerAndMigrationTests {
     @Test func aV1StoreFileIsUpgradedAndItsErasuresAreListed() throws {
         let (folder, path) = try Self.temporaryStorePath()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let (a, b) = (try Org(), try Org())
+        let (a, b) = (try TestOrganization(), try TestOrganization())
         let (onlyE, onlyR, onlyK) = (Self.blob("d"), Self.blob("e"), Self.blob("f"))
         let erasedByCollector = try a.create("e", attachments: [onlyE])
         let requestedByPartner = try a.create("r", attachments: [onlyR])
@@ -273,7 +229,7 @@ struct LedgerAndMigrationTests {
     @Test func reopeningAStoreFileRunsNoMigrationAgainAndKeepsTheLedger() throws {
         let (folder, path) = try Self.temporaryStorePath()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let org = try Org()
+        let org = try TestOrganization()
         let v1 = try org.create("a")
         let v2 = try org.edit(v1, "b")
         // Given a file store with versions and ledger entries
