@@ -52,6 +52,26 @@ struct PolicyTests {
         #expect(partner.recipient == "partner" && partner.purpose == "exchange")
     }
 
+    @Test func aPolicyWithCRLFLineEndsReadsLikeTheLFOne() throws {
+        // Given the shipped public policy as a Windows editor saves it (CR LF line ends)
+        let lf = try Data(contentsOf: Self.specs.appendingPathComponent("public.yaml"))
+        let crlf = Array(String(decoding: lf, as: UTF8.self).replacingOccurrences(of: "\n", with: "\r\n").utf8)
+        #expect(crlf.filter { $0 == 0x0D }.count > 50)
+        // Then it parses (it was reported as "empty") to the same rules, with the same line numbers
+        let fromCRLF = try RedactionPolicy.parse(crlf)
+        let fromLF = try RedactionPolicy.parse(Array(lf))
+        #expect(fromCRLF.fields.count == fromLF.fields.count)
+        #expect(fromCRLF.fields.map(\.path.description) == fromLF.fields.map(\.path.description))
+        #expect(fromCRLF.conditions.map(\.line) == fromLF.conditions.map(\.line))
+        // And an error in a CR LF file names the right line
+        #expect(throws: PolicyError.self) { try parse("policy: x\r\nversion: 1\r\nbogus: 2\r\n") }
+        do {
+            _ = try parse("policy: x\r\nversion: 1\r\nbogus: 2\r\n")
+        } catch let error as PolicyError {
+            #expect(error.line == 3)
+        }
+    }
+
     @Test func yamlSubsetFeatures() throws {
         let node = try PolicyYAML.parse(
             Array(

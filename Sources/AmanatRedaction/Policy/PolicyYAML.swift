@@ -80,9 +80,10 @@ public enum PolicyYAML {
         }
         var lines: [Line] = []
         var number = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Lines split on bytes: in a CR LF file "\r\n" is one Character, which a Character split would not see.
+        for raw in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false) {
             number += 1
-            var line = String(raw)
+            var line = String(decoding: raw, as: UTF8.self)
             if line.hasSuffix("\r") { line.removeLast() }
             if number == 1, line.hasPrefix("\u{FEFF}") { line.removeFirst() }
             if let tab = line.firstIndex(of: "\t") {
