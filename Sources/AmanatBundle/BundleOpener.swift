@@ -113,7 +113,7 @@ public enum BundleOpener {
                 }
                 var bytes = [UInt8](repeating: 0, count: Int(entry.size))
                 try bytes.withUnsafeMutableBytes { try stream.expect($0, what: "pax header") }
-                try stream.skip(Tar.padding(entry.size))
+                try stream.skipPadding(Tar.padding(entry.size), after: "pax header")
                 pax = try Tar.parsePax(bytes)
                 remaining -= entry.size
                 continue
@@ -169,7 +169,7 @@ public enum BundleOpener {
                 try output?.end()
                 hashes[entry.path] = (digest.hexString, entry.size)
             }
-            try stream.skip(Tar.padding(entry.size))
+            try stream.skipPadding(Tar.padding(entry.size), after: shownPath)
             remaining -= min(remaining, entry.size)
         }
 
@@ -269,9 +269,14 @@ final class PlainStream {
         }
     }
 
-    func skip(_ count: Int) throws {
+    /// Reads the zero padding that ends an entry's last block; anything else there is refused (the format says
+    /// zeros, and bytes hidden in padding are bytes nobody signed).
+    func skipPadding(_ count: Int, after path: String) throws {
         guard count > 0 else { return }
         var scratch = [UInt8](repeating: 0, count: count)
         try scratch.withUnsafeMutableBytes { try expect($0, what: "padding") }
+        guard scratch.allSatisfy({ $0 == 0 }) else {
+            throw BundleError.hostileEntry(path: path, reason: "non-zero bytes in the padding after it")
+        }
     }
 }

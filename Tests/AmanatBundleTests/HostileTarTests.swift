@@ -45,6 +45,21 @@ struct HostileTarTests {
         }
     }
 
+    @Test func bytesHiddenInTheBlockPaddingAreRefused() throws {
+        // Given an entry of 3 bytes whose block padding holds data instead of zeros
+        var tar = entry("files/a.txt", [1, 2, 3]) + Tar.endOfArchive
+        tar[512 + 3 + 100] = 0x41
+        try expectHostile(tar, "non-zero bytes in the padding")
+        // And the same entry with zero padding is not refused for its padding
+        let clean = entry("files/a.txt", [1, 2, 3]) + Tar.endOfArchive
+        #expect {
+            try fixture.open(try ageWrap(clean))
+        } throws: { error in
+            if case BundleError.hostileEntry = error { return false }
+            return true
+        }
+    }
+
     @Test func absolutePath() throws { try expectHostile(entry("/etc/passwd", [1]) + Tar.endOfArchive, "absolute") }
     @Test func dotDot() throws { try expectHostile(entry("files/../../x", [1]) + Tar.endOfArchive, "'..'") }
     @Test func unexpectedFolder() throws {
