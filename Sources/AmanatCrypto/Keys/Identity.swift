@@ -106,9 +106,14 @@ public struct PublicIdentity: Codable, Sendable, Equatable {
         case badAgeRecipient
         case fingerprintMismatch(stated: String, actual: String)
         case bindingInvalid
+        /// A key under which signatures or key agreement prove nothing (a small-order Ed25519 point, under which
+        /// a "universal" signature verifies for many messages, or a low-order X25519 point).
+        case weakKey(String)
 
         public var description: String {
             switch self {
+            case .weakKey(let which):
+                return "the \(which) is a small-order point: signatures or key agreement under it prove nothing"
             case .wrongType(let t): return "it is not an Amanat public identity (type '\(t)')"
             case .emptyOrganization: return "the organization name is empty"
             case .badSigningKey(let why): return "the signing key is not a valid Ed25519 JWK (\(why))"
@@ -136,6 +141,8 @@ public struct PublicIdentity: Codable, Sendable, Equatable {
         do { sealing = try AgeKeyEncoding.publicKey(recipient: ageRecipient) } catch {
             throw ValidationError.badAgeRecipient
         }
+        guard !Ed25519.isSmallOrder(signing.rawRepresentation) else { throw ValidationError.weakKey("signing key") }
+        guard !X25519.isLowOrder(sealing.rawRepresentation) else { throw ValidationError.weakKey("age recipient") }
         let actual = Fingerprint.of(signing)
         guard actual == fingerprint else {
             throw ValidationError.fingerprintMismatch(stated: fingerprint, actual: actual)
