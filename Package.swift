@@ -36,7 +36,7 @@ let package = Package(
         ),
         .target(
             name: "AmanatBundle",
-            dependencies: ["AmanatCrypto", "AmanatAge"]
+            dependencies: ["AmanatCrypto", "AmanatAge", "AmanatRecords"]
         ),
         .target(
             name: "AmanatRecords",

@@ -1,5 +1,6 @@
 import AmanatAge
 import AmanatCrypto
+import AmanatRecords
 import Dispatch
 import Foundation
 
@@ -199,8 +200,15 @@ public enum BundlePath {
     static func isValidFileName(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
         guard !bytes.isEmpty, bytes.count <= 255, name != ".", name != ".." else { return false }
-        return !name.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F || $0 == "/" || $0 == "\\" }
+        // No control, format or bidi character (U+0085, U+2028, U+202E…), and no slash or its look-alikes
+        // (`..∕etc` must not pass for a path on a screen).
+        return !name.unicodeScalars.contains { UntrustedText.isUnsafe($0) || slashLookalikes.contains($0) }
     }
+
+    /// Slashes and characters drawn like one.
+    static let slashLookalikes: Set<Unicode.Scalar> = [
+        "/", "\\", "\u{2215}", "\u{2044}", "\u{FF0F}", "\u{29F8}", "\u{29F9}",
+    ]
 
     /// Why a tar path is refused, or nil if it is acceptable (`files/<name>` or the manifest).
     static func problem(with path: String) -> String? {

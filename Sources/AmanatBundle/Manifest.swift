@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatRecords
 import Foundation
 
 /// The signed list of a bundle's contents. Serialized as the payload of a compact JWS (RFC 7515, alg `EdDSA`,
@@ -122,6 +123,14 @@ public struct BundleManifest: Codable, Sendable, Equatable {
             let payloadBytes = Base64URL.decode(String(decoding: parts[1], as: UTF8.self)),
             let signature = Base64URL.decode(String(decoding: parts[2], as: UTF8.self))
         else { throw BundleError.badManifest("a JWS part is not base64url") }
+        // Strict JSON first: no byte order mark and no duplicate member (a stock tool reading the other copy would
+        // see another manifest than this one), and no `crit` header (RFC 7515 §4.1.11: we understand none).
+        guard let headerJSON = try? JSONValue.parse(headerBytes), (try? JSONValue.parse(payloadBytes)) != nil else {
+            throw BundleError.badManifest("the JWS header or payload is not strict JSON (a BOM or a duplicate member)")
+        }
+        guard headerJSON["crit"] == nil else {
+            throw BundleError.badManifest("the JWS header has 'crit' extensions, which Amanat does not understand")
+        }
         let decoder = JSONDecoder()
         guard let header = try? decoder.decode(Header.self, from: Data(headerBytes)) else {
             throw BundleError.badManifest("the JWS header is not the expected JSON")

@@ -164,6 +164,44 @@ struct HostileTarTests {
         }
     }
 
+    @Test func namesWithInvisibleOrLookalikeCharactersAreRefused() throws {
+        // U+0085 (next line), U+2028 (line separator), U+202E (right-to-left override), a division slash
+        let names = [
+            "files/a\u{85}b.txt", "files/a\u{2028}b.txt", "files/verdict\u{202E}fdp.exe", "files/..\u{2215}etc",
+        ]
+        for name in names { try expectHostile(entry(name, [1]) + Tar.endOfArchive, "unexpected path") }
+        #expect(names.count == 4)
+        // And the sealer refuses them as file names
+        for name in ["a\u{85}b.txt", "a\u{2028}b.txt", "verdict\u{202E}fdp.exe", "..\u{2215}etc"] {
+            #expect(throws: BundleError.self) { try BundleSealer.validateName(name) }
+        }
+    }
+
+    /// A compact JWS with the given header and payload JSON text and a 64-byte zero signature.
+    func jws(header: String, payload: String) -> [UInt8] {
+        Array(
+            (Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(payload.utf8)) + "."
+                + Base64URL.encode([UInt8](repeating: 0, count: 64))).utf8)
+    }
+
+    @Test func manifestWithDuplicateMembersABOMOrCritIsRefused() throws {
+        let header = #"{"alg":"EdDSA","kid":"AAAA","typ":"amanat-manifest+jws"}"#
+        let payload =
+            #"{"acknowledges":[],"bundleId":"x","createdAt":"2026-11-27T00:00:00Z","entries":[],"recipients":[],"sender":{},"type":"amanat-bundle-manifest/v1"}"#
+        // The well-formed one parses
+        #expect(try BundleManifest.parse(jws: jws(header: header, payload: payload)).keyID == "AAAA")
+        let hostile: [(String, String, String)] = [
+            ("duplicate member", header, String(payload.dropLast()) + #","bundleId":"y"}"#),
+            ("duplicate in header", #"{"alg":"EdDSA","kid":"AAAA","kid":"BBBB","typ":"amanat-manifest+jws"}"#, payload),
+            ("byte order mark", header, "\u{FEFF}" + payload),
+            ("crit", #"{"alg":"EdDSA","crit":["exp"],"exp":1,"kid":"AAAA","typ":"amanat-manifest+jws"}"#, payload),
+        ]
+        for (name, h, p) in hostile {
+            #expect(throws: BundleError.self, "\(name)") { try BundleManifest.parse(jws: jws(header: h, payload: p)) }
+        }
+        #expect(hostile.count == 4)
+    }
+
     @Test func forgedSignatureIsRefused() throws {
         let other = try Ed25519.SigningKey.generate()
         let manifest = BundleManifest(
