@@ -78,13 +78,22 @@ public final class BundleExtraction: BundleEntryOutput {
             published = true
             return
         }
+        // Nothing already inside the destination may redirect the files elsewhere: a `files` that is a symbolic
+        // link (or any non-folder) is refused, and a name that exists at all, even as a dangling link, clashes.
+        var info = stat()
+        if lstat(destination.appendingPathComponent("files").path, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR {
+            throw AmanatError(
+                .cannotCreateOutput,
+                "\(destination.path)/files is a symbolic link or not a folder; nothing was extracted. "
+                    + "Choose a new folder with -o.")
+        }
+        func exists(_ relative: String) -> Bool {
+            var entry = stat()
+            return lstat(destination.appendingPathComponent(relative).path, &entry) == 0
+        }
         let names = (try? fm.contentsOfDirectory(atPath: staging.appendingPathComponent("files").path)) ?? []
-        var clashes = names.map { "files/" + $0 }.filter {
-            fm.fileExists(atPath: destination.appendingPathComponent($0).path)
-        }
-        if fm.fileExists(atPath: destination.appendingPathComponent("MANIFEST.jws").path) {
-            clashes.append("MANIFEST.jws")
-        }
+        var clashes = names.map { "files/" + $0 }.filter(exists)
+        if exists("MANIFEST.jws") { clashes.append("MANIFEST.jws") }
         guard clashes.isEmpty else {
             throw AmanatError(
                 .cannotCreateOutput,

@@ -120,6 +120,29 @@ struct BundleCommandTests {
         #expect(CLIHarness.snapshot(out) == before)
     }
 
+    @Test func aSymbolicLinkInsideTheDestinationIsNotFollowed() throws {
+        let p = try Partners()
+        defer { p.cli.cleanup() }
+        #expect(try p.seal().status == 0)
+        // Given a destination whose files/ is a link to a folder elsewhere
+        let out = try p.cli.makeFolder("out")
+        let elsewhere = try p.cli.makeFolder("elsewhere")
+        try FileManager.default.createSymbolicLink(atPath: out + "/files", withDestinationPath: elsewhere)
+        // When the bundle is opened into it, Then it is refused and nothing lands elsewhere
+        let opened = try p.cli.run(["open", p.cli.path("case.amanat"), "-o", out], in: p.b)
+        #expect(opened.status == 73, "\(opened.stderr)")
+        #expect(opened.stderr.contains("symbolic link"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).isEmpty)
+        // And a dangling link where a file would go counts as a clash (rename would replace it silently)
+        let out2 = try p.cli.makeFolder("out2")
+        try FileManager.default.createDirectory(atPath: out2 + "/files", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: out2 + "/files/verdict.txt", withDestinationPath: "/nonexistent")
+        let clash = try p.cli.run(["open", p.cli.path("case.amanat"), "-o", out2], in: p.b)
+        #expect(clash.status == 73)
+        #expect(clash.stderr.contains("already holds files/verdict.txt"))
+    }
+
     @Test(.requires(.age)) func plainAgeFileIsNotABundle() throws {
         let age = try ExternalTool.age.require().path
         let p = try Partners()
