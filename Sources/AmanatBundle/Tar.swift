@@ -1,3 +1,5 @@
+import AmanatRecords
+
 /// POSIX ustar/pax tar, written and read as a stream (IEEE Std 1003.1-2017, `pax` format).
 ///
 /// The writer emits regular files only, with a `pax` extended header (type `x`) whenever a path is longer than
@@ -176,7 +178,7 @@ enum Tar {
 
     /// A path shortened and stripped of control characters, safe to show in an error message.
     static func sanitizedForMessage(_ path: String) -> String {
-        let cleaned = String(path.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init))
+        let cleaned = UntrustedText.printable(path)
         return cleaned.count > 80 ? String(cleaned.prefix(77)) + "…" : cleaned
     }
 }

@@ -95,13 +95,6 @@ public enum Annotation {
         }
         try checkCollector(
             collector, origin: p["origin"]?.stringValue, file: file, verified: verified, trustedKey: trustedKey)
-        let overlaid = overlays(p["values"]?.arrayValue ?? [], presentation: presentation)
-        guard overlaid.isEmpty else {
-            throw PublicationError(
-                .verificationFailed,
-                "\(file) puts publisher-made values at \(overlaid.joined(separator: ", ")), where the presentation "
-                    + "discloses the collector's own value: a reader could take one for the other. Do not trust it.")
-        }
         guard p["sd_hash"]?.stringValue == (try presentationHash(presentation)) else {
             throw PublicationError(
                 .verificationFailed,
@@ -124,6 +117,13 @@ public enum Annotation {
             }
             values.append(
                 PublisherValue(path: path, segment: segment, op: op, kind: item["kind"]?.stringValue, value: value))
+        }
+        let overlaid = overlays(values, presentation: presentation)
+        guard overlaid.isEmpty else {
+            throw PublicationError(
+                .verificationFailed,
+                "\(file) puts publisher-made values at \(overlaid.joined(separator: ", ")), where the presentation "
+                    + "discloses the collector's own value: a reader could take one for the other. Do not trust it.")
         }
         return Verified(
             publisherFingerprint: kid, collector: collector,
@@ -172,7 +172,7 @@ extension Annotation {
 
     /// The paths where publisher-made `values` sit on a value the presentation discloses (an original the reader
     /// would see twice, once in the publisher's words). Publishing never makes one; verification refuses them.
-    public static func overlays(_ values: [JSONValue], presentation: SDJWT) -> [String] {
+    public static func overlays(_ values: [PublisherValue], presentation: SDJWT) -> [String] {
         guard let map = try? DisclosureMap(presentation) else { return [] }
         var disclosed = Set<String>()
         var texts = Set<String>()
@@ -187,9 +187,7 @@ extension Annotation {
         }
         var result: [String] = []
         for item in values {
-            guard let path = item["path"]?.stringValue else { continue }
-            var segment: Int?
-            if case .number(let n)? = item["segment"] { segment = Int(n) }
+            let (path, segment) = (item.path, item.segment)
             let hit: Bool
             if let segment {
                 hit = disclosed.contains(path + "#\(segment)")

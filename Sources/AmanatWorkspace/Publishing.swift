@@ -106,12 +106,7 @@ public enum Publisher {
             published.collector = collector
             published.editors = record.view.editors
             if version.id != version.recordId { published.origin = try service.store.version(version.recordId).jwt }
-            let overlaid = Annotation.overlays(
-                published.values.map {
-                    .object(
-                        [("path", .string($0.path))] + ($0.segment.map { [("segment", .number(String($0)))] } ?? []))
-                },
-                presentation: published.presentation)
+            let overlaid = Annotation.overlays(published.values, presentation: published.presentation)
             guard overlaid.isEmpty else {
                 throw AmanatError(
                     .malformedInput,

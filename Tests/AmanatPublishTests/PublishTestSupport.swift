@@ -236,7 +236,7 @@ enum Harness {
             p.report.disclosuresWithheld == p.signed.sdjwt.disclosures.count - presentation.disclosures.count,
             sourceLocation: sourceLocation)
         #expect(
-            Annotation.overlays(annotationValues(p.result.values), presentation: presentation) == [],
+            Annotation.overlays(p.result.values, presentation: presentation) == [],
             sourceLocation: sourceLocation)
         let originals = try p.originals()
         let detector = Detector()

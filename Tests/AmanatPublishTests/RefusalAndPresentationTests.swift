@@ -136,7 +136,7 @@ struct RefusalAndPresentationTests {
         }
         // And the publisher values sit only where the presentation withholds
         #expect(
-            Annotation.overlays(Harness.annotationValues(p.result.values), presentation: p.result.presentation) == [])
+            Annotation.overlays(p.result.values, presentation: p.result.presentation) == [])
         #expect(
             p.result.values.map { Harness.key($0.path, $0.segment) }.sorted() == [
                 "/testifier/cnResidentId", "/testifier/dateOfBirth", "/testimony/transcript#2",
