@@ -25,6 +25,8 @@ public enum BundleError: Error, Equatable, Sendable, CustomStringConvertible {
     case badManifest(String)
     /// The signed manifest does not name this workspace as a recipient (it lists these, for the message).
     case notAddressedToUs(recipients: [String])
+    /// The bundle holds more (or other) than its signed header declared.
+    case exceedsHeader(String)
     /// A problem with the sender's inputs when sealing (duplicate names, unreadable files).
     case invalidInput(String)
 
@@ -47,6 +49,7 @@ public enum BundleError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notAddressedToUs(let recipients):
             return "the signed manifest does not name this workspace as a recipient (it was sealed for "
                 + (recipients.isEmpty ? "nobody" : recipients.joined(separator: ", ")) + ")"
+        case .exceedsHeader(let why): return "refused: \(why)"
         case .invalidInput(let why): return why
         }
     }

@@ -20,6 +20,8 @@ public struct OpenedBundle: Sendable {
     public var signerFingerprint: String
     /// The manifest exactly as signed (compact JWS), for keeping beside the extracted files.
     public var manifestJWS: String
+    /// The signed header exactly as it came (compact JWS); the manifest lists it with its SHA-256.
+    public var headerJWS: String
 }
 
 /// Opens bundles: decrypts the age layer, parses the tar strictly, hashes every file while it streams, and checks
@@ -71,6 +73,10 @@ public enum BundleOpener {
         }
         var first = true
         var processed: UInt64 = 0
+        // The signed header, once the first entry has been authenticated, and what has been read against it.
+        var header: BundleHeader.Unverified? = nil
+        var entryCount = 0
+        var contentSize: UInt64 = 0
 
         while true {
             let got = try stream.readFully(block)
@@ -138,6 +144,37 @@ public enum BundleOpener {
             guard manifestBytes == nil else {
                 throw BundleError.hostileEntry(path: shownPath, reason: "an entry after the manifest")
             }
+            guard let declared = header?.header else {
+                // Authenticate before doing any work for the sender: the first entry must be the signed header, from
+                // a trusted key, naming this workspace. Nothing has been written or kept yet.
+                guard entry.path == BundleHeader.entryPath else {
+                    throw BundleError.notABundle(
+                        "it does not start with a signed \(BundleHeader.entryPath) (a version 1 bundle, or not made "
+                            + "by Amanat); ask the sender to seal it again with a current Amanat")
+                }
+                guard entry.size <= UInt64(BundleHeader.maximumSize) else {
+                    throw BundleError.entryTooLarge(
+                        path: shownPath, declared: entry.size, limit: UInt64(BundleHeader.maximumSize))
+                }
+                var bytes = [UInt8](repeating: 0, count: Int(entry.size))
+                try bytes.withUnsafeMutableBytes { try stream.expect($0, what: shownPath) }
+                let authenticated = try authenticate(
+                    header: bytes, identity: identity, trustedSigner: trustedSigner, ownFingerprint: ownFingerprint)
+                // The whole bundle must fit what is left of the file (with at least one tar block per entry).
+                let overhead = UInt64(authenticated.header.entryCount) * UInt64(Tar.blockSize)
+                guard authenticated.header.totalSize <= remaining,
+                    overhead <= remaining - min(remaining, authenticated.header.totalSize)
+                else {
+                    throw BundleError.exceedsHeader(
+                        "its signed header declares \(authenticated.header.entryCount) entries of "
+                            + "\(authenticated.header.totalSize) bytes, more than the file can hold")
+                }
+                header = authenticated
+                hashes[entry.path] = (try SHA256.hash(bytes).hexString, entry.size)
+                try stream.skipPadding(Tar.padding(entry.size), after: shownPath)
+                remaining -= min(remaining, entry.size)
+                continue
+            }
             if entry.path == BundleManifest.entryPath {
                 guard entry.size <= UInt64(BundleManifest.maximumSize) else {
                     throw BundleError.entryTooLarge(
@@ -147,6 +184,17 @@ public enum BundleOpener {
                 try bytes.withUnsafeMutableBytes { try stream.expect($0, what: shownPath) }
                 manifestBytes = bytes
             } else {
+                // Never more entries or bytes than the signed header declared.
+                entryCount += 1
+                guard entryCount <= declared.entryCount else {
+                    throw BundleError.exceedsHeader(
+                        "it holds more than the \(declared.entryCount) entries its signed header declares")
+                }
+                guard entry.size <= declared.totalSize - contentSize else {
+                    throw BundleError.exceedsHeader(
+                        "it holds more than the \(declared.totalSize) bytes its signed header declares")
+                }
+                contentSize += entry.size
                 try output?.begin(path: entry.path, size: entry.size)
                 // Hash on the hasher's thread while this thread decrypts the next chunk and writes this one.
                 let hasher = try OverlappedHasher()
@@ -173,35 +221,32 @@ public enum BundleOpener {
             remaining -= min(remaining, entry.size)
         }
 
+        guard let header else {
+            throw BundleError.notABundle("it has no \(BundleHeader.entryPath)")
+        }
         guard let manifestBytes else {
             throw BundleError.notABundle("it has no \(BundleManifest.entryPath)")
         }
         let unverified = try BundleManifest.parse(jws: manifestBytes)
         let manifest = unverified.manifest
-        guard let fingerprint = Fingerprint.normalize(unverified.keyID), fingerprint == unverified.keyID else {
-            throw BundleError.badManifest("the signer key id is not a fingerprint")
-        }
-        guard let key = trustedSigner(fingerprint) else {
-            throw BundleError.untrustedSigner(
-                fingerprint: fingerprint, organization: manifest.sender.organization ?? "")
+        let fingerprint = header.keyID
+        // The same trusted key signed both ends, and the manifest says what the header said.
+        guard unverified.keyID == fingerprint, let key = trustedSigner(fingerprint) else {
+            throw BundleError.badManifest("the manifest and the header are signed by different keys")
         }
         guard unverified.verify(with: key) else { throw BundleError.badSignature }
         guard manifest.sender.fingerprint == fingerprint else {
             throw BundleError.badManifest("the sender fingerprint differs from the signing key")
         }
-        // The sender decided who may read it: a manifest that does not name us was meant for someone else (a copy
-        // decrypted by its recipient and re-encrypted to us). Forwarding is done by re-sealing, never like this.
-        let ownRecipient = AgeKeyEncoding.recipient(identity.publicKey)
-        guard
-            manifest.recipients.contains(where: { party in
-                (ownFingerprint != nil && party.fingerprint == ownFingerprint) || party.ageRecipient == ownRecipient
-            })
+        guard manifest.bundleId == header.header.bundleId, manifest.sender == header.header.sender,
+            manifest.recipients == header.header.recipients
         else {
-            throw BundleError.notAddressedToUs(
-                recipients: manifest.recipients.map { party in
-                    let name = party.organization.map { "'\(Tar.sanitizedForMessage($0))' " } ?? ""
-                    return name + (party.fingerprint ?? party.ageRecipient ?? "?")
-                })
+            throw BundleError.badManifest("the manifest names another bundle, sender or recipients than the header")
+        }
+        guard entryCount == header.header.entryCount, contentSize == header.header.totalSize else {
+            throw BundleError.exceedsHeader(
+                "it holds \(entryCount) entries of \(contentSize) bytes; its signed header declares "
+                    + "\(header.header.entryCount) of \(header.header.totalSize)")
         }
         var listed = Set<String>()
         for item in manifest.entries {
@@ -233,7 +278,43 @@ public enum BundleOpener {
         }
         return OpenedBundle(
             manifest: manifest, signerFingerprint: fingerprint,
-            manifestJWS: String(decoding: manifestBytes, as: UTF8.self))
+            manifestJWS: String(decoding: manifestBytes, as: UTF8.self), headerJWS: header.text)
+    }
+}
+
+extension BundleOpener {
+    /// Checks the signed header: a fingerprint on the trust list signed it, its sender is that key, and it names
+    /// this workspace among the recipients the sender chose.
+    static func authenticate(
+        header bytes: [UInt8], identity: X25519.PrivateKey, trustedSigner: TrustLookup, ownFingerprint: String?
+    ) throws -> BundleHeader.Unverified {
+        let unverified = try BundleHeader.parse(jws: bytes)
+        let header = unverified.header
+        guard let fingerprint = Fingerprint.normalize(unverified.keyID), fingerprint == unverified.keyID else {
+            throw BundleError.badManifest("the signer key id is not a fingerprint")
+        }
+        guard let key = trustedSigner(fingerprint) else {
+            throw BundleError.untrustedSigner(fingerprint: fingerprint, organization: header.sender.organization ?? "")
+        }
+        guard unverified.verify(with: key) else { throw BundleError.badSignature }
+        guard header.sender.fingerprint == fingerprint else {
+            throw BundleError.badManifest("the sender fingerprint differs from the signing key")
+        }
+        // The sender decided who may read it: a bundle that does not name us was meant for someone else (a copy
+        // decrypted by its recipient and re-encrypted to us). Forwarding is done by re-sealing, never like this.
+        let ownRecipient = AgeKeyEncoding.recipient(identity.publicKey)
+        guard
+            header.recipients.contains(where: { party in
+                (ownFingerprint != nil && party.fingerprint == ownFingerprint) || party.ageRecipient == ownRecipient
+            })
+        else {
+            throw BundleError.notAddressedToUs(
+                recipients: header.recipients.map { party in
+                    let name = party.organization.map { "'\(Tar.sanitizedForMessage($0))' " } ?? ""
+                    return name + (party.fingerprint ?? party.ageRecipient ?? "?")
+                })
+        }
+        return unverified
     }
 }
 

@@ -76,8 +76,9 @@ public struct BundleInput {
     }
 }
 
-/// Seals files into a bundle: age( tar( files…, MANIFEST.jws ) ). Each input is read once: it is hashed while it
-/// streams into the encryptor, and the signed manifest listing every hash goes last.
+/// Seals files into a bundle: age( tar( HEADER.jws, files…, MANIFEST.jws ) ). The signed header (sender, recipients,
+/// entry count and total size) goes first; each input is read once: it is hashed while it streams into the
+/// encryptor, and the signed manifest listing every hash goes last.
 public enum BundleSealer {
     /// Checks that `name` can be a bundle file name (one path component, no control characters).
     public static func validateName(_ name: String) throws {
@@ -116,7 +117,31 @@ public enum BundleSealer {
             recipients: recipients.map { X25519AgeRecipient(publicKey: $0.publicKey) }, armor: armor,
             parallelism: BundleTuning.ageThreads, sink: sink)
         let mtime = UInt64(max(0, createdAt.timeIntervalSince1970))
-        var entries: [BundleManifest.Entry] = []
+        guard inputs.count <= BundleHeader.maximumEntries else {
+            throw BundleError.invalidInput(
+                "a bundle holds at most \(BundleHeader.maximumEntries) entries; this one would hold \(inputs.count)")
+        }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        let bundleId = Base32.encode(try SecureRandom.bytes(16)).lowercased()
+        let created = formatter.string(from: createdAt)
+        // The sender is named by fingerprint (its key is on the recipient's trust list); its public keys are in its
+        // identity file, not repeated here.
+        let senderParty = BundleManifest.Party(
+            organization: sender.identity.organization, fingerprint: sender.identity.fingerprint)
+        // The signed header goes first, so a recipient can refuse an unexpected sender before reading further.
+        let header = BundleHeader(
+            bundleId: bundleId, createdAt: created, sender: senderParty, recipients: recipients.map(\.party),
+            entryCount: inputs.count, totalSize: inputs.reduce(0) { $0 + $1.size })
+        let headerJWS = Array(try header.signed(with: sender.signingKey).utf8)
+        try Self.write(
+            Tar.headers(path: BundleHeader.entryPath, size: UInt64(headerJWS.count), mtime: mtime), to: writer)
+        try Self.write(headerJWS + [UInt8](repeating: 0, count: Tar.padding(UInt64(headerJWS.count))), to: writer)
+        var entries: [BundleManifest.Entry] = [
+            BundleManifest.Entry(
+                path: BundleHeader.entryPath, sha256: try SHA256.hash(headerJWS).hexString,
+                size: UInt64(headerJWS.count))
+        ]
         // Two buffers: while one is hashed on the hasher's thread and encrypted here, the other is refilled.
         let bufferSize = 1 << 20
         let buffers = (0..<2).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64) }
@@ -155,16 +180,8 @@ public enum BundleSealer {
             entries.append(BundleManifest.Entry(path: path, sha256: digest.hexString, size: count))
             input.read = { _ in 0 }
         }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
         var manifest = BundleManifest(
-            bundleId: Base32.encode(try SecureRandom.bytes(16)).lowercased(),
-            createdAt: formatter.string(from: createdAt),
-            // The sender is named by fingerprint (its key is on the recipient's trust list); its public keys are
-            // in its identity file, not repeated here.
-            sender: BundleManifest.Party(
-                organization: sender.identity.organization, fingerprint: sender.identity.fingerprint),
-            recipients: recipients.map(\.party),
+            bundleId: bundleId, createdAt: created, sender: senderParty, recipients: recipients.map(\.party),
             entries: entries)
         manifest.summary = summary
         manifest.acknowledges = acknowledges
@@ -218,10 +235,10 @@ public enum BundlePath {
         let components = path.split(separator: "/", omittingEmptySubsequences: false)
         if components.contains(where: { $0 == ".." }) { return "'..' in path" }
         if components.contains(where: { $0.isEmpty || $0 == "." }) { return "empty or '.' path component" }
-        if path == BundleManifest.entryPath { return nil }
+        if path == BundleManifest.entryPath || path == BundleHeader.entryPath { return nil }
         guard components.count == 2, isValidFileName(String(components[1])) else {
             return
-                "unexpected path (only files/<name>, records/<id>.sd-jwt, blobs/<sha256> and \(BundleManifest.entryPath))"
+                "unexpected path (only HEADER.jws, files/<name>, records/<id>.sd-jwt, blobs/<sha256> and MANIFEST.jws)"
         }
         let name = components[1]
         switch components[0] {
@@ -249,7 +266,7 @@ public enum BundlePath {
             return nil
         default:
             return
-                "unexpected path (only files/<name>, records/<id>.sd-jwt, blobs/<sha256> and \(BundleManifest.entryPath))"
+                "unexpected path (only HEADER.jws, files/<name>, records/<id>.sd-jwt, blobs/<sha256> and MANIFEST.jws)"
         }
     }
 }

@@ -183,17 +183,17 @@ final class DemoStory {
             from: a, to: "steppe-to-berlin.amanat")
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
         Console.out(
-            "    steppe-to-berlin.amanat: \(report.manifest.entries.count) files, \(size) bytes, bundle id \(report.manifest.bundleId)"
+            "    steppe-to-berlin.amanat: \(report.manifest.contentEntries.count) files, \(size) bytes, bundle id \(report.manifest.bundleId)"
         )
 
         say("B opens it: decrypts, checks every SHA-256 and A's signature against its trust list, then extracts")
         let extraction = try BundleExtraction(destination: b.root.appendingPathComponent("received").path)
         let opened = try b.openBundle(url.path, output: extraction)
-        try extraction.publish(manifestJWS: opened.manifestJWS)
+        try extraction.publish(opened)
         Console.out(
             "    verified: signed by '\(b.partnerName(fingerprint: opened.signerFingerprint) ?? "?")' (\(opened.signerFingerprint))"
         )
-        for entry in opened.manifest.entries {
+        for entry in opened.manifest.contentEntries {
             Console.out("    \(entry.path)  \(entry.size) bytes  sha256 \(entry.sha256.prefix(16))…")
         }
     }

@@ -39,21 +39,21 @@ struct InspectCommand: ParsableCommand {
             return
         }
         let m = opened.manifest
-        Console.out("Bundle      \(input)")
-        Console.out("Id          \(m.bundleId)")
-        Console.out("Created     \(m.createdAt)")
+        Console.out("Bundle      \(UntrustedText.printable(input))")
+        Console.out("Id          \(UntrustedText.printable(m.bundleId))")
+        Console.out("Created     \(UntrustedText.printable(m.createdAt))")
         Console.out(
             "Signed by   \(UntrustedText.printable(m.sender.organization ?? "?")) — trusted as \(signer) (\(opened.signerFingerprint))"
         )
         Console.out("Recipients")
         for r in m.recipients {
             Console.out(
-                "  \(r.organization.map(UntrustedText.printable) ?? "(bare age recipient)")  \(r.fingerprint ?? r.ageRecipient ?? "")"
+                "  \(r.organization.map(UntrustedText.printable) ?? "(bare age recipient)")  \(UntrustedText.printable(r.fingerprint ?? r.ageRecipient ?? ""))"
             )
         }
         Console.out("Files (all SHA-256 verified)")
-        for e in m.entries {
-            Console.out("  \(UntrustedText.printable(e.path))  \(e.size) bytes  sha256:\(e.sha256)")
+        for e in m.contentEntries {
+            Console.out("  \(UntrustedText.printable(e.path))  \(e.size) bytes  sha256:\(UntrustedText.printable(e.sha256))")
         }
     }
 }

@@ -1,5 +1,6 @@
 import AmanatBundle
 import AmanatCrypto
+import AmanatRecords
 import AmanatWorkspace
 import ArgumentParser
 import Foundation
@@ -49,7 +50,7 @@ struct OpenCommand: ParsableCommand {
         } else {
             let extraction = try BundleExtraction(destination: output!)
             opened = try workspace.openBundle(input, output: extraction, progress: progress.update)
-            try extraction.publish(manifestJWS: opened.manifestJWS)
+            try extraction.publish(opened)
         }
         progress.finish()
         let signer = workspace.partnerName(fingerprint: opened.signerFingerprint) ?? opened.signerFingerprint
@@ -57,9 +58,9 @@ struct OpenCommand: ParsableCommand {
             try Console.json(opened.manifest)
         } else {
             Console.out(
-                "Verified: signed by \(signer) (\(opened.signerFingerprint)), \(opened.manifest.entries.count) file(s), created \(opened.manifest.createdAt)."
+                "Verified: signed by \(signer) (\(opened.signerFingerprint)), \(opened.manifest.contentEntries.count) file(s), created \(UntrustedText.printable(opened.manifest.createdAt))."
             )
-            if let output, !dryRun { Console.out("Extracted into \(output).") }
+            if let output, !dryRun { Console.out("Extracted into \(UntrustedText.printable(output)).") }
         }
     }
 
@@ -76,7 +77,7 @@ struct OpenCommand: ParsableCommand {
         if !report.recordsWithConcurrentVersions.isEmpty {
             Console.out(
                 "Concurrent versions (kept, not merged) in \(report.recordsWithConcurrentVersions.count) record(s):")
-            for id in report.recordsWithConcurrentVersions { Console.out("  \(id)") }
+            for id in report.recordsWithConcurrentVersions { Console.out("  \(UntrustedText.printable(id))") }
         }
         if !report.incompleteHistory.isEmpty {
             Console.out(

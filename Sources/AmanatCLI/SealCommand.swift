@@ -1,4 +1,5 @@
 import AmanatBundle
+import AmanatRecords
 import AmanatWorkspace
 import ArgumentParser
 import Foundation
@@ -82,8 +83,9 @@ struct SealCommand: ParsableCommand {
                 )
             }
             Console.out(
-                "Sealed \(manifest.entries.count) entr\(manifest.entries.count == 1 ? "y" : "ies") into \(output) for "
-                    + report.recipientNames.joined(separator: ", ") + ".")
+                "Sealed \(manifest.contentEntries.count) entr\(manifest.contentEntries.count == 1 ? "y" : "ies") into "
+                    + "\(UntrustedText.printable(output)) for "
+                    + report.recipientNames.map(UntrustedText.printable).joined(separator: ", ") + ".")
             Console.out("Bundle id: \(manifest.bundleId)")
         }
     }

@@ -59,7 +59,12 @@ public final class BundleExtraction: BundleEntryOutput {
     }
 
     public func begin(path: String, size: UInt64) throws {
-        current = try OutputFile(staging.appendingPathComponent(path).path, mode: 0o600)
+        // files/<name>, records/<batch> or blobs/<sha256>: the opener has checked the path is one of these.
+        let url = staging.appendingPathComponent(path)
+        try FileManager.default.createDirectory(
+            at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
+        current = try OutputFile(url.path, mode: 0o600)
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws { try current?.write(bytes) }
@@ -69,39 +74,56 @@ public final class BundleExtraction: BundleEntryOutput {
         current = nil
     }
 
-    /// Moves the verified files into the destination; refuses (changing nothing) if any name already exists there.
-    public func publish(manifestJWS: String) throws {
-        try AtomicFile.write(Data(manifestJWS.utf8), to: staging.appendingPathComponent("MANIFEST.jws"), mode: 0o600)
+    /// Moves the verified files into the destination, with the signed header and manifest beside them (so the stock
+    /// `sha256sum -c` check of `Specs/bundle.md` works on the folder); refuses, changing nothing, if any name
+    /// already exists there.
+    public func publish(_ opened: OpenedBundle) throws {
+        try AtomicFile.write(
+            Data(opened.manifestJWS.utf8), to: staging.appendingPathComponent("MANIFEST.jws"), mode: 0o600)
+        try AtomicFile.write(
+            Data(opened.headerJWS.utf8), to: staging.appendingPathComponent(BundleHeader.entryPath), mode: 0o600)
         let fm = FileManager.default
         if !fm.fileExists(atPath: destination.path) {
             try FileMove.rename(staging, to: destination)
             published = true
             return
         }
-        // Nothing already inside the destination may redirect the files elsewhere: a `files` that is a symbolic
-        // link (or any non-folder) is refused, and a name that exists at all, even as a dangling link, clashes.
-        var info = stat()
-        if lstat(destination.appendingPathComponent("files").path, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR {
-            throw AmanatError(
-                .cannotCreateOutput,
-                "\(destination.path)/files is a symbolic link or not a folder; nothing was extracted. "
-                    + "Choose a new folder with -o.")
+        // Nothing already inside the destination may redirect the files elsewhere: a `files` (`records`, `blobs`)
+        // that is a symbolic link (or any non-folder) is refused, and a name that exists at all, even as a dangling
+        // link, clashes.
+        let folders = ["files", "records", "blobs"].filter {
+            fm.fileExists(atPath: staging.appendingPathComponent($0).path)
+        }
+        for folder in folders {
+            var info = stat()
+            if lstat(destination.appendingPathComponent(folder).path, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR {
+                throw AmanatError(
+                    .cannotCreateOutput,
+                    "\(destination.path)/\(folder) is a symbolic link or not a folder; nothing was extracted. "
+                        + "Choose a new folder with -o.")
+            }
         }
         func exists(_ relative: String) -> Bool {
             var entry = stat()
             return lstat(destination.appendingPathComponent(relative).path, &entry) == 0
         }
-        let names = (try? fm.contentsOfDirectory(atPath: staging.appendingPathComponent("files").path)) ?? []
-        var clashes = names.map { "files/" + $0 }.filter(exists)
-        if exists("MANIFEST.jws") { clashes.append("MANIFEST.jws") }
+        let names = folders.flatMap { folder in
+            ((try? fm.contentsOfDirectory(atPath: staging.appendingPathComponent(folder).path)) ?? []).map {
+                folder + "/" + $0
+            }
+        }
+        var clashes = names.filter(exists)
+        for name in ["MANIFEST.jws", BundleHeader.entryPath] where exists(name) { clashes.append(name) }
         guard clashes.isEmpty else {
             throw AmanatError(
                 .cannotCreateOutput,
                 "\(destination.path) already holds \(clashes.prefix(3).joined(separator: ", ")); nothing was extracted. "
                     + "Choose a new folder with -o.")
         }
-        try? fm.createDirectory(at: destination.appendingPathComponent("files"), withIntermediateDirectories: true)
-        for name in names.map({ "files/" + $0 }) + ["MANIFEST.jws"] {
+        for folder in folders {
+            try? fm.createDirectory(at: destination.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        for name in names + ["MANIFEST.jws", BundleHeader.entryPath] {
             try FileMove.rename(staging.appendingPathComponent(name), to: destination.appendingPathComponent(name))
         }
     }

@@ -31,10 +31,12 @@ extension Workspace {
                 "\(file): \(PublicIdentity.ValidationError.bindingInvalid). Do not trust it; ask the partner to export "
                     + "the identity again.")
         } catch let error as PublicIdentity.ValidationError {
+            // The reason may quote the file (its type, its stated fingerprint): escaped.
+            let why = UntrustedText.printable(error.description)
             if case .fingerprintMismatch = error {
-                throw AmanatError(.verificationFailed, "\(file): \(error). Do not trust it.")
+                throw AmanatError(.verificationFailed, "\(file): \(why). Do not trust it.")
             }
-            throw AmanatError(.malformedInput, "\(file): \(error).")
+            throw AmanatError(.malformedInput, "\(file): \(why).")
         }
         return identity
     }
@@ -132,6 +134,10 @@ extension BundleError {
             )
         case .hostileEntry, .entryTooLarge, .badManifest:
             return AmanatError(.malformedInput, "\(file) was refused: \(self). Nothing was extracted.")
+        case .exceedsHeader(let why):
+            return AmanatError(
+                .verificationFailed,
+                "\(file) was refused: \(why). Nothing was extracted or imported; do not trust it.")
         case .invalidInput(let why):
             return AmanatError(.invalidRequest, why)
         }

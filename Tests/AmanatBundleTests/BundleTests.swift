@@ -18,9 +18,10 @@ struct BundleTests {
         #expect(files["files/verdict.pdf"] == Array("court verdict".utf8))
         #expect(files["files/testimony.mp4"] == video)
         #expect(files["files/empty.txt"] == [])
-        #expect(opened.manifest.entries.count == 3)
+        #expect(opened.manifest.contentEntries.count == 3)
+        #expect(opened.manifest.entries.first?.path == BundleHeader.entryPath)
         #expect(
-            opened.manifest.entries[1].sha256 == Hex.encode(try SHA256.hash(video)))
+            opened.manifest.contentEntries[1].sha256 == Hex.encode(try SHA256.hash(video)))
         #expect(opened.manifest.sender.fingerprint == fixture.senderIdentity.fingerprint)
         #expect(opened.manifest.recipients.map(\.fingerprint) == [fixture.recipientIdentity.fingerprint])
         #expect(opened.signerFingerprint == fixture.senderIdentity.fingerprint)

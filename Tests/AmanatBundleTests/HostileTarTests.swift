@@ -13,9 +13,62 @@ struct HostileTarTests {
 
     init() throws { fixture = try BundleFixture() }
 
-    /// Encrypts a hand-built tar to the recipient with a plain age writer.
-    func ageWrap(_ tar: [UInt8]) throws -> [UInt8] {
-        try Age.encrypt(tar, to: [X25519AgeRecipient(publicKey: fixture.recipientSealing.publicKey)])
+    /// Encrypts a hand-built tar to the recipient with a plain age writer. Unless `withHeader` is false, a signed
+    /// header from the trusted sender is put first, declaring the entries the tar holds (so the hostile part is what
+    /// gets refused), and a manifest in the tar that the sender signed is signed again to list that header.
+    func ageWrap(_ tar: [UInt8], withHeader: Bool = true) throws -> [UInt8] {
+        let recipient = [X25519AgeRecipient(publicKey: fixture.recipientSealing.publicKey)]
+        guard withHeader else { return try Age.encrypt(tar, to: recipient) }
+        let scan = Self.scan(tar)
+        let header = BundleHeader(
+            bundleId: "test", createdAt: "2026-11-27T00:00:00Z",
+            sender: .init(organization: "Test Sender Org", fingerprint: fixture.senderIdentity.fingerprint),
+            recipients: [.init(organization: "Test Recipient Org", fingerprint: fixture.recipientIdentity.fingerprint)],
+            entryCount: scan.entries, totalSize: min(scan.size, UInt64(tar.count)))
+        let headerJWS = Array(try header.signed(with: fixture.senderKey).utf8)
+        var body = tar
+        if let range = scan.manifest,
+            let unverified = try? BundleManifest.parse(jws: Array(tar[range].prefix(while: { $0 != 0 }))),
+            unverified.verify(with: fixture.senderKey.publicKey)
+        {
+            var manifest = unverified.manifest
+            manifest.entries.insert(
+                .init(
+                    path: BundleHeader.entryPath, sha256: Hex.encode(try SHA256.hash(headerJWS)),
+                    size: UInt64(headerJWS.count)),
+                at: 0)
+            let signed = entry(BundleManifest.entryPath, Array(try manifest.signed(with: fixture.senderKey).utf8))
+            body = Array(tar[..<(range.lowerBound - Tar.blockSize)]) + signed + Array(tar[range.upperBound...])
+        }
+        return try Age.encrypt(entry(BundleHeader.entryPath, headerJWS) + body, to: recipient)
+    }
+
+    /// What a hand-built tar holds before its manifest: the number of entries, their total size, and where the
+    /// manifest's content (with its padding) is. Stops quietly at anything malformed.
+    static func scan(_ tar: [UInt8]) -> (entries: Int, size: UInt64, manifest: Range<Int>?) {
+        var offset = 0
+        var entries = 0
+        var size: UInt64 = 0
+        var pax: [String: String] = [:]
+        while offset + Tar.blockSize <= tar.count {
+            let parsed = tar[offset..<(offset + Tar.blockSize)].withUnsafeBytes { try? Tar.parseHeader($0, pax: pax) }
+            guard let (type, entry) = parsed ?? nil else { break }
+            let start = offset + Tar.blockSize
+            guard entry.size <= UInt64(tar.count - start) else { break }
+            let end = start + Int(entry.size) + Tar.padding(entry.size)
+            if type == UInt8(ascii: "x") {
+                pax = (try? Tar.parsePax(Array(tar[start..<(start + Int(entry.size))]))) ?? [:]
+            } else {
+                pax = [:]
+                if entry.path == BundleManifest.entryPath {
+                    return (entries, size, start..<min(end, tar.count))
+                }
+                entries += 1
+                size += entry.size
+            }
+            offset = end
+        }
+        return (entries, size, nil)
     }
 
     func entry(_ path: String, _ body: [UInt8], type: UInt8 = UInt8(ascii: "0")) -> [UInt8] {
@@ -187,7 +240,7 @@ struct HostileTarTests {
     @Test func manifestWithDuplicateMembersABOMOrCritIsRefused() throws {
         let header = #"{"alg":"EdDSA","kid":"AAAA","typ":"amanat-manifest+jws"}"#
         let payload =
-            #"{"acknowledges":[],"bundleId":"x","createdAt":"2026-11-27T00:00:00Z","entries":[],"recipients":[],"sender":{},"type":"amanat-bundle-manifest/v1"}"#
+            #"{"acknowledges":[],"bundleId":"x","createdAt":"2026-11-27T00:00:00Z","entries":[],"recipients":[],"sender":{},"type":"amanat-bundle-manifest/v2"}"#
         // The well-formed one parses
         #expect(try BundleManifest.parse(jws: jws(header: header, payload: payload)).keyID == "AAAA")
         let hostile: [(String, String, String)] = [

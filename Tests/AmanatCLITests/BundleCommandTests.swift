@@ -44,6 +44,7 @@ struct BundleCommandTests {
             FileManager.default.contents(atPath: p.cli.path("out/files/testimony.mp4"))
                 == FileManager.default.contents(atPath: p.cli.path("testimony.mp4")))
         #expect(FileManager.default.fileExists(atPath: p.cli.path("out/MANIFEST.jws")))
+        #expect(FileManager.default.fileExists(atPath: p.cli.path("out/HEADER.jws")))
         let mode =
             try FileManager.default.attributesOfItem(atPath: p.cli.path("out/files/verdict.txt"))[.posixPermissions]
             as? Int
@@ -55,7 +56,7 @@ struct BundleCommandTests {
         #expect(object["signer"] as? String == "steppe")
         let manifest = try #require(object["manifest"] as? [String: Any])
         let entries = try #require(manifest["entries"] as? [[String: Any]])
-        #expect(entries.map { $0["path"] as? String } == ["files/verdict.txt", "files/testimony.mp4"])
+        #expect(entries.map { $0["path"] as? String } == ["HEADER.jws", "files/verdict.txt", "files/testimony.mp4"])
         #expect(entries.last?["size"] as? Int == 300_000)
     }
 
@@ -158,6 +159,24 @@ struct BundleCommandTests {
         #expect(opened.stderr.contains("not an Amanat bundle"))
     }
 
+    @Test func openIntoAFolderExtractsRecordsAndAttachments() throws {
+        // Given a bundle that carries record versions (issue #14: `open -o` failed on every such bundle)
+        let p = try Partners()
+        defer { p.cli.cleanup() }
+        #expect(try p.cli.run(["add", RecordCommandTests.example("en-survivor-public.json")], in: p.a).status == 0)
+        let sealed = try p.cli.run(["seal", "-r", "berlin", "--all", "-o", p.cli.path("recs.amanat")], in: p.a)
+        #expect(sealed.status == 0, "\(sealed.stderr)")
+        // When the partner extracts it into a folder
+        let opened = try p.cli.run(["open", p.cli.path("recs.amanat"), "-o", p.cli.path("recs")], in: p.b)
+        #expect(opened.status == 0, "\(opened.stderr)")
+        // Then the record batch, the header and the manifest are there, and nothing was left beside the folder
+        let batch = try String(contentsOfFile: p.cli.path("recs/records/batch-000001.sd-jwt-lines"), encoding: .utf8)
+        #expect(batch.split(separator: "\n").count == 1)
+        #expect(FileManager.default.fileExists(atPath: p.cli.path("recs/HEADER.jws")))
+        let beside = try FileManager.default.contentsOfDirectory(atPath: p.cli.path(""))
+        #expect(!beside.contains { $0.hasPrefix(".recs.") })
+    }
+
     @Test(.requires(.age, .tar, .openssl, .xxd, .python3)) func partnerWithoutAmanatOpensWithStockAgeAndTar() throws {
         let age = try ExternalTool.age.require().path
         let tar = try ExternalTool.tar.require().path
@@ -170,11 +189,16 @@ struct BundleCommandTests {
             age, ["-d", "-i", p.cli.path("b.agekey"), "-o", p.cli.path("case.tar"), p.cli.path("case.amanat")])
         #expect(decrypted.status == 0, "\(decrypted.stderr)")
         let listing = try CLIHarness.runTool(tar, ["-tf", p.cli.path("case.tar")])
-        #expect(listing.stdout.split(separator: "\n") == ["files/verdict.txt", "files/testimony.mp4", "MANIFEST.jws"])
+        #expect(
+            listing.stdout.split(separator: "\n") == [
+                "HEADER.jws", "files/verdict.txt", "files/testimony.mp4", "MANIFEST.jws",
+            ])
         if let bsdtar = CLIHarness.tool("bsdtar") {
             let other = try CLIHarness.runTool(bsdtar, ["-tf", p.cli.path("case.tar")])
             #expect(
-                other.stdout.split(separator: "\n") == ["files/verdict.txt", "files/testimony.mp4", "MANIFEST.jws"])
+                other.stdout.split(separator: "\n") == [
+                    "HEADER.jws", "files/verdict.txt", "files/testimony.mp4", "MANIFEST.jws",
+                ])
         }
         let extract = try p.cli.makeFolder("x")
         #expect(try CLIHarness.runTool(tar, ["-xf", p.cli.path("case.tar"), "-C", extract]).status == 0)
