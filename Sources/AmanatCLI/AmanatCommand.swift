@@ -61,6 +61,7 @@ public struct AmanatCommand: AsyncParsableCommand {
 
     /// Parses the arguments, runs the command, and turns ``AmanatError``s into a message and the documented exit code.
     public static func runMain(arguments: [String]? = nil) async -> Never {
+        Interruption.install()
         do {
             var command = try parseAsRoot(protectingIdentifiers(arguments ?? Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -73,7 +74,14 @@ public struct AmanatCommand: AsyncParsableCommand {
             Console.err("error: \(error.message)")
             Foundation.exit(ExitStatus(error.kind).rawValue)
         } catch {
-            exit(withError: error)
+            // argument-parser's own messages (usage, help, --version), and any other error, through the same
+            // escaping as every other message.
+            let message = fullMessage(for: error)
+            let code = exitCode(for: error)
+            if !message.isEmpty {
+                if code.isSuccess { Console.out(message) } else { Console.err(message) }
+            }
+            Foundation.exit(code.rawValue)
         }
     }
 }

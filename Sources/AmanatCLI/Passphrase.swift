@@ -65,10 +65,14 @@ enum PassphraseSource {
         if haveTerminal {
             var silent = saved
             silent.c_lflag &= ~tcflag_t(ECHO)
+            Interruption.savedTerminal = saved
             tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
         }
         defer {
-            if haveTerminal { tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved) }
+            if haveTerminal {
+                tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+                Interruption.savedTerminal = nil
+            }
             FileHandle.standardError.write(Data("\n".utf8))
         }
         // One fixed buffer, filled in place: a growing array would leave an unwiped copy at every reallocation.

@@ -189,11 +189,31 @@ extension JSONValue {
     public struct Limits: Sendable {
         public var maximumBytes: Int
         public var maximumDepth: Int
+        /// The most values (strings, numbers, literals, arrays, objects) one document may hold: each costs far more
+        /// memory parsed than its one or two bytes of input, so a cap on bytes alone lets a 32 MB array of zeros
+        /// take gigabytes.
+        public var maximumValues: Int
 
-        public init(maximumBytes: Int = 64 << 20, maximumDepth: Int = 64) {
+        public init(maximumBytes: Int = 64 << 20, maximumDepth: Int = 64, maximumValues: Int = 1 << 21) {
             self.maximumBytes = maximumBytes
             self.maximumDepth = maximumDepth
+            self.maximumValues = maximumValues
         }
+    }
+
+    /// Checks that `bytes` is one JSON document under `limits` without building it (memory stays flat whatever the
+    /// document holds). Member names are not checked for duplicates; ``parse(_:limits:)`` does that.
+    /// - Throws: ``JSONParseError`` with line and column.
+    public static func validate(_ bytes: some Collection<UInt8>, limits: Limits = Limits()) throws {
+        let array = Array(bytes)
+        var parser = Parser(bytes: array, limits: limits, build: false)
+        guard array.count <= limits.maximumBytes else {
+            throw parser.error("the document is larger than \(limits.maximumBytes) bytes")
+        }
+        parser.skipWhitespace()
+        _ = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.index == array.count else { throw parser.error("unexpected data after the JSON value") }
     }
 
     /// Parses one JSON document (RFC 8259): UTF-8 (a leading BOM is refused), no trailing data, no duplicate
@@ -217,11 +237,15 @@ extension JSONValue {
     struct Parser {
         let bytes: [UInt8]
         let limits: Limits
+        /// False: check the syntax only, keeping nothing (``JSONValue/validate(_:limits:)``).
+        let build: Bool
         var index = 0
+        var values = 0
 
-        init(bytes: [UInt8], limits: Limits) {
+        init(bytes: [UInt8], limits: Limits, build: Bool = true) {
             self.bytes = bytes
             self.limits = limits
+            self.build = build
         }
 
         func error(_ reason: String) -> JSONParseError {
@@ -254,6 +278,10 @@ extension JSONValue {
         mutating func parseValue(depth: Int) throws -> JSONValue {
             guard depth <= limits.maximumDepth else { throw error("nested deeper than \(limits.maximumDepth) levels") }
             guard index < bytes.count else { throw error("unexpected end of input") }
+            values += 1
+            guard values <= limits.maximumValues else {
+                throw error("more than \(limits.maximumValues) values in one document")
+            }
             switch bytes[index] {
             case UInt8(ascii: "{"): return try parseObject(depth: depth)
             case UInt8(ascii: "["): return try parseArray(depth: depth)
@@ -286,7 +314,9 @@ extension JSONValue {
                 let keyStart = index
                 let key = try parseString()
                 let duplicate: Bool
-                if members.count < 16 {
+                if !build {
+                    duplicate = false
+                } else if members.count < 16 {
                     duplicate = members.contains { $0.0 == key }
                 } else {
                     if keys.isEmpty { keys = Set(members.map(\.0)) }
@@ -300,7 +330,8 @@ extension JSONValue {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 index += 1
                 skipWhitespace()
-                members.append((key, try parseValue(depth: depth + 1)))
+                let value = try parseValue(depth: depth + 1)
+                if build { members.append((key, value)) }
                 skipWhitespace()
                 guard index < bytes.count else { throw error("unexpected end of input in an object") }
                 if bytes[index] == UInt8(ascii: ",") {
@@ -324,7 +355,8 @@ extension JSONValue {
             items.reserveCapacity(2)
             while true {
                 skipWhitespace()
-                items.append(try parseValue(depth: depth + 1))
+                let item = try parseValue(depth: depth + 1)
+                if build { items.append(item) }
                 skipWhitespace()
                 guard index < bytes.count else { throw error("unexpected end of input in an array") }
                 if bytes[index] == UInt8(ascii: ",") {

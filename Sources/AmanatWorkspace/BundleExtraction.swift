@@ -30,6 +30,7 @@ public final class BundleExtraction: BundleEntryOutput {
     let staging: URL
     private var current: OutputFile?
     private var published = false
+    private let leftover: Int
 
     public init(destination path: String) throws {
         destination = URL(fileURLWithPath: path).standardizedFileURL
@@ -45,6 +46,8 @@ public final class BundleExtraction: BundleEntryOutput {
         }
         staging = parent.appendingPathComponent(
             ".\(destination.lastPathComponent).amanat-partial-\(UUID().uuidString.prefix(8))")
+        // Decrypted plaintext goes in here: registered first, so an interrupted or killed `open` leaves nothing.
+        leftover = Leftovers.register(staging.path)
         do {
             try FileManager.default.createDirectory(
                 at: staging.appendingPathComponent("files"), withIntermediateDirectories: true,
@@ -56,6 +59,7 @@ public final class BundleExtraction: BundleEntryOutput {
 
     deinit {
         if !published { try? FileManager.default.removeItem(at: staging) }
+        Leftovers.unregister(leftover)
     }
 
     public func begin(path: String, size: UInt64) throws {
@@ -64,7 +68,7 @@ public final class BundleExtraction: BundleEntryOutput {
         try FileManager.default.createDirectory(
             at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
-        current = try OutputFile(url.path, mode: 0o600)
+        current = try OutputFile(url.path, mode: 0o600, tracked: false)
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws { try current?.write(bytes) }

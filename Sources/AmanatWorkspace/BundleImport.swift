@@ -135,12 +135,9 @@ public enum BundleImport {
     public static func importBundle(
         _ path: String, into workspace: Workspace, progress: ((UInt64, UInt64) -> Void)? = nil
     ) throws -> Report {
-        // Staging lives inside .amanat/ and is removed on any failure; the store is opened only after every check.
-        // Staging folders of imports that were killed are removed first.
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: workspace.dotFolder.path)) ?? []
-        where name.hasPrefix(".incoming-") {
-            try? FileManager.default.removeItem(at: workspace.dotFolder.appendingPathComponent(name))
-        }
+        // Staging lives inside .amanat/ and is removed on any failure or interruption (``Leftovers``); the store is
+        // opened only after every check. Staging folders of imports that were killed are removed first.
+        Leftovers.sweep(dotFolder: workspace.dotFolder)
         let output = try ImportOutput(stagingParent: workspace.dotFolder)
         let keys = try workspace.trustedKeys()
         let opened = try workspace.openBundle(path, output: output, progress: progress)
@@ -205,14 +202,19 @@ final class ImportOutput: BundleEntryOutput {
     private var currentRecord: [UInt8]?
     private var currentBlob: OutputFile?
     private var published = false
+    private let leftover: Int
 
     init(stagingParent: URL) throws {
         staging = stagingParent.appendingPathComponent(".incoming-\(UUID().uuidString.prefix(8))")
+        leftover = Leftovers.register(staging.path)
         try FileManager.default.createDirectory(
             at: staging, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 
-    deinit { try? FileManager.default.removeItem(at: staging) }
+    deinit {
+        try? FileManager.default.removeItem(at: staging)
+        Leftovers.unregister(leftover)
+    }
 
     func begin(path: String, size: UInt64) throws {
         currentPath = path
@@ -224,7 +226,7 @@ final class ImportOutput: BundleEntryOutput {
             currentRecord = []
         } else if path.hasPrefix(BundlePath.blobsPrefix) {
             let sha = String(path.dropFirst(BundlePath.blobsPrefix.count))
-            currentBlob = try OutputFile(staging.appendingPathComponent(sha).path, mode: 0o600)
+            currentBlob = try OutputFile(staging.appendingPathComponent(sha).path, mode: 0o600, tracked: false)
             blobs.append((sha, size))
         } else {
             plainFiles += 1

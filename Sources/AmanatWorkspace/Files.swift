@@ -44,8 +44,11 @@ public final class OutputFile {
     private var fd: Int32
     private var committed = false
     private let overwrite: Bool
+    private var leftover: Int?
 
-    public init(_ path: String, mode: mode_t = 0o644, overwrite: Bool = false) throws {
+    /// - Parameter tracked: register the temporary file with ``Leftovers`` (so an interrupted command removes it);
+    ///   false for files inside a staging folder that is tracked itself.
+    public init(_ path: String, mode: mode_t = 0o644, overwrite: Bool = false, tracked: Bool = true) throws {
         self.path = path
         self.overwrite = overwrite
         let url = URL(fileURLWithPath: path)
@@ -58,15 +61,19 @@ public final class OutputFile {
             throw AmanatError(.cannotCreateOutput, "cannot write \(path): the folder \(folder) does not exist.")
         }
         temporaryPath = folder + "/.\(url.lastPathComponent).partial-\(UUID().uuidString.prefix(8))"
+        leftover = tracked ? Leftovers.register(temporaryPath) : nil
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else {
-            throw AmanatError(.cannotCreateOutput, "cannot write \(path): \(systemError()).")
+            let reason = systemError()
+            leftover.map(Leftovers.unregister)
+            throw AmanatError(.cannotCreateOutput, "cannot write \(path): \(reason).")
         }
     }
 
     deinit {
         if fd >= 0 { close(fd) }
         if !committed { unlink(temporaryPath) }
+        leftover.map(Leftovers.unregister)
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -118,6 +125,7 @@ public final class StagingDirectory {
     /// The staging folder.
     public let url: URL
     private var committed = false
+    private var leftover: Int?
 
     /// Creates `.<name>.<label>-<random>` beside `destination`.
     /// - Throws: ``AmanatError`` `cannotCreateOutput` when the parent folder is missing or not writable.
@@ -130,22 +138,27 @@ public final class StagingDirectory {
                 .cannotCreateOutput, "cannot create \(destination.path): the folder \(parent.path) does not exist.")
         }
         url = parent.appendingPathComponent(".\(destination.lastPathComponent).\(label)-\(UUID().uuidString.prefix(8))")
+        leftover = Leftovers.register(url.path)
         do {
             try FileManager.default.createDirectory(
                 at: url, withIntermediateDirectories: false, attributes: [.posixPermissions: mode])
         } catch {
+            leftover.map(Leftovers.unregister)
             throw AmanatError(.cannotCreateOutput, "cannot create a staging folder beside \(destination.path).")
         }
     }
 
     deinit {
         if !committed { try? FileManager.default.removeItem(at: url) }
+        leftover.map(Leftovers.unregister)
     }
 
     /// Renames the staging folder to `destination` (which must not exist, or be an empty folder).
     public func commit(to destination: URL) throws {
         try FileMove.rename(url, to: destination)
         committed = true
+        leftover.map(Leftovers.unregister)
+        leftover = nil
     }
 
     /// Marks the staging folder as emptied into its destination item by item; nothing is removed on release.

@@ -57,12 +57,12 @@ public struct Workspace: Sendable {
                     "\(root.path) is not an Amanat workspace (no \(folderName) folder). Create one with "
                         + "`amanat init --org NAME --workspace \(path)`.")
             }
-            return Workspace(root: root, passphrase: passphrase)
+            return found(root, passphrase: passphrase)
         }
         var folder = URL(fileURLWithPath: currentDirectory).standardizedFileURL
         while true {
             if FileManager.default.fileExists(atPath: folder.appendingPathComponent(folderName).path) {
-                return Workspace(root: folder, passphrase: passphrase)
+                return found(folder, passphrase: passphrase)
             }
             let parent = folder.deletingLastPathComponent()
             if parent.path == folder.path { break }
@@ -72,6 +72,15 @@ public struct Workspace: Sendable {
             .inputMissing,
             "no Amanat workspace here or in any parent folder. Create one with `amanat init --org NAME`, or point to "
                 + "one with --workspace DIR or \(environmentVariable).")
+    }
+
+    /// The workspace at `root`, once the staging folders that killed commands left behind are removed
+    /// (``Leftovers``); its journal records this command's own staging from now on.
+    static func found(_ root: URL, passphrase: @escaping PassphraseProvider) -> Workspace {
+        let workspace = Workspace(root: root, passphrase: passphrase)
+        Leftovers.useJournal(in: workspace.dotFolder)
+        Leftovers.sweep(dotFolder: workspace.dotFolder)
+        return workspace
     }
 
     /// Creates a new workspace with a fresh organization identity; its keys are encrypted with `passphrase`, which

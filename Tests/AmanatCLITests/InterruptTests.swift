@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+
+/// Issue #12 item 4: an interrupted `open` leaves no decrypted plaintext behind, and what a killed one left is
+/// removed by the next command.
+@Suite("Interrupting open")
+struct InterruptTests {
+    /// Two partners and a bundle of about 24 MB in its own folder `drop/`.
+    struct Setup {
+        let p: BundleCommandTests.Partners
+        let drop: String
+        let bundle: String
+
+        init() throws {
+            p = try BundleCommandTests.Partners()
+            drop = try p.cli.makeFolder("drop")
+            var video = Data(count: 24 << 20)
+            for i in stride(from: 0, to: video.count, by: 4096) { video[i] = UInt8(truncatingIfNeeded: i >> 12) }
+            try video.write(to: URL(fileURLWithPath: p.cli.path("big.mp4")))
+            bundle = drop + "/case.amanat"
+            let sealed = try p.cli.run(
+                ["seal", "-r", "berlin", "-o", bundle, p.cli.path("big.mp4"), p.cli.path("verdict.txt")], in: p.a)
+            #expect(sealed.status == 0, "\(sealed.stderr)")
+        }
+
+        /// Starts `amanat ARGS` in workspace b.
+        func start(_ arguments: [String]) throws -> Process {
+            let process = Process()
+            process.executableURL = CLIHarness.executable
+            process.arguments = arguments
+            process.currentDirectoryURL = URL(fileURLWithPath: p.b)
+            var environment = ProcessInfo.processInfo.environment
+            environment["AMANAT_PASSPHRASE"] = "test passphrase 123"
+            environment.removeValue(forKey: "AMANAT_WORKSPACE")
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+
+        /// Everything under `folder` whose name starts with a dot (staging folders and temporary files).
+        func hidden(_ folder: String) -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasPrefix(".") }
+        }
+    }
+
+    @Test func sigintAtRandomMomentsLeavesNothingButTheBundle() throws {
+        let s = try Setup()
+        defer { s.p.cli.cleanup() }
+        var rng = SystemRandomNumberGenerator()
+        var interrupted = 0
+        for round in 0..<8 {
+            let destination = s.drop + "/out-\(round)"
+            let process = try s.start(["open", s.bundle, "-o", destination])
+            usleep(UInt32.random(in: 10_000...900_000, using: &rng))
+            if process.isRunning { kill(process.processIdentifier, SIGINT) }
+            process.waitUntilExit()
+            let finished = process.terminationStatus == 0
+            if !finished {
+                // Then it exits with 128 + SIGINT, and the destination does not exist
+                #expect(process.terminationStatus == 130)
+                #expect(!FileManager.default.fileExists(atPath: destination))
+                interrupted += 1
+            }
+            // And beside the bundle there is no staging folder: only the bundle and finished extractions
+            #expect(s.hidden(s.drop).isEmpty, "left behind: \(s.hidden(s.drop))")
+            let names = try FileManager.default.contentsOfDirectory(atPath: s.drop)
+            #expect(names.allSatisfy { $0 == "case.amanat" || $0.hasPrefix("out-") })
+        }
+        #expect(interrupted >= 1, "open always finished before the signal; make the bundle larger")
+    }
+
+    @Test func sigtermDuringImportLeavesNoStagingInTheWorkspace() throws {
+        let s = try Setup()
+        defer { s.p.cli.cleanup() }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<4 {
+            let process = try s.start(["open", s.bundle])
+            usleep(UInt32.random(in: 10_000...600_000, using: &rng))
+            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+            process.waitUntilExit()
+            #expect([0, 143].contains(process.terminationStatus))
+            #expect(s.hidden(s.p.b + "/.amanat").filter { $0.hasPrefix(".incoming") }.isEmpty)
+        }
+    }
+
+    @Test func whatAKilledOpenLeftIsRemovedByTheNextCommand() throws {
+        let s = try Setup()
+        defer { s.p.cli.cleanup() }
+        // Given an `open -o` killed with SIGKILL (no handler runs) while its staging folder exists
+        var leftBehind: [String] = []
+        for _ in 0..<5 where leftBehind.isEmpty {
+            let process = try s.start(["open", s.bundle, "-o", s.drop + "/out"])
+            var waited = 0
+            while process.isRunning && s.hidden(s.drop).isEmpty && waited < 4000 {
+                usleep(500)
+                waited += 1
+            }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            leftBehind = s.hidden(s.drop)
+            try? FileManager.default.removeItem(atPath: s.drop + "/out")
+        }
+        #expect(!leftBehind.isEmpty, "never caught the staging folder; make the bundle larger")
+        // When any command runs in the workspace
+        let status = try s.p.cli.run(["status"], in: s.p.b, passphrase: nil)
+        #expect(status.status == 0, "\(status.stderr)")
+        // Then the staging folder is gone, and only the bundle remains beside it
+        #expect(s.hidden(s.drop).isEmpty, "still there: \(s.hidden(s.drop))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: s.drop) == ["case.amanat"])
+    }
+}
