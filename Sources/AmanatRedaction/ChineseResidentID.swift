@@ -91,8 +91,9 @@ public enum ChineseResidentID {
         out[17] = checkCharacter(out)
     }
 
-    /// Normalizes any spelling of a Chinese resident ID: folds full-width and Arabic-Indic digits and `X`
-    /// variants, drops separators (spaces, hyphens, line breaks), converts a 15-digit number to 18 characters.
+    /// Normalizes any spelling of a Chinese resident ID: folds digits of every script and `X` variants, drops
+    /// separators (spaces, dashes, dots, slashes, line breaks) and ignorable code points (see ``Normalization``),
+    /// converts a 15-digit number to 18 characters.
     /// Returns nil unless 18 characters (17 digits + digit/`X`) or 15 digits remain. No check is applied:
     /// a suspect number normalizes too.
     public static func normalize(_ value: String) -> String? {
@@ -101,7 +102,7 @@ public enum ChineseResidentID {
         for c in folded {
             if Normalization.isDigit(c) || c == 0x58 {
                 out.append(c)
-            } else if c == 0x20 || c == 0x2D || c == 0x0A {
+            } else if Normalization.isSeparator(c) || c == Normalization.ignorable {
                 continue
             } else {
                 return nil

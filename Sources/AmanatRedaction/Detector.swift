@@ -5,10 +5,12 @@ import Foundation
 /// Kazakh IINs, Chinese and Kazakh passports near a context word, Chinese mobile and Kazakh phones, e-mail
 /// addresses, WeChat IDs after 微信/WeChat, and dates of birth near a birth word.
 ///
-/// The detector works on bytes in one pass, folding full-width and Arabic-Indic digits, `X` variants, dashes and
-/// special spaces on the fly (see ``Normalization``), so offsets always refer to the original input. Numbers may
-/// be split by up to two separator characters (space, hyphen, line break) between digit groups; no digit may
-/// touch a match; word boundaries are never required (CJK text has none). Inputs of at least
+/// The detector works on bytes in one pass, folding every code point on the fly (see ``Normalization``: digits of
+/// every script, Chinese numerals, `X` and letter variants, separators of every kind), so offsets always refer to
+/// the original input. Numbers may be split by one or two separators (spaces, dashes, dots, slashes, line breaks)
+/// between digit groups, and default-ignorable and format characters are skipped inside them (never at their
+/// edges); no digit may touch a match; word boundaries are never required (CJK text has none). The rules are in
+/// `Specs/redaction.md`. Inputs of at least
 /// ``parallelThreshold`` bytes are split into overlapping blocks scanned on all cores; results are identical
 /// to a sequential scan.
 public struct Detector: Sendable {
@@ -249,6 +251,10 @@ final class ScanWorker {
     /// Room for one value being put together (a phone number, a passport number, a converted ID).
     let scratch: UnsafeMutablePointer<UInt8>
     var groups = 0
+    /// The folding table (see ``Normalization``), held here so the hot path does not ask for it again.
+    let table = Normalization.table
+    /// Lead bytes at or above this start a candidate (0xC2 when a digit exists that the fixed trigger would miss).
+    let leadThreshold = Normalization.leadThreshold
 
     init(_ p: UnsafePointer<UInt8>, _ n: Int, expected: Int) {
         self.p = p
@@ -275,7 +281,47 @@ final class ScanWorker {
         scratch.deallocate()
     }
 
-    @inline(__always) func fold(_ i: Int) -> (char: UInt8, length: Int) { Normalization.fold(p, i, n) }
+    /// The class of the code point at `i` (Chinese numerals as `Normalization.hanZero + value`) and its length.
+    @inline(__always) func classify(_ i: Int) -> (code: UInt8, length: Int) {
+        Normalization.classify(p, i, n, table)
+    }
+
+    /// The folded character at `i` (see ``Normalization``) and the length of its code point.
+    @inline(__always) func fold(_ i: Int) -> (char: UInt8, length: Int) {
+        let (code, length) = classify(i)
+        return (code >= Normalization.hanZero ? code &- (Normalization.hanZero &- 0x30) : code, length)
+    }
+
+    /// The first position at or after `k` that does not hold an ignorable code point.
+    @inline(__always) func skipIgnorables(_ k: Int) -> Int {
+        var k = k
+        while k < n && p[k] >= 0x80 {
+            let (c, l) = classify(k)
+            guard c == Normalization.ignorable else { break }
+            k += l
+        }
+        return k
+    }
+
+    /// Where the code point that ends at `k` (> 0) starts (a broken sequence: its last byte).
+    @inline(__always) func codePointStart(before k: Int) -> Int {
+        guard p[k - 1] >= 0x80 else { return k - 1 }
+        var s = k - 1
+        while s > 0 && k - s < 4 && (p[s] & 0xC0) == 0x80 { s -= 1 }
+        return classify(s).length == k - s ? s : k - 1
+    }
+
+    /// The folded character before `k` that is not ignorable, and where its code point starts; nil if none.
+    func previousFolded(_ k: Int) -> (char: UInt8, start: Int)? {
+        var k = k
+        while k > 0 {
+            let s = codePointStart(before: k)
+            let c = fold(s).char
+            if c != Normalization.ignorable { return (c, s) }
+            k = s
+        }
+        return nil
+    }
 
     @inline(__always) func isASCIIAlnum(_ b: UInt8) -> Bool {
         (b &- 0x30 < 10) || ((b | 0x20) &- 0x61 < 26)
@@ -311,20 +357,18 @@ final class ScanWorker {
         if i > 0 && i < n && previousIsDigit(i) {
             while i < n {
                 let (c, l) = fold(i)
-                if Normalization.isDigit(c) || c == 0x58 { i += l } else { break }
+                if Normalization.isDigit(c) || c == 0x58 || c == Normalization.ignorable { i += l } else { break }
             }
         }
-        // Eight bytes at a time: a bit mask of the positions where something may start (SWAR, no data-dependent
-        // branches for ordinary text), then a closer look at each such position.
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-        @inline(__always) func zero(_ v: UInt64) -> UInt64 { ~(((v & lows) &+ lows) | v) & highs }
         let raw = UnsafeRawPointer(p)
-        // Sixteen bytes at a time with vector compares (SSE2 on x86-64): most windows hold no candidate at all.
+        // Sixteen bytes at a time with vector compares (SSE2 on x86-64): a mask of the positions where something
+        // may start (the vector form of `Normalization.mayStartCandidate`), then a closer look at each such
+        // position. Most windows hold no candidate at all; pure ASCII windows skip the non-ASCII tests.
         let c30 = SIMD16<UInt8>(repeating: 0x30)
         let c10 = SIMD16<UInt8>(repeating: 10)
         let c40 = SIMD16<UInt8>(repeating: 0x40)
         let c20 = SIMD16<UInt8>(repeating: 0x20)
+        let c80 = SIMD16<UInt8>(repeating: 0x80)
         let cF0 = SIMD16<UInt8>(repeating: 0xF0)
         let cEF = SIMD16<UInt8>(repeating: 0xEF)
         let cBC = SIMD16<UInt8>(repeating: 0xBC)
@@ -333,28 +377,54 @@ final class ScanWorker {
         let cA0 = SIMD16<UInt8>(repeating: 0xA0)
         let cDB = SIMD16<UInt8>(repeating: 0xDB)
         let cB0 = SIMD16<UInt8>(repeating: 0xB0)
+        let cDF = SIMD16<UInt8>(repeating: 0xDF)
+        let cE0 = SIMD16<UInt8>(repeating: 0xE0)
+        let cE1 = SIMD16<UInt8>(repeating: 0xE1)
+        let cEA = SIMD16<UInt8>(repeating: 0xEA)
+        let cE2 = SIMD16<UInt8>(repeating: 0xE2)
+        let c97 = SIMD16<UInt8>(repeating: 0x97)
+        let c8B = SIMD16<UInt8>(repeating: 0x8B)
+        let cE3 = SIMD16<UInt8>(repeating: 0xE3)
+        let c87 = SIMD16<UInt8>(repeating: 0x87)
         let cE4 = SIMD16<UInt8>(repeating: 0xE4)
+        let cB8 = SIMD16<UInt8>(repeating: 0xB8)
+        let c3 = SIMD16<UInt8>(repeating: 3)
         let cBF = SIMD16<UInt8>(repeating: 0xBF)
+        let cE5 = SIMD16<UInt8>(repeating: 0xE5)
+        let c85 = SIMD16<UInt8>(repeating: 0x85)
+        let c9B = SIMD16<UInt8>(repeating: 0x9B)
+        let cE9 = SIMD16<UInt8>(repeating: 0xE9)
         let c77 = SIMD16<UInt8>(repeating: 0x77)
         let c76 = SIMD16<UInt8>(repeating: 0x76)
         let c65 = SIMD16<UInt8>(repeating: 0x65)
         let c78 = SIMD16<UInt8>(repeating: 0x78)
+        let cLead = SIMD16<UInt8>(repeating: leadThreshold)
         while i < stopAt {
             if i + 18 <= n {
                 let v0 = raw.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
                 let v1 = raw.loadUnaligned(fromByteOffset: i + 1, as: SIMD16<UInt8>.self)
-                let v2 = raw.loadUnaligned(fromByteOffset: i + 2, as: SIMD16<UInt8>.self)
                 let lower0 = v0 | c20
                 let lower1 = v1 | c20
-                let high1 = v1 & cF0
                 var m = (v0 &- c30) .< c10
                 m = m .| (v0 .== c40)
-                m = m .| ((v0 .== cEF) .& (v1 .== cBC) .& ((v2 & cF0) .== c90))
-                m = m .| ((v0 .== cD9) .& (high1 .== cA0))
-                m = m .| ((v0 .== cDB) .& (high1 .== cB0))
-                m = m .| ((v0 .== cE4) .& (v1 .== cBF))
                 m = m .| ((lower0 .== c77) .& ((lower1 .== c65) .| (lower1 .== c78)))
                 m = m .| ((lower0 .== c76) .& (lower1 .== c78))
+                if any(v0 .>= c80) {
+                    let v2 = raw.loadUnaligned(fromByteOffset: i + 2, as: SIMD16<UInt8>.self)
+                    let high1 = v1 & cF0
+                    m = m .| ((v0 .== cEF) .& (v1 .== cBC) .& ((v2 & cF0) .== c90))
+                    m = m .| ((v0 .== cD9) .& (high1 .== cA0))
+                    m = m .| ((v0 .== cDB) .& (high1 .== cB0))
+                    m = m .| ((v0 .== cDF) .& (high1 .== c80))
+                    m = m .| (v0 .== cE0) .| (v0 .== cE1) .| (v0 .== cEA)
+                    m = m .| ((v0 .== cF0) .& (high1 .== c90))
+                    m = m .| ((v0 .== cE2) .& (v1 .== c97) .& (v2 .== c8B))
+                    m = m .| ((v0 .== cE3) .& (v1 .== c80) .& (v2 .== c87))
+                    m = m .| ((v0 .== cE4) .& (((v1 &- cB8) .< c3) .| (v1 .== cBF)))
+                    m = m .| ((v0 .== cE5) .& ((v1 .== c85) .| (v1 .== c9B)))
+                    m = m .| ((v0 .== cE9) .& (v1 .== c9B))
+                    m = m .| (v0 .>= cLead)
+                }
                 // Each lane of the mask is 0x00 or 0xFF: read it as two words.
                 let words = unsafeBitCast(m, to: SIMD2<UInt64>.self)
                 let low = words[0]
@@ -364,30 +434,6 @@ final class ScanWorker {
                     continue
                 }
                 i &+= low != 0 ? low.trailingZeroBitCount >> 3 : 8 + high.trailingZeroBitCount >> 3
-            } else if i + 10 <= n {
-                let l0 = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                let l1 = raw.loadUnaligned(fromByteOffset: i + 1, as: UInt64.self)
-                let l2 = raw.loadUnaligned(fromByteOffset: i + 2, as: UInt64.self)
-                let x = l0 & lows
-                let digit = (x &+ 0x5050_5050_5050_5050) & ~(x &+ 0x4646_4646_4646_4646) & ~l0 & highs
-                let lower0 = l0 | 0x2020_2020_2020_2020
-                let lower1 = l1 | 0x2020_2020_2020_2020
-                let f0: UInt64 = 0xF0F0_F0F0_F0F0_F0F0
-                let w = zero(lower0 ^ 0x7777_7777_7777_7777)
-                var mask = digit | zero(l0 ^ 0x4040_4040_4040_4040)
-                mask |=
-                    zero(l0 ^ 0xEFEF_EFEF_EFEF_EFEF) & zero(l1 ^ 0xBCBC_BCBC_BCBC_BCBC)
-                    & zero((l2 & f0) ^ 0x9090_9090_9090_9090)
-                mask |= zero(l0 ^ 0xD9D9_D9D9_D9D9_D9D9) & zero((l1 & f0) ^ 0xA0A0_A0A0_A0A0_A0A0)
-                mask |= zero(l0 ^ 0xDBDB_DBDB_DBDB_DBDB) & zero((l1 & f0) ^ 0xB0B0_B0B0_B0B0_B0B0)
-                mask |= zero(l0 ^ 0xE4E4_E4E4_E4E4_E4E4) & zero(l1 ^ 0xBFBF_BFBF_BFBF_BFBF)
-                mask |= w & zero(lower1 ^ 0x6565_6565_6565_6565)
-                mask |= (w | zero(lower0 ^ 0x7676_7676_7676_7676)) & zero(lower1 ^ 0x7878_7878_7878_7878)
-                if mask == 0 {
-                    i &+= 8
-                    continue
-                }
-                i &+= mask.trailingZeroBitCount >> 3
             } else if !isCandidate(i) {
                 i += 1
                 continue
@@ -399,54 +445,50 @@ final class ScanWorker {
 
     /// The scalar form of the candidate test in ``run(from:keep:stopAt:)`` (used near the end of the buffer).
     func isCandidate(_ i: Int) -> Bool {
-        let b0 = p[i]
         let b1: UInt8 = i + 1 < n ? p[i + 1] : 0
         let b2: UInt8 = i + 2 < n ? p[i + 2] : 0
-        switch b0 {
-        case 0x30...0x39, 0x40: return true
-        case 0xEF: return b1 == 0xBC && b2 & 0xF0 == 0x90
-        case 0xD9: return b1 & 0xF0 == 0xA0
-        case 0xDB: return b1 & 0xF0 == 0xB0
-        case 0xE4: return b1 == 0xBF
-        default:
-            let l0 = b0 | 0x20
-            let l1 = b1 | 0x20
-            return (l0 == 0x77 && (l1 == 0x65 || l1 == 0x78)) || (l0 == 0x76 && l1 == 0x78)
-        }
+        return Normalization.mayStartCandidate(p[i], b1, b2, leadThreshold: leadThreshold)
     }
 
     /// Looks closely at a candidate position; returns where to continue.
     func handleCandidate(_ i: Int) -> Int {
         let b = p[i]
-        switch b {
-        case 0x30...0x39:
-            return digitStart(i)
-        case 0x40:
-            return email(at: i)
-        case 0xEF, 0xD9, 0xDB:
-            return Normalization.isDigit(fold(i).char) ? digitStart(i) : i + fold(i).length
-        case 0xE4:
-            // 信: a WeChat keyword may end here (微信, 威信, 薇信, V信).
-            guard bytesMatch(i, 0xE4, 0xBF, 0xA1) else { return i + 3 }
-            if i >= 3
-                && (bytesMatch(i - 3, 0xE5, 0xBE, 0xAE) || bytesMatch(i - 3, 0xE5, 0xA8, 0x81)
-                    || bytesMatch(i - 3, 0xE8, 0x96, 0x87))
-            {
-                return wechat(at: i - 3)
+        if b < 0x80 {
+            switch b {
+            case 0x30...0x39: return digitStart(i)
+            case 0x40: return email(at: i)
+            default: return wechat(at: i)
             }
-            if i >= 1 && (p[i - 1] | 0x20) == 0x76 { return wechat(at: i - 1) }
-            return i + 3
-        default:
-            return wechat(at: i)
         }
+        let (code, l) = classify(i)
+        if code >= Normalization.hanZero {
+            // Chinese numerals glued before other digits are text (第一…): the number starts after them.
+            var k = i + l
+            while k < n {
+                let (next, length) = classify(k)
+                guard next >= Normalization.hanZero || next == Normalization.ignorable else { break }
+                k += length
+            }
+            if k < n && Normalization.isDigit(fold(k).char) { return k }
+            return digitStart(i)
+        }
+        if Normalization.isDigit(code) { return digitStart(i) }
+        // 信: a WeChat keyword may end here (微信, 威信, 薇信, V信).
+        guard bytesMatch(i, 0xE4, 0xBF, 0xA1) else { return i + l }
+        if i >= 3
+            && (bytesMatch(i - 3, 0xE5, 0xBE, 0xAE) || bytesMatch(i - 3, 0xE5, 0xA8, 0x81)
+                || bytesMatch(i - 3, 0xE8, 0x96, 0x87))
+        {
+            return wechat(at: i - 3)
+        }
+        if i >= 1 && (p[i - 1] | 0x20) == 0x76 { return wechat(at: i - 1) }
+        return i + 3
     }
 
-    /// Whether the code point before `i` folds to a digit.
+    /// Whether the code point before `i` (ignorable ones skipped) folds to a digit.
     func previousIsDigit(_ i: Int) -> Bool {
-        var k = i - 1
-        while k > 0 && i - k < 4 && (p[k] & 0xC0) == 0x80 { k -= 1 }
-        guard k >= 0 else { return false }
-        return Normalization.isDigit(fold(k).char)
+        guard let (c, _) = previousFolded(i) else { return false }
+        return Normalization.isDigit(c)
     }
 
     /// Handles a digit run starting at `i` (not preceded by a digit); returns where to continue.

@@ -1,9 +1,9 @@
 /// Chinese mobile and Kazakh phone numbers in E.164 form.
 public enum PhoneNumber {
     /// Normalizes any spelling of a Chinese mobile or Kazakh number to E.164 (`+8613800138000`,
-    /// `+77012345678`): folds digits, drops spaces, hyphens, dots, parentheses and line breaks, and accepts the
-    /// prefixes `+86`, `0086`, `86`, `+7`, `007`, `8` and `7`. Returns nil for anything else, including Russian
-    /// numbers (`+7 9xx`) and other countries.
+    /// `+77012345678`): folds digits, drops spaces, dashes, dots, slashes, parentheses, line breaks and ignorable
+    /// code points (see ``Normalization``), and accepts the prefixes `+86`, `0086`, `86`, `+7`, `007`, `8` and `7`.
+    /// Returns nil for anything else, including Russian numbers (`+7 9xx`) and other countries.
     public static func e164(_ text: String) -> String? {
         let folded = Normalization.fold(Array(text.utf8)).characters
         var digits: [UInt8] = []
@@ -13,7 +13,7 @@ public enum PhoneNumber {
                 digits.append(c)
             } else if c == 0x2B && digits.isEmpty && !plus {
                 plus = true
-            } else if c == 0x20 || c == 0x2D || c == 0x0A || c == 0x28 || c == 0x29 || c == 0x2E {
+            } else if Normalization.isSeparator(c) || c == 0x28 || c == 0x29 || c == Normalization.ignorable {
                 continue
             } else {
                 return nil

@@ -2,33 +2,77 @@ import Foundation
 
 extension ScanWorker {
     /// Reads the chain of digit groups that starts at `start` (groups joined by one or two separators: space,
-    /// hyphen, line break, parenthesis), evaluates it, and returns where the chain ends.
+    /// dash, dot, slash, line break, parenthesis; ignorable code points skipped anywhere inside), evaluates it,
+    /// and returns where the chain ends.
+    ///
+    /// A group is a run of digits of any script, with ignorable code points between them. Chinese numerals count
+    /// as digits, but at the edges of a group that also holds other digits they are text (`…1234一直`: "always"):
+    /// leading ones are cut off the first group and end the chain before a later group; trailing ones end it.
     func chain(_ start: Int) -> Int {
         groups = 0
         var pos = start
         var chainEnd = start
-        while true {
+        groupLoop: while true {
             let g = groups
-            groupStart[g] = pos
-            var count = 0
             let groupDigits = digits + g * ScanWorker.maxGroupDigits
-            while pos < n {
-                let (c, l) = fold(pos)
+            var count = 0
+            var first = pos
+            var end = pos
+            var leadingHan = true  // only Chinese numerals so far
+            var sawHan = false
+            var countAtOther = 0  // digits up to the last one that is not a Chinese numeral, and where it ends
+            var endAtOther = pos
+            var k = pos
+            while k < n {
+                let (code, l) = classify(k)
+                if code == Normalization.ignorable {
+                    k += l
+                    continue
+                }
+                let han = code >= Normalization.hanZero
+                let c = han ? code &- (Normalization.hanZero &- 0x30) : code
                 guard Normalization.isDigit(c) else { break }
+                if han {
+                    sawHan = true
+                } else {
+                    if leadingHan && sawHan {
+                        // Chinese numerals before other digits: text, not part of the number.
+                        if g > 0 { break groupLoop }
+                        count = 0
+                        first = k
+                    }
+                    leadingHan = false
+                }
                 if count < ScanWorker.maxGroupDigits { groupDigits[count] = c }
                 count += 1
-                pos += l
+                k += l
+                end = k
+                if !han {
+                    countAtOther = count
+                    endAtOther = k
+                }
             }
-            groupEnd[g] = pos
+            var trailingHan = false
+            if !leadingHan && countAtOther < count {
+                count = countAtOther
+                end = endAtOther
+                trailingHan = true
+            }
+            pos = end
+            groupStart[g] = first
+            groupEnd[g] = end
             groupCount[g] = count
             groupXEnd[g] = -1
             groups += 1
-            chainEnd = pos
-            if pos < n {
-                let (c, l) = fold(pos)
+            chainEnd = end
+            if trailingHan { break }
+            let x = skipIgnorables(end)
+            if x < n {
+                let (c, l) = fold(x)
                 if c == 0x58 {
-                    let after = pos + l
-                    if after >= n || !Normalization.isDigit(fold(after).char) {
+                    let after = x + l
+                    let next = skipIgnorables(after)
+                    if next >= n || !Normalization.isDigit(fold(next).char) {
                         groupXEnd[g] = after
                         chainEnd = after
                     }
@@ -36,11 +80,15 @@ extension ScanWorker {
                 }
             }
             if groups == ScanWorker.maxGroups { break }
-            var gap = pos
+            var gap = end
             var separators = 0
-            while separators < 2 && gap < n {
+            while gap < n {
                 let (c, l) = fold(gap)
-                guard c == 0x20 || c == 0x2D || c == 0x0A || c == 0x28 || c == 0x29 else { break }
+                if c == Normalization.ignorable {
+                    gap += l
+                    continue
+                }
+                guard separators < 2, Normalization.isSeparator(c) || c == 0x28 || c == 0x29 else { break }
                 separators += 1
                 gap += l
             }
@@ -57,8 +105,8 @@ extension ScanWorker {
     func evaluateChain() {
         var i = 0
         while i < groups {
-            if passport(group: i) {
-                i += 1
+            if let next = passport(group: i) {
+                i = next
                 continue
             }
             var total = 0
@@ -92,11 +140,10 @@ extension ScanWorker {
         }
     }
 
-    /// The offset of a `+` (or full-width `＋`) right before `start`, or nil.
+    /// The offset of a `+` (or full-width `＋`) right before `start` (ignorable code points between), or nil.
     func plusBefore(_ start: Int) -> Int? {
-        if start >= 1 && p[start - 1] == 0x2B { return start - 1 }
-        if start >= 3 && p[start - 3] == 0xEF && p[start - 2] == 0xBC && p[start - 1] == 0x8B { return start - 3 }
-        return nil
+        guard let (c, at) = previousFolded(start), c == 0x2B else { return nil }
+        return at
     }
 
     func tryMatch(first i: Int, last j: Int, total: Int) -> Bool {
@@ -184,33 +231,66 @@ extension ScanWorker {
         return nil
     }
 
-    /// A passport number: `E`/`G`/`N` + 8 digits or `E` + letter + 7 digits, letters not glued to a Latin letter
-    /// or digit, and a passport word within 96 bytes before.
-    func passport(group i: Int) -> Bool {
-        let count = groupCount[i]
-        guard count == 7 || count == 8, groupXEnd[i] < 0 else { return false }
-        let s = groupStart[i]
+    /// A passport number: `E`/`G`/`N` + 8 digits or `E` + letter + 7 digits (letters in any case and width, up to
+    /// two separators between the letters and the digits, digits in one or more groups of the chain), the letters
+    /// not glued to a Latin letter or digit, and a passport word within 96 bytes before. Returns the next group to
+    /// look at.
+    func passport(group i: Int) -> Int? {
+        var total = 0
+        var j = i
+        while j < groups {
+            total += groupCount[j]
+            if total >= 7 { break }
+            j += 1
+        }
+        guard j < groups, total == 7 || total == 8, groupXEnd[j] < 0 else { return nil }
+        // Back from the first digit: ignorable code points and up to two separators, then a letter.
+        var k = groupStart[i]
+        var separators = 0
+        var letter: (char: UInt8, start: Int)?
+        while let previous = previousFolded(k) {
+            if separators < 2 && Normalization.isSeparator(previous.char) {
+                separators += 1
+                k = previous.start
+                if p[k] == 0x0A && k > 0 && p[k - 1] == 0x0D { k -= 1 }  // CR LF is one line break
+                continue
+            }
+            letter = previous
+            break
+        }
+        guard let letter, isASCIILetter(letter.char) else { return nil }
+        let upper = letter.char & 0xDF
         let letterStart: Int
         let kind: IdentifierKind
-        if count == 8 {
-            guard s >= 1 else { return false }
-            switch p[s - 1] {
+        if total == 8 {
+            switch upper {
             case 0x45, 0x47: kind = .cnPassport
             case 0x4E: kind = .kzPassport
-            default: return false
+            default: return nil
             }
-            letterStart = s - 1
+            letterStart = letter.start
+            scratch[0] = upper
         } else {
-            guard s >= 2, p[s - 2] == 0x45, p[s - 1] &- 0x41 < 26 else { return false }
+            guard let e = previousFolded(letter.start), e.char & 0xDF == 0x45, isASCIILetter(e.char) else {
+                return nil
+            }
             kind = .cnPassport
-            letterStart = s - 2
+            letterStart = e.start
+            scratch[0] = 0x45
+            scratch[1] = upper
         }
-        if letterStart > 0 && isASCIIAlnum(p[letterStart - 1]) { return false }
-        guard ContextWords.passport.occurs(p, from: letterStart - 96, to: letterStart) else { return false }
-        let letters = s - letterStart
-        scratch.update(from: p + letterStart, count: letters)
-        (scratch + letters).update(from: digits + i * ScanWorker.maxGroupDigits, count: count)
-        emit(kind, letterStart..<groupEnd[i], scratch, letters + count)
-        return true
+        if let before = previousFolded(letterStart), isASCIILetter(before.char) || Normalization.isDigit(before.char) {
+            return nil
+        }
+        guard ContextWords.passport.occurs(p, from: letterStart - 96, to: letterStart) else { return nil }
+        var length = total == 8 ? 1 : 2
+        for g in i...j {
+            (scratch + length).update(from: digits + g * ScanWorker.maxGroupDigits, count: groupCount[g])
+            length += groupCount[g]
+        }
+        emit(kind, letterStart..<groupEnd[j], scratch, length)
+        return j + 1
     }
+
+    @inline(__always) func isASCIILetter(_ c: UInt8) -> Bool { (c | 0x20) &- 0x61 < 26 }
 }

@@ -58,20 +58,40 @@ enum MonthNames {
 extension ScanWorker {
     // MARK: Dates
 
-    /// Reads up to 5 digits (folded) at `i`.
+    /// Reads up to 5 digits (folded) at `i`, skipping ignorable code points before and between them; Chinese
+    /// numerals and other digits are not mixed in one number. `next` is the end of the last digit.
     @inline(__always)
     func readNumber(_ i: Int) -> (value: Int, count: Int, next: Int) {
         var value = 0
         var count = 0
-        var k = i
+        var k = skipIgnorables(i)
+        var next = k
+        var han = false
         while k < n && count < 5 {
-            let (c, l) = fold(k)
-            guard Normalization.isDigit(c) else { break }
+            let (code, l) = classify(k)
+            if code == Normalization.ignorable && count > 0 {
+                k += l
+                continue
+            }
+            let isHan = code >= Normalization.hanZero
+            let c = isHan ? code &- (Normalization.hanZero &- 0x30) : code
+            guard Normalization.isDigit(c), count == 0 || isHan == han else { break }
+            han = isHan
             value = value * 10 + Int(c &- 0x30)
             count += 1
             k += l
+            next = k
         }
-        return (value, count, k)
+        return (value, count, next)
+    }
+
+    /// The folded character at `k` after any ignorable code points, and the position after it.
+    @inline(__always)
+    func separator(_ k: Int) -> (char: UInt8, next: Int) {
+        let at = skipIgnorables(k)
+        guard at < n else { return (0, at) }
+        let (c, l) = fold(at)
+        return (c, at + l)
     }
 
     @inline(__always)
@@ -79,15 +99,17 @@ extension ScanWorker {
         k + 2 < n && p[k] == b0 && p[k + 1] == b1 && p[k + 2] == b2
     }
 
-    /// Skips up to two spaces (folded: ASCII, no-break, ideographic…).
+    /// Skips up to two spaces (folded: every `Zs` space and tab), and ignorable code points before each.
     @inline(__always)
     func skipSpaces(_ k: Int) -> Int {
         var k = k
         var count = 0
-        while k < n && count < 2 {
-            let (c, l) = fold(k)
+        while count < 2 {
+            let at = skipIgnorables(k)
+            guard at < n else { break }
+            let (c, l) = fold(at)
             guard c == 0x20 else { break }
-            k += l
+            k = at + l
             count += 1
         }
         return k
@@ -105,11 +127,12 @@ extension ScanWorker {
         let (v1, c1, e1) = readNumber(i)
         guard e1 < n else { return nil }
         if c1 == 4 {
-            let (s, sl) = fold(e1)
+            let (s, afterS) = separator(e1)
             if s == 0x2D || s == 0x2E || s == 0x2F {
-                let (month, cm, em) = readNumber(e1 + sl)
-                guard cm >= 1 && cm <= 2, em < n, fold(em).char == s else { return nil }
-                let (day, cd, ed) = readNumber(em + fold(em).length)
+                let (month, cm, em) = readNumber(afterS)
+                let (s2, afterS2) = separator(em)
+                guard cm >= 1 && cm <= 2, s2 == s else { return nil }
+                let (day, cd, ed) = readNumber(afterS2)
                 guard cd >= 1 && cd <= 2 else { return nil }
                 return makeDate(i, ed, v1, month, day)
             }
@@ -139,11 +162,12 @@ extension ScanWorker {
             return nil
         }
         guard c1 == 1 || c1 == 2 else { return nil }
-        let (s, sl) = fold(e1)
+        let (s, afterS) = separator(e1)
         if s == 0x2E || s == 0x2F || s == 0x2D {
-            let (month, cm, em) = readNumber(e1 + sl)
-            guard cm >= 1 && cm <= 2, em < n, fold(em).char == s else { return nil }
-            let (year, cy, ey) = readNumber(em + fold(em).length)
+            let (month, cm, em) = readNumber(afterS)
+            let (s2, afterS2) = separator(em)
+            guard cm >= 1 && cm <= 2, s2 == s else { return nil }
+            let (year, cy, ey) = readNumber(afterS2)
             guard cy == 4 else { return nil }
             return makeDate(i, ey, year, month, v1)
         }
