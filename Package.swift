@@ -45,7 +45,9 @@ let package = Package(
         ),
         .target(
             name: "AmanatStore",
-            dependencies: ["AmanatRecords", "AmanatSync", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "AmanatCrypto", "AmanatRecords", "AmanatSync", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .target(
             name: "AmanatRedaction",
@@ -88,7 +90,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "amanat-bench",
-            dependencies: ["AmanatCrypto", "AmanatBundle", "AmanatRecords", "AmanatStore", "AmanatSync"],
+            dependencies: [
+                "AmanatCrypto", "AmanatBundle", "AmanatRecords", "AmanatStore", "AmanatSync", "AmanatWorkspace",
+            ],
             path: "Benchmarks/Sources/amanat-bench"
         ),
         // Helpers the test targets share: package root, vendored vectors, subprocesses, PATH lookup, PRNG, hex.
@@ -140,6 +144,7 @@ let package = Package(
             dependencies: [
                 "AmanatTestSupport", "AmanatCLI", "AmanatCrypto", "AmanatStore", "AmanatRedaction", "AmanatWorkspace",
                 "AmanatPublish", "AmanatBundle", "AmanatRecords", "AmanatSync",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
     ],

@@ -1,3 +1,4 @@
+import AmanatStore
 import AmanatWorkspace
 import ArgumentParser
 import Foundation
@@ -11,6 +12,11 @@ public struct AmanatCommand: AsyncParsableCommand {
             Start with `amanat demo` to see the whole story on synthetic data, or `amanat init --org NAME` to \
             create your organization's workspace. The passphrase protecting your keys comes from a prompt, \
             $AMANAT_PASSPHRASE, or --passphrase-file.
+
+            Everything in .amanat/ that holds testimony content is encrypted at rest (Specs/storage.md). Commands \
+            that read or write it (add, list, show, status, seal, open, publish, …) unlock once with the \
+            passphrase and exit 1 without it. No passphrase is needed for init, identity show/export, trust \
+            list/add/remove, scan, verify FILE…, demo and lock --shred.
 
             Exit codes: 0 ok · 1 verification failed · 2 unresolved conflicts · 64 usage · 65 malformed input · \
             66 input missing · 73 cannot create output · 74 I/O error.
@@ -26,6 +32,7 @@ public struct AmanatCommand: AsyncParsableCommand {
             ListCommand.self,
             ShowCommand.self,
             ConsentCommand.self,
+            LockCommand.self,
             VerifyCommand.self,
             StatusCommand.self,
             ConflictsCommand.self,
@@ -71,6 +78,10 @@ public struct AmanatCommand: AsyncParsableCommand {
             }
             Foundation.exit(0)
         } catch let error as AmanatError {
+            Console.err("error: \(error.message)")
+            Foundation.exit(ExitStatus(error.kind).rawValue)
+        } catch let storeError as StoreError {
+            let error = AmanatError(storeError)
             Console.err("error: \(error.message)")
             Foundation.exit(ExitStatus(error.kind).rawValue)
         } catch {

@@ -87,7 +87,7 @@ struct ConsentCommand: ParsableCommand {
         }
         if let newVersion { Console.out(newVersion) }
         Console.err(
-            "Record \(recordId): consent '\(report.consent)' in force, set by \(report.collector ?? "an unknown collector")."
+            "Record \(UntrustedText.printable(recordId)): consent '\(report.consent)' in force, set by \(report.collector ?? "an unknown collector")."
         )
         for p in report.proposals {
             Console.err(

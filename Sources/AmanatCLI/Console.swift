@@ -36,32 +36,34 @@ extension ExitStatus {
     }
 }
 
-/// Writes to standard output and standard error.
+/// Writes to standard output and standard error. Every line passes through ``AmanatRecords/UntrustedText`` on its
+/// way out, to a terminal, a pipe or a file alike (output piped into `less -R`, `tee` or a log is read on a terminal
+/// later): names and other untrusted values inside a message are escaped with
+/// ``AmanatRecords/UntrustedText/printable(_:)`` where the message is built, so that they cannot start a line of
+/// their own, and ``AmanatRecords/UntrustedText/terminalSafe(_:)`` is the last line of defence for the whole
+/// message. JSON goes through ``AmanatRecords/UntrustedText/jsonSafe(_:)``: still valid, the same values.
 enum Console {
-    /// Writes a line to standard output; on a terminal, nothing in it can act as a control sequence.
+    /// Writes a line to standard output; nothing in it can act as a control sequence.
     static func out(_ text: String) {
-        FileHandle.standardOutput.write(Data((safe(text, terminal: stdoutIsTerminal) + "\n").utf8))
+        FileHandle.standardOutput.write(Data((UntrustedText.terminalSafe(text) + "\n").utf8))
     }
 
-    /// Writes a line to standard error; on a terminal, nothing in it can act as a control sequence.
+    /// Writes a line to standard error; nothing in it can act as a control sequence.
     static func err(_ text: String) {
-        FileHandle.standardError.write(Data((safe(text, terminal: stderrIsTerminal) + "\n").utf8))
+        FileHandle.standardError.write(Data((UntrustedText.terminalSafe(text) + "\n").utf8))
     }
 
-    /// Text bound for a terminal passes through ``UntrustedText/terminalSafe(_:)``; text bound for a file or a
-    /// pipe is left exactly as it is (scripts read it).
-    static func safe(_ text: String, terminal: Bool) -> String {
-        terminal ? UntrustedText.terminalSafe(text) : text
+    /// Writes JSON text (a document the program serialized) and a newline to standard output, every unsafe
+    /// character inside its strings written as a `\uXXXX` escape.
+    static func jsonText(_ text: String) {
+        FileHandle.standardOutput.write(Data((UntrustedText.jsonSafe(text) + "\n").utf8))
     }
-
-    static let stdoutIsTerminal = isatty(STDOUT_FILENO) == 1
 
     /// Prints one JSON document (sorted keys, pretty) on stdout.
     static func json<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        jsonText(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
     /// Whether standard error is a terminal (progress bars are drawn only then).

@@ -120,6 +120,7 @@ final class DemoStory {
         try partnerRaiseIsAProposal()
         try partnerErasureIsARequest()
         try internalRecordsStay()
+        try seizedLaptopYieldsNothing()
     }
 
     /// Seals for one partner through the same call as `amanat seal`.
@@ -382,5 +383,32 @@ final class DemoStory {
         Console.out(
             "    seal --all: \(all.recordCount ?? 0) record(s) included, \(all.withheldRecords.count) internal left out"
         )
+    }
+
+    func seizedLaptopYieldsNothing() throws {
+        say("A seized laptop yields nothing: A's .amanat/ is encrypted at rest, and `lock --shred` destroys its keys")
+        var identifiers = Set<String>()
+        for record in demoRecords {
+            let json = Array(record.canonical().utf8)
+            let findings = try json.withUnsafeBytes { try DocumentScanner().scan($0, format: .json) }
+            identifiers.formUnion(findings.map(\.value).filter { $0.count >= 6 })
+        }
+        let audit = AtRestAudit.search(a.dotFolder, for: identifiers)
+        Console.out(
+            "    searched \(audit.files) files (\(audit.bytes) bytes) for the records' \(identifiers.count) "
+                + "identifiers, as bytes and base64url: \(audit.hits.isEmpty ? "none found" : "FOUND \(audit.hits)")")
+        guard audit.hits.isEmpty, !identifiers.isEmpty else {
+            throw AmanatError(.verificationFailed, "demo failed: an identifier is readable in the workspace's files")
+        }
+        // A copy of A's workspace stands in for the seized laptop.
+        let copy = file("seized")
+        try FileManager.default.copyItem(at: a.root, to: copy)
+        let seized = Workspace(root: copy, passphrase: { SecretBytes(Array(DemoCommand.demoPassphrase.utf8)) })
+        let destroyed = try seized.shredKeys()
+        let readable = (try? RecordService(workspace: seized)) != nil
+        Console.out(
+            "    on a copy: `amanat lock --shred` destroyed \(destroyed.count) key files; with the passphrase the store "
+                + (readable ? "STILL OPENS (demo failed)" : "no longer opens: only partners' copies remain"))
+        guard !readable else { throw AmanatError(.verificationFailed, "demo failed: a shredded workspace opened") }
     }
 }

@@ -83,7 +83,7 @@ struct IdentityExportCommand: ParsableCommand {
             let key = try workspace.sealingKey(passphrase: passphrase)
             let secret = try AgeKeyEncoding.secretKey(key)
             let header =
-                "# Amanat sealing key of \(identity.organization), for `age -d -i`. PRIVATE: keep it safe, delete it after use.\n"
+                "# Amanat sealing key of \(UntrustedText.printable(identity.organization)), for `age -d -i`. PRIVATE: keep it safe, delete it after use.\n"
                 + "# public key: \(identity.ageRecipient)\n"
             var bytes = Array(header.utf8) + secret.unprotectedArray + [0x0A]
             defer { wipe(&bytes) }

@@ -53,7 +53,8 @@ struct InspectCommand: ParsableCommand {
         }
         Console.out("Files (all SHA-256 verified)")
         for e in m.contentEntries {
-            Console.out("  \(UntrustedText.printable(e.path))  \(e.size) bytes  sha256:\(UntrustedText.printable(e.sha256))")
+            Console.out(
+                "  \(UntrustedText.printable(e.path))  \(e.size) bytes  sha256:\(UntrustedText.printable(e.sha256))")
         }
     }
 }

@@ -8,6 +8,11 @@ enum PassphraseSource {
     static let environmentVariable = "AMANAT_PASSPHRASE"
     static let minimumLength = 8
 
+    /// Whether the passphrase will come from a terminal prompt (neither a file nor the environment).
+    static var isPrompt: Bool {
+        ProcessInfo.processInfo.environment[environmentVariable] == nil && isatty(STDIN_FILENO) == 1
+    }
+
     /// Reads the passphrase. With `confirm` (on `init`) a terminal prompt asks twice.
     static func read(file: String?, confirm: Bool) throws -> SecretBytes {
         if let file {
@@ -30,8 +35,9 @@ enum PassphraseSource {
             return try validated(SecretBytes(Array(value.utf8)), origin: environmentVariable, new: confirm)
         }
         guard isatty(STDIN_FILENO) == 1 else {
+            // Unlocking without a passphrase is refused like a wrong one (exit 1); choosing one is a usage error.
             throw AmanatError(
-                .invalidRequest,
+                confirm ? .invalidRequest : .verificationFailed,
                 "a passphrase is needed to unlock the organization's keys, but there is no terminal to ask it on. "
                     + "Set \(environmentVariable) or pass --passphrase-file FILE.")
         }

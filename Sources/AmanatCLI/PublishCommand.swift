@@ -51,14 +51,19 @@ struct PublishCommand: ParsableCommand {
         let workspace = try options.locate()
         let loaded = try Workspace.loadPolicy(policy)
         let result = try workspace.publish(records, policy: loaded, to: dryRun ? nil : output)
-        for skipped in result.skipped { Console.err("skipped \(skipped.record): \(skipped.reason)") }
+        for skipped in result.skipped {
+            Console.err(
+                "skipped \(UntrustedText.printable(skipped.record)): \(UntrustedText.printable(skipped.reason))")
+        }
         if json {
             try Console.json(result.records.map(\.report))
         } else {
             for record in result.records {
                 if dryRun {
-                    Console.out("── \(record.recordId) (version \(record.versionId)) — dry run, nothing written")
-                    Console.out(record.rendered.pretty())
+                    Console.out(
+                        "── \(UntrustedText.printable(record.recordId)) (version \(record.versionId)) — dry run, nothing written"
+                    )
+                    Console.jsonText(record.rendered.pretty())
                 }
                 Console.out(record.report.summary)
             }
@@ -66,7 +71,7 @@ struct PublishCommand: ParsableCommand {
         if let folder = result.folder {
             Console.err(
                 "Published \(result.records.count) record\(result.records.count == 1 ? "" : "s") under policy "
-                    + "'\(loaded.policy.name)' in \(folder).")
+                    + "'\(UntrustedText.printable(loaded.policy.name))' in \(UntrustedText.printable(folder)).")
         }
     }
 }

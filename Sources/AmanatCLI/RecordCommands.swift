@@ -27,16 +27,23 @@ struct AddCommand: ParsableCommand {
     func run() throws {
         let workspace = try options.locate()
         var records: [JSONValue] = []
-        for file in files { records += try RecordFiles.read(file) }
+        var warnings: [RecordFiles.Warning] = []
+        for file in files {
+            let loaded = try RecordFiles.load(file)
+            records += loaded.records
+            warnings += loaded.warnings
+        }
         let service = try RecordService(workspace: workspace)
         let key = try workspace.signingKey()
         let ids = try service.add(records, key: key)
+        // Specs/records.md: a number that fails its checksum is stored as entered and reported.
+        for warning in warnings { Console.err("warning: \(warning)") }
         if json {
             try Console.json(ids)
         } else {
             for id in ids { Console.out(id) }
             Console.err(
-                "Added \(ids.count) record\(ids.count == 1 ? "" : "s"), signed by \(try workspace.identity().organization)."
+                "Added \(ids.count) record\(ids.count == 1 ? "" : "s"), signed by \(UntrustedText.printable(try workspace.identity().organization))."
             )
         }
     }
@@ -59,12 +66,16 @@ struct UpdateCommand: ParsableCommand {
 
     func run() throws {
         let workspace = try options.locate()
-        let records = try RecordFiles.read(file)
-        guard records.count == 1 else { throw AmanatError(.malformedInput, "\(file) must hold exactly one record.") }
+        let loaded = try RecordFiles.load(file)
+        let records = loaded.records
+        guard records.count == 1 else {
+            throw AmanatError(.malformedInput, "\(UntrustedText.printable(file)) must hold exactly one record.")
+        }
         let service = try RecordService(workspace: workspace)
         let recordId = try service.resolve(record)
         let key = try workspace.signingKey()
         let (version, consent) = try service.update(recordId, content: records[0], key: key)
+        for warning in loaded.warnings { Console.err("warning: \(warning)") }
         Console.out(version.versionId)
         Console.err("Record \(recordId): new version \(version.versionId).")
         if consent == .proposed {
@@ -119,7 +130,7 @@ struct AttachCommand: ParsableCommand {
                     ("kind", .string(kind)), ("mediaType", .string(Self.mediaType(file))), ("sha256", .string(sha)),
                     ("size", .number(String(size))),
                 ]))
-            Console.err("Stored \(file) as \(sha).")
+            Console.err("Stored \(UntrustedText.printable(file)) as \(sha).")
         }
         content = content.setting("attachments", .array(list)).sortedKeys()
         let (version, _) = try service.update(recordId, content: content, key: key)
@@ -178,7 +189,7 @@ struct ListCommand: ParsableCommand {
             for item in items {
                 let flags = (item.concurrent ? "  [concurrent versions]" : "") + (item.retracted ? "  [retracted]" : "")
                 Console.out(
-                    "\(item.id)  \(item.versions) version\(item.versions == 1 ? "" : "s")  by \(workspace.signerName(item.createdBy))\(flags)"
+                    "\(UntrustedText.printable(item.id))  \(item.versions) version\(item.versions == 1 ? "" : "s")  by \(workspace.signerName(item.createdBy))\(flags)"
                 )
             }
         }
@@ -232,7 +243,8 @@ struct ShowCommand: ParsableCommand {
                 let date = Date(timeIntervalSince1970: TimeInterval(v.issuedAt))
                 Console.out(
                     "\(v.id)  \(v.kind.rawValue)\(heads.contains(v.id) ? " (head)" : "")  by \(workspace.signerName(v.signer))  \(ISO8601DateFormatter().string(from: date))"
-                        + (v.prev.isEmpty ? "" : "  after \(v.prev.joined(separator: ", "))"))
+                        + (v.prev.isEmpty
+                            ? "" : "  after \(v.prev.map(UntrustedText.printable).joined(separator: ", "))"))
             }
             return
         }
@@ -241,9 +253,9 @@ struct ShowCommand: ParsableCommand {
         case .sdJWT:
             Console.out(head.sdjwt.compact)
         case .json:
-            Console.out(content.sortedKeys().pretty())
+            Console.jsonText(content.sortedKeys().pretty())
         case .text:
-            Console.out("Record    \(recordId)")
+            Console.out("Record    \(UntrustedText.printable(recordId))")
             Console.out(
                 "Collector \(view.collector.map { workspace.signerName($0) } ?? "unknown (its first version is not here)")"
             )
@@ -261,7 +273,7 @@ struct ShowCommand: ParsableCommand {
                     "Request   \(workspace.signerName(r.signer)) asks to \(r.kind == .retract ? "retract or erase" : "change") "
                         + "this record (version \(r.id)); not in force: only the collector can")
             }
-            Console.out(content.sortedKeys().pretty())
+            Console.jsonText(content.sortedKeys().pretty())
         }
     }
 }

@@ -51,7 +51,8 @@ public struct ScanCommand: ParsableCommand {
         for file in files {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
-                throw AmanatError(.inputMissing, "\(file) does not exist. Check the path and try again.")
+                throw AmanatError(
+                    .inputMissing, "\(UntrustedText.printable(file)) does not exist. Check the path and try again.")
             }
             if isDirectory.boolValue {
                 throw AmanatError(
@@ -92,8 +93,11 @@ public struct ScanCommand: ParsableCommand {
         return nsError.localizedDescription
     }
 
+    /// A file name as a JSON string, every unsafe character in it escaped (``UntrustedText/jsonSafe(_:)``).
     static func appendJSONString(_ string: String, to out: inout [UInt8]) {
-        JSONEscaping.appendQuoted(string, to: &out)
+        var quoted = ""
+        JSONEscaping.appendQuoted(string, to: &quoted)
+        out += Array(UntrustedText.jsonSafe(quoted).utf8)
     }
 
     /// A value masked for people to read: never the whole identifier.
@@ -120,13 +124,14 @@ public struct ScanCommand: ParsableCommand {
         var seen = Set<String>()
         for file in files where seen.insert(file).inserted {
             let findings = byFile[file] ?? []
+            let shown = UntrustedText.printable(file)
             if findings.isEmpty {
-                lines.append("\(file): nothing found")
+                lines.append("\(shown): nothing found")
                 continue
             }
             let suspect = findings.filter { $0.confidence == .suspect }.count
             lines.append(
-                "\(file): \(findings.count) identifier\(findings.count == 1 ? "" : "s")"
+                "\(shown): \(findings.count) identifier\(findings.count == 1 ? "" : "s")"
                     + (suspect > 0 ? " (\(suspect) suspect)" : ""))
             for finding in findings {
                 lines.append(

@@ -165,7 +165,7 @@ struct ConflictsCommand: ParsableCommand {
         }
         for entry in entries {
             Console.out(
-                "Record \(entry.record): \(entry.heads.count) concurrent versions by \(Set(entry.heads.map(\.organization)).sorted().joined(separator: ", "))"
+                "Record \(UntrustedText.printable(entry.record)): \(entry.heads.count) concurrent versions by \(Set(entry.heads.map(\.organization)).sorted().joined(separator: ", "))"
             )
             if let r = entry.retraction {
                 Console.out(
@@ -173,10 +173,12 @@ struct ConflictsCommand: ParsableCommand {
                 )
             }
             for field in entry.fields {
-                Console.out("  \(field.path)")
-                Console.out("    base: \(field.base?.text ?? "(absent)")")
+                Console.out("  \(UntrustedText.printable(field.path))")
+                Console.out("    base: \(field.base.map { UntrustedText.jsonSafe($0.text) } ?? "(absent)")")
                 for c in field.candidates {
-                    Console.out("    \(c.organization) (\(c.version.prefix(12))…): \(c.value?.text ?? "(absent)")")
+                    Console.out(
+                        "    \(c.organization) (\(c.version.prefix(12))…): \(c.value.map { UntrustedText.jsonSafe($0.text) } ?? "(absent)")"
+                    )
                 }
             }
         }
@@ -382,7 +384,9 @@ struct DuplicatesCommand: ParsableCommand {
             if json {
                 try Console.json(list)
             } else {
-                for item in list { Console.out("\(item.record)  \(item.pseudonyms.joined(separator: " "))") }
+                for item in list {
+                    Console.out("\(UntrustedText.printable(item.record))  \(item.pseudonyms.joined(separator: " "))")
+                }
             }
             return
         }
@@ -400,7 +404,7 @@ struct DuplicatesCommand: ParsableCommand {
         }
         for g in groups {
             Console.out(
-                "\(g.confirmed ? "confirmed same person" : "likely duplicates"): \(g.records.joined(separator: "  ")) (\(g.sharedKeys) shared ID number(s))"
+                "\(g.confirmed ? "confirmed same person" : "likely duplicates"): \(g.records.map(UntrustedText.printable).joined(separator: "  ")) (\(g.sharedKeys) shared ID number(s))"
             )
         }
         if groups.contains(where: { !$0.confirmed }) {

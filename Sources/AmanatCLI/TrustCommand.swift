@@ -47,7 +47,7 @@ struct TrustAddCommand: ParsableCommand {
         switch try workspace.trust(identity, from: file, name: name, mayRetract: mayRetract) {
         case .delegated(let entry, let erased):
             Console.out(
-                "'\(entry.name)' may now retract and erase records it did not collect."
+                "'\(UntrustedText.printable(entry.name))' may now retract and erase records it did not collect."
                     + (erased > 0 ? " Its pending erasure requests took effect on \(erased) record(s)." : ""))
         case .added(let entry):
             if json {
@@ -120,6 +120,8 @@ struct TrustRemoveCommand: ParsableCommand {
 
     func run() throws {
         let removed = try options.locate().distrust(name)
-        Console.out("Removed '\(name)' (fingerprint \(removed.identity.fingerprint)) from the trust list.")
+        Console.out(
+            "Removed '\(UntrustedText.printable(name))' (fingerprint \(removed.identity.fingerprint)) from the trust list."
+        )
     }
 }

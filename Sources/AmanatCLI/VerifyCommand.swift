@@ -114,11 +114,11 @@ struct VerifyCommand: ParsableCommand {
             for r in results {
                 if r.valid {
                     Console.out(
-                        "\(r.file): valid — record \(r.recordId!), version \(r.versionId!), signed by \(r.signer!); "
+                        "\(UntrustedText.printable(r.file)): valid — record \(UntrustedText.printable(r.recordId!)), version \(r.versionId!), signed by \(r.signer!); "
                             + "\(r.disclosed!) disclosure(s) presented, \(r.withheld!) withheld")
                     if let p = r.publication { Console.out(Self.describe(p, signer: r.signer!)) }
                 } else {
-                    Console.err("\(r.file): NOT valid — \(r.error!)")
+                    Console.err("\(UntrustedText.printable(r.file)): NOT valid — \(r.error!)")
                 }
             }
         }
@@ -144,8 +144,9 @@ struct VerifyCommand: ParsableCommand {
 
     static func describe(_ p: Publication, signer: String) -> String {
         var lines = [
-            "  public version: annotation \(p.annotation) valid — signed by publisher \(p.publisher), policy '\(p.policy)' "
-                + "(sha256 \(p.policySha256.prefix(16))…)",
+            "  public version: annotation \(UntrustedText.printable(p.annotation)) valid — signed by publisher \(p.publisher), "
+                + "policy '\(UntrustedText.printable(p.policy))' "
+                + "(sha256 \(UntrustedText.printable(String(p.policySha256.prefix(16))))…)",
             "  collected by \(p.collector) (signed the record's first version)"
                 + (p.editors.isEmpty ? "" : "; edited by \(p.editors.joined(separator: ", "))"),
             signer == p.collector
@@ -154,12 +155,17 @@ struct VerifyCommand: ParsableCommand {
         ]
         let partial = Set(p.publisherMade.filter { $0.segment != nil }.map(\.path))
         for text in partial.sorted() {
-            lines.append("    \(text): original text with publisher markers in place of withheld pieces")
+            lines.append(
+                "    \(UntrustedText.printable(text)): original text with publisher markers in place of withheld pieces"
+            )
         }
         lines.append("  made by the publisher (not the collector's words): \(p.publisherMade.count) value(s)")
         for v in p.publisherMade {
-            let place = v.segment.map { "\(v.path) piece \($0)" } ?? v.path
-            lines.append("    \(place): \(v.op)\(v.kind.map { " \($0)" } ?? "")")
+            let path = UntrustedText.printable(v.path)
+            let place = v.segment.map { "\(path) piece \($0)" } ?? path
+            lines.append(
+                "    \(place): \(UntrustedText.printable(v.op))\(v.kind.map { " \(UntrustedText.printable($0))" } ?? "")"
+            )
         }
         return lines.joined(separator: "\n")
     }

@@ -19,11 +19,27 @@ struct WorkspaceOptions: ParsableArguments {
             valueName: "file"))
     var passphraseFile: String?
 
-    /// The workspace, asking for the passphrase (file, environment or prompt) at most once, when a key is needed.
+    /// The workspace, asking for the passphrase (file, environment or prompt) at most once, when a key is needed. At
+    /// a terminal a wrong passphrase may be typed again, twice.
     func locate() throws -> Workspace {
         let file = passphraseFile
-        let asked = AskOnce { try PassphraseSource.read(file: file, confirm: false) }
-        return try Workspace.locate(explicit: workspace, passphrase: { try asked.value() })
+        let root = try Workspace.locate(explicit: workspace).root
+        let probe = Workspace(root: root)
+        let asked = AskOnce {
+            var attempt = 1
+            while true {
+                let secret = try PassphraseSource.read(file: file, confirm: false)
+                guard file == nil, PassphraseSource.isPrompt, attempt < 3 else { return secret }
+                do {
+                    _ = try probe.sealingKey(passphrase: secret)
+                    return secret
+                } catch let error as AmanatError where error.kind == .verificationFailed {
+                    Console.err("That passphrase does not unlock the keys; try again (\(3 - attempt) left).")
+                    attempt += 1
+                }
+            }
+        }
+        return Workspace(root: root, passphrase: { try asked.value() })
     }
 
     func passphrase(confirm: Bool = false) throws -> SecretBytes {

@@ -67,7 +67,8 @@ public enum Annotation {
             jwt = try SignedJWT.parse(text.trimmingCharacters(in: .whitespacesAndNewlines))
             try jwt.checkAlgorithm()
         } catch let error as SDJWTError {
-            throw PublicationError(.malformed, "\(file) is not a valid annotation: \(error).")
+            throw PublicationError(
+                .malformed, "\(file) is not a valid annotation: \(UntrustedText.printable(error.description)).")
         }
         guard jwt.header["typ"]?.stringValue == type else {
             throw PublicationError(.malformed, "\(file) is not an Amanat annotation (typ is not \(type)).")
@@ -78,7 +79,7 @@ public enum Annotation {
         guard let key = trustedKey(kid) else {
             throw PublicationError(
                 .verificationFailed,
-                "\(file) is signed by \(kid.prefix(60)), which is neither this workspace nor in the trust list. Add the "
+                "\(file) is signed by \(UntrustedText.printable(String(kid.prefix(60)))), which is neither this workspace nor in the trust list. Add the "
                     + "publisher's public identity with `amanat trust add`.")
         }
         guard jwt.verify(with: key) else {
@@ -113,7 +114,8 @@ public enum Annotation {
             guard detector.scan(value).isEmpty else {
                 throw PublicationError(
                     .verificationFailed,
-                    "\(file): the annotation at \(path) carries an identifier, not a publisher-made value.")
+                    "\(file): the annotation at \(UntrustedText.printable(path)) carries an identifier, not a publisher-made value."
+                )
             }
             values.append(
                 PublisherValue(path: path, segment: segment, op: op, kind: item["kind"]?.stringValue, value: value))
@@ -122,7 +124,7 @@ public enum Annotation {
         guard overlaid.isEmpty else {
             throw PublicationError(
                 .verificationFailed,
-                "\(file) puts publisher-made values at \(overlaid.joined(separator: ", ")), where the presentation "
+                "\(file) puts publisher-made values at \(overlaid.map(UntrustedText.printable).joined(separator: ", ")), where the presentation "
                     + "discloses the collector's own value: a reader could take one for the other. Do not trust it.")
         }
         return Verified(
@@ -160,7 +162,7 @@ extension Annotation {
         guard let key = trustedKey(collector) else {
             throw PublicationError(
                 .verificationFailed,
-                "\(file): the record was collected by \(collector), which is neither this workspace nor in the trust "
+                "\(file): the record was collected by \(UntrustedText.printable(collector)), which is neither this workspace nor in the trust "
                     + "list. Add the collector's public identity with `amanat trust add`.")
         }
         guard jwt.verify(with: key) else {

@@ -32,7 +32,9 @@ public struct PolicyFile: Sendable {
         } catch let error as PolicyError {
             throw PublicationError(
                 .malformed,
-                "\(path), \(error). Fix the policy (Specs/policies.md describes the format); nothing was published.")
+                // The reason may quote the policy text: escaped.
+                "\(path), \(UntrustedText.printable(error.description)). Fix the policy (Specs/policies.md describes the format); nothing was published."
+            )
         }
         if let schema = try? RecordSchema.bundled() {
             for rule in policy.fields + policy.conditions.flatMap(\.fields) {
@@ -47,7 +49,7 @@ public struct PolicyFile: Sendable {
                 guard cursor.isDescribed else {
                     throw PublicationError(
                         .malformed,
-                        "\(path), line \(rule.action.line): '\(rule.path)' is not a field of the record schema (Specs/records.md lists them; "
+                        "\(path), line \(rule.action.line): '\(UntrustedText.printable("\(rule.path)"))' is not a field of the record schema (Specs/records.md lists them; "
                             + "'[]' marks array elements). Nothing was published.")
                 }
             }

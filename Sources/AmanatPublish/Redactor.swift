@@ -160,7 +160,7 @@ public struct Redactor {
             if case .original = decision { continue }
             throw Refusal(
                 reason:
-                    "\(DisclosureMap.pointer(leaf.path)) is a plain claim in the collector's signature, so no presentation can "
+                    "\(UntrustedText.printable(DisclosureMap.pointer(leaf.path))) is a plain claim in the collector's signature, so no presentation can "
                     + "withhold it, but the policy does not keep it")
         }
         for leaf in map.leaves where leaf.owner == nil {

@@ -1,3 +1,4 @@
+import AmanatCrypto
 import AmanatRecords
 import AmanatSync
 import Foundation
@@ -81,6 +82,12 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownVersion(String)
     case ambiguousRecord(prefix: String, matches: Int)
     case database(String)
+    /// The store is encrypted and was opened without its key, or the key is unusable.
+    case locked(String)
+    /// A stored ciphertext of this record does not open: altered, moved from another row, or damaged.
+    case damaged(record: String, what: String)
+    /// The store's key check does not open with this key: the store belongs to another workspace.
+    case otherWorkspace
 
     public var description: String {
         switch self {
@@ -88,6 +95,10 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownVersion(let id): return "no version \(id) in the store"
         case .ambiguousRecord(let prefix, let n): return "'\(prefix)' matches \(n) records; give more characters"
         case .database(let why): return "store error: \(why)"
+        case .locked(let why): return "the store is locked: \(why)"
+        case .damaged(let record, let what): return "record \(record) is damaged: \(what)"
+        case .otherWorkspace:
+            return "the store does not belong to this workspace (its key check does not open with this workspace's key)"
         }
     }
 }
@@ -96,29 +107,135 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
 /// transaction; everything else (heads, the current view) is derived.
 public final class Store: Sendable {
     let writer: any DatabaseWriter
+    /// Encrypts what holds testimony content (nil: a plaintext store, for tests and the benchmarks' baseline).
+    let cipher: StoreCipher?
+
+    /// Whether rows are encrypted (`Specs/storage.md`).
+    public var isEncrypted: Bool { cipher != nil }
 
     /// Opens (creating if needed) the store at `path` and runs the migrations.
-    public init(path: String) throws {
+    ///
+    /// With `key`, testimony content is encrypted (``StoreCipher``); a plaintext store made by an earlier release is
+    /// converted in one transaction and then vacuumed, so that no plaintext page remains. Without `key`, an
+    /// encrypted store is refused.
+    /// - Throws: ``StoreError/otherWorkspace`` when `key` is not this store's, ``StoreError/locked(_:)`` when an
+    ///   encrypted store is opened without a key.
+    public init(path: String, key: StoreKey? = nil) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.publicStatementArguments = false
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
+            // secure_delete: what an erasure removes is overwritten with zeros in the file, not left in free space.
+            try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;")
         }
         do {
             writer = try DatabasePool(path: path, configuration: configuration)
+            cipher = try key.map(StoreCipher.init)
             try Self.migrator.migrate(writer)
+            try checkKey()
         } catch let error as DatabaseError {
             throw StoreError.database(error.message ?? "cannot open the database")
         }
     }
 
-    /// A fresh in-memory store (tests).
-    public init() throws {
+    /// A fresh in-memory store (tests), encrypted when `key` is given.
+    public init(key: StoreKey? = nil) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
         writer = try DatabaseQueue(configuration: configuration)
+        cipher = try key.map(StoreCipher.init)
         try Self.migrator.migrate(writer)
+        try checkKey()
+    }
+
+    /// Checks the key against the store's key check, or (first use with a key) encrypts a plaintext store.
+    func checkKey() throws {
+        let check = try writer.read { db in
+            try Data.fetchOne(db, sql: "SELECT value FROM storeMeta WHERE name = 'keyCheck'")
+        }
+        guard let cipher else {
+            if check != nil {
+                throw StoreError.locked("it is encrypted; unlock it with the organization's passphrase")
+            }
+            return
+        }
+        if let check {
+            guard cipher.verify(keyCheck: Array(check)) else { throw StoreError.otherWorkspace }
+            return
+        }
+        try encryptPlaintextStore(cipher)
+    }
+
+    /// Converts a plaintext store (an earlier release's, or a new one) in one transaction, then vacuums it and
+    /// truncates the log so that the plaintext pages are gone from the files.
+    func encryptPlaintextStore(_ cipher: StoreCipher) throws {
+        let converted = try writer.write { db -> Int in
+            let rows = try Row.fetchAll(db, sql: "SELECT id, recordId, jwt, disclosures, content FROM version")
+            let update = try db.cachedStatement(
+                sql: "UPDATE version SET jwt = ?, disclosures = ?, content = ? WHERE id = ?")
+            for row in rows {
+                let id: String = row["id"]
+                let record: String = row["recordId"]
+                let plain = Self.Fields(jwt: row["jwt"], disclosures: row["disclosures"], content: row["content"])
+                let sealed = try Self.seal(plain, db: db, cipher: cipher, record: record, version: id)
+                try update.execute(arguments: [sealed.jwt, sealed.disclosures, sealed.content, id])
+            }
+            try db.execute(
+                sql: "INSERT INTO storeMeta (name, value) VALUES ('keyCheck', ?)",
+                arguments: [Data(try cipher.keyCheck())]
+            )
+            return rows.count
+        }
+        if converted > 0 {
+            try writer.vacuum()
+        }
+        truncateLog()
+    }
+
+    /// The three fields of a version that hold content, as stored: plaintext text, or sealed bytes.
+    struct Fields {
+        var jwt: DatabaseValue
+        var disclosures: DatabaseValue
+        var content: DatabaseValue
+
+        init(jwt: DatabaseValue, disclosures: DatabaseValue, content: DatabaseValue) {
+            self.jwt = jwt
+            self.disclosures = disclosures
+            self.content = content
+        }
+    }
+
+    /// Seals the fields of a version under its record's key (plaintext texts in; an empty `disclosures` and a null
+    /// `content`, as erased versions have, stay as they are).
+    static func seal(
+        _ plain: Fields, db: Database, cipher: StoreCipher, record: String, version: String
+    ) throws -> Fields {
+        guard let key = try cipher.recordKey(db, record, create: true) else { throw StoreError.locked("no record key") }
+        func sealed(_ value: DatabaseValue, _ field: String) throws -> DatabaseValue {
+            guard let text = String.fromDatabaseValue(value), !(field != "jwt" && text.isEmpty) else { return value }
+            return Data(try cipher.seal(text, field: field, record: record, version: version, key: key)).databaseValue
+        }
+        return Fields(
+            jwt: try sealed(plain.jwt, "jwt"), disclosures: try sealed(plain.disclosures, "disclosures"),
+            content: try sealed(plain.content, "content"))
+    }
+
+    /// Reads a stored field back as text (opening it when sealed); nil for SQL NULL.
+    static func text(
+        _ value: DatabaseValue, field: String, db: Database, cipher: StoreCipher?, record: String, version: String
+    ) throws -> String? {
+        if value.isNull { return nil }
+        if let data = Data.fromDatabaseValue(value), case .blob = value.storage {
+            guard let cipher, let key = try cipher.recordKey(db, record, create: false) else {
+                throw StoreError.locked("record \(record) is encrypted and no key is available")
+            }
+            return try cipher.open(Array(data), field: field, record: record, version: version, key: key)
+        }
+        guard cipher == nil || (field != "jwt" && String.fromDatabaseValue(value) == "") else {
+            throw StoreError.damaged(record: record, what: "the \(field) of version \(version) is not encrypted")
+        }
+        return String.fromDatabaseValue(value)
     }
 
     /// Migrations never change once landed; add new ones at the end.
@@ -181,6 +298,29 @@ public final class Store: Sendable {
             try db.execute(
                 sql: "INSERT OR IGNORE INTO erasedRecord SELECT DISTINCT recordId FROM version WHERE erasure = 1")
         }
+        migrator.registerMigration("v3-erased-attachments") { db in
+            // An erased record keeps no trace of its attachments: the digests only erased records used wait here
+            // until their files are deleted (then ``forgetBlobs(_:)`` removes them), and the erased versions'
+            // attachment rows go. Stores erased before v3 are brought to that state.
+            try db.create(table: "erasedBlob") { t in
+                t.primaryKey("sha256", .text)
+            }
+            try forgetAttachmentsOfErasedRecords(db)
+        }
+        migrator.registerMigration("v4-encryption") { db in
+            // Encryption at rest (Specs/storage.md): each record's data key, wrapped by the store key; the key check.
+            // The content columns of `version` hold sealed bytes from now on (converted on first unlock).
+            try db.create(table: "recordKey") { t in
+                t.primaryKey("recordId", .text)
+                t.column("wrapped", .blob).notNull()
+            }
+            try db.create(table: "storeMeta") { t in
+                t.primaryKey("name", .text)
+                t.column("value", .blob).notNull()
+            }
+            // Each attachment file's own key, wrapped by the store key (null: a file from before encryption).
+            try db.alter(table: "blob") { t in t.add(column: "wrappedKey", .blob) }
+        }
         return migrator
     }
 
@@ -192,7 +332,7 @@ public final class Store: Sendable {
     @discardableResult
     public func insert(_ versions: [StoredVersion], authority: Authority = .collectorOnly) throws -> ImportSummary {
         do {
-            return try writer.write { db in
+            let summary = try write { db in
                 var summary = ImportSummary()
                 var touched = Set<String>()
                 let insertVersion = try db.cachedStatement(
@@ -204,30 +344,45 @@ public final class Store: Sendable {
                     sql: "INSERT OR IGNORE INTO parent (versionId, parentId) VALUES (?, ?)")
                 let insertAttachment = try db.cachedStatement(
                     sql: "INSERT OR IGNORE INTO versionAttachment (versionId, sha256) VALUES (?, ?)")
+                let forgetErased = try db.cachedStatement(sql: "DELETE FROM erasedBlob WHERE sha256 = ?")
+                let exists = try db.cachedStatement(sql: "SELECT 1 FROM version WHERE id = ?")
                 for v in versions {
+                    var fields = Fields(
+                        jwt: v.jwt.databaseValue, disclosures: v.disclosures.joined(separator: "~").databaseValue,
+                        content: v.content.databaseValue)
+                    if let cipher {
+                        guard try Bool.fetchOne(exists, arguments: [v.id]) != true else {
+                            summary.alreadyPresent += 1
+                            continue
+                        }
+                        fields = try Self.seal(fields, db: db, cipher: cipher, record: v.recordId, version: v.id)
+                    }
                     try insertVersion.execute(arguments: [
-                        v.id, v.recordId, v.kind.rawValue, v.issuedAt, v.signer, v.jwt,
-                        v.disclosures.joined(separator: "~"),
-                        v.content, v.isErasure,
+                        v.id, v.recordId, v.kind.rawValue, v.issuedAt, v.signer, fields.jwt, fields.disclosures,
+                        fields.content, v.isErasure,
                     ])
                     guard db.changesCount > 0 else {
                         summary.alreadyPresent += 1
                         continue
                     }
                     for p in v.prev { try insertParent.execute(arguments: [v.id, p]) }
-                    for a in v.attachments { try insertAttachment.execute(arguments: [v.id, a]) }
+                    for a in v.attachments {
+                        try insertAttachment.execute(arguments: [v.id, a])
+                        // Used again: its file is no longer to be deleted (an erased record's use is re-listed
+                        // by applyErasures below).
+                        try forgetErased.execute(arguments: [a])
+                    }
                     summary.added.append(v.id)
                     if !v.prev.isEmpty { touched.insert(v.recordId) }
                 }
                 // Erasure requests are honored on import, whatever order versions arrive in: every version of an
                 // erased record loses its disclosures and content; the signed JWTs stay, so history still verifies.
                 summary.erased = try Self.applyErasures(
-                    db, records: Set(versions.map(\.recordId)), authority: authority)
+                    db, records: Set(versions.map(\.recordId)), authority: authority, cipher: cipher)
                 for recordId in touched.sorted() where try Self.heads(db, recordId).count > 1 {
                     summary.recordsWithConcurrentHeads.append(recordId)
                 }
                 // Added versions whose parents the store still lacks (looked up by primary key, not a table scan).
-                let exists = try db.cachedStatement(sql: "SELECT 1 FROM version WHERE id = ?")
                 let added = Set(summary.added)
                 for v in versions where added.contains(v.id) && !v.prev.isEmpty {
                     for p in v.prev where try Bool.fetchOne(exists, arguments: [p]) != true {
@@ -238,16 +393,63 @@ public final class Store: Sendable {
                 summary.incomplete.sort()
                 return summary
             }
+            if !summary.erased.isEmpty { truncateLog() }
+            return summary
         } catch let error as DatabaseError {
             throw StoreError.database(error.message ?? "write failed")
         }
     }
 
-    /// Records a blob (attachment) the caller has stored content-addressed on disk.
-    public func registerBlob(sha256: String, size: UInt64) throws {
+    /// Records a blob (attachment) the caller has stored content-addressed on disk, with the key its file is
+    /// encrypted under (wrapped by the store key; an encrypted store needs one). A blob already known keeps its key.
+    public func registerBlob(sha256: String, size: UInt64, key: SecretBytes? = nil) throws {
+        let wrapped = try wrapBlobKey(key, sha256: sha256)
         try writer.write { db in
             try db.execute(
-                sql: "INSERT OR IGNORE INTO blob (sha256, size) VALUES (?, ?)", arguments: [sha256, Int64(size)])
+                sql: "INSERT OR IGNORE INTO blob (sha256, size, wrappedKey) VALUES (?, ?, ?)",
+                arguments: [sha256, Int64(size), wrapped])
+            if let wrapped {
+                try db.execute(
+                    sql: "UPDATE blob SET wrappedKey = ? WHERE sha256 = ? AND wrappedKey IS NULL",
+                    arguments: [wrapped, sha256])
+            }
+        }
+    }
+
+    func wrapBlobKey(_ key: SecretBytes?, sha256: String) throws -> Data? {
+        guard let key else { return nil }
+        guard let cipher else { throw StoreError.locked("a plaintext store cannot keep attachment keys") }
+        return Data(
+            try key.withUnsafeBytes { raw in
+                try StoreCipher.seal(
+                    Array(raw), key: cipher.storeKey, aad: Array("amanat-store/v1 blob-key \(sha256)".utf8))
+            })
+    }
+
+    /// The key an attachment's file is encrypted under; nil when the store has no key for it (unknown, or a file
+    /// from before encryption).
+    /// - Throws: ``StoreError/damaged(record:what:)`` when the wrapped key does not open.
+    public func blobKey(sha256: String) throws -> SecretBytes? {
+        guard let cipher else { return nil }
+        let wrapped = try writer.read { db in
+            try Data.fetchOne(db, sql: "SELECT wrappedKey FROM blob WHERE sha256 = ?", arguments: [sha256])
+        }
+        guard let wrapped else { return nil }
+        do {
+            return SecretBytes(
+                try StoreCipher.open(
+                    Array(wrapped), key: cipher.storeKey, aad: Array("amanat-store/v1 blob-key \(sha256)".utf8)))
+        } catch {
+            throw StoreError.damaged(record: "?", what: "the key of attachment \(sha256.prefix(12)) does not unwrap")
+        }
+    }
+
+    /// Attachments whose files are not encrypted yet (stored before encryption at rest), with their sizes.
+    public func blobsWithoutKeys() throws -> [(sha256: String, size: UInt64)] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT sha256, size FROM blob WHERE wrappedKey IS NULL ORDER BY sha256").map {
+                ($0["sha256"], UInt64($0["size"] as Int64))
+            }
         }
     }
 
@@ -256,7 +458,11 @@ public final class Store: Sendable {
     @discardableResult
     public func applyErasures(authority: Authority) throws -> [String] {
         do {
-            return try writer.write { db in try Self.applyErasures(db, records: nil, authority: authority) }
+            let erased = try write { db in
+                try Self.applyErasures(db, records: nil, authority: authority, cipher: cipher)
+            }
+            if !erased.isEmpty { truncateLog() }
+            return erased
         } catch let error as DatabaseError {
             throw StoreError.database(error.message ?? "write failed")
         }
@@ -266,7 +472,9 @@ public final class Store: Sendable {
     /// request in force: signed by the collector or a delegate (``Authority/mayRetract(signer:collector:)``), with
     /// every parent present in the record (a request naming versions this store lacks waits for them). Requests
     /// from anyone else change nothing. Returns the records where something was erased now.
-    static func applyErasures(_ db: Database, records: Set<String>?, authority: Authority) throws -> [String] {
+    static func applyErasures(
+        _ db: Database, records: Set<String>?, authority: Authority, cipher: StoreCipher?
+    ) throws -> [String] {
         // Erasure requests are few and indexed; only records this batch touched can need erasing now.
         let requests = try Row.fetchAll(
             db,
@@ -286,6 +494,7 @@ public final class Store: Sendable {
         }
         var erasedNow: [String] = []
         for record in inForce.sorted() {
+            if let cipher { try rekey(db, record: record, cipher: cipher) }
             try db.execute(sql: "INSERT OR IGNORE INTO erasedRecord (recordId) VALUES (?)", arguments: [record])
             try db.execute(
                 sql:
@@ -293,7 +502,69 @@ public final class Store: Sendable {
                 arguments: [record])
             if db.changesCount > 0 { erasedNow.append(record) }
         }
+        if !inForce.isEmpty { try forgetAttachmentsOfErasedRecords(db) }
         return erasedNow
+    }
+
+    /// Crypto-shredding: the record's JWTs (which hold no disclosed value, and must travel so its history still
+    /// verifies) are sealed again under a fresh data key, and the old key, under which its disclosures and content
+    /// were sealed, is replaced; with `secure_delete` its bytes are overwritten in the file. The caller then empties
+    /// the disclosures and content.
+    static func rekey(_ db: Database, record: String, cipher: StoreCipher) throws {
+        guard (try Bool.fetchOne(db, sql: "SELECT 1 FROM erasedRecord WHERE recordId = ?", arguments: [record])) != true
+        else { return }
+        let rows = try Row.fetchAll(db, sql: "SELECT id, jwt FROM version WHERE recordId = ?", arguments: [record])
+        var jwts: [(String, String)] = []
+        for row in rows {
+            let id: String = row["id"]
+            if let jwt = try text(row["jwt"], field: "jwt", db: db, cipher: cipher, record: record, version: id) {
+                jwts.append((id, jwt))
+            }
+        }
+        cipher.forget(record: record)
+        let fresh = SecretBytes(try SecureRandom.bytes(32))
+        try cipher.storeRecordKey(db, fresh, for: record)
+        for (id, jwt) in jwts {
+            let sealed = try cipher.seal(jwt, field: "jwt", record: record, version: id, key: fresh)
+            try db.execute(
+                sql: "UPDATE version SET jwt = ? WHERE id = ?",
+                arguments: [Data(sealed), id])
+        }
+    }
+
+    /// Runs a write transaction; when it fails, record keys cached during it are forgotten (they may be rolled back).
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try writer.write(body)
+        } catch {
+            cipher?.forgetAll()
+            throw error
+        }
+    }
+
+    /// Lists in `erasedBlob` the attachments only erased records use (their files are to be deleted), then
+    /// deletes the erased versions' attachment rows: no row of an erased record names an attachment any more.
+    static func forgetAttachmentsOfErasedRecords(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO erasedBlob (sha256)
+                SELECT DISTINCT a.sha256 FROM versionAttachment a JOIN version v ON v.id = a.versionId
+                WHERE v.recordId IN (SELECT recordId FROM erasedRecord)
+                AND a.sha256 NOT IN (
+                    SELECT a2.sha256 FROM versionAttachment a2 JOIN version v2 ON v2.id = a2.versionId
+                    WHERE v2.recordId NOT IN (SELECT recordId FROM erasedRecord));
+                DELETE FROM versionAttachment WHERE versionId IN (
+                    SELECT id FROM version WHERE recordId IN (SELECT recordId FROM erasedRecord));
+                """)
+    }
+
+    /// Copies the write-ahead log into the database file and truncates it, so that the pages erased data sat on
+    /// do not linger in the log (``init(path:)`` turns on `secure_delete`, which zeroes them in the file itself).
+    /// Best effort: while another process reads the store the log cannot be truncated, and the erasure itself
+    /// is already committed; the next erasure, or SQLite's own checkpoints, copy the pages later.
+    func truncateLog() {
+        guard writer is DatabasePool else { return }
+        writer.writeWithoutTransaction { db in _ = try? db.checkpoint(.truncate) }
     }
 
     /// Records that have an erasure request, in force or not (their versions may travel without disclosures).
@@ -303,26 +574,32 @@ public final class Store: Sendable {
         }
     }
 
-    /// Attachments referenced only by erased records (their files should be deleted).
+    /// Attachments only erased records used (their files should be deleted), until ``forgetBlobs(_:)``.
     public func blobsOnlyInErasedRecords() throws -> [String] {
         try writer.read { db in
             try String.fetchAll(
                 db,
                 sql: """
-                    SELECT DISTINCT a.sha256 FROM versionAttachment a JOIN version v ON v.id = a.versionId
-                    WHERE v.recordId IN (SELECT recordId FROM erasedRecord)
-                    AND a.sha256 NOT IN (
-                        SELECT a2.sha256 FROM versionAttachment a2 JOIN version v2 ON v2.id = a2.versionId
-                        WHERE v2.recordId NOT IN (SELECT recordId FROM erasedRecord))
-                    ORDER BY a.sha256
+                    SELECT sha256 FROM erasedBlob WHERE sha256 NOT IN (SELECT sha256 FROM versionAttachment)
+                    ORDER BY sha256
                     """)
         }
     }
 
-    /// Forgets blob rows (after their files were deleted).
+    /// Forgets blobs (after their files were deleted): their rows, and their digests on the list of attachments
+    /// of erased records; the log is then truncated so that no copy of the digests stays in the store's files.
     public func forgetBlobs(_ digests: [String]) throws {
-        try writer.write { db in
-            for d in digests { try db.execute(sql: "DELETE FROM blob WHERE sha256 = ?", arguments: [d]) }
+        guard !digests.isEmpty else { return }
+        do {
+            try writer.write { db in
+                for d in digests {
+                    try db.execute(sql: "DELETE FROM blob WHERE sha256 = ?", arguments: [d])
+                    try db.execute(sql: "DELETE FROM erasedBlob WHERE sha256 = ?", arguments: [d])
+                }
+            }
+            truncateLog()
+        } catch let error as DatabaseError {
+            throw StoreError.database(error.message ?? "write failed")
         }
     }
 
@@ -386,25 +663,30 @@ public final class Store: Sendable {
     /// One version with its disclosures.
     public func version(_ id: String) throws -> StoredVersion {
         try writer.read { db in
-            guard let v = try Self.version(db, id) else { throw StoreError.unknownVersion(id) }
+            guard let v = try Self.version(db, id, cipher: cipher) else { throw StoreError.unknownVersion(id) }
             return v
         }
     }
 
-    static func version(_ db: Database, _ id: String) throws -> StoredVersion? {
+    static func version(_ db: Database, _ id: String, cipher: StoreCipher?) throws -> StoredVersion? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM version WHERE id = ?", arguments: [id]) else {
             return nil
         }
         let prev = try String.fetchAll(
             db, sql: "SELECT parentId FROM parent WHERE versionId = ? ORDER BY parentId", arguments: [id])
-        let joined: String = row["disclosures"]
+        let record: String = row["recordId"]
+        let joined =
+            try text(row["disclosures"], field: "disclosures", db: db, cipher: cipher, record: record, version: id)
+            ?? ""
         let disclosures = joined.isEmpty ? [] : joined.split(separator: "~").map(String.init)
+        let jwt = try text(row["jwt"], field: "jwt", db: db, cipher: cipher, record: record, version: id) ?? ""
+        let content = try text(row["content"], field: "content", db: db, cipher: cipher, record: record, version: id)
         let attachments = try String.fetchAll(
             db, sql: "SELECT sha256 FROM versionAttachment WHERE versionId = ? ORDER BY sha256", arguments: [id])
         return StoredVersion(
             id: row["id"], recordId: row["recordId"], kind: VersionKind(rawValue: row["kind"]) ?? .edit, prev: prev,
-            issuedAt: row["issuedAt"], signer: row["signer"], jwt: row["jwt"], disclosures: disclosures,
-            attachments: attachments, content: row["content"], isErasure: row["erasure"])
+            issuedAt: row["issuedAt"], signer: row["signer"], jwt: jwt, disclosures: disclosures,
+            attachments: attachments, content: content, isErasure: row["erasure"])
     }
 
     /// Every version of a record, oldest first (by time, then id).
@@ -412,7 +694,7 @@ public final class Store: Sendable {
         try writer.read { db in
             let ids = try String.fetchAll(
                 db, sql: "SELECT id FROM version WHERE recordId = ? ORDER BY issuedAt, id", arguments: [record])
-            return try ids.compactMap { try Self.version(db, $0) }
+            return try ids.compactMap { try Self.version(db, $0, cipher: cipher) }
         }
     }
 
@@ -443,6 +725,7 @@ public final class Store: Sendable {
                 parents[row[0], default: []].append(row[1])
             }
             var result: [GraphRow] = []
+            if record == nil { try cipher?.loadAllRecordKeys(db) }
             let rows =
                 try record.map {
                     try Row.fetchCursor(
@@ -455,10 +738,13 @@ public final class Store: Sendable {
                     db, sql: "SELECT id, recordId, kind, signer, issuedAt, content FROM version ORDER BY recordId, id")
             while let row = try rows.next() {
                 let id: String = row[0]
+                let record: String = row[1]
+                let content = try Self.text(
+                    row[5], field: "content", db: db, cipher: cipher, record: record, version: id)
                 result.append(
                     GraphRow(
-                        id: id, recordId: row[1], kind: VersionKind(rawValue: row[2]) ?? .edit,
-                        prev: (parents[id] ?? []).sorted(), signer: row[3], issuedAt: row[4], content: row[5]))
+                        id: id, recordId: record, kind: VersionKind(rawValue: row[2]) ?? .edit,
+                        prev: (parents[id] ?? []).sorted(), signer: row[3], issuedAt: row[4], content: content))
             }
             return result
         }
@@ -481,9 +767,13 @@ public final class Store: Sendable {
 
     // MARK: Delta exchange
 
+    /// How the ledger names a partner: its fingerprint, or in an encrypted store a keyed tag of it.
+    func ledgerName(_ partner: String) throws -> String { try cipher?.partnerTag(partner) ?? partner }
+
     /// Versions the partner is not known to hold, sorted.
     public func unacknowledgedVersions(partner: String) throws -> [String] {
-        try writer.read { db in
+        let partner = try ledgerName(partner)
+        return try writer.read { db in
             try String.fetchAll(
                 db,
                 sql: "SELECT id FROM version WHERE id NOT IN (SELECT versionId FROM ack WHERE partner = ?) ORDER BY id",
@@ -493,7 +783,8 @@ public final class Store: Sendable {
 
     /// Whether the partner holds, or was sent, some version of the record.
     public func partnerHolds(partner: String, record: String) throws -> Bool {
-        try writer.read { db in
+        let partner = try ledgerName(partner)
+        return try writer.read { db in
             try Bool.fetchOne(
                 db,
                 sql: """
@@ -507,6 +798,7 @@ public final class Store: Sendable {
 
     /// Records that a bundle with these versions was sent to the partner.
     public func recordSent(partner: String, bundleId: String, versions: [String]) throws {
+        let partner = try ledgerName(partner)
         try writer.write { db in
             let insert = try db.cachedStatement(
                 sql: "INSERT OR IGNORE INTO sent (partner, bundleId, versionId) VALUES (?, ?, ?)")
@@ -517,6 +809,7 @@ public final class Store: Sendable {
     /// Records an imported bundle from `partner`: it holds `versions` (they were in its bundle), and it acknowledges
     /// the bundles we sent it that it lists.
     public func recordReceived(partner: String, bundleId: String, versions: [String], acknowledges: [String]) throws {
+        let partner = try ledgerName(partner)
         try writer.write { db in
             try db.execute(
                 sql: "INSERT OR IGNORE INTO received (partner, bundleId) VALUES (?, ?)", arguments: [partner, bundleId])
@@ -533,7 +826,8 @@ public final class Store: Sendable {
 
     /// Bundles received from the partner (most recent last, at most `limit`), to acknowledge in our next bundle.
     public func receivedBundles(partner: String, limit: Int = 256) throws -> [String] {
-        try writer.read { db in
+        let partner = try ledgerName(partner)
+        return try writer.read { db in
             try String.fetchAll(
                 db, sql: "SELECT bundleId FROM received WHERE partner = ? ORDER BY rowid DESC LIMIT ?",
                 arguments: [partner, limit]

@@ -158,8 +158,8 @@ public enum BundleImport {
         let service = try RecordService(workspace: workspace)
         try validate(versions, bundle: path, store: service.store)
         // Blobs are content-addressed: moving them in is idempotent and safe before the store commit.
-        let stored = try output.publishBlobs(into: workspace)
-        for (sha, size) in stored { try service.store.registerBlob(sha256: sha, size: size) }
+        let stored = try output.publishBlobs(into: workspace, store: service.store)
+        for (sha, size, key) in stored { try service.store.registerBlob(sha256: sha, size: size, key: key) }
         let summary = try service.store.insert(versions.map(\.stored), authority: service.authority)
         if !summary.erased.isEmpty { _ = try service.deleteErasedBlobs() }
         // The sender holds what it sent; it also acknowledges our bundles it imported.
@@ -197,10 +197,10 @@ final class ImportOutput: BundleEntryOutput {
     let staging: URL
     var records: [String: String] = [:]
     var plainFiles = 0
-    private var blobs: [(sha: String, size: UInt64)] = []
+    private var blobs: [(sha: String, size: UInt64, key: SecretBytes)] = []
     private var currentPath: String?
     private var currentRecord: [UInt8]?
-    private var currentBlob: OutputFile?
+    private var currentBlob: EncryptedBlob.Writer?
     private var published = false
     private let leftover: Int
 
@@ -225,9 +225,12 @@ final class ImportOutput: BundleEntryOutput {
             }
             currentRecord = []
         } else if path.hasPrefix(BundlePath.blobsPrefix) {
+            // Encrypted as it arrives, under a fresh key: the attachment's plaintext never reaches the disk.
             let sha = String(path.dropFirst(BundlePath.blobsPrefix.count))
-            currentBlob = try OutputFile(staging.appendingPathComponent(sha).path, mode: 0o600, tracked: false)
-            blobs.append((sha, size))
+            let key = SecretBytes(try SecureRandom.bytes(32))
+            currentBlob = try EncryptedBlob.Writer(
+                path: staging.appendingPathComponent(sha).path, key: key, tracked: false)
+            blobs.append((sha, size, key))
         } else {
             plainFiles += 1
         }
@@ -242,23 +245,23 @@ final class ImportOutput: BundleEntryOutput {
         if let path = currentPath, let bytes = currentRecord {
             records[path] = String(decoding: bytes, as: UTF8.self)
         }
-        try currentBlob?.commit()
+        try currentBlob?.finish()
         currentBlob = nil
         currentRecord = nil
         currentPath = nil
     }
 
-    /// Moves verified blobs into the content-addressed store (skipping ones already there).
-    func publishBlobs(into workspace: Workspace) throws -> [(String, UInt64)] {
-        var moved: [(String, UInt64)] = []
-        for (sha, size) in blobs {
+    /// Moves verified blobs into the content-addressed store (skipping ones already there with a key).
+    func publishBlobs(into workspace: Workspace, store: Store) throws -> [(String, UInt64, SecretBytes)] {
+        var moved: [(String, UInt64, SecretBytes)] = []
+        for (sha, size, key) in blobs {
             let target = workspace.blobURL(sha)
             try FileManager.default.createDirectory(
                 at: target.deletingLastPathComponent(), withIntermediateDirectories: true,
                 attributes: [.posixPermissions: 0o700])
-            if !FileManager.default.fileExists(atPath: target.path) {
+            if try !FileManager.default.fileExists(atPath: target.path) || store.blobKey(sha256: sha) == nil {
                 try FileMove.rename(staging.appendingPathComponent(sha), to: target)
-                moved.append((sha, size))
+                moved.append((sha, size, key))
             }
         }
         return moved

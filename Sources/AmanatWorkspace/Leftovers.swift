@@ -43,11 +43,33 @@ public enum Leftovers {
         return nextToken
     }
 
-    /// Forgets a registration (the path was committed into place or removed).
+    /// Forgets a registration (the path was committed into place or removed). When nothing of this process is left,
+    /// its lines leave the journal too (and the journal goes when it is empty), so a finished command leaves the
+    /// workspace as it found it.
     public static func unregister(_ token: Int) {
         lock.lock()
         live[token] = nil
+        let idle = live.isEmpty
+        let journal = self.journal
         lock.unlock()
+        if idle, let journal { dropLines(of: getpid(), from: journal) }
+    }
+
+    static func dropLines(of pid: Int32, from journal: URL) {
+        let fd = open(journal.path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX) == 0 else { return }
+        defer { flock(fd, LOCK_UN) }
+        let text = (try? String(contentsOf: journal, encoding: .utf8)) ?? ""
+        let kept = text.split(separator: "\n").filter { !$0.hasPrefix("\(pid) ") }
+        if kept.isEmpty {
+            unlink(journal.path)
+        } else {
+            let rewritten = kept.map { $0 + "\n" }.joined()
+            _ = ftruncate(fd, 0)
+            _ = rewritten.withCString { pointer in pwrite(fd, pointer, strlen(pointer), 0) }
+        }
     }
 
     /// Removes everything registered and still present (called when the command is interrupted). Safe to call from
@@ -67,8 +89,8 @@ public enum Leftovers {
     public static func sweep(dotFolder: URL) -> Int {
         let journalURL = dotFolder.appendingPathComponent(journalName)
         var removed = 0
-        let fd = open(journalURL.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return 0 }
+        let fd = open(journalURL.path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return sweepIncoming(dotFolder: dotFolder, ownedByRunning: []) }
         defer { close(fd) }
         guard flock(fd, LOCK_EX) == 0 else { return 0 }
         defer { flock(fd, LOCK_UN) }
@@ -96,22 +118,31 @@ public enum Leftovers {
                 removed += 1
             }
         }
-        // Import staging inside .amanat/ of runs that were killed before a journal existed.
+        removed += sweepIncoming(dotFolder: dotFolder, ownedByRunning: ownedByRunning)
+        if kept.isEmpty {
+            unlink(journalURL.path)  // nothing to remember: the workspace is left as it was
+        } else {
+            let rewritten = kept.map { $0 + "\n" }.joined()
+            _ = ftruncate(fd, 0)
+            _ = rewritten.withCString { pointer in pwrite(fd, pointer, strlen(pointer), 0) }
+        }
+        return removed
+    }
+
+    /// Removes import staging inside .amanat/ that no running command owns (also from runs that were killed before
+    /// a journal existed).
+    static func sweepIncoming(dotFolder: URL, ownedByRunning: Set<String>) -> Int {
+        var removed = 0
         for name in (try? FileManager.default.contentsOfDirectory(atPath: dotFolder.path)) ?? []
         where name.hasPrefix(".incoming-") {
             let path = dotFolder.appendingPathComponent(name).path
             lock.lock()
             let ours = live.values.contains(path)
             lock.unlock()
-            if !ours && !ownedByRunning.contains(path),
-                (try? FileManager.default.removeItem(atPath: path)) != nil
-            {
+            if !ours && !ownedByRunning.contains(path), (try? FileManager.default.removeItem(atPath: path)) != nil {
                 removed += 1
             }
         }
-        let rewritten = kept.map { $0 + "\n" }.joined()
-        _ = ftruncate(fd, 0)
-        _ = rewritten.withCString { pointer in pwrite(fd, pointer, strlen(pointer), 0) }
         return removed
     }
 

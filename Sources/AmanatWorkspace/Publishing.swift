@@ -53,7 +53,8 @@ public enum Publisher {
         guard !selected.isEmpty else {
             throw AmanatError(
                 .invalidRequest,
-                "no record in this workspace may be published under policy '\(policy.policy.name)'. Nothing was written."
+                "no record in this workspace may be published under policy '\(UntrustedText.printable(policy.policy.name))'. "
+                    + "Nothing was written."
             )
         }
         return selected
@@ -86,7 +87,8 @@ public enum Publisher {
                 published = try redactor.apply(version.sdjwt, verified: verified)
             } catch let refusal as Redactor.Refusal {
                 let message =
-                    "record \(version.recordId) cannot be published under policy '\(policy.policy.name)': \(refusal.reason)"
+                    "record \(version.recordId) cannot be published under policy "
+                    + "'\(UntrustedText.printable(policy.policy.name))': \(refusal.reason)"
                 guard explicit else {
                     skipped.append(Skipped(record: version.recordId, reason: refusal.reason))
                     continue
@@ -118,7 +120,8 @@ public enum Publisher {
         guard !result.isEmpty else {
             throw AmanatError(
                 .invalidRequest,
-                "no record in this workspace may be published under policy '\(policy.policy.name)'. Nothing was written."
+                "no record in this workspace may be published under policy '\(UntrustedText.printable(policy.policy.name))'. "
+                    + "Nothing was written."
             )
         }
         return result

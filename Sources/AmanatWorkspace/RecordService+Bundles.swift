@@ -73,14 +73,12 @@ extension RecordService {
         contents.withheldRecords = withheld.sorted()
         contents.recordCount = records.count
         for sha in blobs.sorted() {
-            let url = workspace.blobURL(sha)
-            guard FileManager.default.fileExists(atPath: url.path) else {
+            guard let blob = try openBlob(sha) else {
                 contents.missingAttachments += 1
                 continue
             }
-            let blob = try InputFile(url.path, what: "attachment")
-            contents.attachmentBytes += blob.size
-            contents.inputs.append(.blob(sha256: sha, size: blob.size) { try blob.read($0) })
+            contents.attachmentBytes += blob.plaintextSize
+            contents.inputs.append(.blob(sha256: sha, size: blob.plaintextSize) { try blob.read($0) })
         }
         for fp in partners { contents.acknowledges += try store.receivedBundles(partner: fp) }
         return contents

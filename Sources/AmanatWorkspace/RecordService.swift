@@ -209,16 +209,21 @@ public struct RecordService {
         return deleted.count
     }
 
-    /// Copies a file into the content-addressed blob folder while hashing it; returns its SHA-256 and size.
+    /// Copies a file into the content-addressed blob folder while hashing it, encrypted under a fresh key
+    /// (``EncryptedBlob``); returns its SHA-256 and size. The plaintext never touches the disk.
     public func importBlob(_ path: String) throws -> (sha256: String, size: UInt64) {
         let input = try InputFile(path, what: "attachment")
         try FileManager.default.createDirectory(
             at: workspace.blobsFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let staging = workspace.blobsFolder.appendingPathComponent(".incoming-\(UUID().uuidString.prefix(8))")
-        let out = try OutputFile(staging.path, mode: 0o600)
+        let key = SecretBytes(try SecureRandom.bytes(32))
+        let out = try EncryptedBlob.Writer(path: staging.path, key: key)
         var hash = try SHA256()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
-        defer { buffer.deallocate() }
+        defer {
+            wipe(buffer)
+            buffer.deallocate()
+        }
         var size: UInt64 = 0
         while true {
             let n = try input.read(buffer)
@@ -229,12 +234,12 @@ public struct RecordService {
             size += UInt64(n)
         }
         let digest = try hash.finalize().map { String(format: "%02x", $0) }.joined()
-        try out.commit()
+        try out.finish()
         let target = workspace.blobURL(digest)
         try FileManager.default.createDirectory(
             at: target.deletingLastPathComponent(), withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
-        if FileManager.default.fileExists(atPath: target.path) {
+        if try FileManager.default.fileExists(atPath: target.path) && store.blobKey(sha256: digest) != nil {
             try? FileManager.default.removeItem(at: staging)
         } else {
             do { try FileMove.rename(staging, to: target) } catch {
@@ -242,7 +247,19 @@ public struct RecordService {
                 throw error
             }
         }
-        try store.registerBlob(sha256: digest, size: size)
+        try store.registerBlob(sha256: digest, size: size, key: key)
         return (digest, size)
+    }
+
+    /// Opens an attachment's file for reading its plaintext; nil when the file is missing.
+    /// - Throws: ``AmanatError`` `verificationFailed` when the store has no key for it or it does not decrypt.
+    public func openBlob(_ sha256: String) throws -> EncryptedBlob.Reader? {
+        let url = workspace.blobURL(sha256)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        guard let key = try store.blobKey(sha256: sha256) else {
+            throw AmanatError(
+                .verificationFailed, "the store has no key for attachment \(sha256.prefix(12))…; it cannot be read.")
+        }
+        return try EncryptedBlob.Reader(path: url.path, key: key)
     }
 }

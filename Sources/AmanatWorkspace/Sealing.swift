@@ -1,5 +1,6 @@
 import AmanatBundle
 import AmanatCrypto
+import AmanatRecords
 import Foundation
 
 /// Which record versions go into a bundle.
@@ -68,11 +69,13 @@ extension Workspace {
         for input in inputs {
             let name = URL(fileURLWithPath: input.path).lastPathComponent
             do { try BundleSealer.validateName(name) } catch let error as BundleError {
-                throw AmanatError(.invalidRequest, "\(input.path): \(error)")
+                throw AmanatError(.invalidRequest, "\(UntrustedText.printable(input.path)): \(error)")
             }
             guard names.insert(name).inserted else {
                 throw AmanatError(
-                    .invalidRequest, "two files are named '\(name)'; a bundle holds files by name, so rename one.")
+                    .invalidRequest,
+                    "two files are named '\(UntrustedText.printable(name))'; a bundle holds files by name, so rename one."
+                )
             }
         }
         var bundleInputs = inputs.map { file in

@@ -8,14 +8,60 @@ extension Workspace {
     public var storeURL: URL { dotFolder.appendingPathComponent("store.sqlite") }
     public var blobsFolder: URL { dotFolder.appendingPathComponent("blobs") }
 
-    /// Opens the workspace's store (created on first use).
+    /// Opens the workspace's store (created on first use), unlocked with the store key (``storeKey()``: this asks
+    /// for the passphrase once per process). A store made before encryption at rest is converted here.
     public func store() throws -> Store {
+        let key = try storeKey()
         do {
-            return try Store(path: storeURL.path)
+            let store = try Store(path: storeURL.path, key: key)
+            try encryptPlaintextBlobs(store)
+            return store
+        } catch StoreError.otherWorkspace {
+            throw AmanatError(
+                .verificationFailed,
+                "\(storeURL.path) does not belong to this workspace (it does not open with this workspace's store "
+                    + "key). Nothing was read or changed; put back this workspace's own store.")
         } catch let error as StoreError {
             throw AmanatError(
                 .ioError, "cannot open the store \(storeURL.path): \(error). Check the disk and the file's permissions."
             )
+        }
+    }
+
+    /// Encrypts attachment files stored before encryption at rest (once, on the first unlock): each is rewritten
+    /// under a fresh key, and the plaintext file is overwritten with zeros before it is replaced (best effort: a
+    /// journaling file system or an SSD may still keep old blocks; the upgrade note in `Specs/storage.md` says so).
+    func encryptPlaintextBlobs(_ store: Store) throws {
+        for (sha, size) in try store.blobsWithoutKeys() {
+            let url = blobURL(sha)
+            guard FileManager.default.fileExists(atPath: url.path) else { continue }
+            let input = try InputFile(url.path, what: "attachment")
+            let key = SecretBytes(try SecureRandom.bytes(32))
+            let out = try EncryptedBlob.Writer(path: url.path, key: key)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+            defer {
+                wipe(buffer)
+                buffer.deallocate()
+            }
+            while true {
+                let n = try input.read(buffer)
+                if n == 0 { break }
+                try out.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            }
+            let fd = open(url.path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+            if fd >= 0 {
+                let zeros = [UInt8](repeating: 0, count: 1 << 16)
+                var left = Int(input.size)
+                while left > 0 {
+                    let n = zeros.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, min(left, $0.count)) }
+                    if n <= 0 { break }
+                    left -= n
+                }
+                fsync(fd)
+                close(fd)
+            }
+            try out.finish()
+            try store.registerBlob(sha256: sha, size: size, key: key)
         }
     }
 
@@ -41,22 +87,9 @@ extension Workspace {
             delegates: Set(try trustList().partners.filter { $0.mayRetract == true }.map(\.identity.fingerprint)))
     }
 
-    /// The display name of a signer: "this workspace", a trust-list name, or the fingerprint.
+    /// The display name of a signer: "this workspace", a trust-list name, or the fingerprint; safe to print
+    /// (``AmanatRecords/UntrustedText/printable(_:)``: a fingerprint nobody trusts may be any text a file holds).
     public func signerName(_ fingerprint: String) -> String {
-        partnerName(fingerprint: fingerprint) ?? fingerprint
-    }
-}
-
-/// A record file read from disk: its records, validated, with canonical member order.
-public enum RecordFiles {
-    /// Reads JSON (one record or an array) or CSV records from `path`.
-    public static func read(_ path: String) throws -> [JSONValue] {
-        let file = try InputFile(path, what: "record file")
-        guard file.size <= 64 << 20 else {
-            throw AmanatError(.malformedInput, "\(path) is larger than 64 MiB; split it into several files.")
-        }
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        let records = try RecordValidation.parse(Array(data), file: path)
-        return records.map { $0.sortedKeys() }
+        partnerName(fingerprint: fingerprint) ?? UntrustedText.printable(fingerprint)
     }
 }

@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatRecords
 import Foundation
 
 /// What adding to the trust list did.
@@ -35,16 +36,18 @@ extension Workspace {
             try save(list)
             return .delegated(list.partners[index], erasedRecords: try applyDelegation())
         }
+        // Names come from identity files (an organization's name is the default): escaped in messages.
         if let existing = list.entry(fingerprint: identity.fingerprint) {
+            let shown = UntrustedText.printable(existing.name)
             throw AmanatError(
                 .malformedInput,
-                "\(file): this key (fingerprint \(identity.fingerprint)) is already trusted as '\(existing.name)'. "
-                    + "Nothing was changed. To rename it, `amanat trust remove \(existing.name)` first.")
+                "\(file): this key (fingerprint \(identity.fingerprint)) is already trusted as '\(shown)'. "
+                    + "Nothing was changed. To rename it, `amanat trust remove \(shown)` first.")
         }
         if list.entry(named: localName) != nil {
             throw AmanatError(
                 .invalidRequest,
-                "a partner named '\(localName)' is already on the trust list with another key. Nothing was changed. "
+                "a partner named '\(UntrustedText.printable(localName))' is already on the trust list with another key. Nothing was changed. "
                     + "Choose another name with --name.")
         }
         let formatter = ISO8601DateFormatter()
@@ -63,7 +66,9 @@ extension Workspace {
     public func distrust(_ name: String) throws -> TrustList.Entry {
         var list = try trustList()
         guard let index = list.partners.firstIndex(where: { $0.name == name }) else {
-            throw AmanatError(.invalidRequest, "no partner named '\(name)' on the trust list; see `amanat trust list`.")
+            throw AmanatError(
+                .invalidRequest,
+                "no partner named '\(UntrustedText.printable(name))' on the trust list; see `amanat trust list`.")
         }
         let removed = list.partners.remove(at: index)
         try save(list)

@@ -48,7 +48,7 @@ struct KillDuringImportTests {
             // Then the store opens and passes SQLite's integrity check every time
             let storePath = p.b + "/.amanat/store.sqlite"
             if FileManager.default.fileExists(atPath: storePath) {
-                let store = try Store(path: storePath)
+                let store = try CLIHarness.store(p.b)
                 #expect(try store.integrityCheck())
             }
         }
@@ -64,7 +64,7 @@ struct KillDuringImportTests {
     }
 
     func stateHash(_ cli: CLIHarness, _ dir: String) throws -> String {
-        let status = try cli.run(["status", "--json"], in: dir, passphrase: nil)
+        let status = try cli.run(["status", "--json"], in: dir)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
         return try #require(object["stateHash"] as? String)
     }

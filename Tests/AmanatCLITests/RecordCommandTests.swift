@@ -50,13 +50,13 @@ struct RecordCommandTests {
         defer { cli.cleanup() }
         let a = try cli.initWorkspace("a", org: "Test Archive One")
         #expect(try cli.run(["add", Self.example("en-survivor-public.json")], in: a).status == 0)
-        let hashBefore = try cli.run(["status", "--json"], in: a, passphrase: nil).stdout
+        let hashBefore = try cli.run(["status", "--json"], in: a).stdout
         let bad = try cli.run(
             ["add", Self.example("kk-cyrl-relative-public.json"), Self.example("invalid/missing-consent.json")], in: a)
         #expect(bad.status == 65)
         #expect(bad.stderr.contains("missing-consent.json"))
         #expect(try ids(cli, in: a).count == 1)
-        #expect(try cli.run(["status", "--json"], in: a, passphrase: nil).stdout == hashBefore)
+        #expect(try cli.run(["status", "--json"], in: a).stdout == hashBefore)
         try Data("{\"schema\": \"amanat-record/v1\",".utf8).write(to: URL(fileURLWithPath: cli.path("truncated.json")))
         let truncated = try cli.run(["add", cli.path("truncated.json")], in: a)
         #expect(truncated.status == 65)
@@ -148,12 +148,12 @@ struct RecordCommandTests {
         #expect(try ids(p.cli, in: p.b).count == Self.exampleFiles.count - internalRecords)
 
         // The same bundle again changes nothing.
-        let stateBefore = try p.cli.run(["status", "--json"], in: p.b, passphrase: nil).stdout
+        let stateBefore = try p.cli.run(["status", "--json"], in: p.b).stdout
         let second = try p.cli.run(["open", p.cli.path("records.amanat"), "--json"], in: p.b)
         let report2 = try #require(try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: Any])
         #expect(report2["versionsAdded"] as? Int == 0)
         #expect(report2["versionsAlreadyPresent"] as? Int == Self.exampleFiles.count + 1 - internalRecords)
-        #expect(try p.cli.run(["status", "--json"], in: p.b, passphrase: nil).stdout == stateBefore)
+        #expect(try p.cli.run(["status", "--json"], in: p.b).stdout == stateBefore)
 
         // B sees A's record, verified against A's key.
         let shown = try p.cli.run(["show", id], in: p.b)

@@ -91,10 +91,10 @@ struct SyncCommandTests {
         let p2 = try BundleCommandTests.Partners()
         defer { p2.cli.cleanup() }
         let id2 = try concurrentEdit(p2)
-        let versionsBefore = try p2.cli.run(["status", "--json"], in: p2.b, passphrase: nil).stdout
+        let versionsBefore = try p2.cli.run(["status", "--json"], in: p2.b).stdout
         #expect(try p2.cli.run(["resolve", "id:" + id2, "--field", "/tags=[]"], in: p2.b).status == 2)
         #expect(try p2.cli.run(["resolve", "id:" + id2, "--take", "nobody-known"], in: p2.b).status == 64)
-        #expect(try p2.cli.run(["status", "--json"], in: p2.b, passphrase: nil).stdout == versionsBefore)
+        #expect(try p2.cli.run(["status", "--json"], in: p2.b).stdout == versionsBefore)
     }
 
     @Test func duplicatesAreFlaggedAndLinksDecide() throws {
@@ -179,7 +179,7 @@ struct SyncCommandTests {
         let opened = try p.cli.run(["open", p.cli.path("2.amanat")], in: p.b)
         #expect(opened.status == 0)
         #expect(opened.stdout.contains("Erasure requests honored"))
-        let store = try Store(path: p.b + "/.amanat/store.sqlite")
+        let store = try CLIHarness.store(p.b)
         let erasedVersions = try store.versions(record: gone)
         #expect(erasedVersions.allSatisfy { $0.disclosures.isEmpty && $0.content == nil })
         let blobs = (try? FileManager.default.subpathsOfDirectory(atPath: p.b + "/.amanat/blobs")) ?? []
@@ -206,7 +206,7 @@ struct SyncCommandTests {
         #expect(try p.cli.run(["seal", "-r", "berlin", "--all", "-o", p.cli.path("r.amanat")], in: p.a).status == 0)
         let original = try Data(contentsOf: URL(fileURLWithPath: p.cli.path("r.amanat")))
         let before = CLIHarness.snapshot(p.b + "/.amanat")
-        let hashBefore = try p.cli.run(["status", "--json"], in: p.b, passphrase: nil).stdout
+        let hashBefore = try p.cli.run(["status", "--json"], in: p.b).stdout
         for position in [original.count / 3, original.count / 2, original.count - 20] {
             var changed = original
             changed[position] ^= 0x04
@@ -220,7 +220,7 @@ struct SyncCommandTests {
             snapshot.filter { !$0.key.hasPrefix("store.sqlite") }
         }
         #expect(files(CLIHarness.snapshot(p.b + "/.amanat")) == files(before))
-        #expect(try Store(path: p.b + "/.amanat/store.sqlite").counts().versions == 1)
-        #expect(try p.cli.run(["status", "--json"], in: p.b, passphrase: nil).stdout == hashBefore)
+        #expect(try CLIHarness.store(p.b).counts().versions == 1)
+        #expect(try p.cli.run(["status", "--json"], in: p.b).stdout == hashBefore)
     }
 }

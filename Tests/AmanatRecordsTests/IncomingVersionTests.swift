@@ -19,12 +19,18 @@ struct IncomingVersionTests {
         example = try RecordImport.parseJSON(Array(try Data(contentsOf: url)), file: "example")[0].sortedKeys()
     }
 
+    /// Record and parent ids of non-create versions: the shape of a version id (43 base64url characters).
+    static let recordId = String(repeating: "r", count: 43)
+    static let parentId = String(repeating: "p", count: 43)
+
     func signed(
         _ content: JSONValue, kind: VersionKind = .create, policy: DisclosurePolicy = .amanatRecord,
-        attachments: [String]? = nil, issuedAt: Int = 1_764_000_000, claims: [(String, JSONValue)] = []
+        attachments: [String]? = nil, issuedAt: Int = 1_764_000_000, claims: [(String, JSONValue)] = [],
+        recordId: String = Self.recordId
     ) throws -> (VerifiedVersion, SDJWT) {
         let version = try RecordSigner.sign(
-            content: content, kind: kind, recordId: kind == .create ? nil : "r", prev: kind == .create ? [] : ["p"],
+            content: content, kind: kind, recordId: kind == .create ? nil : recordId,
+            prev: kind == .create ? [] : [Self.parentId],
             attachments: attachments ?? RecordContent.attachmentDigests(content), key: key, policy: policy,
             issuedAt: issuedAt, extraClaims: claims)
         return (try verify(version.sdjwt), version.sdjwt)
@@ -81,6 +87,12 @@ struct IncomingVersionTests {
                     attachments: [String(repeating: "a", count: 64)]), "attachments"
             ),
             (
+                "a record id that is not a version id (it would reach the terminal)",
+                try signed(
+                    RecordContent.tombstone(.retraction, reason: "x"), kind: .retract,
+                    recordId: "r\u{1B}[32m\nFingerprint: AAAA"), "not a version id"
+            ),
+            (
                 "retraction and erasure at once",
                 try signed(
                     RecordContent.tombstone(.retraction, reason: "x").setting(
@@ -91,7 +103,7 @@ struct IncomingVersionTests {
             let found = rule(version)
             #expect(found?.contains(fragment) == true, "\(name): \(found ?? "accepted")")
         }
-        #expect(cases.count == 10)
+        #expect(cases.count == 11)
     }
 
     @Test func missingDisclosuresOnlyForErasedRecords() throws {

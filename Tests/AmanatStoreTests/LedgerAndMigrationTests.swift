@@ -171,8 +171,8 @@ struct LedgerAndMigrationTests {
             })
     }
 
-    @Test func theMigrationsAreV1ThenV2InThatOrder() {
-        #expect(Store.migrator.migrations == ["v1", "v2-erasure-authority"])
+    @Test func theMigrationsRunInTheirOrder() {
+        #expect(Store.migrator.migrations == ["v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption"])
     }
 
     @Test func aV1StoreFileIsUpgradedAndItsErasuresAreListed() throws {
@@ -185,7 +185,8 @@ struct LedgerAndMigrationTests {
         let kept = try a.create("k", attachments: [onlyK])
         let versions: [String]
         // Given a store file with the v1 schema: made by the current code, then taken back to v1 (the erasedRecord
-        // table dropped, the v2 migration forgotten) and erased as v1 did, where every erasure request took effect
+        // and erasedBlob tables dropped, and v4's, the v2 to v4 migrations forgotten, the erased record's attachment row
+        // back) and erased as v1 did, where every erasure request took effect and attachment rows stayed
         do {
             let store = try Store(path: path)
             try store.insert([erasedByCollector, requestedByPartner, kept])
@@ -197,9 +198,15 @@ struct LedgerAndMigrationTests {
                 try db.execute(
                     sql: """
                         DROP TABLE erasedRecord;
-                        DELETE FROM grdb_migrations WHERE identifier = 'v2-erasure-authority';
+                        DROP TABLE erasedBlob;
+                        DROP TABLE recordKey;
+                        DROP TABLE storeMeta;
+                        ALTER TABLE blob DROP COLUMN wrappedKey;
+                        DELETE FROM grdb_migrations WHERE identifier IN (
+                            'v2-erasure-authority', 'v3-erased-attachments', 'v4-encryption');
                         UPDATE version SET disclosures = '', content = NULL WHERE recordId = ?;
-                        """, arguments: [requestedByPartner.recordId])
+                        INSERT INTO versionAttachment (versionId, sha256) VALUES (?, ?);
+                        """, arguments: [requestedByPartner.recordId, erasedByCollector.id, onlyE])
             }
             #expect(try Self.appliedMigrations(store) == ["v1"])
             #expect(
@@ -210,14 +217,22 @@ struct LedgerAndMigrationTests {
         }
         // When the file is opened by the current code
         let store = try Store(path: path)
-        // Then the v2 migration ran once, and lists every record with an erasure request as erased (as v1 did)
-        #expect(try Self.appliedMigrations(store) == ["v1", "v2-erasure-authority"])
+        // Then the v2 and v3 migrations ran once; v2 lists every record with an erasure request as erased (as v1
+        // did), v3 lists their attachments for deletion and leaves no attachment row to an erased record
+        #expect(
+            try Self.appliedMigrations(store) == [
+                "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption",
+            ])
         #expect(try Self.tables(store).contains("erasedRecord"))
         let erased = try store.writer.read { db in
             try String.fetchAll(db, sql: "SELECT recordId FROM erasedRecord ORDER BY recordId")
         }
         #expect(erased == [erasedByCollector.recordId, requestedByPartner.recordId].sorted())
         #expect(try store.blobsOnlyInErasedRecords() == [onlyE, onlyR].sorted())
+        let rows = try store.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT sha256 FROM versionAttachment ORDER BY sha256")
+        }
+        #expect(rows == [onlyK])
         // And everything stored before the upgrade is still there
         #expect(try store.allVersionIds() == versions)
         #expect(try store.version(kept.id).content != nil)
@@ -244,7 +259,10 @@ struct LedgerAndMigrationTests {
         for _ in 0..<2 {
             let store = try Store(path: path)
             // Then the migrations are recorded once each, and the data and the ledger are as written
-            #expect(try Self.appliedMigrations(store) == ["v1", "v2-erasure-authority"])
+            #expect(
+                try Self.appliedMigrations(store) == [
+                    "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption",
+                ])
             #expect(try store.allVersionIds() == [v1.id, v2.id].sorted())
             #expect(try store.heads(record: v1.recordId) == [v2.id])
             #expect(try store.unacknowledgedVersions(partner: Self.partner) == [v2.id])

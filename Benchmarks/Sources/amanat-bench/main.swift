@@ -5,6 +5,7 @@ import AmanatCrypto
 import AmanatRecords
 import AmanatStore
 import AmanatSync
+import AmanatWorkspace
 import Dispatch
 import Foundation
 
@@ -253,38 +254,11 @@ func syncBenchmark(count: Int) throws {
     }
     let versions = signed.items.map { $0! }
 
-    // Import + verify: what `amanat open` does per version (verify on all cores, then one transaction).
+    // Import + verify, rebuild and a 1 % merge, for a plaintext store and for an encrypted one (Specs/storage.md).
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
         "amanat-sync-bench-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
-    var t = now()
-    let stored = Slots<StoredVersion>(count)
-    parallel(count, workers: cores) { i in
-        let v = try! RecordVerifier.verify(versions[i].sdjwt, trustedKey: { $0 == fingerprint ? verifying : nil })
-        stored[i] = StoredVersion(verified: v, sdjwt: versions[i].sdjwt)
-    }
-    let storeA = try Store(path: folder.appendingPathComponent("a.sqlite").path)
-    try storeA.insert(stored.items.map { $0! })
-    let importSeconds = now() - t
-    print(
-        String(
-            format: "  import + verify %d versions: %.2f s (%.0f versions/s)", count, importSeconds,
-            Double(count) / importSeconds))
-
-    // Rebuild the view (heads, merges, state hash) from the store.
-    t = now()
-    let view = try storeA.deriveView()
-    let deriveSeconds = now() - t
-    t = now()
-    let hashA = try view.stateHash()
-    let hashSeconds = now() - t
-    print(
-        String(
-            format: "  rebuild the view of %d records: %.2f s (+ state hash %.2f s)  (target <= 2 s)",
-            view.counts.records, deriveSeconds, hashSeconds))
-
-    // Two stores that differ in 1 %: B edited 1 % of the records. Merge = import B's new versions into A, re-derive.
     let changed = max(1, count / 100)
     let edits = Slots<StoredVersion>(changed)
     parallel(changed, workers: cores) { i in
@@ -295,17 +269,56 @@ func syncBenchmark(count: Int) throws {
         let v = try! RecordVerifier.verify(e.sdjwt, trustedKey: { $0 == fingerprint ? verifying : nil })
         edits[i] = StoredVersion(verified: v, sdjwt: e.sdjwt)
     }
-    t = now()
     let missing = edits.items.map { $0! }
-    try storeA.insert(missing)
-    let merged = try storeA.deriveView()
-    let mergeSeconds = now() - t
-    print(
-        String(
-            format:
-                "  merge two stores of %d records differing in 1 %% (%d versions): %.2f s; %d records now, state %@",
-            count, changed, mergeSeconds, merged.counts.records, String(try merged.stateHash().prefix(12)) as NSString))
-    _ = hashA
+    var hashA = ""
+    var figures: [String: [Double]] = [:]
+    for (label, storeKey) in [("plaintext", nil), ("encrypted", try StoreKey.generate())] as [(String, StoreKey?)] {
+        print("  \(label) store:")
+        var t = now()
+        let stored = Slots<StoredVersion>(count)
+        parallel(count, workers: cores) { i in
+            let v = try! RecordVerifier.verify(versions[i].sdjwt, trustedKey: { $0 == fingerprint ? verifying : nil })
+            stored[i] = StoredVersion(verified: v, sdjwt: versions[i].sdjwt)
+        }
+        let storeA = try Store(path: folder.appendingPathComponent("\(label).sqlite").path, key: storeKey)
+        try storeA.insert(stored.items.map { $0! })
+        let importSeconds = now() - t
+        print(
+            String(
+                format: "    import + verify %d versions: %.2f s (%.0f versions/s)", count, importSeconds,
+                Double(count) / importSeconds))
+
+        // Rebuild the view (heads, merges, state hash) from the store.
+        t = now()
+        let view = try storeA.deriveView()
+        let deriveSeconds = now() - t
+        t = now()
+        hashA = try view.stateHash()
+        let hashSeconds = now() - t
+        print(
+            String(
+                format: "    rebuild the view of %d records: %.2f s (+ state hash %.2f s)  (target <= 2 s)",
+                view.counts.records, deriveSeconds, hashSeconds))
+
+        // Two stores that differ in 1 %: B edited 1 % of the records. Merge = import B's new versions, re-derive.
+        t = now()
+        try storeA.insert(missing)
+        let merged = try storeA.deriveView()
+        let mergeSeconds = now() - t
+        print(
+            String(
+                format:
+                    "    merge two stores of %d records differing in 1 %% (%d versions): %.2f s; %d records now, state %@",
+                count, changed, mergeSeconds, merged.counts.records,
+                String(try merged.stateHash().prefix(12)) as NSString))
+        figures[label] = [importSeconds, deriveSeconds + hashSeconds, mergeSeconds]
+    }
+    if let plain = figures["plaintext"], let encrypted = figures["encrypted"] {
+        print(
+            String(
+                format: "  encrypted / plaintext: import %.2f x, rebuild %.2f x, merge %.2f x  (target <= 1.3 x)",
+                encrypted[0] / plain[0], encrypted[1] / plain[1], encrypted[2] / plain[2]))
+    }
 
     // Delta bundle size: d versions sealed (age + tar + signed manifest) against the bytes of those versions.
     let sender = try BundleSender(
@@ -333,8 +346,56 @@ func syncBenchmark(count: Int) throws {
     }
 }
 
+/// Attachment streaming at rest (``EncryptedBlob``): encrypt and decrypt `megabytes` MiB through files in the temporary
+/// folder, next to a plain copy of the same bytes through the same kind of file.
+func blobBenchmark(megabytes: Int) throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "amanat-blob-bench-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+    defer { chunk.deallocate() }
+    for i in 0..<chunk.count { chunk[i] = UInt8(truncatingIfNeeded: i &* 31) }
+    let total = Double(megabytes) * 1_048_576
+    print("attachment streaming benchmark: \(megabytes) MiB")
+    // Plain: the same bytes written to a file and read back (the reference).
+    var t = now()
+    let plainPath = folder.appendingPathComponent("plain").path
+    let out = try OutputFile(plainPath, mode: 0o600)
+    for _ in 0..<megabytes { try out.write(UnsafeRawBufferPointer(chunk)) }
+    try out.commit()
+    let plainWrite = now() - t
+    t = now()
+    let input = try InputFile(plainPath)
+    while try input.read(chunk) > 0 {}
+    let plainRead = now() - t
+    // Encrypted.
+    let key = SecretBytes(try SecureRandom.bytes(32))
+    let path = folder.appendingPathComponent("sealed").path
+    t = now()
+    let writer = try EncryptedBlob.Writer(path: path, key: key)
+    for _ in 0..<megabytes { try writer.write(UnsafeRawBufferPointer(chunk)) }
+    try writer.finish()
+    let sealWrite = now() - t
+    t = now()
+    let reader = try EncryptedBlob.Reader(path: path, key: key)
+    var read: UInt64 = 0
+    while true {
+        let n = try reader.read(chunk)
+        if n == 0 { break }
+        read += UInt64(n)
+    }
+    let sealRead = now() - t
+    precondition(read == UInt64(total))
+    func rate(_ seconds: Double) -> String { String(format: "%.2f GB/s", total / seconds / 1e9) }
+    print("  write: plain \(rate(plainWrite)), encrypted \(rate(sealWrite))  (target >= 1 GB/s)")
+    print("  read:  plain \(rate(plainRead)), encrypted \(rate(sealRead))  (target >= 1 GB/s)")
+}
+
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
+case "blobs":
+    try blobBenchmark(megabytes: Int(arguments.dropFirst().first ?? "") ?? 1024)
 case "sync":
     try syncBenchmark(count: Int(arguments.dropFirst().first ?? "") ?? 100_000)
 case "verify-profile":

@@ -117,3 +117,8 @@ final class ParameterList {
         }
     }
 }
+
+/// Wipes a buffer the caller owns (e.g. a plaintext chunk buffer before it is deallocated).
+public func wipe(_ buffer: UnsafeMutableRawBufferPointer) {
+    if let base = buffer.baseAddress, buffer.count > 0 { OPENSSL_cleanse(base, buffer.count) }
+}

@@ -44,13 +44,15 @@ public struct RecordImportError: Error, Sendable, Equatable, CustomStringConvert
             if let row { parts.append("row \(row)") }
             if let recordIndex { parts.append("record [\(recordIndex)]") }
             if let column {
-                var c = "column \(column)"
+                var c = "column \(UntrustedText.printable(column))"
                 if let columnPosition { c += " (\(RecordImportError.spreadsheetLetters(columnPosition)))" }
                 parts.append(c)
             } else if let columnPosition {
                 parts.append("column \(RecordImportError.spreadsheetLetters(columnPosition))")
             }
-            if let pointer, column == nil, !pointer.isEmpty { parts.append("field \(pointer)") }
+            if let pointer, column == nil, !pointer.isEmpty {
+                parts.append("field \(UntrustedText.printable(pointer))")
+            }
             if let line {
                 parts.append(characterColumn.map { "line \(line), character \($0)" } ?? "line \(line)")
             }
@@ -79,6 +81,7 @@ public struct RecordImportError: Error, Sendable, Equatable, CustomStringConvert
     public var first: Issue { issues[0] }
 
     public var description: String {
+        let file = UntrustedText.printable(file)
         var lines = issues.map { "\(file): \($0)" }
         if truncated { lines.append("\(file): more problems were found; only the first \(issues.count) are listed") }
         return lines.joined(separator: "\n")

@@ -4,7 +4,10 @@ public struct IncomingVersionError: Error, Sendable, Equatable, CustomStringConv
     public var versionId: String
     public var rule: String
 
-    public var description: String { "version \(versionId) of record \(recordId): \(rule)" }
+    /// The ids are escaped (``UntrustedText/printable(_:)``): a refused version's record id is whatever it claims.
+    public var description: String {
+        "version \(UntrustedText.printable(versionId)) of record \(UntrustedText.printable(recordId)): \(rule)"
+    }
 }
 
 /// The checks a version that arrives from another organization passes before it is stored: the same rules a local
@@ -32,6 +35,9 @@ public enum IncomingVersion {
         func refuse(_ rule: String) -> IncomingVersionError {
             IncomingVersionError(recordId: verified.recordId, versionId: verified.versionId, rule: rule)
         }
+        guard isVersionId(verified.recordId), verified.prev.allSatisfy(isVersionId) else {
+            throw refuse("its record id (rid) or a parent (prev) is not a version id (43 base64url characters)")
+        }
         guard (earliestIssuedAt...latestIssuedAt).contains(verified.issuedAt) else {
             throw refuse("its signing time (iat) is not between 2000 and 2100")
         }
@@ -44,12 +50,12 @@ public enum IncomingVersion {
             let pointer = DisclosureMap.pointer(leaf.path)
             if leaf.segment != nil || RecordSensitivity.isConcealable(pointer) {
                 throw refuse(
-                    "\(pointer) is identifying or sensitive but sits in the signed payload in the clear, not in a "
+                    "\(UntrustedText.printable(pointer)) is identifying or sensitive but sits in the signed payload in the clear, not in a "
                         + "disclosure of its own")
             }
         }
         if let path = controlCharacterPath(verified.content, "") {
-            throw refuse("\(path.isEmpty ? "the record" : path) contains a control character")
+            throw refuse("\(path.isEmpty ? "the record" : UntrustedText.printable(path)) contains a control character")
         }
         if verified.withheldCount > 0 {
             guard mayLackDisclosures else {
@@ -90,14 +96,25 @@ public enum IncomingVersion {
                 guard case .object(let inner) = value, inner.allSatisfy({ $0.0 == "reason" }),
                     let reason = value["reason"]?.stringValue, reason.utf8.count <= maximumReasonBytes
                 else {
-                    throw refuse("/\(key) must hold only a reason of at most \(maximumReasonBytes) bytes")
+                    throw refuse(
+                        "/\(UntrustedText.printable(key)) must hold only a reason of at most \(maximumReasonBytes) bytes"
+                    )
                 }
             default:
-                throw refuse("a retraction holds the unknown member /\(key)")
+                throw refuse("a retraction holds the unknown member /\(UntrustedText.printable(key))")
             }
         }
         guard tombstones <= 1 else { throw refuse("a retraction that is also an erasure") }
         guard verified.attachments.isEmpty else { throw refuse("a retraction that lists attachments") }
+    }
+
+    /// Whether `text` has the form of a version (or record) id: base64url SHA-256 without padding.
+    static func isVersionId(_ text: String) -> Bool {
+        text.utf8.count == 43
+            && text.utf8.allSatisfy {
+                (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x2D
+                    || $0 == 0x5F
+            }
     }
 
     static func isSHA256Hex(_ text: String) -> Bool {

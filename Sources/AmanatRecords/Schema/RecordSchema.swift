@@ -36,7 +36,8 @@ public struct SchemaViolation: Sendable, Equatable, CustomStringConvertible {
     /// JSON Pointer of `path`, e.g. `/testifier/phones/0`; `""` is the whole record.
     public var pointer: String { JSONPointer.string(path) }
 
-    public var description: String { "\(path.isEmpty ? "(record)" : pointer): \(message)" }
+    /// The pointer is escaped (``UntrustedText/printable(_:)``): member names come from the record.
+    public var description: String { "\(path.isEmpty ? "(record)" : UntrustedText.printable(pointer)): \(message)" }
 }
 
 /// A problem with the schema document itself. Thrown by the loader; the schema is ours, so this is a bug

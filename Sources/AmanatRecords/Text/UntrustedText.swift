@@ -55,6 +55,27 @@ public enum UntrustedText {
         return out
     }
 
+    /// JSON text with every unsafe character (other than the line breaks and tabs that separate its tokens) written
+    /// as a JSON `\uXXXX` escape: the same JSON value, valid as before, and safe on a terminal. Outside strings
+    /// JSON holds only ASCII punctuation, digits, letters and whitespace, and inside strings a raw control character
+    /// is not valid JSON, so every character escaped here sits inside a string, where an escape means the same.
+    public static func jsonSafe(_ json: String) -> String {
+        guard json.unicodeScalars.contains(where: { isUnsafe($0) && $0 != "\n" && $0 != "\t" }) else { return json }
+        var out = ""
+        out.reserveCapacity(json.utf8.count + 16)
+        for scalar in json.unicodeScalars {
+            guard isUnsafe(scalar) && scalar != "\n" && scalar != "\t" else {
+                out.unicodeScalars.append(scalar)
+                continue
+            }
+            for unit in String(scalar).utf16 {
+                let hex = String(unit, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            }
+        }
+        return out
+    }
+
     /// Whether `text` holds no unsafe character (names an organization chooses for itself must be clean).
     public static func isClean(_ text: String) -> Bool { !text.unicodeScalars.contains(where: isUnsafe) }
 }

@@ -1,0 +1,223 @@
+import AmanatCrypto
+import Foundation
+import GRDB
+
+/// The workspace's store key: 256 random bits, kept on disk only wrapped to the organization's own key
+/// (`Specs/storage.md`). Everything in the store that holds testimony content is encrypted under keys it wraps.
+public struct StoreKey: Sendable {
+    let secret: SecretBytes
+
+    /// - Throws: ``StoreError/locked(_:)`` unless `secret` is 32 bytes.
+    public init(_ secret: SecretBytes) throws {
+        guard secret.count == ChaChaPoly.keySize else { throw StoreError.locked("the store key is not 32 bytes") }
+        self.secret = secret
+    }
+
+    /// A fresh random key.
+    public static func generate() throws -> StoreKey { try StoreKey(SecretBytes(try SecureRandom.bytes(32))) }
+
+    /// The raw key, for wrapping it (the caller wipes what it copies).
+    public var bytes: SecretBytes { secret }
+}
+
+/// Encryption of the store's rows (ChaCha20-Poly1305 through AmanatCrypto).
+///
+/// - Each record has its own random data key, wrapped by the store key in `recordKey` (associated data: the record
+///   id), so an erasure destroys one key and leaves the others.
+/// - A sealed field is `nonce (12 random bytes) ‖ ciphertext ‖ tag`; its associated data names the field, the record
+///   and the version (`amanat-store/v1 <field> <record> <version>`), so a row moved to another place, record or
+///   workspace does not open.
+/// - Ledger rows name partners by a keyed tag (HMAC-SHA-256 under a key derived from the store key), not by
+///   fingerprint.
+final class StoreCipher: @unchecked Sendable {
+    let storeKey: SecretBytes
+    private let partnerKey: SecretBytes
+    private let lock = NSLock()
+    private var recordKeys: [String: SecretBytes] = [:]
+    /// One cipher under the store key, and one under the last record's key (a full scan reads records in order), so
+    /// a scan of many rows does not set up a cipher per row. Used under `lock`.
+    private let storeKeyCipher: ChaChaPoly.Cipher
+    private var lastRecord: String?
+    private var lastCipher: ChaChaPoly.Cipher?
+
+    init(_ key: StoreKey) throws {
+        storeKey = key.secret
+        storeKeyCipher = try ChaChaPoly.Cipher(key: key.secret)
+        partnerKey = try HKDF.deriveKey(
+            inputKeyMaterial: key.secret, info: Array("amanat-store/v1 partner tags".utf8), outputByteCount: 32)
+    }
+
+    // MARK: Fields
+
+    static func associatedData(_ field: String, record: String, version: String) -> [UInt8] {
+        Array("amanat-store/v1 \(field) \(record) \(version)".utf8)
+    }
+
+    static func seal(_ plaintext: [UInt8], key: SecretBytes, aad: [UInt8]) throws -> [UInt8] {
+        let nonceBytes = try SecureRandom.bytes(ChaChaPoly.nonceSize)
+        let nonce = try ChaChaPoly.Nonce(nonceBytes)
+        return nonceBytes + (try ChaChaPoly.seal(key: key, nonce: nonce, plaintext: plaintext, authenticating: aad))
+    }
+
+    static func open(_ sealed: [UInt8], key: SecretBytes, aad: [UInt8]) throws -> [UInt8] {
+        guard sealed.count >= ChaChaPoly.nonceSize + ChaChaPoly.tagSize else { throw CryptoError.authenticationFailed }
+        let nonce = try ChaChaPoly.Nonce(sealed[0..<ChaChaPoly.nonceSize])
+        return try ChaChaPoly.open(
+            key: key, nonce: nonce, ciphertext: Array(sealed[ChaChaPoly.nonceSize...]), authenticating: aad)
+    }
+
+    /// Seals a text field of a version under its record's key.
+    func seal(_ text: String, field: String, record: String, version: String, key: SecretBytes) throws -> [UInt8] {
+        try Self.seal(Array(text.utf8), key: key, aad: Self.associatedData(field, record: record, version: version))
+    }
+
+    /// Opens `sealed` (nonce ‖ ciphertext ‖ tag) with `cipher`.
+    static func open(_ sealed: [UInt8], cipher: ChaChaPoly.Cipher, aad: [UInt8]) throws -> [UInt8] {
+        guard sealed.count >= ChaChaPoly.nonceSize + ChaChaPoly.tagSize else { throw CryptoError.authenticationFailed }
+        let nonce = try ChaChaPoly.Nonce(sealed[0..<ChaChaPoly.nonceSize])
+        var plain = [UInt8](repeating: 0, count: sealed.count - ChaChaPoly.nonceSize - ChaChaPoly.tagSize)
+        try sealed.withUnsafeBytes { input in
+            try plain.withUnsafeMutableBytes { output in
+                try cipher.open(
+                    nonce: nonce, input: UnsafeRawBufferPointer(rebasing: input[ChaChaPoly.nonceSize...]),
+                    output: output, aad: aad)
+            }
+        }
+        return plain
+    }
+
+    /// Opens with the store key (wrapped record and attachment keys).
+    func openWithStoreKey(_ sealed: [UInt8], aad: [UInt8]) throws -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        return try Self.open(sealed, cipher: storeKeyCipher, aad: aad)
+    }
+
+    /// Opens with the record's key, reusing the cipher of the record opened last.
+    func open(_ sealed: [UInt8], record: String, key: SecretBytes, aad: [UInt8]) throws -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        if lastRecord != record || lastCipher == nil {
+            lastCipher = try ChaChaPoly.Cipher(key: key)
+            lastRecord = record
+        }
+        return try Self.open(sealed, cipher: lastCipher!, aad: aad)
+    }
+
+    /// Opens a text field of a version.
+    /// - Throws: ``StoreError/damaged(record:what:)`` naming the record when the ciphertext does not open.
+    func open(_ sealed: [UInt8], field: String, record: String, version: String, key: SecretBytes) throws -> String {
+        do {
+            let plain = try open(
+                sealed, record: record, key: key, aad: Self.associatedData(field, record: record, version: version))
+            guard let text = String(validating: plain, as: UTF8.self) else {
+                throw StoreError.damaged(record: record, what: "the \(field) of version \(version) is not UTF-8")
+            }
+            return text
+        } catch is CryptoError {
+            throw StoreError.damaged(
+                record: record, what: "the \(field) of version \(version) does not decrypt (altered or moved)")
+        }
+    }
+
+    // MARK: Record keys
+
+    static func wrapAAD(_ record: String) -> [UInt8] { Array("amanat-store/v1 record-key \(record)".utf8) }
+
+    /// The data key of `record`: from the cache, unwrapped from `recordKey`, or (when `create`) made and stored.
+    func recordKey(_ db: Database, _ record: String, create: Bool) throws -> SecretBytes? {
+        lock.lock()
+        if let key = recordKeys[record] {
+            lock.unlock()
+            return key
+        }
+        lock.unlock()
+        if let wrapped = try Data.fetchOne(
+            db, sql: "SELECT wrapped FROM recordKey WHERE recordId = ?", arguments: [record])
+        {
+            let key: SecretBytes
+            do {
+                key = SecretBytes(try openWithStoreKey(Array(wrapped), aad: Self.wrapAAD(record)))
+            } catch {
+                throw StoreError.damaged(record: record, what: "its data key does not unwrap (altered or moved)")
+            }
+            remember(key, for: record)
+            return key
+        }
+        guard create else { return nil }
+        let key = SecretBytes(try SecureRandom.bytes(32))
+        try storeRecordKey(db, key, for: record)
+        return key
+    }
+
+    /// Wraps and stores `key` as the data key of `record`, replacing any other.
+    func storeRecordKey(_ db: Database, _ key: SecretBytes, for record: String) throws {
+        let wrapped = try key.withUnsafeBytes { raw in
+            try Self.seal(Array(raw), key: storeKey, aad: Self.wrapAAD(record))
+        }
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO recordKey (recordId, wrapped) VALUES (?, ?)",
+            arguments: [record, Data(wrapped)]
+        )
+        remember(key, for: record)
+    }
+
+    func remember(_ key: SecretBytes, for record: String) {
+        lock.lock()
+        recordKeys[record] = key
+        lock.unlock()
+    }
+
+    func forget(record: String) {
+        lock.lock()
+        recordKeys[record] = nil
+        if lastRecord == record {
+            lastRecord = nil
+            lastCipher = nil
+        }
+        lock.unlock()
+    }
+
+    /// Forgets every cached key (after a transaction that rolled back may have cached keys it created).
+    func forgetAll() {
+        lock.lock()
+        recordKeys = [:]
+        lastRecord = nil
+        lastCipher = nil
+        lock.unlock()
+    }
+
+    /// Unwraps every record key in one pass (before a scan of the whole store) and caches them.
+    func loadAllRecordKeys(_ db: Database) throws {
+        let rows = try Row.fetchCursor(db, sql: "SELECT recordId, wrapped FROM recordKey")
+        var loaded: [String: SecretBytes] = [:]
+        while let row = try rows.next() {
+            let record: String = row[0]
+            let wrapped: Data = row[1]
+            do {
+                loaded[record] = SecretBytes(try openWithStoreKey(Array(wrapped), aad: Self.wrapAAD(record)))
+            } catch {
+                throw StoreError.damaged(record: record, what: "its data key does not unwrap (altered or moved)")
+            }
+        }
+        lock.lock()
+        recordKeys.merge(loaded) { old, _ in old }
+        lock.unlock()
+    }
+
+    // MARK: Partners and the key check
+
+    /// The keyed tag that stands for a partner's fingerprint in the ledger.
+    func partnerTag(_ fingerprint: String) throws -> String {
+        try HMACSHA256.authenticationCode(key: partnerKey, message: Array(fingerprint.utf8)).map {
+            String(format: "%02x", $0)
+        }.joined()
+    }
+
+    static let checkAAD = Array("amanat-store/v1 key check".utf8)
+
+    /// A value only this store key opens, kept in `storeMeta`: a store from another workspace is refused at once.
+    func keyCheck() throws -> [UInt8] { try Self.seal([], key: storeKey, aad: Self.checkAAD) }
+
+    func verify(keyCheck sealed: [UInt8]) -> Bool { (try? Self.open(sealed, key: storeKey, aad: Self.checkAAD)) != nil }
+}
