@@ -68,7 +68,11 @@ final class StoreCipher: @unchecked Sendable {
 
     /// Seals a text field of a version under its record's key.
     func seal(_ text: String, field: String, record: String, version: String, key: SecretBytes) throws -> [UInt8] {
-        try Self.seal(Array(text.utf8), key: key, aad: Self.associatedData(field, record: record, version: version))
+        lock.lock()
+        defer { lock.unlock() }
+        return try Self.seal(
+            Array(text.utf8), cipher: try recordCipher(record, key: key),
+            aad: Self.associatedData(field, record: record, version: version))
     }
 
     /// Opens `sealed` (nonce ‖ ciphertext ‖ tag) with `cipher`.
@@ -86,6 +90,13 @@ final class StoreCipher: @unchecked Sendable {
         return plain
     }
 
+    /// Seals with the store key (record and attachment keys).
+    func sealWithStoreKey(_ plaintext: [UInt8], aad: [UInt8]) throws -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        return try Self.seal(plaintext, cipher: storeKeyCipher, aad: aad)
+    }
+
     /// Opens with the store key (wrapped record and attachment keys).
     func openWithStoreKey(_ sealed: [UInt8], aad: [UInt8]) throws -> [UInt8] {
         lock.lock()
@@ -93,15 +104,35 @@ final class StoreCipher: @unchecked Sendable {
         return try Self.open(sealed, cipher: storeKeyCipher, aad: aad)
     }
 
+    /// The cipher keyed for `record` (one cipher, re-keyed when the record changes). Call under `lock`.
+    private func recordCipher(_ record: String, key: SecretBytes) throws -> ChaChaPoly.Cipher {
+        if let lastCipher, lastRecord == record { return lastCipher }
+        let cipher = try lastCipher ?? ChaChaPoly.Cipher(key: key)
+        try cipher.setKey(key)
+        lastCipher = cipher
+        lastRecord = record
+        return cipher
+    }
+
     /// Opens with the record's key, reusing the cipher of the record opened last.
     func open(_ sealed: [UInt8], record: String, key: SecretBytes, aad: [UInt8]) throws -> [UInt8] {
         lock.lock()
         defer { lock.unlock() }
-        if lastRecord != record || lastCipher == nil {
-            lastCipher = try ChaChaPoly.Cipher(key: key)
-            lastRecord = record
+        return try Self.open(sealed, cipher: try recordCipher(record, key: key), aad: aad)
+    }
+
+    /// Seals `plaintext` (nonce ‖ ciphertext ‖ tag) with `cipher` and a random nonce.
+    static func seal(_ plaintext: [UInt8], cipher: ChaChaPoly.Cipher, aad: [UInt8]) throws -> [UInt8] {
+        let nonceBytes = try SecureRandom.bytes(ChaChaPoly.nonceSize)
+        var out = nonceBytes + [UInt8](repeating: 0, count: plaintext.count + ChaChaPoly.tagSize)
+        try plaintext.withUnsafeBytes { input in
+            try out.withUnsafeMutableBytes { output in
+                try cipher.seal(
+                    nonce: try ChaChaPoly.Nonce(nonceBytes), input: input,
+                    output: UnsafeMutableRawBufferPointer(rebasing: output[ChaChaPoly.nonceSize...]), aad: aad)
+            }
         }
-        return try Self.open(sealed, cipher: lastCipher!, aad: aad)
+        return out
     }
 
     /// Opens a text field of a version.
@@ -133,7 +164,7 @@ final class StoreCipher: @unchecked Sendable {
         }
         lock.unlock()
         if let wrapped = try Data.fetchOne(
-            db, sql: "SELECT wrapped FROM recordKey WHERE recordId = ?", arguments: [record])
+            try db.cachedStatement(sql: "SELECT wrapped FROM recordKey WHERE recordId = ?"), arguments: [record])
         {
             let key: SecretBytes
             do {
@@ -153,12 +184,10 @@ final class StoreCipher: @unchecked Sendable {
     /// Wraps and stores `key` as the data key of `record`, replacing any other.
     func storeRecordKey(_ db: Database, _ key: SecretBytes, for record: String) throws {
         let wrapped = try key.withUnsafeBytes { raw in
-            try Self.seal(Array(raw), key: storeKey, aad: Self.wrapAAD(record))
+            try sealWithStoreKey(Array(raw), aad: Self.wrapAAD(record))
         }
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO recordKey (recordId, wrapped) VALUES (?, ?)",
-            arguments: [record, Data(wrapped)]
-        )
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO recordKey (recordId, wrapped) VALUES (?, ?)").execute(
+            arguments: [record, Data(wrapped)])
         remember(key, for: record)
     }
 

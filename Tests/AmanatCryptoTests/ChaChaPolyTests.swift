@@ -152,4 +152,22 @@ import Testing
         }
         #expect(seen.count == 600)
     }
+
+    @Test func aRekeyedCipherMatchesAFreshOne() throws {
+        let (a, b) = (SecretBytes(try SecureRandom.bytes(32)), SecretBytes(try SecureRandom.bytes(32)))
+        let plaintext = Array("synthetic testimony line".utf8)
+        let nonce = try ChaChaPoly.Nonce(try SecureRandom.bytes(12))
+        let reused = try ChaChaPoly.Cipher(key: a)
+        try reused.setKey(b)
+        var fromReused = [UInt8](repeating: 0, count: plaintext.count + 16)
+        try plaintext.withUnsafeBytes { input in
+            try fromReused.withUnsafeMutableBytes { try reused.seal(nonce: nonce, input: input, output: $0, aad: [1]) }
+        }
+        // The same bytes as a cipher made with key b, and key a no longer opens them
+        #expect(fromReused == (try ChaChaPoly.seal(key: b, nonce: nonce, plaintext: plaintext, authenticating: [1])))
+        #expect(throws: CryptoError.authenticationFailed) {
+            try ChaChaPoly.open(key: a, nonce: nonce, ciphertext: fromReused, authenticating: [1])
+        }
+        #expect(throws: CryptoError.self) { try reused.setKey(SecretBytes(zeroes: 16)) }
+    }
 }

@@ -35,6 +35,21 @@ public enum ChaChaPoly {
             }
         }
 
+        /// A nonce from 12 bytes in memory (the fast path: one copy, no generic iteration).
+        /// - Throws: ``CryptoError/invalidLength(what:expected:actual:)`` unless `raw` holds exactly 12 bytes.
+        public init(raw: UnsafeRawBufferPointer) throws {
+            guard raw.count == ChaChaPoly.nonceSize else {
+                throw CryptoError.invalidLength(what: "nonce", expected: ChaChaPoly.nonceSize, actual: raw.count)
+            }
+            Swift.withUnsafeMutableBytes(of: &self.bytes) { out in out.copyMemory(from: raw) }
+        }
+
+        /// A nonce from an array of 12 bytes.
+        public init(_ bytes: [UInt8]) throws { self = try bytes.withUnsafeBytes { try Nonce(raw: $0) } }
+
+        /// A nonce from a slice of 12 bytes.
+        public init(_ bytes: ArraySlice<UInt8>) throws { self = try bytes.withUnsafeBytes { try Nonce(raw: $0) } }
+
         /// The nonce of chunk `counter` in the STREAM construction age uses for its payload: the counter as an
         /// 11-byte big-endian number, then `1` for the last chunk and `0` for every other one.
         public static func stream(counter: UInt64, isFinal: Bool) -> Nonce {
@@ -124,6 +139,20 @@ public enum ChaChaPoly {
                 let k = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
                 try check(EVP_EncryptInit_ex(seal, EVP_chacha20_poly1305(), nil, k, nil), "EVP_EncryptInit_ex")
                 try check(EVP_DecryptInit_ex(open, EVP_chacha20_poly1305(), nil, k, nil), "EVP_DecryptInit_ex")
+            }
+        }
+
+        /// Replaces the key of both contexts (no allocation): for callers that use many keys one after another.
+        /// - Throws: ``CryptoError/invalidLength(what:expected:actual:)`` unless `key` is 32 bytes.
+        public func setKey(_ key: SecretBytes) throws {
+            guard key.count == ChaChaPoly.keySize else {
+                throw CryptoError.invalidLength(
+                    what: "ChaCha20-Poly1305 key", expected: ChaChaPoly.keySize, actual: key.count)
+            }
+            try key.withUnsafeBytes { (raw) throws in
+                let k = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                try check(EVP_EncryptInit_ex(sealContext, nil, nil, k, nil), "EVP_EncryptInit_ex(key)")
+                try check(EVP_DecryptInit_ex(openContext, nil, nil, k, nil), "EVP_DecryptInit_ex(key)")
             }
         }
 
