@@ -1,4 +1,6 @@
-/// Lists of context words, searched as raw UTF-8 byte strings in a window around a candidate.
+/// Lists of context words, searched as UTF-8 byte strings in a window around a candidate. Default-ignorable and
+/// format code points between two characters of a word (`pass\u{200B}port`, `ИИ\u{00AD}Н`) are skipped, as inside
+/// numbers (see ``Normalization``); ASCII words are compared without regard to case.
 final class ContextWords: @unchecked Sendable {
     let words: [[UInt8]]
     /// A bit per two-byte prefix (ASCII words in every case combination): a cheap filter before comparing words.
@@ -11,6 +13,10 @@ final class ContextWords: @unchecked Sendable {
     private let keys: UnsafeMutablePointer<UInt16>
     private let caseInsensitive: UnsafeMutablePointer<Bool>
     private let count: Int
+    /// Whether an ASCII word starts with this byte (in either case): only then may an ignorable follow the first
+    /// byte of a word.
+    private let asciiFirst: UnsafeMutablePointer<Bool>
+    private let table = Normalization.table
 
     init(_ list: [String]) {
         words = list.map { Array($0.utf8) }
@@ -22,6 +28,8 @@ final class ContextWords: @unchecked Sendable {
         lengths = .allocate(capacity: count)
         keys = .allocate(capacity: count)
         caseInsensitive = .allocate(capacity: count)
+        asciiFirst = .allocate(capacity: 128)
+        asciiFirst.initialize(repeating: false, count: 128)
         var offset = 0
         for (w, word) in words.enumerated() {
             let ascii = word.allSatisfy { $0 < 0x80 }
@@ -33,6 +41,10 @@ final class ContextWords: @unchecked Sendable {
             let key1 = ascii ? ContextWords.lower(word[1]) : word[1]
             (keys + w).initialize(to: UInt16(key0) << 8 | UInt16(key1))
             offset += word.count
+            if ascii {
+                asciiFirst[Int(ContextWords.lower(word[0]))] = true
+                asciiFirst[Int(ContextWords.upper(word[0]))] = true
+            }
             let firsts = ascii ? [ContextWords.lower(word[0]), ContextWords.upper(word[0])] : [word[0]]
             let seconds = ascii ? [ContextWords.lower(word[1]), ContextWords.upper(word[1])] : [word[1]]
             for a in firsts {
@@ -51,30 +63,53 @@ final class ContextWords: @unchecked Sendable {
         lengths.deallocate()
         keys.deallocate()
         caseInsensitive.deallocate()
+        asciiFirst.deallocate()
     }
 
     @inline(__always) private static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
     @inline(__always) private static func upper(_ b: UInt8) -> UInt8 { b >= 0x61 && b <= 0x7A ? b & 0xDF : b }
 
-    /// Whether some word may start at `index` (its first two bytes are those of a word).
+    /// Where the byte that follows the first byte at `index` in a word would be: the next byte, or for an ASCII
+    /// first byte, the next byte after any ignorable code points.
     @inline(__always)
-    func mayMatch(_ p: UnsafePointer<UInt8>, at index: Int, end: Int) -> Bool {
-        guard index + 1 < end else { return false }
-        let key = Int(p[index]) << 8 | Int(p[index + 1])
-        return pairs[key >> 6] & (1 << UInt64(key & 63)) != 0
+    private func second(_ p: UnsafePointer<UInt8>, at index: Int, end: Int) -> Int {
+        var k = index + 1
+        guard p[index] < 0x80, k < end, p[k] >= 0x80, asciiFirst[Int(p[index])] else { return k }
+        while k < end && p[k] >= 0x80 {
+            let (code, length) = Normalization.classifyNonASCII(p, k, end, table)
+            guard code == Normalization.ignorable else { break }
+            k += length
+        }
+        return k
     }
 
-    /// The length of a word that starts at `index` (and ends before `end`), or 0.
+    /// The length in bytes of a word that starts at `index` (and ends before `end`), ignorable code points inside
+    /// it included, or 0.
     @inline(__always)
     func match(_ p: UnsafePointer<UInt8>, at index: Int, end: Int) -> Int {
-        guard mayMatch(p, at: index, end: end) else { return 0 }
-        return compare(p, at: index, end: end)
+        guard index + 1 < end else { return 0 }
+        let b0 = p[index]
+        let b1 = p[index + 1]
+        let key = Int(b0) << 8 | Int(b1)
+        if pairs[key >> 6] & (1 << UInt64(key & 63)) != 0 { return compare(p, at: index, second: index + 1, end: end) }
+        // An ASCII letter that starts a word, then a non-ASCII byte: perhaps an ignorable inside the word.
+        guard b0 < 0x80, b1 >= 0x80, asciiFirst[Int(b0)] else { return 0 }
+        return matchAfterIgnorables(p, at: index, end: end)
+    }
+
+    /// ``match(_:at:end:)`` for an ASCII first byte followed by a non-ASCII one.
+    private func matchAfterIgnorables(_ p: UnsafePointer<UInt8>, at index: Int, end: Int) -> Int {
+        let next = second(p, at: index, end: end)
+        guard next > index + 1, next < end else { return 0 }
+        let key = Int(p[index]) << 8 | Int(p[next])
+        guard pairs[key >> 6] & (1 << UInt64(key & 63)) != 0 else { return 0 }
+        return compare(p, at: index, second: next, end: end)
     }
 
     /// The first word (in list order) at `index`; only words with the same first two bytes are compared.
-    private func compare(_ p: UnsafePointer<UInt8>, at index: Int, end: Int) -> Int {
+    private func compare(_ p: UnsafePointer<UInt8>, at index: Int, second: Int, end: Int) -> Int {
         let b0 = p[index]
-        let b1 = p[index + 1]
+        let b1 = p[second]
         let exactKey = UInt16(b0) << 8 | UInt16(b1)
         let lowerKey = UInt16(ContextWords.lower(b0)) << 8 | UInt16(ContextWords.lower(b1))
         var w = 0
@@ -83,21 +118,24 @@ final class ContextWords: @unchecked Sendable {
             let insensitive = caseInsensitive[w]
             guard keys[w] == (insensitive ? lowerKey : exactKey) else { continue }
             let length = lengths[w]
-            guard index + length <= end else { continue }
             let word = flat + starts[w]
+            var j = second + 1
             var k = 2
-            if insensitive {
-                while k < length {
-                    if ContextWords.lower(p[index + k]) != ContextWords.lower(word[k]) { continue outer }
-                    k += 1
+            while k < length {
+                guard j < end else { continue outer }
+                let b = p[j]
+                if insensitive ? ContextWords.lower(b) != ContextWords.lower(word[k]) : b != word[k] {
+                    // An ignorable code point between two characters of the word is skipped.
+                    guard b >= 0x80, word[k] & 0xC0 != 0x80 else { continue outer }
+                    let (code, skipped) = Normalization.classifyNonASCII(p, j, end, table)
+                    guard code == Normalization.ignorable else { continue outer }
+                    j += skipped
+                    continue
                 }
-            } else {
-                while k < length {
-                    if p[index + k] != word[k] { continue outer }
-                    k += 1
-                }
+                j += 1
+                k += 1
             }
-            return length
+            return j - index
         }
         return 0
     }

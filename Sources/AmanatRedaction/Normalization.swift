@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Folding of the characters that matter for identifiers, one code point to one character.
 ///
 /// The classes come from Unicode properties (the Unicode data of the Swift runtime), not from a list of code points,
@@ -102,15 +104,27 @@ public enum Normalization {
         let table = UnsafeMutablePointer<UInt8>.allocate(capacity: tableSize)
         table.initialize(repeating: other, count: tableSize)
         for value in 0..<0x80 { table[value] = UInt8(value) }
-        for value in 0x80..<tableSize {
-            guard let scalar = Unicode.Scalar(UInt32(value)) else { continue }
-            table[value] = derivedClass(scalar)
+        // Looking up the properties of 128K code points takes tens of milliseconds: in chunks on all cores.
+        let chunks = 16
+        let target = UnsafeMutableSendablePointer(table)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let low = max(0x80, chunk * (tableSize / chunks))
+            for value in low..<((chunk + 1) * (tableSize / chunks)) {
+                guard let scalar = Unicode.Scalar(UInt32(value)) else { continue }
+                target.pointer[value] = derivedClass(scalar)
+            }
         }
         // The full-width forms of ASCII.
         for offset in 0..<0x5E { table[0xFF01 + offset] = asciiClass(UInt8(0x21 + offset)) }
         for (scalar, code) in extras { table[Int(scalar)] = code }
         return UnsafePointer(table)
     }()
+
+    /// A pointer the table's builders share (each writes its own range).
+    struct UnsafeMutableSendablePointer: @unchecked Sendable {
+        let pointer: UnsafeMutablePointer<UInt8>
+        init(_ pointer: UnsafeMutablePointer<UInt8>) { self.pointer = pointer }
+    }
 
     /// The class a Unicode property gives (``other`` when none applies).
     static func derivedClass(_ scalar: Unicode.Scalar) -> UInt8 {

@@ -24,7 +24,8 @@ extension ScanWorker {
             var endAtOther = pos
             var k = pos
             while k < n {
-                let (code, l) = classify(k)
+                let b = p[k]
+                let (code, l) = b < 0x80 ? (b, 1) : classify(k)
                 if code == Normalization.ignorable {
                     k += l
                     continue
@@ -68,11 +69,11 @@ extension ScanWorker {
             if trailingHan { break }
             let x = skipIgnorables(end)
             if x < n {
-                let (c, l) = fold(x)
+                let (c, l) = foldFast(x)
                 if c == 0x58 {
                     let after = x + l
                     let next = skipIgnorables(after)
-                    if next >= n || !Normalization.isDigit(fold(next).char) {
+                    if next >= n || !Normalization.isDigit(foldFast(next).char) {
                         groupXEnd[g] = after
                         chainEnd = after
                     }
@@ -83,7 +84,7 @@ extension ScanWorker {
             var gap = end
             var separators = 0
             while gap < n {
-                let (c, l) = fold(gap)
+                let (c, l) = foldFast(gap)
                 if c == Normalization.ignorable {
                     gap += l
                     continue
@@ -92,7 +93,7 @@ extension ScanWorker {
                 separators += 1
                 gap += l
             }
-            guard separators > 0, gap < n, Normalization.isDigit(fold(gap).char) else { break }
+            guard separators > 0, gap < n, Normalization.isDigit(foldFast(gap).char) else { break }
             if matchDate(gap) != nil { break }  // the main loop will take the date from there
             pos = gap
         }

@@ -68,7 +68,8 @@ extension ScanWorker {
         var next = k
         var han = false
         while k < n && count < 5 {
-            let (code, l) = classify(k)
+            let b = p[k]
+            let (code, l) = b < 0x80 ? (b, 1) : classify(k)
             if code == Normalization.ignorable && count > 0 {
                 k += l
                 continue
@@ -90,7 +91,7 @@ extension ScanWorker {
     func separator(_ k: Int) -> (char: UInt8, next: Int) {
         let at = skipIgnorables(k)
         guard at < n else { return (0, at) }
-        let (c, l) = fold(at)
+        let (c, l) = foldFast(at)
         return (c, at + l)
     }
 

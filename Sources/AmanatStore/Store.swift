@@ -736,15 +736,29 @@ public final class Store: Sendable {
                 }
                 ?? Row.fetchCursor(
                     db, sql: "SELECT id, recordId, kind, signer, issuedAt, content FROM version ORDER BY recordId, id")
+            // Sealed contents are opened after the scan, on all cores (``StoreCipher/openContents(_:)``).
+            var sealed: [StoreCipher.SealedContent] = []
             while let row = try rows.next() {
                 let id: String = row[0]
                 let record: String = row[1]
-                let content = try Self.text(
-                    row[5], field: "content", db: db, cipher: cipher, record: record, version: id)
+                let value: DatabaseValue = row[5]
+                var content: String? = nil
+                if let cipher, case .blob(let data) = value.storage {
+                    if try cipher.recordKey(db, record, create: false) == nil {
+                        throw StoreError.locked("record \(record) is encrypted and no key is available")
+                    }
+                    sealed.append(.init(index: result.count, record: record, version: id, bytes: data))
+                } else {
+                    content = try Self.text(
+                        value, field: "content", db: db, cipher: cipher, record: record, version: id)
+                }
                 result.append(
                     GraphRow(
                         id: id, recordId: record, kind: VersionKind(rawValue: row[2]) ?? .edit,
                         prev: (parents[id] ?? []).sorted(), signer: row[3], issuedAt: row[4], content: content))
+            }
+            if let cipher, !sealed.isEmpty {
+                for (index, text) in try cipher.openContents(sealed) { result[index].content = text }
             }
             return result
         }

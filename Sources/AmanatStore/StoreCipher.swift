@@ -1,4 +1,5 @@
 import AmanatCrypto
+import Dispatch
 import Foundation
 import GRDB
 
@@ -214,6 +215,78 @@ final class StoreCipher: @unchecked Sendable {
         lastRecord = nil
         lastCipher = nil
         lock.unlock()
+    }
+
+    /// A sealed `content` cell read by a scan, to be opened later.
+    struct SealedContent: Sendable {
+        var index: Int
+        var record: String
+        var version: String
+        var bytes: Data
+    }
+
+    /// Opens many sealed contents on all cores, each worker with its own cipher (re-keyed as the record changes);
+    /// the record keys must be cached (``recordKey(_:_:create:)`` or ``loadAllRecordKeys(_:)``). Returns
+    /// `(index, text)` pairs.
+    /// - Throws: ``StoreError/damaged(record:what:)`` for the first item (in order) that does not open.
+    func openContents(_ items: [SealedContent]) throws -> [(Int, String)] {
+        lock.lock()
+        let keys = recordKeys
+        lock.unlock()
+        final class Results: @unchecked Sendable {
+            var texts: [String?]
+            var errors: [Error?]
+            init(_ count: Int) {
+                texts = Array(repeating: nil, count: count)
+                errors = Array(repeating: nil, count: count)
+            }
+        }
+        let results = Results(items.count)
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, items.count / 256))
+        let perWorker = (items.count + workers - 1) / workers
+        results.texts.withUnsafeMutableBufferPointer { texts in
+            results.errors.withUnsafeMutableBufferPointer { errors in
+                let textBase = UInt(bitPattern: texts.baseAddress)
+                let errorBase = UInt(bitPattern: errors.baseAddress)
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    let texts = UnsafeMutablePointer<String?>(bitPattern: textBase)!
+                    let errors = UnsafeMutablePointer<Error?>(bitPattern: errorBase)!
+                    var cipher: ChaChaPoly.Cipher? = nil
+                    var keyed: String? = nil
+                    for k in (worker * perWorker)..<min(items.count, (worker + 1) * perWorker) {
+                        let item = items[k]
+                        do {
+                            guard let key = keys[item.record] else {
+                                throw StoreError.locked("record \(item.record) has no key")
+                            }
+                            if cipher == nil { cipher = try ChaChaPoly.Cipher(key: key) }
+                            if keyed != item.record {
+                                try cipher!.setKey(key)
+                                keyed = item.record
+                            }
+                            let aad = Self.associatedData("content", record: item.record, version: item.version)
+                            let plain: [UInt8]
+                            do {
+                                plain = try Self.open(Array(item.bytes), cipher: cipher!, aad: aad)
+                            } catch is CryptoError {
+                                throw StoreError.damaged(
+                                    record: item.record,
+                                    what: "the content of version \(item.version) does not decrypt (altered or moved)")
+                            }
+                            guard let text = String(validating: plain, as: UTF8.self) else {
+                                throw StoreError.damaged(
+                                    record: item.record, what: "the content of version \(item.version) is not UTF-8")
+                            }
+                            texts[k] = text
+                        } catch {
+                            errors[k] = error
+                        }
+                    }
+                }
+            }
+        }
+        if let error = results.errors.lazy.compactMap({ $0 }).first { throw error }
+        return items.indices.map { (items[$0].index, results.texts[$0] ?? "") }
     }
 
     /// Unwraps every record key in one pass (before a scan of the whole store) and caches them.

@@ -480,4 +480,57 @@ import Testing
             _ = detector.scan(prefix)
         }
     }
+
+    @Test func ignorablesInsideContextWords() {
+        // Given every passport, ID, IIN and birth word with an ignorable code point between two of its characters
+        // (each position in turn, the ignorables in turn), and every ignorable inside a random word,
+        var rng = SplitMix64(seed: 0x1208)
+        var tally = Tally()
+        let badID = Synthetic.cn18("65010219800231123")  // 31 February: a suspect next to an ID word
+        let cases: [(ContextWords, String, (String) -> Bool)] = [
+            (.passport, " E12345678", { self.detector.scan($0).map(\.value) == ["E12345678"] }),
+            (.chineseID, " " + badID, { self.detector.scan($0).map(\.confidence) == [.suspect] }),
+            (.kazakhIIN, " 910317300004", { self.detector.scan($0).map(\.value) == ["910317300004"] }),
+            (.birth, " 17.03.1991", { self.detector.scan($0).map(\.kind) == [.dateOfBirth] }),
+        ]
+        func hidden(_ word: String, _ position: Int, _ ignorable: Unicode.Scalar) -> String {
+            var scalars = Array(word.unicodeScalars)
+            scalars.insert(ignorable, at: position)
+            var text = ""
+            text.unicodeScalars.append(contentsOf: scalars)
+            return text
+        }
+        var next = 0
+        for (list, after, found) in cases {
+            for bytes in list.words {
+                let word = String(decoding: bytes, as: UTF8.self)
+                for position in 1..<word.unicodeScalars.count {
+                    let ignorable = Self.ignorables[next % Self.ignorables.count]
+                    next += 7
+                    let text = hidden(word, position, ignorable)
+                    // Then the word still counts: the passport, the suspect number, the date of birth is found.
+                    tally.record(found(text + after), "\(word) U+\(String(ignorable.value, radix: 16)) at \(position)")
+                }
+            }
+        }
+        for ignorable in Self.ignorables {
+            let (list, after, found) = cases.randomElement(using: &rng)!
+            let word = String(decoding: list.words.randomElement(using: &rng)!, as: UTF8.self)
+            let position = Int.random(in: 1..<word.unicodeScalars.count, using: &rng)
+            let text = hidden(word, position, ignorable)
+            tally.record(found(text + after), "\(word) U+\(String(ignorable.value, radix: 16)) at \(position)")
+        }
+        print("context words with ignorables: scans: \(tally.scans), failures: \(tally.failures)")
+        #expect(tally.scans > Self.ignorables.count + 200)
+        #expect(tally.failures == 0, "first: \(tally.firstFailure)")
+        // A business word with an ignorable inside still rules out a suspect IIN; an ignorable before or after a
+        // word is not part of it, and a word with a letter inside is no word.
+        #expect(detector.scan("ИИН ТОО 910317300004").isEmpty)
+        #expect(detector.scan("ИИН Т\u{00AD}ОО 910317300004").isEmpty)
+        #expect(detector.scan("\u{200B}passport\u{200B} E12345678").map(\.value) == ["E12345678"])
+        #expect(detector.scan("passXport E12345678").isEmpty)
+        #expect(detector.scan("身\u{200B}份\u{2060}证\u{FEFF}号 " + badID).map(\.confidence) == [.suspect])
+        #expect(detector.scan("ро\u{200D}ди\u{00AD}лся 17.03.1991").map(\.value) == ["1991-03-17"])
+        #expect(detector.scan("родился и ар\u{200B}естован 17.03.2018").isEmpty)  // event words too
+    }
 }
