@@ -332,6 +332,7 @@ public final class Store: Sendable {
     @discardableResult
     public func insert(_ versions: [StoredVersion], authority: Authority = .collectorOnly) throws -> ImportSummary {
         do {
+            let presealed = try preseal(versions)
             let summary = try write { db in
                 var summary = ImportSummary()
                 var touched = Set<String>()
@@ -346,7 +347,19 @@ public final class Store: Sendable {
                     sql: "INSERT OR IGNORE INTO versionAttachment (versionId, sha256) VALUES (?, ?)")
                 let forgetErased = try db.cachedStatement(sql: "DELETE FROM erasedBlob WHERE sha256 = ?")
                 let exists = try db.cachedStatement(sql: "SELECT 1 FROM version WHERE id = ?")
-                for v in versions {
+                // Keys made for records new to the store are stored now, unless another process stored one meanwhile:
+                // then that record's versions are sealed again here, under the stored key.
+                var resealRecords = Set<String>()
+                if let cipher, let presealed {
+                    for (record, key) in presealed.newKeys.sorted(by: { $0.key < $1.key }) {
+                        if try cipher.recordKey(db, record, create: false) != nil {
+                            resealRecords.insert(record)
+                        } else {
+                            try cipher.storeRecordKey(db, key, for: record)
+                        }
+                    }
+                }
+                for (i, v) in versions.enumerated() {
                     var fields = Fields(
                         jwt: v.jwt.databaseValue, disclosures: v.disclosures.joined(separator: "~").databaseValue,
                         content: v.content.databaseValue)
@@ -355,7 +368,15 @@ public final class Store: Sendable {
                             summary.alreadyPresent += 1
                             continue
                         }
-                        fields = try Self.seal(fields, db: db, cipher: cipher, record: v.recordId, version: v.id)
+                        if let presealed, !resealRecords.contains(v.recordId) {
+                            let sealed = presealed.fields[i]
+                            fields = Fields(
+                                jwt: sealed.jwt.databaseValue,
+                                disclosures: sealed.disclosures?.databaseValue ?? fields.disclosures,
+                                content: sealed.content?.databaseValue ?? .null)
+                        } else {
+                            fields = try Self.seal(fields, db: db, cipher: cipher, record: v.recordId, version: v.id)
+                        }
                     }
                     try insertVersion.execute(arguments: [
                         v.id, v.recordId, v.kind.rawValue, v.issuedAt, v.signer, fields.jwt, fields.disclosures,
@@ -504,6 +525,34 @@ public final class Store: Sendable {
         }
         if !inForce.isEmpty { try forgetAttachmentsOfErasedRecords(db) }
         return erasedNow
+    }
+
+    /// Seals the fields of `versions` on all cores before the write transaction (nil for a plaintext store): keys of
+    /// records the store knows are read first, records it does not know get fresh keys (``newKeys``, stored by the
+    /// transaction).
+    func preseal(
+        _ versions: [StoredVersion]
+    ) throws -> (fields: [StoreCipher.SealedFields], newKeys: [String: SecretBytes])? {
+        guard let cipher, !versions.isEmpty else { return nil }
+        let records = Set(versions.map(\.recordId))
+        var keys: [String: SecretBytes] = [:]
+        var newKeys: [String: SecretBytes] = [:]
+        try writer.read { db in
+            for record in records {
+                if let key = try cipher.recordKey(db, record, create: false) { keys[record] = key }
+            }
+        }
+        for record in records where keys[record] == nil {
+            let key = SecretBytes(try SecureRandom.bytes(32))
+            keys[record] = key
+            newKeys[record] = key
+        }
+        let plain = versions.map { v in
+            StoreCipher.PlainFields(
+                record: v.recordId, version: v.id, jwt: v.jwt, disclosures: v.disclosures.joined(separator: "~"),
+                content: v.content)
+        }
+        return (try cipher.sealFields(plain, keys: keys), newKeys)
     }
 
     /// Crypto-shredding: the record's JWTs (which hold no disclosed value, and must travel so its history still

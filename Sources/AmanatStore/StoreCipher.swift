@@ -289,6 +289,76 @@ final class StoreCipher: @unchecked Sendable {
         return items.indices.map { (items[$0].index, results.texts[$0] ?? "") }
     }
 
+    /// A version's three content fields to seal before a write transaction.
+    struct PlainFields: Sendable {
+        var record: String
+        var version: String
+        var jwt: String
+        var disclosures: String
+        var content: String?
+    }
+
+    /// The sealed forms (nil: the field stays as it is: an empty disclosures list or a null content).
+    struct SealedFields: Sendable {
+        var jwt: Data
+        var disclosures: Data?
+        var content: Data?
+    }
+
+    /// Seals many versions' fields on all cores with the given record keys (each worker its own cipher).
+    func sealFields(_ items: [PlainFields], keys: [String: SecretBytes]) throws -> [SealedFields] {
+        final class Results: @unchecked Sendable {
+            var sealed: [SealedFields?]
+            var errors: [Error?]
+            init(_ count: Int) {
+                sealed = Array(repeating: nil, count: count)
+                errors = Array(repeating: nil, count: count)
+            }
+        }
+        let results = Results(items.count)
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, items.count / 128))
+        let perWorker = (items.count + workers - 1) / workers
+        results.sealed.withUnsafeMutableBufferPointer { sealed in
+            results.errors.withUnsafeMutableBufferPointer { errors in
+                let sealedBase = UInt(bitPattern: sealed.baseAddress)
+                let errorBase = UInt(bitPattern: errors.baseAddress)
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    let sealed = UnsafeMutablePointer<SealedFields?>(bitPattern: sealedBase)!
+                    let errors = UnsafeMutablePointer<Error?>(bitPattern: errorBase)!
+                    var cipher: ChaChaPoly.Cipher? = nil
+                    var keyed: String? = nil
+                    for k in (worker * perWorker)..<min(items.count, (worker + 1) * perWorker) {
+                        let item = items[k]
+                        do {
+                            guard let key = keys[item.record] else {
+                                throw StoreError.locked("record \(item.record) has no key")
+                            }
+                            if cipher == nil { cipher = try ChaChaPoly.Cipher(key: key) }
+                            if keyed != item.record {
+                                try cipher!.setKey(key)
+                                keyed = item.record
+                            }
+                            func seal(_ text: String, _ field: String) throws -> Data {
+                                Data(
+                                    try Self.seal(
+                                        Array(text.utf8), cipher: cipher!,
+                                        aad: Self.associatedData(field, record: item.record, version: item.version)))
+                            }
+                            sealed[k] = SealedFields(
+                                jwt: try seal(item.jwt, "jwt"),
+                                disclosures: item.disclosures.isEmpty ? nil : try seal(item.disclosures, "disclosures"),
+                                content: try item.content.map { try seal($0, "content") })
+                        } catch {
+                            errors[k] = error
+                        }
+                    }
+                }
+            }
+        }
+        if let error = results.errors.lazy.compactMap({ $0 }).first { throw error }
+        return results.sealed.map { $0! }
+    }
+
     /// Unwraps every record key in one pass (before a scan of the whole store) and caches them.
     func loadAllRecordKeys(_ db: Database) throws {
         let rows = try Row.fetchCursor(db, sql: "SELECT recordId, wrapped FROM recordKey")
