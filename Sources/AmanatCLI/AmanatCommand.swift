@@ -1,3 +1,4 @@
+import AmanatRecords
 import AmanatStore
 import AmanatWorkspace
 import ArgumentParser
@@ -54,6 +55,16 @@ public struct AmanatCommand: AsyncParsableCommand {
 
     /// Record and version ids are base64url and may start with '-'; a whole 43-character id would otherwise be read
     /// as a bundle of short flags. Such tokens are passed on as `id:<id>` (which users may also type themselves).
+    /// The token that made argument-parser show help although nobody asked for it (no `-h`, `--help`, `help` or
+    /// `--version` among the arguments, before a `--`), or nil.
+    static func unaskedHelp(in arguments: [String]) -> String? {
+        let options = arguments.prefix { $0 != "--" }
+        guard
+            !options.contains(where: { ["-h", "--help", "help", "--version", "--experimental-dump-help"].contains($0) })
+        else { return nil }
+        return options.first { $0.hasPrefix("-") && !$0.hasPrefix("--") && $0.count > 2 && $0.contains("h") }
+    }
+
     static func protectingIdentifiers(_ arguments: [String]) -> [String] {
         arguments.map { token in
             let isID =
@@ -69,8 +80,9 @@ public struct AmanatCommand: AsyncParsableCommand {
     /// Parses the arguments, runs the command, and turns ``AmanatError``s into a message and the documented exit code.
     public static func runMain(arguments: [String]? = nil) async -> Never {
         Interruption.install()
+        let given = arguments ?? Array(CommandLine.arguments.dropFirst())
         do {
-            var command = try parseAsRoot(protectingIdentifiers(arguments ?? Array(CommandLine.arguments.dropFirst())))
+            var command = try parseAsRoot(protectingIdentifiers(given))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -87,8 +99,16 @@ public struct AmanatCommand: AsyncParsableCommand {
         } catch {
             // argument-parser's own messages (usage, help, --version), and any other error, through the same
             // escaping as every other message.
-            let message = fullMessage(for: error)
-            let code = exitCode(for: error)
+            var message = fullMessage(for: error)
+            var code = exitCode(for: error)
+            // Help only when it was asked for: a cluster like `-r17m9pkvp8hq` (a mistyped record id) holds an `h`
+            // that argument-parser reads as -h; that is a misparse (exit 64), never help with success.
+            if code.isSuccess, let token = unaskedHelp(in: given) {
+                message =
+                    "error: '\(UntrustedText.printable(token))' is not an option. A record id that starts with '-' "
+                    + "is written id:-… (for example `amanat show id:\(UntrustedText.printable(token))`); see --help."
+                code = .validationFailure
+            }
             if !message.isEmpty {
                 if code.isSuccess { Console.out(message) } else { Console.err(message) }
             }

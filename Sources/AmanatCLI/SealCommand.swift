@@ -17,8 +17,12 @@ struct SealCommand: ParsableCommand {
             -r accepts a name from `amanat trust list`, a public identity file, or a bare age1… recipient; repeat \
             it for several partners.
 
-            Example:
+            -o - writes the bundle to standard output (like age), for a pipe; it is refused at a terminal unless \
+            --armor is given. The status lines then go to standard error.
+
+            Examples:
               amanat seal -r berlin -r geneva -o 2026-11-case-0142.amanat verdict.pdf id-card.jpg testimony.mp4
+              amanat seal -r berlin --all -o - | ssh courier 'cat > steppe.amanat'
             """
     )
 
@@ -27,7 +31,9 @@ struct SealCommand: ParsableCommand {
         name: [.short, .customLong("to")],
         help: ArgumentHelp("A partner who can open the bundle (repeatable).", valueName: "partner"))
     var recipients: [String] = []
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The bundle file to write.", valueName: "out"))
+    @Option(
+        name: [.short, .customLong("output")],
+        help: ArgumentHelp("The bundle file to write ('-': standard output).", valueName: "out"))
     var output: String
     @Flag(name: .long, help: "Write ASCII armor (PEM-like text) instead of binary.") var armor = false
     @Flag(name: .long, help: "Replace the output file if it exists.") var force = false
@@ -50,18 +56,29 @@ struct SealCommand: ParsableCommand {
         if [all, !record.isEmpty, sinceLast].filter({ $0 }).count > 1 {
             throw ValidationError("--all, --record and --since-last exclude each other.")
         }
+        if output == "-" && json { throw ValidationError("--json and -o - both want standard output; choose one.") }
+        if output == "-" && !armor && isatty(STDOUT_FILENO) == 1 {
+            throw ValidationError(
+                "refusing to write a binary bundle to the terminal; redirect standard output, pass -o FILE, or --armor."
+            )
+        }
     }
 
     func run() throws {
         let workspace = try options.locate()
         let selection: RecordSelection =
             all ? .all : sinceLast ? .sinceLast : record.isEmpty ? .none : .records(record)
-        let out = try OutputFile(output, mode: 0o600, overwrite: force)
+        let toStdout = output == "-"
+        let out = toStdout ? nil : try OutputFile(output, mode: 0o600, overwrite: force)
         let progress = ProgressBar(label: "sealing")
         defer { progress.finish() }
         let report = try workspace.seal(
             SealRequest(files: files, records: selection, recipients: recipients, armor: armor),
-            sink: { try out.write($0) }, commit: { try out.commit() }, progress: progress.update)
+            sink: { bytes in
+                if let out { try out.write(bytes) } else { FileHandle.standardOutput.write(Data(bytes)) }
+            },
+            commit: { try out?.commit() }, progress: progress.update)
+        let say: (String) -> Void = toStdout ? { Console.err($0) } : { Console.out($0) }
         progress.finish()
         if report.missingAttachments > 0 {
             Console.err(
@@ -78,15 +95,15 @@ struct SealCommand: ParsableCommand {
             try Console.json(manifest)
         } else {
             if let versions = report.versionCount, let records = report.recordCount {
-                Console.out(
+                say(
                     "Included \(versions) version(s) of \(records) record\(records == 1 ? "" : "s"), with their attachments."
                 )
             }
-            Console.out(
+            say(
                 "Sealed \(manifest.contentEntries.count) entr\(manifest.contentEntries.count == 1 ? "y" : "ies") into "
-                    + "\(UntrustedText.printable(output)) for "
+                    + "\(toStdout ? "standard output" : UntrustedText.printable(output)) for "
                     + report.recipientNames.map(UntrustedText.printable).joined(separator: ", ") + ".")
-            Console.out("Bundle id: \(manifest.bundleId)")
+            say("Bundle id: \(manifest.bundleId)")
         }
     }
 }

@@ -155,14 +155,17 @@ struct ConflictsCommand: ParsableCommand {
                 },
                 retraction: record.retractionConflict.map { Retraction(retractions: $0.retractions, edits: $0.edits) })
         }
+        // Exit 2 while conflicts are unresolved (README, "Exit codes"), with --json too.
         if json {
             try Console.json(entries)
+            if !entries.isEmpty { throw ExitCode(ExitStatus.conflicts.rawValue) }
             return
         }
         if entries.isEmpty {
             Console.out("No conflicts.")
             return
         }
+        defer { Console.out("Decide with `amanat resolve RECORD --take ORG`, `--field PATH=VALUE`, or `--accept`.") }
         for entry in entries {
             Console.out(
                 "Record \(UntrustedText.printable(entry.record)): \(entry.heads.count) concurrent versions by \(Set(entry.heads.map(\.organization)).sorted().joined(separator: ", "))"
@@ -182,7 +185,7 @@ struct ConflictsCommand: ParsableCommand {
                 }
             }
         }
-        Console.out("Decide with `amanat resolve RECORD --take ORG`, `--field PATH=VALUE`, or `--accept`.")
+        throw ExitCode(ExitStatus.conflicts.rawValue)
     }
 }
 
@@ -294,10 +297,13 @@ struct ResolveCommand: ParsableCommand {
                 guard
                     let head = recordView.heads.first(where: { $0.id == id || ($0.id.hasPrefix(id) && id.count >= 6) })
                 else {
+                    let names = try sync.organizationNames().map { "'\(UntrustedText.printable($0))'" }
+                    let heads = recordView.heads.map { String($0.id.prefix(12)) }
                     throw AmanatError(
                         .invalidRequest,
-                        "--take \(take) is neither a partner, this organization, a fingerprint, nor a head of the record."
-                    )
+                        "--take \(UntrustedText.printable(take)) is neither a partner, this organization, a fingerprint, "
+                            + "nor a head of the record. Accepted: \(names.joined(separator: ", ")), a fingerprint, "
+                            + "or a head: \(heads.joined(separator: ", ")).")
                 }
                 fallback = .version(head.id)
             }

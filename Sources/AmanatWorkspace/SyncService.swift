@@ -22,12 +22,24 @@ public struct SyncService {
         }
     }
 
-    /// An organization named on the command line: a trust-list name, this workspace's name, or a fingerprint.
+    /// An organization named on the command line: a trust-list name, this workspace (`self`, its organization name
+    /// or the first word of it, in any case: partners often call `Steppe Rights Archive` just `steppe`), or a
+    /// fingerprint.
     public func fingerprint(forOrganization text: String) throws -> String? {
         if let entry = try workspace.trustList().entry(named: text) { return entry.identity.fingerprint }
         let own = try workspace.identity()
-        if text == own.organization || text == "self" { return own.fingerprint }
+        let folded = text.lowercased()
+        let ownName = own.organization.lowercased()
+        if folded == "self" || folded == ownName || folded == ownName.split(separator: " ").first.map(String.init) {
+            return own.fingerprint
+        }
         return Fingerprint.normalize(text)
+    }
+
+    /// The organization names ``fingerprint(forOrganization:)`` accepts, for error messages: the trust-list names,
+    /// `self` and this organization's name.
+    public func organizationNames() throws -> [String] {
+        try workspace.trustList().partners.map(\.name) + ["self", try workspace.identity().organization]
     }
 
     // MARK: Duplicates

@@ -159,6 +159,40 @@ struct BundleCommandTests {
         #expect(opened.stderr.contains("not an Amanat bundle"))
     }
 
+    @Test func sealToStandardOutputForAPipe() throws {
+        // #14 bug 3: `-o -` wrote a file named '-' and the status into the output
+        let p = try Partners()
+        defer { p.cli.cleanup() }
+        let sealed = try p.cli.run(
+            ["seal", "-r", "berlin", "--armor", "-o", "-", p.cli.path("verdict.txt")], in: p.a)
+        #expect(sealed.status == 0, "\(sealed.stderr)")
+        #expect(sealed.stdout.hasPrefix("-----BEGIN AGE ENCRYPTED FILE-----"))
+        #expect(sealed.stderr.contains("Sealed 1 entry into standard output"))
+        #expect(!FileManager.default.fileExists(atPath: p.a + "/-"))
+        try Data(sealed.stdout.utf8).write(to: URL(fileURLWithPath: p.cli.path("piped.amanat")))
+        let opened = try p.cli.run(["open", p.cli.path("piped.amanat"), "-o", p.cli.path("piped")], in: p.b)
+        #expect(opened.status == 0, "\(opened.stderr)")
+        #expect(
+            FileManager.default.contents(atPath: p.cli.path("piped/files/verdict.txt"))
+                == FileManager.default.contents(atPath: p.cli.path("verdict.txt")))
+        // --json and -o - both want standard output
+        #expect(
+            try p.cli.run(["seal", "-r", "berlin", "--json", "-o", "-", p.cli.path("verdict.txt")], in: p.a).status
+                == 64)
+    }
+
+    @Test func aMistypedIdThatLooksLikeFlagsIsAUsageErrorNotHelp() throws {
+        // #14 bug 4: `show -r17m9pkvp8hq` printed the help and exited 0 (argument-parser read the `h` as -h)
+        let p = try Partners()
+        defer { p.cli.cleanup() }
+        let shown = try p.cli.run(["show", "-r17m9pkvp8hq"], in: p.a)
+        #expect(shown.status == 64)
+        #expect(shown.stderr.contains("id:-r17m9pkvp8hq"))
+        #expect(!shown.stdout.contains("USAGE"))
+        // while asking for help still works
+        #expect(try p.cli.run(["show", "--help"], in: p.a).status == 0)
+    }
+
     @Test func openIntoAFolderExtractsRecordsAndAttachments() throws {
         // Given a bundle that carries record versions (issue #14: `open -o` failed on every such bundle)
         let p = try Partners()

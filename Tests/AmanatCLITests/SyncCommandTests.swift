@@ -49,6 +49,9 @@ struct SyncCommandTests {
         // conflicts --json: one entry per record; the date field lists the base and both candidates
         let conflicts = try #require(try json(try p.cli.run(["conflicts", "--json"], in: p.b)) as? [[String: Any]])
         #expect(conflicts.count == 1)
+        // `conflicts` exits 2 while conflicts are unresolved (#14 bug 5), text and JSON alike
+        #expect(try p.cli.run(["conflicts"], in: p.b).status == 2)
+        #expect(try p.cli.run(["conflicts", "--json"], in: p.b).status == 2)
         #expect(conflicts.first?["record"] as? String == id)
         let fields = try #require(conflicts.first?["fields"] as? [[String: Any]])
         #expect(fields.map { $0["path"] as? String } == ["/testimony/date"])
@@ -78,6 +81,20 @@ struct SyncCommandTests {
         let hashB = (try json(try p.cli.run(["status", "--json"], in: p.b)) as? [String: Any])?["stateHash"] as? String
         #expect(hashA != nil && hashA == hashB)
         #expect(((try json(try p.cli.run(["conflicts", "--json"], in: p.a))) as? [Any])?.isEmpty == true)
+    }
+
+    @Test func takeAcceptsThisOrganizationByItsNameAndListsTheChoices() throws {
+        // #14 bug 6: at B itself, B's own name (any case, or its first word) is accepted; a wrong name lists choices
+        let p = try BundleCommandTests.Partners()
+        defer { p.cli.cleanup() }
+        let id = try concurrentEdit(p)
+        let wrong = try p.cli.run(["resolve", "id:" + id, "--take", "nobody"], in: p.b)
+        #expect(wrong.status == 64)
+        #expect(wrong.stderr.contains("'steppe'") && wrong.stderr.contains("'self'"))
+        #expect(wrong.stderr.contains("'Test Database Two'"))
+        let own = try p.cli.run(["resolve", "id:" + id, "--take", "test"], in: p.b)
+        #expect(own.status == 0, "\(own.stderr)")
+        #expect(((try json(try p.cli.run(["conflicts", "--json"], in: p.b))) as? [Any])?.isEmpty == true)
     }
 
     @Test func fieldChoiceResolves() throws {
