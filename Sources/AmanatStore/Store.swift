@@ -181,6 +181,14 @@ public final class Store: Sendable {
                 let sealed = try Self.seal(plain, db: db, cipher: cipher, record: record, version: id)
                 try update.execute(arguments: [sealed.jwt, sealed.disclosures, sealed.content, id])
             }
+            // The ledger names partners by keyed tags from now on.
+            for table in ["ack", "sent", "received"] {
+                for partner in try String.fetchAll(db, sql: "SELECT DISTINCT partner FROM \(table)") {
+                    try db.execute(
+                        sql: "UPDATE \(table) SET partner = ? WHERE partner = ?",
+                        arguments: [try cipher.partnerTag(partner), partner])
+                }
+            }
             try db.execute(
                 sql: "INSERT INTO storeMeta (name, value) VALUES ('keyCheck', ?)",
                 arguments: [Data(try cipher.keyCheck())]
@@ -347,18 +355,23 @@ public final class Store: Sendable {
                     sql: "INSERT OR IGNORE INTO versionAttachment (versionId, sha256) VALUES (?, ?)")
                 let forgetErased = try db.cachedStatement(sql: "DELETE FROM erasedBlob WHERE sha256 = ?")
                 let exists = try db.cachedStatement(sql: "SELECT 1 FROM version WHERE id = ?")
-                // Keys made for records new to the store are stored now, unless another process stored one meanwhile:
-                // then that record's versions are sealed again here, under the stored key.
+                // The keys the batch was sealed under are checked against the store, read afresh inside this
+                // transaction: a record new to the store gets its key stored now; a record whose key another process
+                // stored or replaced (an erasure) meanwhile has its versions sealed again here, under the stored key.
                 var resealRecords = Set<String>()
                 if let cipher, let presealed {
-                    for (record, key) in presealed.newKeys.sorted(by: { $0.key < $1.key }) {
-                        if try cipher.recordKey(db, record, create: false) != nil {
-                            resealRecords.insert(record)
+                    for (record, used) in presealed.keys.sorted(by: { $0.key < $1.key }) {
+                        if let current = try cipher.storedRecordKey(db, record) {
+                            if current != used {
+                                resealRecords.insert(record)
+                                cipher.remember(current, for: record)
+                            }
                         } else {
-                            try cipher.storeRecordKey(db, key, for: record)
+                            try cipher.storeRecordKey(db, used, for: record)
                         }
                     }
                 }
+                let isErased = try db.cachedStatement(sql: "SELECT 1 FROM erasedRecord WHERE recordId = ?")
                 for (i, v) in versions.enumerated() {
                     var fields = Fields(
                         jwt: v.jwt.databaseValue, disclosures: v.disclosures.joined(separator: "~").databaseValue,
@@ -376,6 +389,12 @@ public final class Store: Sendable {
                                 content: sealed.content?.databaseValue ?? .null)
                         } else {
                             fields = try Self.seal(fields, db: db, cipher: cipher, record: v.recordId, version: v.id)
+                        }
+                        // A late version of an erased record keeps no disclosure or content, not even sealed under a
+                        // key that survives.
+                        if try Bool.fetchOne(isErased, arguments: [v.recordId]) == true {
+                            fields.disclosures = "".databaseValue
+                            fields.content = .null
                         }
                     }
                     try insertVersion.execute(arguments: [
@@ -423,7 +442,9 @@ public final class Store: Sendable {
 
     /// Records a blob (attachment) the caller has stored content-addressed on disk, with the key its file is
     /// encrypted under (wrapped by the store key; an encrypted store needs one). A blob already known keeps its key.
-    public func registerBlob(sha256: String, size: UInt64, key: SecretBytes? = nil) throws {
+    /// - Parameter replacing: the caller has just put a new file (under `key`) in place of any earlier one, so the
+    ///   key replaces whatever the row held.
+    public func registerBlob(sha256: String, size: UInt64, key: SecretBytes? = nil, replacing: Bool = false) throws {
         let wrapped = try wrapBlobKey(key, sha256: sha256)
         try writer.write { db in
             try db.execute(
@@ -431,7 +452,8 @@ public final class Store: Sendable {
                 arguments: [sha256, Int64(size), wrapped])
             if let wrapped {
                 try db.execute(
-                    sql: "UPDATE blob SET wrappedKey = ? WHERE sha256 = ? AND wrappedKey IS NULL",
+                    sql: "UPDATE blob SET wrappedKey = ? WHERE sha256 = ?"
+                        + (replacing ? "" : " AND wrappedKey IS NULL"),
                     arguments: [wrapped, sha256])
             }
         }
@@ -469,7 +491,7 @@ public final class Store: Sendable {
     public func blobsWithoutKeys() throws -> [(sha256: String, size: UInt64)] {
         try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT sha256, size FROM blob WHERE wrappedKey IS NULL ORDER BY sha256").map {
-                ($0["sha256"], UInt64($0["size"] as Int64))
+                ($0["sha256"], UInt64(exactly: $0["size"] as Int64) ?? 0)
             }
         }
     }
@@ -528,15 +550,14 @@ public final class Store: Sendable {
     }
 
     /// Seals the fields of `versions` on all cores before the write transaction (nil for a plaintext store): keys of
-    /// records the store knows are read first, records it does not know get fresh keys (``newKeys``, stored by the
+    /// records the store knows are read first, records it does not know get fresh keys (stored by the
     /// transaction).
     func preseal(
         _ versions: [StoredVersion]
-    ) throws -> (fields: [StoreCipher.SealedFields], newKeys: [String: SecretBytes])? {
+    ) throws -> (fields: [StoreCipher.SealedFields], keys: [String: SecretBytes])? {
         guard let cipher, !versions.isEmpty else { return nil }
         let records = Set(versions.map(\.recordId))
         var keys: [String: SecretBytes] = [:]
-        var newKeys: [String: SecretBytes] = [:]
         try writer.read { db in
             for record in records {
                 if let key = try cipher.recordKey(db, record, create: false) { keys[record] = key }
@@ -545,14 +566,13 @@ public final class Store: Sendable {
         for record in records where keys[record] == nil {
             let key = SecretBytes(try SecureRandom.bytes(32))
             keys[record] = key
-            newKeys[record] = key
         }
         let plain = versions.map { v in
             StoreCipher.PlainFields(
                 record: v.recordId, version: v.id, jwt: v.jwt, disclosures: v.disclosures.joined(separator: "~"),
                 content: v.content)
         }
-        return (try cipher.sealFields(plain, keys: keys), newKeys)
+        return (try cipher.sealFields(plain, keys: keys), keys)
     }
 
     /// Crypto-shredding: the record's JWTs (which hold no disclosed value, and must travel so its history still

@@ -195,7 +195,24 @@ final class StoreCipher: @unchecked Sendable {
     func remember(_ key: SecretBytes, for record: String) {
         lock.lock()
         recordKeys[record] = key
+        if lastRecord == record {
+            lastRecord = nil
+            lastCipher = nil
+        }
         lock.unlock()
+    }
+
+    /// The record's key as the store holds it now, read and unwrapped without the cache.
+    func storedRecordKey(_ db: Database, _ record: String) throws -> SecretBytes? {
+        guard
+            let wrapped = try Data.fetchOne(
+                try db.cachedStatement(sql: "SELECT wrapped FROM recordKey WHERE recordId = ?"), arguments: [record])
+        else { return nil }
+        do {
+            return SecretBytes(try openWithStoreKey(Array(wrapped), aad: Self.wrapAAD(record)))
+        } catch {
+            throw StoreError.damaged(record: record, what: "its data key does not unwrap (altered or moved)")
+        }
     }
 
     func forget(record: String) {
@@ -373,7 +390,7 @@ final class StoreCipher: @unchecked Sendable {
             }
         }
         lock.lock()
-        recordKeys.merge(loaded) { old, _ in old }
+        recordKeys.merge(loaded) { _, fresh in fresh }
         lock.unlock()
     }
 

@@ -159,7 +159,9 @@ public enum BundleImport {
         try validate(versions, bundle: path, store: service.store)
         // Blobs are content-addressed: moving them in is idempotent and safe before the store commit.
         let stored = try output.publishBlobs(into: workspace, store: service.store)
-        for (sha, size, key) in stored { try service.store.registerBlob(sha256: sha, size: size, key: key) }
+        for (sha, size, key) in stored {
+            try service.store.registerBlob(sha256: sha, size: size, key: key, replacing: true)
+        }
         let summary = try service.store.insert(versions.map(\.stored), authority: service.authority)
         if !summary.erased.isEmpty { _ = try service.deleteErasedBlobs() }
         // The sender holds what it sent; it also acknowledges our bundles it imported.

@@ -241,13 +241,15 @@ public struct RecordService {
             attributes: [.posixPermissions: 0o700])
         if try FileManager.default.fileExists(atPath: target.path) && store.blobKey(sha256: digest) != nil {
             try? FileManager.default.removeItem(at: staging)
+            try store.registerBlob(sha256: digest, size: size)
         } else {
+            // The new file replaces whatever was there, and its key replaces whatever the row held.
             do { try FileMove.rename(staging, to: target) } catch {
                 try? FileManager.default.removeItem(at: staging)
                 throw error
             }
+            try store.registerBlob(sha256: digest, size: size, key: key, replacing: true)
         }
-        try store.registerBlob(sha256: digest, size: size, key: key)
         return (digest, size)
     }
 

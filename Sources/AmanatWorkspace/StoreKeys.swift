@@ -75,6 +75,12 @@ extension Workspace {
                 try Age.encrypt(raw, to: [X25519AgeRecipient(publicKey: sealing.publicKey)])
             }
             try AtomicFile.write(Data(wrapped), to: storeKeyURL, mode: 0o600)
+            // The key file's name must be on disk before the store is encrypted under it.
+            let folder = open(keysFolder.path, O_RDONLY | O_CLOEXEC)
+            if folder >= 0 {
+                fsync(folder)
+                close(folder)
+            }
             return key
         }
         Self.unlocked.set(cacheKey, key)

@@ -32,12 +32,30 @@ extension Workspace {
     /// under a fresh key, and the plaintext file is overwritten with zeros before it is replaced (best effort: a
     /// journaling file system or an SSD may still keep old blocks; the upgrade note in `Specs/storage.md` says so).
     func encryptPlaintextBlobs(_ store: Store) throws {
+        // An upgrade interrupted after its key was registered: finish moving the encrypted copy into place.
+        for folder in (try? FileManager.default.contentsOfDirectory(atPath: blobsFolder.path)) ?? [] {
+            let dir = blobsFolder.appendingPathComponent(folder)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+            where name.hasPrefix(".") && name.hasSuffix(".upgrade") {
+                let sha = String(name.dropFirst().dropLast(".upgrade".count))
+                let staged = dir.appendingPathComponent(name)
+                if try store.blobKey(sha256: sha) != nil {
+                    try replaceZeroingOld(blobURL(sha), with: staged)
+                } else {
+                    try? FileManager.default.removeItem(at: staged)
+                }
+            }
+        }
         for (sha, size) in try store.blobsWithoutKeys() {
             let url = blobURL(sha)
             guard FileManager.default.fileExists(atPath: url.path) else { continue }
+            // 1. The encrypted copy is written and flushed beside the file; 2. its key is registered; 3. it replaces
+            // the plaintext file, which is overwritten with zeros. A crash at any point loses nothing: before 2 the
+            // copy is discarded next time, after 2 the next run finishes 3 (above).
+            let staged = url.deletingLastPathComponent().appendingPathComponent(".\(sha).upgrade")
             let input = try InputFile(url.path, what: "attachment")
             let key = SecretBytes(try SecureRandom.bytes(32))
-            let out = try EncryptedBlob.Writer(path: url.path, key: key)
+            let out = try EncryptedBlob.Writer(path: staged.path, key: key)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
             defer {
                 wipe(buffer)
@@ -48,21 +66,29 @@ extension Workspace {
                 if n == 0 { break }
                 try out.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             }
-            let fd = open(url.path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
-            if fd >= 0 {
-                let zeros = [UInt8](repeating: 0, count: 1 << 16)
-                var left = Int(input.size)
-                while left > 0 {
-                    let n = zeros.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, min(left, $0.count)) }
-                    if n <= 0 { break }
-                    left -= n
-                }
-                fsync(fd)
-                close(fd)
-            }
             try out.finish()
-            try store.registerBlob(sha256: sha, size: size, key: key)
+            try store.registerBlob(sha256: sha, size: size, key: key, replacing: true)
+            try replaceZeroingOld(url, with: staged)
         }
+    }
+
+    /// Renames `staged` over `url`, then overwrites the replaced file's bytes with zeros through a descriptor opened
+    /// before the rename (best effort on journaling file systems and SSDs).
+    func replaceZeroingOld(_ url: URL, with staged: URL) throws {
+        let old = open(url.path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+        defer { if old >= 0 { close(old) } }
+        try FileMove.rename(staged, to: url)
+        guard old >= 0 else { return }
+        var info = stat()
+        guard fstat(old, &info) == 0 else { return }
+        let zeros = [UInt8](repeating: 0, count: 1 << 16)
+        var left = Int(info.st_size)
+        while left > 0 {
+            let n = zeros.withUnsafeBytes { Foundation.write(old, $0.baseAddress, min(left, $0.count)) }
+            if n <= 0 { break }
+            left -= n
+        }
+        fsync(old)
     }
 
     /// Where an attachment with this SHA-256 lives.

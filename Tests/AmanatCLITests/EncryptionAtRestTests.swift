@@ -255,6 +255,7 @@ struct EncryptionAtRestTests {
             let plain = try Store(path: a + "/.amanat/store.sqlite")
             try plain.insert(versions)
             try plain.registerBlob(sha256: digest, size: UInt64(plainCard.count))
+            try plain.recordSent(partner: Self.partnerFingerprint, bundleId: "bundle-1", versions: [versions[0].id])
         }
         try plainCard.write(to: URL(fileURLWithPath: a + "/.amanat/blobs/\(digest.prefix(2))/\(digest)"))
         #expect(!Self.found(["654221199003120461"], in: Self.haystacks(a + "/.amanat")).isEmpty)
@@ -266,7 +267,12 @@ struct EncryptionAtRestTests {
         #expect(hits.isEmpty, "\(hits.prefix(5))")
         #expect(try CLIHarness.store(a).allVersionIds() == versions.map(\.id).sorted())
         #expect(try cli.run(["show", "id:" + id, "--format", "json"], in: a).stdout.contains("654221199003120461"))
+        // And the ledger was converted to keyed tags: the partner still holds the record, its fingerprint is unreadable
+        #expect(try CLIHarness.store(a).partnerHolds(partner: Self.partnerFingerprint, record: id))
+        #expect(Self.found([Self.partnerFingerprint], in: Self.haystacks(a + "/.amanat")).isEmpty)
     }
+
+    static let partnerFingerprint = "TEST-PART-NERF-INGE-RPRI-NTAA-AAAA-AAAA"
 
     @Test func lockShredDestroysTheKeys() throws {
         let cli = try CLIHarness()

@@ -134,4 +134,22 @@ struct EncryptedStoreTests {
             #expect(v.jwt == (v.id == create.id ? create.jwt : edit.jwt))
         }
     }
+
+    @Test func aLateVersionOfAnErasedRecordKeepsNothingSealed() throws {
+        let org = try TestOrganization()
+        let create = try org.create("erased-early")
+        let late = try org.edit(create, "arrived-late")
+        let store = try Store(key: try StoreKey.generate())
+        try store.insert([create, try org.erasure(of: create)])
+        // When a version of the erased record arrives afterwards
+        try store.insert([late])
+        // Then its row holds no disclosure or content at all, sealed or not
+        let row = try #require(
+            try store.writer.read { db in
+                try Row.fetchOne(db, sql: "SELECT disclosures, content FROM version WHERE id = ?", arguments: [late.id])
+            })
+        #expect((row["disclosures"] as String?) == "")
+        #expect((row["content"] as DatabaseValue).isNull)
+        #expect(try store.version(late.id).jwt == late.jwt)
+    }
 }
