@@ -53,7 +53,18 @@ struct InterruptTests {
         for round in 0..<8 {
             let destination = s.drop + "/out-\(round)"
             let process = try s.start(["open", s.bundle, "-o", destination])
-            usleep(UInt32.random(in: 50_000...900_000, using: &rng))
+            if round % 2 == 0 {
+                // At a random moment
+                usleep(UInt32.random(in: 50_000...900_000, using: &rng))
+            } else {
+                // While the decrypted files are being written (a loaded machine can finish before any fixed delay)
+                var waited = 0
+                while process.isRunning && s.hidden(s.drop).isEmpty && waited < 8000 {
+                    usleep(500)
+                    waited += 1
+                }
+                usleep(UInt32.random(in: 0...20_000, using: &rng))
+            }
             if process.isRunning { kill(process.processIdentifier, SIGINT) }
             process.waitUntilExit()
             let finished = process.terminationStatus == 0
