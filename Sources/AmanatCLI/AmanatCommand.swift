@@ -10,6 +10,8 @@ public struct AmanatCommand: AsyncParsableCommand {
         commandName: "amanat",
         abstract: "Seal, verify, redact and sync testimony records between human-rights documentation groups.",
         discussion: """
+            Usage: amanat [-C DIR] COMMAND … (-C DIR runs the command as if started in DIR, like git).
+
             Start with `amanat demo` to see the whole story on synthetic data, or `amanat init --org NAME` to \
             create your organization's workspace. The passphrase protecting your keys comes from a prompt, \
             $AMANAT_PASSPHRASE, or --passphrase-file.
@@ -48,6 +50,7 @@ public struct AmanatCommand: AsyncParsableCommand {
             DemoCommand.self,
             ScanCommand.self,
             PublishCommand.self,
+            ExportCommand.self,
         ]
     )
 
@@ -77,11 +80,49 @@ public struct AmanatCommand: AsyncParsableCommand {
         }
     }
 
+    /// `amanat -C DIR … COMMAND …` runs as if started in DIR (like `git -C`): every relative path, and the search
+    /// for the workspace, starts there. Several `-C` combine (`-C a -C b` is `a/b`). Returns the arguments after them.
+    static func changingDirectory(_ arguments: [String]) throws -> [String] {
+        var rest = arguments[...]
+        while let first = rest.first,
+            first == "-C" || (first.hasPrefix("-C") && first.count > 2 && !first.hasPrefix("--"))
+        {
+            let directory: String
+            if first == "-C" {
+                guard rest.count >= 2 else {
+                    throw AmanatError(.invalidRequest, "-C needs a folder: amanat -C DIR COMMAND …")
+                }
+                directory = rest[rest.startIndex + 1]
+                rest = rest.dropFirst(2)
+            } else {
+                directory = String(first.dropFirst(2))
+                rest = rest.dropFirst()
+            }
+            guard !directory.isEmpty else { continue }
+            guard FileManager.default.changeCurrentDirectoryPath(directory) else {
+                throw AmanatError(
+                    .inputMissing, "cannot change to the folder \(UntrustedText.printable(directory)) given with -C.")
+            }
+        }
+        return Array(rest)
+    }
+
+    /// Help is laid out at least 80 columns wide (every example in it fits in 80), so that on a narrower terminal an
+    /// example is soft-wrapped by the terminal, and copies as one line, instead of being broken into two commands.
+    static func widenNarrowHelp() {
+        var size = winsize()
+        let reported = ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : nil
+        let specified = ProcessInfo.processInfo.environment["COLUMNS"].flatMap { Int($0) }
+        if let width = specified ?? reported, width < 80 { setenv("COLUMNS", "80", 1) }
+    }
+
     /// Parses the arguments, runs the command, and turns ``AmanatError``s into a message and the documented exit code.
     public static func runMain(arguments: [String]? = nil) async -> Never {
         Interruption.install()
-        let given = arguments ?? Array(CommandLine.arguments.dropFirst())
+        widenNarrowHelp()
+        var given = arguments ?? Array(CommandLine.arguments.dropFirst())
         do {
+            given = try changingDirectory(given)
             var command = try parseAsRoot(protectingIdentifiers(given))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()

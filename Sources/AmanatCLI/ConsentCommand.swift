@@ -20,7 +20,7 @@ struct ConsentCommand: ParsableCommand {
             Examples:
               amanat consent 3Jq7xk
               amanat consent 3Jq7xk --set internal
-              amanat consent 3Jq7xk --set public --note "re-interviewed 2026-11-30, agreed to publication on video"
+              amanat consent 3Jq7xk --set public --note "agreed on video, 2026-11-30"
               amanat consent 3Jq7xk --accept
             """
     )
@@ -69,7 +69,7 @@ struct ConsentCommand: ParsableCommand {
             newVersion = version.versionId
             view = try service.view(recordId)
             if !json && edit == .proposed {
-                Console.err(
+                Console.status(
                     "note: only the collector can raise consent; your version is a proposal and the record stays "
                         + "'\(view.consent.rawValue)'.")
             }
@@ -86,11 +86,14 @@ struct ConsentCommand: ParsableCommand {
             return
         }
         if let newVersion { Console.out(newVersion) }
-        Console.err(
+        // The consent in force is what `amanat consent RECORD` asks for (standard output); after a change it is
+        // status next to the new version id.
+        let say: (String) -> Void = newVersion == nil ? { Console.out($0) } : { Console.status($0) }
+        say(
             "Record \(UntrustedText.printable(recordId)): consent '\(report.consent)' in force, set by \(report.collector ?? "an unknown collector")."
         )
         for p in report.proposals {
-            Console.err(
+            say(
                 "  \(p.organization) proposes '\(p.proposed)' (version \(p.version)); not in force until the collector "
                     + "accepts it with `amanat consent \(recordId) --accept`.")
         }

@@ -48,6 +48,16 @@ enum Console {
         FileHandle.standardOutput.write(Data((UntrustedText.terminalSafe(text) + "\n").utf8))
     }
 
+    /// Set by `-q/--quiet`: human status lines (``status(_:)``) are not written. Errors and warnings still are.
+    nonisolated(unsafe) static var quiet = false
+
+    /// Writes a human status line ("Added 3 records…", "Sealed for berlin…") to standard error, unless `--quiet`.
+    /// Standard output carries only what a command produces (ids, listings, JSON, bundle bytes), so it can be piped.
+    static func status(_ text: String) {
+        guard !quiet else { return }
+        err(text)
+    }
+
     /// Writes a line to standard error; nothing in it can act as a control sequence.
     static func err(_ text: String) {
         FileHandle.standardError.write(Data((UntrustedText.terminalSafe(text) + "\n").utf8))

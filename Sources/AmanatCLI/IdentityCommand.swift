@@ -88,16 +88,16 @@ struct IdentityExportCommand: ParsableCommand {
             var bytes = Array(header.utf8) + secret.unprotectedArray + [0x0A]
             defer { wipe(&bytes) }
             try AtomicFile.write(Data(bytes), to: URL(fileURLWithPath: output), mode: 0o600, overwrite: force)
-            Console.err("Wrote the private sealing key to \(output) (mode 0600). Delete it when you are done.")
+            Console.status("Wrote the private sealing key to \(output) (mode 0600). Delete it when you are done.")
         } else {
             let data = identity.jsonData()
             if output == "-" {
                 FileHandle.standardOutput.write(data)
             } else {
                 try AtomicFile.write(data, to: URL(fileURLWithPath: output), mode: 0o644, overwrite: force)
-                Console.err(
+                Console.status(
                     "Wrote the public identity of \(UntrustedText.printable(identity.organization)) to \(output).")
-                Console.err("Fingerprint: \(identity.fingerprint)")
+                Console.status("Fingerprint: \(identity.fingerprint)")
             }
         }
     }

@@ -64,14 +64,14 @@ struct InitCommand: ParsableCommand {
         if json {
             try Console.json(IdentitySummary(identity, workspace: workspace))
         } else {
-            Console.out(
+            Console.status(
                 "Created workspace \(workspace.dotFolder.path) for \(UntrustedText.printable(identity.organization)).")
-            Console.out("Fingerprint:    \(identity.fingerprint)")
-            Console.out("Age recipient:  \(identity.ageRecipient)")
-            Console.out(
+            Console.status("Fingerprint:    \(identity.fingerprint)")
+            Console.status("Age recipient:  \(identity.ageRecipient)")
+            Console.status(
                 "Next: `amanat identity export -o \(Self.suggestedFileName(identity.organization))` and send it to partners;"
             )
-            Console.out("      read them the fingerprint over the phone so they can check it.")
+            Console.status("      read them the fingerprint over the phone so they can check it.")
         }
     }
 

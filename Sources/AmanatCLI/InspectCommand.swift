@@ -10,13 +10,16 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Decrypt and verify a bundle; print its sender, recipients and files; write nothing.",
         discussion: """
-            Example:
+            IN may be - to read the bundle from standard input (a pipe).
+
+            Examples:
               amanat inspect inbox/2026-11-case-0142.amanat --json
+              curl -s https://files.example.org/case-0142.amanat | amanat inspect -
             """
     )
 
     @OptionGroup var options: WorkspaceOptions
-    @Argument(help: ArgumentHelp("The bundle to inspect.", valueName: "in")) var input: String
+    @Argument(help: ArgumentHelp("The bundle to inspect ('-': standard input).", valueName: "in")) var input: String
     @Flag(name: .long, help: "Print one JSON document.") var json = false
 
     struct Report: Encodable {
@@ -34,12 +37,13 @@ struct InspectCommand: ParsableCommand {
         if json {
             try Console.json(
                 Report(
-                    file: input, verified: true, signer: signer, signerFingerprint: opened.signerFingerprint,
+                    file: input == "-" ? "standard input" : input, verified: true, signer: signer,
+                    signerFingerprint: opened.signerFingerprint,
                     manifest: opened.manifest))
             return
         }
         let m = opened.manifest
-        Console.out("Bundle      \(UntrustedText.printable(input))")
+        Console.out("Bundle      \(input == "-" ? "standard input" : UntrustedText.printable(input))")
         Console.out("Id          \(UntrustedText.printable(m.bundleId))")
         Console.out("Created     \(UntrustedText.printable(m.createdAt))")
         Console.out(

@@ -15,18 +15,23 @@ struct RetractCommand: ParsableCommand {
             retraction when they import it. A retraction made concurrently with someone else's edit is a conflict, \
             never a silent win for either. To also delete the personal data everywhere, use `amanat erase`.
 
-            Example:
+            At a terminal you confirm by typing the record's short id (as `amanat list` shows it); anything else \
+            changes nothing. Without a terminal (scripts), pass --yes.
+
+            Examples:
               amanat retract 3Jq7xk --reason "duplicate of an earlier interview"
+              amanat retract 3Jq7xk --reason "duplicate of an earlier interview" --yes
             """
     )
 
     @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The record id (or a unique prefix).") var record: String
+    @Argument(help: "The record id (or a unique prefix of at least 4 characters).") var record: String
     @Option(name: .long, help: "Why (kept as a disclosure, not in clear in the signed payload).") var reason: String
+    @Flag(name: .long, help: "Do not ask for confirmation (required without a terminal).") var yes = false
 
     func run() throws {
         let (_, recordId, version, inForce) = try RecordService.tombstone(
-            record, .retraction, reason: reason, options: options)
+            record, .retraction, reason: reason, confirmed: yes, options: options)
         Console.out(version.versionId)
         if inForce {
             Console.err(
@@ -50,14 +55,19 @@ struct EraseCommand: ParsableCommand {
             signed version that travels to partners in bundles like any other; their stores honor it on import, \
             whatever order versions arrive in. This cannot be undone.
 
-            Example:
+            At a terminal you confirm by typing the record's short id (as `amanat list` shows it); anything else \
+            changes nothing. Without a terminal (scripts), pass --yes.
+
+            Examples:
               amanat erase 3Jq7xk --reason "the family withdrew consent"
+              amanat erase 3Jq7xk --reason "the family withdrew consent" --yes --json
             """
     )
 
     @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The record id (or a unique prefix).") var record: String
+    @Argument(help: "The record id (or a unique prefix of at least 4 characters).") var record: String
     @Option(name: .long, help: "Why (itself erased along with the rest).") var reason: String
+    @Flag(name: .long, help: "Do not ask for confirmation (required without a terminal).") var yes = false
     @Flag(name: .long, help: "Print a JSON summary.") var json = false
 
     struct Report: Encodable {
@@ -70,7 +80,7 @@ struct EraseCommand: ParsableCommand {
 
     func run() throws {
         let (service, recordId, version, inForce) = try RecordService.tombstone(
-            record, .erasure, reason: reason, options: options)
+            record, .erasure, reason: reason, confirmed: yes, options: options)
         let deleted = try service.deleteErasedBlobs()
         if json {
             try Console.json(
@@ -92,16 +102,46 @@ struct EraseCommand: ParsableCommand {
 }
 
 extension RecordService {
-    /// Signs a retraction or erasure of a record named on the command line.
+    /// Signs a retraction or erasure of a record named on the command line. Unless `confirmed` (--yes), the person
+    /// at the terminal types the record's short id back first; without a terminal, --yes is required. A refusal
+    /// changes nothing.
     static func tombstone(
-        _ record: String, _ kind: RecordContent.Tombstone, reason: String, options: WorkspaceOptions
+        _ record: String, _ kind: RecordContent.Tombstone, reason: String, confirmed: Bool, options: WorkspaceOptions
     ) throws -> (RecordService, String, SignedVersion, Bool) {
+        let verb = kind == .erasure ? "erase" : "retract"
+        guard confirmed || isatty(STDIN_FILENO) == 1 else {
+            throw AmanatError(
+                .invalidRequest,
+                "`amanat \(verb)` asks you to type the record's short id to confirm, but there is no terminal to ask "
+                    + "on. Add --yes to \(verb) without asking. Nothing was changed.")
+        }
         let workspace = try options.locate()
         let service = try RecordService(workspace: workspace)
         let recordId = try service.resolve(record)
+        if !confirmed { try confirm(kind, recordId, service: service) }
         let key = try workspace.signingKey()
         let (version, inForce) = try service.tombstone(recordId, kind, reason: reason, key: key)
         return (service, recordId, version, inForce)
+    }
+
+    /// Asks for the record's short id on the terminal; anything else is refused (exit 64).
+    static func confirm(_ kind: RecordContent.Tombstone, _ recordId: String, service: RecordService) throws {
+        let short = try service.shortId(recordId)
+        let reference = try service.caseReference(recordId).map { " (case \(UntrustedText.printable($0)))" } ?? ""
+        let what =
+            kind == .erasure
+            ? "Erase record \(UntrustedText.printable(short))\(reference)? Its personal data and attachments are deleted "
+                + "here, and at every partner once the erasure reaches them. This cannot be undone."
+            : "Retract record \(UntrustedText.printable(short))\(reference)? It stays in every store, marked retracted."
+        Console.err(what + "\nType the record's short id (\(UntrustedText.printable(short))) to confirm: ")
+        var typed = (readLine(strippingNewline: true) ?? "").trimmingCharacters(in: .whitespaces)
+        if typed.hasPrefix("id:") { typed.removeFirst(3) }
+        guard typed == short else {
+            throw AmanatError(
+                .invalidRequest,
+                "that is not the short id \(UntrustedText.printable(short)); nothing was \(kind == .erasure ? "erased" : "retracted")."
+            )
+        }
     }
 }
 
@@ -138,10 +178,13 @@ struct LinkCommand: ParsableCommand {
         guard recordA != recordB else { throw AmanatError(.invalidRequest, "a record cannot be linked to itself.") }
         let content = try service.editableContent(recordA).content
         let key = try workspace.signingKey()
-        let (version, _) = try service.update(
-            recordA, content: RecordContent.linking(content, to: recordB, samePerson: same), key: key)
+        let linked = RecordContent.linking(content, to: recordB, samePerson: same)
+        guard case .signed(let version, _) = try service.edit(recordA, content: linked, key: key) else {
+            Console.status("Record \(recordA) already says so; no version was signed.")
+            return
+        }
         Console.out(version.versionId)
-        Console.err(
+        Console.status(
             "Recorded that \(recordA) and \(recordB) describe \(same ? "the same person" : "different people").")
     }
 }

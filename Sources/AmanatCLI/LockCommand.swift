@@ -52,7 +52,7 @@ struct LockCommand: ParsableCommand {
         let started = Date()
         let destroyed = try workspace.shredKeys()
         let elapsed = Date().timeIntervalSince(started)
-        Console.err(
+        Console.status(
             "Destroyed \(destroyed.count) key file\(destroyed.count == 1 ? "" : "s") in "
                 + String(format: "%.0f ms", elapsed * 1000)
                 + ". The records in this workspace can no longer be read by anyone.")

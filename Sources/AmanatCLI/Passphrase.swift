@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatRecords
 import AmanatWorkspace
 import Foundation
 
@@ -11,6 +12,13 @@ enum PassphraseSource {
     /// Whether the passphrase will come from a terminal prompt (neither a file nor the environment).
     static var isPrompt: Bool {
         ProcessInfo.processInfo.environment[environmentVariable] == nil && isatty(STDIN_FILENO) == 1
+    }
+
+    /// Where ``read(file:confirm:)`` will take the passphrase from, as messages name it.
+    static func origin(file: String?) -> String {
+        if let file { return "the passphrase file \(UntrustedText.printable(file))" }
+        if ProcessInfo.processInfo.environment[environmentVariable] != nil { return environmentVariable }
+        return "the prompt"
     }
 
     /// Reads the passphrase. With `confirm` (on `init`) a terminal prompt asks twice.
@@ -65,7 +73,8 @@ enum PassphraseSource {
 
     /// Reads one line from the terminal with echo turned off.
     private static func prompt(_ text: String) throws -> SecretBytes {
-        FileHandle.standardError.write(Data(text.utf8))
+        // Echo goes off before the prompt appears: a line typed as soon as the prompt shows is never echoed, and is
+        // not discarded by the flush that turning echo off does.
         var saved = termios()
         let haveTerminal = tcgetattr(STDIN_FILENO, &saved) == 0
         if haveTerminal {
@@ -74,6 +83,7 @@ enum PassphraseSource {
             Interruption.savedTerminal = saved
             tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
         }
+        FileHandle.standardError.write(Data(text.utf8))
         defer {
             if haveTerminal {
                 tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)

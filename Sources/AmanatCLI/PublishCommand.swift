@@ -17,8 +17,14 @@ struct PublishCommand: ParsableCommand {
             For each record (default: every record whose consent the policy allows) writes DIR/<record-id>.sd-jwt, \
             a presentation of the collector's SD-JWT holding only the disclosures the policy lets through (it still \
             verifies against the collector's signature), and DIR/<record-id>.annotation.jws, signed by this \
-            workspace, with the pseudonyms, generalized values and markers the publisher made. DIR/index.json lists \
-            them. The folder appears only when complete. Anything the policy does not name is withheld; free text \
+            workspace, with the pseudonyms, generalized values and markers the publisher made. Beside them, \
+            DIR/<fingerprint>.identity.json holds the public identity of this workspace (the publisher) and of \
+            every collector and signer of a published record (from the trust list), so that anyone can check the \
+            folder with `amanat verify DIR/<record-id>.sd-jwt --identity DIR/<fingerprint>.identity.json …`, \
+            without a workspace. DIR/index.json lists them all. The folder appears only when complete.
+
+            Readers can only trust the identity files as far as they can compare the fingerprints with ones \
+            published elsewhere: publish your fingerprint (`amanat identity show`) on your web site or in print. Anything the policy does not name is withheld; free text \
             is scanned, and a piece of text holding an identifier among other words is withheld whole.
 
             Records with consent internal are always refused; records whose consent the policy does not list are \
@@ -50,7 +56,11 @@ struct PublishCommand: ParsableCommand {
     func run() throws {
         let workspace = try options.locate()
         let loaded = try Workspace.loadPolicy(policy)
-        let result = try workspace.publish(records, policy: loaded, to: dryRun ? nil : output)
+        let bar = ProgressBar(label: "redacting", unit: .items("records"))
+        let result = try workspace.publish(
+            records, policy: loaded, to: dryRun ? nil : output,
+            progress: { bar.update(UInt64($0), of: UInt64($1)) })
+        bar.finish()
         for skipped in result.skipped {
             Console.err(
                 "skipped \(UntrustedText.printable(skipped.record)): \(UntrustedText.printable(skipped.reason))")
@@ -69,9 +79,14 @@ struct PublishCommand: ParsableCommand {
             }
         }
         if let folder = result.folder {
-            Console.err(
+            Console.status(
                 "Published \(result.records.count) record\(result.records.count == 1 ? "" : "s") under policy "
                     + "'\(UntrustedText.printable(loaded.policy.name))' in \(UntrustedText.printable(folder)).")
+            Console.status(
+                "With it are the public identities of \(result.identities.count) organization"
+                    + "\(result.identities.count == 1 ? "" : "s") (<fingerprint>.identity.json): anyone can check the "
+                    + "folder with `amanat verify FILE.sd-jwt --identity …`. Publish your fingerprint elsewhere too "
+                    + "(`amanat identity show`), so that readers can compare it.")
         }
     }
 }

@@ -15,34 +15,53 @@ struct AddCommand: ParsableCommand {
             Every record is validated first: one bad record fails the whole command and nothing is stored. Each \
             record is signed as an SD-JWT in which every identifying or sensitive field is its own disclosure.
 
-            Example:
+            Prints one line per new record, in input order: the full record id, a tab, and where it came from: \
+            `FILE row N` for CSV (rows numbered as a spreadsheet shows them: the header is row 1, a multi-line cell \
+            stays in its row, blank rows count), `FILE [i]` for the i-th record of a JSON array (from 0), `FILE` for a \
+            JSON file holding one record. `cut -f1` keeps the ids.
+
+            Examples:
               amanat add testimony-0142.json interviews-2026-11.csv
+              amanat add interviews.csv | cut -f1 > new-ids.txt
             """
     )
 
     @OptionGroup var options: WorkspaceOptions
-    @Flag(name: .long, help: "Print the new record ids as a JSON array.") var json = false
+    @Flag(name: .long, help: "Print a JSON array of {id, file, row (CSV), index (JSON array)}, in input order.")
+    var json = false
     @Argument(help: ArgumentHelp("Record files (.json or .csv).", valueName: "file")) var files: [String]
+
+    struct Added: Encodable {
+        var id: String
+        var file: String
+        var row: Int?
+        var index: Int?
+    }
 
     func run() throws {
         let workspace = try options.locate()
         var records: [JSONValue] = []
+        var origins: [RecordFiles.Origin] = []
         var warnings: [RecordFiles.Warning] = []
         for file in files {
-            let loaded = try RecordFiles.load(file)
+            let (loaded, from) = try RecordFiles.loadWithOrigins(file)
             records += loaded.records
+            origins += from
             warnings += loaded.warnings
         }
         let service = try RecordService(workspace: workspace)
         let key = try workspace.signingKey()
-        let ids = try service.add(records, key: key)
+        let bar = ProgressBar(label: "signing", unit: .items("records"), total: UInt64(records.count))
+        let ids = try service.add(records, key: key, progress: { bar.update(UInt64($0), of: UInt64($1)) })
+        bar.finish()
         // Specs/records.md: a number that fails its checksum is stored as entered and reported.
         for warning in warnings { Console.err("warning: \(warning)") }
         if json {
-            try Console.json(ids)
+            try Console.json(
+                zip(ids, origins).map { Added(id: $0, file: $1.file, row: $1.row, index: $1.index) })
         } else {
-            for id in ids { Console.out(id) }
-            Console.err(
+            for (id, origin) in zip(ids, origins) { Console.out("\(UntrustedText.printable(id))\t\(origin)") }
+            Console.status(
                 "Added \(ids.count) record\(ids.count == 1 ? "" : "s"), signed by \(UntrustedText.printable(try workspace.identity().organization))."
             )
         }
@@ -55,13 +74,17 @@ struct UpdateCommand: ParsableCommand {
         commandName: "update",
         abstract: "Sign a new version of a record from an edited JSON file.",
         discussion: """
+            Prints the new version id. When the file holds exactly the record's current content (member order \
+            does not matter), nothing is signed or stored: the command says so on standard error, prints \
+            nothing and exits 0.
+
             Get the current content with `amanat show RECORD --format json > r.json`, edit it, then:
               amanat update RECORD r.json
             """
     )
 
     @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The record id (or a unique prefix of at least 6 characters).") var record: String
+    @Argument(help: "The record id (or a unique prefix of at least 4 characters).") var record: String
     @Argument(help: ArgumentHelp("The edited record (JSON).", valueName: "file")) var file: String
 
     func run() throws {
@@ -74,10 +97,16 @@ struct UpdateCommand: ParsableCommand {
         let service = try RecordService(workspace: workspace)
         let recordId = try service.resolve(record)
         let key = try workspace.signingKey()
-        let (version, consent) = try service.update(recordId, content: records[0], key: key)
+        let outcome = try service.edit(recordId, content: records[0], key: key)
         for warning in loaded.warnings { Console.err("warning: \(warning)") }
+        guard case .signed(let version, let consent) = outcome else {
+            Console.status(
+                "Record \(recordId): \(UntrustedText.printable(file)) holds its current content; nothing changed, "
+                    + "so no version was signed.")
+            return
+        }
         Console.out(version.versionId)
-        Console.err("Record \(recordId): new version \(version.versionId).")
+        Console.status("Record \(recordId): new version \(version.versionId).")
         if consent == .proposed {
             Console.err(
                 "note: you raised its consent, but only the organization that collected it may: the raise is kept as "
@@ -101,7 +130,7 @@ struct AttachCommand: ParsableCommand {
     )
 
     @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The record id (or a unique prefix).") var record: String
+    @Argument(help: "The record id (or a unique prefix of at least 4 characters).") var record: String
     @Argument(help: ArgumentHelp("Files to attach.", valueName: "file")) var files: [String]
     @Option(
         name: .long,
@@ -133,7 +162,10 @@ struct AttachCommand: ParsableCommand {
             Console.err("Stored \(UntrustedText.printable(file)) as \(sha).")
         }
         content = content.setting("attachments", .array(list)).sortedKeys()
-        let (version, _) = try service.update(recordId, content: content, key: key)
+        guard case .signed(let version, _) = try service.edit(recordId, content: content, key: key) else {
+            Console.status("Record \(recordId) already lists every file; no version was signed.")
+            return
+        }
         Console.out(version.versionId)
     }
 
@@ -150,53 +182,121 @@ struct AttachCommand: ParsableCommand {
     }
 }
 
-/// `amanat list [--json]`
+/// `amanat list [--filter COLUMN OP VALUE]... [--json]`
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List the records in the store.",
-        discussion: "Example:\n  amanat list --json")
+        discussion: """
+            One row per record, sorted by the date of the testimony (records without a date last, ties by id):
+              ID           the short id: the shortest prefix (6 characters or more) no other record shares; every \
+            command that takes a RECORD accepts it (or any unique prefix of 4 characters or more)
+              CASE         the collector's own reference (provenance.reference)
+              LANGUAGE     the record's main language
+              CONSENT      the consent in force
+              DATE         the date of the testimony
+              ATTACHMENTS  how many files the record lists
+              STATE        clean, conflict (concurrent versions to resolve), retracted, erased, or incomplete (part \
+            of its history has not arrived)
+            "-" means not given; a case reference longer than 32 characters is cut (… at the end). An id that starts with '-' is written id:-… on the command line.
+
+            --filter \(RecordListing.Filter.syntax)
+
+            Examples:
+              amanat list
+              amanat list --filter language=kk --filter state=conflict
+              amanat list --filter 'date>=2019-01' --filter 'attachments>0'
+              amanat list --filter "case~steppe" --json
+            """)
 
     @OptionGroup var options: WorkspaceOptions
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Only records where COLUMN OP VALUE holds (repeat: all must hold), e.g. language=kk, date>=2019-01.",
+            valueName: "filter"))
+    var filter: [String] = []
     @Flag(
         name: .long,
-        help: "Print a JSON array of {id, versions, heads, createdBy, lastIssuedAt, concurrent, retracted}.")
+        help: """
+            Print a JSON array of {id, shortId, caseReference, language, consent, date, attachments, state, versions, \
+            heads, createdBy, lastIssuedAt, concurrent, retracted} (members not given are left out).
+            """)
     var json = false
 
     struct Item: Encodable {
         var id: String
+        var shortId: String
+        var caseReference: String?
+        var language: String?
+        var consent: String
+        var date: String?
+        var attachments: Int
+        var state: String
         var versions: Int
         var heads: [String]
         var createdBy: String
         var lastIssuedAt: Int
         var concurrent: Bool
+        /// True when the record is retracted or erased (``state`` tells which).
         var retracted: Bool
     }
 
+    func validate() throws {
+        do { _ = try filters() } catch let error as AmanatError { throw ValidationError(error.message) }
+    }
+
+    func filters() throws -> [RecordListing.Filter] { try filter.map(RecordListing.Filter.init(parsing:)) }
+
     func run() throws {
+        let filters = try filters()
         let workspace = try options.locate()
-        let records = try RecordService(workspace: workspace).store.records()
-        let items = records.map {
-            Item(
-                id: $0.id, versions: $0.versionCount, heads: $0.heads, createdBy: $0.createdBy,
-                lastIssuedAt: $0.lastIssuedAt,
-                concurrent: $0.heads.count > 1, retracted: $0.retracted)
-        }
+        let entries = try RecordService(workspace: workspace).listing(filters: filters)
         if json {
-            try Console.json(items)
-        } else if items.isEmpty {
-            Console.out("No records yet. Add some with `amanat add FILE`.")
-        } else {
-            for item in items {
-                let flags = (item.concurrent ? "  [concurrent versions]" : "") + (item.retracted ? "  [retracted]" : "")
-                Console.out(
-                    "\(UntrustedText.printable(item.id))  \(item.versions) version\(item.versions == 1 ? "" : "s")  by \(workspace.signerName(item.createdBy))\(flags)"
-                )
+            try Console.json(
+                entries.map {
+                    Item(
+                        id: $0.id, shortId: $0.shortId, caseReference: $0.caseReference, language: $0.language,
+                        consent: $0.consent.rawValue, date: $0.date, attachments: $0.attachments,
+                        state: $0.state.rawValue, versions: $0.versions, heads: $0.heads, createdBy: $0.createdBy,
+                        lastIssuedAt: $0.lastIssuedAt, concurrent: $0.heads.count > 1,
+                        retracted: $0.state == .retracted || $0.state == .erased)
+                })
+            return
+        }
+        guard !entries.isEmpty else {
+            if filters.isEmpty {
+                Console.out("No records yet. Add some with `amanat add FILE`.")
+            } else {
+                Console.status("No record matches the filters.")
             }
+            return
+        }
+        let header = ["ID", "CASE", "LANGUAGE", "CONSENT", "DATE", "ATTACHMENTS", "STATE"]
+        let rows = entries.map { e in
+            [
+                e.shortId, e.caseReference ?? "-", e.language ?? "-", e.consent.rawValue, e.date ?? "-",
+                String(e.attachments), e.state.rawValue,
+            ].map { cell in
+                // Long references are cut in the table (--json has them whole).
+                let shown = UntrustedText.printable(cell)
+                return shown.count > 32 ? String(shown.prefix(31)) + "…" : shown
+            }
+        }
+        var widths = header.map(\.count)
+        for row in rows {
+            for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
+        }
+        for row in [header] + rows {
+            let cells = row.enumerated().map { i, cell in
+                i == row.count - 1
+                    ? cell : cell.padding(toLength: max(widths[i], cell.count), withPad: " ", startingAt: 0)
+            }
+            Console.out(cells.joined(separator: "  "))
         }
     }
 }
 
-/// `amanat show RECORD [--history] [--format text|json|sd-jwt]`
+/// `amanat show RECORD [--history [--values]] [--format text|json|sd-jwt]`
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
@@ -205,31 +305,74 @@ struct ShowCommand: ParsableCommand {
             --format json prints the content exactly as `add` and `update` accept it; --format sd-jwt prints the \
             head version's compact SD-JWT with all its disclosures.
 
-            Example:
+            --history lists every version, parents first: id, kind (create, edit, merge, retract, erase), signer and \
+            time, then the fields it changed compared with its parent (with each parent, for a merge), as JSON \
+            Pointers such as /testimony/date ("added", "removed" or "changed"). Values are not shown unless you \
+            add --values.
+
+            Examples:
               amanat show 3Jq7xk --format json > record.json
+              amanat show 3Jq7xk --history
             """
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, sdJWT = "sd-jwt" }
 
     @OptionGroup var options: WorkspaceOptions
-    @Argument(help: "The record id (or a unique prefix).") var record: String
-    @Flag(name: .long, help: "List every version (id, kind, parents, signer, time).") var history = false
+    @Argument(help: "The record id (or a unique prefix of at least 4 characters).") var record: String
+    @Flag(name: .long, help: "List every version (id, kind, signer, time, parents) and the fields it changed.")
+    var history = false
+    @Flag(name: .long, help: "With --history: also show the old and new value of every changed field.")
+    var values = false
     @Option(name: .long, help: "text, json or sd-jwt.") var format: Format = .text
 
-    /// Parents before children; ties by time, then id.
-    static func topologicalOrder(_ versions: [StoredVersion]) -> [StoredVersion] {
-        let ids = Set(versions.map(\.id))
-        var placed = Set<String>()
-        var result: [StoredVersion] = []
-        var remaining = versions.sorted { ($0.issuedAt, $0.id) < ($1.issuedAt, $1.id) }
-        while !remaining.isEmpty {
-            let index = remaining.firstIndex { $0.prev.allSatisfy { !ids.contains($0) || placed.contains($0) } } ?? 0
-            let next = remaining.remove(at: index)
-            placed.insert(next.id)
-            result.append(next)
+    func validate() throws {
+        if values && !history { throw ValidationError("--values goes with --history.") }
+    }
+
+    /// A value of a changed field on one line, escaped and cut at 120 characters.
+    static func shown(_ value: JSONValue?) -> String {
+        guard let value else { return "(none)" }
+        let text = UntrustedText.printable(value.canonical())
+        return text.count > 120 ? String(text.prefix(120)) + "…" : text
+    }
+
+    func printHistory(_ service: RecordService, _ recordId: String) throws {
+        let workspace = service.workspace
+        for entry in try service.history(recordId) {
+            let v = entry.version
+            let date = Date(timeIntervalSince1970: TimeInterval(v.issuedAt))
+            Console.out(
+                "\(v.id)  \(entry.kindName)\(entry.isHead ? " (head)" : "")  by \(workspace.signerName(v.signer))  \(ISO8601DateFormatter().string(from: date))"
+                    + (v.prev.isEmpty ? "" : "  after \(v.prev.map(UntrustedText.printable).joined(separator: ", "))"))
+            if entry.isContentErased && v.kind != .retract {
+                Console.out("    (content erased)")
+                continue
+            }
+            for comparison in entry.comparisons {
+                let indent = entry.comparisons.count > 1 ? "      " : "    "
+                if entry.comparisons.count > 1 {
+                    Console.out("    compared with \(UntrustedText.printable(comparison.parent)):")
+                }
+                guard let changes = comparison.changes else {
+                    Console.out("\(indent)(parent not here or erased: cannot compare)")
+                    continue
+                }
+                if changes.isEmpty { Console.out("\(indent)(no field changed)") }
+                for change in changes {
+                    let path = change.pointer.isEmpty ? "/" : UntrustedText.printable(change.pointer)
+                    var line = "\(indent)\(change.kind.rawValue) \(path)"
+                    if values {
+                        switch change.kind {
+                        case .added: line += ": \(Self.shown(change.new))"
+                        case .removed: line += ": was \(Self.shown(change.old))"
+                        case .changed: line += ": \(Self.shown(change.old)) → \(Self.shown(change.new))"
+                        }
+                    }
+                    Console.out(line)
+                }
+            }
         }
-        return result
     }
 
     func run() throws {
@@ -237,15 +380,7 @@ struct ShowCommand: ParsableCommand {
         let service = try RecordService(workspace: workspace)
         let recordId = try service.resolve(record)
         if history {
-            let versions = Self.topologicalOrder(try service.store.versions(record: recordId))
-            let heads = Set(try service.store.heads(record: recordId))
-            for v in versions {
-                let date = Date(timeIntervalSince1970: TimeInterval(v.issuedAt))
-                Console.out(
-                    "\(v.id)  \(v.kind.rawValue)\(heads.contains(v.id) ? " (head)" : "")  by \(workspace.signerName(v.signer))  \(ISO8601DateFormatter().string(from: date))"
-                        + (v.prev.isEmpty
-                            ? "" : "  after \(v.prev.map(UntrustedText.printable).joined(separator: ", "))"))
-            }
+            try printHistory(service, recordId)
             return
         }
         let (head, content, view) = try service.editableContent(recordId)
@@ -256,11 +391,12 @@ struct ShowCommand: ParsableCommand {
             Console.jsonText(content.sortedKeys().pretty())
         case .text:
             Console.out("Record    \(UntrustedText.printable(recordId))")
+            Console.out("State     \(RecordState(view).rawValue)")
             Console.out(
                 "Collector \(view.collector.map { workspace.signerName($0) } ?? "unknown (its first version is not here)")"
             )
             Console.out(
-                "Version   \(head.id) (\(head.kind.rawValue)), signed by \(workspace.signerName(head.signer)) — verified"
+                "Version   \(head.id) (\(head.isErasure ? "erase" : head.kind.rawValue)), signed by \(workspace.signerName(head.signer)) — verified"
             )
             Console.out("Consent   \(view.consent.rawValue) (in force)")
             for p in view.consentProposals {

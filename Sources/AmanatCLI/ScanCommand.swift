@@ -18,16 +18,20 @@ public struct ScanCommand: ParsableCommand {
             {file, kind, start, end, value, confidence} objects is printed: it contains the identifiers \
             themselves, so redirect it to a protected place.
 
+            FILE may be - to scan standard input (up to 1 GiB; it is scanned as text, JSON or SD-JWT by its \
+            content).
+
             Exit status: 0 nothing found, 1 something identifying found, 65 a file is unreadable or malformed, \
             66 a file is missing.
 
             Example:
               amanat scan interviews/2026-11-case-0142.txt records.json
               amanat scan --json interviews/*.txt > findings.json
+              amanat show 3Jq7xk --format json | amanat scan -
             """
     )
 
-    @Argument(help: ArgumentHelp("Text, JSON or SD-JWT files to scan.", valueName: "file"))
+    @Argument(help: ArgumentHelp("Text, JSON or SD-JWT files to scan ('-': standard input).", valueName: "file"))
     public var files: [String] = []
 
     @Flag(name: .long, help: "Print one JSON array of findings (with the values) on stdout.")
@@ -36,7 +40,8 @@ public struct ScanCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if files.isEmpty { throw ValidationError("Name at least one file to scan.") }
+        if files.isEmpty { throw ValidationError("Name at least one file to scan (or - for standard input).") }
+        if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("- (standard input) can be named once.") }
     }
 
     /// One finding in one file.
@@ -48,7 +53,7 @@ public struct ScanCommand: ParsableCommand {
     public func run() throws {
         let scanner = DocumentScanner()
         // Check every file before printing anything, so output appears only for a complete run.
-        for file in files {
+        for file in files where file != "-" {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
                 throw AmanatError(
@@ -124,7 +129,7 @@ public struct ScanCommand: ParsableCommand {
         var seen = Set<String>()
         for file in files where seen.insert(file).inserted {
             let findings = byFile[file] ?? []
-            let shown = UntrustedText.printable(file)
+            let shown = file == "-" ? "standard input" : UntrustedText.printable(file)
             if findings.isEmpty {
                 lines.append("\(shown): nothing found")
                 continue

@@ -299,10 +299,13 @@ struct ResolveCommand: ParsableCommand {
                 else {
                     let names = try sync.organizationNames().map { "'\(UntrustedText.printable($0))'" }
                     let heads = recordView.heads.map { String($0.id.prefix(12)) }
+                    let close = Workspace.closest(to: take, among: try sync.organizationNames())
                     throw AmanatError(
                         .invalidRequest,
                         "--take \(UntrustedText.printable(take)) is neither a partner, this organization, a fingerprint, "
-                            + "nor a head of the record. Accepted: \(names.joined(separator: ", ")), a fingerprint, "
+                            + "nor a head of the record."
+                            + (close.map { " Did you mean '\(UntrustedText.printable($0))'?" } ?? "")
+                            + " Accepted: \(names.joined(separator: ", ")), a fingerprint, "
                             + "or a head: \(heads.joined(separator: ", ")).")
                 }
                 fallback = .version(head.id)
@@ -327,7 +330,7 @@ struct ResolveCommand: ParsableCommand {
         let key = try sync.workspace.signingKey()
         let signed = try sync.service.signResolution(resolution, key: key)
         Console.out(signed.versionId)
-        Console.err(
+        Console.status(
             "Record \(recordId): \(resolution.kind.rawValue) version \(signed.versionId) over \(resolution.parents.count) heads (\(resolution.decisions.count) field decision(s))."
         )
     }
@@ -376,8 +379,7 @@ struct DuplicatesCommand: ParsableCommand {
         let key: SecretBytes
         if let partner {
             guard let entry = try sync.workspace.trustList().entry(named: partner) else {
-                throw AmanatError(
-                    .invalidRequest, "no partner named '\(partner)' on the trust list; see `amanat trust list`.")
+                throw sync.workspace.unknownPartnerError(partner, option: "--partner")
             }
             key = try OrganizationSecrets.partnerMatchingKey(
                 sealingKey: try sync.workspace.sealingKey(), partner: entry.identity)

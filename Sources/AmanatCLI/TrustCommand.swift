@@ -46,19 +46,19 @@ struct TrustAddCommand: ParsableCommand {
         let identity = try Workspace.readIdentity(file)
         switch try workspace.trust(identity, from: file, name: name, mayRetract: mayRetract) {
         case .delegated(let entry, let erased):
-            Console.out(
+            Console.status(
                 "'\(UntrustedText.printable(entry.name))' may now retract and erase records it did not collect."
                     + (erased > 0 ? " Its pending erasure requests took effect on \(erased) record(s)." : ""))
         case .added(let entry):
             if json {
                 try Console.json(TrustListCommandEntry(entry))
             } else {
-                Console.out(
+                Console.status(
                     "Trusted \(UntrustedText.printable(identity.organization)) as '\(UntrustedText.printable(entry.name))'."
                 )
-                Console.out("Fingerprint: \(identity.fingerprint)")
-                Console.out("Compare this fingerprint with the partner over the phone or in person.")
-                if mayRetract { Console.out("It may retract and erase records it did not collect.") }
+                Console.status("Fingerprint: \(identity.fingerprint)")
+                Console.status("Compare this fingerprint with the partner over the phone or in person.")
+                if mayRetract { Console.status("It may retract and erase records it did not collect.") }
             }
         }
     }
@@ -120,7 +120,7 @@ struct TrustRemoveCommand: ParsableCommand {
 
     func run() throws {
         let removed = try options.locate().distrust(name)
-        Console.out(
+        Console.status(
             "Removed '\(UntrustedText.printable(name))' (fingerprint \(removed.identity.fingerprint)) from the trust list."
         )
     }

@@ -5,24 +5,51 @@ import AmanatWorkspace
 import ArgumentParser
 import Foundation
 
-/// `amanat verify FILE...`
+/// `amanat verify FILE... [--identity FILE]...`, `amanat verify -`
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Verify SD-JWT record versions or presentations against the trust list.",
+        abstract: "Verify SD-JWT record versions or presentations against the trust list or given identities.",
         discussion: """
             Checks the issuer signature (Ed25519) against the trust list, _sd_alg, that every disclosure is \
             referenced exactly once, and the structure (RFC 9901 §7.1). A presentation that withholds some \
-            disclosures verifies too; the report says how many were withheld.
+            disclosures verifies too; the report says how many were withheld. A published record's annotation \
+            (DIR/<id>.annotation.jws beside DIR/<id>.sd-jwt) is verified against the publisher.
+
+            Anyone can check a publication without a workspace or passphrase: give the organizations' public \
+            identities with --identity (a publication carries them beside its records, as \
+            DIR/<fingerprint>.identity.json). Each file is checked as `trust add` checks one (its key signed its \
+            name and age recipient). Inside a workspace the identities given are accepted in addition to its trust \
+            list. Identity files that travel with a publication only \
+            prove that the files agree with one another: compare the fingerprints printed at the end with the \
+            ones the organizations publish elsewhere (their web site, a printed report, a phone call).
+
+            FILE - reads one SD-JWT from standard input (no annotation is looked for).
 
             Example:
               amanat verify published/3Jq7xk.sd-jwt
+              amanat verify pub/3Jq7xk.sd-jwt --identity pub/4KQ7-….identity.json \\
+                --identity pub/M2XA-….identity.json
+              amanat show 3Jq7xk --format sd-jwt | amanat verify -
             """
     )
 
     @OptionGroup var options: WorkspaceOptions
     @Flag(name: .long, help: "Print a JSON array of results.") var json = false
-    @Argument(help: ArgumentHelp("SD-JWT files.", valueName: "file")) var files: [String]
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A public identity file to verify against (repeat for several); no workspace or passphrase needed.",
+            valueName: "file"))
+    var identity: [String] = []
+    @Argument(help: ArgumentHelp("SD-JWT files; - reads one from standard input.", valueName: "file"))
+    var files: [String]
+
+    func validate() throws {
+        if files.filter({ $0 == "-" }).count > 1 {
+            throw ValidationError("Standard input (-) can be read only once; give it once.")
+        }
+    }
 
     struct Result: Encodable {
         var file: String
@@ -31,6 +58,8 @@ struct VerifyCommand: ParsableCommand {
         var versionId: String?
         var signer: String?
         var signerFingerprint: String?
+        /// The --identity file the signer's key came from (nil: this workspace or its trust list).
+        var signerIdentityFile: String?
         var disclosed: Int?
         var withheld: Int?
         var error: String?
@@ -42,9 +71,11 @@ struct VerifyCommand: ParsableCommand {
         var annotation: String
         var publisher: String
         var publisherFingerprint: String
+        var publisherIdentityFile: String?
         /// The organization that collected the record (signed its first version): the testimony is its.
         var collector: String
         var collectorFingerprint: String
+        var collectorIdentityFile: String?
         /// Organizations that signed later versions (edits, merges), named as editors, never as the collector.
         var editors: [String]
         var policy: String
@@ -55,39 +86,79 @@ struct VerifyCommand: ParsableCommand {
         var publisherMade: [PublisherValue]
     }
 
+    /// The workspace, when there is one; outside any workspace nil if identities were given.
+    func locateWorkspace() throws -> Workspace? {
+        let explicit =
+            options.workspace != nil || ProcessInfo.processInfo.environment[Workspace.environmentVariable] != nil
+        do {
+            return try options.locate()
+        } catch let error as AmanatError where error.kind == .inputMissing && !explicit {
+            guard identity.isEmpty else { return nil }
+            throw AmanatError(
+                .inputMissing,
+                error.message + " To verify without a workspace, give the signers' public identities with "
+                    + "--identity FILE (a publication carries them as <fingerprint>.identity.json).")
+        }
+    }
+
+    /// Reads standard input, at most one byte more than an SD-JWT may have.
+    static func readStandardInput() throws -> Data {
+        var data = Data()
+        while data.count <= SDJWT.maximumSize {
+            guard let chunk = try FileHandle.standardInput.read(upToCount: 1 << 16), !chunk.isEmpty else { break }
+            data.append(chunk)
+        }
+        return data
+    }
+
     func run() throws {
-        let workspace = try options.locate()
-        let keys = try workspace.trustedKeys()
+        let workspace = try locateWorkspace()
+        let keys = try VerificationKeys(workspace: workspace, identityFiles: identity)
         var results: [Result] = []
         var worst: ExitStatus = .ok
         for file in files {
-            let input = try InputFile(file, what: "SD-JWT file")
-            guard input.size <= UInt64(SDJWT.maximumSize) else {
+            let data: Data
+            if file == "-" {
+                data = try Self.readStandardInput()
+            } else {
+                let input = try InputFile(file, what: "SD-JWT file")
+                guard input.size <= UInt64(SDJWT.maximumSize) else {
+                    results.append(
+                        Result(file: file, valid: false, error: "larger than \(SDJWT.maximumSize) bytes"))
+                    worst = .malformedInput
+                    continue
+                }
+                data = try Data(contentsOf: URL(fileURLWithPath: file))
+            }
+            guard data.count <= SDJWT.maximumSize else {
                 results.append(Result(file: file, valid: false, error: "larger than \(SDJWT.maximumSize) bytes"))
                 worst = .malformedInput
                 continue
             }
-            let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: file)), as: UTF8.self)
+            let text = String(decoding: data, as: UTF8.self)
             do {
-                let sdjwt = try SDJWT.parse(text)
-                let v = try RecordVerifier.verify(sdjwt, trustedKey: { keys[$0] })
+                let sdjwt = try SDJWT.parse(text.trimmingCharacters(in: .whitespacesAndNewlines))
+                let v = try keys.verify(sdjwt)
                 var result = Result(
                     file: file, valid: true, recordId: v.recordId, versionId: v.versionId,
-                    signer: workspace.signerName(v.signerFingerprint), signerFingerprint: v.signerFingerprint,
+                    signer: keys.name(v.signerFingerprint), signerFingerprint: v.signerFingerprint,
+                    signerIdentityFile: keys.givenIdentity(v.signerFingerprint)?.file,
                     disclosed: v.disclosedCount, withheld: v.withheldCount)
                 let annotationPath = PublishedFile.annotationPath(for: file)
-                if FileManager.default.fileExists(atPath: annotationPath) {
+                if file != "-" && FileManager.default.fileExists(atPath: annotationPath) {
                     do {
                         let text = String(
                             decoding: try Workspace.readFile(URL(fileURLWithPath: annotationPath), what: "annotation"),
                             as: UTF8.self)
-                        let a = try workspace.verifyAnnotation(
+                        let a = try keys.verifyAnnotation(
                             text, file: annotationPath, presentation: sdjwt, verified: v)
                         result.publication = Publication(
-                            annotation: annotationPath, publisher: workspace.signerName(a.publisherFingerprint),
+                            annotation: annotationPath, publisher: keys.name(a.publisherFingerprint),
                             publisherFingerprint: a.publisherFingerprint,
-                            collector: workspace.signerName(a.collector), collectorFingerprint: a.collector,
-                            editors: a.editors.map { workspace.signerName($0) }, policy: a.policyName,
+                            publisherIdentityFile: keys.givenIdentity(a.publisherFingerprint)?.file,
+                            collector: keys.name(a.collector), collectorFingerprint: a.collector,
+                            collectorIdentityFile: keys.givenIdentity(a.collector)?.file,
+                            editors: a.editors.map { keys.name($0) }, policy: a.policyName,
                             policySha256: a.policyHash,
                             original: Self.leafPointers(v.content, ""), publisherMade: a.values)
                     } catch let error as AmanatError {
@@ -100,7 +171,7 @@ struct VerifyCommand: ParsableCommand {
                 }
                 results.append(result)
             } catch let error as SDJWTError {
-                results.append(Result(file: file, valid: false, error: error.description))
+                results.append(Result(file: file, valid: false, error: keys.explain(error)))
                 if case .malformed = error {
                     worst = worst == .ok ? .malformedInput : worst
                 } else {
@@ -112,17 +183,39 @@ struct VerifyCommand: ParsableCommand {
             try Console.json(results)
         } else {
             for r in results {
-                if r.valid {
+                let shown = r.file == "-" ? "standard input" : UntrustedText.printable(r.file)
+                if r.valid, let recordId = r.recordId, let versionId = r.versionId, let signer = r.signer,
+                    let disclosed = r.disclosed, let withheld = r.withheld
+                {
+                    let fingerprint =
+                        r.signerIdentityFile != nil ? " (fingerprint \(r.signerFingerprint ?? "?"))" : ""
                     Console.out(
-                        "\(UntrustedText.printable(r.file)): valid — record \(UntrustedText.printable(r.recordId!)), version \(r.versionId!), signed by \(r.signer!); "
-                            + "\(r.disclosed!) disclosure(s) presented, \(r.withheld!) withheld")
-                    if let p = r.publication { Console.out(Self.describe(p, signer: r.signer!)) }
+                        "\(shown): valid — record \(UntrustedText.printable(recordId)), version \(versionId), signed by \(signer)\(fingerprint); "
+                            + "\(disclosed) disclosure(s) presented, \(withheld) withheld")
+                    if let p = r.publication { Console.out(Self.describe(p, signer: signer)) }
                 } else {
-                    Console.err("\(UntrustedText.printable(r.file)): NOT valid — \(r.error!)")
+                    Console.err("\(shown): NOT valid — \(r.error ?? "unknown error")")
                 }
             }
+            if !keys.given.isEmpty { Console.out(Self.fingerprintNote(keys.given)) }
         }
         if worst != .ok { throw ExitCode(worst.rawValue) }
+    }
+
+    /// The identities given with --identity, and what a reader must still do: compare their fingerprints with the
+    /// ones the organizations publish elsewhere.
+    static func fingerprintNote(_ given: [VerificationKeys.GivenIdentity]) -> String {
+        var lines = ["Identities given with --identity (each file's self-signature verified):"]
+        for g in given {
+            lines.append(
+                "  \(g.identity.fingerprint)  '\(UntrustedText.printable(g.identity.organization))'  "
+                    + "(\(UntrustedText.printable(g.file)))")
+        }
+        lines.append(
+            "These files only prove that the published files agree with them, not who made them: compare each "
+                + "fingerprint with the one the organization publishes elsewhere (its web site, a printed report, a "
+                + "phone call) before you rely on the result.")
+        return lines.joined(separator: "\n")
     }
 
     /// JSON Pointers of every scalar in a record.

@@ -19,6 +19,15 @@ struct WorkspaceOptions: ParsableArguments {
             valueName: "file"))
     var passphraseFile: String?
 
+    @Flag(name: .shortAndLong, help: "Print no status messages on standard error (errors and warnings still).")
+    var quiet = false
+
+    /// Called by argument-parser after parsing, before the command runs: `-q` takes effect for every command that
+    /// shares these options, including those that do not open a workspace (`init`).
+    func validate() throws {
+        if quiet { Console.quiet = true }
+    }
+
     /// The workspace, asking for the passphrase (file, environment or prompt) at most once, when a key is needed. At
     /// a terminal a wrong passphrase may be typed again, twice.
     func locate() throws -> Workspace {
@@ -39,7 +48,8 @@ struct WorkspaceOptions: ParsableArguments {
                 }
             }
         }
-        return Workspace(root: root, passphrase: { try asked.value() })
+        return Workspace(
+            root: root, passphrase: { try asked.value() }, passphraseOrigin: PassphraseSource.origin(file: file))
     }
 
     func passphrase(confirm: Bool = false) throws -> SecretBytes {

@@ -79,8 +79,10 @@ public enum Annotation {
         guard let key = trustedKey(kid) else {
             throw PublicationError(
                 .verificationFailed,
-                "\(file) is signed by \(UntrustedText.printable(String(kid.prefix(60)))), which is neither this workspace nor in the trust list. Add the "
-                    + "publisher's public identity with `amanat trust add`.")
+                "\(file) is signed by \(UntrustedText.printable(String(kid.prefix(60)))), which is neither this workspace nor in the trust list (nor "
+                    + "among the identities given). Add the publisher's public identity with `amanat trust add`, or give "
+                    + "it with `amanat verify --identity FILE` (publish writes it beside the records as <fingerprint>.identity.json)."
+            )
         }
         guard jwt.verify(with: key) else {
             throw PublicationError(.verificationFailed, "\(file): the publisher's signature does not verify.")
@@ -163,7 +165,9 @@ extension Annotation {
             throw PublicationError(
                 .verificationFailed,
                 "\(file): the record was collected by \(UntrustedText.printable(collector)), which is neither this workspace nor in the trust "
-                    + "list. Add the collector's public identity with `amanat trust add`.")
+                    + "list (nor among the identities given). Add the collector's public identity with `amanat trust add`, "
+                    + "or give it with `amanat verify --identity FILE` (publish writes it beside the records as <fingerprint>.identity.json)."
+            )
         }
         guard jwt.verify(with: key) else {
             throw PublicationError(

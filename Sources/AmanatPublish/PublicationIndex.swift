@@ -15,9 +15,61 @@ public enum PublicationIndex {
         record.recordId + Annotation.fileSuffix
     }
 
-    /// The index document.
+    /// The suffix of the public identity files beside the records: `<fingerprint>.identity.json`.
+    public static let identitySuffix = ".identity.json"
+
+    /// A public identity published beside the records, and why: `publisher`, `collector` (signed a record's first
+    /// version) and/or `signer` (signed a presented version).
+    public struct IdentityEntry: Sendable, Equatable {
+        public var identity: PublicIdentity
+        public var roles: [String]
+
+        public init(identity: PublicIdentity, roles: [String]) {
+            self.identity = identity
+            self.roles = roles
+        }
+    }
+
+    /// `<fingerprint>.identity.json`, or nil when `fingerprint` is not a canonical fingerprint (it becomes a file
+    /// name, so nothing else is accepted). The files sit beside the records, so `amanat scan DIR/*` still names
+    /// only files.
+    public static func identityPath(_ fingerprint: String) -> String? {
+        guard Fingerprint.normalize(fingerprint) == fingerprint else { return nil }
+        return fingerprint + identitySuffix
+    }
+
+    /// The publisher, every collector and every signer of a presented version, each once (sorted by fingerprint),
+    /// with their roles. `identity` finds an organization's public identity by fingerprint.
+    /// - Throws: ``PublicationError`` `unreadable` naming the first organization whose identity is unknown.
+    public static func identities(
+        _ records: [PublishedRecord], publisher: PublicIdentity, identity: (String) -> PublicIdentity?
+    ) throws -> [IdentityEntry] {
+        var roles: [String: Set<String>] = [publisher.fingerprint: ["publisher"]]
+        for record in records {
+            roles[record.collector, default: []].insert("collector")
+            roles[record.signer, default: []].insert("signer")
+        }
+        return try roles.keys.sorted().map { fingerprint in
+            let found = fingerprint == publisher.fingerprint ? publisher : identity(fingerprint)
+            guard let found, found.fingerprint == fingerprint, identityPath(fingerprint) != nil else {
+                throw PublicationError(
+                    .unreadable,
+                    "the public identity of \(UntrustedText.printable(fingerprint)), which signed records being "
+                        + "published, is neither this workspace's nor on the trust list, so readers could not verify "
+                        + "them. Add it with `amanat trust add FILE`. Nothing was written.")
+            }
+            return IdentityEntry(
+                identity: found,
+                roles: ["publisher", "collector", "signer"].filter {
+                    roles[fingerprint, default: []].contains($0)
+                })
+        }
+    }
+
+    /// The index document. `identities` are the public identity files written beside it (see ``identities(_:publisher:identity:)``).
     public static func json(
-        _ records: [PublishedRecord], publisher: PublicIdentity, policy: PolicyFile, publishedAt: Int
+        _ records: [PublishedRecord], publisher: PublicIdentity, policy: PolicyFile, publishedAt: Int,
+        identities: [IdentityEntry] = []
     ) -> JSONValue {
         let entries: [JSONValue] = records.map { record in
             .object([
@@ -32,17 +84,31 @@ public enum PublicationIndex {
                 ("publisherValues", .number(String(record.values.count))),
             ])
         }
-        return .object([
-            ("format", .string(format)),
-            (
-                "publisher",
-                .object([
-                    ("organization", .string(publisher.organization)), ("fingerprint", .string(publisher.fingerprint)),
-                ])
-            ),
-            ("policy", .object([("name", .string(policy.policy.name)), ("sha256", .string(policy.sha256))])),
-            ("publishedAt", .number(String(publishedAt))),
-            ("records", .array(entries)),
+        return .object(
+            [
+                ("format", .string(format)),
+                (
+                    "publisher",
+                    .object(
+                        [
+                            ("organization", .string(publisher.organization)),
+                            ("fingerprint", .string(publisher.fingerprint)),
+                        ]
+                            + (identities.isEmpty
+                                ? [] : identityPath(publisher.fingerprint).map { [("identity", .string($0))] } ?? []))
+                ),
+                ("policy", .object([("name", .string(policy.policy.name)), ("sha256", .string(policy.sha256))])),
+                ("publishedAt", .number(String(publishedAt))),
+                ("records", .array(entries)),
+            ] + (identities.isEmpty ? [] : [("identities", .array(identities.map(identityJSON)))]))
+    }
+
+    static func identityJSON(_ entry: IdentityEntry) -> JSONValue {
+        .object([
+            ("fingerprint", .string(entry.identity.fingerprint)),
+            ("organization", .string(entry.identity.organization)),
+            ("file", .string(identityPath(entry.identity.fingerprint) ?? "")),
+            ("roles", .array(entry.roles.map { .string($0) })),
         ])
     }
 }

@@ -366,6 +366,8 @@ public final class Store: Sendable {
                                 resealRecords.insert(record)
                                 cipher.remember(current, for: record)
                             }
+                        } else if let wrapped = presealed.wrapped[record] {
+                            try cipher.storeWrappedRecordKey(db, used, wrapped: wrapped, for: record)
                         } else {
                             try cipher.storeRecordKey(db, used, for: record)
                         }
@@ -554,7 +556,7 @@ public final class Store: Sendable {
     /// transaction).
     func preseal(
         _ versions: [StoredVersion]
-    ) throws -> (fields: [StoreCipher.SealedFields], keys: [String: SecretBytes])? {
+    ) throws -> (fields: [StoreCipher.SealedFields], keys: [String: SecretBytes], wrapped: [String: Data])? {
         guard let cipher, !versions.isEmpty else { return nil }
         let records = Set(versions.map(\.recordId))
         var keys: [String: SecretBytes] = [:]
@@ -563,16 +565,20 @@ public final class Store: Sendable {
                 if let key = try cipher.recordKey(db, record, create: false) { keys[record] = key }
             }
         }
-        for record in records where keys[record] == nil {
-            let key = SecretBytes(try SecureRandom.bytes(32))
+        // Records new to the store: fresh keys, wrapped here on all cores (the transaction only stores them).
+        let fresh = records.filter { keys[$0] == nil }.sorted()
+        let made = try cipher.makeRecordKeys(fresh)
+        var wrapped: [String: Data] = [:]
+        for (record, key, sealed) in made {
             keys[record] = key
+            wrapped[record] = sealed
         }
         let plain = versions.map { v in
             StoreCipher.PlainFields(
                 record: v.recordId, version: v.id, jwt: v.jwt, disclosures: v.disclosures.joined(separator: "~"),
                 content: v.content)
         }
-        return (try cipher.sealFields(plain, keys: keys), keys)
+        return (try cipher.sealFields(plain, keys: keys), keys, wrapped)
     }
 
     /// Crypto-shredding: the record's JWTs (which hold no disclosed value, and must travel so its history still

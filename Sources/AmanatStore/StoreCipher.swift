@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatRecords
 import Dispatch
 import Foundation
 import GRDB
@@ -182,6 +183,27 @@ final class StoreCipher: @unchecked Sendable {
         return key
     }
 
+    /// Fresh random data keys for `records`, each with its wrapped form, made on all cores (for a batch of new
+    /// records, before the write transaction stores them with ``storeWrappedRecordKey(_:_:wrapped:for:)``).
+    func makeRecordKeys(_ records: [String]) throws -> [(record: String, key: SecretBytes, wrapped: Data)] {
+        let storeKey = storeKey
+        return try OrderedParallel.map(records, minimumPerCore: 256, makeWorker: { try StoreKeyWorker(storeKey) }) {
+            worker, record in
+            let key = SecretBytes(try SecureRandom.bytes(32))
+            let wrapped = try key.withUnsafeBytes { raw in
+                try Self.seal(Array(raw), cipher: worker.cipher, aad: Self.wrapAAD(record))
+            }
+            return (record, key, Data(wrapped))
+        }
+    }
+
+    /// Stores `key`, already wrapped as `wrapped` (``makeRecordKeys(_:)``), as the data key of `record`.
+    func storeWrappedRecordKey(_ db: Database, _ key: SecretBytes, wrapped: Data, for record: String) throws {
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO recordKey (recordId, wrapped) VALUES (?, ?)").execute(
+            arguments: [record, wrapped])
+        remember(key, for: record)
+    }
+
     /// Wraps and stores `key` as the data key of `record`, replacing any other.
     func storeRecordKey(_ db: Database, _ key: SecretBytes, for record: String) throws {
         let wrapped = try key.withUnsafeBytes { raw in
@@ -250,60 +272,25 @@ final class StoreCipher: @unchecked Sendable {
         lock.lock()
         let keys = recordKeys
         lock.unlock()
-        final class Results: @unchecked Sendable {
-            var texts: [String?]
-            var errors: [Error?]
-            init(_ count: Int) {
-                texts = Array(repeating: nil, count: count)
-                errors = Array(repeating: nil, count: count)
+        return try OrderedParallel.map(items, minimumPerCore: 256, makeWorker: { RecordCipherWorker() }) {
+            worker, item in
+            guard let key = keys[item.record] else { throw StoreError.locked("record \(item.record) has no key") }
+            let plain: [UInt8]
+            do {
+                plain = try Self.open(
+                    Array(item.bytes), cipher: try worker.cipher(for: item.record, key: key),
+                    aad: Self.associatedData("content", record: item.record, version: item.version))
+            } catch is CryptoError {
+                throw StoreError.damaged(
+                    record: item.record,
+                    what: "the content of version \(item.version) does not decrypt (altered or moved)")
             }
-        }
-        let results = Results(items.count)
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, items.count / 256))
-        let perWorker = (items.count + workers - 1) / workers
-        results.texts.withUnsafeMutableBufferPointer { texts in
-            results.errors.withUnsafeMutableBufferPointer { errors in
-                let textBase = UInt(bitPattern: texts.baseAddress)
-                let errorBase = UInt(bitPattern: errors.baseAddress)
-                DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                    let texts = UnsafeMutablePointer<String?>(bitPattern: textBase)!
-                    let errors = UnsafeMutablePointer<Error?>(bitPattern: errorBase)!
-                    var cipher: ChaChaPoly.Cipher? = nil
-                    var keyed: String? = nil
-                    for k in (worker * perWorker)..<min(items.count, (worker + 1) * perWorker) {
-                        let item = items[k]
-                        do {
-                            guard let key = keys[item.record] else {
-                                throw StoreError.locked("record \(item.record) has no key")
-                            }
-                            if cipher == nil { cipher = try ChaChaPoly.Cipher(key: key) }
-                            if keyed != item.record {
-                                try cipher!.setKey(key)
-                                keyed = item.record
-                            }
-                            let aad = Self.associatedData("content", record: item.record, version: item.version)
-                            let plain: [UInt8]
-                            do {
-                                plain = try Self.open(Array(item.bytes), cipher: cipher!, aad: aad)
-                            } catch is CryptoError {
-                                throw StoreError.damaged(
-                                    record: item.record,
-                                    what: "the content of version \(item.version) does not decrypt (altered or moved)")
-                            }
-                            guard let text = String(validating: plain, as: UTF8.self) else {
-                                throw StoreError.damaged(
-                                    record: item.record, what: "the content of version \(item.version) is not UTF-8")
-                            }
-                            texts[k] = text
-                        } catch {
-                            errors[k] = error
-                        }
-                    }
-                }
+            guard let text = String(validating: plain, as: UTF8.self) else {
+                throw StoreError.damaged(
+                    record: item.record, what: "the content of version \(item.version) is not UTF-8")
             }
+            return (item.index, text)
         }
-        if let error = results.errors.lazy.compactMap({ $0 }).first { throw error }
-        return items.indices.map { (items[$0].index, results.texts[$0] ?? "") }
     }
 
     /// A version's three content fields to seal before a write transaction.
@@ -324,73 +311,47 @@ final class StoreCipher: @unchecked Sendable {
 
     /// Seals many versions' fields on all cores with the given record keys (each worker its own cipher).
     func sealFields(_ items: [PlainFields], keys: [String: SecretBytes]) throws -> [SealedFields] {
-        final class Results: @unchecked Sendable {
-            var sealed: [SealedFields?]
-            var errors: [Error?]
-            init(_ count: Int) {
-                sealed = Array(repeating: nil, count: count)
-                errors = Array(repeating: nil, count: count)
+        try OrderedParallel.map(items, minimumPerCore: 128, makeWorker: { RecordCipherWorker() }) { worker, item in
+            guard let key = keys[item.record] else { throw StoreError.locked("record \(item.record) has no key") }
+            let cipher = try worker.cipher(for: item.record, key: key)
+            func seal(_ text: String, _ field: String) throws -> Data {
+                Data(
+                    try Self.seal(
+                        Array(text.utf8), cipher: cipher,
+                        aad: Self.associatedData(field, record: item.record, version: item.version)))
             }
+            return SealedFields(
+                jwt: try seal(item.jwt, "jwt"),
+                disclosures: item.disclosures.isEmpty ? nil : try seal(item.disclosures, "disclosures"),
+                content: try item.content.map { try seal($0, "content") })
         }
-        let results = Results(items.count)
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, items.count / 128))
-        let perWorker = (items.count + workers - 1) / workers
-        results.sealed.withUnsafeMutableBufferPointer { sealed in
-            results.errors.withUnsafeMutableBufferPointer { errors in
-                let sealedBase = UInt(bitPattern: sealed.baseAddress)
-                let errorBase = UInt(bitPattern: errors.baseAddress)
-                DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                    let sealed = UnsafeMutablePointer<SealedFields?>(bitPattern: sealedBase)!
-                    let errors = UnsafeMutablePointer<Error?>(bitPattern: errorBase)!
-                    var cipher: ChaChaPoly.Cipher? = nil
-                    var keyed: String? = nil
-                    for k in (worker * perWorker)..<min(items.count, (worker + 1) * perWorker) {
-                        let item = items[k]
-                        do {
-                            guard let key = keys[item.record] else {
-                                throw StoreError.locked("record \(item.record) has no key")
-                            }
-                            if cipher == nil { cipher = try ChaChaPoly.Cipher(key: key) }
-                            if keyed != item.record {
-                                try cipher!.setKey(key)
-                                keyed = item.record
-                            }
-                            func seal(_ text: String, _ field: String) throws -> Data {
-                                Data(
-                                    try Self.seal(
-                                        Array(text.utf8), cipher: cipher!,
-                                        aad: Self.associatedData(field, record: item.record, version: item.version)))
-                            }
-                            sealed[k] = SealedFields(
-                                jwt: try seal(item.jwt, "jwt"),
-                                disclosures: item.disclosures.isEmpty ? nil : try seal(item.disclosures, "disclosures"),
-                                content: try item.content.map { try seal($0, "content") })
-                        } catch {
-                            errors[k] = error
-                        }
-                    }
-                }
-            }
-        }
-        if let error = results.errors.lazy.compactMap({ $0 }).first { throw error }
-        return results.sealed.map { $0! }
     }
 
-    /// Unwraps every record key in one pass (before a scan of the whole store) and caches them.
+    /// Unwraps every record key the cache lacks (before a scan of the whole store), on all cores, and caches them.
+    /// Keys already cached are kept: this process stored or unwrapped them, and replaces them when it rekeys.
     func loadAllRecordKeys(_ db: Database) throws {
+        lock.lock()
+        let cached = recordKeys
+        lock.unlock()
+        var wrapped: [(record: String, wrapped: Data)] = []
         let rows = try Row.fetchCursor(db, sql: "SELECT recordId, wrapped FROM recordKey")
-        var loaded: [String: SecretBytes] = [:]
         while let row = try rows.next() {
             let record: String = row[0]
-            let wrapped: Data = row[1]
+            if cached[record] == nil { wrapped.append((record, row[1])) }
+        }
+        guard !wrapped.isEmpty else { return }
+        let storeKey = storeKey
+        let keys = try OrderedParallel.map(wrapped, minimumPerCore: 512, makeWorker: { try StoreKeyWorker(storeKey) }) {
+            worker, item in
             do {
-                loaded[record] = SecretBytes(try openWithStoreKey(Array(wrapped), aad: Self.wrapAAD(record)))
+                return SecretBytes(
+                    try Self.open(Array(item.wrapped), cipher: worker.cipher, aad: Self.wrapAAD(item.record)))
             } catch {
-                throw StoreError.damaged(record: record, what: "its data key does not unwrap (altered or moved)")
+                throw StoreError.damaged(record: item.record, what: "its data key does not unwrap (altered or moved)")
             }
         }
         lock.lock()
-        recordKeys.merge(loaded) { _, fresh in fresh }
+        for (item, key) in zip(wrapped, keys) where recordKeys[item.record] == nil { recordKeys[item.record] = key }
         lock.unlock()
     }
 
@@ -409,4 +370,26 @@ final class StoreCipher: @unchecked Sendable {
     func keyCheck() throws -> [UInt8] { try Self.seal([], key: storeKey, aad: Self.checkAAD) }
 
     func verify(keyCheck sealed: [UInt8]) -> Bool { (try? Self.open(sealed, key: storeKey, aad: Self.checkAAD)) != nil }
+}
+
+/// One worker's cipher for a run of many records' fields (``OrderedParallel``), re-keyed only when the record changes.
+final class RecordCipherWorker {
+    private var cipher: ChaChaPoly.Cipher?
+    private var keyed: String?
+
+    func cipher(for record: String, key: SecretBytes) throws -> ChaChaPoly.Cipher {
+        if let cipher, keyed == record { return cipher }
+        let next = try cipher ?? ChaChaPoly.Cipher(key: key)
+        try next.setKey(key)
+        cipher = next
+        keyed = record
+        return next
+    }
+}
+
+/// One worker's cipher under the store key (unwrapping record keys on all cores).
+final class StoreKeyWorker {
+    let cipher: ChaChaPoly.Cipher
+
+    init(_ storeKey: SecretBytes) throws { cipher = try ChaChaPoly.Cipher(key: storeKey) }
 }

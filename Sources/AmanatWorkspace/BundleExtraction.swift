@@ -5,21 +5,23 @@ import Foundation
 extension Workspace {
     /// Decrypts and verifies a bundle with this workspace's sealing key (from the passphrase provider) against its
     /// trust list, streaming the entries into `output` (nil: verify only).
-    /// - Parameter progress: bytes read so far, and the bundle's size.
+    /// - Parameters:
+    ///   - path: the bundle file, or `-` for standard input (a pipe: read once, its size unknown, so no progress).
+    ///   - progress: bytes read so far, and the bundle's size.
     /// - Throws: ``AmanatError`` naming the file and what to do.
     public func openBundle(
         _ path: String, output: BundleEntryOutput?, progress: ((UInt64, UInt64) -> Void)? = nil
     ) throws -> OpenedBundle {
-        let file = try InputFile(path, what: "bundle")
+        let file = try InputFile(path, what: "bundle", allowStandardInput: true)
         let key = try sealingKey()
         let signers = try trustedSigners()
         do {
             return try BundleOpener.open(
-                source: { try file.read($0) }, sizeLimit: file.size, identity: key, trustedSigner: signers,
-                ownFingerprint: try identity().fingerprint, output: output,
-                progress: progress.map { report in { report($0, file.size) } })
+                source: { try file.read($0) }, sizeLimit: file.isStandardInput ? .max : file.size, identity: key,
+                trustedSigner: signers, ownFingerprint: try identity().fingerprint, output: output,
+                progress: file.isStandardInput ? nil : progress.map { report in { report($0, file.size) } })
         } catch let error as BundleError {
-            throw error.amanatError(file: path, workspace: self)
+            throw error.amanatError(file: file.displayName, workspace: self)
         }
     }
 }
@@ -31,15 +33,37 @@ public final class BundleExtraction: BundleEntryOutput {
     private var current: OutputFile?
     private var published = false
     private let leftover: Int
+    /// Parent folders this extraction created (deepest first), removed again if nothing is published.
+    private var createdParents: [URL] = []
 
+    /// Missing parent folders of `path` are created (as `git clone` does) and removed again if the bundle does not
+    /// verify.
     public init(destination path: String) throws {
         destination = URL(fileURLWithPath: path).standardizedFileURL
         let parent = destination.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
+        var missing: [URL] = []
+        var ancestor = parent
+        while !FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDirectory), ancestor.path != "/" {
+            missing.append(ancestor)
+            ancestor = ancestor.deletingLastPathComponent()
+        }
+        for folder in missing.reversed() {
+            var info = stat()
+            guard mkdir(folder.path, 0o700) == 0 || (errno == EEXIST && lstat(folder.path, &info) == 0) else {
+                let reason = String(cString: strerror(errno))
+                for created in createdParents { rmdir(created.path) }
+                throw AmanatError(
+                    .cannotCreateOutput,
+                    "cannot extract into \(path): cannot create the folder \(folder.path) (\(reason)).")
+            }
+            createdParents.insert(folder, at: 0)
+        }
         guard FileManager.default.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue
         else {
+            for created in createdParents { rmdir(created.path) }
             throw AmanatError(
-                .cannotCreateOutput, "cannot extract into \(path): the folder \(parent.path) does not exist.")
+                .cannotCreateOutput, "cannot extract into \(path): \(parent.path) is not a folder.")
         }
         if FileManager.default.fileExists(atPath: destination.path, isDirectory: &isDirectory), !isDirectory.boolValue {
             throw AmanatError(.cannotCreateOutput, "cannot extract into \(path): it is a file, not a folder.")
@@ -58,7 +82,10 @@ public final class BundleExtraction: BundleEntryOutput {
     }
 
     deinit {
-        if !published { try? FileManager.default.removeItem(at: staging) }
+        if !published {
+            try? FileManager.default.removeItem(at: staging)
+            for created in createdParents { rmdir(created.path) }
+        }
         Leftovers.unregister(leftover)
     }
 

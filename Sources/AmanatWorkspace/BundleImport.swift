@@ -131,7 +131,9 @@ public enum BundleImport {
     }
 
     /// Verifies and imports; returns what changed. Nothing changes unless everything verifies.
-    /// - Parameter progress: bytes of the bundle read so far, and its size.
+    /// - Parameters:
+    ///   - path: the bundle file, or `-` for standard input.
+    ///   - progress: bytes of the bundle read so far, and its size.
     public static func importBundle(
         _ path: String, into workspace: Workspace, progress: ((UInt64, UInt64) -> Void)? = nil
     ) throws -> Report {
@@ -141,6 +143,8 @@ public enum BundleImport {
         let output = try ImportOutput(stagingParent: workspace.dotFolder)
         let keys = try workspace.trustedKeys()
         let opened = try workspace.openBundle(path, output: output, progress: progress)
+        // Messages name the bundle; `-` (a pipe) is "standard input".
+        let path = path == "-" ? "standard input" : path
 
         // Every record version must verify against the trust list; one failure fails the whole import.
         var items: [PendingVersion] = []

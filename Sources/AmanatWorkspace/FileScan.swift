@@ -20,7 +20,8 @@ public enum FileScan {
     /// - Throws: ``AmanatError`` `inputMissing` when the file is missing, `malformedInput` when it is binary or a
     ///   `.json` file is not JSON.
     public static func open(file: String) throws -> (MappedFile, DocumentFormat) {
-        let mapped = try MappedFile(path: file)
+        let mapped =
+            file == "-" ? try MappedFile(standardInputUpTo: MappedFile.standardInputLimit) : try MappedFile(path: file)
         let buffer = mapped.buffer
         if buffer.prefix(8192).contains(0) {
             throw AmanatError(
@@ -116,6 +117,46 @@ public final class MappedFile {
                 UnsafeMutableRawPointer(bitPattern: shared + start), min(partSize, size - start),
                 MappedFile.populateRead)
         }
+    }
+
+    /// The most `scan -` reads from standard input (a file of any size is mapped instead).
+    public static let standardInputLimit = 1 << 30
+
+    /// Reads standard input to its end into anonymous memory (reserved up to `limit`, the unused rest returned).
+    /// - Throws: ``AmanatError`` `malformedInput` when the input is larger than `limit`, `ioError` when it fails.
+    public init(standardInputUpTo limit: Int) throws {
+        let page = MappedFile.pageSize
+        let reserved = (limit + page) / page * page
+        let address = mmap(nil, reserved, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        guard let address, address != MAP_FAILED else {
+            throw AmanatError(.ioError, "cannot reserve memory for standard input (\(systemError())).")
+        }
+        var size = 0
+        while size < reserved {
+            let n = Foundation.read(STDIN_FILENO, address + size, reserved - size)
+            if n == 0 { break }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let reason = systemError()
+                munmap(address, reserved)
+                throw AmanatError(.ioError, "cannot read standard input (\(reason)).")
+            }
+            size += n
+        }
+        guard size <= limit else {
+            munmap(address, reserved)
+            throw AmanatError(
+                .malformedInput, "standard input is larger than \(limit >> 20) MiB; save it to a file and scan that.")
+        }
+        let used = (size + page - 1) / page * page
+        if used < reserved { munmap(address + used, reserved - used) }
+        if size == 0 {
+            mapping = nil
+            buffer = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        mapping = address
+        buffer = UnsafeRawBufferPointer(start: address, count: size)
     }
 
     /// Unmaps the whole pages below `offset` (they must not be read again).

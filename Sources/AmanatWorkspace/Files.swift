@@ -3,12 +3,26 @@ import Foundation
 /// A file opened for streaming reads, closed on deinit.
 public final class InputFile {
     public let path: String
+    /// The file's size (0 for standard input, whose size is not known in advance).
     public let size: UInt64
+    /// True for `-`: standard input, a pipe, read once from start to end.
+    public let isStandardInput: Bool
     private let fd: Int32
 
+    /// How messages name the input: the path, or "standard input".
+    public var displayName: String { isStandardInput ? "standard input" : path }
+
+    /// - Parameter path: a regular file, or `-` for standard input when `allowStandardInput`.
     /// - Throws: ``AmanatError`` (`inputMissing` if missing, `ioError` if unreadable or not a regular file).
-    public init(_ path: String, what: String = "input file") throws {
+    public init(_ path: String, what: String = "input file", allowStandardInput: Bool = false) throws {
         self.path = path
+        if allowStandardInput && path == "-" {
+            isStandardInput = true
+            fd = STDIN_FILENO
+            size = 0
+            return
+        }
+        isStandardInput = false
         var info = stat()
         guard stat(path, &info) == 0 else {
             if errno == ENOENT { throw AmanatError(.inputMissing, "\(path) (\(what)) does not exist.") }
@@ -23,7 +37,7 @@ public final class InputFile {
         size = UInt64(info.st_size)
     }
 
-    deinit { close(fd) }
+    deinit { if !isStandardInput { close(fd) } }
 
     /// Reads into `buffer`; 0 at the end.
     public func read(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
@@ -33,6 +47,30 @@ public final class InputFile {
             if errno == EINTR { continue }
             throw AmanatError(.ioError, "cannot read \(path): \(systemError()).")
         }
+    }
+}
+
+extension InputFile {
+    /// Reads a small file whole (at most `limit` bytes) as UTF-8 text.
+    /// - Throws: ``AmanatError`` (`inputMissing`, `ioError`; `malformedInput` when it is bigger or not UTF-8).
+    public static func text(_ path: String, what: String, limit: Int) throws -> String {
+        let file = try InputFile(path, what: what)
+        guard file.size <= UInt64(limit) else {
+            throw AmanatError(.malformedInput, "\(path) (\(what)) is larger than \(limit) bytes.")
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(file.size))
+        var filled = 0
+        while filled < bytes.count {
+            let n = try bytes.withUnsafeMutableBytes {
+                try file.read(UnsafeMutableRawBufferPointer(rebasing: $0[filled...]))
+            }
+            if n == 0 { break }
+            filled += n
+        }
+        guard let text = String(validating: bytes[..<filled], as: UTF8.self) else {
+            throw AmanatError(.malformedInput, "\(path) (\(what)) is not UTF-8 text.")
+        }
+        return text
     }
 }
 

@@ -65,7 +65,7 @@ public enum Publisher {
     /// - Throws: ``AmanatError`` `malformedInput` for a named record that cannot be presented under the policy.
     public static func redact(
         _ records: [Selected], policy: PolicyFile, service: RecordService, key: Ed25519.SigningKey,
-        explicit: Bool = true, skipped: inout [Skipped]
+        explicit: Bool = true, skipped: inout [Skipped], progress: ((Int, Int) -> Void)? = nil
     ) throws
         -> [PublishedRecord]
     {
@@ -79,7 +79,8 @@ public enum Publisher {
             return k
         }
         var result: [PublishedRecord] = []
-        for record in records {
+        for (done, record) in records.enumerated() {
+            progress?(done, records.count)
             let version = record.head
             let verified = try service.verifiedContent(version)
             var published: PublishedRecord
@@ -127,13 +128,14 @@ public enum Publisher {
         return result
     }
 
-    /// Writes the presentations, annotations and index.json into a staging folder beside `path`, then renames it
-    /// into place. Returns the final path.
+    /// Writes the presentations, annotations, the public identity files (`<fingerprint>.identity.json`)
+    /// and index.json into a staging folder beside `path`, then renames it into place. Returns the final path.
+    /// - Parameter identities: the identities to write beside the records (``PublicationIndex/identities(_:publisher:identity:)``).
     /// - Throws: ``AmanatError`` `cannotCreateOutput` when `path` exists and is not an empty folder, or cannot be
     ///   created.
     public static func write(
         _ records: [PublishedRecord], to path: String, policy: PolicyFile, key: Ed25519.SigningKey,
-        publisher: PublicIdentity
+        publisher: PublicIdentity, identities: [PublicationIndex.IdentityEntry] = []
     ) throws -> String {
         let fm = FileManager.default
         let target = URL(fileURLWithPath: path).standardizedFileURL
@@ -157,7 +159,12 @@ public enum Publisher {
                 Data((annotation + "\n").utf8),
                 to: staging.url.appendingPathComponent(PublicationIndex.annotationName(record)))
         }
-        let index = PublicationIndex.json(records, publisher: publisher, policy: policy, publishedAt: now)
+        for entry in identities {
+            guard let name = PublicationIndex.identityPath(entry.identity.fingerprint) else { continue }
+            try AtomicFile.write(entry.identity.jsonData(), to: staging.url.appendingPathComponent(name))
+        }
+        let index = PublicationIndex.json(
+            records, publisher: publisher, policy: policy, publishedAt: now, identities: identities)
         try AtomicFile.write(
             Data((index.pretty() + "\n").utf8), to: staging.url.appendingPathComponent(PublicationIndex.fileName))
         try staging.commit(to: target)
@@ -170,6 +177,8 @@ public struct PublicationResult {
     public var records: [PublishedRecord]
     public var skipped: [Publisher.Skipped]
     public var folder: String?
+    /// The public identities written beside the records (empty on a dry run).
+    public var identities: [PublicationIndex.IdentityEntry] = []
 }
 
 extension Workspace {
@@ -182,18 +191,35 @@ extension Workspace {
     /// Publishes records under a policy: chooses those the rules allow (all, when `names` is empty), redacts
     /// them, and writes the folder `output` whole or not at all (nil: a dry run that writes nothing).
     /// - Throws: ``AmanatError``; a named record that may not be published fails the whole run.
-    public func publish(_ names: [String], policy: PolicyFile, to output: String?) throws -> PublicationResult {
+    /// - Parameter progress: records redacted so far, and how many were chosen.
+    public func publish(
+        _ names: [String], policy: PolicyFile, to output: String?, progress: ((Int, Int) -> Void)? = nil
+    ) throws -> PublicationResult {
         let service = try RecordService(workspace: self)
         var skipped: [Publisher.Skipped] = []
         let selected = try Publisher.select(names, policy: policy, service: service, skipped: &skipped)
         let key = try signingKey()
         let records = try Publisher.redact(
-            selected, policy: policy, service: service, key: key, explicit: !names.isEmpty, skipped: &skipped)
+            selected, policy: policy, service: service, key: key, explicit: !names.isEmpty, skipped: &skipped,
+            progress: progress)
         var folder: String?
+        var identities: [PublicationIndex.IdentityEntry] = []
         if let output {
-            folder = try Publisher.write(records, to: output, policy: policy, key: key, publisher: try identity())
+            let own = try identity()
+            let list = try trustList()
+            do {
+                identities = try PublicationIndex.identities(records, publisher: own) { fingerprint in
+                    list.entry(fingerprint: fingerprint).map(\.identity).flatMap {
+                        (try? $0.validated()) == nil ? nil : $0
+                    }
+                }
+            } catch let error as PublicationError {
+                throw AmanatError(error)
+            }
+            folder = try Publisher.write(
+                records, to: output, policy: policy, key: key, publisher: own, identities: identities)
         }
-        return PublicationResult(records: records, skipped: skipped, folder: folder)
+        return PublicationResult(records: records, skipped: skipped, folder: folder, identities: identities)
     }
 
     /// Verifies a publisher's annotation against this workspace's trust list: its signature, its binding to the

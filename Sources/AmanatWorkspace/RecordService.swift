@@ -18,10 +18,15 @@ public struct RecordService {
     }
 
     /// Signs and stores new records in one transaction; returns their ids in input order.
-    public func add(_ records: [JSONValue], key: Ed25519.SigningKey) throws -> [String] {
+    /// - Parameter progress: records signed so far and how many there are (called from any thread).
+    public func add(
+        _ records: [JSONValue], key: Ed25519.SigningKey, progress: (@Sendable (Int, Int) -> Void)? = nil
+    ) throws -> [String] {
         // Each record is signed and verified again on any core; the store write is one transaction.
         let keys = try workspace.trustedKeys()
+        let counter = ProgressCounter(total: records.count, report: progress)
         let versions = try OrderedParallel.map(records, makeWorker: { try RecordVerifier() }) { verifier, content in
+            defer { counter.advance() }
             let signed = try RecordSigner.sign(
                 content: content, kind: .create, recordId: nil, prev: [],
                 attachments: RecordContent.attachmentDigests(content), key: key, policy: .amanatRecord)
@@ -39,14 +44,42 @@ public struct RecordService {
         return StoredVersion(verified: verified, sdjwt: sdjwt)
     }
 
-    /// Resolves a record id (or unique prefix) from the command line.
+    /// Resolves a record id from the command line: the full id, or a prefix of at least 4 characters
+    /// (``ShortIds/minimumPrefixLength``) that only one record id starts with. `id:` in front is dropped (the way to
+    /// write an id that starts with `-`).
+    /// - Throws: ``AmanatError`` `invalidRequest` for a prefix that is too short or matches several records (the
+    ///   message lists them by short id and case reference), `inputMissing` when no record matches.
     public func resolve(_ text: String) throws -> String {
         let text = text.hasPrefix("id:") ? String(text.dropFirst(3)) : text
-        do {
-            return try store.resolveRecord(text)
-        } catch let error as StoreError {
-            throw AmanatError(.inputMissing, "\(error). See `amanat list`.")
+        let shown = UntrustedText.printable(text)
+        guard text.count >= ShortIds.minimumPrefixLength else {
+            throw AmanatError(
+                .invalidRequest,
+                "'\(shown)' is too short to name a record: give at least \(ShortIds.minimumPrefixLength) characters "
+                    + "of its id (the short ids of `amanat list` always work).")
         }
+        let limit = 10
+        let matches = try store.recordIds(withPrefix: text, limit: limit + 1)
+        if matches.contains(text) { return text }
+        guard matches.count > 1 else {
+            guard let only = matches.first else {
+                throw AmanatError(.inputMissing, "no record \(shown) in the store. See `amanat list`.")
+            }
+            return only
+        }
+        let short = ShortIds.compute(try store.recordIds())
+        var lines: [String] = []
+        for id in matches.prefix(limit) {
+            let reference = try store.lastContent(record: id)?["provenance"]?["reference"]?.stringValue
+            lines.append(
+                "  \(UntrustedText.printable(short[id] ?? id))  "
+                    + (reference.map { "case \(UntrustedText.printable($0))" } ?? "(no case reference)"))
+        }
+        if matches.count > limit { lines.append("  … and more") }
+        throw AmanatError(
+            .invalidRequest,
+            "'\(shown)' matches several records:\n\(lines.joined(separator: "\n"))\n"
+                + "Give more characters of the id (a short id above, or see `amanat list`). Nothing was changed.")
     }
 
     /// The record as this workspace sees it: heads, consent in force, pending requests (``Authority``).
@@ -96,14 +129,25 @@ public struct RecordService {
         }
     }
 
-    /// Signs and stores a new version of a record on top of its single head. Consent follows ``Authority``: anyone
-    /// may lower it; the collector raises it only with a changed consent note; a raise by anyone else is signed
-    /// but stays a proposal (the return value says which).
+    /// What an edit did: signed a new version, or nothing because the content equals the head's.
+    public enum EditOutcome {
+        /// A new version, and what it did to consent.
+        case signed(SignedVersion, Authority.ConsentEdit)
+        /// The content equals the single head's (as an edit starts from it, ``editableContent(_:)``): nothing was
+        /// signed or stored. The associated value is the head's version id.
+        case unchanged(head: String)
+    }
+
+    /// Signs and stores a new version of a record on top of its single head, unless `content` equals the head's
+    /// content (compared as canonical JSON, so member order does not matter): a version that changes nothing is
+    /// never signed. Consent follows ``Authority``: anyone may lower it; the collector raises it only with a
+    /// changed consent note; a raise by anyone else is signed but stays a proposal (the outcome says which).
     /// `acceptingProposal`: the collector accepts a proposed raise as it stands (`amanat consent --accept`).
-    public func update(
+    public func edit(
         _ recordId: String, content: JSONValue, key: Ed25519.SigningKey, acceptingProposal: Bool = false
-    ) throws -> (SignedVersion, Authority.ConsentEdit) {
+    ) throws -> EditOutcome {
         let (head, current, view) = try editableContent(recordId)
+        if content.canonical() == current.canonical() { return .unchanged(head: head.id) }
         var edit = Authority.ConsentEdit.unchanged
         if let new = Consent(content: content) {
             let noteChanged =
@@ -120,7 +164,23 @@ public struct RecordService {
             content: content, kind: .edit, recordId: recordId, prev: [head.id],
             attachments: RecordContent.attachmentDigests(content), key: key, policy: .amanatRecord)
         try store.insert([try verifiedForStore(signed.sdjwt)], authority: authority)
-        return (signed, edit)
+        return .signed(signed, edit)
+    }
+
+    /// ``edit(_:content:key:acceptingProposal:)`` for callers that always expect a new version.
+    /// - Throws: ``AmanatError`` `invalidRequest` when the content equals the head's (nothing is signed).
+    public func update(
+        _ recordId: String, content: JSONValue, key: Ed25519.SigningKey, acceptingProposal: Bool = false
+    ) throws -> (SignedVersion, Authority.ConsentEdit) {
+        switch try edit(recordId, content: content, key: key, acceptingProposal: acceptingProposal) {
+        case .signed(let version, let consent):
+            return (version, consent)
+        case .unchanged:
+            throw AmanatError(
+                .invalidRequest,
+                "record \(recordId) already has this content; nothing was signed (a version that changes nothing is "
+                    + "never made).")
+        }
     }
 
     /// Signs a new version with consent `value` (and, if given, a new consent note). Anyone may lower consent; the
@@ -263,5 +323,27 @@ public struct RecordService {
                 .verificationFailed, "the store has no key for attachment \(sha256.prefix(12))…; it cannot be read.")
         }
         return try EncryptedBlob.Reader(path: url.path, key: key)
+    }
+}
+
+/// Counts finished items across threads and reports each step to a progress callback.
+final class ProgressCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = 0
+    private let total: Int
+    private let report: (@Sendable (Int, Int) -> Void)?
+
+    init(total: Int, report: (@Sendable (Int, Int) -> Void)?) {
+        self.total = total
+        self.report = report
+    }
+
+    func advance() {
+        guard let report else { return }
+        lock.lock()
+        done += 1
+        let now = done
+        lock.unlock()
+        report(now, total)
     }
 }

@@ -54,15 +54,13 @@ extension Workspace {
                 do {
                     recipient = try BundleRecipient(ageRecipient: value)
                 } catch {
-                    throw AmanatError(.invalidRequest, "'\(value)' is not a valid age1… recipient.")
+                    throw AmanatError(
+                        .invalidRequest, "'\(UntrustedText.printable(value))' is not a valid age1… recipient.")
                 }
             } else if FileManager.default.fileExists(atPath: value) {
                 recipient = try BundleRecipient(identity: Workspace.readIdentity(value))
             } else {
-                throw AmanatError(
-                    .invalidRequest,
-                    "'\(value)' is neither a partner on the trust list, an identity file, nor an age1… recipient. "
-                        + "See `amanat trust list`.")
+                throw unknownPartnerError(value, option: "-r", also: ["a public identity file", "an age1… recipient"])
             }
             let key = AgeKeyEncoding.recipient(recipient.publicKey)
             if seen.insert(key).inserted { result.append(recipient) }

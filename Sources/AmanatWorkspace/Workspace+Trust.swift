@@ -66,9 +66,7 @@ extension Workspace {
     public func distrust(_ name: String) throws -> TrustList.Entry {
         var list = try trustList()
         guard let index = list.partners.firstIndex(where: { $0.name == name }) else {
-            throw AmanatError(
-                .invalidRequest,
-                "no partner named '\(UntrustedText.printable(name))' on the trust list; see `amanat trust list`.")
+            throw unknownPartnerError(name, option: "trust remove")
         }
         let removed = list.partners.remove(at: index)
         try save(list)
@@ -83,5 +81,58 @@ extension Workspace {
         let erased = try service.store.applyErasures(authority: service.authority)
         if !erased.isEmpty { _ = try service.deleteErasedBlobs() }
         return erased.count
+    }
+}
+
+extension Workspace {
+    /// The error for a partner name that is not on the trust list: it suggests the closest accepted name (`Berlin` →
+    /// `berlin`, `berln` → `berlin`) and lists every accepted one.
+    /// - Parameters:
+    ///   - value: what was typed.
+    ///   - option: how the command took it (`-r`, `--take`, `trust remove`), for the message.
+    ///   - also: other accepted spellings (`self`, this organization's name, "a fingerprint", "an age1… recipient").
+    public func unknownPartnerError(_ value: String, option: String, also: [String] = []) -> AmanatError {
+        let names = ((try? trustList().partners.map(\.name)) ?? []).sorted()
+        var message = "\(option) '\(UntrustedText.printable(value))' is not a partner on the trust list."
+        if let close = Self.closest(to: value, among: names) {
+            message += " Did you mean '\(UntrustedText.printable(close))'?"
+        }
+        let accepted = names.map { "'\(UntrustedText.printable($0))'" } + also
+        message +=
+            accepted.isEmpty
+            ? " The trust list is empty: add partners with `amanat trust add FILE --name NAME`."
+            : " Accepted: \(accepted.joined(separator: ", ")) (see `amanat trust list`)."
+        return AmanatError(.invalidRequest, message)
+    }
+
+    /// The candidate equal to `value` but for case, else the one within a small edit distance (at most 2, and less
+    /// than a third of its length), else nil.
+    public static func closest(to value: String, among candidates: [String]) -> String? {
+        let lowered = value.lowercased()
+        if let same = candidates.first(where: { $0.lowercased() == lowered }) { return same }
+        let typed = Array(lowered)
+        var best: (name: String, distance: Int)? = nil
+        for candidate in candidates {
+            let distance = editDistance(typed, Array(candidate.lowercased()))
+            guard distance <= 2, distance * 3 < max(candidate.count, 1) else { continue }
+            if best == nil || distance < best!.distance { best = (candidate, distance) }
+        }
+        return best?.name
+    }
+
+    /// Levenshtein distance of two short strings (names), in characters.
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
     }
 }

@@ -23,11 +23,18 @@ public struct Workspace: Sendable {
     public let root: URL
     /// Asked for the passphrase when a private key is unlocked.
     let passphrase: PassphraseProvider
+    /// Where the provider's passphrase comes from, as an error about a wrong one names it ("AMANAT_PASSPHRASE",
+    /// "the passphrase file F", "the passphrase typed at the prompt").
+    let passphraseOrigin: String?
 
     /// A workspace at `root` (not checked; see ``locate(explicit:environment:currentDirectory:passphrase:)``).
-    public init(root: URL, passphrase: @escaping PassphraseProvider = Workspace.noPassphrase) {
+    /// - Parameter passphraseOrigin: where `passphrase` gets it, for the message about a wrong passphrase.
+    public init(
+        root: URL, passphrase: @escaping PassphraseProvider = Workspace.noPassphrase, passphraseOrigin: String? = nil
+    ) {
         self.root = root
         self.passphrase = passphrase
+        self.passphraseOrigin = passphraseOrigin
     }
 
     /// A provider for front ends that never unlock keys: refuses.
@@ -192,7 +199,10 @@ public struct Workspace: Sendable {
         } catch CryptoError.wrongPassphrase {
             throw AmanatError(
                 .verificationFailed,
-                "the passphrase does not unlock \(url.path). Check AMANAT_PASSPHRASE or --passphrase-file and try again."
+                passphraseOrigin.map {
+                    "the passphrase from \($0) does not unlock \(url.path). Check \($0) and try again."
+                }
+                    ?? "the passphrase does not unlock \(url.path). Check AMANAT_PASSPHRASE or --passphrase-file and try again."
             )
         } catch let error as CryptoError {
             throw AmanatError(

@@ -39,7 +39,7 @@ struct AuthorityCommandTests {
         func add(_ example: String, in dir: String) throws -> String {
             let added = try cli.run(["add", RecordCommandTests.example(example)], in: dir)
             #expect(added.status == 0, "\(added.stderr)")
-            return added.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            return added.addedId
         }
 
         /// Seals what `to` is not known to hold and opens it there; returns the import report.
@@ -204,7 +204,7 @@ struct AuthorityCommandTests {
         try t.send(from: t.a, to: "berlin", at: t.b)
         try t.send(from: t.a, to: "geneva", at: t.c)
         // When B, which did not collect it, erases it
-        let erased = try t.json(["erase", "id:" + id, "--reason", "family asked us"], in: t.b)
+        let erased = try t.json(["erase", "id:" + id, "--reason", "family asked us", "--yes"], in: t.b)
         #expect(erased["inForce"] as? Bool == false)
         #expect(erased["attachmentsDeleted"] as? Int == 0)
         // Then nothing is deleted at B, and at A the request is kept, counted and not applied
@@ -217,12 +217,12 @@ struct AuthorityCommandTests {
         #expect(statusA["erased"] as? Int == 0 && statusA["retracted"] as? Int == 0)
         #expect(try t.cli.run(["show", "id:" + id], in: t.a).stdout.contains("Request"))
         // And a retraction by B is only a request too
-        #expect(try t.cli.run(["retract", "id:" + id, "--reason", "duplicate?"], in: t.b).status == 0)
+        #expect(try t.cli.run(["retract", "id:" + id, "--reason", "duplicate?", "--yes"], in: t.b).status == 0)
         try t.send(from: t.b, to: "steppe", at: t.a)
         #expect(try t.json(["status"], in: t.a)["retracted"] as? Int == 0)
 
         // When A, the collector, erases it, the data is deleted at A
-        let done = try t.json(["erase", "id:" + id, "--reason", "family asked us"], in: t.a)
+        let done = try t.json(["erase", "id:" + id, "--reason", "family asked us", "--yes"], in: t.a)
         #expect(done["inForce"] as? Bool == true)
         #expect(done["attachmentsDeleted"] as? Int == 1)
         #expect(try t.json(["status"], in: t.a)["pendingRequests"] as? Int == 0)
@@ -241,13 +241,13 @@ struct AuthorityCommandTests {
         defer { t.cli.cleanup() }
         let id = try t.add("en-survivor-public.json", in: t.a)
         try t.send(from: t.a, to: "berlin", at: t.b)
-        #expect(try t.cli.run(["erase", "id:" + id, "--reason", "withdrawn"], in: t.b).status == 0)
+        #expect(try t.cli.run(["erase", "id:" + id, "--reason", "withdrawn", "--yes"], in: t.b).status == 0)
         try t.send(from: t.b, to: "steppe", at: t.a)
         #expect(try t.json(["status"], in: t.a)["erased"] as? Int == 0)
         // When A marks B as a delegate, B's pending erasure takes effect at once
         let delegated = try t.cli.run(["trust", "add", t.cli.path("b.json"), "--may-retract"], in: t.a)
         #expect(delegated.status == 0, "\(delegated.stderr)")
-        #expect(delegated.stdout.contains("took effect on 1 record"))
+        #expect(delegated.stderr.contains("took effect on 1 record"))
         #expect(try t.json(["status"], in: t.a)["erased"] as? Int == 1)
         #expect(try t.cli.run(["trust", "list"], in: t.a).stdout.contains("(may retract)"))
     }
@@ -391,7 +391,7 @@ struct HostileNameTests {
             #expect(!output.contains("\u{1B}") && !output.contains("\u{202E}"), "\(output)")
             #expect(!output.contains("\nFingerprint: AAAA"), "\(output)")
         }
-        #expect(added.stdout.split(separator: "\n").filter { $0.hasPrefix("Fingerprint:") }.count == 1)
+        #expect(added.stderr.split(separator: "\n").filter { $0.hasPrefix("Fingerprint:") }.count == 1)
         #expect(listed.stdout.contains("Partner\\e[32m Verified\\e[0m\\nFingerprint: AAAA-AAAA-AAAA-AAAA\\u{202E}"))
     }
 }

@@ -39,7 +39,7 @@ struct BundleCommandTests {
         #expect(sealed.status == 0, "\(sealed.stderr)")
         let opened = try p.cli.run(["open", p.cli.path("case.amanat"), "-o", p.cli.path("out")], in: p.b)
         #expect(opened.status == 0, "\(opened.stderr)")
-        #expect(opened.stdout.contains("signed by steppe"))
+        #expect(opened.stderr.contains("signed by steppe"))
         #expect(
             FileManager.default.contents(atPath: p.cli.path("out/files/testimony.mp4"))
                 == FileManager.default.contents(atPath: p.cli.path("testimony.mp4")))

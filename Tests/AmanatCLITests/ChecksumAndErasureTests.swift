@@ -33,7 +33,7 @@ struct ChecksumAndErasureTests {
         #expect(warnings.contains { $0.contains("field /testifier/cnResidentId") && $0.contains("GB 11643") })
         #expect(warnings.contains { $0.contains("field /testifier/kzIin") && $0.contains("IIN") })
         #expect(!added.stderr.contains("654221199003120462") && !added.stderr.contains("900312400107"))
-        let id = added.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let id = added.addedId
         let shown = try cli.run(["show", "id:" + id, "--format", "json"], in: a)
         #expect(shown.stdout.contains("\"654221199003120462\""))
         // And in an array, each warning names the record; with --json stdout stays the ids alone
@@ -42,7 +42,7 @@ struct ChecksumAndErasureTests {
         try Data("[\(one), \(one)]".utf8).write(to: URL(fileURLWithPath: array))
         let both = try cli.run(["add", "--json", array], in: a)
         #expect(both.status == 0)
-        #expect((try JSONSerialization.jsonObject(with: Data(both.stdout.utf8)) as? [String])?.count == 2)
+        #expect((try JSONSerialization.jsonObject(with: Data(both.stdout.utf8)) as? [[String: Any]])?.count == 2)
         #expect(both.stderr.contains("record [0], field /testifier/cnResidentId"))
         #expect(both.stderr.contains("record [1], field /testifier/kzIin"))
         // And `update` warns too; the examples as published give no warning
@@ -95,7 +95,7 @@ struct ChecksumAndErasureTests {
         try t.send(from: t.a, to: "berlin", at: t.b)
         #expect(Self.storeHolds(digest, t.a) && Self.storeHolds(digest, t.b))
         // When A, the collector, erases it
-        let erased = try t.json(["erase", "id:" + id, "--reason", "the family asked"], in: t.a)
+        let erased = try t.json(["erase", "id:" + id, "--reason", "the family asked", "--yes"], in: t.a)
         #expect(erased["attachmentsDeleted"] as? Int == 1)
         // Then A's store files (database, log, index) hold no copy of the digest, and the blob is gone
         #expect(!Self.storeHolds(digest, t.a))
@@ -122,12 +122,12 @@ struct ChecksumAndErasureTests {
         let attached = try t.cli.run(["attach", "id:" + id, card], in: t.a)
         let digest = try #require(attached.stderr.split(whereSeparator: { " .\n".contains($0) }).last.map(String.init))
         try t.send(from: t.a, to: "berlin", at: t.b)
-        #expect(try t.cli.run(["erase", "id:" + id, "--reason", "withdrawn"], in: t.b).status == 0)
+        #expect(try t.cli.run(["erase", "id:" + id, "--reason", "withdrawn", "--yes"], in: t.b).status == 0)
         try t.send(from: t.b, to: "steppe", at: t.a)
         #expect(Self.storeHolds(digest, t.a))
         // When A makes B a delegate, B's erasure takes effect at A
         let delegated = try t.cli.run(["trust", "add", t.cli.path("b.json"), "--may-retract"], in: t.a)
-        #expect(delegated.status == 0 && delegated.stdout.contains("took effect on 1 record"))
+        #expect(delegated.status == 0 && delegated.stderr.contains("took effect on 1 record"))
         // Then A's store files hold no copy of the digest
         #expect(!Self.storeHolds(digest, t.a))
     }

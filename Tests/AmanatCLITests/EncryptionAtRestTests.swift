@@ -113,7 +113,7 @@ struct EncryptionAtRestTests {
         let before = CLIHarness.snapshot(p.a + "/.amanat")
         let wrong = try p.cli.run(["list"], in: p.a, passphrase: "not the passphrase")
         #expect(wrong.status == 1)
-        #expect(wrong.stderr.contains("passphrase does not unlock"))
+        #expect(wrong.stderr.contains("does not unlock"))
         #expect(CLIHarness.snapshot(p.a + "/.amanat") == before)
     }
 
@@ -150,7 +150,7 @@ struct EncryptionAtRestTests {
         let keyBefore = try CLIHarness.store(a).writer.read { db in
             try Data.fetchOne(db, sql: "SELECT wrapped FROM recordKey WHERE recordId = ?", arguments: [id])
         }
-        let erased = try cli.run(["erase", "id:" + id, "--reason", "the family asked"], in: a)
+        let erased = try cli.run(["erase", "id:" + id, "--reason", "the family asked", "--yes"], in: a)
         #expect(erased.status == 0, "\(erased.stderr)")
         // Then the record's data key was replaced (its old key is gone from the store)
         let store = try CLIHarness.store(a)

@@ -73,7 +73,9 @@ struct InterruptTests {
                 // it had created nothing yet), and the destination does not exist
                 #expect(
                     process.terminationStatus == 130
-                        || (process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGINT))
+                        || (process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGINT),
+                    "exit \(process.terminationStatus) (\(process.terminationReason == .uncaughtSignal ? "signal" : "exit"))"
+                )
                 #expect(!FileManager.default.fileExists(atPath: destination))
                 interrupted += 1
             }

@@ -19,7 +19,10 @@ struct PublishCommandTests {
         let a = try cli.initWorkspace("a", org: "Test Archive One")
         let added = try cli.run(["add", "--json"] + files.map(Self.example), in: a)
         #expect(added.status == 0, "\(added.stderr)")
-        let ids = try #require(try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String])
+        let ids = try #require(
+            (try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [[String: Any]])?.compactMap {
+                $0["id"] as? String
+            })
         return (a, Dictionary(uniqueKeysWithValues: zip(files, ids)))
     }
 
@@ -57,7 +60,9 @@ struct PublishCommandTests {
         #expect(Set(listed) == Set(Self.publicExamples.map { ids[$0]! }))
         #expect((index["policy"] as? [String: Any])?["name"] as? String == "public")
         let names = try FileManager.default.contentsOfDirectory(atPath: out)
-        #expect(names.count == 1 + 2 * Self.publicExamples.count)
+        // index.json, two files per record, and the publisher's (and collector's) public identity
+        #expect(names.count == 2 + 2 * Self.publicExamples.count)
+        #expect(names.filter { $0.hasSuffix(".identity.json") }.count == 1)
 
         // `amanat scan` over the published folder finds nothing identifying
         let scan = try cli.run(["scan"] + (try files(in: out)), in: a)
@@ -230,7 +235,7 @@ struct PublishCommandTests {
             """
         try Data(record.utf8).write(to: URL(fileURLWithPath: cli.path("r.json")))
         let a = try cli.initWorkspace("a", org: "Test Archive One")
-        let id = try cli.run(["add", cli.path("r.json")], in: a).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let id = try cli.run(["add", cli.path("r.json")], in: a).addedId
         let out = cli.path("out")
         let published = try cli.run(["publish", "--policy", Self.publicPolicy, "-o", out], in: a)
         #expect(published.status == 0, "\(published.stderr)")

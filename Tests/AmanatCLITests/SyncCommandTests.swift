@@ -11,8 +11,7 @@ struct SyncCommandTests {
     /// A and B share one record, then both edit it: A changes the interview date and adds a tag, B changes the date
     /// differently and adds another tag. Returns the record id after B imported A's edit.
     func concurrentEdit(_ p: BundleCommandTests.Partners) throws -> String {
-        let id = try p.cli.run(["add", RecordCommandTests.example("en-survivor-public.json")], in: p.a).stdout
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let id = try p.cli.run(["add", RecordCommandTests.example("en-survivor-public.json")], in: p.a).addedId
         #expect(
             try p.cli.run(["seal", "-r", "berlin", "--since-last", "-o", p.cli.path("0.amanat")], in: p.a).status == 0)
         #expect(try p.cli.run(["open", p.cli.path("0.amanat")], in: p.b).status == 0)
@@ -76,7 +75,7 @@ struct SyncCommandTests {
             try p.cli.run(["seal", "-r", "steppe", "--since-last", "-o", p.cli.path("2.amanat")], in: p.b).status == 0)
         let opened = try p.cli.run(["open", p.cli.path("2.amanat")], in: p.a)
         #expect(opened.status == 0)
-        #expect(opened.stdout.contains("equal state hashes"))
+        #expect(opened.stderr.contains("equal state hashes"))
         let hashA = (try json(try p.cli.run(["status", "--json"], in: p.a)) as? [String: Any])?["stateHash"] as? String
         let hashB = (try json(try p.cli.run(["status", "--json"], in: p.b)) as? [String: Any])?["stateHash"] as? String
         #expect(hashA != nil && hashA == hashB)
@@ -119,10 +118,8 @@ struct SyncCommandTests {
         defer { cli.cleanup() }
         let a = try cli.initWorkspace("a", org: "Test Archive One")
         // Two records about the same testifier (same resident ID), one unrelated.
-        let first = try cli.run(["add", RecordCommandTests.example("en-survivor-public.json")], in: a).stdout
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let second = try cli.run(["add", RecordCommandTests.example("en-survivor-public.json")], in: a).stdout
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let first = try cli.run(["add", RecordCommandTests.example("en-survivor-public.json")], in: a).addedId
+        let second = try cli.run(["add", RecordCommandTests.example("en-survivor-public.json")], in: a).addedId
         #expect(try cli.run(["add", RecordCommandTests.example("kk-cyrl-relative-public.json")], in: a).status == 0)
         let groups = try #require(try json(try cli.run(["duplicates", "--json"], in: a)) as? [[String: Any]])
         #expect(groups.count == 1)
@@ -172,18 +169,18 @@ struct SyncCommandTests {
     @Test func retractionAndErasureTravelAndHistoryStillVerifies() throws {
         let p = try BundleCommandTests.Partners()
         defer { p.cli.cleanup() }
-        let keep = try p.cli.run(["add", RecordCommandTests.example("kk-cyrl-relative-public.json")], in: p.a).stdout
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let gone = try p.cli.run(["add", RecordCommandTests.example("en-survivor-public.json")], in: p.a).stdout
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let keep = try p.cli.run(["add", RecordCommandTests.example("kk-cyrl-relative-public.json")], in: p.a).addedId
+        let gone = try p.cli.run(["add", RecordCommandTests.example("en-survivor-public.json")], in: p.a).addedId
         try Data("synthetic photo".utf8).write(to: URL(fileURLWithPath: p.cli.path("photo.jpg")))
         #expect(try p.cli.run(["attach", "id:" + gone, p.cli.path("photo.jpg")], in: p.a).status == 0)
         #expect(try p.cli.run(["seal", "-r", "berlin", "--all", "-o", p.cli.path("1.amanat")], in: p.a).status == 0)
         #expect(try p.cli.run(["open", p.cli.path("1.amanat")], in: p.b).status == 0)
 
         // A retracts one record and erases the other
-        #expect(try p.cli.run(["retract", "id:" + keep, "--reason", "duplicate interview"], in: p.a).status == 0)
-        let erased = try p.cli.run(["erase", "id:" + gone, "--reason", "the family withdrew", "--json"], in: p.a)
+        #expect(
+            try p.cli.run(["retract", "id:" + keep, "--reason", "duplicate interview", "--yes"], in: p.a).status == 0)
+        let erased = try p.cli.run(
+            ["erase", "id:" + gone, "--reason", "the family withdrew", "--yes", "--json"], in: p.a)
         #expect(erased.status == 0, "\(erased.stderr)")
         #expect(erased.stdout.contains("\"attachmentsDeleted\" : 1"))
         let statusA = try #require(try json(try p.cli.run(["status", "--json"], in: p.a)) as? [String: Any])
@@ -195,7 +192,7 @@ struct SyncCommandTests {
             try p.cli.run(["seal", "-r", "berlin", "--since-last", "-o", p.cli.path("2.amanat")], in: p.a).status == 0)
         let opened = try p.cli.run(["open", p.cli.path("2.amanat")], in: p.b)
         #expect(opened.status == 0)
-        #expect(opened.stdout.contains("Erasure requests honored"))
+        #expect(opened.stderr.contains("Erasure requests honored"))
         let store = try CLIHarness.store(p.b)
         let erasedVersions = try store.versions(record: gone)
         #expect(erasedVersions.allSatisfy { $0.disclosures.isEmpty && $0.content == nil })

@@ -259,17 +259,22 @@ func syncBenchmark(count: Int) throws {
         "amanat-sync-bench-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
+    // Three batches of edits to 1 % of the records each (different records), one per merge repetition.
     let changed = max(1, count / 100)
-    let edits = Slots<StoredVersion>(changed)
-    parallel(changed, workers: cores) { i in
-        let base = versions[i * 100 % count]
-        let content = records[i * 100 % count].setting("tags", .array([.string("edited-at-b")]))
+    let repetitions = 3
+    let edits = Slots<StoredVersion>(changed * repetitions)
+    parallel(changed * repetitions, workers: cores) { j in
+        let (round, i) = (j / changed, j % changed)
+        let index = (i * 100 + round) % count
+        let base = versions[index]
+        let content = records[index].setting("tags", .array([.string("edited-at-b")]))
         let e = try! RecordSigner.sign(
             content: content, kind: .edit, recordId: base.recordId, prev: [base.versionId], key: key, policy: policy)
         let v = try! RecordVerifier.verify(e.sdjwt, trustedKey: { $0 == fingerprint ? verifying : nil })
-        edits[i] = StoredVersion(verified: v, sdjwt: e.sdjwt)
+        edits[j] = StoredVersion(verified: v, sdjwt: e.sdjwt)
     }
-    let missing = edits.items.map { $0! }
+    let batches = (0..<repetitions).map { r in (0..<changed).map { edits[r * changed + $0]! } }
+    let missing = batches[0]
     var hashA = ""
     var figures: [String: [Double]] = [:]
     for (label, storeKey) in [("plaintext", nil), ("encrypted", try StoreKey.generate())] as [(String, StoreKey?)] {
@@ -290,29 +295,45 @@ func syncBenchmark(count: Int) throws {
                 count,
                 importSeconds, Double(count) / importSeconds, now() - insertStart))
 
-        // Rebuild the view (heads, merges, state hash) from the store.
-        t = now()
-        let view = try storeA.deriveView()
-        let deriveSeconds = now() - t
-        t = now()
-        hashA = try view.stateHash()
-        let hashSeconds = now() - t
+        // Rebuild the view (heads, merges, state hash) from the store, as a command does: a fresh Store (no key
+        // cached), best of three.
+        let path = folder.appendingPathComponent("\(label).sqlite").path
+        var deriveSeconds = Double.infinity
+        var hashSeconds = Double.infinity
+        for _ in 0..<repetitions {
+            let fresh = try Store(path: path, key: storeKey)
+            t = now()
+            let view = try fresh.deriveView()
+            deriveSeconds = min(deriveSeconds, now() - t)
+            t = now()
+            hashA = try view.stateHash()
+            hashSeconds = min(hashSeconds, now() - t)
+        }
         print(
             String(
-                format: "    rebuild the view of %d records: %.2f s (+ state hash %.2f s)  (target <= 2 s)",
-                view.counts.records, deriveSeconds, hashSeconds))
+                format: "    rebuild the view of %d records: %.2f s (+ state hash %.2f s), best of %d  (target <= 2 s)",
+                count, deriveSeconds, hashSeconds, repetitions))
 
-        // Two stores that differ in 1 %: B edited 1 % of the records. Merge = import B's new versions, re-derive.
-        t = now()
-        try storeA.insert(missing)
-        let merged = try storeA.deriveView()
-        let mergeSeconds = now() - t
+        // Two stores that differ in 1 %: B edited 1 % of the records. Merge = import B's new versions into a fresh
+        // Store, re-derive. Best of three, each with its own batch of edits (other records).
+        var mergeSeconds = Double.infinity
+        var mergeInsertSeconds = Double.infinity
+        var merged: SyncView? = nil
+        for batch in batches {
+            let fresh = try Store(path: path, key: storeKey)
+            t = now()
+            try fresh.insert(batch)
+            let inserted = now() - t
+            merged = try fresh.deriveView()
+            let total = now() - t
+            if total < mergeSeconds { (mergeSeconds, mergeInsertSeconds) = (total, inserted) }
+        }
         print(
             String(
                 format:
-                    "    merge two stores of %d records differing in 1 %% (%d versions): %.2f s; %d records now, state %@",
-                count, changed, mergeSeconds, merged.counts.records,
-                String(try merged.stateHash().prefix(12)) as NSString))
+                    "    merge two stores of %d records differing in 1 %% (%d versions): %.2f s (insert %.2f s), best of %d; %d records now, state %@",
+                count, changed, mergeSeconds, mergeInsertSeconds, repetitions, merged?.counts.records ?? 0,
+                String(try merged?.stateHash().prefix(12) ?? "") as NSString))
         figures[label] = [importSeconds, deriveSeconds + hashSeconds, mergeSeconds]
     }
     if let plain = figures["plaintext"], let encrypted = figures["encrypted"] {

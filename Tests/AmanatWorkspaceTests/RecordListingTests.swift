@@ -1,0 +1,169 @@
+import AmanatRecords
+import AmanatStore
+import AmanatSync
+import Foundation
+import Testing
+
+@testable import AmanatWorkspace
+
+@Suite("Record listing: short ids, filters, states, no-op edits, history")
+struct RecordListingTests {
+    typealias Entry = RecordListing.Entry
+    typealias Filter = RecordListing.Filter
+
+    @Test func shortIdsAreTheShortestUniquePrefixOfAtLeastSix() {
+        let ids = ["abcdefgh1", "abcdefgx2", "abcdzzzz3", "Qwertyui4", "abcdefgh1"]
+        let short = ShortIds.compute(ids)
+        #expect(short["abcdefgh1"] == "abcdefgh")
+        #expect(short["abcdefgx2"] == "abcdefgx")
+        #expect(short["abcdzzzz3"] == "abcdzz")
+        #expect(short["Qwertyui4"] == "Qwerty")
+        #expect(ShortIds.compute(["abc"])["abc"] == "abc")
+        // unique among all: no short id is a prefix of another record's id
+        for (id, s) in short { #expect(ids.filter { $0 != id && $0.hasPrefix(s) }.isEmpty) }
+    }
+
+    static let entries = [
+        Entry(
+            id: "r1", shortId: "r1", caseReference: "DSA-2019-0412", language: "kk-Cyrl", consent: .public,
+            date: "2019-06-03", attachments: 3, state: .clean),
+        Entry(
+            id: "r2", shortId: "r2", caseReference: nil, language: "kk-Latn", consent: .partners, date: "2019",
+            attachments: 0, state: .conflict),
+        Entry(
+            id: "r3", shortId: "r3", caseReference: "DBD-SURV-0042", language: "en", consent: .internal,
+            date: nil, attachments: 1, state: .erased),
+        Entry(
+            id: "r0", shortId: "r0", caseReference: "x", language: "ru", consent: .public, date: "2020-07",
+            attachments: 2, state: .retracted),
+    ]
+
+    func ids(_ filters: String...) throws -> [String] {
+        let parsed = try filters.map(Filter.init(parsing:))
+        return RecordListing.sorted(Self.entries.filter { e in parsed.allSatisfy { $0.matches(e) } }).map(\.id)
+    }
+
+    @Test func sortedByDateThenIdWithoutDatesLast() {
+        #expect(RecordListing.sorted(Self.entries).map(\.id) == ["r2", "r1", "r0", "r3"])
+    }
+
+    @Test func filtersCompareEachColumn() throws {
+        #expect(try ids("language=kk") == ["r2", "r1"])
+        #expect(try ids("language=KK-cyrl") == ["r1"])
+        #expect(try ids("language=k") == [])
+        #expect(try ids("state=conflict") == ["r2"])
+        #expect(try ids("state!=conflict", "state!=erased") == ["r1", "r0"])
+        #expect(try ids("date>=2019-01") == ["r2", "r1", "r0"])
+        #expect(try ids("date>=2019-04") == ["r1", "r0"])  // "2019" may mean a day before April
+        #expect(try ids("date=2019") == ["r2", "r1"])
+        #expect(try ids("date<2020") == ["r2", "r1"])
+        #expect(try ids("date<=2020-07-31") == ["r2", "r1", "r0"])
+        #expect(try ids("date=") == ["r3"])
+        #expect(try ids("date!=") == ["r2", "r1", "r0"])
+        #expect(try ids("case=") == ["r2"])
+        #expect(try ids("case~surv") == ["r3"])
+        #expect(try ids("case!=x") == ["r2", "r1", "r3"])
+        #expect(try ids("attachments>=2") == ["r1", "r0"])
+        #expect(try ids("consent>=partners") == ["r2", "r1", "r0"])
+        #expect(try ids("id=r") == ["r2", "r1", "r0", "r3"])
+        #expect(try ids("language=kk", "state=conflict", "date>=2019-01") == ["r2"])
+        #expect(try ids("language=kk", "state=conflict", "date>=2019-02") == [])
+    }
+
+    @Test func badFiltersAreUsageErrors() {
+        for bad in [
+            "", "language", "colour=red", "=kk", "state=gone", "date>=2019-13", "date=19", "attachments>x",
+            "language>=kk", "state~c", "consent=secret", "attachments=", "date>=",
+        ] {
+            #expect(throws: AmanatError.self, "\(bad)") { try Filter(parsing: bad) }
+            do { _ = try Filter(parsing: bad) } catch let error as AmanatError {
+                #expect(error.kind == .invalidRequest)
+                #expect(error.message.contains("Example"))
+            } catch {}
+        }
+    }
+
+    // MARK: With a store
+
+    static let passphrase = WorkspaceFlowTests.passphrase
+
+    func workspace() throws -> (Workspace, URL) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("amanat-list-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let ws = try Workspace.create(
+            at: folder, organization: "Listing Test Org", passphrase: Self.passphrase,
+            parameters: WorkspaceFlowTests.fast
+        ).0
+        return (ws, folder)
+    }
+
+    @Test func editWithTheSameContentSignsNothingAndHistoryNamesChangedFields() throws {
+        let (ws, folder) = try workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let service = try RecordService(workspace: ws)
+        let key = try ws.signingKey()
+        let record = try WorkspaceFlowTests.example("kk-cyrl-relative-public.json")
+        let id = try service.add([record], key: key)[0]
+        let current = try service.editableContent(id)
+        guard case .unchanged(let head) = try service.edit(id, content: current.content, key: key) else {
+            Issue.record("an unchanged edit was signed")
+            return
+        }
+        #expect(head == current.head.id)
+        #expect(try service.store.versions(record: id).count == 1)
+        #expect(throws: AmanatError.self) { try service.update(id, content: current.content, key: key) }
+
+        let testimony = try #require(current.content["testimony"]).setting("date", .string("2019-06-04"))
+        guard case .signed = try service.edit(id, content: current.content.setting("testimony", testimony), key: key)
+        else {
+            Issue.record("a real edit was not signed")
+            return
+        }
+        let history = try service.history(id)
+        #expect(history.map(\.kindName) == ["create", "edit"])
+        #expect(history[0].comparisons.isEmpty)
+        #expect(history[1].isHead)
+        #expect(history[1].comparisons.first?.changes?.map(\.pointer) == ["/testimony/date"])
+
+        let listed = try service.listing()
+        #expect(listed.count == 1)
+        #expect(listed[0].caseReference == "DSA-2019-0412")
+        #expect(listed[0].date == "2019-06-04" && listed[0].language == "kk-Cyrl" && listed[0].attachments == 3)
+        #expect(listed[0].state == .clean && listed[0].shortId == String(id.prefix(6)))
+        #expect(try service.resolve(String(id.prefix(4))) == id)
+        #expect(throws: AmanatError.self) { try service.resolve(String(id.prefix(3))) }
+
+        _ = try service.tombstone(id, .retraction, reason: "duplicate", key: key)
+        let retracted = try service.listing()[0]
+        #expect(retracted.state == .retracted && retracted.caseReference == "DSA-2019-0412")
+        _ = try service.tombstone(id, .erasure, reason: "asked", key: key)
+        let erased = try service.listing()[0]
+        #expect(erased.state == .erased && erased.caseReference == nil && erased.attachments == 0)
+        #expect(try service.history(id).last?.kindName == "erase")
+    }
+
+    @Test func anAmbiguousPrefixListsTheCandidates() throws {
+        let (ws, folder) = try workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let service = try RecordService(workspace: ws)
+        let fakes = ["zzzzAAAAAAA", "zzzzAAAAAAB", "zzzzBBBBBBB"].map { id in
+            StoredVersion(
+                id: id, recordId: id, kind: .create, prev: [], issuedAt: 1, signer: "nobody", jwt: "jwt-" + id,
+                disclosures: [], attachments: [],
+                content: #"{"provenance":{"reference":"REF-\#(id.suffix(1))"},"schema":"amanat-record/v1"}"#)
+        }
+        _ = try service.store.insert(fakes, authority: service.authority)
+        do {
+            _ = try service.resolve("zzzz")
+            Issue.record("an ambiguous prefix resolved")
+        } catch let error as AmanatError {
+            #expect(error.kind == .invalidRequest)
+            #expect(error.message.contains("zzzzAAAAAAA  case REF-A"))
+            #expect(error.message.contains("zzzzAAAAAAB  case REF-B"))
+            #expect(error.message.contains("zzzzBB  case REF-B"))
+        }
+        #expect(try service.resolve("zzzzB") == "zzzzBBBBBBB")
+        #expect(try service.resolve("id:zzzzAAAAAAA") == "zzzzAAAAAAA")
+        #expect(throws: AmanatError.self) { try service.resolve("ZZZZB") }
+    }
+}
