@@ -302,7 +302,9 @@ final class DemoStory {
     }
 
     func publish() throws {
-        say("A publishes redacted public versions (policy public.yaml); the folder scans clean and B verifies them")
+        say(
+            "A publishes redacted public versions (policy public.yaml); the folder scans clean; B and any reader verify"
+        )
         guard let policyURL = Bundle.module.url(forResource: "public-policy", withExtension: "yaml") else {
             throw AmanatError(.ioError, "the demo policy is missing from this build")
         }
@@ -333,6 +335,19 @@ final class DemoStory {
         guard findings == 0 else {
             throw AmanatError(.verificationFailed, "demo failed: the published folder holds identifiers")
         }
+        // A reader with no workspace at all: only the identity files that travel with the publication.
+        let identityFiles = files.filter { $0.hasSuffix(".identity.json") }.map {
+            folder.appendingPathComponent($0).path
+        }
+        let reader = try VerificationKeys(workspace: nil, identityFiles: identityFiles)
+        for record in result.records {
+            let path = folder.appendingPathComponent(record.recordId + ".sd-jwt").path
+            let (presented, _) = try PublishedFile.verify(path, trustedKey: { reader.key($0) })
+            Console.out(
+                "    a reader without any workspace verifies \(record.recordId.prefix(12))… with the "
+                    + "\(identityFiles.count) identity file(s) in the folder: signed by \(presented.signerFingerprint)")
+        }
+        Console.out("    (readers compare that fingerprint with the one the organization publishes elsewhere)")
     }
 
     func partnerRaiseIsAProposal() throws {

@@ -86,15 +86,18 @@ struct EraseCommand: ParsableCommand {
             try Console.json(
                 Report(
                     record: recordId, erasureVersion: version.versionId, attachmentsDeleted: deleted, inForce: inForce))
-        } else if !inForce {
-            Console.out(
+            return
+        }
+        Console.out(version.versionId)
+        if !inForce {
+            Console.status(
                 "Record \(recordId) was collected by another organization: your erasure (version \(version.versionId)) is "
                     + "a request, and nothing was deleted. Seal it to the collector "
                     + "(`amanat seal -r COLLECTOR --record \(recordId)`); its erasure then deletes the data everywhere."
             )
         } else {
-            Console.out("Erased the personal data of record \(recordId) (\(deleted) attachment file(s) deleted).")
-            Console.out(
+            Console.status("Erased the personal data of record \(recordId) (\(deleted) attachment file(s) deleted).")
+            Console.status(
                 "Seal the record for partners (`amanat seal -r PARTNER --record \(recordId)`) so their stores erase it too."
             )
         }
