@@ -26,8 +26,8 @@ extension Store {
         var nodes: [VersionNode] = []
         nodes.reserveCapacity(rows.count)
         for row in rows {
-            var content: JSONValue? = nil
-            if let text = row.content {
+            var content: JSONValue? = row.parsed
+            if content == nil, let text = row.content {
                 do { content = try JSONValue.parse(Array(text.utf8)) } catch {
                     throw StoreError.database("unreadable content for version \(row.id)")
                 }

@@ -361,43 +361,57 @@ public final class Store: Sendable {
                 var resealRecords = Set<String>()
                 if let cipher, let presealed {
                     for (record, used) in presealed.keys.sorted(by: { $0.key < $1.key }) {
+                        // New when the batch was sealed: one insert stores its key, unless one appeared meanwhile.
+                        if let wrapped = presealed.wrapped[record],
+                            try cipher.storeWrappedRecordKeyIfAbsent(db, used, wrapped: wrapped, for: record)
+                        {
+                            continue
+                        }
                         if let current = try cipher.storedRecordKey(db, record) {
                             if current != used {
                                 resealRecords.insert(record)
                                 cipher.remember(current, for: record)
                             }
-                        } else if let wrapped = presealed.wrapped[record] {
-                            try cipher.storeWrappedRecordKey(db, used, wrapped: wrapped, for: record)
                         } else {
                             try cipher.storeRecordKey(db, used, for: record)
                         }
                     }
                 }
-                let isErased = try db.cachedStatement(sql: "SELECT 1 FROM erasedRecord WHERE recordId = ?")
+                // Erased records are few: read once, not per version.
+                let erasedRecords =
+                    cipher == nil ? [] : Set(try String.fetchAll(db, sql: "SELECT recordId FROM erasedRecord"))
                 for (i, v) in versions.enumerated() {
-                    var fields = Fields(
-                        jwt: v.jwt.databaseValue, disclosures: v.disclosures.joined(separator: "~").databaseValue,
-                        content: v.content.databaseValue)
+                    var fields: Fields
                     if let cipher {
-                        guard try Bool.fetchOne(exists, arguments: [v.id]) != true else {
-                            summary.alreadyPresent += 1
-                            continue
-                        }
                         if let presealed, !resealRecords.contains(v.recordId) {
+                            // Sealed before the transaction; a version already stored is ignored by the insert.
                             let sealed = presealed.fields[i]
                             fields = Fields(
                                 jwt: sealed.jwt.databaseValue,
-                                disclosures: sealed.disclosures?.databaseValue ?? fields.disclosures,
+                                disclosures: sealed.disclosures?.databaseValue ?? "".databaseValue,
                                 content: sealed.content?.databaseValue ?? .null)
                         } else {
-                            fields = try Self.seal(fields, db: db, cipher: cipher, record: v.recordId, version: v.id)
+                            guard try Bool.fetchOne(exists, arguments: [v.id]) != true else {
+                                summary.alreadyPresent += 1
+                                continue
+                            }
+                            fields = try Self.seal(
+                                Fields(
+                                    jwt: v.jwt.databaseValue,
+                                    disclosures: v.disclosures.joined(separator: "~").databaseValue,
+                                    content: v.content.databaseValue), db: db, cipher: cipher, record: v.recordId,
+                                version: v.id)
                         }
                         // A late version of an erased record keeps no disclosure or content, not even sealed under a
                         // key that survives.
-                        if try Bool.fetchOne(isErased, arguments: [v.recordId]) == true {
+                        if erasedRecords.contains(v.recordId) {
                             fields.disclosures = "".databaseValue
                             fields.content = .null
                         }
+                    } else {
+                        fields = Fields(
+                            jwt: v.jwt.databaseValue, disclosures: v.disclosures.joined(separator: "~").databaseValue,
+                            content: v.content.databaseValue)
                     }
                     try insertVersion.execute(arguments: [
                         v.id, v.recordId, v.kind.rawValue, v.issuedAt, v.signer, fields.jwt, fields.disclosures,
@@ -781,7 +795,10 @@ public final class Store: Sendable {
         public var prev: [String]
         public var signer: String
         public var issuedAt: Int
+        /// The content as stored in a plaintext store (parsed by the caller).
         public var content: String?
+        /// The content of an encrypted store, decrypted and parsed on all cores while the rows were read.
+        public var parsed: JSONValue?
     }
 
     /// Every version's graph row (or one record's), ordered by record then id.
@@ -833,7 +850,7 @@ public final class Store: Sendable {
                         prev: (parents[id] ?? []).sorted(), signer: row[3], issuedAt: row[4], content: content))
             }
             if let cipher, !sealed.isEmpty {
-                for (index, text) in try cipher.openContents(sealed) { result[index].content = text }
+                for (index, value) in try cipher.openContents(sealed) { result[index].parsed = value }
             }
             return result
         }

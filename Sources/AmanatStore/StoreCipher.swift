@@ -184,7 +184,7 @@ final class StoreCipher: @unchecked Sendable {
     }
 
     /// Fresh random data keys for `records`, each with its wrapped form, made on all cores (for a batch of new
-    /// records, before the write transaction stores them with ``storeWrappedRecordKey(_:_:wrapped:for:)``).
+    /// records, before the write transaction stores them with ``storeWrappedRecordKeyIfAbsent(_:_:wrapped:for:)``).
     func makeRecordKeys(_ records: [String]) throws -> [(record: String, key: SecretBytes, wrapped: Data)] {
         let storeKey = storeKey
         return try OrderedParallel.map(records, minimumPerCore: 256, makeWorker: { try StoreKeyWorker(storeKey) }) {
@@ -197,11 +197,18 @@ final class StoreCipher: @unchecked Sendable {
         }
     }
 
-    /// Stores `key`, already wrapped as `wrapped` (``makeRecordKeys(_:)``), as the data key of `record`.
-    func storeWrappedRecordKey(_ db: Database, _ key: SecretBytes, wrapped: Data, for record: String) throws {
-        try db.cachedStatement(sql: "INSERT OR REPLACE INTO recordKey (recordId, wrapped) VALUES (?, ?)").execute(
+    /// Stores `key`, already wrapped as `wrapped` (``makeRecordKeys(_:)``), as the data key of `record` unless the
+    /// record has a key already; returns whether it was stored.
+    func storeWrappedRecordKeyIfAbsent(
+        _ db: Database, _ key: SecretBytes, wrapped: Data, for record: String
+    ) throws
+        -> Bool
+    {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO recordKey (recordId, wrapped) VALUES (?, ?)").execute(
             arguments: [record, wrapped])
+        guard db.changesCount > 0 else { return false }
         remember(key, for: record)
+        return true
     }
 
     /// Wraps and stores `key` as the data key of `record`, replacing any other.
@@ -266,9 +273,9 @@ final class StoreCipher: @unchecked Sendable {
 
     /// Opens many sealed contents on all cores, each worker with its own cipher (re-keyed as the record changes);
     /// the record keys must be cached (``recordKey(_:_:create:)`` or ``loadAllRecordKeys(_:)``). Returns
-    /// `(index, text)` pairs.
-    /// - Throws: ``StoreError/damaged(record:what:)`` for the first item (in order) that does not open.
-    func openContents(_ items: [SealedContent]) throws -> [(Int, String)] {
+    /// `(index, content)` pairs, each content parsed by the worker that decrypted it.
+    /// - Throws: ``StoreError/damaged(record:what:)`` for the first item (in order) that does not open or parse.
+    func openContents(_ items: [SealedContent]) throws -> [(Int, JSONValue)] {
         lock.lock()
         let keys = recordKeys
         lock.unlock()
@@ -285,11 +292,12 @@ final class StoreCipher: @unchecked Sendable {
                     record: item.record,
                     what: "the content of version \(item.version) does not decrypt (altered or moved)")
             }
-            guard let text = String(validating: plain, as: UTF8.self) else {
+            do {
+                return (item.index, try JSONValue.parse(plain))
+            } catch {
                 throw StoreError.damaged(
-                    record: item.record, what: "the content of version \(item.version) is not UTF-8")
+                    record: item.record, what: "the content of version \(item.version) is not a JSON document")
             }
-            return (item.index, text)
         }
     }
 
