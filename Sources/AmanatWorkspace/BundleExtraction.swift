@@ -92,9 +92,11 @@ public final class BundleExtraction: BundleEntryOutput {
     public func begin(path: String, size: UInt64) throws {
         // files/<name>, records/<batch> or blobs/<sha256>: the opener has checked the path is one of these.
         let url = staging.appendingPathComponent(path)
-        try FileManager.default.createDirectory(
-            at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
-            attributes: [.posixPermissions: 0o700])
+        // One level only: if an interruption has removed the staging folder meanwhile, it is not made again.
+        let folder = url.deletingLastPathComponent().path
+        guard mkdir(folder, 0o700) == 0 || errno == EEXIST else {
+            throw AmanatError(.cannotCreateOutput, "cannot create \(folder): \(systemError()).")
+        }
         current = try OutputFile(url.path, mode: 0o600, tracked: false)
     }
 

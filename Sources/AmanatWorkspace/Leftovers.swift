@@ -79,7 +79,17 @@ public enum Leftovers {
         let paths = Array(live.values)
         live = [:]
         lock.unlock()
-        for path in paths { try? FileManager.default.removeItem(atPath: path) }
+        // The command's own thread keeps writing while this runs (it is stopped only by the exit that follows): a
+        // file it creates during the removal makes that removal fail, so try again until the path is gone (its
+        // writers create no missing parent folder, so once the path is gone it stays gone).
+        for path in paths {
+            for _ in 0..<200 {
+                try? FileManager.default.removeItem(atPath: path)
+                var info = stat()
+                if lstat(path, &info) != 0 { break }
+                usleep(1000)
+            }
+        }
     }
 
     /// Removes the staging folders of commands that are no longer running, as the journal in `dotFolder` lists them,

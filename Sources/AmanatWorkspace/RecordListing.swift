@@ -162,7 +162,7 @@ public enum RecordListing {
             ignoring letter case). id=PREFIX matches ids that start with it; language=kk matches kk, kk-Cyrl and \
             kk-Latn; date=2019 matches every date in 2019, date>=2019-04 every date from April 2019 on; a date \
             matches only when all the days it may mean do (2019 matches date>=2019-01, not date>=2019-04). An empty value means "not given" (case= lists \
-            records without a case reference). Quote filters with < or > for the shell: --filter 'date>=2019-01'.
+            records without a case reference). Example: --filter language=kk --filter 'date>=2019-01' (quote a filter with < or > for the shell).
             """
 
         public init(column: Column, op: Operator, value: String) {
