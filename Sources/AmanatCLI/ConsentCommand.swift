@@ -62,11 +62,19 @@ struct ConsentCommand: ParsableCommand {
         var newVersion: String?
         if accept || set != nil {
             let key = try workspace.signingKey()
-            let (version, edit) =
+            let outcome: RecordService.EditOutcome =
                 accept
-                ? (try service.acceptConsentProposal(recordId, key: key), .raised)
+                ? .signed(try service.acceptConsentProposal(recordId, key: key), .raised)
                 : try service.setConsent(recordId, to: Consent(rawValue: set!)!, note: note, key: key)
-            newVersion = version.versionId
+            var edit = Authority.ConsentEdit.unchanged
+            switch outcome {
+            case .signed(let version, let consentEdit):
+                newVersion = version.versionId
+                edit = consentEdit
+            case .unchanged:
+                // Like `update` with unchanged content: nothing to sign, and that is not an error.
+                Console.status("Record \(recordId) already states consent '\(set ?? "")'; nothing was signed.")
+            }
             view = try service.view(recordId)
             if !json && edit == .proposed {
                 Console.status(

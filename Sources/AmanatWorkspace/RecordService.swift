@@ -185,16 +185,17 @@ public struct RecordService {
 
     /// Signs a new version with consent `value` (and, if given, a new consent note). Anyone may lower consent; the
     /// collector raises it only with a changed note; anyone else's raise is a proposal (``AmanatSync/Authority``).
+    /// Setting the consent the record already states (with no new note) signs nothing: ``EditOutcome/unchanged(head:)``.
     public func setConsent(
         _ recordId: String, to value: Consent, note: String?, key: Ed25519.SigningKey
-    ) throws -> (SignedVersion, Authority.ConsentEdit) {
+    ) throws -> EditOutcome {
         let content = try editableContent(recordId).content
         guard var testimony = content["testimony"] else {
             throw AmanatError(.invalidRequest, "record \(recordId) has no testimony section to hold a consent.")
         }
         testimony = testimony.setting("consent", .string(value.rawValue))
         if let note { testimony = testimony.setting("consentNote", .string(note)) }
-        return try update(recordId, content: content.setting("testimony", testimony).sortedKeys(), key: key)
+        return try edit(recordId, content: content.setting("testimony", testimony).sortedKeys(), key: key)
     }
 
     /// At the collector: signs, as its own version, the content of the single head that proposes a raise of

@@ -131,6 +131,21 @@ struct VolunteerListTests {
         #expect(retract.status == 64 && retract.stderr.contains("qqqqAA"))
     }
 
+    @Test func settingTheConsentInForceSignsNothingLikeAnUnchangedUpdate() throws {
+        let cli = try CLIHarness()
+        defer { cli.cleanup() }
+        let a = try cli.initWorkspace("a", org: "Test Archive One")
+        let id = try cli.run(["add", Self.example("kk-cyrl-relative-public.json")], in: a).addedId
+        let before = try cli.run(["status", "--json"], in: a).stdout
+        let same = try cli.run(["consent", "id:" + id, "--set", "public"], in: a)
+        #expect(same.status == 0, "\(same.stderr)")
+        #expect(same.stdout.contains("consent 'public' in force"))
+        #expect(same.stderr.contains("already states consent 'public'; nothing was signed"))
+        #expect(try cli.run(["status", "--json"], in: a).stdout == before)
+        let lowered = try cli.run(["consent", "id:" + id, "--set", "partners"], in: a)
+        #expect(lowered.status == 0 && lowered.stdout.count > 40, "\(lowered.stderr)")
+    }
+
     @Test func updateWithTheSameContentMakesNoVersionAndHistoryNamesFields() throws {
         let cli = try CLIHarness()
         defer { cli.cleanup() }
