@@ -127,7 +127,8 @@ struct SealCommand: ParsableCommand {
 
     /// The recipients listed in a `-R` file: one per line, blank lines and `#` comments skipped.
     static func readRecipients(_ path: String) throws -> [String] {
-        let text = try InputFile.text(path, what: "recipients file", limit: 1 << 20)
+        let text = String(
+            decoding: try Workspace.readFile(URL(fileURLWithPath: path), what: "recipients file"), as: UTF8.self)
         let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
         let listed = lines.filter { !$0.isEmpty && !$0.hasPrefix("#") }
         guard !listed.isEmpty else {

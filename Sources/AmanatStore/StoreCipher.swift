@@ -39,8 +39,7 @@ final class StoreCipher: @unchecked Sendable {
     /// One cipher under the store key, and one under the last record's key (a full scan reads records in order), so
     /// a scan of many rows does not set up a cipher per row. Used under `lock`.
     private let storeKeyCipher: ChaChaPoly.Cipher
-    private var lastRecord: String?
-    private var lastCipher: ChaChaPoly.Cipher?
+    private let lastRecordCipher = RecordCipherWorker()
 
     init(_ key: StoreKey) throws {
         storeKey = key.secret
@@ -108,12 +107,7 @@ final class StoreCipher: @unchecked Sendable {
 
     /// The cipher keyed for `record` (one cipher, re-keyed when the record changes). Call under `lock`.
     private func recordCipher(_ record: String, key: SecretBytes) throws -> ChaChaPoly.Cipher {
-        if let lastCipher, lastRecord == record { return lastCipher }
-        let cipher = try lastCipher ?? ChaChaPoly.Cipher(key: key)
-        try cipher.setKey(key)
-        lastCipher = cipher
-        lastRecord = record
-        return cipher
+        try lastRecordCipher.cipher(for: record, key: key)
     }
 
     /// Opens with the record's key, reusing the cipher of the record opened last.
@@ -224,10 +218,7 @@ final class StoreCipher: @unchecked Sendable {
     func remember(_ key: SecretBytes, for record: String) {
         lock.lock()
         recordKeys[record] = key
-        if lastRecord == record {
-            lastRecord = nil
-            lastCipher = nil
-        }
+        lastRecordCipher.forget(record)
         lock.unlock()
     }
 
@@ -247,10 +238,7 @@ final class StoreCipher: @unchecked Sendable {
     func forget(record: String) {
         lock.lock()
         recordKeys[record] = nil
-        if lastRecord == record {
-            lastRecord = nil
-            lastCipher = nil
-        }
+        lastRecordCipher.forget(record)
         lock.unlock()
     }
 
@@ -258,8 +246,7 @@ final class StoreCipher: @unchecked Sendable {
     func forgetAll() {
         lock.lock()
         recordKeys = [:]
-        lastRecord = nil
-        lastCipher = nil
+        lastRecordCipher.forget()
         lock.unlock()
     }
 
@@ -392,6 +379,13 @@ final class RecordCipherWorker {
         cipher = next
         keyed = record
         return next
+    }
+
+    /// Drops the cipher (and the key schedule in it) when it is keyed for `record`, or in any case when nil.
+    func forget(_ record: String? = nil) {
+        guard record == nil || keyed == record else { return }
+        cipher = nil
+        keyed = nil
     }
 }
 

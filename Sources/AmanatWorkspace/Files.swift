@@ -50,30 +50,6 @@ public final class InputFile {
     }
 }
 
-extension InputFile {
-    /// Reads a small file whole (at most `limit` bytes) as UTF-8 text.
-    /// - Throws: ``AmanatError`` (`inputMissing`, `ioError`; `malformedInput` when it is bigger or not UTF-8).
-    public static func text(_ path: String, what: String, limit: Int) throws -> String {
-        let file = try InputFile(path, what: what)
-        guard file.size <= UInt64(limit) else {
-            throw AmanatError(.malformedInput, "\(path) (\(what)) is larger than \(limit) bytes.")
-        }
-        var bytes = [UInt8](repeating: 0, count: Int(file.size))
-        var filled = 0
-        while filled < bytes.count {
-            let n = try bytes.withUnsafeMutableBytes {
-                try file.read(UnsafeMutableRawBufferPointer(rebasing: $0[filled...]))
-            }
-            if n == 0 { break }
-            filled += n
-        }
-        guard let text = String(validating: bytes[..<filled], as: UTF8.self) else {
-            throw AmanatError(.malformedInput, "\(path) (\(what)) is not UTF-8 text.")
-        }
-        return text
-    }
-}
-
 /// An output file written under a temporary name in the same folder and renamed over the final name only by
 /// ``commit()``; if it is never committed, the temporary file is removed.
 public final class OutputFile {
