@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "AmanatStore", targets: ["AmanatStore"]),
         .library(name: "AmanatSync", targets: ["AmanatSync"]),
         .library(name: "AmanatPublish", targets: ["AmanatPublish"]),
+        .library(name: "AmanatLog", targets: ["AmanatLog"]),
+        .library(name: "AmanatMedia", targets: ["AmanatMedia"]),
         .library(name: "AmanatWorkspace", targets: ["AmanatWorkspace"]),
     ],
     dependencies: [
@@ -59,13 +61,21 @@ let package = Package(
         ),
         .target(
             name: "AmanatPublish",
-            dependencies: ["AmanatCrypto", "AmanatRecords", "AmanatRedaction"]
+            dependencies: ["AmanatCrypto", "AmanatRecords", "AmanatRedaction", "AmanatMedia"]
+        ),
+        .target(
+            name: "AmanatLog",
+            dependencies: ["AmanatCrypto"]
+        ),
+        .target(
+            name: "AmanatMedia",
+            dependencies: ["AmanatCrypto"]
         ),
         .target(
             name: "AmanatWorkspace",
             dependencies: [
                 "AmanatCrypto", "AmanatAge", "AmanatBundle", "AmanatRecords", "AmanatRedaction", "AmanatStore",
-                "AmanatSync", "AmanatPublish",
+                "AmanatSync", "AmanatPublish", "AmanatLog", "AmanatMedia",
             ]
         ),
         .target(
@@ -80,6 +90,8 @@ let package = Package(
                 "AmanatSync",
                 "AmanatPublish",
                 "AmanatWorkspace",
+                "AmanatLog",
+                "AmanatMedia",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             resources: [.copy("Resources/demo-records.json"), .copy("Resources/public-policy.yaml")]
@@ -92,6 +104,7 @@ let package = Package(
             name: "amanat-bench",
             dependencies: [
                 "AmanatCrypto", "AmanatBundle", "AmanatRecords", "AmanatStore", "AmanatSync", "AmanatWorkspace",
+                "AmanatLog", "AmanatMedia",
             ],
             path: "Benchmarks/Sources/amanat-bench"
         ),
@@ -134,6 +147,14 @@ let package = Package(
             dependencies: ["AmanatTestSupport", "AmanatPublish", "AmanatRecords", "AmanatRedaction", "AmanatCrypto"]
         ),
         .testTarget(
+            name: "AmanatLogTests",
+            dependencies: ["AmanatTestSupport", "AmanatLog", "AmanatCrypto"]
+        ),
+        .testTarget(
+            name: "AmanatMediaTests",
+            dependencies: ["AmanatTestSupport", "AmanatMedia", "AmanatCrypto"]
+        ),
+        .testTarget(
             name: "AmanatWorkspaceTests",
             dependencies: [
                 "AmanatTestSupport", "AmanatWorkspace", "AmanatPublish", "AmanatRecords", "AmanatSync", "AmanatStore",
@@ -143,7 +164,7 @@ let package = Package(
             name: "AmanatCLITests",
             dependencies: [
                 "AmanatTestSupport", "AmanatCLI", "AmanatCrypto", "AmanatStore", "AmanatRedaction", "AmanatWorkspace",
-                "AmanatPublish", "AmanatBundle", "AmanatRecords", "AmanatSync",
+                "AmanatPublish", "AmanatBundle", "AmanatRecords", "AmanatSync", "AmanatLog", "AmanatMedia",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

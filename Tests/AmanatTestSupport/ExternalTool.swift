@@ -92,6 +92,14 @@ extension ExternalTool {
     public static let python3 = onPath("python3", installCommand: "apt-get install python3")
     /// ripgrep.
     public static let ripgrep = onPath("rg", installCommand: "apt-get install ripgrep")
+    /// The stock ffmpeg (synthetic test media, derivatives, decoding for comparisons).
+    public static let ffmpeg = onPath("ffmpeg", installCommand: "apt-get install ffmpeg")
+    /// ffprobe, shipped with ffmpeg (stream and metadata listings).
+    public static let ffprobe = onPath("ffprobe", installCommand: "apt-get install ffmpeg")
+    /// Phil Harvey's exiftool (an outside reader of photo and video metadata).
+    public static let exiftool = onPath("exiftool", installCommand: "apt-get install libimage-exiftool-perl")
+    /// The Go toolchain, with Go's reference sumdb/note and sumdb/tlog packages (log interop).
+    public static let go = onPath("go", installCommand: "apt-get install golang-go golang-golang-x-mod-dev")
 
     /// The Python of the package's `.build-venv`, with the reference libraries of `.ci/requirements.txt`
     /// (the SD-JWT interop tests).

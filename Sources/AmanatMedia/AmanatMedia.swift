@@ -1,0 +1,1 @@
+// Testimony media: metadata, redaction specs and derivatives made with the stock ffmpeg.

@@ -1,0 +1,2 @@
+import AmanatLog
+import Testing

@@ -1,0 +1,2 @@
+import AmanatMedia
+import Testing
