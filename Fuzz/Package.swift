@@ -20,6 +20,10 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("detectors", [.product(name: "AmanatRedaction", package: "Amanat")]),
     ("timestamp", [.product(name: "AmanatCrypto", package: "Amanat")]),
     ("tlog", [.product(name: "AmanatLog", package: "Amanat")]),
+    (
+        "media-spec",
+        [.product(name: "AmanatMedia", package: "Amanat"), .product(name: "AmanatRecords", package: "Amanat")]
+    ),
 ]
 
 let package = Package(

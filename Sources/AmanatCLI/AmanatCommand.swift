@@ -49,6 +49,7 @@ public struct AmanatCommand: AsyncParsableCommand {
             InspectCommand.self,
             DemoCommand.self,
             ScanCommand.self,
+            RedactMediaCommand.self,
             PublishCommand.self,
             ExportCommand.self,
             TimestampCommand.self,

@@ -1,3 +1,4 @@
+import AmanatMedia
 import AmanatRecords
 import AmanatRedaction
 import AmanatWorkspace
@@ -17,6 +18,10 @@ public struct ScanCommand: ParsableCommand {
             Without --json only a masked summary is printed, never a full identifier. With --json one array of \
             {file, kind, start, end, value, confidence} objects is printed: it contains the identifiers \
             themselves, so redirect it to a protected place.
+
+            Photos, videos and audio files (.jpg, .png, .mp4, .mov, .m4a, .mp3, .wav, …) are read with ffprobe and \
+            their identifying metadata is listed: GPS position (shown only as present), device make, model and \
+            serial, creation times, author and software. A missing ffprobe exits 69.
 
             FILE may be - to scan standard input (up to 1 GiB; it is scanned as text, JSON or SD-JWT by its \
             content).
@@ -64,16 +69,30 @@ public struct ScanCommand: ParsableCommand {
                     .malformedInput, "\(file) is a folder; name the files inside it (e.g. \(file)/*.txt).")
             }
         }
+        // Photos, videos and audio: their metadata (GPS, device, time, author), read with ffprobe.
+        let mediaFiles = Set(files.filter { $0 != "-" && MediaScanReport.isMedia($0) }).sorted()
+        var mediaSensitive = false
+        if !mediaFiles.isEmpty {
+            let (lines, sensitive) = try MediaScanReport.report(mediaFiles)
+            mediaSensitive = sensitive
+            // With --json the findings array stays alone on stdout; the media report goes to stderr.
+            if json { Console.err(lines.joined(separator: "\n")) } else { Console.out(lines.joined(separator: "\n")) }
+        }
+        let textFiles = files.filter { !mediaFiles.contains($0) }
+        if textFiles.isEmpty {
+            if mediaSensitive { throw ExitCode(1) }
+            return
+        }
         // Findings per file come sorted by start; files are reported in path order.
         var results: [(file: String, table: FindingTable)] = []
-        let sorted = Set(files).sorted()
+        let sorted = Set(textFiles).sorted()
         for (index, file) in sorted.enumerated() {
             let (mapped, format) = try FileScan.open(file: file)
             if json && format == .text && index == sorted.count - 1 {
                 // The last file (every other one was read without error): its findings are written out while it
                 // is still being scanned.
                 let streamed = try JSONFindingsWriter(results).write(streaming: file, mapped, scanner.detector)
-                if streamed || results.contains(where: { !$0.table.isEmpty }) { throw ExitCode(1) }
+                if streamed || mediaSensitive || results.contains(where: { !$0.table.isEmpty }) { throw ExitCode(1) }
                 return
             }
             results.append((file, try FileScan.scan(mapped, format: format, file: file, scanner: scanner)))
@@ -84,9 +103,9 @@ public struct ScanCommand: ParsableCommand {
             let reported = results.flatMap { result in
                 result.table.findings.map { Reported(file: result.file, finding: $0) }
             }
-            Console.out(ScanCommand.summary(reported, files: files))
+            Console.out(ScanCommand.summary(reported, files: textFiles))
         }
-        if results.contains(where: { !$0.table.isEmpty }) { throw ExitCode(1) }
+        if mediaSensitive || results.contains(where: { !$0.table.isEmpty }) { throw ExitCode(1) }
     }
 
     static func reason(_ error: Error) -> String {

@@ -1,1 +1,0 @@
-// Testimony media: metadata, redaction specs and derivatives made with the stock ffmpeg.

@@ -1,2 +1,0 @@
-import AmanatMedia
-import Testing
