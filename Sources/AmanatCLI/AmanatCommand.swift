@@ -51,6 +51,7 @@ public struct AmanatCommand: AsyncParsableCommand {
             ScanCommand.self,
             PublishCommand.self,
             ExportCommand.self,
+            LogCommand.self,
         ]
     )
 
