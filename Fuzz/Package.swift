@@ -18,6 +18,8 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("bech32", [.product(name: "AmanatAge", package: "Amanat")]),
     ("base64", []),
     ("detectors", [.product(name: "AmanatRedaction", package: "Amanat")]),
+    ("timestamp", [.product(name: "AmanatCrypto", package: "Amanat")]),
+    ("tlog", [.product(name: "AmanatLog", package: "Amanat")]),
 ]
 
 let package = Package(

@@ -52,6 +52,7 @@ public struct AmanatCommand: AsyncParsableCommand {
             PublishCommand.self,
             ExportCommand.self,
             LogCommand.self,
+            TimestampCommand.self,
         ]
     )
 

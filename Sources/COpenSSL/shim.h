@@ -13,7 +13,9 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/rand.h>
+#include <openssl/ts.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 /* Function-like macros and macro constants are invisible or awkward in Swift; wrap the few we need. */
 static inline void amanat_openssl_free(void *p) { OPENSSL_free(p); }
@@ -23,5 +25,6 @@ static inline long amanat_bio_get_mem_data(BIO *bio, char **data) { return BIO_g
 static inline int amanat_aead_get_tag(void) { return EVP_CTRL_AEAD_GET_TAG; }
 static inline int amanat_aead_set_tag(void) { return EVP_CTRL_AEAD_SET_TAG; }
 static inline int amanat_aead_set_ivlen(void) { return EVP_CTRL_AEAD_SET_IVLEN; }
+static inline unsigned long amanat_xn_flag_rfc2253(void) { return XN_FLAG_RFC2253; }
 
 #endif

@@ -509,6 +509,8 @@ case "primitives":
     try primitivesBenchmark()
 case "records":
     try recordsBenchmark(count: Int(arguments.dropFirst().first ?? "") ?? 100_000)
+case "tlog":
+    try tlogBenchmark(count: Int(arguments.dropFirst().first ?? "") ?? 1_000_000)
 default:
     print("usage: amanat-bench records [COUNT] | sync [COUNT] | primitives")
 }

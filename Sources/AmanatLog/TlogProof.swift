@@ -1,0 +1,136 @@
+import Foundation
+
+/// A C2SP tlog-proof (`c2sp.org/tlog-proof@v1`): an entry's index, its inclusion proof, and the signed (and
+/// possibly cosigned) checkpoint it leads to, verifiable offline. Stored as `<name>.tlog-proof`.
+///
+/// ```
+/// c2sp.org/tlog-proof@v1
+/// extra <base64>            (optional)
+/// index 73894
+/// <base64 hash>             (zero or more, leaf sibling first)
+///
+/// <signed checkpoint note>
+/// ```
+public struct TlogProof: Sendable, Hashable {
+    /// The first line.
+    public static let header = "c2sp.org/tlog-proof@v1"
+    /// The most proof hashes accepted (a tree of at most 2^63 − 1 leaves needs at most 63).
+    public static let maxHashes = 63
+    /// The largest extra data accepted, in bytes.
+    public static let maxExtraBytes = 4096
+
+    /// The entry's zero-based index.
+    public let index: UInt64
+    /// The inclusion proof, from the leaf's sibling up to the root's child.
+    public let hashes: [LogHash]
+    /// The signed checkpoint note (its text is a ``Checkpoint`` body).
+    public let checkpoint: SignedNote
+    /// Opaque, unauthenticated extra data; never trust it.
+    public let extra: [UInt8]?
+
+    /// A proof with these parts.
+    /// - Throws: ``LogError/malformedProof(reason:)`` for more than ``maxHashes`` hashes, an index over
+    ///   2^63 − 1, empty or oversized extra data; ``LogError/malformedHash(length:)``.
+    public init(index: UInt64, hashes: [LogHash], checkpoint: SignedNote, extra: [UInt8]? = nil) throws {
+        guard index <= LogTree.maxSize else { throw LogError.malformedProof(reason: "index over 2^63 - 1") }
+        guard hashes.count <= Self.maxHashes else {
+            throw LogError.malformedProof(reason: "more than \(Self.maxHashes) proof hashes")
+        }
+        for hash in hashes { try MerkleHash.checkLength(hash) }
+        if let extra {
+            guard !extra.isEmpty, extra.count <= Self.maxExtraBytes else {
+                throw LogError.malformedProof(reason: "extra data empty or over \(Self.maxExtraBytes) bytes")
+            }
+        }
+        self.index = index
+        self.hashes = hashes
+        self.checkpoint = checkpoint
+        self.extra = extra
+    }
+
+    /// The proof's bytes.
+    public var serialized: [UInt8] {
+        var text = Self.header + "\n"
+        if let extra { text += "extra " + NoteText.base64(extra) + "\n" }
+        text += "index " + String(index) + "\n"
+        for hash in hashes { text += NoteText.base64(hash) + "\n" }
+        text += "\n"
+        return Array(text.utf8) + checkpoint.serialized
+    }
+
+    /// Parses a tlog proof.
+    /// - Throws: ``LogError/malformedProof(reason:)`` unless it has exactly the format above (canonical
+    ///   numbers and padded base64, 32-byte hashes, at most ``maxHashes``); the checkpoint note's errors
+    ///   (``LogError/malformedNote(reason:)``); ``LogError/tooLarge(what:limit:)``.
+    public init(parsing bytes: some ContiguousBytes) throws {
+        let raw = bytes.withUnsafeBytes { Array($0) }
+        let limit = SignedNote.maxBytes + 16 * 1024
+        guard raw.count <= limit else { throw LogError.tooLarge(what: "tlog proof", limit: limit) }
+        var position = 0
+        /// The next line without its newline, or nil at the end of the input or without a newline.
+        func nextLine() -> ArraySlice<UInt8>? {
+            guard position < raw.count, let newline = raw[position...].firstIndex(of: 0x0A) else { return nil }
+            defer { position = newline + 1 }
+            return raw[position..<newline]
+        }
+        func text(_ line: ArraySlice<UInt8>) -> Substring? {
+            guard NoteText.isNoteText(line) else { return nil }
+            return Substring(String(decoding: line, as: UTF8.self))
+        }
+        guard let first = nextLine(), first.elementsEqual(Self.header.utf8) else {
+            throw LogError.malformedProof(reason: "the first line is not \(Self.header)")
+        }
+        guard var line = nextLine().flatMap(text) else { throw LogError.malformedProof(reason: "truncated") }
+        var extra: [UInt8]? = nil
+        if line.hasPrefix("extra ") {
+            guard let data = NoteText.decodeBase64(line.dropFirst(6).utf8), !data.isEmpty else {
+                throw LogError.malformedProof(reason: "the extra data is not canonical base64")
+            }
+            guard data.count <= Self.maxExtraBytes else {
+                throw LogError.tooLarge(what: "tlog proof extra data", limit: Self.maxExtraBytes)
+            }
+            extra = data
+            guard let next = nextLine().flatMap(text) else { throw LogError.malformedProof(reason: "truncated") }
+            line = next
+        }
+        guard line.hasPrefix("index "), let index = NoteText.decimal(line.dropFirst(6).utf8) else {
+            throw LogError.malformedProof(reason: "no canonical index line")
+        }
+        var hashes: [LogHash] = []
+        while true {
+            guard let next = nextLine() else { throw LogError.malformedProof(reason: "truncated") }
+            if next.isEmpty { break }
+            guard hashes.count < Self.maxHashes else {
+                throw LogError.malformedProof(reason: "more than \(Self.maxHashes) proof hashes")
+            }
+            guard let hashText = text(next), let hash = NoteText.decodeHash(hashText.utf8) else {
+                throw LogError.malformedProof(reason: "a proof line is not base64 of 32 bytes")
+            }
+            hashes.append(hash)
+        }
+        let note = try SignedNote(parsing: Array(raw[position...]))
+        try self.init(index: index, hashes: hashes, checkpoint: note, extra: extra)
+    }
+
+    /// Verifies the proof for the entry with `leafHash`: the checkpoint is signed by `verifier` (whose name must
+    /// be the checkpoint's origin, Amanat's convention), parses, and the inclusion proof leads from the leaf at
+    /// ``index`` to its root hash. Cosignatures are the caller's to check (``Cosignature/verify(_:verifier:)``).
+    /// - Returns: the verified checkpoint.
+    /// - Throws: ``LogError/notSignedByKey(name:)``, ``LogError/badSignature(name:)``,
+    ///   ``LogError/malformedCheckpoint(reason:)``, ``LogError/originMismatch(expected:found:)``,
+    ///   ``LogError/indexOutOfRange(index:size:)``, ``LogError/proofDoesNotVerify(what:)``.
+    public func verify(leafHash: LogHash, verifier: NoteVerifier) throws -> Checkpoint {
+        try MerkleHash.checkLength(leafHash)
+        try verifier.check(checkpoint)
+        let parsed = try Checkpoint(parsing: checkpoint.text)
+        guard NoteText.same(parsed.origin, verifier.name) else {
+            throw LogError.originMismatch(expected: verifier.name, found: parsed.origin)
+        }
+        guard index < parsed.size else { throw LogError.indexOutOfRange(index: index, size: parsed.size) }
+        guard
+            LogTree.verifyInclusion(
+                leafHash: leafHash, index: index, size: parsed.size, proof: hashes, rootHash: parsed.rootHash)
+        else { throw LogError.proofDoesNotVerify(what: "inclusion") }
+        return parsed
+    }
+}

@@ -1,2 +1,0 @@
-import AmanatLog
-import Testing
