@@ -108,6 +108,11 @@ extension Store {
                 t.primaryKey("versionId", .text)
                 t.column("proof", .blob).notNull()
             }
+            // The size of our checkpoint each partner was last sent (by ledger tag), to prove consistency from it.
+            try db.create(table: "sentCheckpoint") { t in
+                t.primaryKey("partner", .text)
+                t.column("size", .integer).notNull()
+            }
         }
     }
 
@@ -355,16 +360,6 @@ extension Store {
 }
 
 extension Store {
-    static func registerSentCheckpointMigration(_ migrator: inout DatabaseMigrator) {
-        migrator.registerMigration("v5-log-sent") { db in
-            // The size of our checkpoint each partner was last sent (by ledger tag), to prove consistency from it.
-            try db.create(table: "sentCheckpoint") { t in
-                t.primaryKey("partner", .text)
-                t.column("size", .integer).notNull()
-            }
-        }
-    }
-
     /// The logged entry with this digest (of any kind), or nil.
     public func logEntry(digest: [UInt8]) throws -> StoredLogEntry? {
         try writer.read { db in
@@ -439,6 +434,19 @@ extension Store {
         try write { db in
             let now = Int(Date().timeIntervalSince1970)
             return try entries.map { try Self.appendToLog(db, $0, at: now) }
+        }
+    }
+}
+
+extension Store {
+    /// Every checkpoint we signed, smallest first.
+    public func signedCheckpoints() throws -> [(size: UInt64, note: [UInt8])] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT size, note FROM logCheckpoint ORDER BY size").map { row in
+                let size: Int64 = row["size"]
+                let note: Data = row["note"]
+                return (UInt64(size), Array(note))
+            }
         }
     }
 }

@@ -335,7 +335,6 @@ public final class Store: Sendable {
             try db.alter(table: "blob") { t in t.add(column: "wrappedKey", .blob) }
         }
         registerLogMigration(&migrator)
-        registerSentCheckpointMigration(&migrator)
         return migrator
     }
 

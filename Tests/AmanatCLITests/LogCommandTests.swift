@@ -45,6 +45,53 @@ struct LogCommandTests {
         #expect(none.status == 0 && none.stdout.contains("No fork detected"))
     }
 
+    /// `amanat verify` reports a version's place in the log, the publication's proof beside it, and the trusted
+    /// timestamp over a checkpoint that holds it; a wrong proof fails the file.
+    @Test(.requires(.openssl, .python3)) func verifyReportsTheLogAndTheTimestamp() throws {
+        let tsa = try TimestampCommandTests.tsa.get()
+        let p = try Partners()
+        defer { p.cli.cleanup() }
+        let added = try p.cli.run(["add", RecordCommandTests.example("en-survivor-public.json")], in: p.a)
+        let record = String(added.stdout.prefix(while: { $0 != "\t" }))
+        let ca = try tsa.writeCA(into: p.cli.folder)
+        #expect(
+            try p.cli.run(["timestamp", "tsa", "add", "local", "--url", tsa.baseURL + "/tsa", "--ca", ca], in: p.a)
+                .status == 0)
+        let stamped = try p.cli.run(["timestamp"], in: p.a)
+        #expect(stamped.status == 0, "\(stamped.stderr)")
+        #expect(stamped.stdout.contains("the log checkpoint of 1 entries existed no later than"))
+        let sdjwt = try p.cli.run(["show", record, "--format", "sd-jwt"], in: p.a)
+        let verified = try p.cli.run(["verify", "-"], in: p.a, stdin: Data(sdjwt.stdout.utf8))
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(
+            verified.stdout.contains("version in the log of this workspace (Test Archive One) at index 0 of size 1"))
+        #expect(verified.stdout.contains("version existed no later than 20"))
+        #expect(verified.stdout.contains("(TSA local)"))
+        // A publication carries its proof; anyone checks it with the identity files beside it.
+        let published = try p.cli.run(
+            ["publish", "--policy", PackagePaths.url("Specs/policies/public.yaml").path, "-o", p.cli.path("pub")],
+            in: p.a)
+        #expect(published.status == 0, "\(published.stderr)")
+        let proof = p.cli.path("pub/\(record).tlog-proof")
+        #expect(FileManager.default.fileExists(atPath: proof))
+        let identities = try FileManager.default.contentsOfDirectory(atPath: p.cli.path("pub"))
+            .filter { $0.hasSuffix(".identity.json") }.flatMap { ["--identity", p.cli.path("pub/" + $0)] }
+        let reader = try p.cli.run(["verify", p.cli.path("pub/\(record).sd-jwt")] + identities)
+        #expect(reader.status == 0, "\(reader.stderr)")
+        #expect(
+            reader.stdout.contains("publication in the log of 'Test Archive One' (identity file) at index 1 of size 2"))
+        // One hash of the proof changed: the publication no longer verifies.
+        var text = try String(contentsOfFile: proof, encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var hash = Array(lines[2])
+        hash[0] = hash[0] == "A" ? "B" : "A"
+        text = ([lines[0], lines[1], Substring(String(hash))] + lines.dropFirst(3)).joined(separator: "\n")
+        try Data(text.utf8).write(to: URL(fileURLWithPath: proof))
+        let tampered = try p.cli.run(["verify", p.cli.path("pub/\(record).sd-jwt")] + identities)
+        #expect(tampered.status == 1, "\(tampered.stdout)")
+        #expect(tampered.stderr.contains("log does not verify"))
+    }
+
     /// A byte changed in `MANIFEST.tlog` (re-encrypted with the stock age, so the bundle still decrypts and its
     /// manifest still verifies) refuses the import: exit 1, nothing imported.
     @Test(.requires(.age, .python3)) func aTamperedManifestProofRefusesTheBundle() throws {
