@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "AmanatStore",
             dependencies: [
-                "AmanatCrypto", "AmanatRecords", "AmanatSync", .product(name: "GRDB", package: "GRDB.swift"),
+                "AmanatCrypto", "AmanatRecords", "AmanatSync", "AmanatLog", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .target(

@@ -22,6 +22,9 @@ public struct OpenedBundle: Sendable {
     public var manifestJWS: String
     /// The signed header exactly as it came (compact JWS); the manifest lists it with its SHA-256.
     public var headerJWS: String
+    /// `MANIFEST.tlog`, the entry after the manifest (the manifest's proof in the sender's log), unverified; nil
+    /// when the bundle has none.
+    public var trailer: [UInt8]? = nil
 }
 
 /// Opens bundles: decrypts the age layer, parses the tar strictly, hashes every file while it streams, and checks
@@ -60,6 +63,7 @@ public enum BundleOpener {
         var seen = Set<String>()
         var hashes: [String: (sha256: String, size: UInt64)] = [:]
         var manifestBytes: [UInt8]? = nil
+        var trailer: [UInt8]? = nil
         var remaining = sizeLimit
         let block = UnsafeMutableRawBufferPointer.allocate(byteCount: Tar.blockSize, alignment: 16)
         defer { block.deallocate() }
@@ -141,8 +145,24 @@ public enum BundleOpener {
             guard seen.insert(entry.path).inserted else {
                 throw BundleError.hostileEntry(path: shownPath, reason: "duplicate name")
             }
-            guard manifestBytes == nil else {
-                throw BundleError.hostileEntry(path: shownPath, reason: "an entry after the manifest")
+            if manifestBytes != nil {
+                // Only the log trailer may follow the manifest, once, small, and kept in memory.
+                guard entry.path == BundlePath.trailerPath, trailer == nil else {
+                    throw BundleError.hostileEntry(path: shownPath, reason: "an entry after the manifest")
+                }
+                guard entry.size <= UInt64(BundlePath.maximumTrailerSize) else {
+                    throw BundleError.entryTooLarge(
+                        path: shownPath, declared: entry.size, limit: UInt64(BundlePath.maximumTrailerSize))
+                }
+                var bytes = [UInt8](repeating: 0, count: Int(entry.size))
+                try bytes.withUnsafeMutableBytes { try stream.expect($0, what: shownPath) }
+                trailer = bytes
+                try stream.skipPadding(Tar.padding(entry.size), after: shownPath)
+                remaining -= min(remaining, entry.size)
+                continue
+            }
+            guard entry.path != BundlePath.trailerPath else {
+                throw BundleError.hostileEntry(path: shownPath, reason: "the log trailer must follow the manifest")
             }
             guard let declared = header?.header else {
                 // Authenticate before doing any work for the sender: the first entry must be the signed header, from
@@ -278,7 +298,7 @@ public enum BundleOpener {
         }
         return OpenedBundle(
             manifest: manifest, signerFingerprint: fingerprint,
-            manifestJWS: String(decoding: manifestBytes, as: UTF8.self), headerJWS: header.text)
+            manifestJWS: String(decoding: manifestBytes, as: UTF8.self), headerJWS: header.text, trailer: trailer)
     }
 }
 

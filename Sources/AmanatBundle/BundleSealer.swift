@@ -92,13 +92,16 @@ public enum BundleSealer {
     /// Seals `inputs` for `recipients`.
     /// - Parameters:
     ///   - sink: receives the age file's bytes in order.
+    ///   - trailer: given the signed manifest (compact JWS), returns the bytes of `MANIFEST.tlog`, the entry after
+    ///     the manifest that holds the manifest's inclusion proof in the sender's log (``BundlePath/trailerPath``);
+    ///     nil: no trailer.
     ///   - progress: called with the number of input bytes processed so far.
     /// - Returns: the signed manifest.
     /// - Throws: ``BundleError/invalidInput(_:)`` for bad names or an input that changed size; errors from `sink`.
     public static func seal(
         inputs: [BundleInput], sender: BundleSender, recipients: [BundleRecipient], armor: Bool = false,
         createdAt: Date = Date(), summary: BundleManifest.Summary? = nil, acknowledges: [String]? = nil,
-        sink: @escaping AgeSink, progress: ((UInt64) -> Void)? = nil
+        sink: @escaping AgeSink, trailer: ((String) throws -> [UInt8])? = nil, progress: ((UInt64) -> Void)? = nil
     ) throws -> BundleManifest {
         guard !recipients.isEmpty else { throw BundleError.invalidInput("a bundle needs at least one recipient") }
         var seen = Set<String>()
@@ -188,6 +191,16 @@ public enum BundleSealer {
         let jws = Array(try manifest.signed(with: sender.signingKey).utf8)
         try Self.write(Tar.headers(path: BundleManifest.entryPath, size: UInt64(jws.count), mtime: mtime), to: writer)
         try Self.write(jws + [UInt8](repeating: 0, count: Tar.padding(UInt64(jws.count))), to: writer)
+        if let trailer {
+            let bytes = try trailer(String(decoding: jws, as: UTF8.self))
+            guard bytes.count <= BundlePath.maximumTrailerSize else {
+                throw BundleError.invalidInput(
+                    "the bundle's log proofs are larger than \(BundlePath.maximumTrailerSize) bytes")
+            }
+            try Self.write(
+                Tar.headers(path: BundlePath.trailerPath, size: UInt64(bytes.count), mtime: mtime), to: writer)
+            try Self.write(bytes + [UInt8](repeating: 0, count: Tar.padding(UInt64(bytes.count))), to: writer)
+        }
         try Self.write(Tar.endOfArchive, to: writer)
         try writer.finish()
         return manifest
@@ -209,6 +222,13 @@ public enum BundlePath {
     public static let filesPrefix = "files/"
     public static let recordsPrefix = "records/"
     public static let blobsPrefix = "blobs/"
+    /// The sender's log material that the manifest lists: `log/versions.tlog-proofs`, `log/cosignatures.notes`.
+    public static let logPrefix = "log/"
+    public static let logNames: Set<String> = ["versions.tlog-proofs", "cosignatures.notes"]
+    /// The one entry allowed after the manifest: the manifest's inclusion proof in the sender's log, and
+    /// consistency proofs (self-authenticating: a signed checkpoint; not listed in the manifest it proves).
+    public static let trailerPath = "MANIFEST.tlog"
+    public static let maximumTrailerSize = 1 << 20
 
     static func isBase64URL(_ c: UInt8) -> Bool {
         (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || c == 0x2D || c == 0x5F
@@ -235,15 +255,19 @@ public enum BundlePath {
         let components = path.split(separator: "/", omittingEmptySubsequences: false)
         if components.contains(where: { $0 == ".." }) { return "'..' in path" }
         if components.contains(where: { $0.isEmpty || $0 == "." }) { return "empty or '.' path component" }
-        if path == BundleManifest.entryPath || path == BundleHeader.entryPath { return nil }
+        if path == BundleManifest.entryPath || path == BundleHeader.entryPath || path == trailerPath { return nil }
         guard components.count == 2, isValidFileName(String(components[1])) else {
             return
-                "unexpected path (only HEADER.jws, files/<name>, records/<id>.sd-jwt, blobs/<sha256> and MANIFEST.jws)"
+                "unexpected path (only HEADER.jws, files/<name>, records/<id>.sd-jwt, blobs/<sha256>, log/…, MANIFEST.jws "
+                + "and MANIFEST.tlog)"
         }
         let name = components[1]
         switch components[0] {
         case "files":
             return nil
+        case "log":
+            return logNames.contains(String(name))
+                ? nil : "a log entry must be log/versions.tlog-proofs or log/cosignatures.notes"
         case "records":
             if name.hasPrefix("batch-") && name.hasSuffix(".sd-jwt-lines") {
                 let number = name.dropFirst("batch-".count).dropLast(".sd-jwt-lines".count)
@@ -266,7 +290,8 @@ public enum BundlePath {
             return nil
         default:
             return
-                "unexpected path (only HEADER.jws, files/<name>, records/<id>.sd-jwt, blobs/<sha256> and MANIFEST.jws)"
+                "unexpected path (only HEADER.jws, files/<name>, records/<id>.sd-jwt, blobs/<sha256>, log/…, MANIFEST.jws "
+                + "and MANIFEST.tlog)"
         }
     }
 }

@@ -52,6 +52,7 @@ public struct AmanatCommand: AsyncParsableCommand {
             RedactMediaCommand.self,
             PublishCommand.self,
             ExportCommand.self,
+            LogCommand.self,
             TimestampCommand.self,
         ]
     )

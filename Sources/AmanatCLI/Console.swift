@@ -48,6 +48,12 @@ enum Console {
         FileHandle.standardOutput.write(Data((UntrustedText.terminalSafe(text) + "\n").utf8))
     }
 
+    /// Writes text that ends in its own line break (a signed note, a proof) to standard output unchanged but for
+    /// control characters, which are escaped.
+    static func outText(_ text: String) {
+        FileHandle.standardOutput.write(Data(UntrustedText.terminalSafe(text).utf8))
+    }
+
     /// Set by `-q/--quiet`: human status lines (``status(_:)``) are not written. Errors and warnings still are.
     nonisolated(unsafe) static var quiet = false
 

@@ -116,6 +116,7 @@ final class DemoStory {
         try exchangeDeltas()
         try showAndResolveConflict()
         try converge()
+        try transparencyLog()
         try publish()
         try partnerRaiseIsAProposal()
         try partnerErasureIsARequest()
@@ -299,6 +300,46 @@ final class DemoStory {
         Console.out(
             hashA == hashB ? "    equal — no edit was lost, and both stores agree." : "    DIFFERENT (demo failed)")
         guard hashA == hashB else { throw AmanatError(.verificationFailed, "demo failed: the stores did not converge") }
+    }
+
+    /// Every version, manifest and publication an organization signs goes into its log; partners cosign its
+    /// checkpoints, and a second history (here: a workspace restored from a backup) is refused and kept as evidence.
+    func transparencyLog() throws {
+        say("Provenance: each organization logs what it signs; partners check and cosign; a forked history is refused")
+        let statusA = try a.logStatus()
+        Console.out("    A's log: \(statusA.size) entries, root \(statusA.rootHash.prefix(16))…")
+        for c in statusA.cosigners { Console.out("    cosigned by \(c.name) up to size \(c.size)") }
+        let audit = try Workspace.auditLog(
+            folder: try {
+                let f = file("a-log-export").path
+                _ = try a.exportLog(to: f)
+                return f
+            }(),
+            cosigners: [try b.identity()])
+        Console.out(
+            "    an auditor recomputes A's root from \(audit.size) exported entries: it matches the signed checkpoint")
+        // A backup of A, then A sends B a bundle (B sees the log grow), then A is "restored" and signs another history.
+        let backup = file("a-backup")
+        try FileManager.default.copyItem(at: a.dotFolder, to: backup)
+        try Data("A synthetic note.\n".utf8).write(to: file("note.txt"))
+        let (note, _) = try seal(
+            SealRequest(files: [file("note.txt").path], recipients: ["berlin"]), from: a, to: "a-to-b-note.amanat")
+        _ = try BundleImport.importBundle(note.path, into: b)
+        let current = file("a-current")
+        try FileManager.default.moveItem(at: a.dotFolder, to: current)
+        try FileManager.default.copyItem(at: backup, to: a.dotFolder)
+        let (forked, _) = try seal(
+            SealRequest(files: [file("note.txt").path], recipients: ["berlin"]), from: a, to: "a-forked.amanat")
+        do {
+            _ = try BundleImport.importBundle(forked.path, into: b)
+            throw AmanatError(.verificationFailed, "demo failed: a forked log was accepted")
+        } catch let error as AmanatError where error.message.contains("FORK") {
+            Console.out("    restored from a backup, A signs another checkpoint of the same size; B refuses:")
+            Console.out("    " + error.message.replacingOccurrences(of: base.path + "/", with: "").prefix(150) + "…")
+        }
+        Console.out("    B keeps both checkpoints as evidence: \(try b.logAlarms().count) alarm (amanat log alarms)")
+        try FileManager.default.removeItem(at: a.dotFolder)
+        try FileManager.default.moveItem(at: current, to: a.dotFolder)
     }
 
     func publish() throws {

@@ -40,6 +40,9 @@ struct StatusCommand: ParsableCommand {
         var pendingRequests: Int
         /// Raises of consent by organizations other than the collector, not in force.
         var consentProposals: Int
+        /// Entries in this organization's log, and forks detected in its or partners' logs (`amanat log alarms`).
+        var logSize: UInt64
+        var logAlarms: Int
     }
 
     func run() throws {
@@ -60,7 +63,8 @@ struct StatusCommand: ParsableCommand {
             stateHash: try sync.service.store.stateHash(reusing: view), records: c.records, versions: c.versions,
             conflicts: c.conflicts, duplicates: duplicates, clean: c.clean, retracted: c.retracted,
             incomplete: c.incomplete, erased: c.erased, autoMerged: c.autoMerged, pendingRequests: c.pendingRequests,
-            consentProposals: c.consentProposals)
+            consentProposals: c.consentProposals, logSize: try sync.service.store.logSize(),
+            logAlarms: try sync.service.store.alarms().count)
         if json {
             try Console.json(report)
         } else {
@@ -69,6 +73,10 @@ struct StatusCommand: ParsableCommand {
                 "Records:     \(c.records) (\(c.clean) clean, \(c.conflicts) in conflict, \(c.retracted) retracted, \(c.incomplete) with incomplete history, \(c.erased) erased)"
             )
             Console.out("Versions:    \(c.versions)")
+            Console.out("Log:         \(report.logSize) entries (`amanat log show`)")
+            if report.logAlarms > 0 {
+                Console.out("ALARM:       \(report.logAlarms) fork(s) in a log; see `amanat log alarms`.")
+            }
             if c.autoMerged > 0 {
                 Console.out(
                     "Auto-merged: \(c.autoMerged) record(s) merge cleanly; confirm with `amanat resolve RECORD --accept`."

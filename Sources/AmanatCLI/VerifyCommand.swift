@@ -1,6 +1,8 @@
 import AmanatCrypto
+import AmanatLog
 import AmanatPublish
 import AmanatRecords
+import AmanatStore
 import AmanatWorkspace
 import ArgumentParser
 import Foundation
@@ -65,6 +67,10 @@ struct VerifyCommand: ParsableCommand {
         var error: String?
         /// For a public version: what the publisher's annotation says.
         var publication: Publication?
+        /// The version's place in its signer's transparency log, when this workspace knows it.
+        var log: LogInclusion?
+        /// A publication's place in its publisher's log (`<record-id>.tlog-proof` beside it).
+        var publicationLog: LogInclusion?
     }
 
     struct Publication: Encodable {
@@ -169,6 +175,24 @@ struct VerifyCommand: ParsableCommand {
                             status == .verificationFailed || worst == .verificationFailed ? .verificationFailed : status
                     }
                 }
+                // Provenance (Specs/log.md): a proof present but wrong fails the file.
+                do {
+                    result.log = try keys.logInclusion(ofVersion: StoredVersion(verified: v, sdjwt: sdjwt))
+                    let proofPath = PublishedFile.logProofPath(for: file)
+                    if file != "-", let publisher = result.publication?.publisherFingerprint,
+                        FileManager.default.fileExists(atPath: proofPath)
+                    {
+                        let proof = try Workspace.readFile(URL(fileURLWithPath: proofPath), what: "log proof")
+                        result.publicationLog = try keys.checkLogProof(
+                            Array(proof), file: proofPath,
+                            entry: try LogEntry(kind: .publication, digest: try SHA256.hash(data)), owner: publisher)
+                    }
+                } catch let error as AmanatError {
+                    result.valid = false
+                    result.error = error.message
+                    let status = ExitStatus(error.kind)
+                    worst = status == .verificationFailed || worst == .verificationFailed ? .verificationFailed : status
+                }
                 results.append(result)
             } catch let error as SDJWTError {
                 results.append(Result(file: file, valid: false, error: keys.explain(error)))
@@ -193,6 +217,11 @@ struct VerifyCommand: ParsableCommand {
                         "\(shown): valid — record \(UntrustedText.printable(recordId)), version \(versionId), signed by \(signer)\(fingerprint); "
                             + "\(disclosed) disclosure(s) presented, \(withheld) withheld")
                     if let p = r.publication { Console.out(Self.describe(p, signer: signer)) }
+                    for (what, log) in [("version", r.log), ("publication", r.publicationLog)] {
+                        guard let log else { continue }
+                        Console.out("  \(what) \(log.summary)")
+                        for stamp in log.existedNoLaterThan { Console.out("  \(what) existed no later than \(stamp)") }
+                    }
                 } else {
                     Console.err("\(shown): NOT valid — \(r.error ?? "unknown error")")
                 }

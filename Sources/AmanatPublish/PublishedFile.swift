@@ -11,6 +11,13 @@ public enum PublishedFile {
         return base + Annotation.fileSuffix
     }
 
+    /// `<record-id>.tlog-proof` beside `<record-id>.sd-jwt`: the publication's inclusion proof in the publisher's
+    /// log (`Specs/log.md`).
+    public static func logProofPath(for file: String) -> String {
+        let base = file.hasSuffix(".sd-jwt") ? String(file.dropLast(".sd-jwt".count)) : file
+        return base + ".tlog-proof"
+    }
+
     /// Verifies a presentation and, when given, its annotation (named `annotationFile` in errors).
     /// - Throws: ``AmanatRecords/SDJWTError`` when the presentation does not verify; ``PublicationError`` when
     ///   the annotation does not.

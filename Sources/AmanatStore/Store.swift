@@ -109,6 +109,9 @@ public final class Store: Sendable {
     let writer: any DatabaseWriter
     /// Encrypts what holds testimony content (nil: a plaintext store, for tests and the benchmarks' baseline).
     let cipher: StoreCipher?
+    /// The fingerprint whose versions go into the organization's log (``appendToLog(_:)``) as they are inserted; nil:
+    /// no log (tests, the benchmarks' baseline).
+    let logOwner: String?
 
     /// Whether rows are encrypted (`Specs/storage.md`).
     public var isEncrypted: Bool { cipher != nil }
@@ -120,7 +123,8 @@ public final class Store: Sendable {
     /// encrypted store is refused.
     /// - Throws: ``StoreError/otherWorkspace`` when `key` is not this store's, ``StoreError/locked(_:)`` when an
     ///   encrypted store is opened without a key.
-    public init(path: String, key: StoreKey? = nil) throws {
+    public init(path: String, key: StoreKey? = nil, logOwner: String? = nil) throws {
+        self.logOwner = logOwner
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.publicStatementArguments = false
@@ -139,7 +143,8 @@ public final class Store: Sendable {
     }
 
     /// A fresh in-memory store (tests), encrypted when `key` is given.
-    public init(key: StoreKey? = nil) throws {
+    public init(key: StoreKey? = nil, logOwner: String? = nil) throws {
+        self.logOwner = logOwner
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
@@ -329,6 +334,7 @@ public final class Store: Sendable {
             // Each attachment file's own key, wrapped by the store key (null: a file from before encryption).
             try db.alter(table: "blob") { t in t.add(column: "wrappedKey", .blob) }
         }
+        registerLogMigration(&migrator)
         return migrator
     }
 
@@ -341,6 +347,7 @@ public final class Store: Sendable {
     public func insert(_ versions: [StoredVersion], authority: Authority = .collectorOnly) throws -> ImportSummary {
         do {
             let presealed = try preseal(versions)
+            let now = Int(Date().timeIntervalSince1970)
             let summary = try write { db in
                 var summary = ImportSummary()
                 var touched = Set<String>()
@@ -429,6 +436,10 @@ public final class Store: Sendable {
                         try forgetErased.execute(arguments: [a])
                     }
                     summary.added.append(v.id)
+                    // What this organization signed goes into its log in the same transaction (Specs/log.md).
+                    if let logOwner, v.signer == logOwner, let entry = Self.logEntry(for: v) {
+                        try Self.appendToLog(db, entry, at: now)
+                    }
                     if !v.prev.isEmpty { touched.insert(v.recordId) }
                 }
                 // Erasure requests are honored on import, whatever order versions arrive in: every version of an

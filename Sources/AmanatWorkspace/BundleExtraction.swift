@@ -115,6 +115,12 @@ public final class BundleExtraction: BundleEntryOutput {
             Data(opened.manifestJWS.utf8), to: staging.appendingPathComponent("MANIFEST.jws"), mode: 0o600)
         try AtomicFile.write(
             Data(opened.headerJWS.utf8), to: staging.appendingPathComponent(BundleHeader.entryPath), mode: 0o600)
+        // The sender's log proof of the manifest (Specs/log.md), kept beside it like the header.
+        var signed = ["MANIFEST.jws", BundleHeader.entryPath]
+        if let trailer = opened.trailer {
+            try AtomicFile.write(Data(trailer), to: staging.appendingPathComponent(BundlePath.trailerPath), mode: 0o600)
+            signed.append(BundlePath.trailerPath)
+        }
         let fm = FileManager.default
         if !fm.fileExists(atPath: destination.path) {
             try FileMove.rename(staging, to: destination)
@@ -124,7 +130,7 @@ public final class BundleExtraction: BundleEntryOutput {
         // Nothing already inside the destination may redirect the files elsewhere: a `files` (`records`, `blobs`)
         // that is a symbolic link (or any non-folder) is refused, and a name that exists at all, even as a dangling
         // link, clashes.
-        let folders = ["files", "records", "blobs"].filter {
+        let folders = ["files", "records", "blobs", "log"].filter {
             fm.fileExists(atPath: staging.appendingPathComponent($0).path)
         }
         for folder in folders {
@@ -146,7 +152,7 @@ public final class BundleExtraction: BundleEntryOutput {
             }
         }
         var clashes = names.filter(exists)
-        for name in ["MANIFEST.jws", BundleHeader.entryPath] where exists(name) { clashes.append(name) }
+        for name in signed where exists(name) { clashes.append(name) }
         guard clashes.isEmpty else {
             throw AmanatError(
                 .cannotCreateOutput,
@@ -156,7 +162,7 @@ public final class BundleExtraction: BundleEntryOutput {
         for folder in folders {
             try? fm.createDirectory(at: destination.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
-        for name in names + ["MANIFEST.jws", BundleHeader.entryPath] {
+        for name in names + signed {
             try FileMove.rename(staging.appendingPathComponent(name), to: destination.appendingPathComponent(name))
         }
     }

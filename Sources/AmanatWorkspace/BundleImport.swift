@@ -25,6 +25,8 @@ public enum BundleImport {
         /// What the sender said its store holds, and whether ours now matches.
         public var senderSummary: BundleManifest.Summary?
         public var inSyncWithSender: Bool?
+        /// The sender's log: its checkpoint, whether it extends the last one seen, and whether we cosigned it.
+        public var log: BundleLogReport
     }
 
     /// The non-empty lines of `text` (LF or CR LF endings), split on bytes: splitting Characters would cost
@@ -161,6 +163,11 @@ public enum BundleImport {
         let versions = try verifyInParallel(items, bundle: path, keys: keys)
         let service = try RecordService(workspace: workspace)
         try validate(versions, bundle: path, store: service.store)
+        // The sender's log proofs, and its checkpoint against the last one seen: a fork refuses the bundle.
+        var logChecked = try BundleLog.check(
+            opened, logFiles: output.logFiles,
+            versions: Dictionary(versions.map { ($0.stored.id, $0.stored) }, uniquingKeysWith: { a, _ in a }),
+            bundle: path, workspace: workspace, store: service.store)
         // Blobs are content-addressed: moving them in is idempotent and safe before the store commit.
         let stored = try output.publishBlobs(into: workspace, store: service.store)
         for (sha, size, key) in stored {
@@ -172,6 +179,7 @@ public enum BundleImport {
         try service.store.recordReceived(
             partner: opened.signerFingerprint, bundleId: opened.manifest.bundleId, versions: versions.map(\.stored.id),
             acknowledges: opened.manifest.acknowledges ?? [])
+        try BundleLog.commit(&logChecked, sender: opened.signerFingerprint, workspace: workspace, store: service.store)
         var inSync: Bool? = nil
         if let theirs = opened.manifest.summary {
             inSync = try service.store.stateHash() == theirs.stateHash
@@ -184,7 +192,7 @@ public enum BundleImport {
             plainFilesIgnored: output.plainFiles,
             erasedRecords: summary.erased,
             pendingRequests: try pendingRequests(versions.map(\.stored), service: service),
-            senderSummary: opened.manifest.summary, inSyncWithSender: inSync)
+            senderSummary: opened.manifest.summary, inSyncWithSender: inSync, log: logChecked.report)
     }
 }
 
@@ -202,6 +210,8 @@ final class ImportOutput: BundleEntryOutput {
 
     let staging: URL
     var records: [String: String] = [:]
+    /// The listed log entries (`log/…`): proofs and cosignatures, checked by ``BundleLog``.
+    var logFiles: [String: [UInt8]] = [:]
     var plainFiles = 0
     private var blobs: [(sha: String, size: UInt64, key: SecretBytes)] = []
     private var currentPath: String?
@@ -230,6 +240,12 @@ final class ImportOutput: BundleEntryOutput {
                     .malformedInput, "the bundle's \(path) is larger than \(Self.maximumRecordSize) bytes; refused.")
             }
             currentRecord = []
+        } else if path.hasPrefix(BundlePath.logPrefix) {
+            guard size <= Self.maximumRecordSize else {
+                throw AmanatError(
+                    .malformedInput, "the bundle's \(path) is larger than \(Self.maximumRecordSize) bytes; refused.")
+            }
+            currentRecord = []
         } else if path.hasPrefix(BundlePath.blobsPrefix) {
             // Encrypted as it arrives, under a fresh key: the attachment's plaintext never reaches the disk.
             let sha = String(path.dropFirst(BundlePath.blobsPrefix.count))
@@ -249,7 +265,11 @@ final class ImportOutput: BundleEntryOutput {
 
     func end() throws {
         if let path = currentPath, let bytes = currentRecord {
-            records[path] = String(decoding: bytes, as: UTF8.self)
+            if path.hasPrefix(BundlePath.logPrefix) {
+                logFiles[path] = bytes
+            } else {
+                records[path] = String(decoding: bytes, as: UTF8.self)
+            }
         }
         try currentBlob?.finish()
         currentBlob = nil

@@ -115,16 +115,30 @@ extension Workspace {
             records = contents
         }
         let key = try signingKey()
+        // Every bundle carries proofs from the organization's log: its versions' and, after the manifest, the
+        // manifest's own (Specs/log.md).
+        let logStore = try service?.store ?? store()
+        let material = try BundleLog.sealMaterial(
+            workspace: self, store: logStore, versionIds: records?.versionIds ?? [], partners: partners)
+        bundleInputs += material.inputs
+        var checkpointSize: UInt64 = 0
         let manifest: BundleManifest
         do {
             manifest = try BundleSealer.seal(
                 inputs: bundleInputs, sender: BundleSender(signingKey: key, identity: try identity()),
                 recipients: recipientList, armor: request.armor, summary: records?.summary,
-                acknowledges: records?.acknowledges, sink: sink, progress: { progress?($0, total) })
+                acknowledges: records?.acknowledges, sink: sink,
+                trailer: { jws in
+                    let trailer = try BundleLog.trailer(
+                        manifestJWS: jws, workspace: self, store: logStore, material: material, partners: partners)
+                    checkpointSize = trailer.size
+                    return trailer.bytes
+                }, progress: { progress?($0, total) })
             try commit()
         } catch let error as BundleError {
             throw error.amanatError(file: "the bundle", workspace: self)
         }
+        for fp in partners { try logStore.recordSentCheckpoint(partner: fp, size: checkpointSize) }
         if let service, let records {
             try service.recordSent(records, bundleId: manifest.bundleId, partners: partners)
         }

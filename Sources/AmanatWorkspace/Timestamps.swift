@@ -110,12 +110,13 @@ extension Workspace {
     /// How long one HTTP exchange with a TSA may take, by default.
     public static let timestampTimeout: TimeInterval = 30
 
-    /// What `amanat timestamp` timestamps: a label for messages and the bytes.
-    /// - Throws: ``AmanatError`` when the workspace identity cannot be read.
+    /// What `amanat timestamp` timestamps: the latest signed checkpoint of the organization's log (signed now if
+    /// the log grew; `Specs/log.md`), so that everything in the log up to its size existed no later than the time
+    /// the TSA states. The bytes are the signed note exactly as stored.
+    /// - Throws: ``AmanatError`` when the store cannot be unlocked.
     public func timestampSubject() throws -> (label: String, bytes: [UInt8]) {
-        // TODO(lead): the latest signed checkpoint
-        let data = try Self.readFile(identityURL, what: "the workspace identity")
-        return ("the workspace identity \(try identity().fingerprint)", Array(data))
+        let (checkpoint, note) = try self.checkpoint(store: try store())
+        return ("the log checkpoint of \(checkpoint.size) entries", note.serialized)
     }
 
     // MARK: The TSA list

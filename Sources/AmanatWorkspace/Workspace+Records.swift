@@ -13,7 +13,7 @@ extension Workspace {
     public func store() throws -> Store {
         let key = try storeKey()
         do {
-            let store = try Store(path: storeURL.path, key: key)
+            let store = try Store(path: storeURL.path, key: key, logOwner: try identity().fingerprint)
             try encryptPlaintextBlobs(store)
             return store
         } catch StoreError.otherWorkspace {

@@ -225,13 +225,13 @@ struct BundleCommandTests {
         let listing = try CLIHarness.runTool(tar, ["-tf", p.cli.path("case.tar")])
         #expect(
             listing.stdout.split(separator: "\n") == [
-                "HEADER.jws", "files/verdict.txt", "files/testimony.mp4", "MANIFEST.jws",
+                "HEADER.jws", "files/verdict.txt", "files/testimony.mp4", "MANIFEST.jws", "MANIFEST.tlog",
             ])
         if let bsdtar = CLIHarness.tool("bsdtar") {
             let other = try CLIHarness.runTool(bsdtar, ["-tf", p.cli.path("case.tar")])
             #expect(
                 other.stdout.split(separator: "\n") == [
-                    "HEADER.jws", "files/verdict.txt", "files/testimony.mp4", "MANIFEST.jws",
+                    "HEADER.jws", "files/verdict.txt", "files/testimony.mp4", "MANIFEST.jws", "MANIFEST.tlog",
                 ])
         }
         let extract = try p.cli.makeFolder("x")

@@ -243,6 +243,9 @@ struct IdentityCommandTests {
         #expect(result.stdout.contains("import 2: 0 new version(s), 3 already present"))
         #expect(result.stdout.contains("as bytes and base64url: none found"))
         #expect(result.stdout.contains("store no longer opens"))
+        #expect(result.stdout.contains("B refuses:"))
+        #expect(result.stdout.contains("FORK"))
+        #expect(result.stdout.contains("it matches the signed checkpoint"))
         #expect(FileManager.default.fileExists(atPath: cli.path("demo/steppe-archive/.amanat/keys/signing.pem")))
     }
 

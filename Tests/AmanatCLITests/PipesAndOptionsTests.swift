@@ -38,7 +38,8 @@ import Testing
         #expect(piped.stderr.contains("Sealed 1 entry into standard output"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: p.a) == [".amanat"])
         let tar = try CLIHarness.runTool("/usr/bin/tar", ["-tf", p.cli.path("bundle.tar")])
-        #expect(tar.stdout.split(separator: "\n") == ["HEADER.jws", "files/verdict.txt", "MANIFEST.jws"])
+        #expect(
+            tar.stdout.split(separator: "\n") == ["HEADER.jws", "files/verdict.txt", "MANIFEST.jws", "MANIFEST.tlog"])
     }
 
     @Test func openInspectAndScanReadStandardInput() throws {

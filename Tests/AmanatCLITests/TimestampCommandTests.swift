@@ -36,7 +36,7 @@ struct TimestampCommandTests {
         #expect(listed.status == 0)
         #expect(listed.stdout.contains("local\t\(tsa.baseURL)/tsa\tCN=Local Test TSA Root,O=Amanat Test"))
 
-        let result = try cli.run(["timestamp"], in: dir, passphrase: nil)
+        let result = try cli.run(["timestamp"], in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("existed no later than 20"), "\(result.stdout)")
         #expect(result.stdout.contains("(TSA local: CN=Local Test TSA,O=Amanat Test)"), "\(result.stdout)")
@@ -49,8 +49,10 @@ struct TimestampCommandTests {
         #expect(entries.first?["status"] as? String == "verified")
         #expect(entries.first?["tsa"] as? String == "local")
 
-        // The subject is, for now, the identity file's bytes (Workspace.timestampSubject).
-        let subject = Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/.amanat/identity.json")))
+        // The subject is the log's latest signed checkpoint (Workspace.timestampSubject), as `log show` prints it.
+        let log = try cli.run(["log", "show", "--json"], in: dir)
+        let shown = try #require(try JSONSerialization.jsonObject(with: Data(log.stdout.utf8)) as? [String: Any])
+        let subject = Array(try #require(shown["checkpoint"] as? String).utf8)
         let token = Array(try Data(contentsOf: URL(fileURLWithPath: try #require(tokenFiles(dir).first))))
         #expect(try tsa.opensslVerifies(token: token, data: subject))
     }
@@ -59,7 +61,7 @@ struct TimestampCommandTests {
     func carriedFlow() throws {
         let (cli, dir, tsa) = try setUp()
         defer { cli.cleanup() }
-        let out = try cli.run(["timestamp", "--request-out", "now.tsq"], in: dir, passphrase: nil)
+        let out = try cli.run(["timestamp", "--request-out", "now.tsq"], in: dir)
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stderr.contains("--import"))
         #expect(tokenFiles(dir).isEmpty)
@@ -77,7 +79,7 @@ struct TimestampCommandTests {
     func httpFailures(path: String, status: Int32, text: String) throws {
         let (cli, dir, _) = try setUp(path: path)
         defer { cli.cleanup() }
-        let result = try cli.run(["timestamp"], in: dir, passphrase: nil)
+        let result = try cli.run(["timestamp"], in: dir)
         #expect(result.status == status, "\(path): \(result.stderr)")
         #expect(result.stderr.contains(text) && result.stderr.contains("'local'"), "\(path): \(result.stderr)")
         #expect(tokenFiles(dir).isEmpty)
@@ -87,7 +89,7 @@ struct TimestampCommandTests {
     func refusals() throws {
         let (cli, dir, _) = try setUp(otherCA: true)
         defer { cli.cleanup() }
-        let untrusted = try cli.run(["timestamp"], in: dir, passphrase: nil)
+        let untrusted = try cli.run(["timestamp"], in: dir)
         #expect(untrusted.status == 1, "\(untrusted.stderr)")
         #expect(untrusted.stderr.contains("not trusted"), "\(untrusted.stderr)")
         try Data("garbage".utf8).write(to: URL(fileURLWithPath: dir + "/junk.tsr"))
@@ -96,7 +98,7 @@ struct TimestampCommandTests {
         #expect(junk.stderr.contains("junk.tsr"))
         let usage = try cli.run(["timestamp", "--json"], in: dir, passphrase: nil)
         #expect(usage.status == 64, "\(usage.stderr)")
-        let unknown = try cli.run(["timestamp", "--tsa", "loca"], in: dir, passphrase: nil)
+        let unknown = try cli.run(["timestamp", "--tsa", "loca"], in: dir)
         #expect(unknown.status == 64, "\(unknown.stderr)")
         #expect(unknown.stderr.contains("Did you mean 'local'?"), "\(unknown.stderr)")
         #expect(tokenFiles(dir).isEmpty)
@@ -108,7 +110,7 @@ struct TimestampCommandTests {
         defer { cli.cleanup() }
         let removed = try cli.run(["timestamp", "tsa", "remove", "local"], in: dir)
         #expect(removed.status == 0, "\(removed.stderr)")
-        let empty = try cli.run(["timestamp"], in: dir, passphrase: nil)
+        let empty = try cli.run(["timestamp"], in: dir)
         #expect(empty.status == 64)
         #expect(empty.stderr.contains("amanat timestamp tsa add"), "\(empty.stderr)")
     }

@@ -172,7 +172,10 @@ struct LedgerAndMigrationTests {
     }
 
     @Test func theMigrationsRunInTheirOrder() {
-        #expect(Store.migrator.migrations == ["v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption"])
+        #expect(
+            Store.migrator.migrations == [
+                "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log",
+            ])
     }
 
     @Test func aV1StoreFileIsUpgradedAndItsErasuresAreListed() throws {
@@ -202,8 +205,16 @@ struct LedgerAndMigrationTests {
                         DROP TABLE recordKey;
                         DROP TABLE storeMeta;
                         ALTER TABLE blob DROP COLUMN wrappedKey;
+                        DROP TABLE logEntry;
+                        DROP TABLE logNode;
+                        DROP TABLE logCheckpoint;
+                        DROP TABLE logCosignature;
+                        DROP TABLE seenCheckpoint;
+                        DROP TABLE logAlarm;
+                        DROP TABLE versionProof;
+                        DROP TABLE sentCheckpoint;
                         DELETE FROM grdb_migrations WHERE identifier IN (
-                            'v2-erasure-authority', 'v3-erased-attachments', 'v4-encryption');
+                            'v2-erasure-authority', 'v3-erased-attachments', 'v4-encryption', 'v5-log');
                         UPDATE version SET disclosures = '', content = NULL WHERE recordId = ?;
                         INSERT INTO versionAttachment (versionId, sha256) VALUES (?, ?);
                         """, arguments: [requestedByPartner.recordId, erasedByCollector.id, onlyE])
@@ -221,7 +232,7 @@ struct LedgerAndMigrationTests {
         // did), v3 lists their attachments for deletion and leaves no attachment row to an erased record
         #expect(
             try Self.appliedMigrations(store) == [
-                "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption",
+                "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log",
             ])
         #expect(try Self.tables(store).contains("erasedRecord"))
         let erased = try store.writer.read { db in
@@ -261,7 +272,7 @@ struct LedgerAndMigrationTests {
             // Then the migrations are recorded once each, and the data and the ledger are as written
             #expect(
                 try Self.appliedMigrations(store) == [
-                    "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption",
+                    "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log",
                 ])
             #expect(try store.allVersionIds() == [v1.id, v2.id].sorted())
             #expect(try store.heads(record: v1.recordId) == [v2.id])

@@ -1,0 +1,418 @@
+import AmanatAge
+import AmanatBundle
+import AmanatCrypto
+import AmanatLog
+import AmanatRecords
+import AmanatStore
+import Foundation
+
+/// The log material a bundle carries (`Specs/log.md`, "In bundles"): inclusion proofs for the sender's own versions
+/// (`log/versions.tlog-proofs`, listed in the manifest), the sender's cosignatures on its recipients' checkpoints
+/// (`log/cosignatures.notes`, listed), and after the manifest `MANIFEST.tlog`: the manifest's inclusion proof under
+/// the sender's newest checkpoint and consistency proofs to it.
+public enum BundleLog {
+    public static let versionProofsName = "versions.tlog-proofs"
+    public static let cosignaturesName = "cosignatures.notes"
+
+    /// A sequence of labelled items: `amanat-log-items/v1\n`, then per item `LABEL LENGTH\n` and LENGTH bytes and
+    /// `\n`. Labels are one token of printable ASCII.
+    public struct Items: Sendable, Equatable {
+        public static let magic = "amanat-log-items/v1\n"
+        public static let maximumItems = 10_000_000
+        public var items: [(label: String, bytes: [UInt8])] = []
+
+        public init(_ items: [(label: String, bytes: [UInt8])] = []) { self.items = items }
+
+        public static func == (a: Items, b: Items) -> Bool {
+            a.items.count == b.items.count
+                && zip(a.items, b.items).allSatisfy { $0.label == $1.label && $0.bytes == $1.bytes }
+        }
+
+        public var serialized: [UInt8] {
+            var out = Array(Self.magic.utf8)
+            for item in items {
+                out += Array("\(item.label) \(item.bytes.count)\n".utf8)
+                out += item.bytes
+                out.append(0x0A)
+            }
+            return out
+        }
+
+        public init(parsing bytes: [UInt8]) throws {
+            let magic = Array(Self.magic.utf8)
+            guard bytes.starts(with: magic) else {
+                throw LogError.malformedProof(reason: "not an amanat-log-items/v1 file")
+            }
+            var i = magic.count
+            while i < bytes.count {
+                guard let newline = bytes[i...].firstIndex(of: 0x0A), newline - i <= 200 else {
+                    throw LogError.malformedProof(reason: "an item line is cut short or too long")
+                }
+                let line = String(decoding: bytes[i..<newline], as: UTF8.self)
+                let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+                guard parts.count == 2, !parts[0].isEmpty,
+                    parts[0].utf8.allSatisfy({ (0x21...0x7E).contains($0) }),
+                    parts[1].count <= 9, parts[1].utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+                    let length = Int(parts[1]), parts[1] == "0" || !parts[1].hasPrefix("0")
+                else { throw LogError.malformedProof(reason: "a malformed item line") }
+                let start = newline + 1
+                guard length <= bytes.count - start - 1, bytes[start + length] == 0x0A else {
+                    throw LogError.malformedProof(reason: "an item is cut short")
+                }
+                guard items.count < Self.maximumItems else { throw LogError.malformedProof(reason: "too many items") }
+                items.append((String(parts[0]), Array(bytes[start..<start + length])))
+                i = start + length + 1
+            }
+        }
+    }
+}
+
+/// A consistency proof as a bundle carries it: `old N\nnew M\n` and one base64 hash per line.
+public struct ConsistencyItem: Sendable, Equatable {
+    public var oldSize: UInt64
+    public var newSize: UInt64
+    public var hashes: [LogHash]
+
+    public init(oldSize: UInt64, newSize: UInt64, hashes: [LogHash]) {
+        self.oldSize = oldSize
+        self.newSize = newSize
+        self.hashes = hashes
+    }
+
+    public var serialized: [UInt8] {
+        Array(
+            (["old \(oldSize)", "new \(newSize)"] + hashes.map { Data($0).base64EncodedString() })
+                .joined(separator: "\n").utf8) + [0x0A]
+    }
+
+    public init(parsing bytes: [UInt8]) throws {
+        guard bytes.count <= 8192, bytes.last == 0x0A else {
+            throw LogError.malformedProof(reason: "a malformed consistency proof")
+        }
+        let lines = String(decoding: bytes.dropLast(), as: UTF8.self).split(
+            separator: "\n", omittingEmptySubsequences: false)
+        func number(_ line: Substring, _ word: String) throws -> UInt64 {
+            guard line.hasPrefix(word + " "), let n = UInt64(line.dropFirst(word.count + 1)),
+                String(n) == line.dropFirst(word.count + 1)
+            else { throw LogError.malformedProof(reason: "a malformed consistency proof") }
+            return n
+        }
+        guard lines.count >= 2, lines.count <= 2 + 64 else {
+            throw LogError.malformedProof(reason: "a malformed consistency proof")
+        }
+        oldSize = try number(lines[0], "old")
+        newSize = try number(lines[1], "new")
+        hashes = try lines.dropFirst(2).map { line in
+            guard let data = Data(base64Encoded: String(line)), data.count == 32,
+                data.base64EncodedString() == line
+            else { throw LogError.malformedProof(reason: "a malformed hash in a consistency proof") }
+            return LogHash(Array(data))
+        }
+    }
+}
+
+extension BundleLog {
+    /// What the sender puts in a bundle before sealing: proofs for its own versions and its cosignatures on the
+    /// recipients' logs, as listed entries; and the checkpoint they were made under.
+    struct SealMaterial {
+        var inputs: [BundleInput] = []
+        var checkpointSize: UInt64
+    }
+
+    static func listedInput(_ name: String, _ bytes: [UInt8]) -> BundleInput {
+        var input = BundleInput(name: name, size: UInt64(bytes.count), read: Age.memorySource(bytes))
+        input.folder = BundlePath.logPrefix
+        return input
+    }
+
+    /// The listed log entries of a bundle for `partners` holding `versionIds`.
+    static func sealMaterial(
+        workspace: Workspace, store: Store, versionIds: [String], partners: [String]
+    ) throws -> SealMaterial {
+        let (checkpoint, note) = try workspace.checkpoint(store: store)
+        var material = SealMaterial(checkpointSize: checkpoint.size)
+        var proofs = Items()
+        for id in versionIds {
+            guard let digest = Base64URL.decode(id), let logged = try store.logEntry(digest: digest) else {
+                continue
+            }
+            let proof = try TlogProof(
+                index: logged.index, hashes: try store.inclusionProof(index: logged.index, size: checkpoint.size),
+                checkpoint: note)
+            proofs.items.append((id, proof.serialized))
+        }
+        if !proofs.items.isEmpty { material.inputs.append(listedInput(versionProofsName, proofs.serialized)) }
+        var cosignatures = Items()
+        for fp in partners {
+            if let seen = try store.seenCheckpoint(origin: try Workspace.logOrigin(fingerprint: fp)),
+                let cosigned = seen.cosigned
+            {
+                cosignatures.items.append((seen.origin, cosigned))
+            }
+        }
+        if !cosignatures.items.isEmpty {
+            material.inputs.append(listedInput(cosignaturesName, cosignatures.serialized))
+        }
+        return material
+    }
+
+    /// `MANIFEST.tlog`: logs the signed manifest, signs a new checkpoint, and returns the manifest's inclusion
+    /// proof under it with consistency proofs from every size a recipient may hold (the checkpoint the listed
+    /// proofs use, the last one each was sent and the last one each cosigned).
+    static func trailer(
+        manifestJWS: String, workspace: Workspace, store: Store, material: SealMaterial, partners: [String]
+    ) throws -> (bytes: [UInt8], size: UInt64) {
+        let entry = try LogEntry(kind: .manifest, digest: try SHA256.hash(Array(manifestJWS.utf8)))
+        let index = try store.appendToLog(entry)
+        let (checkpoint, note) = try workspace.checkpoint(store: store)
+        let size = checkpoint.size
+        let proof = try TlogProof(
+            index: index, hashes: try store.inclusionProof(index: index, size: size), checkpoint: note)
+        var items = Items([("manifest", proof.serialized)])
+        var olds: Set<UInt64> = [material.checkpointSize]
+        let cosigned = try store.cosigners()
+        for fp in partners {
+            if let sent = try store.lastSentCheckpoint(partner: fp) { olds.insert(sent) }
+            if let size = cosigned[fp] { olds.insert(size) }
+        }
+        for old in olds.sorted() where old > 0 && old < size {
+            let item = ConsistencyItem(
+                oldSize: old, newSize: size, hashes: try store.consistencyProof(from: old, to: size))
+            items.items.append(("consistency", item.serialized))
+        }
+        return (items.serialized, size)
+    }
+}
+
+/// What a bundle's log material said, and what the import did with it.
+public struct BundleLogReport: Encodable, Sendable, Equatable {
+    public enum Status: String, Encodable, Sendable {
+        /// The bundle has no log material (an earlier release made it).
+        case absent
+        /// The first checkpoint seen from this organization: taken as the start of its history.
+        case first
+        /// The checkpoint extends the last one seen (a consistency proof verified), or equals it.
+        case consistent
+        /// Older than the last checkpoint seen (bundles arrived out of order); checked where possible, not kept.
+        case older
+        /// Newer, but the bundle carries no consistency proof from the last checkpoint seen: not cosigned.
+        case unchecked
+    }
+
+    public var origin: String?
+    public var status: Status
+    /// The sender's checkpoint the bundle proves its manifest under.
+    public var size: UInt64?
+    /// Whether we cosigned it (it goes back to the sender in our next bundle).
+    public var cosigned = false
+    /// Inclusion proofs of the sender's versions that verified and were kept.
+    public var versionProofs = 0
+    /// Cosignatures on our own checkpoints that the sender returned.
+    public var cosignaturesReceived = 0
+    /// Our checkpoints the sender cosigned that our log does not agree with (alarms raised).
+    public var ownLogAlarms = 0
+}
+
+extension BundleLog {
+    /// The checked log material of an opened bundle, ready to be kept once the import commits.
+    struct Checked {
+        var report: BundleLogReport
+        var checkpoint: Checkpoint?
+        var note: SignedNote?
+        var keep = false
+        var versionProofs: [(String, [UInt8])] = []
+        var cosignatures: [(size: UInt64, note: [UInt8])] = []
+    }
+
+    static func refuse(_ path: String, _ why: String) -> AmanatError {
+        AmanatError(.verificationFailed, "\(path): \(why). Nothing was imported.")
+    }
+
+    /// Checks a bundle's log material before anything is imported: the manifest's inclusion proof, the proofs of
+    /// the sender's versions, and that the sender's checkpoint extends the last one seen from it. A fork (two signed
+    /// checkpoints that cannot both be true) is kept as evidence (`amanat log alarms`) and refuses the bundle.
+    /// - Parameter versions: the bundle's verified versions, by id.
+    static func check(
+        _ opened: OpenedBundle, logFiles: [String: [UInt8]], versions: [String: StoredVersion], bundle path: String,
+        workspace: Workspace, store: Store
+    ) throws -> Checked {
+        let fingerprint = opened.signerFingerprint
+        let origin = try Workspace.logOrigin(fingerprint: fingerprint)
+        guard let trailer = opened.trailer else {
+            guard logFiles.isEmpty else { throw refuse(path, "it carries log proofs but no \(BundlePath.trailerPath)") }
+            return Checked(report: BundleLogReport(origin: origin, status: .absent))
+        }
+        guard let identity = try workspace.trustedIdentity(fingerprint: fingerprint) else {
+            throw refuse(path, "its sender is not on the trust list")
+        }
+        let verifier = try Workspace.logVerifier(identity)
+        let items: Items
+        do { items = try Items(parsing: trailer) } catch {
+            throw AmanatError(
+                .malformedInput, "\(path): its \(BundlePath.trailerPath) is malformed (\(error)). Nothing was imported."
+            )
+        }
+        // 1. The manifest is in the sender's log, under a checkpoint the sender signed.
+        guard let manifestProof = items.items.first(where: { $0.label == "manifest" }) else {
+            throw refuse(path, "its \(BundlePath.trailerPath) holds no proof for the manifest")
+        }
+        let manifestEntry = try LogEntry(kind: .manifest, digest: try SHA256.hash(Array(opened.manifestJWS.utf8)))
+        let checkpoint: Checkpoint
+        let note: SignedNote
+        do {
+            let proof = try TlogProof(parsing: manifestProof.bytes)
+            checkpoint = try proof.verify(leafHash: try MerkleHash.leaf(manifestEntry.encoded), verifier: verifier)
+            note = proof.checkpoint
+        } catch {
+            throw refuse(path, "the manifest's proof in the sender's log does not verify (\(error))")
+        }
+        guard checkpoint.origin == origin else { throw refuse(path, "its log checkpoint names another log") }
+        var consistency: [UInt64: ConsistencyItem] = [:]
+        for item in items.items where item.label == "consistency" {
+            guard let parsed = try? ConsistencyItem(parsing: item.bytes), parsed.newSize == checkpoint.size else {
+                throw AmanatError(
+                    .malformedInput,
+                    "\(path): a consistency proof in \(BundlePath.trailerPath) is malformed. Nothing was imported.")
+            }
+            consistency[parsed.oldSize] = parsed
+        }
+        /// Whether the sender's checkpoint `old` is consistent with `checkpoint`; nil when no proof is carried.
+        func extends(_ oldSize: UInt64, _ oldRoot: LogHash) -> Bool? {
+            if oldSize == checkpoint.size { return oldRoot == checkpoint.rootHash }
+            if oldSize == 0 { return true }
+            guard let proof = consistency[oldSize] else { return nil }
+            return LogTree.verifyConsistency(
+                oldSize: oldSize, newSize: checkpoint.size, oldRoot: oldRoot, newRoot: checkpoint.rootHash,
+                proof: proof.hashes)
+        }
+        func fork(_ reason: String, _ other: [UInt8]) throws -> Never {
+            try store.recordAlarm(origin: origin, reason: reason, first: other, second: note.serialized)
+            throw refuse(
+                path,
+                "FORK: \(reason). Both signed checkpoints are kept as evidence (`amanat log alarms`); ask "
+                    + "\(workspace.signerName(fingerprint)) by phone what happened before importing anything more from it"
+            )
+        }
+        var checked = Checked(report: BundleLogReport(origin: origin, status: .first, size: checkpoint.size))
+        checked.checkpoint = checkpoint
+        checked.note = note
+        // 2. The proofs of the sender's versions, under its earlier checkpoint, which the new one must extend.
+        if let bytes = logFiles[BundlePath.logPrefix + versionProofsName] {
+            let proofs: Items
+            do { proofs = try Items(parsing: bytes) } catch {
+                throw AmanatError(
+                    .malformedInput, "\(path): log/\(versionProofsName) is malformed (\(error)). Nothing was imported.")
+            }
+            var checkedSizes: [UInt64: LogHash] = [:]
+            for (id, bytes) in proofs.items {
+                guard let version = versions[id], version.signer == fingerprint,
+                    let entry = Store.logEntry(for: version)
+                else { throw refuse(path, "log/\(versionProofsName) proves a version the sender did not send or sign") }
+                do {
+                    let proof = try TlogProof(parsing: bytes)
+                    let under = try proof.verify(leafHash: try MerkleHash.leaf(entry.encoded), verifier: verifier)
+                    guard under.origin == origin else {
+                        throw LogError.originMismatch(expected: origin, found: under.origin)
+                    }
+                    if let root = checkedSizes[under.size], root != under.rootHash {
+                        try fork(
+                            "two checkpoints of size \(under.size) with different roots in one bundle",
+                            proof.checkpoint.serialized)
+                    }
+                    checkedSizes[under.size] = under.rootHash
+                } catch let error as AmanatError {
+                    throw error
+                } catch {
+                    throw refuse(path, "the log proof of version \(id) does not verify (\(error))")
+                }
+                checked.versionProofs.append((id, bytes))
+            }
+            for (size, root) in checkedSizes where extends(size, root) != true {
+                throw refuse(
+                    path, "its version proofs use a checkpoint (size \(size)) the manifest's checkpoint does not extend"
+                )
+            }
+        }
+        // 3. The new checkpoint against the last one seen from the sender.
+        if let last = try store.seenCheckpoint(origin: origin) {
+            if last.size > checkpoint.size {
+                if let same = try store.seenCheckpoint(origin: origin, size: checkpoint.size),
+                    same.rootHash != checkpoint.rootHash
+                {
+                    try fork("two signed checkpoints of size \(checkpoint.size) with different roots", same.note)
+                }
+                checked.report.status = .older
+            } else {
+                switch extends(last.size, last.rootHash) {
+                case true?:
+                    checked.report.status = .consistent
+                    checked.keep = true
+                case false?:
+                    try fork(
+                        last.size == checkpoint.size
+                            ? "two signed checkpoints of size \(checkpoint.size) with different roots"
+                            : "the checkpoint of size \(checkpoint.size) does not extend the one of size \(last.size) seen before",
+                        last.note)
+                case nil:
+                    checked.report.status = .unchecked
+                }
+            }
+        } else {
+            checked.keep = true
+        }
+        // 4. Cosignatures the sender returns on our checkpoints: kept when our log agrees, an alarm when it does not.
+        if let bytes = logFiles[BundlePath.logPrefix + cosignaturesName], let cosigned = try? Items(parsing: bytes) {
+            let ownOrigin = try workspace.logOrigin()
+            let ownVerifier = try Workspace.logVerifier(try workspace.identity())
+            let ownSize = try store.logSize()
+            for (label, bytes) in cosigned.items where label == ownOrigin {
+                guard let note = try? SignedNote(parsing: bytes), ownVerifier.verify(note),
+                    let ours = try? Checkpoint(parsing: note.text), ours.origin == ownOrigin,
+                    let cosigner = try? NoteVerifier(
+                        name: origin, publicKey: verifier.publicKey, algorithm: .cosignatureV1),
+                    Cosignature.verify(note, verifier: cosigner) != nil
+                else { continue }
+                if try ours.size > ownSize || store.logRoot(size: ours.size) != ours.rootHash {
+                    try store.recordAlarm(
+                        origin: ownOrigin,
+                        reason:
+                            "\(workspace.signerName(fingerprint)) cosigned a checkpoint of our log (size \(ours.size)) that our log does not agree with: our key signed another history",
+                        first: (try store.signedCheckpoint(size: ours.size))?.note ?? [], second: bytes)
+                    checked.report.ownLogAlarms += 1
+                    continue
+                }
+                checked.cosignatures.append((ours.size, bytes))
+            }
+        }
+        return checked
+    }
+
+    /// Keeps what a checked bundle's log material proved, once its records are imported: the sender's checkpoint,
+    /// cosigned by us, the proofs of its versions and its cosignatures on our checkpoints.
+    static func commit(_ checked: inout Checked, sender fingerprint: String, workspace: Workspace, store: Store) throws
+    {
+        for (size, note) in checked.cosignatures {
+            try store.storeCosignature(size: size, cosigner: fingerprint, note: note)
+        }
+        checked.report.cosignaturesReceived = checked.cosignatures.count
+        checked.report.versionProofs = checked.versionProofs.count
+        guard let checkpoint = checked.checkpoint, let note = checked.note else { return }
+        var cosigned: [UInt8]? = nil
+        if checked.keep {
+            let signed = try note.adding(
+                try Cosignature.make(
+                    for: checkpoint, name: try workspace.logOrigin(), key: try workspace.signingKey(),
+                    time: UInt64(Date().timeIntervalSince1970)))
+            cosigned = signed.serialized
+            checked.report.cosigned = true
+        }
+        if checked.keep {
+            try store.recordSeenCheckpoint(
+                SeenCheckpoint(
+                    origin: checkpoint.origin, size: checkpoint.size, rootHash: checkpoint.rootHash,
+                    note: note.serialized, cosigned: cosigned), versionProofs: checked.versionProofs)
+        } else {
+            try store.recordVersionProofs(checked.versionProofs)
+        }
+    }
+}
