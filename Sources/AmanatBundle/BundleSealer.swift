@@ -224,7 +224,7 @@ public enum BundlePath {
     public static let blobsPrefix = "blobs/"
     /// The sender's log material that the manifest lists: `log/versions.tlog-proofs`, `log/cosignatures.notes`.
     public static let logPrefix = "log/"
-    public static let logNames: Set<String> = ["versions.tlog-proofs", "cosignatures.notes"]
+    public static let logNames: Set<String> = ["versions.tlog-proofs", "cosignatures.notes", "timestamps.items"]
     /// The one entry allowed after the manifest: the manifest's inclusion proof in the sender's log, and
     /// consistency proofs (self-authenticating: a signed checkpoint; not listed in the manifest it proves).
     public static let trailerPath = "MANIFEST.tlog"
@@ -267,7 +267,7 @@ public enum BundlePath {
             return nil
         case "log":
             return logNames.contains(String(name))
-                ? nil : "a log entry must be log/versions.tlog-proofs or log/cosignatures.notes"
+                ? nil : "a log entry must be log/versions.tlog-proofs, log/cosignatures.notes or log/timestamps.items"
         case "records":
             if name.hasPrefix("batch-") && name.hasSuffix(".sd-jwt-lines") {
                 let number = name.dropFirst("batch-".count).dropLast(".sd-jwt-lines".count)

@@ -108,6 +108,15 @@ extension Store {
                 t.primaryKey("versionId", .text)
                 t.column("proof", .blob).notNull()
             }
+            // Trusted timestamps over partners' checkpoints that came in their bundles and verified here.
+            try db.create(table: "seenTimestamp") { t in
+                t.column("origin", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("tsa", .text).notNull()
+                t.column("genTime", .double).notNull()
+                t.column("token", .blob).notNull()
+                t.primaryKey(["origin", "size", "tsa"])
+            }
             // The size of our checkpoint each partner was last sent (by ledger tag), to prove consistency from it.
             try db.create(table: "sentCheckpoint") { t in
                 t.primaryKey("partner", .text)
@@ -446,6 +455,57 @@ extension Store {
                 let size: Int64 = row["size"]
                 let note: Data = row["note"]
                 return (UInt64(size), Array(note))
+            }
+        }
+    }
+}
+
+/// A trusted timestamp over a partner's checkpoint, verified on import against this workspace's TSA list.
+public struct SeenTimestamp: Sendable, Equatable {
+    public var origin: String
+    public var size: UInt64
+    /// The TSA's name on this workspace's list.
+    public var tsa: String
+    public var genTime: Date
+    public var token: [UInt8]
+
+    public init(origin: String, size: UInt64, tsa: String, genTime: Date, token: [UInt8]) {
+        self.origin = origin
+        self.size = size
+        self.tsa = tsa
+        self.genTime = genTime
+        self.token = token
+    }
+}
+
+extension Store {
+    /// Keeps verified timestamps over partners' checkpoints (one per origin, size and TSA).
+    public func recordSeenTimestamps(_ stamps: [SeenTimestamp]) throws {
+        guard !stamps.isEmpty else { return }
+        try write { db in
+            let insert = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO seenTimestamp (origin, size, tsa, genTime, token) VALUES (?, ?, ?, ?, ?)")
+            for s in stamps {
+                try insert.execute(arguments: [
+                    s.origin, Int64(s.size), s.tsa, s.genTime.timeIntervalSince1970, Data(s.token),
+                ])
+            }
+        }
+    }
+
+    /// The timestamps seen over checkpoints of `origin` larger than `index` (they hold entry `index`).
+    public func seenTimestamps(origin: String, covering index: UInt64) throws -> [SeenTimestamp] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM seenTimestamp WHERE origin = ? AND size > ? ORDER BY genTime",
+                arguments: [origin, Int64(index)]
+            ).map { row in
+                let size: Int64 = row["size"]
+                let time: Double = row["genTime"]
+                let token: Data = row["token"]
+                return SeenTimestamp(
+                    origin: row["origin"], size: UInt64(size), tsa: row["tsa"],
+                    genTime: Date(timeIntervalSince1970: time), token: Array(token))
             }
         }
     }

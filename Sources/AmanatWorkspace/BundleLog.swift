@@ -13,6 +13,9 @@ import Foundation
 public enum BundleLog {
     public static let versionProofsName = "versions.tlog-proofs"
     public static let cosignaturesName = "cosignatures.notes"
+    public static let timestampsName = "timestamps.items"
+    /// At most this many of our timestamped checkpoints travel in a bundle (the most recent).
+    public static let maximumTimestamps = 8
 
     /// A sequence of labelled items: `amanat-log-items/v1\n`, then per item `LABEL LENGTH\n` and LENGTH bytes and
     /// `\n`. Labels are one token of printable ASCII.
@@ -117,6 +120,8 @@ extension BundleLog {
     struct SealMaterial {
         var inputs: [BundleInput] = []
         var checkpointSize: UInt64
+        /// Sizes of our checkpoints whose timestamps travel in the bundle (the trailer proves them consistent).
+        var timestampedSizes: Set<UInt64> = []
     }
 
     static func listedInput(_ name: String, _ bytes: [UInt8]) -> BundleInput {
@@ -153,6 +158,25 @@ extension BundleLog {
         if !cosignatures.items.isEmpty {
             material.inputs.append(listedInput(cosignaturesName, cosignatures.serialized))
         }
+        // Trusted timestamps over our checkpoints (each: the checkpoint as timestamped, then the token), the most
+        // recent first; a recipient keeps those its own TSA list verifies.
+        var checkpoints: [String: (size: UInt64, note: [UInt8])] = [:]
+        for (size, note) in try store.signedCheckpoints() {
+            checkpoints[Workspace.hex(try SHA256.hash(note))] = (size, note)
+        }
+        var stamps: [(size: UInt64, note: [UInt8], token: [UInt8])] = []
+        for listing in (try? workspace.storedTimestamps()) ?? [] {
+            guard case .verified = listing.status, let checkpoint = checkpoints[listing.subjectDigest],
+                let token = try? Data(contentsOf: listing.tokenURL)
+            else { continue }
+            stamps.append((checkpoint.size, checkpoint.note, Array(token)))
+        }
+        var timestamps = Items()
+        for stamp in stamps.sorted(by: { $0.size > $1.size }).prefix(maximumTimestamps) {
+            timestamps.items += [("checkpoint", stamp.note), ("token", stamp.token)]
+            material.timestampedSizes.insert(stamp.size)
+        }
+        if !timestamps.items.isEmpty { material.inputs.append(listedInput(timestampsName, timestamps.serialized)) }
         return material
     }
 
@@ -169,7 +193,7 @@ extension BundleLog {
         let proof = try TlogProof(
             index: index, hashes: try store.inclusionProof(index: index, size: size), checkpoint: note)
         var items = Items([("manifest", proof.serialized)])
-        var olds: Set<UInt64> = [material.checkpointSize]
+        var olds: Set<UInt64> = material.timestampedSizes.union([material.checkpointSize])
         let cosigned = try store.cosigners()
         for fp in partners {
             if let sent = try store.lastSentCheckpoint(partner: fp) { olds.insert(sent) }
@@ -209,6 +233,8 @@ public struct BundleLogReport: Encodable, Sendable, Equatable {
     public var versionProofs = 0
     /// Cosignatures on our own checkpoints that the sender returned.
     public var cosignaturesReceived = 0
+    /// Trusted timestamps over the sender's checkpoints that verified against our TSA list, and were kept.
+    public var timestamps = 0
     /// Our checkpoints the sender cosigned that our log does not agree with (alarms raised).
     public var ownLogAlarms = 0
 }
@@ -222,6 +248,7 @@ extension BundleLog {
         var keep = false
         var versionProofs: [(String, [UInt8])] = []
         var cosignatures: [(size: UInt64, note: [UInt8])] = []
+        var timestamps: [SeenTimestamp] = []
     }
 
     static func refuse(_ path: String, _ why: String) -> AmanatError {
@@ -360,7 +387,41 @@ extension BundleLog {
         } else {
             checked.keep = true
         }
-        // 4. Cosignatures the sender returns on our checkpoints: kept when our log agrees, an alarm when it does not.
+        // 4. Timestamps over the sender's checkpoints: each checkpoint signed by the sender and consistent with the
+        // bundle's (or a fork), each token verified against our own TSA list (others are ignored).
+        if let bytes = logFiles[BundlePath.logPrefix + timestampsName] {
+            guard let items = try? Items(parsing: bytes), items.items.count % 2 == 0 else {
+                throw AmanatError(.malformedInput, "\(path): log/\(timestampsName) is malformed. Nothing was imported.")
+            }
+            let authorities = (try? workspace.tsaList().authorities) ?? []
+            for pair in stride(from: 0, to: items.items.count, by: 2) {
+                let (noteItem, tokenItem) = (items.items[pair], items.items[pair + 1])
+                guard noteItem.label == "checkpoint", tokenItem.label == "token",
+                    let stamped = try? SignedNote(parsing: noteItem.bytes), verifier.verify(stamped),
+                    let earlier = try? Checkpoint(parsing: stamped.text), earlier.origin == origin
+                else { throw refuse(path, "a timestamped checkpoint in log/\(timestampsName) is not the sender's") }
+                switch extends(earlier.size, earlier.rootHash) {
+                case false?:
+                    try fork(
+                        "a timestamped checkpoint of size \(earlier.size) is not in the bundle's history",
+                        noteItem.bytes)
+                case nil: continue
+                case true?: break
+                }
+                guard let token = try? TimestampToken(der: tokenItem.bytes) else { continue }
+                for tsa in authorities {
+                    guard let certificates = try? workspace.tsaCertificates(tsa),
+                        let info = try? token.verify(subject: noteItem.bytes, trusting: certificates)
+                    else { continue }
+                    checked.timestamps.append(
+                        SeenTimestamp(
+                            origin: origin, size: earlier.size, tsa: tsa.name, genTime: info.genTime,
+                            token: tokenItem.bytes))
+                    break
+                }
+            }
+        }
+        // 5. Cosignatures the sender returns on our checkpoints: kept when our log agrees, an alarm when it does not.
         if let bytes = logFiles[BundlePath.logPrefix + cosignaturesName], let cosigned = try? Items(parsing: bytes) {
             let ownOrigin = try workspace.logOrigin()
             let ownVerifier = try Workspace.logVerifier(try workspace.identity())
@@ -395,6 +456,8 @@ extension BundleLog {
             try store.storeCosignature(size: size, cosigner: fingerprint, note: note)
         }
         checked.report.cosignaturesReceived = checked.cosignatures.count
+        try store.recordSeenTimestamps(checked.timestamps)
+        checked.report.timestamps = checked.timestamps.count
         checked.report.versionProofs = checked.versionProofs.count
         guard let checkpoint = checked.checkpoint, let note = checked.note else { return }
         var cosigned: [UInt8]? = nil

@@ -87,6 +87,10 @@ extension VerificationKeys {
         var inclusion = try checkLogProof(
             proof, file: "the stored proof of version \(version.id)", entry: entry, owner: version.signer)
         inclusion.proofFile = nil
+        let formatter = ISO8601DateFormatter()
+        inclusion.existedNoLaterThan = try store.seenTimestamps(
+            origin: try Workspace.logOrigin(fingerprint: version.signer), covering: inclusion.index
+        ).map { "\(formatter.string(from: $0.genTime)) (TSA \(UntrustedText.printable($0.tsa)))" }
         // Our own cosignature on the signer's checkpoint, once we checked it on import.
         if let seen = try store.seenCheckpoint(origin: try Workspace.logOrigin(fingerprint: version.signer)),
             seen.size > inclusion.index, seen.cosigned != nil

@@ -92,6 +92,42 @@ struct LogCommandTests {
         #expect(tampered.stderr.contains("log does not verify"))
     }
 
+    /// A timestamp over the sender's checkpoint travels in its bundle; a partner whose TSA list trusts that TSA keeps
+    /// it, and `verify` there says when the sender's version existed at the latest.
+    @Test(.requires(.openssl, .python3)) func timestampsTravelInBundles() throws {
+        let tsa = try TimestampCommandTests.tsa.get()
+        let p = try Partners()
+        defer { p.cli.cleanup() }
+        let added = try p.cli.run(["add", RecordCommandTests.example("en-survivor-public.json")], in: p.a)
+        let record = String(added.stdout.prefix(while: { $0 != "\t" }))
+        let ca = try tsa.writeCA(into: p.cli.folder)
+        for dir in [p.a, p.b] {
+            #expect(
+                try p.cli.run(["timestamp", "tsa", "add", "local", "--url", tsa.baseURL + "/tsa", "--ca", ca], in: dir)
+                    .status == 0)
+        }
+        #expect(try p.cli.run(["timestamp"], in: p.a).status == 0)
+        #expect(try p.cli.run(["seal", "-r", "berlin", "--all", "-o", p.cli.path("r.amanat")], in: p.a).status == 0)
+        let opened = try p.cli.run(["open", p.cli.path("r.amanat"), "--json"], in: p.b)
+        #expect(opened.status == 0, "\(opened.stderr)")
+        #expect(opened.stdout.contains("\"timestamps\" : 1"), "\(opened.stdout)")
+        let sdjwt = try p.cli.run(["show", record, "--format", "sd-jwt"], in: p.b)
+        let verified = try p.cli.run(["verify", "-"], in: p.b, stdin: Data(sdjwt.stdout.utf8))
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(verified.stdout.contains("version in the log of steppe at index 0 of size 1"), "\(verified.stdout)")
+        #expect(verified.stdout.contains("checkpoint cosigned by this workspace"))
+        #expect(verified.stdout.contains("version existed no later than 20"))
+        // Without the TSA on its list, a partner keeps nothing it cannot check.
+        let c = try p.cli.initWorkspace("c", org: "Test Third Org")
+        try p.cli.run(["identity", "export", "-o", p.cli.path("c.json")], in: c)
+        #expect(try p.cli.run(["trust", "add", p.cli.path("c.json"), "--name", "third"], in: p.a).status == 0)
+        #expect(try p.cli.run(["trust", "add", p.cli.path("a.json"), "--name", "steppe"], in: c).status == 0)
+        #expect(try p.cli.run(["seal", "-r", "third", "--all", "-o", p.cli.path("c.amanat")], in: p.a).status == 0)
+        let third = try p.cli.run(["open", p.cli.path("c.amanat"), "--json"], in: c)
+        #expect(third.status == 0, "\(third.stderr)")
+        #expect(third.stdout.contains("\"timestamps\" : 0"))
+    }
+
     /// A byte changed in `MANIFEST.tlog` (re-encrypted with the stock age, so the bundle still decrypts and its
     /// manifest still verifies) refuses the import: exit 1, nothing imported.
     @Test(.requires(.age, .python3)) func aTamperedManifestProofRefusesTheBundle() throws {
