@@ -44,6 +44,12 @@ struct VerifyCommand: ParsableCommand {
             "A public identity file to verify against (repeat for several); no workspace or passphrase needed.",
             valueName: "file"))
     var identity: [String] = []
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A TSA's CA certificate (PEM) to check a publication's timestamp with (repeatable; the workspace's TSA list counts too).",
+            valueName: "file"))
+    var tsaCA: [String] = []
     @Argument(help: ArgumentHelp("SD-JWT files; - reads one from standard input.", valueName: "file"))
     var files: [String]
 
@@ -71,6 +77,8 @@ struct VerifyCommand: ParsableCommand {
         var log: LogInclusion?
         /// A publication's place in its publisher's log (`<record-id>.tlog-proof` beside it).
         var publicationLog: LogInclusion?
+        /// The presented version under a timestamped checkpoint (`<record-id>.version.tlog-proof` and `.version.tst`).
+        var versionTimestamp: LogInclusion?
     }
 
     struct Publication: Encodable {
@@ -177,7 +185,10 @@ struct VerifyCommand: ParsableCommand {
                 }
                 // Provenance (Specs/log.md): a proof present but wrong fails the file.
                 do {
-                    result.log = try keys.logInclusion(ofVersion: StoredVersion(verified: v, sdjwt: sdjwt))
+                    // The store is read only when the passphrase is at hand without a prompt: verifying needs none.
+                    if options.passphraseFile != nil || ProcessInfo.processInfo.environment["AMANAT_PASSPHRASE"] != nil {
+                        result.log = try keys.logInclusion(ofVersion: StoredVersion(verified: v, sdjwt: sdjwt))
+                    }
                     let proofPath = PublishedFile.logProofPath(for: file)
                     if file != "-", let publisher = result.publication?.publisherFingerprint,
                         FileManager.default.fileExists(atPath: proofPath)
@@ -186,6 +197,20 @@ struct VerifyCommand: ParsableCommand {
                         result.publicationLog = try keys.checkLogProof(
                             Array(proof), file: proofPath,
                             entry: try LogEntry(kind: .publication, digest: try SHA256.hash(data)), owner: publisher)
+                    }
+                    let base = String(proofPath.dropLast(".tlog-proof".count))
+                    if file != "-", FileManager.default.fileExists(atPath: base + ".version.tlog-proof"),
+                        FileManager.default.fileExists(atPath: base + ".version.tst")
+                    {
+                        var pems = (try? keys.workspace?.tsaCAPEMs()) ?? []
+                        for ca in tsaCA {
+                            pems.append(
+                                String(decoding: try Workspace.readFile(URL(fileURLWithPath: ca), what: "TSA CA"), as: UTF8.self))
+                        }
+                        result.versionTimestamp = try keys.checkVersionTimestamp(
+                            proof: Array(try Workspace.readFile(URL(fileURLWithPath: base + ".version.tlog-proof"), what: "log proof")),
+                            token: Array(try Workspace.readFile(URL(fileURLWithPath: base + ".version.tst"), what: "timestamp token")),
+                            file: base + ".version.tlog-proof", version: StoredVersion(verified: v, sdjwt: sdjwt), caPEMs: pems)
                     }
                 } catch let error as AmanatError {
                     result.valid = false
@@ -217,10 +242,13 @@ struct VerifyCommand: ParsableCommand {
                         "\(shown): valid — record \(UntrustedText.printable(recordId)), version \(versionId), signed by \(signer)\(fingerprint); "
                             + "\(disclosed) disclosure(s) presented, \(withheld) withheld")
                     if let p = r.publication { Console.out(Self.describe(p, signer: signer)) }
-                    for (what, log) in [("version", r.log), ("publication", r.publicationLog)] {
+                    for (what, log) in [("version", r.log), ("publication", r.publicationLog), ("version", r.versionTimestamp)] {
                         guard let log else { continue }
                         Console.out("  \(what) \(log.summary)")
                         for stamp in log.existedNoLaterThan { Console.out("  \(what) existed no later than \(stamp)") }
+                    }
+                    if let t = r.versionTimestamp, t.existedNoLaterThan.isEmpty {
+                        Console.out("  a timestamp over that checkpoint is beside it; give --tsa-ca FILE (the TSA's CA) to check it")
                     }
                 } else {
                     Console.err("\(shown): NOT valid — \(r.error ?? "unknown error")")

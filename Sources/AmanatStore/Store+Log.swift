@@ -147,7 +147,7 @@ extension Store {
         {
             return UInt64(index)
         }
-        let size = UInt64(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM logEntry") ?? 0)
+        let size = UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM logEntry") ?? 0)
         var storage = SQLiteLogHashStorage(db: db)
         try LogTree.append(leafHash: try MerkleHash.leaf(entry.encoded), at: size, to: &storage)
         try db.execute(
@@ -167,7 +167,7 @@ extension Store {
 
     /// How many entries the log holds.
     public func logSize() throws -> UInt64 {
-        try writer.read { UInt64(try Int64.fetchOne($0, sql: "SELECT COUNT(*) FROM logEntry") ?? 0) }
+        try writer.read { UInt64(try Int64.fetchOne($0, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM logEntry") ?? 0) }
     }
 
     /// The root hash of the log's first `size` entries.

@@ -123,3 +123,111 @@ extension Workspace {
         }
     }
 }
+
+extension Workspace {
+    /// The provenance files of a publication (`Specs/log.md`, "In publications"): every presentation is logged as a
+    /// `publication` entry (one transaction) and gets `<record-id>.tlog-proof` under a new checkpoint; and when the
+    /// presented version is in a checkpoint a TSA timestamped (this organization's, or a partner's that came in its
+    /// bundle), `<record-id>.version.tlog-proof` (the version's proof under that checkpoint) and
+    /// `<record-id>.version.tst` (the token), so that a reader can check when the testimony existed at the latest.
+    func publicationLogFiles(
+        _ items: [(record: String, version: String, bytes: [UInt8])], store: Store
+    ) throws -> [String: [UInt8]] {
+        let entries = try items.map { try LogEntry(kind: .publication, digest: try SHA256.hash($0.bytes)) }
+        let indexes = try store.appendToLog(entries)
+        let (checkpoint, note) = try self.checkpoint(store: store)
+        var files: [String: [UInt8]] = [:]
+        for (item, index) in zip(items, indexes) {
+            files["\(item.record).tlog-proof"] =
+                try TlogProof(
+                    index: index, hashes: try store.inclusionProof(index: index, size: checkpoint.size),
+                    checkpoint: note
+                ).serialized
+            if let (proof, token) = try versionTimestamp(item.version, store: store) {
+                files["\(item.record).version.tlog-proof"] = proof
+                files["\(item.record).version.tst"] = token
+            }
+        }
+        return files
+    }
+
+    /// The earliest trusted timestamp over a checkpoint that holds `versionId`, with the version's inclusion proof
+    /// under exactly that checkpoint (the token's subject is the checkpoint's bytes); nil when there is none.
+    func versionTimestamp(_ versionId: String, store: Store) throws -> (proof: [UInt8], token: [UInt8])? {
+        guard let version = try? store.version(versionId), let entry = Store.logEntry(for: version) else {
+            return nil
+        }
+        if version.signer == (try identity().fingerprint) {
+            guard let index = try store.logIndex(of: entry) else { return nil }
+            var notes: [String: (size: UInt64, note: [UInt8])] = [:]
+            for (size, note) in try store.signedCheckpoints() where size > index {
+                notes[Self.hex(try SHA256.hash(note))] = (size, note)
+            }
+            var best: (Date, UInt64, [UInt8], URL)? = nil
+            for listing in (try? storedTimestamps()) ?? [] {
+                guard case .verified(let info) = listing.status, let (size, note) = notes[listing.subjectDigest],
+                    best == nil || info.genTime < best!.0
+                else { continue }
+                best = (info.genTime, size, note, listing.tokenURL)
+            }
+            guard let (_, size, noteBytes, tokenURL) = best, let token = try? Data(contentsOf: tokenURL),
+                let note = try? SignedNote(parsing: noteBytes), note.serialized == noteBytes
+            else { return nil }
+            let proof = try TlogProof(
+                index: index, hashes: try store.inclusionProof(index: index, size: size), checkpoint: note)
+            return (proof.serialized, Array(token))
+        }
+        // A partner's version: the proof that came with it, and a token over exactly that checkpoint.
+        guard let bytes = try store.versionProof(versionId), let proof = try? TlogProof(parsing: bytes) else {
+            return nil
+        }
+        let origin = try Self.logOrigin(fingerprint: version.signer)
+        let subject = proof.checkpoint.serialized
+        let list = try tsaList()
+        for stamp in try store.seenTimestamps(origin: origin, covering: proof.index) {
+            guard let tsa = list.entry(named: stamp.tsa), let certificates = try? tsaCertificates(tsa),
+                let token = try? TimestampToken(der: stamp.token),
+                (try? token.verify(subject: subject, trusting: certificates)) != nil
+            else { continue }
+            return (bytes, stamp.token)
+        }
+        return nil
+    }
+}
+
+extension VerificationKeys {
+    /// Checks a publication's `<record-id>.version.tlog-proof` and `.version.tst`: the presented version is in its
+    /// signer's log under the timestamped checkpoint, and the token over that checkpoint verifies against the TSA
+    /// certificates given (`caPEMs`: the workspace's TSA list and `--tsa-ca` files).
+    /// - Returns: the inclusion, with the time; its `existedNoLaterThan` is empty when no certificate was given to
+    ///   check the token with.
+    /// - Throws: ``AmanatError`` `verificationFailed` when the proof or the token does not verify.
+    public func checkVersionTimestamp(
+        proof: [UInt8], token: [UInt8], file: String, version: StoredVersion, caPEMs: [String]
+    ) throws -> LogInclusion {
+        guard let entry = Store.logEntry(for: version) else {
+            throw AmanatError(.malformedInput, "\(file): the version id is not a digest.")
+        }
+        var inclusion = try checkLogProof(proof, file: file, entry: entry, owner: version.signer)
+        guard !caPEMs.isEmpty else { return inclusion }
+        let subject = try TlogProof(parsing: proof).checkpoint.serialized
+        let info = try Workspace.verifyTimestamp(
+            token: token, subject: subject, caPEMs: caPEMs, source: file.replacingOccurrences(of: ".tlog-proof", with: ".tst"))
+        inclusion.existedNoLaterThan = [
+            "\(ISO8601DateFormatter().string(from: info.genTime)) (TSA \(UntrustedText.printable(info.tsaName)))"
+        ]
+        return inclusion
+    }
+}
+
+extension Workspace {
+    /// The CA certificates (PEM) of every TSA on the workspace's list.
+    public func tsaCAPEMs() throws -> [String] {
+        try tsaList().authorities.map { entry in
+            String(
+                decoding: try Self.readFile(
+                    tsaFolder.appendingPathComponent(entry.caFile), what: "the CA certificate of TSA '\(entry.name)'"),
+                as: UTF8.self)
+        }
+    }
+}

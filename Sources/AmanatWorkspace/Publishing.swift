@@ -132,14 +132,15 @@ public enum Publisher {
     /// Writes the presentations, annotations, the public identity files (`<fingerprint>.identity.json`)
     /// and index.json into a staging folder beside `path`, then renames it into place. Returns the final path.
     /// - Parameter identities: the identities to write beside the records (``PublicationIndex/identities(_:publisher:identity:)``).
-    /// - Parameter logProofs: given each record id and its presentation's bytes, logs the publications and returns
-    ///   each one's inclusion proof in the publisher's log, written as `<record-id>.tlog-proof` (`Specs/log.md`).
+    /// - Parameter logProofs: given each record id, its presented version and its presentation's bytes, logs the
+    ///   publications and returns the provenance files to write beside them, by name (`<record-id>.tlog-proof`, the
+    ///   publication's inclusion proof in the publisher's log; `Specs/log.md`).
     /// - Throws: ``AmanatError`` `cannotCreateOutput` when `path` exists and is not an empty folder, or cannot be
     ///   created.
     public static func write(
         _ records: [PublishedRecord], to path: String, policy: PolicyFile, key: Ed25519.SigningKey,
         publisher: PublicIdentity, identities: [PublicationIndex.IdentityEntry] = [],
-        logProofs: (([(record: String, bytes: [UInt8])]) throws -> [String: [UInt8]])? = nil
+        logProofs: (([(record: String, version: String, bytes: [UInt8])]) throws -> [String: [UInt8]])? = nil
     ) throws -> String {
         let fm = FileManager.default
         let target = URL(fileURLWithPath: path).standardizedFileURL
@@ -153,20 +154,20 @@ public enum Publisher {
         }
         let staging = try StagingDirectory(beside: target, mode: 0o755)
         let now = Int(Date().timeIntervalSince1970)
-        var presentations: [(record: String, bytes: [UInt8])] = []
+        var presentations: [(record: String, version: String, bytes: [UInt8])] = []
         for record in records {
             let annotation = try Annotation.sign(
                 record, policyName: policy.policy.name, policyHash: policy.sha256, key: key, issuedAt: now)
             let bytes = Array((record.presentation.compact + "\n").utf8)
-            presentations.append((record.recordId, bytes))
+            presentations.append((record.recordId, record.versionId, bytes))
             try AtomicFile.write(
                 Data(bytes), to: staging.url.appendingPathComponent(PublicationIndex.presentationName(record)))
             try AtomicFile.write(
                 Data((annotation + "\n").utf8),
                 to: staging.url.appendingPathComponent(PublicationIndex.annotationName(record)))
         }
-        for (record, proof) in try logProofs?(presentations) ?? [:] {
-            try AtomicFile.write(Data(proof), to: staging.url.appendingPathComponent("\(record).tlog-proof"))
+        for (name, bytes) in try logProofs?(presentations) ?? [:] {
+            try AtomicFile.write(Data(bytes), to: staging.url.appendingPathComponent(name))
         }
         for entry in identities {
             guard let name = PublicationIndex.identityPath(entry.identity.fingerprint) else { continue }
@@ -227,24 +228,7 @@ extension Workspace {
             }
             folder = try Publisher.write(
                 records, to: output, policy: policy, key: key, publisher: own, identities: identities,
-                logProofs: { presentations in
-                    // Every publication goes into the log, in one transaction; the proofs use one new checkpoint.
-                    let entries = try presentations.map {
-                        try LogEntry(kind: .publication, digest: try SHA256.hash($0.bytes))
-                    }
-                    let indexes = try service.store.appendToLog(entries)
-                    let (checkpoint, note) = try self.checkpoint(store: service.store)
-                    var proofs: [String: [UInt8]] = [:]
-                    for (item, index) in zip(presentations, indexes) {
-                        proofs[item.record] =
-                            try TlogProof(
-                                index: index,
-                                hashes: try service.store.inclusionProof(index: index, size: checkpoint.size),
-                                checkpoint: note
-                            ).serialized
-                    }
-                    return proofs
-                })
+                logProofs: { try self.publicationLogFiles($0, store: service.store) })
         }
         return PublicationResult(records: records, skipped: skipped, folder: folder, identities: identities)
     }

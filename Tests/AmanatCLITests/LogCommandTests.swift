@@ -80,6 +80,13 @@ struct LogCommandTests {
         #expect(reader.status == 0, "\(reader.stderr)")
         #expect(
             reader.stdout.contains("publication in the log of 'Test Archive One' (identity file) at index 1 of size 2"))
+        // The presented version was in a timestamped checkpoint: its proof and the token travel with the publication.
+        #expect(FileManager.default.fileExists(atPath: p.cli.path("pub/\(record).version.tst")))
+        #expect(reader.stdout.contains("give --tsa-ca FILE"))
+        let withCA = try p.cli.run(["verify", p.cli.path("pub/\(record).sd-jwt"), "--tsa-ca", ca] + identities)
+        #expect(withCA.status == 0, "\(withCA.stderr)")
+        #expect(withCA.stdout.contains("version existed no later than 20"))
+        #expect(withCA.stdout.contains("(TSA CN=Local Test TSA,O=Amanat Test)"), "\(withCA.stdout)")
         // One hash of the proof changed: the publication no longer verifies.
         var text = try String(contentsOfFile: proof, encoding: .utf8)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)

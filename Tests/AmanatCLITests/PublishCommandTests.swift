@@ -60,8 +60,9 @@ struct PublishCommandTests {
         #expect(Set(listed) == Set(Self.publicExamples.map { ids[$0]! }))
         #expect((index["policy"] as? [String: Any])?["name"] as? String == "public")
         let names = try FileManager.default.contentsOfDirectory(atPath: out)
-        // index.json, two files per record, and the publisher's (and collector's) public identity
-        #expect(names.count == 2 + 2 * Self.publicExamples.count)
+        // index.json, three files per record (presentation, annotation, log proof), and the publisher's (and
+        // collector's) public identity
+        #expect(names.count == 2 + 3 * Self.publicExamples.count)
         #expect(names.filter { $0.hasSuffix(".identity.json") }.count == 1)
 
         // `amanat scan` over the published folder finds nothing identifying

@@ -213,6 +213,7 @@ struct LedgerAndMigrationTests {
                         DROP TABLE logAlarm;
                         DROP TABLE versionProof;
                         DROP TABLE sentCheckpoint;
+                        DROP TABLE seenTimestamp;
                         DELETE FROM grdb_migrations WHERE identifier IN (
                             'v2-erasure-authority', 'v3-erased-attachments', 'v4-encryption', 'v5-log');
                         UPDATE version SET disclosures = '', content = NULL WHERE recordId = ?;
