@@ -1,5 +1,6 @@
 import AmanatCrypto
 import AmanatLog
+import AmanatMedia
 import AmanatPublish
 import AmanatRecords
 import AmanatStore
@@ -26,6 +27,14 @@ struct VerifyCommand: ParsableCommand {
             prove that the files agree with one another: compare the fingerprints printed at the end with the \
             ones the organizations publish elsewhere (their web site, a printed report, a phone call).
 
+            A published derivative (DIR/media/<sha256>.<ext>) is verified with its media annotation \
+            (DIR/media/<sha256>.media.jws): the file's SHA-256, the publisher's signature, and that the original's \
+            SHA-256 is among the attachments of the record's signed version (DIR/<record-id>.sd-jwt, verified). \
+            With --original ORIGINAL (a partner holding the sealed original), its SHA-256 must be the annotated one \
+            and both are decoded with ffmpeg: outside the declared rectangles and intervals every frame must have a \
+            PSNR of at least 35 dB and the audio a correlation of at least 0.95 (exit 1 otherwise); the figures are \
+            printed.
+
             FILE - reads one SD-JWT from standard input (no annotation is looked for).
 
             Example:
@@ -33,6 +42,7 @@ struct VerifyCommand: ParsableCommand {
               amanat verify pub/3Jq7xk.sd-jwt --identity pub/4KQ7-….identity.json \\
                 --identity pub/M2XA-….identity.json
               amanat show 3Jq7xk --format sd-jwt | amanat verify -
+              amanat verify published/media/9f2c….mp4 --original 0142.mp4
             """
     )
 
@@ -44,10 +54,24 @@ struct VerifyCommand: ParsableCommand {
             "A public identity file to verify against (repeat for several); no workspace or passphrase needed.",
             valueName: "file"))
     var identity: [String] = []
-    @Argument(help: ArgumentHelp("SD-JWT files; - reads one from standard input.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The original of the one published derivative given: compare them outside the declared regions.",
+            valueName: "file"))
+    var original: String?
+    @Argument(
+        help: ArgumentHelp(
+            "SD-JWT files or published derivatives (media/<sha256>.<ext>); - reads one SD-JWT from standard input.",
+            valueName: "file"))
     var files: [String]
 
     func validate() throws {
+        if original != nil && (files.count != 1 || !MediaVerifyReport.isDerivative(files[0])) {
+            throw ValidationError(
+                "--original needs exactly one published derivative (media/<sha256>.<ext> with its .media.jws beside it)."
+            )
+        }
         if files.filter({ $0 == "-" }).count > 1 {
             throw ValidationError("Standard input (-) can be read only once; give it once.")
         }
@@ -71,6 +95,8 @@ struct VerifyCommand: ParsableCommand {
         var log: LogInclusion?
         /// A publication's place in its publisher's log (`<record-id>.tlog-proof` beside it).
         var publicationLog: LogInclusion?
+        /// For a published derivative: what its media annotation declares, and the comparison with the original.
+        var media: MediaVerifyReport?
     }
 
     struct Publication: Encodable {
@@ -123,6 +149,14 @@ struct VerifyCommand: ParsableCommand {
         var results: [Result] = []
         var worst: ExitStatus = .ok
         for file in files {
+            if MediaVerifyReport.isDerivative(file) {
+                let (result, status) = verifyMedia(file, keys: keys)
+                results.append(result)
+                if status != .ok {
+                    worst = status == .verificationFailed || worst == .verificationFailed ? .verificationFailed : status
+                }
+                continue
+            }
             let data: Data
             if file == "-" {
                 data = try Self.readStandardInput()
@@ -208,7 +242,10 @@ struct VerifyCommand: ParsableCommand {
         } else {
             for r in results {
                 let shown = r.file == "-" ? "standard input" : UntrustedText.printable(r.file)
-                if r.valid, let recordId = r.recordId, let versionId = r.versionId, let signer = r.signer,
+                if let media = r.media, r.valid || media.comparison != nil {
+                    for line in media.lines(file: r.file) { Console.out(line) }
+                    if !r.valid { Console.err("\(shown): NOT valid — \(r.error ?? "unknown error")") }
+                } else if r.valid, let recordId = r.recordId, let versionId = r.versionId, let signer = r.signer,
                     let disclosed = r.disclosed, let withheld = r.withheld
                 {
                     let fingerprint =
@@ -229,6 +266,40 @@ struct VerifyCommand: ParsableCommand {
             if !keys.given.isEmpty { Console.out(Self.fingerprintNote(keys.given)) }
         }
         if worst != .ok { throw ExitCode(worst.rawValue) }
+    }
+
+    /// Verifies one published derivative (and compares it with `--original`).
+    func verifyMedia(_ file: String, keys: VerificationKeys) -> (Result, ExitStatus) {
+        var result = Result(file: file, valid: false)
+        do {
+            let verified = try keys.verifyMedia(file)
+            var report = MediaVerifyReport(verified, keys: keys)
+            result.recordId = verified.recordId
+            result.versionId = verified.versionId
+            result.signerFingerprint = verified.signerFingerprint
+            result.signer = keys.name(verified.signerFingerprint)
+            result.valid = true
+            if let original {
+                let tools: MediaTools
+                do { tools = try MediaTools.locate() } catch { throw AmanatError(error) }
+                let figures = try keys.compareMedia(verified, original: original, tools: tools)
+                report.add(figures, original: original)
+                if !figures.passes {
+                    result.valid = false
+                    result.error =
+                        "the derivative differs from the original outside the declared rectangles and intervals "
+                        + "(or the audio does not match): do not trust the declaration."
+                }
+            }
+            result.media = report
+            return (result, result.valid ? .ok : .verificationFailed)
+        } catch let error as AmanatError {
+            result.error = error.message
+            return (result, ExitStatus(error.kind))
+        } catch {
+            result.error = "\(error)"
+            return (result, .ioError)
+        }
     }
 
     /// The identities given with --identity, and what a reader must still do: compare their fingerprints with the
