@@ -15,6 +15,8 @@ public enum ExitStatus: Int32, Sendable {
     case malformedInput = 65
     /// An input file is missing.
     case inputMissing = 66
+    /// An outside tool the command needs (ffmpeg, ffprobe) is missing or too old.
+    case unavailable = 69
     /// An output could not be created.
     case cannotCreateOutput = 73
     /// A read or write failed.
@@ -32,6 +34,7 @@ extension ExitStatus {
         case .inputMissing: self = .inputMissing
         case .cannotCreateOutput: self = .cannotCreateOutput
         case .ioError: self = .ioError
+        case .toolUnavailable: self = .unavailable
         }
     }
 }

@@ -27,6 +27,15 @@ struct PublishCommand: ParsableCommand {
             published elsewhere: publish your fingerprint (`amanat identity show`) on your web site or in print. Anything the policy does not name is withheld; free text \
             is scanned, and a piece of text holding an identifier among other words is withheld whole.
 
+            Attachments are withheld unless the policy's media: section says otherwise (Specs/policies.md): a kind \
+            marked publish or redact is written as DIR/media/<sha256>.<ext>, a copy made with ffmpeg that keeps no \
+            GPS, device, time or author metadata, with the rectangles and intervals of its redaction spec covered \
+            and muted, and beside it DIR/media/<sha256>.media.jws, signed by this workspace. Give specs with \
+            --media-spec SHA256=SPEC.json (the original attachment's SHA-256) or --media-specs DIR holding \
+            <sha256>.json. Identifiers spoken in a recording are muted too when the record has a timed transcript \
+            (WebVTT, SRT) attached. An attachment marked redact without a spec refuses the whole publication \
+            (exit 65); without ffmpeg, exit 69.
+
             Records with consent internal are always refused; records whose consent the policy does not list are \
             refused (exit 64) when named, skipped otherwise. The report gives counts per kind, never values.
 
@@ -43,6 +52,15 @@ struct PublishCommand: ParsableCommand {
         name: [.short, .customLong("output")],
         help: ArgumentHelp("The folder to create (new, or empty).", valueName: "dir"))
     var output: String?
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A media redaction spec for the attachment with this SHA-256 (repeatable).", valueName: "sha256=file"))
+    var mediaSpec: [String] = []
+    @Option(
+        name: .long,
+        help: ArgumentHelp("A folder of media redaction specs named <sha256>.json.", valueName: "dir"))
+    var mediaSpecs: String?
     @Flag(name: .long, help: "Show the redacted records with markers and the report; write nothing.") var dryRun = false
     @Flag(name: .long, help: "Print the report as JSON.") var json = false
     @Argument(
@@ -57,8 +75,9 @@ struct PublishCommand: ParsableCommand {
         let workspace = try options.locate()
         let loaded = try Workspace.loadPolicy(policy)
         let bar = ProgressBar(label: "redacting", unit: .items("records"))
+        let specs = try MediaSpecs.load(pairs: mediaSpec, folder: mediaSpecs)
         let result = try workspace.publish(
-            records, policy: loaded, to: dryRun ? nil : output,
+            records, policy: loaded, to: dryRun ? nil : output, mediaSpecs: specs,
             progress: { bar.update(UInt64($0), of: UInt64($1)) })
         bar.finish()
         for skipped in result.skipped {
@@ -77,6 +96,12 @@ struct PublishCommand: ParsableCommand {
                 }
                 Console.out(record.report.summary)
             }
+        }
+        for media in result.media {
+            Console.status(
+                "Wrote \(UntrustedText.printable(media.entry.derivative)) (\(UntrustedText.printable(media.entry.kind)) of "
+                    + "record \(UntrustedText.printable(media.entry.record)), \(media.entry.action)) and its signed "
+                    + "annotation \(UntrustedText.printable(media.entry.annotation)).")
         }
         if let folder = result.folder {
             Console.status(

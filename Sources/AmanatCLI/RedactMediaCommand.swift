@@ -112,15 +112,12 @@ public struct RedactMediaCommand: ParsableCommand {
 
 /// What the media commands share: the mapping of ``MediaError`` to messages and exit codes, summaries.
 enum MediaCommandSupport {
-    /// Runs `body`; a ``MediaError`` becomes an ``AmanatError`` (or, for a missing tool, exit 69 with its message).
+    /// Runs `body`; a ``MediaError`` becomes an ``AmanatError`` (a missing tool: ``AmanatError/Kind/toolUnavailable``,
+    /// exit 69).
     static func mapping<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as MediaError {
-            if error.isToolUnavailable {
-                Console.err("error: \(UntrustedText.printable(error.description))")
-                throw ExitCode(69)
-            }
             throw amanatError(error)
         }
     }
@@ -142,16 +139,7 @@ enum MediaCommandSupport {
         }
     }
 
-    static func amanatError(_ error: MediaError) -> AmanatError {
-        let message = UntrustedText.printable(error.description)
-        switch error {
-        case .fileMissing: return AmanatError(.inputMissing, message)
-        case .unsupportedOutput: return AmanatError(.invalidRequest, message)
-        case .cannotWrite: return AmanatError(.cannotCreateOutput, message)
-        case .toolTimedOut, .toolFailed: return AmanatError(.ioError, message)
-        default: return AmanatError(.malformedInput, message)
-        }
-    }
+    static func amanatError(_ error: MediaError) -> AmanatError { AmanatError(error) }
 
     static func summary(_ annotation: MediaAnnotation, output: String) -> String {
         var lines = ["Wrote \(UntrustedText.printable(output)) (\(annotation.kind.rawValue))."]

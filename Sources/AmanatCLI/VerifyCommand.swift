@@ -1,5 +1,6 @@
 import AmanatCrypto
 import AmanatLog
+import AmanatMedia
 import AmanatPublish
 import AmanatRecords
 import AmanatStore
@@ -26,6 +27,14 @@ struct VerifyCommand: ParsableCommand {
             prove that the files agree with one another: compare the fingerprints printed at the end with the \
             ones the organizations publish elsewhere (their web site, a printed report, a phone call).
 
+            A published derivative (DIR/media/<sha256>.<ext>) is verified with its media annotation \
+            (DIR/media/<sha256>.media.jws): the file's SHA-256, the publisher's signature, and that the original's \
+            SHA-256 is among the attachments of the record's signed version (DIR/<record-id>.sd-jwt, verified). \
+            With --original ORIGINAL (a partner holding the sealed original), its SHA-256 must be the annotated one \
+            and both are decoded with ffmpeg: outside the declared rectangles and intervals every frame must have a \
+            PSNR of at least 35 dB and the audio a correlation of at least 0.95 (exit 1 otherwise); the figures are \
+            printed.
+
             FILE - reads one SD-JWT from standard input (no annotation is looked for).
 
             Example:
@@ -33,6 +42,7 @@ struct VerifyCommand: ParsableCommand {
               amanat verify pub/3Jq7xk.sd-jwt --identity pub/4KQ7-….identity.json \\
                 --identity pub/M2XA-….identity.json
               amanat show 3Jq7xk --format sd-jwt | amanat verify -
+              amanat verify published/media/9f2c….mp4 --original 0142.mp4
             """
     )
 
@@ -50,10 +60,24 @@ struct VerifyCommand: ParsableCommand {
             "A TSA's CA certificate (PEM) to check a publication's timestamp with (repeatable; the workspace's TSA list counts too).",
             valueName: "file"))
     var tsaCA: [String] = []
-    @Argument(help: ArgumentHelp("SD-JWT files; - reads one from standard input.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The original of the one published derivative given: compare them outside the declared regions.",
+            valueName: "file"))
+    var original: String?
+    @Argument(
+        help: ArgumentHelp(
+            "SD-JWT files or published derivatives (media/<sha256>.<ext>); - reads one SD-JWT from standard input.",
+            valueName: "file"))
     var files: [String]
 
     func validate() throws {
+        if original != nil && (files.count != 1 || !MediaVerifyReport.isDerivative(files[0])) {
+            throw ValidationError(
+                "--original needs exactly one published derivative (media/<sha256>.<ext> with its .media.jws beside it)."
+            )
+        }
         if files.filter({ $0 == "-" }).count > 1 {
             throw ValidationError("Standard input (-) can be read only once; give it once.")
         }
@@ -79,6 +103,8 @@ struct VerifyCommand: ParsableCommand {
         var publicationLog: LogInclusion?
         /// The presented version under a timestamped checkpoint (`<record-id>.version.tlog-proof` and `.version.tst`).
         var versionTimestamp: LogInclusion?
+        /// For a published derivative: what its media annotation declares, and the comparison with the original.
+        var media: MediaVerifyReport?
     }
 
     struct Publication: Encodable {
@@ -131,6 +157,14 @@ struct VerifyCommand: ParsableCommand {
         var results: [Result] = []
         var worst: ExitStatus = .ok
         for file in files {
+            if MediaVerifyReport.isDerivative(file) {
+                let (result, status) = verifyMedia(file, keys: keys)
+                results.append(result)
+                if status != .ok {
+                    worst = status == .verificationFailed || worst == .verificationFailed ? .verificationFailed : status
+                }
+                continue
+            }
             let data: Data
             if file == "-" {
                 data = try Self.readStandardInput()
@@ -186,7 +220,8 @@ struct VerifyCommand: ParsableCommand {
                 // Provenance (Specs/log.md): a proof present but wrong fails the file.
                 do {
                     // The store is read only when the passphrase is at hand without a prompt: verifying needs none.
-                    if options.passphraseFile != nil || ProcessInfo.processInfo.environment["AMANAT_PASSPHRASE"] != nil {
+                    if options.passphraseFile != nil || ProcessInfo.processInfo.environment["AMANAT_PASSPHRASE"] != nil
+                    {
                         result.log = try keys.logInclusion(ofVersion: StoredVersion(verified: v, sdjwt: sdjwt))
                     }
                     let proofPath = PublishedFile.logProofPath(for: file)
@@ -205,12 +240,19 @@ struct VerifyCommand: ParsableCommand {
                         var pems = (try? keys.workspace?.tsaCAPEMs()) ?? []
                         for ca in tsaCA {
                             pems.append(
-                                String(decoding: try Workspace.readFile(URL(fileURLWithPath: ca), what: "TSA CA"), as: UTF8.self))
+                                String(
+                                    decoding: try Workspace.readFile(URL(fileURLWithPath: ca), what: "TSA CA"),
+                                    as: UTF8.self))
                         }
                         result.versionTimestamp = try keys.checkVersionTimestamp(
-                            proof: Array(try Workspace.readFile(URL(fileURLWithPath: base + ".version.tlog-proof"), what: "log proof")),
-                            token: Array(try Workspace.readFile(URL(fileURLWithPath: base + ".version.tst"), what: "timestamp token")),
-                            file: base + ".version.tlog-proof", version: StoredVersion(verified: v, sdjwt: sdjwt), caPEMs: pems)
+                            proof: Array(
+                                try Workspace.readFile(
+                                    URL(fileURLWithPath: base + ".version.tlog-proof"), what: "log proof")),
+                            token: Array(
+                                try Workspace.readFile(
+                                    URL(fileURLWithPath: base + ".version.tst"), what: "timestamp token")),
+                            file: base + ".version.tlog-proof", version: StoredVersion(verified: v, sdjwt: sdjwt),
+                            caPEMs: pems)
                     }
                 } catch let error as AmanatError {
                     result.valid = false
@@ -233,7 +275,10 @@ struct VerifyCommand: ParsableCommand {
         } else {
             for r in results {
                 let shown = r.file == "-" ? "standard input" : UntrustedText.printable(r.file)
-                if r.valid, let recordId = r.recordId, let versionId = r.versionId, let signer = r.signer,
+                if let media = r.media, r.valid || media.comparison != nil {
+                    for line in media.lines(file: r.file) { Console.out(line) }
+                    if !r.valid { Console.err("\(shown): NOT valid — \(r.error ?? "unknown error")") }
+                } else if r.valid, let recordId = r.recordId, let versionId = r.versionId, let signer = r.signer,
                     let disclosed = r.disclosed, let withheld = r.withheld
                 {
                     let fingerprint =
@@ -242,13 +287,17 @@ struct VerifyCommand: ParsableCommand {
                         "\(shown): valid — record \(UntrustedText.printable(recordId)), version \(versionId), signed by \(signer)\(fingerprint); "
                             + "\(disclosed) disclosure(s) presented, \(withheld) withheld")
                     if let p = r.publication { Console.out(Self.describe(p, signer: signer)) }
-                    for (what, log) in [("version", r.log), ("publication", r.publicationLog), ("version", r.versionTimestamp)] {
+                    for (what, log) in [
+                        ("version", r.log), ("publication", r.publicationLog), ("version", r.versionTimestamp),
+                    ] {
                         guard let log else { continue }
                         Console.out("  \(what) \(log.summary)")
                         for stamp in log.existedNoLaterThan { Console.out("  \(what) existed no later than \(stamp)") }
                     }
                     if let t = r.versionTimestamp, t.existedNoLaterThan.isEmpty {
-                        Console.out("  a timestamp over that checkpoint is beside it; give --tsa-ca FILE (the TSA's CA) to check it")
+                        Console.out(
+                            "  a timestamp over that checkpoint is beside it; give --tsa-ca FILE (the TSA's CA) to check it"
+                        )
                     }
                 } else {
                     Console.err("\(shown): NOT valid — \(r.error ?? "unknown error")")
@@ -257,6 +306,40 @@ struct VerifyCommand: ParsableCommand {
             if !keys.given.isEmpty { Console.out(Self.fingerprintNote(keys.given)) }
         }
         if worst != .ok { throw ExitCode(worst.rawValue) }
+    }
+
+    /// Verifies one published derivative (and compares it with `--original`).
+    func verifyMedia(_ file: String, keys: VerificationKeys) -> (Result, ExitStatus) {
+        var result = Result(file: file, valid: false)
+        do {
+            let verified = try keys.verifyMedia(file)
+            var report = MediaVerifyReport(verified, keys: keys)
+            result.recordId = verified.recordId
+            result.versionId = verified.versionId
+            result.signerFingerprint = verified.signerFingerprint
+            result.signer = keys.name(verified.signerFingerprint)
+            result.valid = true
+            if let original {
+                let tools: MediaTools
+                do { tools = try MediaTools.locate() } catch { throw AmanatError(error) }
+                let figures = try keys.compareMedia(verified, original: original, tools: tools)
+                report.add(figures, original: original)
+                if !figures.passes {
+                    result.valid = false
+                    result.error =
+                        "the derivative differs from the original outside the declared rectangles and intervals "
+                        + "(or the audio does not match): do not trust the declaration."
+                }
+            }
+            result.media = report
+            return (result, result.valid ? .ok : .verificationFailed)
+        } catch let error as AmanatError {
+            result.error = error.message
+            return (result, ExitStatus(error.kind))
+        } catch {
+            result.error = "\(error)"
+            return (result, .ioError)
+        }
     }
 
     /// The identities given with --identity, and what a reader must still do: compare their fingerprints with the

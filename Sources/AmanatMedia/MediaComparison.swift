@@ -77,10 +77,10 @@ public enum MediaComparison {
         // The stats file path goes through the filter parser: keep it free of its special characters.
         let escapedStats = stats.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ":", with: "\\:")
         let graph = "[0:v:0]\(chain)[a];[1:v:0]\(chain)[b];[a][b]psnr=stats_file='\(escapedStats)'"
-        try tools.runFFmpeg([
-            "-i", MediaTools.fileURL(original), "-i", MediaTools.fileURL(derivative), "-filter_complex", graph, "-an",
-            "-f", "null", "-",
-        ])
+        try tools.runFFmpeg(
+            MediaTools.inputArguments(original) + MediaTools.inputArguments(derivative) + [
+                "-filter_complex", graph, "-an", "-f", "null", "-",
+            ])
         guard let text = try? String(contentsOfFile: stats, encoding: .utf8) else {
             throw .toolFailed(tool: "ffmpeg", status: 0, diagnostics: "the psnr filter wrote no statistics")
         }
@@ -99,10 +99,10 @@ public enum MediaComparison {
 
     /// The first audio stream as mono 16 kHz 16-bit PCM.
     static func pcm(_ path: String, tools: MediaTools) throws(MediaError) -> [Int16] {
-        let output = try tools.runFFmpeg([
-            "-i", MediaTools.fileURL(path), "-map", "0:a:0", "-ac", "1", "-ar", "\(sampleRate)", "-f", "s16le", "-c:a",
-            "pcm_s16le", "-",
-        ])
+        let output = try tools.runFFmpeg(
+            MediaTools.inputArguments(path) + [
+                "-map", "0:a:0", "-ac", "1", "-ar", "\(sampleRate)", "-f", "s16le", "-c:a", "pcm_s16le", "-",
+            ])
         let count = output.stdout.count / 2
         var samples = [Int16](repeating: 0, count: count)
         output.stdout.withUnsafeBytes { raw in

@@ -148,6 +148,8 @@ public enum MediaFilterGraph {
             "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
         ]
         if muxer == "mp4" || muxer == "mov" || muxer == "ipod" { list += ["-movflags", "+faststart"] }
+        // One picture, written to exactly the name given (a `%` in it is no frame-number pattern).
+        if muxer == "image2" { list += ["-update", "1"] }
         return list
     }
 }

@@ -114,7 +114,9 @@ public enum MediaProbe {
             tools.ffprobe,
             [
                 "-v", "error", "-show_format", "-show_streams", "-show_chapters", "-show_frames", "-read_intervals",
-                "%+#1", "-of", "json", MediaTools.fileURL(path),
+                "%+#1", "-of", "json",
+            ] + MediaTools.inputOptions(path) + [
+                MediaTools.fileURL(path)
             ], name: "ffprobe", timeout: 120, allowFailure: true)
         guard output.status == 0 else {
             throw .unreadableMedia(path: path, reason: firstLine(output.stderrTail, removing: path))

@@ -26,7 +26,7 @@ public enum MediaRedactor {
         let arguments = try MediaFilterGraph.arguments(
             spec: spec, info: info, output: MediaTools.fileURL(temporary), outputExtension: ext, preset: preset)
         do {
-            try tools.runFFmpeg(["-i", MediaTools.fileURL(input)] + arguments)
+            try tools.runFFmpeg(MediaTools.inputArguments(input) + arguments)
         } catch .toolFailed(_, _, let diagnostics) {
             let cleaned = diagnostics.replacingOccurrences(of: MediaTools.fileURL(temporary), with: output)
                 .replacingOccurrences(of: MediaTools.fileURL(input), with: input)

@@ -56,6 +56,29 @@ public struct MediaTools: Sendable {
         "file:" + URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
+    /// File extensions ffmpeg's image2 demuxer claims: for these a `%` in the name would be read as a frame-number
+    /// pattern (`a%d.jpg` opens `a1.jpg`).
+    static let imagePatternExtensions: Set<String> = [
+        "jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp", "jp2", "pgm", "ppm", "pbm", "pam", "tga", "sgi", "dpx",
+        "exr", "jxl", "jls", "pcx", "ras", "xbm", "xwd",
+    ]
+
+    /// The options that open `path` as exactly that file: `file:` protocol, and for an image whose name holds `%`,
+    /// the image2 demuxer with patterns off. Without `-i` (ffprobe takes the input as its last argument).
+    public static func inputOptions(_ path: String) -> [String] {
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
+        if name.contains("%") && imagePatternExtensions.contains(ext) {
+            return ["-f", "image2", "-pattern_type", "none"]
+        }
+        return []
+    }
+
+    /// `-i file:PATH`, preceded by ``inputOptions(_:)``.
+    public static func inputArguments(_ path: String) -> [String] {
+        inputOptions(path) + ["-i", fileURL(path)]
+    }
+
     /// Runs ffmpeg with `arguments` (after `-hide_banner -nostdin -loglevel error`).
     @discardableResult
     func runFFmpeg(_ arguments: [String]) throws(MediaError) -> ToolRun.Output {

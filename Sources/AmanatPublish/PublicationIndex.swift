@@ -66,10 +66,50 @@ public enum PublicationIndex {
         }
     }
 
-    /// The index document. `identities` are the public identity files written beside it (see ``identities(_:publisher:identity:)``).
+    /// A published derivative of an attachment (`media/<sha256>.<ext>`) and its media annotation.
+    public struct MediaEntry: Sendable, Equatable {
+        public var record: String
+        /// The attachment kind (`testimony_video`, …).
+        public var kind: String
+        /// `publish` or `redact`.
+        public var action: String
+        /// Paths inside the publication: `media/<sha256>.<ext>`, `media/<sha256>.media.jws`.
+        public var derivative: String
+        public var annotation: String
+        public var originalSHA256: String
+        public var derivativeSHA256: String
+
+        public init(
+            record: String, kind: String, action: String, derivative: String, annotation: String,
+            originalSHA256: String, derivativeSHA256: String
+        ) {
+            self.record = record
+            self.kind = kind
+            self.action = action
+            self.derivative = derivative
+            self.annotation = annotation
+            self.originalSHA256 = originalSHA256
+            self.derivativeSHA256 = derivativeSHA256
+        }
+
+        var json: JSONValue {
+            .object([
+                ("record", .string(record)),
+                ("kind", .string(kind)),
+                ("action", .string(action)),
+                ("derivative", .string(derivative)),
+                ("annotation", .string(annotation)),
+                ("originalSha256", .string(originalSHA256)),
+                ("derivativeSha256", .string(derivativeSHA256)),
+            ])
+        }
+    }
+
+    /// The index document. `identities` are the public identity files written beside it (see ``identities(_:publisher:identity:)``);
+    /// `media` the derivatives in `media/` (the member is left out when there are none).
     public static func json(
         _ records: [PublishedRecord], publisher: PublicIdentity, policy: PolicyFile, publishedAt: Int,
-        identities: [IdentityEntry] = []
+        identities: [IdentityEntry] = [], media: [MediaEntry] = []
     ) -> JSONValue {
         let entries: [JSONValue] = records.map { record in
             .object([
@@ -100,7 +140,8 @@ public enum PublicationIndex {
                 ("policy", .object([("name", .string(policy.policy.name)), ("sha256", .string(policy.sha256))])),
                 ("publishedAt", .number(String(publishedAt))),
                 ("records", .array(entries)),
-            ] + (identities.isEmpty ? [] : [("identities", .array(identities.map(identityJSON)))]))
+            ] + (identities.isEmpty ? [] : [("identities", .array(identities.map(identityJSON)))])
+                + (media.isEmpty ? [] : [("media", .array(media.map(\.json)))]))
     }
 
     static func identityJSON(_ entry: IdentityEntry) -> JSONValue {

@@ -21,6 +21,8 @@ public struct AmanatError: Error, Sendable, CustomStringConvertible {
         case cannotCreateOutput
         /// A read or write failed.
         case ioError
+        /// An outside tool the operation needs (ffmpeg, ffprobe) is missing or too old.
+        case toolUnavailable
     }
 
     public var kind: Kind

@@ -212,7 +212,8 @@ extension VerificationKeys {
         guard !caPEMs.isEmpty else { return inclusion }
         let subject = try TlogProof(parsing: proof).checkpoint.serialized
         let info = try Workspace.verifyTimestamp(
-            token: token, subject: subject, caPEMs: caPEMs, source: file.replacingOccurrences(of: ".tlog-proof", with: ".tst"))
+            token: token, subject: subject, caPEMs: caPEMs,
+            source: file.replacingOccurrences(of: ".tlog-proof", with: ".tst"))
         inclusion.existedNoLaterThan = [
             "\(ISO8601DateFormatter().string(from: info.genTime)) (TSA \(UntrustedText.printable(info.tsaName)))"
         ]

@@ -1,5 +1,6 @@
 import AmanatCrypto
 import AmanatLog
+import AmanatMedia
 import AmanatPublish
 import AmanatRecords
 import AmanatRedaction
@@ -132,14 +133,18 @@ public enum Publisher {
     /// Writes the presentations, annotations, the public identity files (`<fingerprint>.identity.json`)
     /// and index.json into a staging folder beside `path`, then renames it into place. Returns the final path.
     /// - Parameter identities: the identities to write beside the records (``PublicationIndex/identities(_:publisher:identity:)``).
-    /// - Parameter logProofs: given each record id, its presented version and its presentation's bytes, logs the
-    ///   publications and returns the provenance files to write beside them, by name (`<record-id>.tlog-proof`, the
-    ///   publication's inclusion proof in the publisher's log; `Specs/log.md`).
+    /// - Parameter logProofs: given each record id (or `media/<sha256>` for a media annotation), its presented version
+    ///   (empty for media) and the bytes published, logs them and returns the provenance files to write, by name
+    ///   (`<record-id>.tlog-proof` and `media/<sha256>.tlog-proof`, the inclusion proofs in the publisher's log, and
+    ///   a presented version's timestamp; `Specs/log.md`).
+    /// - Parameter media: given the staging folder, writes the derivatives and media annotations into its `media/`
+    ///   folder (``Publisher/writeMedia(_:into:service:workspace:key:tools:margin:issuedAt:)``) and returns them.
     /// - Throws: ``AmanatError`` `cannotCreateOutput` when `path` exists and is not an empty folder, or cannot be
     ///   created.
     public static func write(
         _ records: [PublishedRecord], to path: String, policy: PolicyFile, key: Ed25519.SigningKey,
         publisher: PublicIdentity, identities: [PublicationIndex.IdentityEntry] = [],
+        media: ((URL) throws -> [WrittenMedia])? = nil,
         logProofs: (([(record: String, version: String, bytes: [UInt8])]) throws -> [String: [UInt8]])? = nil
     ) throws -> String {
         let fm = FileManager.default
@@ -166,7 +171,14 @@ public enum Publisher {
                 Data((annotation + "\n").utf8),
                 to: staging.url.appendingPathComponent(PublicationIndex.annotationName(record)))
         }
-        for (name, bytes) in try logProofs?(presentations) ?? [:] {
+        let written = try media?(staging.url) ?? []
+        let mediaLogged = written.map {
+            (
+                record: String($0.entry.annotation.dropLast(MediaPublication.annotationSuffix.count)), version: "",
+                bytes: $0.annotationBytes
+            )
+        }
+        for (name, bytes) in try logProofs?(presentations + mediaLogged) ?? [:] {
             try AtomicFile.write(Data(bytes), to: staging.url.appendingPathComponent(name))
         }
         for entry in identities {
@@ -174,7 +186,8 @@ public enum Publisher {
             try AtomicFile.write(entry.identity.jsonData(), to: staging.url.appendingPathComponent(name))
         }
         let index = PublicationIndex.json(
-            records, publisher: publisher, policy: policy, publishedAt: now, identities: identities)
+            records, publisher: publisher, policy: policy, publishedAt: now, identities: identities,
+            media: written.map(\.entry))
         try AtomicFile.write(
             Data((index.pretty() + "\n").utf8), to: staging.url.appendingPathComponent(PublicationIndex.fileName))
         try staging.commit(to: target)
@@ -189,6 +202,8 @@ public struct PublicationResult {
     public var folder: String?
     /// The public identities written beside the records (empty on a dry run).
     public var identities: [PublicationIndex.IdentityEntry] = []
+    /// The derivatives written in `media/` (empty on a dry run).
+    public var media: [WrittenMedia] = []
 }
 
 extension Workspace {
@@ -201,9 +216,12 @@ extension Workspace {
     /// Publishes records under a policy: chooses those the rules allow (all, when `names` is empty), redacts
     /// them, and writes the folder `output` whole or not at all (nil: a dry run that writes nothing).
     /// - Throws: ``AmanatError``; a named record that may not be published fails the whole run.
+    /// - Parameter mediaSpecs: media redaction specs by the SHA-256 of the attachment they apply to; the policy's
+    ///   `media:` section decides which attachments are published (``Publisher/planMedia(_:policy:specs:)``).
     /// - Parameter progress: records redacted so far, and how many were chosen.
     public func publish(
-        _ names: [String], policy: PolicyFile, to output: String?, progress: ((Int, Int) -> Void)? = nil
+        _ names: [String], policy: PolicyFile, to output: String?, mediaSpecs: MediaSpecs = MediaSpecs(),
+        progress: ((Int, Int) -> Void)? = nil
     ) throws -> PublicationResult {
         let service = try RecordService(workspace: self)
         var skipped: [Publisher.Skipped] = []
@@ -212,8 +230,23 @@ extension Workspace {
         let records = try Publisher.redact(
             selected, policy: policy, service: service, key: key, explicit: !names.isEmpty, skipped: &skipped,
             progress: progress)
+        // Media: decided (and refused, fail closed) before anything is written.
+        var mediaItems: [Publisher.MediaItem] = []
+        if policy.policy.media.publishesAnything {
+            let sources = try records.map { record in
+                guard let head = selected.first(where: { $0.head.recordId == record.recordId })?.head else {
+                    throw AmanatError(.ioError, "record \(record.recordId) was published but not selected (a bug).")
+                }
+                let verified = try service.verifiedContent(head)
+                return Publisher.MediaSource(
+                    recordId: record.recordId, versionId: record.versionId, content: verified.content,
+                    signedAttachments: verified.attachments)
+            }
+            mediaItems = try Publisher.planMedia(sources, policy: policy.policy.media, specs: mediaSpecs)
+        }
         var folder: String?
         var identities: [PublicationIndex.IdentityEntry] = []
+        var media: [WrittenMedia] = []
         if let output {
             let own = try identity()
             let list = try trustList()
@@ -226,11 +259,21 @@ extension Workspace {
             } catch let error as PublicationError {
                 throw AmanatError(error)
             }
+            let tools: MediaTools?
+            do { tools = mediaItems.isEmpty ? nil : try MediaTools.locate() } catch { throw AmanatError(error) }
             folder = try Publisher.write(
                 records, to: output, policy: policy, key: key, publisher: own, identities: identities,
+                media: { staging in
+                    guard let tools else { return [] }
+                    media = try Publisher.writeMedia(
+                        mediaItems, into: staging, service: service, workspace: self, key: key, tools: tools,
+                        margin: policy.policy.media.margin, issuedAt: Int(Date().timeIntervalSince1970))
+                    return media
+                },
                 logProofs: { try self.publicationLogFiles($0, store: service.store) })
         }
-        return PublicationResult(records: records, skipped: skipped, folder: folder, identities: identities)
+        return PublicationResult(
+            records: records, skipped: skipped, folder: folder, identities: identities, media: media)
     }
 
     /// Verifies a publisher's annotation against this workspace's trust list: its signature, its binding to the

@@ -47,6 +47,38 @@ import Testing
         #expect(json.status == 0 && json.stdout.contains("\"type\":\"amanat-media-annotation/1\""))
     }
 
+    /// A photo whose name holds `%` is that file, not a frame-number pattern (`b%d.jpg` would open `b1.jpg`), and
+    /// an output name with `%` is written as given.
+    @Test func percentInAPhotoNameIsNoPattern() throws {
+        let cli = try CLIHarness()
+        defer { cli.cleanup() }
+        let ffmpeg = try ExternalTool.ffmpeg.require()
+        for (name, size) in [("b%d.jpg", "64x48"), ("b1.jpg", "32x24")] {
+            let made = try Subprocess.run(
+                ffmpeg,
+                [
+                    "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=\(size)", "-frames:v",
+                    "1", "-update", "1", cli.path(name),
+                ])
+            #expect(made.status == 0, "\(made.stderrText)")
+        }
+        let output = cli.path("out%d.jpg")
+        let result = try cli.run(["redact-media", cli.path("b%d.jpg"), "-o", output, "--json"], passphrase: nil)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(
+            FileManager.default.fileExists(atPath: output)
+                && !FileManager.default.fileExists(atPath: cli.path("out1.jpg")))
+        let ffprobe = try ExternalTool.ffprobe.require()
+        let probe = try Subprocess.run(
+            ffprobe,
+            [
+                "-v", "error", "-f", "image2", "-pattern_type", "none", "-show_entries", "stream=width", "-of",
+                "csv=p=0",
+                "file:" + output,
+            ])
+        #expect(probe.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "64", "\(probe.stdoutText)")
+    }
+
     @Test func transcriptIdentifiersAreMuted() throws {
         let cli = try CLIHarness()
         defer { cli.cleanup() }

@@ -21,7 +21,9 @@ final class MediaFixtures: Sendable {
     private init() throws {
         let ffmpeg = try #require(ExternalTool.ffmpeg.url).path
         let exiftool = try #require(ExternalTool.exiftool.url).path
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("amanat-media-\(UUID().uuidString)")
+        Self.removeFoldersOfFinishedRuns()
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "amanat-media-\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         video = folder.appendingPathComponent("testimony.mp4").path
         photo = folder.appendingPathComponent("card.jpg").path
@@ -90,6 +92,19 @@ final class MediaFixtures: Sendable {
     }
 
     /// Tags exiftool finds in `path` that name a place, device, time, author or software (zero dates are not times).
+    /// The fixtures live as long as the test process (they are shared by every suite), so a run cannot remove its
+    /// own folder; the next run removes those of processes that have ended (`amanat-media-<pid>-<uuid>`).
+    static func removeFoldersOfFinishedRuns() {
+        let temporary = FileManager.default.temporaryDirectory
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? [] {
+            let parts = name.split(separator: "-")
+            guard name.hasPrefix("amanat-media-"), parts.count > 3, let pid = Int32(parts[2]), pid != getpid(),
+                kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            try? FileManager.default.removeItem(at: temporary.appendingPathComponent(name))
+        }
+    }
+
     func exiftoolLeaks(_ path: String) throws -> [String] {
         let exiftool = try #require(ExternalTool.exiftool.url)
         let result = try Subprocess.run(exiftool, ["-a", "-G1", "-s", "-n", path])

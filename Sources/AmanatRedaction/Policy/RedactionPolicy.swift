@@ -199,6 +199,8 @@ public struct RedactionPolicy: Sendable {
     public var identifiers: [IdentifierKind: PolicyAction]
     /// Conditional overrides, in file order.
     public var conditions: [PolicyCondition]
+    /// What happens to attachments (`media:`); everything withheld when the policy has no such section.
+    public var media = MediaPolicy()
 
     /// Parses a policy file.
     /// - Throws: ``PolicyError`` naming the line.
@@ -216,6 +218,7 @@ public struct RedactionPolicy: Sendable {
         var fields: [PolicyFieldRule]?
         var identifiers: [IdentifierKind: PolicyAction]?
         var conditions: [PolicyCondition] = []
+        var media = MediaPolicy()
         for entry in entries {
             switch entry.key {
             case "policy": name = try identifierText(entry.value, what: "the policy name")
@@ -239,10 +242,11 @@ public struct RedactionPolicy: Sendable {
                         line: entry.value.line, "'when' must be a list of conditions ('- riskFlags: […]')")
                 }
                 conditions = try items.map(condition)
+            case "media": media = try MediaPolicy.parse(entry.value)
             default:
                 throw PolicyError(
                     line: entry.line,
-                    "unknown key '\(PolicyYAML.printable(entry.key))' (expected policy, description, version, purpose, recipient, consent, fields, identifiers, when)"
+                    "unknown key '\(PolicyYAML.printable(entry.key))' (expected policy, description, version, purpose, recipient, consent, fields, identifiers, when, media)"
                 )
             }
         }
@@ -257,7 +261,7 @@ public struct RedactionPolicy: Sendable {
         return RedactionPolicy(
             name: name, description: description, purpose: purpose, recipient: recipient, consent: consent,
             fields: fields,
-            identifiers: identifiers, conditions: conditions)
+            identifiers: identifiers, conditions: conditions, media: media)
     }
 
     // MARK: Parsing helpers
