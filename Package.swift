@@ -48,7 +48,8 @@ let package = Package(
         .target(
             name: "AmanatStore",
             dependencies: [
-                "AmanatCrypto", "AmanatRecords", "AmanatSync", "AmanatLog", .product(name: "GRDB", package: "GRDB.swift"),
+                "AmanatCrypto", "AmanatRecords", "AmanatSync", "AmanatLog",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .target(

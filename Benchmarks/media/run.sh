@@ -3,8 +3,8 @@
 # ID number) redacted by `amanat redact-media` with two rectangles and five muted intervals, timed beside a plain
 # `ffmpeg -i IN -c:v libx264 -preset veryfast OUT` re-encode of the same file in the same run, with the peak RSS of
 # each (/usr/bin/time -v). Several lengths show whether memory stays flat in the video's length.
-# Target: >= 4x real time on 2 cores. amanat runs with its default x264 preset (veryfast, the plain re-encode's)
-# and with --preset ultrafast.
+# Target: >= 4x real time on 2 cores. amanat runs with its default x264 preset (ultrafast) and with
+# --preset veryfast (the plain re-encode's preset).
 # Usage: Benchmarks/media/run.sh [--seconds 60,600]      (AMANAT=path/to/amanat skips the release build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -124,23 +124,42 @@ struct AttachCommand: ParsableCommand {
             Each file is copied into the workspace's content-addressed blob folder under its SHA-256, and a new \
             signed version of the record lists it.
 
-            Example:
+            A timed transcript (WebVTT .vtt or SubRip .srt) is checked strictly; with --transcript its cue texts \
+            also become the record's testimony.transcript, so that identifiers found in it map to the times of \
+            their cues (Specs/records.md, "Timed transcripts"; `amanat publish` mutes them in the testimony video).
+
+            Examples:
               amanat attach 3Jq… id-card.jpg court-verdict.pdf --kind court_verdict
+              amanat attach 3Jq… testimony.mp4 --kind testimony_video
+              amanat attach 3Jq… testimony.vtt --transcript
             """
     )
 
     @OptionGroup var options: WorkspaceOptions
     @Argument(help: "The record id (or a unique prefix of at least 4 characters).") var record: String
     @Argument(help: ArgumentHelp("Files to attach.", valueName: "file")) var files: [String]
-    @Option(
-        name: .long,
-        help: "What the files are: id_card_photo, court_verdict, detention_notice, testimony_video or other.")
+    @Option(name: .long, help: "What the files are: \(Self.kinds.joined(separator: ", ")).")
     var kind: String = "other"
+    @Flag(
+        name: .long,
+        help: "The one file is a timed transcript (.vtt or .srt): its cue texts become testimony.transcript.")
+    var transcript = false
+
+    /// The attachment kinds of the record schema.
+    static let kinds = [
+        "id_card_photo", "passport_photo", "hukou_page", "court_verdict", "detention_notice", "testimony_video",
+        "testimony_audio", "photo", "letter", "other",
+    ]
 
     func validate() throws {
-        guard ["id_card_photo", "court_verdict", "detention_notice", "testimony_video", "other"].contains(kind) else {
-            throw ValidationError(
-                "--kind must be one of id_card_photo, court_verdict, detention_notice, testimony_video, other.")
+        guard Self.kinds.contains(kind) else {
+            throw ValidationError("--kind must be one of \(Self.kinds.joined(separator: ", ")).")
+        }
+        if transcript
+            && (files.count != 1
+                || !["vtt", "srt"].contains(URL(fileURLWithPath: files[0]).pathExtension.lowercased()))
+        {
+            throw ValidationError("--transcript takes exactly one .vtt or .srt file.")
         }
     }
 
@@ -151,6 +170,18 @@ struct AttachCommand: ParsableCommand {
         var content = try service.editableContent(recordId).content
         let key = try workspace.signingKey()
         var list = content["attachments"]?.arrayValue ?? []
+        for file in files where ["vtt", "srt"].contains(URL(fileURLWithPath: file).pathExtension.lowercased()) {
+            // A timed transcript is checked before anything is stored (exit 65 naming the line).
+            let bytes = Array(try Workspace.readFile(URL(fileURLWithPath: file), what: "timed transcript"))
+            let parsed: TimedTranscript
+            do { parsed = try TimedTranscript.parse(bytes, file: file) } catch {
+                throw AmanatError(.malformedInput, "\(error). Nothing was attached.")
+            }
+            if transcript {
+                let testimony = content["testimony"] ?? .object([])
+                content = content.setting("testimony", testimony.setting("transcript", .string(parsed.text)))
+            }
+        }
         for file in files {
             let (sha, size) = try service.importBlob(file)
             if list.contains(where: { $0["sha256"]?.stringValue == sha }) { continue }
@@ -177,6 +208,11 @@ struct AttachCommand: ParsableCommand {
         case "mp4": return "video/mp4"
         case "mp3": return "audio/mpeg"
         case "txt": return "text/plain"
+        case "vtt": return "text/vtt"
+        case "srt": return "application/x-subrip"
+        case "m4a": return "audio/mp4"
+        case "wav": return "audio/wav"
+        case "mov": return "video/quicktime"
         default: return "application/octet-stream"
         }
     }

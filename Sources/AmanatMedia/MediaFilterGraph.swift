@@ -87,7 +87,7 @@ public enum MediaFilterGraph {
     /// - Throws: ``MediaError/unsupportedOutput(path:extension:)`` for an extension that does not suit the media.
     public static func arguments(
         spec: MediaRedactionSpec, info: MediaInfo, output: String, outputExtension: String,
-        preset: VideoPreset = .veryfast
+        preset: VideoPreset = .ultrafast
     ) throws(MediaError) -> [String] {
         let ext = outputExtension.lowercased()
         var filters: [String] = []

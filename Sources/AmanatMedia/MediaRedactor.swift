@@ -9,7 +9,7 @@ public enum MediaRedactor {
     /// - Throws: ``MediaError`` for bad media, a spec that does not fit, a missing tool or a failed write.
     public static func redact(
         input: String, spec: MediaRedactionSpec, specName: String, output: String, tools: MediaTools,
-        preset: VideoPreset = .veryfast
+        preset: VideoPreset = .ultrafast
     ) throws(MediaError) -> MediaAnnotation {
         let info = try MediaProbe.probe(input, tools: tools)
         try spec.validate(against: info, name: specName)
