@@ -28,18 +28,22 @@ struct InspectCommand: ParsableCommand {
         var signer: String
         var signerFingerprint: String
         var manifest: BundleManifest
+        /// The manifest's place in the sender's transparency log (nil: the bundle carries no log proof).
+        var log: LogInclusion?
     }
 
     func run() throws {
         let workspace = try options.locate()
         let opened = try workspace.openBundle(input, output: nil)
         let signer = workspace.partnerName(fingerprint: opened.signerFingerprint) ?? opened.signerFingerprint
+        // The manifest's proof in the sender's transparency log: a wrong one fails (exit 1), like a bad signature.
+        let inclusion = try workspace.manifestInclusion(opened)
         if json {
             try Console.json(
                 Report(
                     file: input == "-" ? "standard input" : input, verified: true, signer: signer,
                     signerFingerprint: opened.signerFingerprint,
-                    manifest: opened.manifest))
+                    manifest: opened.manifest, log: inclusion))
             return
         }
         let m = opened.manifest
@@ -54,6 +58,11 @@ struct InspectCommand: ParsableCommand {
             Console.out(
                 "  \(r.organization.map(UntrustedText.printable) ?? "(bare age recipient)")  \(UntrustedText.printable(r.fingerprint ?? r.ageRecipient ?? ""))"
             )
+        }
+        if let inclusion {
+            Console.out("Log         manifest \(inclusion.summary)")
+        } else {
+            Console.out("Log         no transparency-log proof (sealed by an earlier release)")
         }
         Console.out("Files (all SHA-256 verified)")
         for e in m.contentEntries {

@@ -76,6 +76,7 @@ struct OpenCommand: ParsableCommand {
             return
         }
         Console.status("Verified bundle from \(report.signer).")
+        Console.status(report.log.describe(sender: report.signer))
         Console.status(
             "Imported \(report.versionsAdded) new version(s); \(report.versionsAlreadyPresent) already present; \(report.attachmentsStored) attachment(s)."
         )

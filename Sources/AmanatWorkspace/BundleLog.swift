@@ -479,3 +479,49 @@ extension BundleLog {
         }
     }
 }
+
+extension Workspace {
+    /// The place of an opened bundle's manifest in its sender's log (`MANIFEST.tlog`), checked against the sender's
+    /// key, with the cosignatures on that checkpoint by organizations this workspace trusts; nil when the bundle
+    /// carries no log proof (an earlier release sealed it). Nothing is stored: `inspect` reports, `open` imports.
+    /// - Throws: ``AmanatError`` `verificationFailed` when the proof is present but wrong, `malformedInput` when
+    ///   `MANIFEST.tlog` is not well formed.
+    public func manifestInclusion(_ opened: OpenedBundle) throws -> LogInclusion? {
+        guard let trailer = opened.trailer else { return nil }
+        let items: BundleLog.Items
+        do { items = try BundleLog.Items(parsing: trailer) } catch {
+            throw AmanatError(.malformedInput, "the bundle's \(BundlePath.trailerPath) is malformed (\(error)).")
+        }
+        guard let proof = items.items.first(where: { $0.label == "manifest" }) else {
+            throw AmanatError(
+                .verificationFailed, "the bundle's \(BundlePath.trailerPath) holds no proof for the manifest.")
+        }
+        let keys = try VerificationKeys(workspace: self, identityFiles: [])
+        return try keys.checkLogProof(
+            proof.bytes, file: "the bundle's \(BundlePath.trailerPath)",
+            entry: try LogEntry(kind: .manifest, digest: try SHA256.hash(Array(opened.manifestJWS.utf8))),
+            owner: opened.signerFingerprint)
+    }
+}
+
+extension BundleLogReport {
+    /// One line for a person: where the sender's log stands after the import.
+    public func describe(sender: String) -> String {
+        let at = size.map { " (checkpoint of \($0) entries)" } ?? ""
+        var line: String
+        switch status {
+        case .absent: return "The bundle carries no transparency-log proof (sealed by an earlier release)."
+        case .first: line = "Its manifest is in \(sender)'s log\(at), the first checkpoint seen from it"
+        case .consistent: line = "Its manifest is in \(sender)'s log\(at), which extends the checkpoint seen before"
+        case .older:
+            line = "Its manifest is in \(sender)'s log\(at), older than a checkpoint seen before (kept that one)"
+        case .unchecked:
+            line =
+                "Its manifest is in \(sender)'s log\(at), but the bundle proves no consistency with the checkpoint seen "
+                + "before; ask \(sender) to seal again once your cosignature has reached it"
+        }
+        line += cosigned ? "; cosigned (the cosignature goes back in your next bundle to it)." : "; not cosigned."
+        if timestamps > 0 { line += " \(timestamps) trusted timestamp(s) over its checkpoints verified." }
+        return line
+    }
+}
