@@ -125,13 +125,15 @@ struct AttachCommand: ParsableCommand {
             signed version of the record lists it.
 
             A timed transcript (WebVTT .vtt or SubRip .srt) is checked strictly; with --transcript its cue texts \
-            also become the record's testimony.transcript, so that identifiers found in it map to the times of \
-            their cues (Specs/records.md, "Timed transcripts"; `amanat publish` mutes them in the testimony video).
+            also become the record's testimony.transcript, and with --translation LANG a translation in that \
+            language, so that identifiers found in them map to the times of their cues (Specs/records.md, "Timed \
+            transcripts"; `amanat publish` mutes them in the testimony video).
 
             Examples:
               amanat attach 3Jq… id-card.jpg court-verdict.pdf --kind court_verdict
               amanat attach 3Jq… testimony.mp4 --kind testimony_video
               amanat attach 3Jq… testimony.vtt --transcript
+              amanat attach 3Jq… testimony.en.srt --translation en
             """
     )
 
@@ -144,6 +146,12 @@ struct AttachCommand: ParsableCommand {
         name: .long,
         help: "The one file is a timed transcript (.vtt or .srt): its cue texts become testimony.transcript.")
     var transcript = false
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The one file is a timed translation (.vtt or .srt) in this language (BCP 47, e.g. en, ru, kk-Cyrl).",
+            valueName: "lang"))
+    var translation: String?
 
     /// The attachment kinds of the record schema.
     static let kinds = [
@@ -155,11 +163,14 @@ struct AttachCommand: ParsableCommand {
         guard Self.kinds.contains(kind) else {
             throw ValidationError("--kind must be one of \(Self.kinds.joined(separator: ", ")).")
         }
-        if transcript
+        if transcript && translation != nil {
+            throw ValidationError("give --transcript or --translation LANG, not both.")
+        }
+        if (transcript || translation != nil)
             && (files.count != 1
                 || !["vtt", "srt"].contains(URL(fileURLWithPath: files[0]).pathExtension.lowercased()))
         {
-            throw ValidationError("--transcript takes exactly one .vtt or .srt file.")
+            throw ValidationError("--transcript and --translation take exactly one .vtt or .srt file.")
         }
     }
 
@@ -177,9 +188,16 @@ struct AttachCommand: ParsableCommand {
             do { parsed = try TimedTranscript.parse(bytes, file: file) } catch {
                 throw AmanatError(.malformedInput, "\(error). Nothing was attached.")
             }
+            let testimony = content["testimony"] ?? .object([])
             if transcript {
-                let testimony = content["testimony"] ?? .object([])
                 content = content.setting("testimony", testimony.setting("transcript", .string(parsed.text)))
+            } else if let translation {
+                // The schema checks the language tag when the version is signed (exit 65 if it is not BCP 47).
+                let list =
+                    (testimony["translations"]?.arrayValue ?? []) + [
+                        .object([("language", .string(translation)), ("text", .string(parsed.text))])
+                    ]
+                content = content.setting("testimony", testimony.setting("translations", .array(list)))
             }
         }
         for file in files {

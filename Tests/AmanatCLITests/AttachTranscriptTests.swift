@@ -29,6 +29,15 @@ struct AttachTranscriptTests {
         #expect(bad.status == 65, "\(bad.stderr)")
         #expect(bad.stderr.contains("bad.vtt, line"))
         #expect(try cli.run(["show", record, "--history"], in: dir).stdout == before)
+        // A timed translation goes to testimony.translations with its language.
+        let srt = PackagePaths.url("Specs/examples/media/testimony-video.srt").path
+        #expect(try cli.run(["attach", record, srt, "--translation", "en"], in: dir).status == 0)
+        let again = try cli.run(["show", record, "--format", "json"], in: dir)
+        let after = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
+        let translations = try #require((after["testimony"] as? [String: Any])?["translations"] as? [[String: Any]])
+        #expect(translations.count == 1 && translations[0]["language"] as? String == "en")
+        #expect(!(translations[0]["text"] as? String ?? "").isEmpty)
+        #expect(try cli.run(["attach", record, srt, "--translation", "en", "--transcript"], in: dir).status == 64)
         // --transcript takes one timed transcript only.
         #expect(try cli.run(["attach", record, vtt, vtt, "--transcript"], in: dir).status == 64)
         #expect(try cli.run(["attach", record, "--kind", "testimony_audio", vtt], in: dir).status == 0)
