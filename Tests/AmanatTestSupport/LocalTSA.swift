@@ -1,20 +1,16 @@
-import AmanatTestSupport
 import Foundation
 import Testing
-
-// The same helper is copied into each test target that needs it (AmanatCryptoTests, AmanatWorkspaceTests,
-// AmanatCLITests), so that Tests/AmanatTestSupport stays untouched.
 
 /// A throw-away RFC 3161 time-stamping authority for tests: a test CA and a TSA certificate (P-256, with
 /// `extendedKeyUsage=critical,timeStamping`) made with the `openssl` command in a temporary folder, `openssl ts
 /// -reply` to answer requests, and, on demand, a small HTTP server (system python3) on 127.0.0.1 that answers POSTs.
-final class LocalTSA: @unchecked Sendable {
+public final class LocalTSA: @unchecked Sendable {
     /// The temporary folder holding the keys, certificates, configuration and serial file.
-    let folder: URL
+    public let folder: URL
     /// The CA certificate (PEM) that a verifier must trust.
-    let caPEM: String
+    public let caPEM: String
     /// A CA that did not issue the TSA certificate (PEM), for "untrusted TSA" tests.
-    let otherCAPEM: String
+    public let otherCAPEM: String
     private let openssl: URL
     private var server: Process?
     /// `sh` waiting for the end of its standard input to remove ``folder``: the suites keep their TSA in a static,
@@ -24,9 +20,9 @@ final class LocalTSA: @unchecked Sendable {
     private let lock = NSLock()
 
     /// The base URL of the HTTP server once ``startServer()`` ran (`http://127.0.0.1:PORT`).
-    private(set) var baseURL: String = ""
+    public private(set) var baseURL: String = ""
 
-    init() throws {
+    public init() throws {
         openssl = try ExternalTool.openssl.require()
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("amanat-tsa-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -96,14 +92,14 @@ final class LocalTSA: @unchecked Sendable {
     }
 
     /// Writes `caPEM` to a file in `directory` and returns its path.
-    func writeCA(into directory: URL, name: String = "tsa-ca.pem", other: Bool = false) throws -> String {
+    public func writeCA(into directory: URL, name: String = "tsa-ca.pem", other: Bool = false) throws -> String {
         let url = directory.appendingPathComponent(name)
         try Data((other ? otherCAPEM : caPEM).utf8).write(to: url)
         return url.path
     }
 
     /// `openssl ts -reply` to a DER request: the DER reply.
-    func reply(to query: [UInt8]) throws -> [UInt8] {
+    public func reply(to query: [UInt8]) throws -> [UInt8] {
         lock.lock()
         defer { lock.unlock() }
         let queryURL = folder.appendingPathComponent("query-\(UUID().uuidString).tsq")
@@ -121,7 +117,7 @@ final class LocalTSA: @unchecked Sendable {
     }
 
     /// `openssl ts -query` over `data` with the given digest option (`-sha256`, `-sha512`), with a nonce and -cert.
-    func query(over data: [UInt8], digest: String = "-sha256") throws -> [UInt8] {
+    public func query(over data: [UInt8], digest: String = "-sha256") throws -> [UInt8] {
         let dataURL = folder.appendingPathComponent("data-\(UUID().uuidString)")
         let queryURL = folder.appendingPathComponent("query-\(UUID().uuidString).tsq")
         defer {
@@ -134,7 +130,7 @@ final class LocalTSA: @unchecked Sendable {
     }
 
     /// `openssl ts -verify` of a stored token over `data`, trusting this TSA's CA: true when it prints OK.
-    func opensslVerifies(token: [UInt8], data: [UInt8]) throws -> Bool {
+    public func opensslVerifies(token: [UInt8], data: [UInt8]) throws -> Bool {
         let tokenURL = folder.appendingPathComponent("token-\(UUID().uuidString).der")
         let dataURL = folder.appendingPathComponent("data-\(UUID().uuidString)")
         defer {
@@ -156,7 +152,7 @@ final class LocalTSA: @unchecked Sendable {
     /// (`application/timestamp-reply`), `/status500` with HTTP 500, `/html` with a 200 web page, `/garbage` with
     /// 200 and random bytes typed as a reply, `/huge` with 200 and 100 KiB. The server exits when this object goes
     /// away or the test process ends (it watches its standard input).
-    func startServer() throws {
+    public func startServer() throws {
         let python = try ExternalTool.python3.require()
         let script = folder.appendingPathComponent("server.py")
         try Self.write(Self.serverScript, to: script)
@@ -189,7 +185,7 @@ final class LocalTSA: @unchecked Sendable {
     }
 
     /// Stops the HTTP server.
-    func stopServer() {
+    public func stopServer() {
         guard let server else { return }
         try? serverInput?.fileHandleForWriting.close()
         if server.isRunning { server.terminate() }
@@ -199,7 +195,7 @@ final class LocalTSA: @unchecked Sendable {
     }
 
     /// A URL of 127.0.0.1 on which nothing listens (a port bound and released).
-    static func closedPortURL() -> String {
+    public static func closedPortURL() -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
