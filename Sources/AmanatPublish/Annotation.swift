@@ -62,31 +62,7 @@ public enum Annotation {
         _ text: String, file: String, presentation: SDJWT, verified: VerifiedVersion,
         trustedKey: (String) -> Ed25519.VerifyingKey?
     ) throws -> Verified {
-        let jwt: SignedJWT
-        do {
-            jwt = try SignedJWT.parse(text.trimmingCharacters(in: .whitespacesAndNewlines))
-            try jwt.checkAlgorithm()
-        } catch let error as SDJWTError {
-            throw PublicationError(
-                .malformed, "\(file) is not a valid annotation: \(UntrustedText.printable(error.description)).")
-        }
-        guard jwt.header["typ"]?.stringValue == type else {
-            throw PublicationError(.malformed, "\(file) is not an Amanat annotation (typ is not \(type)).")
-        }
-        guard let kid = jwt.header["kid"]?.stringValue else {
-            throw PublicationError(.malformed, "\(file) has no kid.")
-        }
-        guard let key = trustedKey(kid) else {
-            throw PublicationError(
-                .verificationFailed,
-                "\(file) is signed by \(UntrustedText.printable(String(kid.prefix(60)))), which is neither this workspace nor in the trust list (nor "
-                    + "among the identities given). Add the publisher's public identity with `amanat trust add`, or give "
-                    + "it with `amanat verify --identity FILE` (publish writes it beside the records as <fingerprint>.identity.json)."
-            )
-        }
-        guard jwt.verify(with: key) else {
-            throw PublicationError(.verificationFailed, "\(file): the publisher's signature does not verify.")
-        }
+        let (jwt, kid) = try PublisherJWS.open(text, file: file, type: type, what: "annotation", trustedKey: trustedKey)
         let p = jwt.payload
         guard p["rid"]?.stringValue == verified.recordId, p["vid"]?.stringValue == verified.versionId,
             p["signer"]?.stringValue ?? p["collector"]?.stringValue == verified.signerFingerprint,

@@ -73,30 +73,8 @@ public enum MediaPublication {
         _ text: String, file: String, trustedKey: (String) -> Ed25519.VerifyingKey?
     ) throws -> Verified {
         let shown = UntrustedText.printable(file)
-        let jwt: SignedJWT
-        do {
-            jwt = try SignedJWT.parse(text.trimmingCharacters(in: .whitespacesAndNewlines))
-            try jwt.checkAlgorithm()
-        } catch let error as SDJWTError {
-            throw PublicationError(
-                .malformed, "\(shown) is not a valid media annotation: \(UntrustedText.printable(error.description)).")
-        }
-        guard jwt.header["typ"]?.stringValue == type else {
-            throw PublicationError(.malformed, "\(shown) is not an Amanat media annotation (typ is not \(type)).")
-        }
-        guard let kid = jwt.header["kid"]?.stringValue else {
-            throw PublicationError(.malformed, "\(shown) has no kid.")
-        }
-        guard let key = trustedKey(kid) else {
-            throw PublicationError(
-                .verificationFailed,
-                "\(shown) is signed by \(UntrustedText.printable(String(kid.prefix(60)))), which is neither this "
-                    + "workspace nor in the trust list (nor among the identities given). Give the publisher's identity "
-                    + "with --identity FILE (the publication carries it as <fingerprint>.identity.json).")
-        }
-        guard jwt.verify(with: key) else {
-            throw PublicationError(.verificationFailed, "\(shown): the publisher's signature does not verify.")
-        }
+        let (jwt, kid) = try PublisherJWS.open(
+            text, file: shown, type: type, what: "media annotation", trustedKey: trustedKey)
         let p = jwt.payload
         guard let rid = p["rid"]?.stringValue, let vid = p["vid"]?.stringValue,
             let kind = p["kind"]?.stringValue, case .number(let iat)? = p["iat"], let media = p["media"]
