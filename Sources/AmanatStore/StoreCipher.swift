@@ -465,7 +465,7 @@ struct AssociatedDataBuffer {
 }
 
 /// Seals values in the store's format (`nonce ‖ ciphertext ‖ tag`) into one allocation each, with random nonces
-/// drawn from OpenSSL's generator 64 at a time (one `RAND_bytes` call instead of 64; each nonce is used once).
+/// drawn from OpenSSL's generator 64 at a time (one call to the generator instead of 64; each nonce is used once).
 struct FieldSealer {
     private static let noncesPerDraw = 64
     private var nonces: [UInt8] = []
