@@ -584,12 +584,8 @@ public final class Store: Sendable {
     ) throws -> (fields: [StoreCipher.SealedFields], keys: [String: SecretBytes], wrapped: [String: Data])? {
         guard let cipher, !versions.isEmpty else { return nil }
         let records = Set(versions.map(\.recordId))
-        var keys: [String: SecretBytes] = [:]
-        try writer.read { db in
-            for record in records {
-                if let key = try cipher.recordKey(db, record, create: false) { keys[record] = key }
-            }
-        }
+        // One query per 500 records for the keys the store has (not one per record), unwrapped on all cores.
+        var keys = try writer.read { db in try cipher.existingRecordKeys(db, Array(records)) }
         // Records new to the store: fresh keys, wrapped here on all cores (the transaction only stores them).
         let fresh = records.filter { keys[$0] == nil }.sorted()
         let made = try cipher.makeRecordKeys(fresh)
@@ -827,8 +823,8 @@ public final class Store: Sendable {
             while let row = try parentRows.next() {
                 parents[row[0], default: []].append(row[1])
             }
+            if let cipher { return try Self.sealedGraphRows(db, record: record, parents: parents, cipher: cipher) }
             var result: [GraphRow] = []
-            if record == nil { try cipher?.loadAllRecordKeys(db) }
             let rows =
                 try record.map {
                     try Row.fetchCursor(
@@ -839,32 +835,63 @@ public final class Store: Sendable {
                 }
                 ?? Row.fetchCursor(
                     db, sql: "SELECT id, recordId, kind, signer, issuedAt, content FROM version ORDER BY recordId, id")
-            // Sealed contents are opened after the scan, on all cores (``StoreCipher/openContents(_:)``).
-            var sealed: [StoreCipher.SealedContent] = []
             while let row = try rows.next() {
                 let id: String = row[0]
                 let record: String = row[1]
                 let value: DatabaseValue = row[5]
-                var content: String? = nil
-                if let cipher, case .blob(let data) = value.storage {
-                    if try cipher.recordKey(db, record, create: false) == nil {
-                        throw StoreError.locked("record \(record) is encrypted and no key is available")
-                    }
-                    sealed.append(.init(index: result.count, record: record, version: id, bytes: data))
-                } else {
-                    content = try Self.text(
-                        value, field: "content", db: db, cipher: cipher, record: record, version: id)
-                }
+                let content = try Self.text(value, field: "content", db: db, cipher: nil, record: record, version: id)
                 result.append(
                     GraphRow(
                         id: id, recordId: record, kind: VersionKind(rawValue: row[2]) ?? .edit,
                         prev: (parents[id] ?? []).sorted(), signer: row[3], issuedAt: row[4], content: content))
             }
-            if let cipher, !sealed.isEmpty {
-                for (index, value) in try cipher.openContents(sealed) { result[index].parsed = value }
-            }
             return result
         }
+    }
+
+    /// ``graphRows(record:)`` of an encrypted store. Each row comes with its record's wrapped key (a join, in the
+    /// same read transaction); the sealed contents and the wrapped keys (once per record) are copied from SQLite's
+    /// row buffers into one buffer, then opened and parsed on all cores (``StoreCipher/openContents(_:)``).
+    static func sealedGraphRows(
+        _ db: Database, record: String?, parents: [String: [String]], cipher: StoreCipher
+    ) throws -> [GraphRow] {
+        let columns = "v.id, v.recordId, v.kind, v.signer, v.issuedAt, v.content, typeof(v.content) = 'blob', k.wrapped"
+        let join = "FROM version v LEFT JOIN recordKey k ON k.recordId = v.recordId"
+        let rows =
+            try record.map {
+                try Row.fetchCursor(
+                    db, sql: "SELECT \(columns) \(join) WHERE v.recordId = ? ORDER BY v.id", arguments: [$0])
+            } ?? Row.fetchCursor(db, sql: "SELECT \(columns) \(join) ORDER BY v.recordId, v.id")
+        var result: [GraphRow] = []
+        var sealed = StoreCipher.SealedContents()
+        // The wrapped key of the record of the previous sealed row (rows come ordered by record).
+        var keyOf: (record: String, wrapped: Range<Int>?)?
+        while let row = try rows.next() {
+            let id: String = row[0]
+            let record: String = row[1]
+            var content: String? = nil
+            if row[6] as Bool {
+                if keyOf?.record != record {
+                    keyOf = (record, try row.withUnsafeData(atIndex: 7) { $0.map { sealed.append($0) } })
+                }
+                guard let wrapped = keyOf?.wrapped else {
+                    throw StoreError.locked("record \(record) is encrypted and no key is available")
+                }
+                let bytes = try row.withUnsafeData(atIndex: 5) { $0.map { sealed.append($0) } } ?? 0..<0
+                sealed.items.append(
+                    .init(index: result.count, record: record, version: id, content: bytes, wrapped: wrapped))
+            } else {
+                content = try Self.text(row[5], field: "content", db: db, cipher: cipher, record: record, version: id)
+            }
+            result.append(
+                GraphRow(
+                    id: id, recordId: record, kind: VersionKind(rawValue: row[2]) ?? .edit,
+                    prev: (parents[id] ?? []).sorted(), signer: row[3], issuedAt: row[4], content: content))
+        }
+        if !sealed.isEmpty {
+            for (index, value) in try cipher.openContents(sealed) { result[index].parsed = value }
+        }
+        return result
     }
 
     /// All version ids, sorted.

@@ -179,16 +179,60 @@ final class StoreCipher: @unchecked Sendable {
 
     /// Fresh random data keys for `records`, each with its wrapped form, made on all cores (for a batch of new
     /// records, before the write transaction stores them with ``storeWrappedRecordKeyIfAbsent(_:_:wrapped:for:)``).
+    /// Each key goes from OpenSSL's generator straight into wiped-on-release memory and is sealed from there.
     func makeRecordKeys(_ records: [String]) throws -> [(record: String, key: SecretBytes, wrapped: Data)] {
         let storeKey = storeKey
         return try OrderedParallel.map(records, minimumPerCore: 256, makeWorker: { try StoreKeyWorker(storeKey) }) {
             worker, record in
-            let key = SecretBytes(try SecureRandom.bytes(32))
+            let key = try SecureRandom.secret(ChaChaPoly.keySize)
+            worker.aad.setWrap(record: record)
             let wrapped = try key.withUnsafeBytes { raw in
-                try Self.seal(Array(raw), cipher: worker.cipher, aad: Self.wrapAAD(record))
+                try worker.sealer.seal(raw, cipher: worker.cipher, aad: worker.aad)
             }
-            return (record, key, Data(wrapped))
+            return (record, key, wrapped)
         }
+    }
+
+    /// The data keys of those `records` the store has (from the cache, or read with one query per 500 records and
+    /// unwrapped on all cores, then cached); records without a key are left out.
+    func existingRecordKeys(_ db: Database, _ records: [String]) throws -> [String: SecretBytes] {
+        var found: [String: SecretBytes] = [:]
+        var missing: [String] = []
+        lock.lock()
+        for record in records {
+            if let key = recordKeys[record] { found[record] = key } else { missing.append(record) }
+        }
+        lock.unlock()
+        var wrapped: [(record: String, wrapped: Data)] = []
+        var start = 0
+        while start < missing.count {
+            let chunk = Array(missing[start..<min(start + 500, missing.count)])
+            start += chunk.count
+            let rows = try Row.fetchCursor(
+                db,
+                sql: "SELECT recordId, wrapped FROM recordKey WHERE recordId IN ("
+                    + repeatElement("?", count: chunk.count).joined(separator: ",") + ")",
+                arguments: StatementArguments(chunk))
+            while let row = try rows.next() { wrapped.append((row[0], row[1])) }
+        }
+        guard !wrapped.isEmpty else { return found }
+        let storeKey = storeKey
+        let keys = try OrderedParallel.map(wrapped, minimumPerCore: 256, makeWorker: { try StoreKeyWorker(storeKey) }) {
+            worker, item in
+            try item.wrapped.withUnsafeBytes { sealed in
+                try SecretBytes(count: ChaChaPoly.keySize) { key in
+                    try worker.unwrap(sealed, record: item.record, into: key)
+                }
+            }
+        }
+        lock.lock()
+        for (item, key) in zip(wrapped, keys) {
+            found[item.record] = key
+            recordKeys[item.record] = key
+            lastRecordCipher.forget(item.record)
+        }
+        lock.unlock()
+        return found
     }
 
     /// Stores `key`, already wrapped as `wrapped` (``makeRecordKeys(_:)``), as the data key of `record` unless the
@@ -250,40 +294,62 @@ final class StoreCipher: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// A sealed `content` cell read by a scan, to be opened later.
-    struct SealedContent: Sendable {
-        var index: Int
-        var record: String
-        var version: String
-        var bytes: Data
+    /// The sealed `content` cells a scan read, with their records' wrapped keys, copied into one buffer (no
+    /// allocation per row), to be opened later on all cores (``openContents(_:)``).
+    struct SealedContents: Sendable {
+        struct Item: Sendable {
+            var index: Int
+            var record: String
+            var version: String
+            var content: Range<Int>
+            /// The record's wrapped key (`recordKey.wrapped`, read in the same transaction as the content).
+            var wrapped: Range<Int>
+        }
+
+        var bytes: [UInt8] = []
+        var items: [Item] = []
+
+        var isEmpty: Bool { items.isEmpty }
+
+        /// Copies `data` into the buffer; returns where it is.
+        mutating func append(_ data: Data) -> Range<Int> {
+            let start = bytes.count
+            data.withUnsafeBytes { bytes.append(contentsOf: $0) }
+            return start..<bytes.count
+        }
     }
 
-    /// Opens many sealed contents on all cores, each worker with its own cipher (re-keyed as the record changes);
-    /// the record keys must be cached (``recordKey(_:_:create:)`` or ``loadAllRecordKeys(_:)``). Returns
-    /// `(index, content)` pairs, each content parsed by the worker that decrypted it.
-    /// - Throws: ``StoreError/damaged(record:what:)`` for the first item (in order) that does not open or parse.
-    func openContents(_ items: [SealedContent]) throws -> [(Int, JSONValue)] {
-        lock.lock()
-        let keys = recordKeys
-        lock.unlock()
-        return try OrderedParallel.map(items, minimumPerCore: 256, makeWorker: { RecordCipherWorker() }) {
+    /// Opens the sealed contents of a scan on all cores: each worker unwraps a record's key (with the store key)
+    /// when the record changes, into one wiped buffer of its own, and re-keys its cipher; the contents are decrypted
+    /// straight from the scan's buffer. Returns `(index, content)` pairs, each content parsed by the worker that
+    /// decrypted it. Nothing is cached: the keys come from the same read transaction as the contents.
+    /// - Throws: ``StoreError/damaged(record:what:)`` for the first item (in order) whose key does not unwrap or
+    ///   whose content does not open or parse.
+    func openContents(_ sealed: SealedContents) throws -> [(Int, JSONValue)] {
+        let storeKey = storeKey
+        let bytes = sealed.bytes
+        return try OrderedParallel.map(sealed.items, minimumPerCore: 256, makeWorker: { try ContentWorker(storeKey) }) {
             worker, item in
-            guard let key = keys[item.record] else { throw StoreError.locked("record \(item.record) has no key") }
-            let plain: [UInt8]
-            do {
-                plain = try Self.open(
-                    Array(item.bytes), cipher: try worker.cipher(for: item.record, key: key),
-                    aad: Self.associatedData("content", record: item.record, version: item.version))
-            } catch is CryptoError {
-                throw StoreError.damaged(
-                    record: item.record,
-                    what: "the content of version \(item.version) does not decrypt (altered or moved)")
-            }
-            do {
-                return (item.index, try JSONValue.parse(plain))
-            } catch {
-                throw StoreError.damaged(
-                    record: item.record, what: "the content of version \(item.version) is not a JSON document")
+            try bytes.withUnsafeBytes { buffer in
+                let cipher = try worker.cipher(
+                    for: UnsafeRawBufferPointer(rebasing: buffer[item.wrapped]), at: item.wrapped.lowerBound,
+                    record: item.record)
+                let plain: [UInt8]
+                do {
+                    worker.aad.setField("content", record: item.record, version: item.version)
+                    plain = try FieldSealer.open(
+                        UnsafeRawBufferPointer(rebasing: buffer[item.content]), cipher: cipher, aad: worker.aad)
+                } catch is CryptoError {
+                    throw StoreError.damaged(
+                        record: item.record,
+                        what: "the content of version \(item.version) does not decrypt (altered or moved)")
+                }
+                do {
+                    return (item.index, try JSONValue.parse(plain))
+                } catch {
+                    throw StoreError.damaged(
+                        record: item.record, what: "the content of version \(item.version) is not a JSON document")
+                }
             }
         }
     }
@@ -304,50 +370,24 @@ final class StoreCipher: @unchecked Sendable {
         var content: Data?
     }
 
-    /// Seals many versions' fields on all cores with the given record keys (each worker its own cipher).
+    /// Seals many versions' fields on all cores with the given record keys (each worker its own cipher, nonce
+    /// supply and associated-data buffer; each field is encrypted from the string's own UTF-8 into its `Data`).
     func sealFields(_ items: [PlainFields], keys: [String: SecretBytes]) throws -> [SealedFields] {
-        try OrderedParallel.map(items, minimumPerCore: 128, makeWorker: { RecordCipherWorker() }) { worker, item in
+        try OrderedParallel.map(items, minimumPerCore: 128, makeWorker: { SealWorker() }) { worker, item in
             guard let key = keys[item.record] else { throw StoreError.locked("record \(item.record) has no key") }
-            let cipher = try worker.cipher(for: item.record, key: key)
+            let cipher = try worker.records.cipher(for: item.record, key: key)
             func seal(_ text: String, _ field: String) throws -> Data {
-                Data(
-                    try Self.seal(
-                        Array(text.utf8), cipher: cipher,
-                        aad: Self.associatedData(field, record: item.record, version: item.version)))
+                worker.aad.setField(field, record: item.record, version: item.version)
+                var text = text
+                return try text.withUTF8 { utf8 in
+                    try worker.sealer.seal(UnsafeRawBufferPointer(utf8), cipher: cipher, aad: worker.aad)
+                }
             }
             return SealedFields(
                 jwt: try seal(item.jwt, "jwt"),
                 disclosures: item.disclosures.isEmpty ? nil : try seal(item.disclosures, "disclosures"),
                 content: try item.content.map { try seal($0, "content") })
         }
-    }
-
-    /// Unwraps every record key the cache lacks (before a scan of the whole store), on all cores, and caches them.
-    /// Keys already cached are kept: this process stored or unwrapped them, and replaces them when it rekeys.
-    func loadAllRecordKeys(_ db: Database) throws {
-        lock.lock()
-        let cached = recordKeys
-        lock.unlock()
-        var wrapped: [(record: String, wrapped: Data)] = []
-        let rows = try Row.fetchCursor(db, sql: "SELECT recordId, wrapped FROM recordKey")
-        while let row = try rows.next() {
-            let record: String = row[0]
-            if cached[record] == nil { wrapped.append((record, row[1])) }
-        }
-        guard !wrapped.isEmpty else { return }
-        let storeKey = storeKey
-        let keys = try OrderedParallel.map(wrapped, minimumPerCore: 512, makeWorker: { try StoreKeyWorker(storeKey) }) {
-            worker, item in
-            do {
-                return SecretBytes(
-                    try Self.open(Array(item.wrapped), cipher: worker.cipher, aad: Self.wrapAAD(item.record)))
-            } catch {
-                throw StoreError.damaged(record: item.record, what: "its data key does not unwrap (altered or moved)")
-            }
-        }
-        lock.lock()
-        for (item, key) in zip(wrapped, keys) where recordKeys[item.record] == nil { recordKeys[item.record] = key }
-        lock.unlock()
     }
 
     // MARK: Partners and the key check
@@ -389,9 +429,158 @@ final class RecordCipherWorker {
     }
 }
 
-/// One worker's cipher under the store key (unwrapping record keys on all cores).
+/// Associated data built in one reused buffer, byte for byte what ``StoreCipher/associatedData(_:record:version:)``
+/// and ``StoreCipher/wrapAAD(_:)`` make, without allocating per value.
+struct AssociatedDataBuffer {
+    private static let prefix = Array("amanat-store/v1 ".utf8)
+    private static let recordKey = Array("record-key ".utf8)
+    private var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(256) }
+
+    /// `amanat-store/v1 <field> <record> <version>`.
+    mutating func setField(_ field: String, record: String, version: String) {
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(contentsOf: Self.prefix)
+        bytes.append(contentsOf: field.utf8)
+        bytes.append(0x20)
+        bytes.append(contentsOf: record.utf8)
+        bytes.append(0x20)
+        bytes.append(contentsOf: version.utf8)
+    }
+
+    /// `amanat-store/v1 record-key <record>`.
+    mutating func setWrap(record: String) {
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(contentsOf: Self.prefix)
+        bytes.append(contentsOf: Self.recordKey)
+        bytes.append(contentsOf: record.utf8)
+    }
+
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBytes(body)
+    }
+
+    var array: [UInt8] { bytes }
+}
+
+/// Seals values in the store's format (`nonce ‖ ciphertext ‖ tag`) into one allocation each, with random nonces
+/// drawn from OpenSSL's generator 64 at a time (one call to the generator instead of 64; each nonce is used once).
+struct FieldSealer {
+    private static let noncesPerDraw = 64
+    private var nonces: [UInt8] = []
+    private var next = 0
+
+    /// A fresh random nonce, also written to `out` (12 bytes).
+    mutating func nonce(into out: UnsafeMutableRawBufferPointer) throws -> ChaChaPoly.Nonce {
+        if next + ChaChaPoly.nonceSize > nonces.count {
+            nonces = try SecureRandom.bytes(ChaChaPoly.nonceSize * Self.noncesPerDraw)
+            next = 0
+        }
+        let start = next
+        next += ChaChaPoly.nonceSize
+        return try nonces.withUnsafeBytes { all in
+            let raw = UnsafeRawBufferPointer(rebasing: all[start..<start + ChaChaPoly.nonceSize])
+            out.copyMemory(from: raw)
+            return try ChaChaPoly.Nonce(raw: raw)
+        }
+    }
+
+    /// `nonce ‖ ciphertext ‖ tag` of `plaintext` under `cipher`.
+    mutating func seal(
+        _ plaintext: UnsafeRawBufferPointer, cipher: ChaChaPoly.Cipher, aad: AssociatedDataBuffer
+    ) throws -> Data {
+        var out = Data(count: ChaChaPoly.nonceSize + plaintext.count + ChaChaPoly.tagSize)
+        try out.withUnsafeMutableBytes { output in
+            let nonce = try nonce(into: UnsafeMutableRawBufferPointer(rebasing: output[0..<ChaChaPoly.nonceSize]))
+            try aad.withUnsafeBytes { aad in
+                try cipher.seal(
+                    nonce: nonce, input: plaintext,
+                    output: UnsafeMutableRawBufferPointer(rebasing: output[ChaChaPoly.nonceSize...]), aad: aad)
+            }
+        }
+        return out
+    }
+
+    /// Opens `nonce ‖ ciphertext ‖ tag` into a new array.
+    /// - Throws: ``CryptoError/authenticationFailed`` when it does not open.
+    static func open(
+        _ sealed: UnsafeRawBufferPointer, cipher: ChaChaPoly.Cipher, aad: AssociatedDataBuffer
+    ) throws -> [UInt8] {
+        guard sealed.count >= ChaChaPoly.nonceSize + ChaChaPoly.tagSize else { throw CryptoError.authenticationFailed }
+        let nonce = try ChaChaPoly.Nonce(raw: UnsafeRawBufferPointer(rebasing: sealed[0..<ChaChaPoly.nonceSize]))
+        let body = UnsafeRawBufferPointer(rebasing: sealed[ChaChaPoly.nonceSize...])
+        let count = body.count - ChaChaPoly.tagSize
+        // At least one byte of capacity, so that the output pointer exists even for an empty plaintext.
+        return try [UInt8](unsafeUninitializedCapacity: max(count, 1)) { output, initialized in
+            try aad.withUnsafeBytes { aad in
+                try cipher.open(
+                    nonce: nonce, input: body,
+                    output: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: output[0..<count])),
+                    aad: aad)
+            }
+            initialized = count
+        }
+    }
+}
+
+/// One worker's state for sealing many versions' fields (``StoreCipher/sealFields(_:keys:)``).
+final class SealWorker {
+    let records = RecordCipherWorker()
+    var aad = AssociatedDataBuffer()
+    var sealer = FieldSealer()
+}
+
+/// One worker's cipher under the store key (wrapping and unwrapping record keys on all cores).
 final class StoreKeyWorker {
     let cipher: ChaChaPoly.Cipher
+    var aad = AssociatedDataBuffer()
+    var sealer = FieldSealer()
 
     init(_ storeKey: SecretBytes) throws { cipher = try ChaChaPoly.Cipher(key: storeKey) }
+
+    /// Unwraps `record`'s wrapped key into `key` (32 bytes of wiped memory).
+    /// - Throws: ``StoreError/damaged(record:what:)`` when it does not unwrap.
+    func unwrap(_ wrapped: UnsafeRawBufferPointer, record: String, into key: UnsafeMutableRawBufferPointer) throws {
+        do {
+            guard wrapped.count == ChaChaPoly.nonceSize + ChaChaPoly.keySize + ChaChaPoly.tagSize else {
+                throw CryptoError.authenticationFailed
+            }
+            aad.setWrap(record: record)
+            let nonce = try ChaChaPoly.Nonce(raw: UnsafeRawBufferPointer(rebasing: wrapped[0..<ChaChaPoly.nonceSize]))
+            try aad.withUnsafeBytes { aad in
+                try cipher.open(
+                    nonce: nonce, input: UnsafeRawBufferPointer(rebasing: wrapped[ChaChaPoly.nonceSize...]),
+                    output: key, aad: aad)
+            }
+        } catch {
+            throw StoreError.damaged(record: record, what: "its data key does not unwrap (altered or moved)")
+        }
+    }
+}
+
+/// One worker's state for opening a scan's contents (``StoreCipher/openContents(_:)``): the record key it unwrapped
+/// last, in one wiped buffer, and a cipher keyed with it.
+final class ContentWorker {
+    private let keys: StoreKeyWorker
+    private var key = SecretBytes(zeroes: ChaChaPoly.keySize)
+    private let recordCipher: ChaChaPoly.Cipher
+    /// Where the wrapped key the cipher holds was in the scan's buffer (one place per record).
+    private var keyed: Int?
+    var aad = AssociatedDataBuffer()
+
+    init(_ storeKey: SecretBytes) throws {
+        keys = try StoreKeyWorker(storeKey)
+        recordCipher = try ChaChaPoly.Cipher(key: key)
+    }
+
+    /// The cipher keyed with the record key wrapped as `wrapped` (found at `position` in the scan's buffer).
+    func cipher(for wrapped: UnsafeRawBufferPointer, at position: Int, record: String) throws -> ChaChaPoly.Cipher {
+        if keyed == position { return recordCipher }
+        keyed = nil
+        try key.withUnsafeMutableBytes { key in try keys.unwrap(wrapped, record: record, into: key) }
+        try recordCipher.setKey(key)
+        keyed = position
+        return recordCipher
+    }
 }

@@ -170,4 +170,76 @@ import Testing
         }
         #expect(throws: CryptoError.self) { try reused.setKey(SecretBytes(zeroes: 16)) }
     }
+
+    /// The raw-buffer associated data entry points give the bytes of the array ones and the one-shot API, open what
+    /// those seal, and refuse any change (ciphertext, tag, associated data) with a zeroed output.
+    @Test func rawAssociatedDataMatchesTheArrayAndOneShotAPIs() throws {
+        let key = SecretBytes(Self.key)
+        let cipher = try ChaChaPoly.Cipher(key: key)
+        // RFC 8439 §2.8.2 through the raw entry point.
+        var sealed = [UInt8](repeating: 0, count: Self.plaintext.count + 16)
+        try Self.plaintext.withUnsafeBytes { input in
+            try sealed.withUnsafeMutableBytes { output in
+                try Self.aad.withUnsafeBytes { aad in
+                    try cipher.seal(nonce: Self.nonce, input: input, output: output, aad: aad)
+                }
+            }
+        }
+        #expect(sealed == Self.ciphertext + Self.tag)
+        for length in [0, 1, 17, 300] {
+            let plaintext = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+            let aad = Array("amanat-store/v1 content record version".utf8)
+            let nonce = try ChaChaPoly.Nonce(try SecureRandom.bytes(12))
+            var raw = [UInt8](repeating: 0, count: length + 16)
+            try plaintext.withUnsafeBytes { input in
+                try raw.withUnsafeMutableBytes { output in
+                    try aad.withUnsafeBytes { try cipher.seal(nonce: nonce, input: input, output: output, aad: $0) }
+                }
+            }
+            #expect(raw == (try ChaChaPoly.seal(key: key, nonce: nonce, plaintext: plaintext, authenticating: aad)))
+            #expect(try ChaChaPoly.open(key: key, nonce: nonce, ciphertext: raw, authenticating: aad) == plaintext)
+            // Opened through the raw entry point (output one byte larger than needed, so it exists for length 0).
+            func openRaw(_ sealed: [UInt8], aad: [UInt8]) throws -> [UInt8] {
+                var output = [UInt8](repeating: 0xAA, count: length + 1)
+                try sealed.withUnsafeBytes { input in
+                    try output.withUnsafeMutableBytes { output in
+                        try aad.withUnsafeBytes {
+                            try cipher.open(
+                                nonce: nonce, input: input,
+                                output: UnsafeMutableRawBufferPointer(rebasing: output[0..<length]),
+                                aad: $0)
+                        }
+                    }
+                }
+                return Array(output[0..<length])
+            }
+            #expect(try openRaw(raw, aad: aad) == plaintext)
+            // Any flipped byte, and other associated data, are refused.
+            for index in [0, length / 2, length + 15] where index < raw.count {
+                var tampered = raw
+                tampered[index] ^= 1
+                #expect(throws: CryptoError.authenticationFailed) { try openRaw(tampered, aad: aad) }
+            }
+            #expect(throws: CryptoError.authenticationFailed) { try openRaw(raw, aad: aad + [0]) }
+            #expect(throws: CryptoError.authenticationFailed) { try openRaw(raw, aad: []) }
+            // A failed open leaves zeros, not a partial plaintext.
+            if length > 0 {
+                var tampered = raw
+                tampered[length] ^= 1
+                var output = [UInt8](repeating: 0xAA, count: length)
+                var refused = false
+                do {
+                    try tampered.withUnsafeBytes { input in
+                        try output.withUnsafeMutableBytes { output in
+                            try aad.withUnsafeBytes {
+                                try cipher.open(nonce: nonce, input: input, output: output, aad: $0)
+                            }
+                        }
+                    }
+                } catch CryptoError.authenticationFailed { refused = true }
+                #expect(refused)
+                #expect(output.allSatisfy { $0 == 0 })
+            }
+        }
+    }
 }

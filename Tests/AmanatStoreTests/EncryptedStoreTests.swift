@@ -152,4 +152,44 @@ struct EncryptedStoreTests {
         #expect((row["content"] as DatabaseValue).isNull)
         #expect(try store.version(late.id).jwt == late.jwt)
     }
+
+    /// The batch helpers (associated data in a reused buffer, nonces drawn many at a time, sealing into one `Data`)
+    /// make what the one-value helpers make and open.
+    @Test func theBatchHelpersMatchTheOneValueHelpers() throws {
+        var aad = AssociatedDataBuffer()
+        for (field, record, version) in [("jwt", "r1", "v1"), ("content", "id:Ω-record", ""), ("disclosures", "", "x")]
+        {
+            aad.setField(field, record: record, version: version)
+            #expect(aad.array == StoreCipher.associatedData(field, record: record, version: version))
+            aad.setWrap(record: record)
+            #expect(aad.array == StoreCipher.wrapAAD(record))
+        }
+        let key = SecretBytes(try SecureRandom.bytes(32))
+        let cipher = try ChaChaPoly.Cipher(key: key)
+        var sealer = FieldSealer()
+        var nonces = Set<[UInt8]>()
+        aad.setField("content", record: "r", version: "v")
+        for i in 0..<200 {
+            let plaintext = Array(String(repeating: "x", count: i % 7).utf8)
+            let sealed = try plaintext.withUnsafeBytes { try sealer.seal($0, cipher: cipher, aad: aad) }
+            #expect(sealed.count == 12 + plaintext.count + 16)
+            nonces.insert(Array(sealed.prefix(12)))
+            // Opened by the one-value helper and by the batch one
+            #expect(try StoreCipher.open(Array(sealed), key: key, aad: aad.array) == plaintext)
+            #expect(try sealed.withUnsafeBytes { try FieldSealer.open($0, cipher: cipher, aad: aad) } == plaintext)
+            // And refused under other associated data or with a flipped byte
+            var other = AssociatedDataBuffer()
+            other.setField("content", record: "r", version: "w")
+            #expect(throws: CryptoError.authenticationFailed) {
+                try sealed.withUnsafeBytes { try FieldSealer.open($0, cipher: cipher, aad: other) }
+            }
+            var flipped = sealed
+            flipped[flipped.count - 1] ^= 1
+            #expect(throws: CryptoError.authenticationFailed) {
+                try flipped.withUnsafeBytes { try FieldSealer.open($0, cipher: cipher, aad: aad) }
+            }
+        }
+        // Every nonce is fresh
+        #expect(nonces.count == 200)
+    }
 }

@@ -173,6 +173,15 @@ public enum ChaChaPoly {
         public func seal(
             nonce: Nonce, input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer, aad: [UInt8] = []
         ) throws {
+            try aad.withUnsafeBytes { try seal(nonce: nonce, input: input, output: output, aad: $0) }
+        }
+
+        /// Encrypts `input` into `output` (which must hold `input.count + 16` bytes: ciphertext then tag), with
+        /// associated data from memory the caller owns (no allocation: for many small messages).
+        public func seal(
+            nonce: Nonce, input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer,
+            aad: UnsafeRawBufferPointer
+        ) throws {
             guard output.count >= input.count + ChaChaPoly.tagSize else {
                 throw CryptoError.invalidLength(what: "output buffer", expected: input.count + 16, actual: output.count)
             }
@@ -183,8 +192,11 @@ public enum ChaChaPoly {
             }
             try check(rc, "EVP_EncryptInit_ex(nonce)")
             var outLength: Int32 = 0
-            if !aad.isEmpty {
-                try check(EVP_EncryptUpdate(ctx, nil, &outLength, aad, Int32(aad.count)), "EVP_EncryptUpdate(aad)")
+            if aad.count > 0 {
+                try check(
+                    EVP_EncryptUpdate(
+                        ctx, nil, &outLength, aad.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad.count)),
+                    "EVP_EncryptUpdate(aad)")
             }
             let out = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
             var written = 0
@@ -208,6 +220,15 @@ public enum ChaChaPoly {
         public func open(
             nonce: Nonce, input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer, aad: [UInt8] = []
         ) throws {
+            try aad.withUnsafeBytes { try open(nonce: nonce, input: input, output: output, aad: $0) }
+        }
+
+        /// Verifies and decrypts `input` (ciphertext then 16-byte tag) into `output` (`input.count - 16` bytes), with
+        /// associated data from memory the caller owns (no allocation). On failure `output` is zeroed.
+        public func open(
+            nonce: Nonce, input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer,
+            aad: UnsafeRawBufferPointer
+        ) throws {
             guard input.count >= ChaChaPoly.tagSize else { throw CryptoError.authenticationFailed }
             let bodyCount = input.count - ChaChaPoly.tagSize
             guard output.count >= bodyCount else {
@@ -220,8 +241,11 @@ public enum ChaChaPoly {
             }
             try check(rc, "EVP_DecryptInit_ex(nonce)")
             var outLength: Int32 = 0
-            if !aad.isEmpty {
-                try check(EVP_DecryptUpdate(ctx, nil, &outLength, aad, Int32(aad.count)), "EVP_DecryptUpdate(aad)")
+            if aad.count > 0 {
+                try check(
+                    EVP_DecryptUpdate(
+                        ctx, nil, &outLength, aad.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(aad.count)),
+                    "EVP_DecryptUpdate(aad)")
             }
             let out = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
             let inPointer = input.baseAddress!.assumingMemoryBound(to: UInt8.self)
