@@ -38,6 +38,7 @@ public struct AmanatCommand: AsyncParsableCommand {
             LockCommand.self,
             VerifyCommand.self,
             StatusCommand.self,
+            CheckCommand.self,
             ConflictsCommand.self,
             ResolveCommand.self,
             DuplicatesCommand.self,

@@ -47,20 +47,19 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let sync = try SyncService(workspace: try options.locate())
-        let view = try sync.view()
-        let c = view.counts
+        let c = try sync.counts()
         var duplicates: Int? = nil
         // Duplicate matching needs the keyed matching secret; count only when the passphrase is at hand.
         if options.passphraseFile != nil || ProcessInfo.processInfo.environment["AMANAT_PASSPHRASE"] != nil {
             let key = try OrganizationSecrets(signingKey: try sync.workspace.signingKey()).matchingKey()
-            let keys = try SyncService.matchingKeys(view, key: key)
+            let inputs = try sync.duplicateInputs(key: key)
             duplicates =
-                DuplicateFinder.clusters(keys: keys, assertions: SyncService.assertions(view)).clusters.filter {
+                DuplicateFinder.clusters(keys: inputs.keys, assertions: inputs.assertions).clusters.filter {
                     !$0.isConfirmed
                 }.count
         }
         let report = Report(
-            stateHash: try sync.service.store.stateHash(reusing: view), records: c.records, versions: c.versions,
+            stateHash: try sync.service.store.stateHash(), records: c.records, versions: c.versions,
             conflicts: c.conflicts, duplicates: duplicates, clean: c.clean, retracted: c.retracted,
             incomplete: c.incomplete, erased: c.erased, autoMerged: c.autoMerged, pendingRequests: c.pendingRequests,
             consentProposals: c.consentProposals, logSize: try sync.service.store.logSize(),
@@ -143,9 +142,8 @@ struct ConflictsCommand: ParsableCommand {
 
     func run() throws {
         let sync = try SyncService(workspace: try options.locate())
-        let view = try sync.view()
         let workspace = sync.workspace
-        let entries = view.conflicted.map { record in
+        let entries = try sync.conflicted().map { record in
             Entry(
                 record: record.recordId,
                 heads: record.heads.map {
@@ -283,10 +281,7 @@ struct ResolveCommand: ParsableCommand {
     func run() throws {
         let sync = try SyncService(workspace: try options.locate())
         let recordId = try sync.service.resolve(record)
-        let view = try sync.view()
-        guard let recordView = view[recordId] else {
-            throw AmanatError(.inputMissing, "no record \(recordId) in the store.")
-        }
+        let recordView = try sync.service.view(recordId)
         guard recordView.heads.count > 1 else {
             throw AmanatError(.invalidRequest, "record \(recordId) has a single head; there is nothing to resolve.")
         }
@@ -383,7 +378,6 @@ struct DuplicatesCommand: ParsableCommand {
 
     func run() throws {
         let sync = try SyncService(workspace: try options.locate())
-        let view = try sync.view()
         let key: SecretBytes
         if let partner {
             guard let entry = try sync.workspace.trustList().entry(named: partner) else {
@@ -394,7 +388,8 @@ struct DuplicatesCommand: ParsableCommand {
         } else {
             key = try OrganizationSecrets(signingKey: try sync.workspace.signingKey()).matchingKey()
         }
-        let keys = try SyncService.matchingKeys(view, key: key)
+        let inputs = try sync.duplicateInputs(key: key)
+        let keys = inputs.keys
         if pseudonyms {
             let list = keys.keys.sorted().map { RecordKeys(record: $0, pseudonyms: keys[$0]!.sorted()) }
             if json {
@@ -406,7 +401,7 @@ struct DuplicatesCommand: ParsableCommand {
             }
             return
         }
-        let report = DuplicateFinder.clusters(keys: keys, assertions: SyncService.assertions(view))
+        let report = DuplicateFinder.clusters(keys: keys, assertions: inputs.assertions)
         let groups = report.clusters.map {
             Group(records: $0.records, sharedKeys: $0.sharedKeys.count, confirmed: $0.isConfirmed)
         }

@@ -14,13 +14,9 @@ extension Store {
         SyncView.derive(versions: try nodes(try graphRows(record: recordId)), authority: authority)[recordId]
     }
 
-    /// The state hash of the store (``SyncView/stateHash()``), always under ``Authority/collectorOnly`` so that
-    /// stores holding the same versions agree whatever their trust lists delegate. `view` is reused when it was
-    /// derived under that rule.
-    public func stateHash(reusing view: SyncView? = nil) throws -> String {
-        if let view, view.authority == .collectorOnly { return try view.stateHash() }
-        return try deriveView().stateHash()
-    }
+    /// The state hash of the store (``StateHash``), always under ``Authority/collectorOnly`` so that stores holding
+    /// the same versions agree whatever their trust lists delegate; read from the stored view.
+    public func stateHash() throws -> String { try storedStateHash() }
 
     func nodes(_ rows: [GraphRow]) throws -> [VersionNode] {
         var nodes: [VersionNode] = []

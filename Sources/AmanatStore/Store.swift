@@ -112,6 +112,8 @@ public final class Store: Sendable {
     /// The fingerprint whose versions go into the organization's log (``appendToLog(_:)``) as they are inserted; nil:
     /// no log (tests, the benchmarks' baseline).
     let logOwner: String?
+    /// Makes the summary kept per record in the stored view (``RecordSummarizer``); nil: none.
+    let summarizer: RecordSummarizer?
 
     /// Whether rows are encrypted (`Specs/storage.md`).
     public var isEncrypted: Bool { cipher != nil }
@@ -123,8 +125,11 @@ public final class Store: Sendable {
     /// encrypted store is refused.
     /// - Throws: ``StoreError/otherWorkspace`` when `key` is not this store's, ``StoreError/locked(_:)`` when an
     ///   encrypted store is opened without a key.
-    public init(path: String, key: StoreKey? = nil, logOwner: String? = nil) throws {
+    public init(
+        path: String, key: StoreKey? = nil, logOwner: String? = nil, summarizer: RecordSummarizer? = nil
+    ) throws {
         self.logOwner = logOwner
+        self.summarizer = summarizer
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.publicStatementArguments = false
@@ -143,8 +148,9 @@ public final class Store: Sendable {
     }
 
     /// A fresh in-memory store (tests), encrypted when `key` is given.
-    public init(key: StoreKey? = nil, logOwner: String? = nil) throws {
+    public init(key: StoreKey? = nil, logOwner: String? = nil, summarizer: RecordSummarizer? = nil) throws {
         self.logOwner = logOwner
+        self.summarizer = summarizer
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
@@ -194,6 +200,10 @@ public final class Store: Sendable {
                         arguments: [try cipher.partnerTag(partner), partner])
                 }
             }
+            // The stored view of a plaintext store holds plaintext summaries: derived again, sealed, on next use.
+            try db.execute(
+                sql: "DELETE FROM recordState; DELETE FROM stateBucket; DELETE FROM storeMeta WHERE name IN (?, ?)",
+                arguments: [Self.viewAuthorityName, Self.viewSummaryName])
             try db.execute(
                 sql: "INSERT INTO storeMeta (name, value) VALUES ('keyCheck', ?)",
                 arguments: [Data(try cipher.keyCheck())]
@@ -335,6 +345,7 @@ public final class Store: Sendable {
             try db.alter(table: "blob") { t in t.add(column: "wrappedKey", .blob) }
         }
         registerLogMigration(&migrator)
+        registerViewMigration(&migrator)
         return migrator
     }
 
@@ -458,6 +469,10 @@ public final class Store: Sendable {
                     }
                 }
                 summary.incomplete.sort()
+                // The stored view of every record that gained a version or lost its content.
+                var changed = Set(summary.erased)
+                for v in versions where added.contains(v.id) { changed.insert(v.recordId) }
+                try updateView(db, records: changed, authority: authority)
                 return summary
             }
             if !summary.erased.isEmpty { truncateLog() }
@@ -529,7 +544,9 @@ public final class Store: Sendable {
     public func applyErasures(authority: Authority) throws -> [String] {
         do {
             let erased = try write { db in
-                try Self.applyErasures(db, records: nil, authority: authority, cipher: cipher)
+                let erased = try Self.applyErasures(db, records: nil, authority: authority, cipher: cipher)
+                try updateView(db, records: Set(erased), authority: authority)
+                return erased
             }
             if !erased.isEmpty { truncateLog() }
             return erased
@@ -811,56 +828,74 @@ public final class Store: Sendable {
     /// Every version's graph row (or one record's), ordered by record then id.
     public func graphRows(record: String? = nil) throws -> [GraphRow] {
         try writer.read { db in
-            var parents: [String: [String]] = [:]
-            let parentRows =
-                try record.map {
-                    try Row.fetchCursor(
-                        db,
-                        sql:
-                            "SELECT p.versionId, p.parentId FROM parent p JOIN version v ON v.id = p.versionId WHERE v.recordId = ?",
-                        arguments: [$0])
-                } ?? Row.fetchCursor(db, sql: "SELECT versionId, parentId FROM parent")
-            while let row = try parentRows.next() {
-                parents[row[0], default: []].append(row[1])
-            }
-            if let cipher { return try Self.sealedGraphRows(db, record: record, parents: parents, cipher: cipher) }
-            var result: [GraphRow] = []
-            let rows =
-                try record.map {
-                    try Row.fetchCursor(
-                        db,
-                        sql:
-                            "SELECT id, recordId, kind, signer, issuedAt, content FROM version WHERE recordId = ? ORDER BY id",
-                        arguments: [$0])
-                }
-                ?? Row.fetchCursor(
-                    db, sql: "SELECT id, recordId, kind, signer, issuedAt, content FROM version ORDER BY recordId, id")
-            while let row = try rows.next() {
-                let id: String = row[0]
-                let record: String = row[1]
-                let value: DatabaseValue = row[5]
-                let content = try Self.text(value, field: "content", db: db, cipher: nil, record: record, version: id)
-                result.append(
-                    GraphRow(
-                        id: id, recordId: record, kind: VersionKind(rawValue: row[2]) ?? .edit,
-                        prev: (parents[id] ?? []).sorted(), signer: row[3], issuedAt: row[4], content: content))
-            }
-            return result
+            try Self.graphRows(
+                db, filter: record.map { RowFilter(sql: "v.recordId = ?", arguments: [$0]) }, cipher: cipher)
         }
+    }
+
+    /// A condition on the version table (aliased `v`) selecting the records to read.
+    struct RowFilter {
+        var sql: String
+        var arguments: StatementArguments
+
+        /// The records whose ids are listed (at most a few hundred: one SQL variable each).
+        static func records(_ ids: some Collection<String>) -> RowFilter {
+            RowFilter(
+                sql: "v.recordId IN (\(Array(repeating: "?", count: ids.count).joined(separator: ",")))",
+                arguments: StatementArguments(Array(ids)))
+        }
+    }
+
+    /// The graph rows of the versions `filter` selects (nil: all), ordered by record then id.
+    static func graphRows(_ db: Database, filter: RowFilter?, cipher: StoreCipher?) throws -> [GraphRow] {
+        var parents: [String: [String]] = [:]
+        let parentRows =
+            try filter.map {
+                try Row.fetchCursor(
+                    db,
+                    sql:
+                        // CROSS JOIN keeps `version` (searched by record id) as the outer loop: without statistics
+                        // SQLite may otherwise scan every parent row.
+                        "SELECT p.versionId, p.parentId FROM version v CROSS JOIN parent p ON p.versionId = v.id WHERE \($0.sql)",
+                    arguments: $0.arguments)
+            } ?? Row.fetchCursor(db, sql: "SELECT versionId, parentId FROM parent")
+        while let row = try parentRows.next() {
+            parents[row[0], default: []].append(row[1])
+        }
+        if let cipher { return try Self.sealedGraphRows(db, filter: filter, parents: parents, cipher: cipher) }
+        var result: [GraphRow] = []
+        let columns = "SELECT v.id, v.recordId, v.kind, v.signer, v.issuedAt, v.content FROM version v"
+        let rows =
+            try filter.map {
+                try Row.fetchCursor(
+                    db, sql: "\(columns) WHERE \($0.sql) ORDER BY v.recordId, v.id", arguments: $0.arguments)
+            } ?? Row.fetchCursor(db, sql: "\(columns) ORDER BY v.recordId, v.id")
+        while let row = try rows.next() {
+            let id: String = row[0]
+            let record: String = row[1]
+            let value: DatabaseValue = row[5]
+            let content = try Self.text(value, field: "content", db: db, cipher: nil, record: record, version: id)
+            result.append(
+                GraphRow(
+                    id: id, recordId: record, kind: VersionKind(rawValue: row[2]) ?? .edit,
+                    prev: (parents[id] ?? []).sorted(), signer: row[3], issuedAt: row[4], content: content))
+        }
+        return result
     }
 
     /// ``graphRows(record:)`` of an encrypted store. Each row comes with its record's wrapped key (a join, in the
     /// same read transaction); the sealed contents and the wrapped keys (once per record) are copied from SQLite's
     /// row buffers into one buffer, then opened and parsed on all cores (``StoreCipher/openContents(_:)``).
     static func sealedGraphRows(
-        _ db: Database, record: String?, parents: [String: [String]], cipher: StoreCipher
+        _ db: Database, filter: RowFilter?, parents: [String: [String]], cipher: StoreCipher
     ) throws -> [GraphRow] {
         let columns = "v.id, v.recordId, v.kind, v.signer, v.issuedAt, v.content, typeof(v.content) = 'blob', k.wrapped"
         let join = "FROM version v LEFT JOIN recordKey k ON k.recordId = v.recordId"
         let rows =
-            try record.map {
+            try filter.map {
                 try Row.fetchCursor(
-                    db, sql: "SELECT \(columns) \(join) WHERE v.recordId = ? ORDER BY v.id", arguments: [$0])
+                    db, sql: "SELECT \(columns) \(join) WHERE \($0.sql) ORDER BY v.recordId, v.id",
+                    arguments: $0.arguments)
             } ?? Row.fetchCursor(db, sql: "SELECT \(columns) \(join) ORDER BY v.recordId, v.id")
         var result: [GraphRow] = []
         var sealed = StoreCipher.SealedContents()
@@ -932,10 +967,10 @@ public final class Store: Sendable {
             try Bool.fetchOne(
                 db,
                 sql: """
-                    SELECT EXISTS (SELECT 1 FROM ack a JOIN version v ON v.id = a.versionId
-                                   WHERE a.partner = ? AND v.recordId = ?)
-                        OR EXISTS (SELECT 1 FROM sent s JOIN version v ON v.id = s.versionId
-                                   WHERE s.partner = ? AND v.recordId = ?)
+                    SELECT EXISTS (SELECT 1 FROM version v CROSS JOIN ack a ON a.partner = ? AND a.versionId = v.id
+                                   WHERE v.recordId = ?)
+                        OR EXISTS (SELECT 1 FROM version v CROSS JOIN sent s ON s.partner = ? AND s.versionId = v.id
+                                   WHERE v.recordId = ?)
                     """, arguments: [partner, record, partner, record]) ?? false
         }
     }

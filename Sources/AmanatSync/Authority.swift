@@ -151,8 +151,13 @@ public struct Authority: Sendable, Hashable {
     /// that already hold it (`recipientsHoldIt`), so that a lowering to `internal` reaches the partners who must
     /// now honour it; nobody new ever receives it.
     public static func sealRefusal(_ record: RecordView, recipientsHoldIt: Bool = false) -> String? {
-        if record.isErased { return nil }
-        if record.consent == .internal && !recipientsHoldIt {
+        sealRefusal(isErased: record.isErased, consent: record.consent, recipientsHoldIt: recipientsHoldIt)
+    }
+
+    /// ``sealRefusal(_:recipientsHoldIt:)`` from what the stored view keeps of a record.
+    public static func sealRefusal(isErased: Bool, consent: Consent, recipientsHoldIt: Bool = false) -> String? {
+        if isErased { return nil }
+        if consent == .internal && !recipientsHoldIt {
             return "its consent is 'internal': it never leaves this organization"
         }
         return nil

@@ -1,65 +1,88 @@
 import AmanatCrypto
 import AmanatRecords
 
-extension SyncView {
-    /// The state hash: lowercase hex SHA-256 of this byte stream (UTF-8, each line ends with `\n`):
-    ///
-    /// ```
-    /// amanat-sync-state/1
-    /// versions N
-    /// <version id>            one line per version, sorted (UTF-8 byte order)
-    /// records M
-    /// <record line>           one per record, sorted by record id
-    /// ```
-    ///
-    /// A record line is a compact JSON array `[recordId, status, [head ids], content, [conflict paths],
-    /// [missing parent ids], [set-aside head ids]]` where content is the current content as canonical JSON (members sorted by key in
-    /// code point order, strings escaped as ``JSONValue/canonical()`` does) or `null` when erased, and a retraction
-    /// conflict adds the path `"!retract"` after the field conflict paths.
-    ///
-    /// Only what derives from the set of versions goes in: no import times, no trust-list names, no local paths.
+/// The state hash (`Specs/sync.md`): what two stores compare to know they hold the same versions and derive the
+/// same view. It is built from one digest per record, gathered into ``bucketCount`` buckets by the record id, so a
+/// store can keep the buckets and update only those of the records an import or an edit touched.
+///
+/// - A record's **line** is the compact JSON array `[recordId, [version ids], status, [head ids], content,
+///   [conflict paths], [missing parent ids], [set-aside head ids]]` followed by `\n`: version ids sorted (UTF-8 byte
+///   order), content as canonical JSON (members sorted by key in code point order, strings escaped as
+///   ``JSONValue/canonical()`` does) or `null` when erased; a retraction conflict adds the path `"!retract"` after
+///   the field conflict paths. Its **digest** is the SHA-256 of the line.
+/// - A record's **bucket** is the first 12 bits of the SHA-256 of its id (0…4095). A bucket's digest is the SHA-256
+///   of the concatenated digests of its records, in record-id byte order (of nothing, for an empty bucket).
+/// - The **state hash** is the lowercase hex SHA-256 of `amanat-sync-state/2\n` followed by the 4096 bucket
+///   digests in bucket order.
+///
+/// Only what derives from the set of versions goes in: no import times, no trust-list names, no local paths.
+public enum StateHash {
+    /// How many buckets the record digests are gathered into.
+    public static let bucketCount = 4096
+
+    /// The bucket of a record: the first 12 bits of SHA-256 of its id.
     /// - Throws: `CryptoError` if OpenSSL fails.
-    public func stateHash() throws -> String {
-        var hasher = try SHA256()
-        var w = CanonicalWriter(out: [])
-        w.out.reserveCapacity(1 << 17)
-        w.out.append(contentsOf: "amanat-sync-state/1\nversions \(versionIds.count)\n".utf8)
-        for id in versionIds {
-            w.out.append(contentsOf: id.utf8)
-            w.out.append(0x0A)
-            try Self.flush(&hasher, &w)
-        }
-        w.out.append(contentsOf: "records \(records.count)\n".utf8)
-        for r in records {
-            w.out.append(UInt8(ascii: "["))
-            w.string(r.recordId)
-            w.out.append(UInt8(ascii: ","))
-            w.string(r.status.rawValue)
-            w.out.append(UInt8(ascii: ","))
-            w.strings(r.headIds)
-            w.out.append(UInt8(ascii: ","))
-            if let content = r.content { w.value(content) } else { w.out.append(contentsOf: "null".utf8) }
-            w.out.append(UInt8(ascii: ","))
-            var paths = r.conflicts.map(\.path)
-            if r.retractionConflict != nil { paths.append("!retract") }
-            w.strings(paths)
-            w.out.append(UInt8(ascii: ","))
-            w.strings(r.missingParents)
-            w.out.append(UInt8(ascii: ","))
-            w.strings(r.setAsideHeads)
-            w.out.append(contentsOf: "]\n".utf8)
-            try Self.flush(&hasher, &w)
-        }
-        try hasher.update(w.out)
-        let digest = try hasher.finalize()
-        return hex(digest)
+    public static func bucket(of recordId: String) throws -> Int {
+        let digest = try SHA256.hash(Array(recordId.utf8))
+        return Int(digest[0]) << 4 | Int(digest[1] >> 4)
     }
 
-    static func flush(_ hasher: inout SHA256, _ w: inout CanonicalWriter) throws {
-        if w.out.count >= 1 << 16 {
-            try hasher.update(w.out)
-            w.out.removeAll(keepingCapacity: true)
-        }
+    /// The digest of a bucket: SHA-256 of its records' digests, which must come in record-id byte order.
+    public static func bucketDigest(_ recordDigests: [[UInt8]]) throws -> [UInt8] {
+        var hasher = try SHA256()
+        for d in recordDigests { try hasher.update(d) }
+        return try hasher.finalize()
+    }
+
+    /// The state hash from the digest of every bucket (`digests(b)` for b in 0..<4096; nil: an empty bucket).
+    public static func combine(bucketDigests: (Int) throws -> [UInt8]?) throws -> String {
+        let empty = try SHA256.hash([UInt8]())
+        var hasher = try SHA256()
+        try hasher.update(Array("amanat-sync-state/2\n".utf8))
+        for b in 0..<bucketCount { try hasher.update(try bucketDigests(b) ?? empty) }
+        return hex(try hasher.finalize())
+    }
+}
+
+extension RecordView {
+    /// The SHA-256 of the record's line in the state hash (``StateHash``). Computed under
+    /// ``Authority/collectorOnly`` by whoever needs it for the state hash.
+    /// - Throws: `CryptoError` if OpenSSL fails.
+    public func stateDigest() throws -> [UInt8] {
+        var w = CanonicalWriter(out: [])
+        w.out.append(UInt8(ascii: "["))
+        w.string(recordId)
+        w.out.append(UInt8(ascii: ","))
+        w.strings(versionIds)
+        w.out.append(UInt8(ascii: ","))
+        w.string(status.rawValue)
+        w.out.append(UInt8(ascii: ","))
+        w.strings(headIds)
+        w.out.append(UInt8(ascii: ","))
+        if let content { w.value(content) } else { w.out.append(contentsOf: "null".utf8) }
+        w.out.append(UInt8(ascii: ","))
+        var paths = conflicts.map(\.path)
+        if retractionConflict != nil { paths.append("!retract") }
+        w.strings(paths)
+        w.out.append(UInt8(ascii: ","))
+        w.strings(missingParents)
+        w.out.append(UInt8(ascii: ","))
+        w.strings(setAsideHeads)
+        w.out.append(contentsOf: "]\n".utf8)
+        return try SHA256.hash(w.out)
+    }
+}
+
+extension SyncView {
+    /// The state hash (``StateHash``) of this view. Compare it only between views derived under
+    /// ``Authority/collectorOnly`` (`Store.stateHash()` does).
+    /// - Throws: `CryptoError` if OpenSSL fails.
+    public func stateHash() throws -> String {
+        var buckets = [[[UInt8]]](repeating: [], count: StateHash.bucketCount)
+        // Records are sorted by id, so each bucket receives its records in order.
+        for r in records { buckets[try StateHash.bucket(of: r.recordId)].append(try r.stateDigest()) }
+        let digests = try buckets.map { $0.isEmpty ? nil : try StateHash.bucketDigest($0) }
+        return try StateHash.combine { digests[$0] }
     }
 }
 

@@ -70,6 +70,8 @@ public struct RecordView: Sendable, Hashable {
     public let missingParents: [String]
     /// How many versions of the record the store holds.
     public let versionCount: Int
+    /// The ids of those versions, sorted (UTF-8 byte order); set by ``SyncView/derive(versions:policy:authority:)``.
+    public internal(set) var versionIds: [String] = []
     /// True when the heads' contents differ and the preview merged them without a field conflict: a person may
     /// accept it (`resolve --accept`), which writes the merge version.
     public let isAutoMerged: Bool
@@ -276,6 +278,8 @@ public struct SyncView: Sendable {
         public var pendingRequests = 0
         /// Consent raises waiting for the collector (``RecordView/consentProposals``).
         public var consentProposals = 0
+
+        public init() {}
     }
 
     /// Every record, sorted by id.
@@ -323,7 +327,7 @@ public struct SyncView: Sendable {
         counts.versions = ids.count
         for rid in recordIds {
             let members = groups[rid] ?? []
-            let view: RecordView
+            var view: RecordView
             if members.count == 1 {
                 view = RecordView(single: versions[members[0]], authority: authority)
             } else {
@@ -336,6 +340,7 @@ public struct SyncView: Sendable {
                         versionCount: members.count)
                 }
             }
+            view.versionIds = members.map { versions[$0].id }
             index[rid] = records.count
             records.append(view)
             switch view.status {

@@ -57,7 +57,7 @@ public enum SyncError: Error, Equatable, Sendable {
 /// Compares two strings by their UTF-8 bytes (which is Unicode code point order): the one ordering used everywhere
 /// in this module, independent of locale and of Unicode normalization.
 @inline(__always)
-func utf8Less(_ a: String, _ b: String) -> Bool {
+public func utf8Less(_ a: String, _ b: String) -> Bool {
     let fast = a.utf8.withContiguousStorageIfAvailable { pa in
         b.utf8.withContiguousStorageIfAvailable { pb -> Bool in
             let n = min(pa.count, pb.count)

@@ -320,34 +320,6 @@ public enum RecordListing {
 }
 
 extension RecordService {
-    /// Every record of the store as `amanat list` shows it, sorted (``RecordListing/sorted(_:)``) and kept when
-    /// every filter holds.
-    public func listing(filters: [RecordListing.Filter] = []) throws -> [RecordListing.Entry] {
-        let summaries = try store.records()
-        let listing = try store.listing(authority: authority)
-        let short = ShortIds.compute(summaries.map(\.id))
-        let entries = summaries.map { summary -> RecordListing.Entry in
-            let view = listing.view[summary.id]
-            let state = view.map(RecordState.init) ?? .incomplete
-            let content: JSONValue?
-            switch state {
-            case .erased: content = nil
-            case .clean, .conflict: content = view?.content
-            case .retracted: content = listing.lastContent[summary.id]
-            case .incomplete: content = view?.content ?? listing.lastContent[summary.id]
-            }
-            let fields = RecordListing.fields(content)
-            return RecordListing.Entry(
-                id: summary.id, shortId: short[summary.id] ?? summary.id, caseReference: fields.reference,
-                language: fields.language, consent: view?.consent ?? .internal, date: fields.date,
-                attachments: fields.count, state: state, versions: summary.versionCount, heads: summary.heads,
-                createdBy: summary.createdBy, lastIssuedAt: summary.lastIssuedAt)
-        }
-        return RecordListing.sorted(entries.filter { entry in filters.allSatisfy { $0.matches(entry) } })
-    }
-}
-
-extension RecordService {
     /// The short id of a record (``ShortIds``) among every record id of the store.
     public func shortId(_ recordId: String) throws -> String {
         ShortIds.compute(try store.recordIds())[recordId] ?? recordId

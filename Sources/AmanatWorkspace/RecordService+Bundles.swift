@@ -1,6 +1,7 @@
 import AmanatBundle
 import AmanatCrypto
 import AmanatRecords
+import AmanatStore
 import AmanatSync
 import Foundation
 
@@ -42,11 +43,11 @@ extension RecordService {
     public func bundleContents(
         versionIds: [String], partners: [String], anonymousRecipients: Bool = false
     ) throws -> RecordBundleContents {
-        let view = try store.deriveView(authority: authority)
+        let counts = try store.viewCounts(authority: authority)
         var contents = RecordBundleContents(
-            summary: .init(
-                records: view.counts.records, versions: view.counts.versions,
-                stateHash: try store.stateHash(reusing: view)))
+            summary: .init(records: counts.records, versions: counts.versions, stateHash: try store.stateHash()))
+        // Each record's stored state and whether the recipients hold it, read once per record.
+        var states: [String: (state: StoredRecordState?, held: Bool)] = [:]
         var blobs = Set<String>()
         var records = Set<String>()
         var withheld = Set<String>()
@@ -54,10 +55,15 @@ extension RecordService {
         var included: [String] = []
         for id in versionIds {
             let version = try store.version(id)
-            guard let record = view[version.recordId],
-                Authority.sealRefusal(
-                    record,
-                    recipientsHoldIt: try recipientsHold(version.recordId, partners, anonymous: anonymousRecipients))
+            if states[version.recordId] == nil {
+                if states.count > 4096 { states.removeAll(keepingCapacity: true) }
+                states[version.recordId] = (
+                    try store.recordState(version.recordId, authority: authority),
+                    try recipientsHold(version.recordId, partners, anonymous: anonymousRecipients)
+                )
+            }
+            guard let (state, held) = states[version.recordId], let record = state,
+                Authority.sealRefusal(isErased: record.isErased, consent: record.consent, recipientsHoldIt: held)
                     == nil
             else {
                 withheld.insert(version.recordId)

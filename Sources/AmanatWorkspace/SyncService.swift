@@ -46,22 +46,7 @@ public struct SyncService {
 
     /// Keyed pseudonyms of the normalized ID numbers (Chinese resident IDs, IINs) in a record.
     public static func matchingKeys(_ content: JSONValue, key: SecretBytes) throws -> Set<String> {
-        var values: [(IdentifierKind, String)] = []
-        func collect(_ person: JSONValue?) {
-            guard let person else { return }
-            if let id = person["cnResidentId"]?.stringValue, let normalized = ChineseResidentID.normalize(id) {
-                values.append((.cnResidentID, normalized))
-            }
-            if let iin = person["kzIin"]?.stringValue, KazakhIIN.isValid(iin) { values.append((.kzIIN, iin)) }
-        }
-        collect(content["testifier"])
-        for detainee in content["detainees"]?.arrayValue ?? [] { collect(detainee) }
-        var keys = Set<String>()
-        for (kind, value) in values {
-            let mac = try HMACSHA256.authenticationCode(key: key, message: Array("\(kind.rawValue)\u{0}\(value)".utf8))
-            keys.insert(Base64URL.encode(mac.prefix(16)))
-        }
-        return keys
+        try matchingKeys(identifiers(content), key: key)
     }
 
     /// The matching pseudonyms of every record that is not retracted and still has content.

@@ -13,7 +13,8 @@ extension Workspace {
     public func store() throws -> Store {
         let key = try storeKey()
         do {
-            let store = try Store(path: storeURL.path, key: key, logOwner: try identity().fingerprint)
+            let store = try Store(
+                path: storeURL.path, key: key, logOwner: try identity().fingerprint, summarizer: Self.recordSummarizer)
             try encryptPlaintextBlobs(store)
             return store
         } catch StoreError.otherWorkspace {

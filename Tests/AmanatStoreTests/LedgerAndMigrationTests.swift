@@ -174,7 +174,7 @@ struct LedgerAndMigrationTests {
     @Test func theMigrationsRunInTheirOrder() {
         #expect(
             Store.migrator.migrations == [
-                "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log",
+                "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log", "v6-view",
             ])
     }
 
@@ -214,8 +214,11 @@ struct LedgerAndMigrationTests {
                         DROP TABLE versionProof;
                         DROP TABLE sentCheckpoint;
                         DROP TABLE seenTimestamp;
+                        DROP TABLE recordState;
+                        DROP TABLE stateBucket;
+                        DROP INDEX sent_partner_version;
                         DELETE FROM grdb_migrations WHERE identifier IN (
-                            'v2-erasure-authority', 'v3-erased-attachments', 'v4-encryption', 'v5-log');
+                            'v2-erasure-authority', 'v3-erased-attachments', 'v4-encryption', 'v5-log', 'v6-view');
                         UPDATE version SET disclosures = '', content = NULL WHERE recordId = ?;
                         INSERT INTO versionAttachment (versionId, sha256) VALUES (?, ?);
                         """, arguments: [requestedByPartner.recordId, erasedByCollector.id, onlyE])
@@ -233,7 +236,7 @@ struct LedgerAndMigrationTests {
         // did), v3 lists their attachments for deletion and leaves no attachment row to an erased record
         #expect(
             try Self.appliedMigrations(store) == [
-                "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log",
+                "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log", "v6-view",
             ])
         #expect(try Self.tables(store).contains("erasedRecord"))
         let erased = try store.writer.read { db in
@@ -273,7 +276,7 @@ struct LedgerAndMigrationTests {
             // Then the migrations are recorded once each, and the data and the ledger are as written
             #expect(
                 try Self.appliedMigrations(store) == [
-                    "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log",
+                    "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log", "v6-view",
                 ])
             #expect(try store.allVersionIds() == [v1.id, v2.id].sorted())
             #expect(try store.heads(record: v1.recordId) == [v2.id])

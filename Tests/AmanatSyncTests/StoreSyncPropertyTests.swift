@@ -41,9 +41,10 @@ struct StoreSyncPropertyTests {
         #expect(referenceView.counts.conflicts == gen.expectedConflicts)
         #expect(referenceView.counts.versions == present.count)
 
-        // Then stores importing the bundles in random orders (some twice) all reach the same state hash
+        // Then stores importing the bundles in random orders (some twice) all reach the same state hash (each
+        // import also updates the stored view: StoredViewPropertyTests compares it with a full derivation)
         var hashes = Set<String>()
-        for _ in 0..<200 {
+        for _ in 0..<60 {
             let store = try Store()
             var order = Array(0..<12).shuffled(using: &rng)
             for _ in 0..<Int(rng.next() % 4) { order.append(Int(rng.next() % 12)) }

@@ -1,0 +1,426 @@
+import AmanatCrypto
+import AmanatRecords
+import AmanatSync
+import Foundation
+import GRDB
+
+/// What a front end keeps per record beside the view's counters, so that listing and matching a store of a million
+/// records reads one small row per record instead of deriving the whole view: the columns of `amanat list`, the
+/// identifiers duplicates are matched on. Stored sealed under the store key.
+public struct RecordSummarizer: Sendable {
+    /// Names what `summarize` makes; a store whose summaries were made under another tag rebuilds them.
+    public var tag: String
+    /// The summary of one record from its view (derived under the workspace's authority) and its last content
+    /// (``Store/Listing/lastContent``).
+    public var summarize: @Sendable (RecordView, JSONValue?) -> JSONValue
+
+    public init(tag: String, summarize: @escaping @Sendable (RecordView, JSONValue?) -> JSONValue) {
+        self.tag = tag
+        self.summarize = summarize
+    }
+}
+
+/// One record of the stored view (`recordState`): its status and counters, and its sealed summary.
+public struct StoredRecordState: Sendable, Hashable {
+    public var recordId: String
+    public var status: RecordStatus
+    public var isErased: Bool
+    public var isAutoMerged: Bool
+    /// Field conflicts, a retraction conflict counting as one.
+    public var fieldConflicts: Int
+    public var missingParents: Int
+    public var pendingRequests: Int
+    public var consentProposals: Int
+    public var versionCount: Int
+    /// Every head of the graph (versions no other version of the record names as a parent: pending requests and
+    /// set-aside heads included), sorted.
+    public var graphHeads: [String]
+    /// The organization that signed the `create` version (nil while it is absent).
+    public var collector: String?
+    /// The newest signed time of its versions (seconds since 1970).
+    public var lastIssuedAt: Int
+    /// The consent in force (``RecordView/consent``).
+    public var consent: Consent
+    /// The ``RecordSummarizer``'s summary (nil without a summarizer).
+    public var summary: JSONValue?
+}
+
+/// The stored view (Specs/storage.md "The derived view"): `recordState` holds each record's status and counters
+/// and a sealed summary; `stateBucket` holds, per bucket of the state hash (``StateHash``), the sealed list of its
+/// records' digests. Every write transaction that adds or changes versions updates the rows of the records it
+/// touched, so the view, the counts and the state hash cost time in proportion to the change, not to the store.
+/// ``rebuildView(authority:)`` derives everything again from the versions.
+extension Store {
+    static let viewAuthorityName = "viewAuthority"
+    static let viewSummaryName = "viewSummary"
+    /// How many records one derivation reads at a time (bounded memory when rebuilding a large store).
+    static let viewChunk = 400
+
+    static func registerViewMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v6-view") { db in
+            try db.create(table: "recordState") { t in
+                t.primaryKey("recordId", .text)
+                t.column("status", .text).notNull().indexed()
+                t.column("erased", .boolean).notNull()
+                t.column("autoMerged", .boolean).notNull()
+                t.column("fieldConflicts", .integer).notNull()
+                t.column("missingParents", .integer).notNull()
+                t.column("pendingRequests", .integer).notNull()
+                t.column("consentProposals", .integer).notNull()
+                t.column("versions", .integer).notNull()
+                // Heads, collector, newest time, consent and the summarizer's JSON: sealed under the store key in an
+                // encrypted store.
+                t.column("summary", .blob).notNull()
+            }
+            // `partnerHolds` looks a record's versions up by partner and version (the primary key starts with the
+            // bundle id).
+            try db.create(index: "sent_partner_version", on: "sent", columns: ["partner", "versionId"])
+            try db.create(table: "stateBucket") { t in
+                t.primaryKey("bucket", .integer)
+                // (u16 length, record id, 32-byte digest)… in record-id order; sealed under the store key.
+                t.column("entries", .blob).notNull()
+            }
+        }
+    }
+
+    /// What the stored view was derived under: the authority's delegates and the summarizer's tag.
+    func viewKey(_ authority: Authority) -> (authority: String, summary: String) {
+        // Never empty: SQLite hands a zero-length blob back as NULL.
+        ("delegates:" + authority.delegates.sorted().joined(separator: ","), "summary:" + (summarizer?.tag ?? ""))
+    }
+
+    /// Whether the stored view was made under this authority (nil: under any) and the current summarizer (else it
+    /// must be rebuilt).
+    func viewIsCurrent(_ db: Database, _ authority: Authority?) throws -> Bool {
+        let key = viewKey(authority ?? .collectorOnly)
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT name, value FROM storeMeta WHERE name IN (?, ?)",
+            arguments: [Self.viewAuthorityName, Self.viewSummaryName])
+        var stored: [String: String] = [:]
+        for row in rows {
+            if let value = row["value"] as Data? { stored[row["name"]] = String(decoding: value, as: UTF8.self) }
+        }
+        guard let made = stored[Self.viewAuthorityName], stored[Self.viewSummaryName] == key.summary else {
+            return false
+        }
+        return authority == nil || made == key.authority
+    }
+
+    /// Brings the stored view of `records` up to date inside the caller's write transaction (the whole view when
+    /// it was made under another authority or summarizer).
+    func updateView(_ db: Database, records: Set<String>, authority: Authority) throws {
+        guard try viewIsCurrent(db, authority) else {
+            try rebuildView(db, authority: authority)
+            return
+        }
+        guard !records.isEmpty else { return }
+        var changes: [Int: [String: SHA256Digest]] = [:]
+        let sorted = records.sorted(by: utf8Less)
+        var start = 0
+        while start < sorted.count {
+            let chunk = sorted[start..<min(start + Self.viewChunk, sorted.count)]
+            start += chunk.count
+            let nodes = try nodes(try Self.graphRows(db, filter: .records(chunk), cipher: cipher))
+            for (record, digest) in try writeStates(db, nodes: nodes, authority: authority, replacing: true) {
+                changes[try StateHash.bucket(of: record), default: [:]][record] = digest
+            }
+        }
+        for (bucket, updates) in changes {
+            var entries = try bucketEntries(db, bucket)
+            for (record, digest) in updates { entries[record] = digest }
+            try writeBucket(db, bucket, entries)
+        }
+    }
+
+    /// Derives the stored view again from every version (`amanat check --rebuild`; the first use of a store made
+    /// before the stored view; a change of the trust list's delegates).
+    public func rebuildView(authority: Authority = .collectorOnly) throws {
+        do {
+            try write { db in try rebuildView(db, authority: authority) }
+        } catch let error as DatabaseError {
+            throw StoreError.database(error.message ?? "write failed")
+        }
+    }
+
+    func rebuildView(_ db: Database, authority: Authority) throws {
+        try db.execute(sql: "DELETE FROM recordState; DELETE FROM stateBucket")
+        let key = viewKey(authority)
+        for (name, value) in [(Self.viewAuthorityName, key.authority), (Self.viewSummaryName, key.summary)] {
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO storeMeta (name, value) VALUES (?, ?)",
+                arguments: [name, Data(value.utf8)])
+        }
+        var buckets = [[(String, SHA256Digest)]](repeating: [], count: StateHash.bucketCount)
+        // Record by record range: ids are read in order, a few hundred records derived at a time.
+        let ids = try String.fetchCursor(db, sql: "SELECT DISTINCT recordId FROM version ORDER BY recordId")
+        var chunk: [String] = []
+        func flush() throws {
+            guard let first = chunk.first, let last = chunk.last else { return }
+            let rows = try Self.graphRows(
+                db, filter: RowFilter(sql: "v.recordId BETWEEN ? AND ?", arguments: [first, last]), cipher: cipher)
+            // Records come in id order, so each bucket receives its records in order.
+            for (record, digest) in try writeStates(db, nodes: try nodes(rows), authority: authority, replacing: false)
+            {
+                buckets[try StateHash.bucket(of: record)].append((record, digest))
+            }
+            chunk.removeAll(keepingCapacity: true)
+        }
+        while let id = try ids.next() {
+            chunk.append(id)
+            if chunk.count == Self.viewChunk { try flush() }
+        }
+        try flush()
+        for (bucket, entries) in buckets.enumerated() where !entries.isEmpty {
+            try writeBucket(db, bucket, entries)
+        }
+    }
+
+    /// Derives the view of the records of `nodes` and writes their `recordState` rows; returns each record's state
+    /// digest (under ``Authority/collectorOnly``), in record-id order.
+    func writeStates(
+        _ db: Database, nodes: [VersionNode], authority: Authority, replacing: Bool
+    ) throws -> [(String, SHA256Digest)] {
+        let view = SyncView.derive(versions: nodes, authority: authority)
+        let neutral = authority == .collectorOnly ? view : SyncView.derive(versions: nodes, authority: .collectorOnly)
+        let last = summarizer == nil ? [:] : Self.lastContents(nodes)
+        let statement = try db.cachedStatement(
+            sql: """
+                \(replacing ? "INSERT OR REPLACE" : "INSERT") INTO recordState (recordId, status, erased, autoMerged,
+                    fieldConflicts, missingParents, pendingRequests, consentProposals, versions, summary)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        var digests: [(String, SHA256Digest)] = []
+        digests.reserveCapacity(view.records.count)
+        // Per record: graph heads (nothing of the record names them), newest signed time.
+        var named = Set<String>()
+        var newest: [String: Int] = [:]
+        for n in nodes {
+            for p in n.prev { named.insert(p) }
+            newest[n.recordId] = max(newest[n.recordId] ?? n.issuedAt, n.issuedAt)
+        }
+        var graphHeads: [String: [String]] = [:]
+        for n in nodes where !named.contains(n.id) { graphHeads[n.recordId, default: []].append(n.id) }
+        for r in view.records {
+            var object: [(String, JSONValue)] = [
+                ("consent", .string(r.consent.rawValue)),
+                ("heads", .array((graphHeads[r.recordId] ?? []).sorted(by: utf8Less).map { .string($0) })),
+                ("lastIssuedAt", .number(String(newest[r.recordId] ?? 0))),
+            ]
+            if let collector = r.collector { object.append(("collector", .string(collector))) }
+            if let summarizer { object.append(("summary", summarizer.summarize(r, last[r.recordId]))) }
+            let text = Array(JSONValue.object(object).canonical().utf8)
+            let summary = Data(
+                try cipher.map { try $0.sealWithStoreKey(text, aad: Self.summaryAAD(r.recordId)) } ?? text)
+            try statement.execute(arguments: [
+                r.recordId, r.status.rawValue, r.isErased, r.isAutoMerged,
+                r.conflicts.count + (r.retractionConflict == nil ? 0 : 1), r.missingParents.count,
+                r.pendingRequests.count, r.consentProposals.count, r.versionCount, summary,
+            ])
+            guard let plain = neutral[r.recordId], let digest = SHA256Digest(try plain.stateDigest()) else {
+                throw StoreError.database("the view of record \(r.recordId) could not be derived")
+            }
+            digests.append((r.recordId, digest))
+        }
+        return digests
+    }
+
+    static func summaryAAD(_ record: String) -> [UInt8] { Array("amanat-store/v1 view \(record)".utf8) }
+    static func bucketAAD(_ bucket: Int) -> [UInt8] { Array("amanat-store/v1 state-bucket \(bucket)".utf8) }
+
+    /// A bucket's records and digests (empty when it has none).
+    func bucketEntries(_ db: Database, _ bucket: Int) throws -> [String: SHA256Digest] {
+        guard
+            let data = try Data.fetchOne(
+                db, sql: "SELECT entries FROM stateBucket WHERE bucket = ?", arguments: [bucket])
+        else { return [:] }
+        var entries: [String: SHA256Digest] = [:]
+        for (record, digest) in try decodeBucket(data, bucket) { entries[record] = digest }
+        return entries
+    }
+
+    /// Opens and decodes a stored bucket.
+    func decodeBucket(_ data: Data, _ bucket: Int) throws -> [(String, SHA256Digest)] {
+        let bytes: [UInt8]
+        do {
+            bytes = try cipher.map { try $0.openWithStoreKey(Array(data), aad: Self.bucketAAD(bucket)) } ?? Array(data)
+        } catch {
+            throw StoreError.database("bucket \(bucket) of the stored view does not open; run `amanat check --rebuild`")
+        }
+        var result: [(String, SHA256Digest)] = []
+        var i = 0
+        while i < bytes.count {
+            guard i + 2 <= bytes.count else { break }
+            let length = Int(bytes[i]) << 8 | Int(bytes[i + 1])
+            guard i + 2 + length + 32 <= bytes.count else {
+                throw StoreError.database(
+                    "bucket \(bucket) of the stored view is damaged; run `amanat check --rebuild`")
+            }
+            let record = String(decoding: bytes[(i + 2)..<(i + 2 + length)], as: UTF8.self)
+            let digest = bytes.withUnsafeBytes {
+                SHA256Digest(bytes: UnsafeRawBufferPointer(rebasing: $0[(i + 2 + length)..<(i + 2 + length + 32)]))
+            }
+            guard let digest else { break }
+            result.append((record, digest))
+            i += 2 + length + 32
+        }
+        return result
+    }
+
+    func writeBucket(_ db: Database, _ bucket: Int, _ entries: [String: SHA256Digest]) throws {
+        try writeBucket(db, bucket, entries.sorted { utf8Less($0.key, $1.key) }.map { ($0.key, $0.value) })
+    }
+
+    /// Encodes, seals and stores a bucket; `entries` in record-id order.
+    func writeBucket(_ db: Database, _ bucket: Int, _ entries: [(String, SHA256Digest)]) throws {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(entries.count * 64)
+        for (record, digest) in entries {
+            let id = Array(record.utf8)
+            guard id.count < 1 << 16 else { throw StoreError.database("record id too long for the stored view") }
+            bytes.append(UInt8(id.count >> 8))
+            bytes.append(UInt8(id.count & 0xFF))
+            bytes += id
+            bytes += digest.bytes
+        }
+        let stored = try cipher.map { try $0.sealWithStoreKey(bytes, aad: Self.bucketAAD(bucket)) } ?? bytes
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO stateBucket (bucket, entries) VALUES (?, ?)",
+            arguments: [bucket, Data(stored)])
+    }
+
+    /// Makes sure the stored view is current for `authority` (nil: any authority; the state digests do not depend
+    /// on it), rebuilding it in a write transaction if not.
+    func ensureView(_ authority: Authority?) throws {
+        guard try !writer.read({ try viewIsCurrent($0, authority) }) else { return }
+        try write { db in
+            if try !viewIsCurrent(db, authority) { try rebuildView(db, authority: authority ?? .collectorOnly) }
+        }
+    }
+
+    // MARK: Reading the stored view
+
+    /// The state hash (``StateHash``) from the stored buckets.
+    /// - Throws: ``StoreError`` if a bucket is damaged.
+    public func storedStateHash() throws -> String {
+        do {
+            try ensureView(nil)
+            return try writer.read { db in
+                var digests: [Int: [UInt8]] = [:]
+                let rows = try Row.fetchCursor(db, sql: "SELECT bucket, entries FROM stateBucket")
+                while let row = try rows.next() {
+                    let bucket: Int = row[0]
+                    let entries = try decodeBucket(row[1], bucket)
+                    digests[bucket] = try StateHash.bucketDigest(entries.map { $0.1.bytes })
+                }
+                return try StateHash.combine { digests[$0] }
+            }
+        } catch let error as DatabaseError {
+            throw StoreError.database(error.message ?? "read failed")
+        }
+    }
+
+    /// The view's counts (``SyncView/Counts``) from the stored view.
+    public func viewCounts(authority: Authority = .collectorOnly) throws -> SyncView.Counts {
+        do {
+            try ensureView(authority)
+            return try writer.read { db in
+                var counts = SyncView.Counts()
+                counts.versions = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM version") ?? 0
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*), TOTAL(status = 'clean'), TOTAL(status = 'conflict'), TOTAL(status = 'retracted'),
+                               TOTAL(status = 'incomplete'), TOTAL(erased), TOTAL(autoMerged), TOTAL(fieldConflicts),
+                               TOTAL(missingParents), TOTAL(pendingRequests), TOTAL(consentProposals)
+                        FROM recordState
+                        """)
+                guard let row else { return counts }
+                func int(_ i: Int) -> Int { Int(row[i] as Double? ?? 0) }
+                counts.records = int(0)
+                counts.clean = int(1)
+                counts.conflicts = int(2)
+                counts.retracted = int(3)
+                counts.incomplete = int(4)
+                counts.erased = int(5)
+                counts.autoMerged = int(6)
+                counts.fieldConflicts = int(7)
+                counts.missingParents = int(8)
+                counts.pendingRequests = int(9)
+                counts.consentProposals = int(10)
+                return counts
+            }
+        } catch let error as DatabaseError {
+            throw StoreError.database(error.message ?? "read failed")
+        }
+    }
+
+    /// Calls `body` with every record of the stored view whose status is in `statuses` (nil: all), in record-id
+    /// order, reading a page of `pageSize` records at a time (memory stays bounded whatever the store's size).
+    /// `body` returns false to stop.
+    /// - Throws: ``StoreError/damaged(record:what:)`` when a summary does not open.
+    public func forEachRecordState(
+        statuses: Set<RecordStatus>? = nil, after: String? = nil, authority: Authority = .collectorOnly,
+        pageSize: Int = 2000, _ body: (StoredRecordState) throws -> Bool
+    ) throws {
+        try ensureView(authority)
+        var cursor = after
+        let statusFilter =
+            statuses.map { set in
+                "AND status IN (\(set.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")))"
+            } ?? ""
+        while true {
+            let page = try writer.read { db -> [StoredRecordState] in
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT recordId, status, erased, autoMerged, fieldConflicts, missingParents, pendingRequests,
+                               consentProposals, versions, summary
+                        FROM recordState WHERE recordId > ? \(statusFilter) ORDER BY recordId LIMIT ?
+                        """, arguments: [cursor ?? "", pageSize])
+                return try rows.map { row in try recordState(row) }
+            }
+            for state in page where try !body(state) { return }
+            guard page.count == pageSize, let last = page.last else { return }
+            cursor = last.recordId
+        }
+    }
+
+    /// The stored state of one record, or nil when the store holds none of its versions.
+    public func recordState(_ recordId: String, authority: Authority = .collectorOnly) throws -> StoredRecordState? {
+        try ensureView(authority)
+        return try writer.read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT recordId, status, erased, autoMerged, fieldConflicts, missingParents, pendingRequests,
+                           consentProposals, versions, summary
+                    FROM recordState WHERE recordId = ?
+                    """, arguments: [recordId]
+            ).map { try recordState($0) }
+        }
+    }
+
+    func recordState(_ row: Row) throws -> StoredRecordState {
+        let record: String = row[0]
+        let object: JSONValue
+        do {
+            let data: Data = row[9]
+            let bytes =
+                try cipher.map { try $0.openWithStoreKey(Array(data), aad: Self.summaryAAD(record)) } ?? Array(data)
+            object = try JSONValue.parse(bytes)
+        } catch {
+            throw StoreError.damaged(record: record, what: "its summary in the stored view does not open")
+        }
+        return StoredRecordState(
+            recordId: record, status: RecordStatus(rawValue: row[1]) ?? .incomplete, isErased: row[2],
+            isAutoMerged: row[3], fieldConflicts: row[4], missingParents: row[5], pendingRequests: row[6],
+            consentProposals: row[7], versionCount: row[8],
+            graphHeads: object["heads"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+            collector: object["collector"]?.stringValue,
+            lastIssuedAt: {
+                if case .number(let n)? = object["lastIssuedAt"] { return Int(n) ?? 0 } else { return 0 }
+            }(),
+            consent: object["consent"]?.stringValue.flatMap(Consent.init(rawValue:)) ?? .internal,
+            summary: object["summary"])
+    }
+}

@@ -1,0 +1,226 @@
+import AmanatCrypto
+import AmanatRecords
+import AmanatRedaction
+import AmanatStore
+import AmanatSync
+import Foundation
+
+/// What the store keeps per record for the commands that go over every record (`list`, `status`, `duplicates`):
+/// the list columns and the identifiers duplicates are matched on, sealed under the store key in the stored view
+/// (`Specs/storage.md`), updated with each import or edit of the record.
+extension Workspace {
+    /// The summarizer the workspace's store is opened with.
+    public static let recordSummarizer = RecordSummarizer(tag: "amanat-record-summary/1") { view, last in
+        RecordSummary.make(view, lastContent: last)
+    }
+}
+
+/// The summary of one record (``Workspace/recordSummarizer``) and how it is read back.
+enum RecordSummary {
+    static func make(_ view: RecordView, lastContent: JSONValue?) -> JSONValue {
+        let state = RecordState(view)
+        // The content `list` shows: a retracted record shows what it said before.
+        let shown: JSONValue?
+        switch state {
+        case .erased: shown = nil
+        case .clean, .conflict: shown = view.content
+        case .retracted: shown = lastContent
+        case .incomplete: shown = view.content ?? lastContent
+        }
+        let fields = RecordListing.fields(shown)
+        var object: [(String, JSONValue)] = [
+            ("attachments", .number(String(fields.count))), ("state", .string(state.rawValue)),
+        ]
+        if let reference = fields.reference { object.append(("reference", .string(reference))) }
+        if let language = fields.language { object.append(("language", .string(language))) }
+        if let date = fields.date { object.append(("date", .string(date))) }
+        // Duplicates match records that are not retracted and still have content.
+        if view.status != .retracted, let content = view.content {
+            let ids = SyncService.identifiers(content)
+            if !ids.isEmpty {
+                object.append(("identifiers", .array(ids.map { .array([.string($0.0.rawValue), .string($0.1)]) })))
+            }
+            var links: [JSONValue] = []
+            for link in content["links"]?.arrayValue ?? [] {
+                guard let other = link["recordId"]?.stringValue, let kind = link["kind"]?.stringValue,
+                    kind == "same_person" || kind == "different_person"
+                else { continue }
+                links.append(.array([.string(other), .string(kind)]))
+            }
+            if !links.isEmpty {
+                object.append(("links", .array(links)))
+                object.append(("linkSigner", .string(view.heads.first?.signer ?? "")))
+            }
+        }
+        return .object(object)
+    }
+
+    /// The listing entry of a stored record state.
+    static func entry(_ state: StoredRecordState, shortId: String) -> RecordListing.Entry {
+        let s = state.summary
+        var count = 0
+        if case .number(let n)? = s?["attachments"] { count = Int(n) ?? 0 }
+        return RecordListing.Entry(
+            id: state.recordId, shortId: shortId, caseReference: s?["reference"]?.stringValue,
+            language: s?["language"]?.stringValue, consent: state.consent, date: s?["date"]?.stringValue,
+            attachments: count,
+            state: s?["state"]?.stringValue.flatMap(RecordState.init(rawValue:)) ?? .incomplete,
+            versions: state.versionCount, heads: state.graphHeads, createdBy: state.collector ?? "?",
+            lastIssuedAt: state.lastIssuedAt)
+    }
+}
+
+extension SyncService {
+    /// The normalized ID numbers (Chinese resident IDs, IINs) of a record's testifier and detainees.
+    public static func identifiers(_ content: JSONValue) -> [(IdentifierKind, String)] {
+        var values: [(IdentifierKind, String)] = []
+        func collect(_ person: JSONValue?) {
+            guard let person else { return }
+            if let id = person["cnResidentId"]?.stringValue, let normalized = ChineseResidentID.normalize(id) {
+                values.append((.cnResidentID, normalized))
+            }
+            if let iin = person["kzIin"]?.stringValue, KazakhIIN.isValid(iin) { values.append((.kzIIN, iin)) }
+        }
+        collect(content["testifier"])
+        for detainee in content["detainees"]?.arrayValue ?? [] { collect(detainee) }
+        return values
+    }
+
+    /// Keyed pseudonyms of identifiers: HMAC-SHA-256 under `key` of `kind NUL value`, first 16 bytes, base64url.
+    static func matchingKeys(_ values: [(IdentifierKind, String)], key: SecretBytes) throws -> Set<String> {
+        var keys = Set<String>()
+        for (kind, value) in values {
+            let mac = try HMACSHA256.authenticationCode(key: key, message: Array("\(kind.rawValue)\u{0}\(value)".utf8))
+            keys.insert(Base64URL.encode(mac.prefix(16)))
+        }
+        return keys
+    }
+
+    /// The view's counts, from the stored view (no record is derived again).
+    public func counts() throws -> SyncView.Counts {
+        do {
+            return try service.store.viewCounts(authority: service.authority)
+        } catch let error as StoreError {
+            throw AmanatError(error)
+        }
+    }
+
+    /// What duplicate matching needs, read record by record from the stored view: the matching pseudonyms (under
+    /// `key`) of every record that is not retracted and still has content, and the `links` assertions.
+    public func duplicateInputs(key: SecretBytes) throws -> (keys: [String: Set<String>], assertions: [LinkAssertion]) {
+        var keys: [String: Set<String>] = [:]
+        var assertions: [LinkAssertion] = []
+        do {
+            try service.store.forEachRecordState(authority: service.authority) { state in
+                guard let summary = state.summary else { return true }
+                if let ids = summary["identifiers"]?.arrayValue {
+                    let values = ids.compactMap { item -> (IdentifierKind, String)? in
+                        guard let pair = item.arrayValue, pair.count == 2,
+                            let kind = pair[0].stringValue.flatMap(IdentifierKind.init(rawValue:)),
+                            let value = pair[1].stringValue
+                        else { return nil }
+                        return (kind, value)
+                    }
+                    keys[state.recordId] = try Self.matchingKeys(values, key: key)
+                } else if state.status != .retracted, !state.isErased, summary["state"] != nil {
+                    keys[state.recordId] = []
+                }
+                let signer = summary["linkSigner"]?.stringValue ?? ""
+                for link in summary["links"]?.arrayValue ?? [] {
+                    guard let pair = link.arrayValue, pair.count == 2, let other = pair[0].stringValue,
+                        let kind = pair[1].stringValue
+                    else { continue }
+                    assertions.append(
+                        LinkAssertion(
+                            recordA: state.recordId, recordB: other,
+                            relation: kind == "same_person" ? .same : .different,
+                            signer: signer, issuedAt: 0))
+                }
+                return true
+            }
+        } catch let error as StoreError {
+            throw AmanatError(error)
+        }
+        return (keys, assertions)
+    }
+}
+
+extension RecordService {
+    /// Every record of the store as `amanat list` shows it, sorted (``RecordListing/sorted(_:)``) and kept when
+    /// every filter holds; read from the stored view one page of records at a time.
+    public func listing(filters: [RecordListing.Filter] = []) throws -> [RecordListing.Entry] {
+        var entries: [RecordListing.Entry] = []
+        var ids: [String] = []
+        do {
+            try store.forEachRecordState(authority: authority) { state in
+                ids.append(state.recordId)
+                let entry = RecordSummary.entry(state, shortId: state.recordId)
+                if filters.allSatisfy({ $0.matches(entry) }) { entries.append(entry) }
+                return true
+            }
+        } catch let error as StoreError {
+            throw AmanatError(error)
+        }
+        let short = ShortIds.compute(ids)
+        for i in entries.indices { entries[i].shortId = short[entries[i].id] ?? entries[i].id }
+        return RecordListing.sorted(entries)
+    }
+}
+
+/// What `amanat check` found: SQLite's own consistency check, and the stored view against a derivation from every
+/// version.
+public struct ViewCheck: Encodable, Sendable {
+    /// SQLite's `PRAGMA integrity_check` said ok.
+    public var integrity: Bool
+    /// The stored view was derived again first (`--rebuild`).
+    public var rebuilt: Bool
+    public var records: Int
+    public var versions: Int
+    /// The state hash from the stored view, and from deriving every record again.
+    public var storedStateHash: String
+    public var derivedStateHash: String
+    /// The stored counts equal the derived ones.
+    public var countsAgree: Bool
+
+    /// Everything agrees.
+    public var isConsistent: Bool { integrity && countsAgree && storedStateHash == derivedStateHash }
+}
+
+extension SyncService {
+    /// Checks the store (`amanat check`): SQLite's integrity check, then the stored view (counts, state hash)
+    /// against the view derived again from every version. With `rebuild`, the stored view is first derived again
+    /// from the versions (in one transaction).
+    public func check(rebuild: Bool) throws -> ViewCheck {
+        let store = service.store
+        do {
+            let integrity = try store.integrityCheck()
+            if rebuild { try store.rebuildView(authority: service.authority) }
+            let counts = try store.viewCounts(authority: service.authority)
+            let stored = try store.stateHash()
+            let derived = try store.deriveView(authority: service.authority)
+            let neutral = service.authority == .collectorOnly ? derived : try store.deriveView()
+            return ViewCheck(
+                integrity: integrity, rebuilt: rebuild, records: counts.records, versions: counts.versions,
+                storedStateHash: stored, derivedStateHash: try neutral.stateHash(),
+                countsAgree: counts == derived.counts)
+        } catch let error as StoreError {
+            throw AmanatError(error)
+        }
+    }
+}
+
+extension SyncService {
+    /// The records in conflict, sorted by id: found in the stored view, each derived from its own versions.
+    public func conflicted() throws -> [RecordView] {
+        var ids: [String] = []
+        do {
+            try service.store.forEachRecordState(statuses: [.conflict], authority: service.authority) { state in
+                ids.append(state.recordId)
+                return true
+            }
+        } catch let error as StoreError {
+            throw AmanatError(error)
+        }
+        return try ids.map { try service.view($0) }
+    }
+}

@@ -1,0 +1,101 @@
+import AmanatRecords
+import AmanatSync
+import Foundation
+import GRDB
+import Testing
+
+@testable import AmanatStore
+
+/// The stored view's rows are sealed and bound to their place: a damaged or moved row names the record and is
+/// refused; a rebuild derives it again from the versions.
+@Suite("Stored view rows")
+struct StoredViewTests {
+    static func version(_ record: String, _ n: Int) -> StoredVersion {
+        let content = JSONValue.object([
+            ("schema", .string("amanat-record/v1")),
+            ("provenance", .object([("reference", .string("SYN-\(n)"))])),
+            ("testimony", .object([("consent", .string("partners")), ("transcript", .string("synthetic \(n)"))])),
+        ])
+        return StoredVersion(
+            id: record, recordId: record, kind: .create, prev: [], issuedAt: 1_700_000_000 + n,
+            signer: "SHA256:orgA-synthetic", jwt: "synthetic-jwt.\(record)", disclosures: [], attachments: [],
+            content: content.canonical())
+    }
+
+    static let summarizer = RecordSummarizer(tag: "test/1") { view, _ in
+        .object([("reference", view.content?["provenance"]?["reference"] ?? .null)])
+    }
+
+    @Test func aDamagedOrMovedSummaryNamesTheRecordAndARebuildRepairsIt() throws {
+        let store = try Store(key: try StoreKey.generate(), summarizer: Self.summarizer)
+        let records = (0..<5).map { "record-\($0)-synthetic-id" }
+        try store.insert(records.enumerated().map { Self.version($1, $0) })
+        let hash = try store.stateHash()
+        #expect(try store.recordState(records[1])?.summary?["reference"]?.stringValue == "SYN-1")
+        // Nothing readable in the row: the reference is sealed.
+        let raw = try store.writer.read { db in
+            try Data.fetchOne(db, sql: "SELECT summary FROM recordState WHERE recordId = ?", arguments: [records[1]])
+        }
+        #expect(try #require(raw).range(of: Data("SYN-1".utf8)) == nil)
+
+        // A flipped byte in one record's summary: that record is named, the others still read
+        try store.writer.write { db in
+            var data = try #require(
+                try Data.fetchOne(
+                    db, sql: "SELECT summary FROM recordState WHERE recordId = ?", arguments: [records[1]]))
+            data[data.count / 2] ^= 0x01
+            try db.execute(sql: "UPDATE recordState SET summary = ? WHERE recordId = ?", arguments: [data, records[1]])
+        }
+        #expect(throws: StoreError.damaged(record: records[1], what: "its summary in the stored view does not open")) {
+            try store.forEachRecordState { _ in true }
+        }
+        #expect(try store.recordState(records[2])?.summary?["reference"]?.stringValue == "SYN-2")
+
+        // A summary moved from one record's row to another's does not open either (associated data)
+        try store.rebuildView()
+        try store.writer.write { db in
+            let moved = try Data.fetchOne(
+                db, sql: "SELECT summary FROM recordState WHERE recordId = ?", arguments: [records[3]])
+            try db.execute(
+                sql: "UPDATE recordState SET summary = ? WHERE recordId = ?", arguments: [moved, records[4]])
+        }
+        #expect(throws: StoreError.self) { try store.recordState(records[4]) }
+
+        // A damaged bucket of the state hash is an error, not a wrong hash
+        try store.rebuildView()
+        try store.writer.write { db in
+            var data = try #require(try Data.fetchOne(db, sql: "SELECT entries FROM stateBucket LIMIT 1"))
+            data[0] ^= 0x01
+            try db.execute(
+                sql: "UPDATE stateBucket SET entries = ? WHERE rowid = (SELECT MIN(rowid) FROM stateBucket)",
+                arguments: [data])
+        }
+        #expect(throws: StoreError.self) { try store.stateHash() }
+
+        // And a rebuild derives everything again from the versions
+        try store.rebuildView()
+        #expect(try store.stateHash() == hash)
+        var seen: [String] = []
+        try store.forEachRecordState { state in
+            seen.append(state.recordId)
+            return true
+        }
+        #expect(seen == records.sorted())
+    }
+
+    @Test func aPlaintextStoreConvertedOnFirstUnlockKeepsNoPlaintextView() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("view-\(UUID().uuidString).sqlite")
+            .path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        do {
+            let plain = try Store(path: path, summarizer: Self.summarizer)
+            try plain.insert([Self.version("record-plain-synthetic", 7)])
+            #expect(try plain.recordState("record-plain-synthetic")?.summary?["reference"]?.stringValue == "SYN-7")
+        }
+        let key = try StoreKey.generate()
+        let store = try Store(path: path, key: key, summarizer: Self.summarizer)
+        #expect(try store.recordState("record-plain-synthetic")?.summary?["reference"]?.stringValue == "SYN-7")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(bytes.range(of: Data("SYN-7".utf8)) == nil)
+    }
+}
