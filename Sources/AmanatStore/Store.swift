@@ -358,122 +358,10 @@ public final class Store: Sendable {
     public func insert(_ versions: [StoredVersion], authority: Authority = .collectorOnly) throws -> ImportSummary {
         do {
             let presealed = try preseal(versions)
-            let now = Int(Date().timeIntervalSince1970)
             let summary = try write { db in
-                var summary = ImportSummary()
-                var touched = Set<String>()
-                let insertVersion = try db.cachedStatement(
-                    sql: """
-                        INSERT OR IGNORE INTO version (id, recordId, kind, issuedAt, signer, jwt, disclosures, content, erasure)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """)
-                let insertParent = try db.cachedStatement(
-                    sql: "INSERT OR IGNORE INTO parent (versionId, parentId) VALUES (?, ?)")
-                let insertAttachment = try db.cachedStatement(
-                    sql: "INSERT OR IGNORE INTO versionAttachment (versionId, sha256) VALUES (?, ?)")
-                let forgetErased = try db.cachedStatement(sql: "DELETE FROM erasedBlob WHERE sha256 = ?")
-                let exists = try db.cachedStatement(sql: "SELECT 1 FROM version WHERE id = ?")
-                // The keys the batch was sealed under are checked against the store, read afresh inside this
-                // transaction: a record new to the store gets its key stored now; a record whose key another process
-                // stored or replaced (an erasure) meanwhile has its versions sealed again here, under the stored key.
-                var resealRecords = Set<String>()
-                if let cipher, let presealed {
-                    for (record, used) in presealed.keys.sorted(by: { $0.key < $1.key }) {
-                        // New when the batch was sealed: one insert stores its key, unless one appeared meanwhile.
-                        if let wrapped = presealed.wrapped[record],
-                            try cipher.storeWrappedRecordKeyIfAbsent(db, used, wrapped: wrapped, for: record)
-                        {
-                            continue
-                        }
-                        if let current = try cipher.storedRecordKey(db, record) {
-                            if current != used {
-                                resealRecords.insert(record)
-                                cipher.remember(current, for: record)
-                            }
-                        } else {
-                            try cipher.storeRecordKey(db, used, for: record)
-                        }
-                    }
-                }
-                // Erased records are few: read once, not per version.
-                let erasedRecords =
-                    cipher == nil ? [] : Set(try String.fetchAll(db, sql: "SELECT recordId FROM erasedRecord"))
-                for (i, v) in versions.enumerated() {
-                    var fields: Fields
-                    if let cipher {
-                        if let presealed, !resealRecords.contains(v.recordId) {
-                            // Sealed before the transaction; a version already stored is ignored by the insert.
-                            let sealed = presealed.fields[i]
-                            fields = Fields(
-                                jwt: sealed.jwt.databaseValue,
-                                disclosures: sealed.disclosures?.databaseValue ?? "".databaseValue,
-                                content: sealed.content?.databaseValue ?? .null)
-                        } else {
-                            guard try Bool.fetchOne(exists, arguments: [v.id]) != true else {
-                                summary.alreadyPresent += 1
-                                continue
-                            }
-                            fields = try Self.seal(
-                                Fields(
-                                    jwt: v.jwt.databaseValue,
-                                    disclosures: v.disclosures.joined(separator: "~").databaseValue,
-                                    content: v.content.databaseValue), db: db, cipher: cipher, record: v.recordId,
-                                version: v.id)
-                        }
-                        // A late version of an erased record keeps no disclosure or content, not even sealed under a
-                        // key that survives.
-                        if erasedRecords.contains(v.recordId) {
-                            fields.disclosures = "".databaseValue
-                            fields.content = .null
-                        }
-                    } else {
-                        fields = Fields(
-                            jwt: v.jwt.databaseValue, disclosures: v.disclosures.joined(separator: "~").databaseValue,
-                            content: v.content.databaseValue)
-                    }
-                    try insertVersion.execute(arguments: [
-                        v.id, v.recordId, v.kind.rawValue, v.issuedAt, v.signer, fields.jwt, fields.disclosures,
-                        fields.content, v.isErasure,
-                    ])
-                    guard db.changesCount > 0 else {
-                        summary.alreadyPresent += 1
-                        continue
-                    }
-                    for p in v.prev { try insertParent.execute(arguments: [v.id, p]) }
-                    for a in v.attachments {
-                        try insertAttachment.execute(arguments: [v.id, a])
-                        // Used again: its file is no longer to be deleted (an erased record's use is re-listed
-                        // by applyErasures below).
-                        try forgetErased.execute(arguments: [a])
-                    }
-                    summary.added.append(v.id)
-                    // What this organization signed goes into its log in the same transaction (Specs/log.md).
-                    if let logOwner, v.signer == logOwner, let entry = Self.logEntry(for: v) {
-                        try Self.appendToLog(db, entry, at: now)
-                    }
-                    if !v.prev.isEmpty { touched.insert(v.recordId) }
-                }
-                // Erasure requests are honored on import, whatever order versions arrive in: every version of an
-                // erased record loses its disclosures and content; the signed JWTs stay, so history still verifies.
-                summary.erased = try Self.applyErasures(
-                    db, records: Set(versions.map(\.recordId)), authority: authority, cipher: cipher)
-                for recordId in touched.sorted() where try Self.heads(db, recordId).count > 1 {
-                    summary.recordsWithConcurrentHeads.append(recordId)
-                }
-                // Added versions whose parents the store still lacks (looked up by primary key, not a table scan).
-                let added = Set(summary.added)
-                for v in versions where added.contains(v.id) && !v.prev.isEmpty {
-                    for p in v.prev where try Bool.fetchOne(exists, arguments: [p]) != true {
-                        summary.incomplete.append(v.id)
-                        break
-                    }
-                }
-                summary.incomplete.sort()
-                // The stored view of every record that gained a version or lost its content.
-                var changed = Set(summary.erased)
-                for v in versions where added.contains(v.id) { changed.insert(v.recordId) }
-                try updateView(db, records: changed, authority: authority)
-                return summary
+                var state = try ImportState(db, cipher: cipher, keepsAddedIds: true)
+                try insertBatch(db, versions, presealed: presealed, into: &state)
+                return try finishImport(db, authority: authority, state: &state)
             }
             if !summary.erased.isEmpty { truncateLog() }
             return summary
@@ -489,15 +377,7 @@ public final class Store: Sendable {
     public func registerBlob(sha256: String, size: UInt64, key: SecretBytes? = nil, replacing: Bool = false) throws {
         let wrapped = try wrapBlobKey(key, sha256: sha256)
         try writer.write { db in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO blob (sha256, size, wrappedKey) VALUES (?, ?, ?)",
-                arguments: [sha256, Int64(size), wrapped])
-            if let wrapped {
-                try db.execute(
-                    sql: "UPDATE blob SET wrappedKey = ? WHERE sha256 = ?"
-                        + (replacing ? "" : " AND wrappedKey IS NULL"),
-                    arguments: [wrapped, sha256])
-            }
+            try Self.registerBlob(db, sha256: sha256, size: size, wrapped: wrapped, replacing: replacing)
         }
     }
 
@@ -596,13 +476,14 @@ public final class Store: Sendable {
     /// Seals the fields of `versions` on all cores before the write transaction (nil for a plaintext store): keys of
     /// records the store knows are read first, records it does not know get fresh keys (stored by the
     /// transaction).
-    func preseal(
-        _ versions: [StoredVersion]
-    ) throws -> (fields: [StoreCipher.SealedFields], keys: [String: SecretBytes], wrapped: [String: Data])? {
+    /// - Parameter db: the caller's transaction (a streamed import), or nil to read the keys in a read transaction.
+    func preseal(_ versions: [StoredVersion], db: Database? = nil) throws -> Presealed? {
         guard let cipher, !versions.isEmpty else { return nil }
         let records = Set(versions.map(\.recordId))
         // One query per 500 records for the keys the store has (not one per record), unwrapped on all cores.
-        var keys = try writer.read { db in try cipher.existingRecordKeys(db, Array(records)) }
+        var keys =
+            try db.map { try cipher.existingRecordKeys($0, Array(records)) }
+            ?? writer.read { db in try cipher.existingRecordKeys(db, Array(records)) }
         // Records new to the store: fresh keys, wrapped here on all cores (the transaction only stores them).
         let fresh = records.filter { keys[$0] == nil }.sorted()
         let made = try cipher.makeRecordKeys(fresh)
@@ -990,16 +871,8 @@ public final class Store: Sendable {
     public func recordReceived(partner: String, bundleId: String, versions: [String], acknowledges: [String]) throws {
         let partner = try ledgerName(partner)
         try writer.write { db in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO received (partner, bundleId) VALUES (?, ?)", arguments: [partner, bundleId])
-            let ack = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ack (partner, versionId) VALUES (?, ?)")
-            for v in versions { try ack.execute(arguments: [partner, v]) }
-            for bundle in acknowledges {
-                try db.execute(
-                    sql:
-                        "INSERT OR IGNORE INTO ack (partner, versionId) SELECT partner, versionId FROM sent WHERE partner = ? AND bundleId = ?",
-                    arguments: [partner, bundle])
-            }
+            try Self.recordReceived(
+                db, partner: partner, bundleId: bundleId, versions: versions, acknowledges: acknowledges)
         }
     }
 

@@ -5,8 +5,9 @@ import AmanatStore
 import AmanatSync
 import Foundation
 
-/// Verifying a bundle and importing its records and attachments into the store (`amanat open IN`): everything
-/// is verified and checked first, then imported in one transaction, so a bundle is imported whole or not at all.
+/// Verifying a bundle and importing its records and attachments into the store (`amanat open IN`): the bundle is
+/// authenticated first, then its versions are verified and written batch by batch into one transaction that
+/// commits only when everything checked, so a bundle is imported whole or not at all, in bounded memory.
 public enum BundleImport {
     /// What an import changed.
     public struct Report: Encodable, Sendable {
@@ -100,29 +101,59 @@ public enum BundleImport {
         }
     }
 
-    /// Checks every received version against the record schema and the limits of a local `add`
+    /// Versions verified, validated and inserted per batch (``importBundle(_:into:progress:batchSize:)``): enough to
+    /// keep every core busy, few enough that a batch's SD-JWTs take some megabytes.
+    public static let defaultBatchSize = 4096
+    /// A batch also ends once its SD-JWTs reach this many bytes: while it is verified, sealed and inserted it is held
+    /// about five times over (text, parsed, verified content, stored and sealed fields).
+    static let maximumBatchBytes = 16 << 20
+
+    /// Checks the received versions of one batch against the record schema and the limits of a local `add`
     /// (``IncomingVersion``), on all cores. One bad version refuses the whole bundle.
-    static func validate(_ versions: [Received], bundle path: String, store: Store) throws {
-        let erasable = try store.recordsWithErasureRequests().union(
-            versions.filter(\.verified.isErasureRequest).map(\.verified.recordId))
-        let schema = try RecordSchema.bundled()
+    ///
+    /// A version may lack disclosures only if its record has an erasure request (in the store or anywhere in the
+    /// bundle): one whose request has not arrived yet waits in `waiting` until ``checkWaiting(_:erasable:bundle:schema:)``.
+    static func validate(
+        _ versions: [Received], bundle path: String, erasable: inout Set<String>, waiting: inout [Received],
+        schema: RecordSchema
+    ) throws {
+        erasable.formUnion(versions.filter(\.verified.isErasureRequest).map(\.verified.recordId))
+        let known = erasable
         _ = try OrderedParallel.map(versions, makeWorker: { () }) { _, v in
-            do {
-                try IncomingVersion.validate(
-                    v.verified, sdjwt: v.sdjwt, mayLackDisclosures: erasable.contains(v.verified.recordId),
-                    schema: schema)
-            } catch let error as IncomingVersionError {
-                throw AmanatError(
-                    .malformedInput,
-                    "\(path): \(v.location) was refused: \(error). Nothing was imported; ask the sender to check "
-                        + "the record.")
-            }
+            try validate(
+                v, bundle: path,
+                mayLackDisclosures: known.contains(v.verified.recordId) || v.verified.withheldCount > 0,
+                schema: schema)
+        }
+        waiting.removeAll { erasable.contains($0.verified.recordId) }
+        waiting += versions.filter { $0.verified.withheldCount > 0 && !erasable.contains($0.verified.recordId) }
+    }
+
+    /// After the last batch: the versions that lack disclosures whose record got no erasure request are refused.
+    static func checkWaiting(
+        _ waiting: [Received], erasable: Set<String>, bundle path: String, schema: RecordSchema
+    ) throws {
+        for v in waiting where !erasable.contains(v.verified.recordId) {
+            try validate(v, bundle: path, mayLackDisclosures: false, schema: schema)
+        }
+    }
+
+    static func validate(_ v: Received, bundle path: String, mayLackDisclosures: Bool, schema: RecordSchema) throws {
+        do {
+            try IncomingVersion.validate(
+                v.verified, sdjwt: v.sdjwt, mayLackDisclosures: mayLackDisclosures, schema: schema)
+        } catch {
+            throw AmanatError(
+                .malformedInput,
+                "\(path): \(v.location) was refused: \(error). Nothing was imported; ask the sender to check the record."
+            )
         }
     }
 
     /// The received retractions and erasure requests that do not take effect here (``Authority``).
-    static func pendingRequests(_ versions: [StoredVersion], service: RecordService) throws -> [String] {
-        let retracts = versions.filter { $0.kind == .retract }
+    static func pendingRequests(
+        _ retracts: [(id: String, recordId: String)], service: RecordService
+    ) throws -> [String] {
         guard !retracts.isEmpty else { return [] }
         var result: [String] = []
         for recordId in Set(retracts.map(\.recordId)).sorted() {
@@ -133,11 +164,18 @@ public enum BundleImport {
     }
 
     /// Verifies and imports; returns what changed. Nothing changes unless everything verifies.
+    ///
+    /// Memory does not grow with the bundle: record entries are staged encrypted while the bundle is read (they
+    /// cannot be trusted before its signed manifest, at the end, has been checked), then read back and verified,
+    /// validated and inserted `batchSize` versions at a time, all in one store transaction that commits only after
+    /// the last one.
     /// - Parameters:
     ///   - path: the bundle file, or `-` for standard input.
     ///   - progress: bytes of the bundle read so far, and its size.
+    ///   - batchSize: versions per batch (tests use small ones).
     public static func importBundle(
-        _ path: String, into workspace: Workspace, progress: ((UInt64, UInt64) -> Void)? = nil
+        _ path: String, into workspace: Workspace, progress: ((UInt64, UInt64) -> Void)? = nil,
+        batchSize: Int = defaultBatchSize
     ) throws -> Report {
         // Staging lives inside .amanat/ and is removed on any failure or interruption (``Leftovers``); the store is
         // opened only after every check. Staging folders of imports that were killed are removed first.
@@ -145,53 +183,64 @@ public enum BundleImport {
         let output = try ImportOutput(stagingParent: workspace.dotFolder)
         let keys = try workspace.trustedKeys()
         let opened = try workspace.openBundle(path, output: output, progress: progress)
+        try output.finishRecords()
         // Messages name the bundle; `-` (a pipe) is "standard input".
         let path = path == "-" ? "standard input" : path
+        let sender = opened.signerFingerprint
 
-        // Every record version must verify against the trust list; one failure fails the whole import.
-        var items: [PendingVersion] = []
-        for (entry, text) in output.records.sorted(by: { $0.key < $1.key }) {
-            let isBatch = entry.hasSuffix(".sd-jwt-lines")
-            let lines = isBatch ? Self.lines(of: text) : [text]
-            for (lineNumber, line) in lines.enumerated() {
-                items.append(
-                    PendingVersion(
-                        entry: entry, location: isBatch ? "\(entry), line \(lineNumber + 1)" : entry, text: line,
-                        isBatch: isBatch))
-            }
-        }
-        let versions = try verifyInParallel(items, bundle: path, keys: keys)
         let service = try RecordService(workspace: workspace)
-        try validate(versions, bundle: path, store: service.store)
-        // The sender's log proofs, and its checkpoint against the last one seen: a fork refuses the bundle.
+        // The sender's log proofs, and its checkpoint against the last one seen: a fork refuses the bundle (and is
+        // kept as evidence). The proven versions are matched as they are verified below.
         var logChecked = try BundleLog.check(
-            opened, logFiles: output.logFiles,
-            versions: Dictionary(versions.map { ($0.stored.id, $0.stored) }, uniquingKeysWith: { a, _ in a }),
-            bundle: path, workspace: workspace, store: service.store)
-        // Blobs are content-addressed: moving them in is idempotent and safe before the store commit.
-        let stored = try output.publishBlobs(into: workspace, store: service.store)
-        for (sha, size, key) in stored {
-            try service.store.registerBlob(sha256: sha, size: size, key: key, replacing: true)
-        }
-        let summary = try service.store.insert(versions.map(\.stored), authority: service.authority)
+            opened, logFiles: output.logFiles, bundle: path, workspace: workspace, store: service.store)
+        // Attachments that go into the blob store once every version has verified (read before the transaction).
+        let blobs = try output.blobsToPublish(into: workspace, store: service.store)
+
+        // Every record version must verify against the trust list and pass the checks of a local `add`; one failure
+        // fails the whole import, and the transaction the batches went into is rolled back.
+        let records = try output.stagedRecords()
+        let schema = try RecordSchema.bundled()
+        var erasable = try service.store.recordsWithErasureRequests()
+        var waiting: [Received] = []
+        var retracts: [(id: String, recordId: String)] = []
+        var finished = false
+        let summary = try service.store.insert(
+            batches: {
+                guard !finished else { return nil }
+                let items = try records.next(count: max(1, batchSize), bytes: maximumBatchBytes)
+                guard !items.isEmpty else {
+                    try checkWaiting(waiting, erasable: erasable, bundle: path, schema: schema)
+                    try logChecked.checkEveryProofMatched(bundle: path)
+                    // Blobs are content-addressed: moving them in before the commit is idempotent and safe.
+                    try output.publish(blobs, into: workspace)
+                    finished = true
+                    return nil
+                }
+                let versions = try verifyInParallel(items, bundle: path, keys: keys)
+                try validate(versions, bundle: path, erasable: &erasable, waiting: &waiting, schema: schema)
+                for v in versions {
+                    try logChecked.match(v.stored, sender: sender, bundle: path)
+                    if v.stored.kind == .retract { retracts.append((v.stored.id, v.stored.recordId)) }
+                }
+                return versions.map(\.stored)
+            }, authority: service.authority,
+            from: IncomingBundle(
+                partner: sender, bundleId: opened.manifest.bundleId, acknowledges: opened.manifest.acknowledges ?? [],
+                blobs: blobs.map { IncomingBlob(sha256: $0.sha, size: $0.size, key: $0.key) }))
         if !summary.erased.isEmpty { _ = try service.deleteErasedBlobs() }
-        // The sender holds what it sent; it also acknowledges our bundles it imported.
-        try service.store.recordReceived(
-            partner: opened.signerFingerprint, bundleId: opened.manifest.bundleId, versions: versions.map(\.stored.id),
-            acknowledges: opened.manifest.acknowledges ?? [])
-        try BundleLog.commit(&logChecked, sender: opened.signerFingerprint, workspace: workspace, store: service.store)
+        try BundleLog.commit(&logChecked, sender: sender, workspace: workspace, store: service.store)
         var inSync: Bool? = nil
         if let theirs = opened.manifest.summary {
             inSync = try service.store.stateHash() == theirs.stateHash
         }
         return Report(
-            file: path, signer: workspace.signerName(opened.signerFingerprint), versionsAdded: summary.added.count,
+            file: path, signer: workspace.signerName(sender), versionsAdded: summary.added,
             versionsAlreadyPresent: summary.alreadyPresent,
             recordsWithConcurrentVersions: summary.recordsWithConcurrentHeads,
-            incompleteHistory: summary.incomplete, attachmentsStored: stored.count,
+            incompleteHistory: summary.incomplete, attachmentsStored: blobs.count,
             plainFilesIgnored: output.plainFiles,
             erasedRecords: summary.erased,
-            pendingRequests: try pendingRequests(versions.map(\.stored), service: service),
+            pendingRequests: try pendingRequests(retracts, service: service),
             senderSummary: opened.manifest.summary, inSyncWithSender: inSync, log: logChecked.report)
     }
 }
@@ -203,26 +252,33 @@ extension SDJWTError {
     }
 }
 
-/// Receives a bundle's entries during import: record versions in memory (bounded), attachments into a staging
-/// folder inside the blob store, plain files counted and skipped.
+/// Receives a bundle's entries during import: record entries staged encrypted (they are verified only after the
+/// bundle's manifest, which comes last), attachments into a staging folder inside the blob store, log entries in
+/// memory (bounded), plain files counted and skipped.
 final class ImportOutput: BundleEntryOutput {
     static let maximumRecordSize: UInt64 = 256 << 20
 
     let staging: URL
-    var records: [String: String] = [:]
     /// The listed log entries (`log/…`): proofs and cosignatures, checked by ``BundleLog``.
     var logFiles: [String: [UInt8]] = [:]
     var plainFiles = 0
+    /// The record entries in the order they came, and their sizes; their bytes are in ``recordsPath``.
+    private(set) var recordEntries: [(path: String, size: UInt64)] = []
+    /// The key the staged record entries are encrypted under; it exists only in memory (`Specs/storage.md`: no
+    /// plaintext of a record reaches the disk outside the store).
+    private let recordsKey: SecretBytes
+    private var records: EncryptedBlob.Writer?
+    private var inRecord = false
     private var blobs: [(sha: String, size: UInt64, key: SecretBytes)] = []
     private var currentPath: String?
-    private var currentRecord: [UInt8]?
+    private var currentLog: [UInt8]?
     private var currentBlob: EncryptedBlob.Writer?
-    private var published = false
     private let leftover: Int
 
     init(stagingParent: URL) throws {
         staging = stagingParent.appendingPathComponent(".incoming-\(UUID().uuidString.prefix(8))")
         leftover = Leftovers.register(staging.path)
+        recordsKey = SecretBytes(try SecureRandom.bytes(32))
         try FileManager.default.createDirectory(
             at: staging, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
@@ -232,6 +288,9 @@ final class ImportOutput: BundleEntryOutput {
         Leftovers.unregister(leftover)
     }
 
+    /// The staged record entries (one encrypted stream); not a SHA-256 name, so no attachment can collide with it.
+    var recordsPath: String { staging.appendingPathComponent("records.staged").path }
+
     func begin(path: String, size: UInt64) throws {
         currentPath = path
         if path.hasPrefix(BundlePath.recordsPrefix) {
@@ -239,13 +298,17 @@ final class ImportOutput: BundleEntryOutput {
                 throw AmanatError(
                     .malformedInput, "the bundle's \(path) is larger than \(Self.maximumRecordSize) bytes; refused.")
             }
-            currentRecord = []
+            if records == nil {
+                records = try EncryptedBlob.Writer(path: recordsPath, key: recordsKey, tracked: false)
+            }
+            recordEntries.append((path, size))
+            inRecord = true
         } else if path.hasPrefix(BundlePath.logPrefix) {
             guard size <= Self.maximumRecordSize else {
                 throw AmanatError(
                     .malformedInput, "the bundle's \(path) is larger than \(Self.maximumRecordSize) bytes; refused.")
             }
-            currentRecord = []
+            currentLog = []
         } else if path.hasPrefix(BundlePath.blobsPrefix) {
             // Encrypted as it arrives, under a fresh key: the attachment's plaintext never reaches the disk.
             let sha = String(path.dropFirst(BundlePath.blobsPrefix.count))
@@ -259,37 +322,160 @@ final class ImportOutput: BundleEntryOutput {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        if currentRecord != nil { currentRecord!.append(contentsOf: bytes) }
+        if inRecord { try records?.write(bytes) }
+        if currentLog != nil { currentLog!.append(contentsOf: bytes) }
         try currentBlob?.write(bytes)
     }
 
     func end() throws {
-        if let path = currentPath, let bytes = currentRecord {
-            if path.hasPrefix(BundlePath.logPrefix) {
-                logFiles[path] = bytes
-            } else {
-                records[path] = String(decoding: bytes, as: UTF8.self)
-            }
+        if let path = currentPath, let bytes = currentLog {
+            logFiles[path] = bytes
         }
         try currentBlob?.finish()
         currentBlob = nil
-        currentRecord = nil
+        currentLog = nil
         currentPath = nil
+        inRecord = false
     }
 
-    /// Moves verified blobs into the content-addressed store (skipping ones already there with a key).
-    func publishBlobs(into workspace: Workspace, store: Store) throws -> [(String, UInt64, SecretBytes)] {
-        var moved: [(String, UInt64, SecretBytes)] = []
-        for (sha, size, key) in blobs {
-            let target = workspace.blobURL(sha)
+    /// Ends the staged record entries, once the bundle has been read.
+    func finishRecords() throws {
+        try records?.finish()
+        records = nil
+    }
+
+    /// The staged record entries, read back (after ``finishRecords()``).
+    func stagedRecords(chunkSize: Int = 1 << 16) throws -> StagedRecords {
+        StagedRecords(
+            reader: recordEntries.isEmpty ? nil : try EncryptedBlob.Reader(path: recordsPath, key: recordsKey),
+            entries: recordEntries, chunkSize: chunkSize)
+    }
+
+    /// The verified blobs to move into the content-addressed store: those it lacks, or has without a key.
+    func blobsToPublish(
+        into workspace: Workspace, store: Store
+    ) throws -> [(sha: String, size: UInt64, key: SecretBytes)] {
+        try blobs.filter { blob in
+            try !FileManager.default.fileExists(atPath: workspace.blobURL(blob.sha).path)
+                || store.blobKey(sha256: blob.sha) == nil
+        }
+    }
+
+    /// Moves blobs (``blobsToPublish(into:store:)``) into the content-addressed store.
+    func publish(_ chosen: [(sha: String, size: UInt64, key: SecretBytes)], into workspace: Workspace) throws {
+        for blob in chosen {
+            let target = workspace.blobURL(blob.sha)
             try FileManager.default.createDirectory(
                 at: target.deletingLastPathComponent(), withIntermediateDirectories: true,
                 attributes: [.posixPermissions: 0o700])
-            if try !FileManager.default.fileExists(atPath: target.path) || store.blobKey(sha256: sha) == nil {
-                try FileMove.rename(staging.appendingPathComponent(sha), to: target)
-                moved.append((sha, size, key))
+            try FileMove.rename(staging.appendingPathComponent(blob.sha), to: target)
+        }
+    }
+}
+
+/// The record entries of a bundle, staged encrypted by ``ImportOutput``, read back as versions a batch at a time:
+/// one version per `records/<id>.sd-jwt` entry, one per non-empty line (LF or CR LF) of a `.sd-jwt-lines` batch.
+/// Memory holds one chunk and the versions of one batch, whatever the bundle's size.
+final class StagedRecords {
+    private let reader: EncryptedBlob.Reader?
+    private let entries: [(path: String, size: UInt64)]
+    private var entry = 0
+    /// Bytes of the current entry not read yet (nil: the entry has not been started).
+    private var left: UInt64?
+    /// Non-empty lines of the current batch entry so far.
+    private var line = 0
+    private var chunk: [UInt8]
+    private var window = 0..<0
+
+    /// - Parameter chunkSize: plaintext read at a time (tests use tiny ones).
+    init(reader: EncryptedBlob.Reader?, entries: [(path: String, size: UInt64)], chunkSize: Int = 1 << 16) {
+        self.reader = reader
+        self.entries = entries
+        chunk = [UInt8](repeating: 0, count: max(1, chunkSize))
+    }
+
+    /// The next versions in bundle order: at most `count`, and no more once they reach `bytes` bytes (at least
+    /// one); empty at the end.
+    func next(count: Int, bytes: Int) throws -> [BundleImport.PendingVersion] {
+        var out: [BundleImport.PendingVersion] = []
+        var taken = 0
+        while out.count < count, taken < bytes, entry < entries.count {
+            let (path, size) = entries[entry]
+            if left == nil {
+                left = size
+                line = 0
+            }
+            if path.hasSuffix(".sd-jwt-lines") {
+                guard let text = try nextLine() else {
+                    nextEntry()
+                    continue
+                }
+                line += 1
+                taken += text.count
+                out.append(
+                    BundleImport.PendingVersion(
+                        entry: path, location: "\(path), line \(line)", text: String(decoding: text, as: UTF8.self),
+                        isBatch: true))
+            } else {
+                var whole: [UInt8] = []
+                whole.reserveCapacity(Int(size))
+                while try refill() {
+                    whole += chunk[window]
+                    window = window.upperBound..<window.upperBound
+                }
+                taken += whole.count
+                out.append(
+                    BundleImport.PendingVersion(
+                        entry: path, location: path, text: String(decoding: whole, as: UTF8.self), isBatch: false))
+                nextEntry()
             }
         }
-        return moved
+        return out
+    }
+
+    private func nextEntry() {
+        entry += 1
+        left = nil
+        window = 0..<0
+    }
+
+    /// Reads the next chunk of the current entry when the window is empty; false when the entry has no more.
+    private func refill() throws -> Bool {
+        guard window.isEmpty else { return true }
+        guard let remaining = left, remaining > 0, let reader else { return false }
+        let want = Int(min(UInt64(chunk.count), remaining))
+        var got = 0
+        try chunk.withUnsafeMutableBytes { raw in
+            while got < want {
+                let n = try reader.read(UnsafeMutableRawBufferPointer(rebasing: raw[got..<want]))
+                if n == 0 { break }
+                got += n
+            }
+        }
+        guard got == want else {
+            throw AmanatError(
+                .ioError, "the staged records of the bundle end early (\(reader.path)). Nothing was imported.")
+        }
+        left = remaining - UInt64(want)
+        window = 0..<want
+        return true
+    }
+
+    /// The next non-empty line of the current batch entry, without its LF or CR LF; nil at the entry's end.
+    private func nextLine() throws -> [UInt8]? {
+        var text: [UInt8] = []
+        while try refill() {
+            if let newline = chunk[window].firstIndex(of: UInt8(ascii: "\n")) {
+                text += chunk[window.lowerBound..<newline]
+                window = (newline + 1)..<window.upperBound
+                if text.last == UInt8(ascii: "\r") { text.removeLast() }
+                if text.isEmpty { continue }
+                return text
+            }
+            text += chunk[window]
+            window = window.upperBound..<window.upperBound
+        }
+        if text.last == UInt8(ascii: "\r") { text.removeLast() }
+        return text.isEmpty ? nil : text
     }
 }

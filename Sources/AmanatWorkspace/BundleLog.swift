@@ -249,6 +249,28 @@ extension BundleLog {
         var versionProofs: [(String, [UInt8])] = []
         var cosignatures: [(size: UInt64, note: [UInt8])] = []
         var timestamps: [SeenTimestamp] = []
+        /// The entries the sender's version proofs prove, by version id: each must be a version of the bundle,
+        /// signed by the sender, of that kind (``match(_:)``, ``checkEveryProofMatched(bundle:)``).
+        var provenVersions: [String: LogEntry] = [:]
+        /// Proven versions not yet seen among the bundle's versions.
+        var unmatched = Set<String>()
+
+        /// Checks a verified version of the bundle against the proofs: a proven version is the sender's, of the kind
+        /// proven.
+        mutating func match(_ version: StoredVersion, sender fingerprint: String, bundle path: String) throws {
+            guard let proven = provenVersions[version.id] else { return }
+            guard version.signer == fingerprint, Store.logEntry(for: version) == proven else {
+                throw refuse(path, "log/\(versionProofsName) proves a version the sender did not send or sign")
+            }
+            unmatched.remove(version.id)
+        }
+
+        /// After the bundle's last version: every proof was for one of them.
+        func checkEveryProofMatched(bundle path: String) throws {
+            guard unmatched.isEmpty else {
+                throw refuse(path, "log/\(versionProofsName) proves a version the sender did not send or sign")
+            }
+        }
     }
 
     static func refuse(_ path: String, _ why: String) -> AmanatError {
@@ -258,10 +280,12 @@ extension BundleLog {
     /// Checks a bundle's log material before anything is imported: the manifest's inclusion proof, the proofs of
     /// the sender's versions, and that the sender's checkpoint extends the last one seen from it. A fork (two signed
     /// checkpoints that cannot both be true) is kept as evidence (`amanat log alarms`) and refuses the bundle.
-    /// - Parameter versions: the bundle's verified versions, by id.
+    ///
+    /// It runs before the bundle's versions are verified (they stream into the store afterwards): a version proof
+    /// names a version id only, so the entry it proves (record version, retraction or erasure) is the one its
+    /// inclusion proof verifies for, and each verified version is then matched against it (``Checked/match(_:sender:bundle:)``).
     static func check(
-        _ opened: OpenedBundle, logFiles: [String: [UInt8]], versions: [String: StoredVersion], bundle path: String,
-        workspace: Workspace, store: Store
+        _ opened: OpenedBundle, logFiles: [String: [UInt8]], bundle path: String, workspace: Workspace, store: Store
     ) throws -> Checked {
         let fingerprint = opened.signerFingerprint
         let origin = try Workspace.logOrigin(fingerprint: fingerprint)
@@ -332,11 +356,17 @@ extension BundleLog {
             }
             var checkedSizes: [UInt64: LogHash] = [:]
             for (id, bytes) in proofs.items {
-                guard let version = versions[id], version.signer == fingerprint,
-                    let entry = Store.logEntry(for: version)
-                else { throw refuse(path, "log/\(versionProofsName) proves a version the sender did not send or sign") }
+                guard let digest = Base64URL.decode(id), digest.count == 32 else {
+                    throw refuse(path, "log/\(versionProofsName) proves a version the sender did not send or sign")
+                }
                 do {
                     let proof = try TlogProof(parsing: bytes)
+                    let entry = try provenEntry(digest: digest, proof: proof)
+                    if let earlier = checked.provenVersions[id], earlier != entry {
+                        throw refuse(path, "log/\(versionProofsName) proves a version as two different entries")
+                    }
+                    checked.provenVersions[id] = entry
+                    checked.unmatched.insert(id)
                     let under = try proof.verify(leafHash: try MerkleHash.leaf(entry.encoded), verifier: verifier)
                     guard under.origin == origin else {
                         throw LogError.originMismatch(expected: origin, found: under.origin)
@@ -446,6 +476,24 @@ extension BundleLog {
             }
         }
         return checked
+    }
+
+    /// The entry of a version's log proof: the kind (record version, retraction, erasure) whose leaf the inclusion
+    /// proof leads to the root of its checkpoint from; the first kind when none does (its verification then fails).
+    static func provenEntry(digest: [UInt8], proof: TlogProof) throws -> LogEntry {
+        let kinds: [LogEntry.Kind] = [.recordVersion, .retraction, .erasure]
+        let entries = try kinds.map { try LogEntry(kind: $0, digest: digest) }
+        guard let checkpoint = try? Checkpoint(parsing: proof.checkpoint.text), proof.index < checkpoint.size else {
+            return entries[0]
+        }
+        for entry in entries
+        where LogTree.verifyInclusion(
+            leafHash: try MerkleHash.leaf(entry.encoded), index: proof.index, size: checkpoint.size,
+            proof: proof.hashes, rootHash: checkpoint.rootHash)
+        {
+            return entry
+        }
+        return entries[0]
     }
 
     /// Keeps what a checked bundle's log material proved, once its records are imported: the sender's checkpoint,
