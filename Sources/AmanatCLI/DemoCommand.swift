@@ -300,6 +300,16 @@ final class DemoStory {
         Console.out(
             hashA == hashB ? "    equal — no edit was lost, and both stores agree." : "    DIFFERENT (demo failed)")
         guard hashA == hashB else { throw AmanatError(.verificationFailed, "demo failed: the stores did not converge") }
+        // The hashes came from each store's stored view (updated as bundles arrived); `amanat check` derives every
+        // record again and compares.
+        let check = try SyncService(workspace: b).check(rebuild: false)
+        Console.out(
+            check.isConsistent
+                ? "    B's stored view equals every record derived again from its versions (amanat check)."
+                : "    B's stored view DIFFERS from its versions (demo failed)")
+        guard check.isConsistent else {
+            throw AmanatError(.verificationFailed, "demo failed: the stored view differs from the versions")
+        }
     }
 
     /// Every version, manifest and publication an organization signs goes into its log; partners cosign its

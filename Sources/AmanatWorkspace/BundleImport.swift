@@ -177,6 +177,23 @@ public enum BundleImport {
         _ path: String, into workspace: Workspace, progress: ((UInt64, UInt64) -> Void)? = nil,
         batchSize: Int = defaultBatchSize
     ) throws -> Report {
+        // A refused bundle changes nothing, not even by creating the store: a store (and store key) made for this
+        // import are removed again when it fails (the batches are verified inside the store's transaction).
+        let storePath = workspace.storeURL.path
+        let made = [storePath, storePath + "-wal", storePath + "-shm", workspace.storeKeyURL.path].filter {
+            !FileManager.default.fileExists(atPath: $0)
+        }
+        do {
+            return try importStreaming(path, into: workspace, progress: progress, batchSize: batchSize)
+        } catch {
+            if made.contains(storePath) { for file in made { try? FileManager.default.removeItem(atPath: file) } }
+            throw error
+        }
+    }
+
+    static func importStreaming(
+        _ path: String, into workspace: Workspace, progress: ((UInt64, UInt64) -> Void)?, batchSize: Int
+    ) throws -> Report {
         // Staging lives inside .amanat/ and is removed on any failure or interruption (``Leftovers``); the store is
         // opened only after every check. Staging folders of imports that were killed are removed first.
         Leftovers.sweep(dotFolder: workspace.dotFolder)

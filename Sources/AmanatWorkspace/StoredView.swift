@@ -197,6 +197,8 @@ extension SyncService {
             if rebuild { try store.rebuildView(authority: service.authority) }
             let counts = try store.viewCounts(authority: service.authority)
             let stored = try store.stateHash()
+            // Every summary opens (a damaged one names its record: exit 1; `--rebuild` derives it again).
+            try store.forEachRecordState(authority: service.authority) { _ in true }
             let derived = try store.deriveView(authority: service.authority)
             let neutral = service.authority == .collectorOnly ? derived : try store.deriveView()
             return ViewCheck(
