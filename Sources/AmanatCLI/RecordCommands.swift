@@ -260,6 +260,7 @@ struct ListCommand: ParsableCommand {
               amanat list --filter language=kk --filter state=conflict
               amanat list --filter 'date>=2019-01' --filter 'attachments>0'
               amanat list --filter "case~steppe" --json
+              amanat list --filter tag=torture --limit 50 --skip 100
             """)
 
     @OptionGroup var options: WorkspaceOptions
@@ -269,11 +270,15 @@ struct ListCommand: ParsableCommand {
             "Only records where COLUMN OP VALUE holds (repeat: all must hold), e.g. language=kk, date>=2019-01.",
             valueName: "filter"))
     var filter: [String] = []
+    @Option(name: .long, help: ArgumentHelp("Leave out the first N records of the sorted list.", valueName: "n"))
+    var skip: Int = 0
+    @Option(name: .long, help: ArgumentHelp("Show at most N records (after --skip).", valueName: "n"))
+    var limit: Int?
     @Flag(
         name: .long,
         help: """
             Print a JSON array of {id, shortId, caseReference, language, consent, date, attachments, state, versions, \
-            heads, createdBy, lastIssuedAt, concurrent, retracted} (members not given are left out).
+            heads, createdBy, lastIssuedAt, concurrent, retracted, tags} (members not given are left out).
             """)
     var json = false
 
@@ -293,10 +298,13 @@ struct ListCommand: ParsableCommand {
         var concurrent: Bool
         /// True when the record is retracted or erased (``state`` tells which).
         var retracted: Bool
+        var tags: [String]?
     }
 
     func validate() throws {
         do { _ = try filters() } catch let error as AmanatError { throw ValidationError(error.message) }
+        guard skip >= 0 else { throw ValidationError("--skip needs a number of records, 0 or more.") }
+        guard (limit ?? 1) >= 1 else { throw ValidationError("--limit needs a number of records, 1 or more.") }
     }
 
     func filters() throws -> [RecordListing.Filter] { try filter.map(RecordListing.Filter.init(parsing:)) }
@@ -304,7 +312,7 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         let filters = try filters()
         let workspace = try options.locate()
-        let entries = try RecordService(workspace: workspace).listing(filters: filters)
+        let entries = try RecordService(workspace: workspace).listing(filters: filters, skip: skip, limit: limit)
         if json {
             try Console.json(
                 entries.map {
@@ -313,12 +321,14 @@ struct ListCommand: ParsableCommand {
                         consent: $0.consent.rawValue, date: $0.date, attachments: $0.attachments,
                         state: $0.state.rawValue, versions: $0.versions, heads: $0.heads, createdBy: $0.createdBy,
                         lastIssuedAt: $0.lastIssuedAt, concurrent: $0.heads.count > 1,
-                        retracted: $0.state == .retracted || $0.state == .erased)
+                        retracted: $0.state == .retracted || $0.state == .erased, tags: $0.tags.isEmpty ? nil : $0.tags)
                 })
             return
         }
         guard !entries.isEmpty else {
-            if filters.isEmpty {
+            if skip > 0 {
+                Console.status("No records after the first \(skip).")
+            } else if filters.isEmpty {
                 Console.out("No records yet. Add some with `amanat add FILE`.")
             } else {
                 Console.status("No record matches the filters.")

@@ -91,12 +91,16 @@ public enum RecordListing {
         public var createdBy: String
         /// The newest signed time of its versions (seconds since 1970).
         public var lastIssuedAt: Int
+        /// The record's tags (`tags`). Untrusted text.
+        public var tags: [String]
 
         public init(
             id: String, shortId: String, caseReference: String? = nil, language: String? = nil,
             consent: Consent = .internal, date: String? = nil, attachments: Int = 0, state: RecordState = .clean,
-            versions: Int = 1, heads: [String] = [], createdBy: String = "?", lastIssuedAt: Int = 0
+            versions: Int = 1, heads: [String] = [], createdBy: String = "?", lastIssuedAt: Int = 0,
+            tags: [String] = []
         ) {
+            self.tags = tags
             self.id = id
             self.shortId = shortId
             self.caseReference = caseReference
@@ -137,7 +141,7 @@ public enum RecordListing {
     public struct Filter: Sendable, Equatable {
         /// The columns a filter may name.
         public enum Column: String, Sendable, CaseIterable {
-            case id, `case`, language, consent, date, attachments, state
+            case id, `case`, language, consent, date, attachments, state, tag
         }
 
         /// How a value is compared.
@@ -157,9 +161,9 @@ public enum RecordListing {
 
         /// The syntax, for help texts and errors.
         public static let syntax = """
-            COLUMN OP VALUE. Columns: id, case, language, consent, date, attachments, state. Operators: = and != \
-            (every column), < <= > >= (date, attachments, consent: internal < partners < public), ~ (case: contains, \
-            ignoring letter case). id=PREFIX matches ids that start with it; language=kk matches kk, kk-Cyrl and \
+            COLUMN OP VALUE. Columns: id, case, language, consent, date, attachments, state, tag. Operators: = and != \
+            (every column), < <= > >= (date, attachments, consent: internal < partners < public), ~ (case, tag: \
+            contains, ignoring letter case). tag=VALUE matches records with that tag, tag!=VALUE those without it. id=PREFIX matches ids that start with it; language=kk matches kk, kk-Cyrl and \
             kk-Latn; date=2019 matches every date in 2019, date>=2019-04 every date from April 2019 on; a date \
             matches only when all the days it may mean do (2019 matches date>=2019-01, not date>=2019-04). An empty value means "not given" (case= lists \
             records without a case reference). Example: --filter language=kk --filter 'date>=2019-01' (quote a filter with < or > for the shell).
@@ -200,8 +204,8 @@ public enum RecordListing {
 
         func check(_ text: String) throws {
             let orders = ![.equal, .notEqual, .contains].contains(op)
-            if op == .contains && column != .case {
-                throw Self.usage(text, "~ (contains) works on the case column only")
+            if op == .contains && column != .case && column != .tag {
+                throw Self.usage(text, "~ (contains) works on the case and tag columns only")
             }
             if orders && !Self.ordered.contains(column) {
                 throw Self.usage(text, "\(op.rawValue) works on date, attachments and consent only")
@@ -230,7 +234,7 @@ public enum RecordListing {
                     throw Self.usage(
                         text, "state is one of \(RecordState.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
-            case .id, .case, .language:
+            case .id, .case, .language, .tag:
                 break
             }
         }
@@ -253,6 +257,11 @@ public enum RecordListing {
                 let range = value.lowercased()
                 return compareEqual(!value.isEmpty && (tag == range || tag.hasPrefix(range + "-")))
             case .state: return compareEqual(entry.state.rawValue == value)
+            case .tag:
+                if op == .contains {
+                    return entry.tags.contains { $0.range(of: value, options: .caseInsensitive) != nil }
+                }
+                return compareEqual(entry.tags.contains(value))
             case .consent:
                 guard let wanted = Consent(rawValue: value) else { return false }
                 return compare(entry.consent, wanted)

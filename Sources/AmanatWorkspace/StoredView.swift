@@ -10,7 +10,7 @@ import Foundation
 /// (`Specs/storage.md`), updated with each import or edit of the record.
 extension Workspace {
     /// The summarizer the workspace's store is opened with.
-    public static let recordSummarizer = RecordSummarizer(tag: "amanat-record-summary/1") { view, last in
+    public static let recordSummarizer = RecordSummarizer(tag: "amanat-record-summary/2") { view, last in
         RecordSummary.make(view, lastContent: last)
     }
 }
@@ -34,6 +34,8 @@ enum RecordSummary {
         if let reference = fields.reference { object.append(("reference", .string(reference))) }
         if let language = fields.language { object.append(("language", .string(language))) }
         if let date = fields.date { object.append(("date", .string(date))) }
+        let tags = shown?["tags"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        if !tags.isEmpty { object.append(("tags", .array(tags.map { .string($0) }))) }
         // Duplicates match records that are not retracted and still have content.
         if view.status != .retracted, let content = view.content {
             let ids = SyncService.identifiers(content)
@@ -66,7 +68,7 @@ enum RecordSummary {
             attachments: count,
             state: s?["state"]?.stringValue.flatMap(RecordState.init(rawValue:)) ?? .incomplete,
             versions: state.versionCount, heads: state.graphHeads, createdBy: state.collector ?? "?",
-            lastIssuedAt: state.lastIssuedAt)
+            lastIssuedAt: state.lastIssuedAt, tags: s?["tags"]?.arrayValue?.compactMap(\.stringValue) ?? [])
     }
 }
 
@@ -147,8 +149,11 @@ extension SyncService {
 
 extension RecordService {
     /// Every record of the store as `amanat list` shows it, sorted (``RecordListing/sorted(_:)``) and kept when
-    /// every filter holds; read from the stored view one page of records at a time.
-    public func listing(filters: [RecordListing.Filter] = []) throws -> [RecordListing.Entry] {
+    /// every filter holds; read from the stored view one page of records at a time. `skip` and `limit` page through
+    /// the sorted result (`list --skip N --limit M`).
+    public func listing(
+        filters: [RecordListing.Filter] = [], skip: Int = 0, limit: Int? = nil
+    ) throws -> [RecordListing.Entry] {
         var entries: [RecordListing.Entry] = []
         var ids: [String] = []
         do {
@@ -163,7 +168,8 @@ extension RecordService {
         }
         let short = ShortIds.compute(ids)
         for i in entries.indices { entries[i].shortId = short[entries[i].id] ?? entries[i].id }
-        return RecordListing.sorted(entries)
+        let sorted = RecordListing.sorted(entries).dropFirst(max(0, skip))
+        return Array(limit.map { sorted.prefix(max(0, $0)) } ?? sorted)
     }
 }
 
