@@ -31,7 +31,7 @@ extension RecordService {
     /// Every version of these records, record by record.
     public func versionIds(ofRecords records: [String]) throws -> [String] {
         var ids: [String] = []
-        for id in Set(records).sorted() { ids += try store.versions(record: id).map(\.id) }
+        for id in Set(records).sorted() { ids += try store.versionIds(record: id) }
         return ids
     }
 
