@@ -373,9 +373,7 @@ extension Store {
                 let rows = try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT recordId, status, erased, autoMerged, fieldConflicts, missingParents, pendingRequests,
-                               consentProposals, versions, summary
-                        FROM recordState WHERE recordId > ? \(statusFilter) ORDER BY recordId LIMIT ?
+                        \(Self.stateColumns) WHERE recordId > ? \(statusFilter) ORDER BY recordId LIMIT ?
                         """, arguments: [cursor ?? "", pageSize])
                 return try rows.map { row in try recordState(row) }
             }
@@ -392,13 +390,17 @@ extension Store {
             try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT recordId, status, erased, autoMerged, fieldConflicts, missingParents, pendingRequests,
-                           consentProposals, versions, summary
-                    FROM recordState WHERE recordId = ?
+                    \(Self.stateColumns) WHERE recordId = ?
                     """, arguments: [recordId]
             ).map { try recordState($0) }
         }
     }
+
+    /// The columns ``recordState(_:)`` reads, in its order.
+    static let stateColumns = """
+        SELECT recordId, status, erased, autoMerged, fieldConflicts, missingParents, pendingRequests, consentProposals,
+               versions, summary FROM recordState
+        """
 
     func recordState(_ row: Row) throws -> StoredRecordState {
         let record: String = row[0]

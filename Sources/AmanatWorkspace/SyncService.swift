@@ -41,43 +41,4 @@ public struct SyncService {
     public func organizationNames() throws -> [String] {
         try workspace.trustList().partners.map(\.name) + ["self", try workspace.identity().organization]
     }
-
-    // MARK: Duplicates
-
-    /// Keyed pseudonyms of the normalized ID numbers (Chinese resident IDs, IINs) in a record.
-    public static func matchingKeys(_ content: JSONValue, key: SecretBytes) throws -> Set<String> {
-        try matchingKeys(identifiers(content), key: key)
-    }
-
-    /// The matching pseudonyms of every record that is not retracted and still has content.
-    public static func matchingKeys(_ view: SyncView, key: SecretBytes) throws -> [String: Set<String>] {
-        var keys: [String: Set<String>] = [:]
-        for record in view.records where record.status != .retracted {
-            if let content = record.content { keys[record.recordId] = try matchingKeys(content, key: key) }
-        }
-        return keys
-    }
-
-    /// Link assertions made with `amanat link` (links of kind same_person / different_person).
-    public static func assertions(_ view: SyncView) -> [LinkAssertion] {
-        var result: [LinkAssertion] = []
-        for record in view.records {
-            guard let content = record.content else { continue }
-            for link in content["links"]?.arrayValue ?? [] {
-                guard let other = link["recordId"]?.stringValue, let kind = link["kind"]?.stringValue else { continue }
-                let relation: LinkAssertion.Relation
-                switch kind {
-                case "same_person": relation = .same
-                case "different_person": relation = .different
-                default: continue
-                }
-                result.append(
-                    LinkAssertion(
-                        recordA: record.recordId, recordB: other, relation: relation,
-                        signer: record.heads.first?.signer ?? "",
-                        issuedAt: 0))
-            }
-        }
-        return result
-    }
 }
