@@ -82,6 +82,8 @@ extension Workspace {
     /// The C2SP tlog-proof of a logged entry, named by its base64url digest (a record version id, a manifest's or a
     /// publication's SHA-256) or by a record version id prefix of 4 or more characters.
     public func proveInclusion(_ target: String) throws -> TlogProof {
+        // `id:` is how the command line passes an id that starts with '-' (as every RECORD argument accepts it).
+        let target = target.hasPrefix("id:") ? String(target.dropFirst(3)) : target
         let store = try store()
         var digest = Base64URL.decode(target).flatMap { $0.count == 32 ? $0 : nil }
         if digest == nil, target.count >= 4 {

@@ -18,7 +18,8 @@ struct LogCommandTests {
         let entries = try p.cli.run(["log", "entries"], in: p.a)
         #expect(entries.status == 0)
         #expect(entries.stdout.hasPrefix("0\trecord-version\t\(version)\t"))
-        let proof = try p.cli.run(["log", "prove", String(version.prefix(8))], in: p.a)
+        // A prefix is given as id:PREFIX, which also works when the id starts with '-' (one id in 64).
+        let proof = try p.cli.run(["log", "prove", "id:" + String(version.prefix(8))], in: p.a)
         #expect(proof.status == 0, "\(proof.stderr)")
         #expect(proof.stdout.hasPrefix("c2sp.org/tlog-proof@v1\n"))
         // seal, open at berlin (cosigns), seal back: steppe's log shows berlin's cosignature
