@@ -99,3 +99,22 @@ final class OutputBuffer {
             })
     }
 }
+
+/// Text for standard output, written in blocks of 64 KiB (a listing of a million lines is a few hundred writes, not
+/// a million).
+final class StreamedText {
+    private var pending: [UInt8] = []
+
+    init() { pending.reserveCapacity(1 << 16) }
+
+    func write(_ text: String) {
+        pending += text.utf8
+        if pending.count >= 1 << 16 { flush() }
+    }
+
+    func flush() {
+        guard !pending.isEmpty else { return }
+        FileHandle.standardOutput.write(Data(pending))
+        pending.removeAll(keepingCapacity: true)
+    }
+}

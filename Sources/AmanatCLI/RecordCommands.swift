@@ -282,25 +282,6 @@ struct ListCommand: ParsableCommand {
             """)
     var json = false
 
-    struct Item: Encodable {
-        var id: String
-        var shortId: String
-        var caseReference: String?
-        var language: String?
-        var consent: String
-        var date: String?
-        var attachments: Int
-        var state: String
-        var versions: Int
-        var heads: [String]
-        var createdBy: String
-        var lastIssuedAt: Int
-        var concurrent: Bool
-        /// True when the record is retracted or erased (``state`` tells which).
-        var retracted: Bool
-        var tags: [String]?
-    }
-
     func validate() throws {
         do { _ = try filters() } catch let error as AmanatError { throw ValidationError(error.message) }
         guard skip >= 0 else { throw ValidationError("--skip needs a number of records, 0 or more.") }
@@ -312,32 +293,42 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         let filters = try filters()
         let workspace = try options.locate()
-        let entries = try RecordService(workspace: workspace).listing(filters: filters, skip: skip, limit: limit)
+        let service = try RecordService(workspace: workspace)
+        // Both outputs stream: a store of a million records is never held as entries.
         if json {
-            try Console.json(
-                entries.map {
-                    Item(
-                        id: $0.id, shortId: $0.shortId, caseReference: $0.caseReference, language: $0.language,
-                        consent: $0.consent.rawValue, date: $0.date, attachments: $0.attachments,
-                        state: $0.state.rawValue, versions: $0.versions, heads: $0.heads, createdBy: $0.createdBy,
-                        lastIssuedAt: $0.lastIssuedAt, concurrent: $0.heads.count > 1,
-                        retracted: $0.state == .retracted || $0.state == .erased, tags: $0.tags.isEmpty ? nil : $0.tags)
-                })
-            return
-        }
-        guard !entries.isEmpty else {
-            if skip > 0 {
-                Console.status("No records after the first \(skip).")
-            } else if filters.isEmpty {
-                Console.out("No records yet. Add some with `amanat add FILE`.")
-            } else {
-                Console.status("No record matches the filters.")
+            let out = StreamedText()
+            var first = true
+            try service.listing(filters: filters, skip: skip, limit: limit) { entry in
+                out.write(first ? "[\n  " : ",\n  ")
+                first = false
+                out.write(UntrustedText.jsonSafe(Self.item(entry).canonical()))
             }
+            out.write(first ? "[]\n" : "\n]\n")
+            out.flush()
             return
         }
         let header = ["ID", "CASE", "LANGUAGE", "CONSENT", "DATE", "ATTACHMENTS", "STATE"]
-        let rows = entries.map { e in
-            [
+        // Column widths from the first rows (a later, wider cell widens its own row only).
+        var waiting: [[String]] = []
+        var widths: [Int]?
+        let out = StreamedText()
+        func emit(_ row: [String], _ widths: [Int]) {
+            let cells = row.enumerated().map { i, cell in
+                i == row.count - 1
+                    ? cell : cell.padding(toLength: max(widths[i], cell.count), withPad: " ", startingAt: 0)
+            }
+            out.write(cells.joined(separator: "  ") + "\n")
+        }
+        func start(_ rows: [[String]]) -> [Int] {
+            var widths = header.map(\.count)
+            for row in rows {
+                for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
+            }
+            for row in [header] + rows { emit(row, widths) }
+            return widths
+        }
+        try service.listing(filters: filters, skip: skip, limit: limit) { e in
+            let row = [
                 e.shortId, e.caseReference ?? "-", e.language ?? "-", e.consent.rawValue, e.date ?? "-",
                 String(e.attachments), e.state.rawValue,
             ].map { cell in
@@ -345,18 +336,44 @@ struct ListCommand: ParsableCommand {
                 let shown = UntrustedText.printable(cell)
                 return shown.count > 32 ? String(shown.prefix(31)) + "…" : shown
             }
-        }
-        var widths = header.map(\.count)
-        for row in rows {
-            for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
-        }
-        for row in [header] + rows {
-            let cells = row.enumerated().map { i, cell in
-                i == row.count - 1
-                    ? cell : cell.padding(toLength: max(widths[i], cell.count), withPad: " ", startingAt: 0)
+            if let widths {
+                emit(row, widths)
+            } else {
+                waiting.append(row)
+                if waiting.count == 1000 {
+                    widths = start(waiting)
+                    waiting = []
+                }
             }
-            Console.out(cells.joined(separator: "  "))
         }
+        if widths == nil && !waiting.isEmpty { _ = start(waiting) }
+        out.flush()
+        if widths == nil && waiting.isEmpty {
+            if skip > 0 {
+                Console.status("No records after the first \(skip).")
+            } else if filters.isEmpty {
+                Console.out("No records yet. Add some with `amanat add FILE`.")
+            } else {
+                Console.status("No record matches the filters.")
+            }
+        }
+    }
+
+    /// The `--json` object of one entry (keys sorted, members not given left out).
+    static func item(_ e: RecordListing.Entry) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("id", .string(e.id)), ("shortId", .string(e.shortId)), ("consent", .string(e.consent.rawValue)),
+            ("attachments", .number(String(e.attachments))), ("state", .string(e.state.rawValue)),
+            ("versions", .number(String(e.versions))), ("heads", .array(e.heads.map { .string($0) })),
+            ("createdBy", .string(e.createdBy)), ("lastIssuedAt", .number(String(e.lastIssuedAt))),
+            ("concurrent", .bool(e.heads.count > 1)),
+            ("retracted", .bool(e.state == .retracted || e.state == .erased)),
+        ]
+        if let reference = e.caseReference { members.append(("caseReference", .string(reference))) }
+        if let language = e.language { members.append(("language", .string(language))) }
+        if let date = e.date { members.append(("date", .string(date))) }
+        if !e.tags.isEmpty { members.append(("tags", .array(e.tags.map { .string($0) }))) }
+        return .object(members)
     }
 }
 

@@ -369,18 +369,46 @@ extension Store {
                 "AND status IN (\(set.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")))"
             } ?? ""
         while true {
-            let page = try writer.read { db -> [StoredRecordState] in
-                let rows = try Row.fetchAll(
+            let raw = try writer.read { db -> [RawState] in
+                try Row.fetchAll(
                     db,
                     sql: """
                         \(Self.stateColumns) WHERE recordId > ? \(statusFilter) ORDER BY recordId LIMIT ?
-                        """, arguments: [cursor ?? "", pageSize])
-                return try rows.map { row in try recordState(row) }
+                        """, arguments: [cursor ?? "", pageSize]
+                ).map(RawState.init)
             }
-            for state in page where try !body(state) { return }
-            guard page.count == pageSize, let last = page.last else { return }
+            for state in try decodeStates(raw) where try !body(state) { return }
+            guard raw.count == pageSize, let last = raw.last else { return }
             cursor = last.recordId
         }
+    }
+
+    /// The stored states of `recordIds` that the store has, by record id (read 500 records per query, opened on all
+    /// cores).
+    /// - Throws: ``StoreError/damaged(record:what:)`` when a summary does not open.
+    public func recordStates(
+        _ recordIds: [String], authority: Authority = .collectorOnly
+    ) throws -> [String: StoredRecordState] {
+        try ensureView(authority)
+        var raw: [RawState] = []
+        raw.reserveCapacity(recordIds.count)
+        try writer.read { db in
+            var start = 0
+            while start < recordIds.count {
+                let chunk = Array(recordIds[start..<min(start + 500, recordIds.count)])
+                start += chunk.count
+                raw += try Row.fetchAll(
+                    db,
+                    sql: "\(Self.stateColumns) WHERE recordId IN ("
+                        + repeatElement("?", count: chunk.count).joined(separator: ",") + ")",
+                    arguments: StatementArguments(chunk)
+                ).map(RawState.init)
+            }
+        }
+        var result: [String: StoredRecordState] = [:]
+        result.reserveCapacity(raw.count)
+        for state in try decodeStates(raw) { result[state.recordId] = state }
+        return result
     }
 
     /// The stored state of one record, or nil when the store holds none of its versions.
@@ -402,27 +430,58 @@ extension Store {
                versions, summary FROM recordState
         """
 
-    func recordState(_ row: Row) throws -> StoredRecordState {
-        let record: String = row[0]
-        let object: JSONValue
-        do {
-            let data: Data = row[9]
-            let bytes =
-                try cipher.map { try $0.openWithStoreKey(Array(data), aad: Self.summaryAAD(record)) } ?? Array(data)
-            object = try JSONValue.parse(bytes)
-        } catch {
-            throw StoreError.damaged(record: record, what: "its summary in the stored view does not open")
+    /// A `recordState` row as read, before its summary is opened.
+    struct RawState: Sendable {
+        var recordId: String
+        var status: String
+        var erased: Bool
+        var autoMerged: Bool
+        var fieldConflicts: Int
+        var missingParents: Int
+        var pendingRequests: Int
+        var consentProposals: Int
+        var versions: Int
+        var summary: Data
+
+        init(_ row: Row) {
+            (recordId, status, erased, autoMerged) = (row[0], row[1], row[2], row[3])
+            (fieldConflicts, missingParents, pendingRequests, consentProposals) = (row[4], row[5], row[6], row[7])
+            (versions, summary) = (row[8], row[9])
         }
-        return StoredRecordState(
-            recordId: record, status: RecordStatus(rawValue: row[1]) ?? .incomplete, isErased: row[2],
-            isAutoMerged: row[3], fieldConflicts: row[4], missingParents: row[5], pendingRequests: row[6],
-            consentProposals: row[7], versionCount: row[8],
-            graphHeads: object["heads"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-            collector: object["collector"]?.stringValue,
-            lastIssuedAt: {
-                if case .number(let n)? = object["lastIssuedAt"] { return Int(n) ?? 0 } else { return 0 }
-            }(),
-            consent: object["consent"]?.stringValue.flatMap(Consent.init(rawValue:)) ?? .internal,
-            summary: object["summary"])
+    }
+
+    func recordState(_ row: Row) throws -> StoredRecordState {
+        try decodeStates([RawState(row)])[0]
+    }
+
+    /// Opens and parses the summaries of `raw` (on all cores for a page of many).
+    func decodeStates(_ raw: [RawState]) throws -> [StoredRecordState] {
+        let storeKey = cipher?.storeKey
+        return try OrderedParallel.map(
+            raw, minimumPerCore: 128, makeWorker: { try storeKey.map { try ChaChaPoly.Cipher(key: $0) } }
+        ) { worker, row in
+            let object: JSONValue
+            do {
+                let bytes =
+                    try worker.map {
+                        try StoreCipher.open(Array(row.summary), cipher: $0, aad: Self.summaryAAD(row.recordId))
+                    } ?? Array(row.summary)
+                object = try JSONValue.parse(bytes)
+            } catch {
+                throw StoreError.damaged(record: row.recordId, what: "its summary in the stored view does not open")
+            }
+            return StoredRecordState(
+                recordId: row.recordId, status: RecordStatus(rawValue: row.status) ?? .incomplete,
+                isErased: row.erased, isAutoMerged: row.autoMerged, fieldConflicts: row.fieldConflicts,
+                missingParents: row.missingParents, pendingRequests: row.pendingRequests,
+                consentProposals: row.consentProposals, versionCount: row.versions,
+                graphHeads: object["heads"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                collector: object["collector"]?.stringValue,
+                lastIssuedAt: {
+                    if case .number(let n)? = object["lastIssuedAt"] { return Int(n) ?? 0 } else { return 0 }
+                }(),
+                consent: object["consent"]?.stringValue.flatMap(Consent.init(rawValue:)) ?? .internal,
+                summary: object["summary"])
+        }
     }
 }

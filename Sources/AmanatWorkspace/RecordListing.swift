@@ -54,6 +54,26 @@ public enum ShortIds {
         return result
     }
 
+    /// Short ids of ids that arrive one at a time in sorted order (a store's ids read in order need not be held):
+    /// each id's length is known once the next id has arrived.
+    public struct Scanner {
+        let minimum: Int
+        var previous: String?
+        var previousShared = 0
+
+        public init(minimum: Int = ShortIds.minimumLength) { self.minimum = minimum }
+
+        /// Takes the next id (in sorted order, no duplicates); returns the short-id length of the id before it.
+        public mutating func add(_ id: String) -> Int? {
+            let shared = previous.map { ShortIds.commonPrefix($0, id) } ?? 0
+            defer { (previous, previousShared) = (id, shared) }
+            return previous.map { _ in max(minimum, max(previousShared, shared) + 1) }
+        }
+
+        /// The short-id length of the last id taken (nil when none was).
+        public func finish() -> Int? { previous.map { _ in max(minimum, previousShared + 1) } }
+    }
+
     static func commonPrefix(_ a: String, _ b: String) -> Int {
         var n = 0
         for (x, y) in zip(a, b) {
@@ -127,13 +147,16 @@ public enum RecordListing {
     /// Sorted by testimony date (partial dates as written: `2019` before `2019-04` before `2019-04-02`), records
     /// without a date last; ties by id.
     public static func sorted(_ entries: [Entry]) -> [Entry] {
-        entries.sorted { a, b in
-            switch (a.date, b.date) {
-            case (let x?, let y?) where x != y: return x < y
-            case (nil, _?): return false
-            case (_?, nil): return true
-            default: return a.id < b.id
-            }
+        entries.sorted { a, b in precedes((a.date, a.id), (b.date, b.id)) }
+    }
+
+    /// The order of ``sorted(_:)`` on (date, id).
+    static func precedes(_ a: (date: String?, id: String), _ b: (date: String?, id: String)) -> Bool {
+        switch (a.date, b.date) {
+        case (let x?, let y?) where x != y: return x < y
+        case (nil, _?): return false
+        case (_?, nil): return true
+        default: return a.id < b.id
         }
     }
 

@@ -149,27 +149,62 @@ extension SyncService {
 
 extension RecordService {
     /// Every record of the store as `amanat list` shows it, sorted (``RecordListing/sorted(_:)``) and kept when
-    /// every filter holds; read from the stored view one page of records at a time. `skip` and `limit` page through
-    /// the sorted result (`list --skip N --limit M`).
+    /// every filter holds. `skip` and `limit` page through the sorted result (`list --skip N --limit M`).
     public func listing(
         filters: [RecordListing.Filter] = [], skip: Int = 0, limit: Int? = nil
     ) throws -> [RecordListing.Entry] {
         var entries: [RecordListing.Entry] = []
-        var ids: [String] = []
+        try listing(filters: filters, skip: skip, limit: limit) { entries.append($0) }
+        return entries
+    }
+
+    /// Streams the listing: calls `body` with each entry of the sorted, filtered page in order, holding only a small
+    /// sort key per matching record (never every entry). Two passes over the stored view: the first filters,
+    /// computes short ids and collects sort keys; the second reads the page's records again, 1000 at a time.
+    /// - Returns: how many records match the filters (before `skip` and `limit`).
+    @discardableResult
+    public func listing(
+        filters: [RecordListing.Filter] = [], skip: Int = 0, limit: Int? = nil,
+        _ body: (RecordListing.Entry) throws -> Void
+    ) throws -> Int {
+        struct Key {
+            var date: String?
+            var id: String
+            var shortLength: Int
+        }
+        var keys: [Key] = []
         do {
+            // Short ids from each id's neighbours in id order (the stored view is read in id order).
+            var scanner = ShortIds.Scanner()
+            var pending: Int?
             try store.forEachRecordState(authority: authority) { state in
-                ids.append(state.recordId)
+                if let length = scanner.add(state.recordId), let pending { keys[pending].shortLength = length }
+                pending = nil
                 let entry = RecordSummary.entry(state, shortId: state.recordId)
-                if filters.allSatisfy({ $0.matches(entry) }) { entries.append(entry) }
+                if filters.allSatisfy({ $0.matches(entry) }) {
+                    pending = keys.count
+                    keys.append(Key(date: entry.date, id: entry.id, shortLength: 0))
+                }
                 return true
+            }
+            if let length = scanner.finish(), let pending { keys[pending].shortLength = length }
+            keys.sort { a, b in RecordListing.precedes((a.date, a.id), (b.date, b.id)) }
+            let page = keys.dropFirst(max(0, skip)).prefix(limit.map { max(0, $0) } ?? keys.count)
+            var start = page.startIndex
+            while start < page.endIndex {
+                let chunk = page[start..<min(start + 1000, page.endIndex)]
+                start = chunk.endIndex
+                let states = try store.recordStates(chunk.map(\.id), authority: authority)
+                for key in chunk {
+                    // A record erased or changed between the passes is listed as it is now.
+                    guard let state = states[key.id] else { continue }
+                    try body(RecordSummary.entry(state, shortId: String(key.id.prefix(key.shortLength))))
+                }
             }
         } catch let error as StoreError {
             throw AmanatError(error)
         }
-        let short = ShortIds.compute(ids)
-        for i in entries.indices { entries[i].shortId = short[entries[i].id] ?? entries[i].id }
-        let sorted = RecordListing.sorted(entries).dropFirst(max(0, skip))
-        return Array(limit.map { sorted.prefix(max(0, $0)) } ?? sorted)
+        return keys.count
     }
 }
 

@@ -1,6 +1,7 @@
 import AmanatRecords
 import AmanatStore
 import AmanatSync
+import AmanatTestSupport
 import Foundation
 import Testing
 
@@ -21,6 +22,32 @@ struct RecordListingTests {
         #expect(ShortIds.compute(["abc"])["abc"] == "abc")
         // unique among all: no short id is a prefix of another record's id
         for (id, s) in short { #expect(ids.filter { $0 != id && $0.hasPrefix(s) }.isEmpty) }
+    }
+
+    @Test func shortIdsReadInOrderEqualThoseOfTheWholeList() {
+        // `list` computes short ids while it streams the store's ids in order; random ids over a small alphabet
+        // share long prefixes, so every branch (neighbour before, after, both, none) is taken.
+        var rng = SplitMix64(seed: 17)
+        for round in 0..<200 {
+            let count = Int.random(in: 0...40, using: &rng)
+            let ids = Set(
+                (0..<count).map { _ in
+                    String(
+                        (0..<Int.random(in: 4...12, using: &rng)).map { _ in
+                            Bool.random(using: &rng) ? Character("a") : "b"
+                        })
+                }
+            ).sorted()
+            let minimum = round % 2 == 0 ? ShortIds.minimumLength : 1
+            let whole = ShortIds.compute(ids, minimum: minimum)
+            var scanner = ShortIds.Scanner(minimum: minimum)
+            var streamed: [String: String] = [:]
+            for (i, id) in ids.enumerated() {
+                if let length = scanner.add(id) { streamed[ids[i - 1]] = String(ids[i - 1].prefix(length)) }
+            }
+            if let length = scanner.finish(), let last = ids.last { streamed[last] = String(last.prefix(length)) }
+            #expect(streamed == whole, "round \(round): \(ids)")
+        }
     }
 
     static let entries = [
