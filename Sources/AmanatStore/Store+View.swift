@@ -176,13 +176,12 @@ extension Store {
     }
 
     /// Derives the view of the records of `nodes` and writes their `recordState` rows; returns each record's state
-    /// digest (under ``Authority/collectorOnly``), in record-id order.
+    /// digest (under ``Authority/collectorOnly``), in record-id order. The derivation runs on all cores, a group of
+    /// whole records per task; the rows are written here, in the caller's transaction.
     func writeStates(
         _ db: Database, nodes: [VersionNode], authority: Authority, replacing: Bool
     ) throws -> [(String, SHA256Digest)] {
-        let view = SyncView.derive(versions: nodes, authority: authority)
-        let neutral = authority == .collectorOnly ? view : SyncView.derive(versions: nodes, authority: .collectorOnly)
-        let last = summarizer == nil ? [:] : Self.lastContents(nodes)
+        let states = try deriveStates(nodes, authority: authority)
         let statement = try db.cachedStatement(
             sql: """
                 \(replacing ? "INSERT OR REPLACE" : "INSERT") INTO recordState (recordId, status, erased, autoMerged,
@@ -190,7 +189,62 @@ extension Store {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         var digests: [(String, SHA256Digest)] = []
-        digests.reserveCapacity(view.records.count)
+        digests.reserveCapacity(states.count)
+        for r in states {
+            try statement.execute(arguments: [
+                r.recordId, r.status, r.erased, r.autoMerged, r.fieldConflicts, r.missingParents, r.pendingRequests,
+                r.consentProposals, r.versions, r.summary,
+            ])
+            digests.append((r.recordId, r.digest))
+        }
+        return digests
+    }
+
+    /// One record's `recordState` row and state digest, as derived.
+    struct DerivedState: Sendable {
+        var recordId: String
+        var status: String
+        var erased: Bool
+        var autoMerged: Bool
+        var fieldConflicts: Int
+        var missingParents: Int
+        var pendingRequests: Int
+        var consentProposals: Int
+        var versions: Int
+        var summary: Data
+        var digest: SHA256Digest
+    }
+
+    /// The derived states of the records of `nodes`, in record-id order, made on all cores.
+    func deriveStates(_ nodes: [VersionNode], authority: Authority) throws -> [DerivedState] {
+        var byRecord: [String: [VersionNode]] = [:]
+        for n in nodes { byRecord[n.recordId, default: []].append(n) }
+        let records = byRecord.keys.sorted(by: utf8Less)
+        // A few groups per core, each a run of whole records (a record's view depends on its own versions only).
+        let groupCount = min(records.count, ProcessInfo.processInfo.activeProcessorCount * 4)
+        let groups = (0..<groupCount).map { g in
+            records[(records.count * g / groupCount)..<(records.count * (g + 1) / groupCount)].flatMap {
+                byRecord[$0] ?? []
+            }
+        }
+        let storeKey = cipher?.storeKey
+        return try OrderedParallel.map(
+            groups, minimumPerCore: 1, makeWorker: { try storeKey.map { try ChaChaPoly.Cipher(key: $0) } }
+        ) { worker, group in
+            try self.deriveGroup(group, authority: authority, cipher: worker)
+        }.flatMap { $0 }
+    }
+
+    /// ``deriveStates(_:authority:)`` for one group of whole records, summaries sealed with `cipher` (nil: a
+    /// plaintext store).
+    func deriveGroup(
+        _ nodes: [VersionNode], authority: Authority, cipher: ChaChaPoly.Cipher?
+    ) throws -> [DerivedState] {
+        let view = SyncView.derive(versions: nodes, authority: authority)
+        let neutral = authority == .collectorOnly ? view : SyncView.derive(versions: nodes, authority: .collectorOnly)
+        let last = summarizer == nil ? [:] : Self.lastContents(nodes)
+        var states: [DerivedState] = []
+        states.reserveCapacity(view.records.count)
         // Per record: graph heads (nothing of the record names them), newest signed time.
         var named = Set<String>()
         var newest: [String: Int] = [:]
@@ -210,18 +264,19 @@ extension Store {
             if let summarizer { object.append(("summary", summarizer.summarize(r, last[r.recordId]))) }
             let text = Array(JSONValue.object(object).canonical().utf8)
             let summary = Data(
-                try cipher.map { try $0.sealWithStoreKey(text, aad: Self.summaryAAD(r.recordId)) } ?? text)
-            try statement.execute(arguments: [
-                r.recordId, r.status.rawValue, r.isErased, r.isAutoMerged,
-                r.conflicts.count + (r.retractionConflict == nil ? 0 : 1), r.missingParents.count,
-                r.pendingRequests.count, r.consentProposals.count, r.versionCount, summary,
-            ])
+                try cipher.map { try StoreCipher.seal(text, cipher: $0, aad: Self.summaryAAD(r.recordId)) } ?? text)
             guard let plain = neutral[r.recordId], let digest = SHA256Digest(try plain.stateDigest()) else {
                 throw StoreError.database("the view of record \(r.recordId) could not be derived")
             }
-            digests.append((r.recordId, digest))
+            states.append(
+                DerivedState(
+                    recordId: r.recordId, status: r.status.rawValue, erased: r.isErased, autoMerged: r.isAutoMerged,
+                    fieldConflicts: r.conflicts.count + (r.retractionConflict == nil ? 0 : 1),
+                    missingParents: r.missingParents.count, pendingRequests: r.pendingRequests.count,
+                    consentProposals: r.consentProposals.count, versions: r.versionCount, summary: summary,
+                    digest: digest))
         }
-        return digests
+        return states
     }
 
     static func summaryAAD(_ record: String) -> [UInt8] { Array("amanat-store/v1 view \(record)".utf8) }

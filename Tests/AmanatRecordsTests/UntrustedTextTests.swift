@@ -32,6 +32,26 @@ struct UntrustedTextTests {
         #expect(Self.hostile.count == 12)
     }
 
+    @Test func theASCIIShortcutAgreesWithTheUnicodeTables() {
+        // isUnsafe skips the tables for printable ASCII, and the whole-text scans skip plain ASCII texts: both must
+        // decide exactly as the tables do.
+        var ascii = ""
+        for value in UInt32(0)..<0x80 {
+            let scalar = Unicode.Scalar(value)!
+            #expect(UntrustedText.isUnsafe(scalar) == UntrustedText.isUnsafeByProperties(scalar), "U+\(value)")
+            ascii.unicodeScalars.append(scalar)
+        }
+        // Every ASCII character in one text: the shortcut does not apply (controls), the escapes do.
+        #expect(UntrustedText.printable(ascii).contains("\\u{0}"))
+        #expect(UntrustedText.jsonSafe(ascii).contains("\\u007f"))
+        #expect(!UntrustedText.isClean(ascii))
+        let plain = String(ascii.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F && $0 != "\\" })
+        #expect(UntrustedText.printable(plain) == plain)
+        #expect(UntrustedText.terminalSafe(plain + "\n\t\\") == plain + "\n\t\\")
+        #expect(UntrustedText.jsonSafe(plain + "\n") == plain + "\n")
+        #expect(UntrustedText.isClean(plain))
+    }
+
     @Test func namesInEveryScriptPassUnchanged() {
         for name in ["Нұрлан Серікұлы", "نۇرلان", "努尔兰", "Nurlan Serikuly", "Атажұрт", "Ürümqi"] {
             #expect(UntrustedText.printable(name) == name)

@@ -7,6 +7,13 @@ public enum UntrustedText {
     /// embeddings, overrides and isolates, zero-width characters, the byte order mark, the soft hyphen,
     /// variation selectors).
     public static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+        // Printable ASCII, most of any output, is safe without a look at the Unicode tables.
+        if scalar.value >= 0x20 && scalar.value < 0x7F { return false }
+        return isUnsafeByProperties(scalar)
+    }
+
+    /// ``isUnsafe(_:)`` from the Unicode properties alone.
+    static func isUnsafeByProperties(_ scalar: Unicode.Scalar) -> Bool {
         let properties = scalar.properties
         switch properties.generalCategory {
         case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
@@ -19,6 +26,7 @@ public enum UntrustedText {
     /// `text` with every unsafe character written as an escape (`\n`, `\t`, `\e`, else `\u{202E}`), so that what
     /// a person reads is exactly what is there.
     public static func printable(_ text: String) -> String {
+        if plainASCII(text, lineBreaks: false) && !text.utf8.contains(UInt8(ascii: "\\")) { return text }
         guard text.unicodeScalars.contains(where: isUnsafe) || text.contains("\\") else { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count + 8)
@@ -41,6 +49,7 @@ public enum UntrustedText {
     /// line of defence for whole messages on their way to a terminal (names inside them are escaped with
     /// ``printable(_:)`` first, so that they cannot start a line of their own).
     public static func terminalSafe(_ text: String) -> String {
+        if plainASCII(text, lineBreaks: true) { return text }
         guard text.unicodeScalars.contains(where: { isUnsafe($0) && $0 != "\n" && $0 != "\t" }) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {
@@ -60,6 +69,7 @@ public enum UntrustedText {
     /// JSON holds only ASCII punctuation, digits, letters and whitespace, and inside strings a raw control character
     /// is not valid JSON, so every character escaped here sits inside a string, where an escape means the same.
     public static func jsonSafe(_ json: String) -> String {
+        if plainASCII(json, lineBreaks: true) { return json }
         guard json.unicodeScalars.contains(where: { isUnsafe($0) && $0 != "\n" && $0 != "\t" }) else { return json }
         var out = ""
         out.reserveCapacity(json.utf8.count + 16)
@@ -77,5 +87,15 @@ public enum UntrustedText {
     }
 
     /// Whether `text` holds no unsafe character (names an organization chooses for itself must be clean).
-    public static func isClean(_ text: String) -> Bool { !text.unicodeScalars.contains(where: isUnsafe) }
+    public static func isClean(_ text: String) -> Bool {
+        plainASCII(text, lineBreaks: false) || !text.unicodeScalars.contains(where: isUnsafe)
+    }
+
+    /// Whether `text` is printable ASCII only (and line feeds and tabs, with `lineBreaks`): a scan of its UTF-8
+    /// bytes that settles most texts without decoding a scalar.
+    static func plainASCII(_ text: String, lineBreaks: Bool) -> Bool {
+        text.utf8.allSatisfy { byte in
+            (byte >= 0x20 && byte < 0x7F) || (lineBreaks && (byte == 0x0A || byte == 0x09))
+        }
+    }
 }
