@@ -175,6 +175,67 @@ extension Store {
         }
     }
 
+    /// The counts and the state hash of the view derived again from every version, record range by record range
+    /// (nothing is written; memory stays bounded whatever the store's size): what `amanat check` compares the stored
+    /// view with. The counts are those of ``SyncView`` under `authority`, the state hash is collector-only.
+    /// - Parameter chunk: records derived at a time (the rebuild's chunk).
+    public func derivedCountsAndStateHash(
+        authority: Authority = .collectorOnly, chunk chunkSize: Int = 400
+    ) throws -> (counts: SyncView.Counts, stateHash: String) {
+        do {
+            return try writer.read { db in
+                var counts = SyncView.Counts()
+                var buckets = [[UInt8]](repeating: [], count: StateHash.bucketCount)
+                let ids = try String.fetchCursor(db, sql: "SELECT DISTINCT recordId FROM version ORDER BY recordId")
+                var chunk: [String] = []
+                func flush() throws {
+                    guard let first = chunk.first, let last = chunk.last else { return }
+                    chunk.removeAll(keepingCapacity: true)
+                    let nodes = try nodes(
+                        try Self.graphRows(
+                            db, filter: RowFilter(sql: "v.recordId BETWEEN ? AND ?", arguments: [first, last]),
+                            cipher: cipher))
+                    let view = SyncView.derive(versions: nodes, authority: authority)
+                    let c = view.counts
+                    counts.records += c.records
+                    counts.versions += c.versions
+                    counts.clean += c.clean
+                    counts.conflicts += c.conflicts
+                    counts.retracted += c.retracted
+                    counts.incomplete += c.incomplete
+                    counts.erased += c.erased
+                    counts.autoMerged += c.autoMerged
+                    counts.fieldConflicts += c.fieldConflicts
+                    counts.missingParents += c.missingParents
+                    counts.pendingRequests += c.pendingRequests
+                    counts.consentProposals += c.consentProposals
+                    let neutral =
+                        authority == .collectorOnly ? view : SyncView.derive(versions: nodes, authority: .collectorOnly)
+                    // Records come in id order, so each bucket receives its records' digests in order.
+                    for record in neutral.records {
+                        buckets[try StateHash.bucket(of: record.recordId)] += try record.stateDigest()
+                    }
+                }
+                while let id = try ids.next() {
+                    chunk.append(id)
+                    if chunk.count >= chunkSize { try flush() }
+                }
+                try flush()
+                let hash = try StateHash.combine { bucket in
+                    buckets[bucket].isEmpty
+                        ? nil
+                        : try StateHash.bucketDigest(
+                            stride(from: 0, to: buckets[bucket].count, by: 32).map {
+                                Array(buckets[bucket][$0..<$0 + 32])
+                            })
+                }
+                return (counts, hash)
+            }
+        } catch let error as DatabaseError {
+            throw StoreError.database(error.message ?? "read failed")
+        }
+    }
+
     /// Derives the view of the records of `nodes` and writes their `recordState` rows; returns each record's state
     /// digest (under ``Authority/collectorOnly``), in record-id order. The derivation runs on all cores, a group of
     /// whole records per task; the rows are written here, in the caller's transaction.

@@ -240,12 +240,11 @@ extension SyncService {
             let stored = try store.stateHash()
             // Every summary opens (a damaged one names its record: exit 1; `--rebuild` derives it again).
             try store.forEachRecordState(authority: service.authority) { _ in true }
-            let derived = try store.deriveView(authority: service.authority)
-            let neutral = service.authority == .collectorOnly ? derived : try store.deriveView()
+            // Derived again range by range, never the whole store in memory.
+            let derived = try store.derivedCountsAndStateHash(authority: service.authority)
             return ViewCheck(
                 integrity: integrity, rebuilt: rebuild, records: counts.records, versions: counts.versions,
-                storedStateHash: stored, derivedStateHash: try neutral.stateHash(),
-                countsAgree: counts == derived.counts)
+                storedStateHash: stored, derivedStateHash: derived.stateHash, countsAgree: counts == derived.counts)
         } catch let error as StoreError {
             throw AmanatError(error)
         }

@@ -16,6 +16,10 @@ struct StoredViewPropertyTests {
         let derived = try store.deriveView(authority: authority)
         #expect(try store.viewCounts(authority: authority) == derived.counts, "\(context): counts")
         #expect(try store.stateHash() == (try store.deriveView().stateHash()), "\(context): state hash")
+        // `amanat check` derives range by range (here 3 records at a time): the same counts and state hash.
+        let ranged = try store.derivedCountsAndStateHash(authority: authority, chunk: 3)
+        #expect(ranged.counts == derived.counts, "\(context): counts derived range by range")
+        #expect(ranged.stateHash == (try store.stateHash()), "\(context): state hash derived range by range")
         var seen = 0
         try store.forEachRecordState(authority: authority, pageSize: 37) { state in
             seen += 1
