@@ -54,16 +54,26 @@ public struct BundleInput {
 
     /// Record versions in batches: each entry `records/batch-NNNNNN.sd-jwt-lines` holds up to `batchSize`
     /// compact SD-JWTs, one per line (far less tar overhead than one entry per version).
-    public static func recordBatches(_ versions: [String], batchSize: Int = 4096) -> [BundleInput] {
+    public static func recordBatches(_ versions: [String], batchSize: Int = defaultRecordBatchSize) -> [BundleInput] {
         stride(from: 0, to: versions.count, by: batchSize).enumerated().map { index, start in
             let lines = versions[start..<min(start + batchSize, versions.count)].joined(separator: "\n") + "\n"
             let bytes = Array(lines.utf8)
-            var input = BundleInput(
-                name: String(format: "batch-%06d.sd-jwt-lines", index + 1), size: UInt64(bytes.count),
-                read: Age.memorySource(bytes))
-            input.folder = BundlePath.recordsPrefix
-            return input
+            return recordBatch(number: index + 1, size: UInt64(bytes.count), read: Age.memorySource(bytes))
         }
+    }
+
+    /// How many versions a record batch holds unless the caller says otherwise.
+    public static let defaultRecordBatchSize = 4096
+
+    /// The record batch numbered `number` (from 1): `records/batch-NNNNNN.sd-jwt-lines`, `size` bytes of compact
+    /// SD-JWTs each followed by a newline, produced by `read` when the sealer reaches it (so that a large bundle's
+    /// versions need not all be in memory).
+    public static func recordBatch(
+        number: Int, size: UInt64, read: @escaping (UnsafeMutableRawBufferPointer) throws -> Int
+    ) -> BundleInput {
+        var input = BundleInput(name: String(format: "batch-%06d.sd-jwt-lines", number), size: size, read: read)
+        input.folder = BundlePath.recordsPrefix
+        return input
     }
 
     /// An attachment named by its SHA-256 (lowercase hex).

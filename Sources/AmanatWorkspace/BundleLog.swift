@@ -130,23 +130,46 @@ extension BundleLog {
         return input
     }
 
-    /// The listed log entries of a bundle for `partners` holding `versionIds`.
+    /// The listed log entries of a bundle for `partners` holding `versionIds`. The version proofs (about a kilobyte
+    /// each) are made a chunk at a time and staged encrypted in `staging`, from where the bundle input reads them.
     static func sealMaterial(
-        workspace: Workspace, store: Store, versionIds: [String], partners: [String]
+        workspace: Workspace, store: Store, versionIds: [String], partners: [String], staging: SealStaging,
+        chunk: Int = 1000
     ) throws -> SealMaterial {
         let (checkpoint, note) = try workspace.checkpoint(store: store)
         var material = SealMaterial(checkpointSize: checkpoint.size)
-        var proofs = Items()
-        for id in versionIds {
-            guard let digest = Base64URL.decode(id), let logged = try store.logEntry(digest: digest) else {
-                continue
+        var proofs: EncryptedBlob.Writer?
+        var proofBytes: UInt64 = 0
+        for start in stride(from: 0, to: versionIds.count, by: chunk) {
+            let ids = versionIds[start..<min(start + chunk, versionIds.count)]
+            let digests = ids.compactMap { id in Base64URL.decode(id).map { (id, $0) } }
+            let indexes = try store.versionLogIndexes(digests: digests.map(\.1))
+            let logged = digests.compactMap { id, digest in indexes[Data(digest)].map { (id, $0) } }
+            guard !logged.isEmpty else { continue }
+            let hashes = try store.inclusionProofs(indexes: logged.map(\.1), size: checkpoint.size)
+            var items = Items()
+            for ((id, index), hashes) in zip(logged, hashes) {
+                items.items.append((id, try TlogProof(index: index, hashes: hashes, checkpoint: note).serialized))
             }
-            let proof = try TlogProof(
-                index: logged.index, hashes: try store.inclusionProof(index: logged.index, size: checkpoint.size),
-                checkpoint: note)
-            proofs.items.append((id, proof.serialized))
+            // Items without the magic line: the file has it once, at the start.
+            var bytes = items.serialized
+            if let writer = proofs {
+                bytes.removeFirst(Items.magic.utf8.count)
+                try bytes.withUnsafeBytes { try writer.write($0) }
+            } else {
+                let writer = try staging.writer(versionProofsName)
+                try bytes.withUnsafeBytes { try writer.write($0) }
+                proofs = writer
+            }
+            proofBytes += UInt64(bytes.count)
         }
-        if !proofs.items.isEmpty { material.inputs.append(listedInput(versionProofsName, proofs.serialized)) }
+        if let proofs {
+            try proofs.finish()
+            let source = StagedSource(try staging.reader(versionProofsName), size: proofBytes)
+            var input = BundleInput(name: versionProofsName, size: proofBytes) { try source.read($0) }
+            input.folder = BundlePath.logPrefix
+            material.inputs.append(input)
+        }
         var cosignatures = Items()
         for fp in partners {
             if let seen = try store.seenCheckpoint(origin: try Workspace.logOrigin(fingerprint: fp)),

@@ -35,46 +35,71 @@ extension RecordService {
         return ids
     }
 
+    /// How many version ids ``bundleContents(versionIds:partners:anonymousRecipients:batchSize:)`` reads at a time.
+    static let sealChunk = 1000
+
     /// Bundle inputs for the versions (in record batches) and the attachments stored here, plus this store's
     /// summary and the partners' bundles to acknowledge. Versions of records that may not leave this organization
     /// (consent `internal`) are left out and listed in ``RecordBundleContents/withheldRecords``.
     /// `partners` are the recipients' fingerprints; `anonymousRecipients` says whether some recipient is a bare
     /// `age1…` key (nobody can tell what it holds).
+    ///
+    /// Memory does not follow the number of versions' contents: the versions are chosen a chunk at a time from
+    /// their stored sizes and states, and each batch of `batchSize` versions is read and opened only when the sealer
+    /// reaches it (the inputs read from this store while the bundle is sealed).
     public func bundleContents(
-        versionIds: [String], partners: [String], anonymousRecipients: Bool = false
+        versionIds: [String], partners: [String], anonymousRecipients: Bool = false,
+        batchSize: Int = BundleInput.defaultRecordBatchSize
     ) throws -> RecordBundleContents {
         let counts = try store.viewCounts(authority: authority)
         var contents = RecordBundleContents(
             summary: .init(records: counts.records, versions: counts.versions, stateHash: try store.stateHash()))
-        // Each record's stored state and whether the recipients hold it, read once per record.
-        var states: [String: (state: StoredRecordState?, held: Bool)] = [:]
+        let batchSize = max(1, batchSize)
         var blobs = Set<String>()
         var records = Set<String>()
         var withheld = Set<String>()
-        var compact: [String] = []
         var included: [String] = []
-        for id in versionIds {
-            let version = try store.version(id)
-            if states[version.recordId] == nil {
-                if states.count > 4096 { states.removeAll(keepingCapacity: true) }
-                states[version.recordId] = (
-                    try store.recordState(version.recordId, authority: authority),
-                    try recipientsHold(version.recordId, partners, anonymous: anonymousRecipients)
-                )
+        var batches: [(ids: Range<Int>, size: UInt64)] = []
+        var batchStart = 0
+        var batchBytes: UInt64 = 0
+        let askPartners = !anonymousRecipients && !partners.isEmpty
+        for start in stride(from: 0, to: versionIds.count, by: Self.sealChunk) {
+            let versions = try store.sealableVersions(versionIds[start..<min(start + Self.sealChunk, versionIds.count)])
+            let chunkRecords = Set(versions.map(\.recordId))
+            let states = try store.recordStates(chunkRecords, authority: authority)
+            // Records every recipient holds or was sent (they may receive even what may not leave otherwise).
+            var heldByAll = askPartners ? chunkRecords : []
+            for fp in partners where askPartners && !heldByAll.isEmpty {
+                heldByAll.formIntersection(try store.recordsHeld(by: fp, among: heldByAll))
             }
-            guard let (state, held) = states[version.recordId], let record = state,
-                Authority.sealRefusal(isErased: record.isErased, consent: record.consent, recipientsHoldIt: held)
-                    == nil
-            else {
-                withheld.insert(version.recordId)
-                continue
+            var chunkIncluded: [String] = []
+            for version in versions {
+                guard let state = states[version.recordId],
+                    Authority.sealRefusal(
+                        isErased: state.isErased, consent: state.consent,
+                        recipientsHoldIt: heldByAll.contains(version.recordId)) == nil
+                else {
+                    withheld.insert(version.recordId)
+                    continue
+                }
+                included.append(version.id)
+                chunkIncluded.append(version.id)
+                records.insert(version.recordId)
+                batchBytes += UInt64(version.compactSize + 1)
+                if included.count - batchStart == batchSize {
+                    batches.append((batchStart..<included.count, batchBytes))
+                    batchStart = included.count
+                    batchBytes = 0
+                }
             }
-            included.append(id)
-            compact.append(version.sdjwt.compact)
-            blobs.formUnion(version.attachments)
-            records.insert(version.recordId)
+            blobs.formUnion(try store.attachments(ofVersions: chunkIncluded))
         }
-        contents.inputs = BundleInput.recordBatches(compact)
+        if batchStart < included.count { batches.append((batchStart..<included.count, batchBytes)) }
+        let store = store
+        contents.inputs = batches.enumerated().map { number, batch in
+            let source = RecordBatchSource(store: store, ids: included[batch.ids], size: batch.size)
+            return BundleInput.recordBatch(number: number + 1, size: batch.size) { try source.read($0) }
+        }
         contents.versionIds = included
         contents.withheldRecords = withheld.sorted()
         contents.recordCount = records.count

@@ -24,6 +24,8 @@ public struct SealRequest: Sendable {
     public var recipients: [String]
     /// ASCII armor instead of binary.
     public var armor: Bool
+    /// How many versions each record batch of the bundle holds (``BundleInput/recordBatch(number:size:read:)``).
+    public var recordBatchSize = BundleInput.defaultRecordBatchSize
 
     public init(files: [String] = [], records: RecordSelection = .none, recipients: [String], armor: Bool = false) {
         self.files = files
@@ -100,7 +102,7 @@ extension Workspace {
                 }
                 versionIds = try recordService.unacknowledgedVersions(partners: partners)
             case .all:
-                versionIds = try recordService.versionIds(ofRecords: try recordService.store.records().map(\.id))
+                versionIds = try recordService.store.versionIdsByRecord()
             case .records(let names):
                 let ids = try names.map { try recordService.resolve($0) }
                 try recordService.checkSealable(ids, partners: partners, anonymousRecipients: anonymous)
@@ -109,7 +111,8 @@ extension Workspace {
                 versionIds = []
             }
             let contents = try recordService.bundleContents(
-                versionIds: versionIds, partners: partners, anonymousRecipients: anonymous)
+                versionIds: versionIds, partners: partners, anonymousRecipients: anonymous,
+                batchSize: request.recordBatchSize)
             bundleInputs += contents.inputs
             total += contents.attachmentBytes
             records = contents
@@ -118,8 +121,12 @@ extension Workspace {
         // Every bundle carries proofs from the organization's log: its versions' and, after the manifest, the
         // manifest's own (Specs/log.md).
         let logStore = try service?.store ?? store()
+        // The version proofs are staged encrypted (they can outgrow memory); the folder goes when sealing ends.
+        let staging = try SealStaging(parent: dotFolder)
+        defer { staging.remove() }
         let material = try BundleLog.sealMaterial(
-            workspace: self, store: logStore, versionIds: records?.versionIds ?? [], partners: partners)
+            workspace: self, store: logStore, versionIds: records?.versionIds ?? [], partners: partners,
+            staging: staging)
         bundleInputs += material.inputs
         var checkpointSize: UInt64 = 0
         let manifest: BundleManifest
@@ -138,10 +145,10 @@ extension Workspace {
         } catch let error as BundleError {
             throw error.amanatError(file: "the bundle", workspace: self)
         }
-        for fp in partners { try logStore.recordSentCheckpoint(partner: fp, size: checkpointSize) }
-        if let service, let records {
-            try service.recordSent(records, bundleId: manifest.bundleId, partners: partners)
-        }
+        // What each partner was sent (its versions and the checkpoint proved), in one transaction after the commit.
+        try logStore.recordSent(
+            partners: partners, bundleId: manifest.bundleId, versions: records?.versionIds ?? [],
+            checkpointSize: checkpointSize)
         return SealReport(
             manifest: manifest,
             recipientNames: recipientList.map { $0.party.organization ?? $0.party.ageRecipient ?? "?" },

@@ -1,0 +1,349 @@
+import AmanatCrypto
+import AmanatLog
+import AmanatRecords
+import AmanatSync
+import Foundation
+import GRDB
+
+/// What sealing a bundle needs to know about a version before reading it: its record and the size of its compact
+/// SD-JWT, taken from the stored lengths without opening anything.
+public struct SealableVersion: Sendable, Equatable {
+    public var id: String
+    public var recordId: String
+    /// The byte count of `jwt~disclosure~…~` (``AmanatRecords/SDJWT/compact``).
+    public var compactSize: Int
+}
+
+/// Reads for `seal` at scale (``Store/sealableVersions(_:)``, ``Store/compactLines(_:)``): a chunk of versions per
+/// read transaction with cached statements, contents opened on all cores, nothing cached across chunks, so memory
+/// follows the chunk and not the store.
+extension Store {
+    /// How many ids go into one `IN (…)` list.
+    static let sealIdsPerStatement = 500
+
+    /// Every version id, record by record (records in id order, a record's versions oldest first, by time then
+    /// id): the order of ``versionIds(record:)`` over the sorted records, in one query.
+    public func versionIdsByRecord() throws -> [String] {
+        try writer.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM version ORDER BY recordId, issuedAt, id")
+        }
+    }
+
+    /// The versions among `ids` the store holds, in the order of `ids` (unknown ids left out).
+    public func sealableVersions(_ ids: some Collection<String>) throws -> [SealableVersion] {
+        let ids = Array(ids)
+        var found: [String: SealableVersion] = [:]
+        found.reserveCapacity(ids.count)
+        try writer.read { db in
+            for start in stride(from: 0, to: ids.count, by: Self.sealIdsPerStatement) {
+                let chunk = ids[start..<min(start + Self.sealIdsPerStatement, ids.count)]
+                // length() of a blob reads its size from the row header, not its pages; the texts of a plaintext
+                // store are ASCII (base64url, '.', '~'), so characters are bytes.
+                let rows = try Row.fetchCursor(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT id, recordId, length(jwt), typeof(jwt) = 'blob', length(disclosures),
+                                   typeof(disclosures) = 'blob'
+                            FROM version WHERE id IN (\(Self.placeholders(chunk.count)))
+                            """), arguments: StatementArguments(Array(chunk)))
+                while let row = try rows.next() {
+                    let overhead = ChaChaPoly.nonceSize + ChaChaPoly.tagSize
+                    let jwt = (row[2] as Int) - ((row[3] as Bool) ? overhead : 0)
+                    let disclosures = (row[4] as Int) - ((row[5] as Bool) ? overhead : 0)
+                    let id: String = row[0]
+                    found[id] = SealableVersion(
+                        id: id, recordId: row[1], compactSize: jwt + 1 + disclosures + (disclosures > 0 ? 1 : 0))
+                }
+            }
+        }
+        return ids.compactMap { found[$0] }
+    }
+
+    /// The stored states of `records` (those the store holds), one read.
+    public func recordStates(
+        _ records: some Collection<String>, authority: Authority = .collectorOnly
+    ) throws -> [String: StoredRecordState] {
+        try ensureView(authority)
+        let records = Array(records)
+        return try writer.read { db in
+            var states: [String: StoredRecordState] = [:]
+            for start in stride(from: 0, to: records.count, by: Self.sealIdsPerStatement) {
+                let chunk = records[start..<min(start + Self.sealIdsPerStatement, records.count)]
+                let rows = try Row.fetchCursor(
+                    db.cachedStatement(
+                        sql: "\(Self.stateColumns) WHERE recordId IN (\(Self.placeholders(chunk.count)))"),
+                    arguments: StatementArguments(Array(chunk)))
+                while let row = try rows.next() {
+                    let state = try recordState(row)
+                    states[state.recordId] = state
+                }
+            }
+            return states
+        }
+    }
+
+    /// Those of `records` that `partner` holds or was sent some version of (``partnerHolds(partner:record:)`` for
+    /// many records in one read).
+    public func recordsHeld(by partner: String, among records: some Collection<String>) throws -> Set<String> {
+        let partner = try ledgerName(partner)
+        let records = Array(records)
+        return try writer.read { db in
+            var held = Set<String>()
+            for start in stride(from: 0, to: records.count, by: Self.sealIdsPerStatement) {
+                let chunk = Array(records[start..<min(start + Self.sealIdsPerStatement, records.count)])
+                let list = Self.placeholders(chunk.count)
+                let rows = try String.fetchCursor(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT DISTINCT v.recordId FROM version v CROSS JOIN ack a
+                                ON a.partner = ? AND a.versionId = v.id WHERE v.recordId IN (\(list))
+                            UNION
+                            SELECT DISTINCT v.recordId FROM version v CROSS JOIN sent s
+                                ON s.partner = ? AND s.versionId = v.id WHERE v.recordId IN (\(list))
+                            """),
+                    arguments: StatementArguments([partner] + chunk + [partner] + chunk))
+                while let record = try rows.next() { held.insert(record) }
+            }
+            return held
+        }
+    }
+
+    /// The attachments (SHA-256, hex) that `versions` list.
+    public func attachments(ofVersions versions: some Collection<String>) throws -> Set<String> {
+        let versions = Array(versions)
+        return try writer.read { db in
+            var digests = Set<String>()
+            for start in stride(from: 0, to: versions.count, by: Self.sealIdsPerStatement) {
+                let chunk = versions[start..<min(start + Self.sealIdsPerStatement, versions.count)]
+                let rows = try String.fetchCursor(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT DISTINCT sha256 FROM versionAttachment
+                            WHERE versionId IN (\(Self.placeholders(chunk.count)))
+                            """), arguments: StatementArguments(Array(chunk)))
+                while let sha = try rows.next() { digests.insert(sha) }
+            }
+            return digests
+        }
+    }
+
+    /// The compact SD-JWTs of `ids`, in that order, each followed by a newline, in one buffer: read in one
+    /// transaction, opened on all cores.
+    /// - Throws: ``StoreError/unknownVersion(_:)`` for an id the store does not hold; ``StoreError/damaged(record:what:)``
+    ///   when a field does not open.
+    public func compactLines(_ ids: some Collection<String>) throws -> [UInt8] {
+        let ids = Array(ids)
+        var position: [String: Int] = [:]
+        position.reserveCapacity(ids.count)
+        for (i, id) in ids.enumerated() { position[id] = i }
+        let rows = try writer.read { db in
+            var sealed = SealedVersionRows(count: ids.count)
+            for start in stride(from: 0, to: ids.count, by: Self.sealIdsPerStatement) {
+                let chunk = ids[start..<min(start + Self.sealIdsPerStatement, ids.count)]
+                let rows = try Row.fetchCursor(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT v.id, v.recordId, v.jwt, v.disclosures, k.wrapped
+                            FROM version v LEFT JOIN recordKey k ON k.recordId = v.recordId
+                            WHERE v.id IN (\(Self.placeholders(chunk.count)))
+                            """), arguments: StatementArguments(Array(chunk)))
+                while let row = try rows.next() {
+                    let id: String = row[0]
+                    guard let index = position[id] else { continue }
+                    try sealed.append(row, at: index, encrypted: cipher != nil)
+                }
+            }
+            return sealed
+        }
+        if let missing = zip(ids, rows.items).first(where: { $0.1 == nil }) {
+            throw StoreError.unknownVersion(missing.0)
+        }
+        let items = rows.items.compactMap { $0 }
+        let pieces: [[UInt8]]
+        if let cipher {
+            let storeKey = cipher.storeKey
+            let bytes = rows.bytes
+            pieces = try OrderedParallel.map(items, minimumPerCore: 64, makeWorker: { try ContentWorker(storeKey) }) {
+                worker, item in
+                try bytes.withUnsafeBytes { buffer in
+                    try item.compactLine(from: buffer) { field, sealed in
+                        guard let wrapped = item.wrapped else {
+                            throw StoreError.locked("record \(item.record) is encrypted and no key is available")
+                        }
+                        let cipher = try worker.cipher(
+                            for: UnsafeRawBufferPointer(rebasing: buffer[wrapped]), at: wrapped.lowerBound,
+                            record: item.record)
+                        worker.aad.setField(field, record: item.record, version: item.version)
+                        do {
+                            return try FieldSealer.open(sealed, cipher: cipher, aad: worker.aad)
+                        } catch is CryptoError {
+                            throw StoreError.damaged(
+                                record: item.record,
+                                what: "the \(field) of version \(item.version) does not decrypt (altered or moved)")
+                        }
+                    }
+                }
+            }
+        } else {
+            pieces = try rows.bytes.withUnsafeBytes { buffer in
+                try items.map { item in try item.compactLine(from: buffer) { _, plain in Array(plain) } }
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(pieces.reduce(0) { $0 + $1.count })
+        for piece in pieces { out += piece }
+        return out
+    }
+
+    /// The log indexes of the version entries (record versions, retractions, erasures) with these digests.
+    public func versionLogIndexes(digests: [[UInt8]]) throws -> [Data: UInt64] {
+        let kinds = [LogEntry.Kind.recordVersion, .retraction, .erasure].map(\.name)
+        return try writer.read { db in
+            var found: [Data: UInt64] = [:]
+            for start in stride(from: 0, to: digests.count, by: Self.sealIdsPerStatement) {
+                let chunk = digests[start..<min(start + Self.sealIdsPerStatement, digests.count)].map { Data($0) }
+                // `kind` first, so that the (kind, digest) index answers it.
+                let rows = try Row.fetchCursor(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT digest, idx FROM logEntry
+                            WHERE kind IN (?, ?, ?) AND digest IN (\(Self.placeholders(chunk.count)))
+                            """), arguments: StatementArguments(kinds) + StatementArguments(chunk))
+                while let row = try rows.next() {
+                    let index: Int64 = row[1]
+                    found[row[0]] = UInt64(index)
+                }
+            }
+            return found
+        }
+    }
+
+    /// Inclusion proofs of many entries in the tree of `size` entries, in one read; the hashes of subtrees of at
+    /// least `1 << sharedLevel` leaves (shared by many proofs, few in number) are looked up once.
+    public func inclusionProofs(indexes: [UInt64], size: UInt64, sharedLevel: Int = 6) throws -> [[LogHash]] {
+        try writer.read { db in
+            let storage = try CachedLogHashStorage(db: db, sharedLevel: sharedLevel)
+            return try indexes.map { try LogTree.inclusionProof(index: $0, size: size, in: storage) }
+        }
+    }
+
+    /// Records, in one transaction, that a committed bundle was sent to `partners`: its versions (for
+    /// `--since-last`) and the checkpoint size it proved (``recordSentCheckpoint(partner:size:)``).
+    public func recordSent(
+        partners: [String], bundleId: String, versions: some Collection<String>, checkpointSize: UInt64
+    ) throws {
+        let names = try partners.map { try ledgerName($0) }
+        try write { db in
+            let insert = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO sent (partner, bundleId, versionId) VALUES (?, ?, ?)")
+            let checkpoint = try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO sentCheckpoint (partner, size) VALUES (?, ?)")
+            for partner in names {
+                try checkpoint.execute(arguments: [partner, Int64(checkpointSize)])
+                for v in versions { try insert.execute(arguments: [partner, bundleId, v]) }
+            }
+        }
+    }
+
+    static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ",")
+    }
+}
+
+/// The sealed (or plaintext) fields of a chunk of versions, copied out of SQLite's row buffers into one buffer.
+struct SealedVersionRows {
+    struct Item: Sendable {
+        var record: String
+        var version: String
+        var jwt: Range<Int>
+        var disclosures: Range<Int>
+        var jwtSealed: Bool
+        var disclosuresSealed: Bool
+        var wrapped: Range<Int>?
+
+        /// `jwt~d1~…~dn~\n`, each sealed field opened by `open(field, bytes)`.
+        func compactLine(
+            from buffer: UnsafeRawBufferPointer, open: (String, UnsafeRawBufferPointer) throws -> [UInt8]
+        ) throws -> [UInt8] {
+            func field(_ name: String, _ range: Range<Int>, _ sealed: Bool) throws -> [UInt8] {
+                let bytes = UnsafeRawBufferPointer(rebasing: buffer[range])
+                return sealed ? try open(name, bytes) : Array(bytes)
+            }
+            var line = try field("jwt", jwt, jwtSealed)
+            line.append(UInt8(ascii: "~"))
+            let joined = try field("disclosures", disclosures, disclosuresSealed)
+            if !joined.isEmpty {
+                line += joined
+                line.append(UInt8(ascii: "~"))
+            }
+            line.append(0x0A)
+            return line
+        }
+    }
+
+    var bytes: [UInt8] = []
+    var items: [Item?]
+    /// The wrapped key of the record last appended (rows of one record share it).
+    private var lastKey: (record: String, range: Range<Int>?)?
+
+    init(count: Int) { items = Array(repeating: nil, count: count) }
+
+    mutating func append(_ row: Row, at index: Int, encrypted: Bool) throws {
+        let record: String = row[1]
+        let version: String = row[0]
+        func copy(_ column: Int) throws -> (Range<Int>, Bool) {
+            let sealed: Bool
+            if case .blob = (row[column] as DatabaseValue).storage { sealed = true } else { sealed = false }
+            let start = bytes.count
+            try row.withUnsafeData(atIndex: column) { data in
+                if let data { data.withUnsafeBytes { bytes.append(contentsOf: $0) } }
+            }
+            return (start..<bytes.count, sealed)
+        }
+        let (jwt, jwtSealed) = try copy(2)
+        let (disclosures, disclosuresSealed) = try copy(3)
+        if encrypted && (!jwtSealed || (!disclosuresSealed && !disclosures.isEmpty)) {
+            throw StoreError.damaged(record: record, what: "a field of version \(version) is not encrypted")
+        }
+        if lastKey?.record != record {
+            let start = bytes.count
+            var present = false
+            try row.withUnsafeData(atIndex: 4) { data in
+                if let data {
+                    present = true
+                    data.withUnsafeBytes { bytes.append(contentsOf: $0) }
+                }
+            }
+            lastKey = (record, present ? start..<bytes.count : nil)
+        }
+        items[index] = Item(
+            record: record, version: version, jwt: jwt, disclosures: disclosures, jwtSealed: jwtSealed,
+            disclosuresSealed: disclosuresSealed, wrapped: lastKey?.range)
+    }
+}
+
+/// Subtree hashes read with one cached statement; those at `sharedLevel` and above are remembered (a proof's upper
+/// siblings are the same for every leaf below them).
+final class CachedLogHashStorage: LogHashStorage {
+    private let statement: Statement
+    private let sharedLevel: Int
+    private var shared: [UInt64: LogHash] = [:]
+
+    init(db: Database, sharedLevel: Int) throws {
+        statement = try db.cachedStatement(sql: "SELECT hash FROM logNode WHERE level = ? AND idx = ?")
+        self.sharedLevel = sharedLevel
+    }
+
+    func hash(level: Int, index: UInt64) throws -> LogHash? {
+        let key = UInt64(level) << 56 | index
+        if level >= sharedLevel, let hash = shared[key] { return hash }
+        guard let data = try Data.fetchOne(statement, arguments: [level, Int64(index)]) else { return nil }
+        let hash = LogHash(Array(data))
+        if level >= sharedLevel { shared[key] = hash }
+        return hash
+    }
+
+    func store(level: Int, index: UInt64, hash: LogHash) throws {
+        throw StoreError.database("the log is read-only while proofs are made")
+    }
+}

@@ -1,0 +1,103 @@
+import AmanatBundle
+import AmanatCrypto
+import AmanatStore
+import Foundation
+
+/// A folder for what `seal` must measure before the bundle's header is written but cannot hold in memory at scale
+/// (the version proofs): `.amanat/.seal.partial-XXXXXXXX/`, registered with ``Leftovers``. Each file in it is an
+/// ``EncryptedBlob`` under a random key that exists only in this object, so nothing readable reaches the disk; the
+/// folder is removed by ``remove()`` (and when the object goes away, and by a later sweep if the process dies).
+final class SealStaging {
+    let folder: URL
+    private let key: SecretBytes
+    private let leftover: Int
+
+    init(parent: URL) throws {
+        folder = parent.appendingPathComponent(".seal.partial-\(UUID().uuidString.prefix(8).lowercased())")
+        leftover = Leftovers.register(folder.path)
+        key = SecretBytes(try SecureRandom.bytes(ChaChaPoly.keySize))
+        do {
+            try FileManager.default.createDirectory(
+                at: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        } catch {
+            Leftovers.unregister(leftover)
+            throw AmanatError(.cannotCreateOutput, "cannot create \(folder.path) to stage the bundle: \(error)")
+        }
+    }
+
+    deinit { remove() }
+
+    /// A new staged file (committed into the folder by ``EncryptedBlob/Writer/finish()``).
+    func writer(_ name: String) throws -> EncryptedBlob.Writer {
+        try EncryptedBlob.Writer(path: folder.appendingPathComponent(name).path, key: key, tracked: false)
+    }
+
+    /// A staged file, read back.
+    func reader(_ name: String) throws -> EncryptedBlob.Reader {
+        try EncryptedBlob.Reader(path: folder.appendingPathComponent(name).path, key: key)
+    }
+
+    /// Removes the folder and what it holds.
+    func remove() {
+        try? FileManager.default.removeItem(at: folder)
+        Leftovers.unregister(leftover)
+    }
+}
+
+/// A run of staged bytes as a bundle input's stream: at most `size` bytes from `reader`.
+final class StagedSource {
+    private let reader: EncryptedBlob.Reader
+    private var left: UInt64
+
+    init(_ reader: EncryptedBlob.Reader, size: UInt64) {
+        self.reader = reader
+        left = size
+    }
+
+    func read(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard left > 0 else { return 0 }
+        let n = try reader.read(
+            UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(min(UInt64(buffer.count), left))]))
+        left -= UInt64(n)
+        return n
+    }
+}
+
+/// One record batch of a bundle, read from the store when the sealer reaches it (``Store/compactLines(_:)``) and
+/// dropped once it has been sealed: memory holds one batch, not the bundle.
+final class RecordBatchSource {
+    private let store: Store
+    private let ids: ArraySlice<String>
+    private let size: UInt64
+    private var bytes: [UInt8]?
+    private var offset = 0
+
+    init(store: Store, ids: ArraySlice<String>, size: UInt64) {
+        self.store = store
+        self.ids = ids
+        self.size = size
+    }
+
+    func read(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if bytes == nil {
+            let lines = try store.compactLines(ids)
+            // The sizes came from the stored lengths; a version erased meanwhile changes them.
+            guard UInt64(lines.count) == size else {
+                throw AmanatError(
+                    .invalidRequest,
+                    "the store changed while the bundle was being sealed (a version was erased?); "
+                        + "nothing was sent. Seal again.")
+            }
+            bytes = lines
+        }
+        guard let bytes, offset < bytes.count else {
+            self.bytes = []
+            return 0
+        }
+        let n = min(buffer.count, bytes.count - offset)
+        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
+        offset += n
+        if offset == bytes.count { self.bytes = [] }
+        return n
+    }
+}
