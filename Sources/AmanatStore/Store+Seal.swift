@@ -59,29 +59,6 @@ extension Store {
         return ids.compactMap { found[$0] }
     }
 
-    /// The stored states of `records` (those the store holds), one read.
-    public func recordStates(
-        _ records: some Collection<String>, authority: Authority = .collectorOnly
-    ) throws -> [String: StoredRecordState] {
-        try ensureView(authority)
-        let records = Array(records)
-        return try writer.read { db in
-            var states: [String: StoredRecordState] = [:]
-            for start in stride(from: 0, to: records.count, by: Self.sealIdsPerStatement) {
-                let chunk = records[start..<min(start + Self.sealIdsPerStatement, records.count)]
-                let rows = try Row.fetchCursor(
-                    db.cachedStatement(
-                        sql: "\(Self.stateColumns) WHERE recordId IN (\(Self.placeholders(chunk.count)))"),
-                    arguments: StatementArguments(Array(chunk)))
-                while let row = try rows.next() {
-                    let state = try recordState(row)
-                    states[state.recordId] = state
-                }
-            }
-            return states
-        }
-    }
-
     /// Those of `records` that `partner` holds or was sent some version of (``partnerHolds(partner:record:)`` for
     /// many records in one read).
     public func recordsHeld(by partner: String, among records: some Collection<String>) throws -> Set<String> {

@@ -503,9 +503,10 @@ extension Store {
     /// cores).
     /// - Throws: ``StoreError/damaged(record:what:)`` when a summary does not open.
     public func recordStates(
-        _ recordIds: [String], authority: Authority = .collectorOnly
+        _ records: some Collection<String>, authority: Authority = .collectorOnly
     ) throws -> [String: StoredRecordState] {
         try ensureView(authority)
+        let recordIds = Array(records)
         var raw: [RawState] = []
         raw.reserveCapacity(recordIds.count)
         try writer.read { db in
