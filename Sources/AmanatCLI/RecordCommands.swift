@@ -40,22 +40,15 @@ struct AddCommand: ParsableCommand {
 
     func run() throws {
         let workspace = try options.locate()
-        var records: [JSONValue] = []
-        var origins: [RecordFiles.Origin] = []
-        var warnings: [RecordFiles.Warning] = []
-        for file in files {
-            let (loaded, from) = try RecordFiles.loadWithOrigins(file)
-            records += loaded.records
-            origins += from
-            warnings += loaded.warnings
-        }
         let service = try RecordService(workspace: workspace)
         let key = try workspace.signingKey()
-        let bar = ProgressBar(label: "signing", unit: .items("records"), total: UInt64(records.count))
-        let ids = try service.add(records, key: key, progress: { bar.update(UInt64($0), of: UInt64($1)) })
+        // Files are read, signed and stored a batch at a time in one transaction: nothing is stored unless all are.
+        let bar = ProgressBar(label: "adding", unit: .bytes)
+        let added = try service.add(files: files, key: key, progress: { bar.update($0, of: $1) })
         bar.finish()
+        let (ids, origins) = (added.ids, added.origins)
         // Specs/records.md: a number that fails its checksum is stored as entered and reported.
-        for warning in warnings { Console.err("warning: \(warning)") }
+        for warning in added.warnings { Console.err("warning: \(warning)") }
         if json {
             try Console.json(
                 zip(ids, origins).map { Added(id: $0, file: $1.file, row: $1.row, index: $1.index) })

@@ -37,6 +37,88 @@ public struct RecordService {
         return versions.map(\.recordId)
     }
 
+    /// How many records ``add(files:key:batchSize:progress:)`` signs and inserts at a time by default.
+    public static let addBatchSize = 1000
+
+    /// What ``add(files:key:batchSize:progress:)`` added: the new record ids and where each came from, in input
+    /// order, and the identifier checks that failed (stored as entered, Specs/records.md).
+    public struct AddedRecords: Sendable {
+        public var ids: [String] = []
+        public var origins: [RecordFiles.Origin] = []
+        public var warnings: [RecordFiles.Warning] = []
+    }
+
+    /// Reads, validates, signs and stores the records of JSON and CSV files, `batchSize` records at a time, in ONE
+    /// transaction: a bad record anywhere (its error names the file and row) stores nothing. Memory holds one batch
+    /// and the ids, not the files (a CSV file is streamed, ``RecordFiles/Reader``).
+    /// - Parameter progress: bytes of the files read so far and their total size.
+    public func add(
+        files: [String], key: Ed25519.SigningKey, batchSize: Int = RecordService.addBatchSize,
+        progress: ((UInt64, UInt64) -> Void)? = nil
+    ) throws -> AddedRecords {
+        let readers = try files.map { try RecordFiles.Reader($0) }
+        let total = readers.reduce(0) { $0 + $1.size }
+        var done: UInt64 = 0
+        var current = 0
+        var result = AddedRecords()
+        try add(
+            batches: {
+                while current < readers.count {
+                    let reader = readers[current]
+                    if let entries = try reader.next(maximumCount: batchSize) {
+                        result.origins += entries.map(\.origin)
+                        progress?(done + reader.bytesRead, total)
+                        return entries.map(\.record)
+                    }
+                    done += reader.size
+                    result.warnings += reader.warnings
+                    current += 1
+                }
+                return nil
+            }, key: key, added: { result.ids += $0 })
+        return result
+    }
+
+    /// Signs and stores new records batch by batch in ONE transaction (``AmanatStore/Store/insert(batches:authority:from:)``):
+    /// `next` gives the next records (nil after the last); if it or anything else throws, nothing is stored.
+    /// `added` receives each batch's new record ids, in input order, before the transaction commits.
+    ///
+    /// While the store writes one batch, the next is read and signed on the other cores: `next` is called on
+    /// another thread, one call at a time, never while `added` runs.
+    @discardableResult
+    public func add(
+        batches next: @escaping () throws -> [JSONValue]?, key: Ed25519.SigningKey,
+        added: ([String]) throws -> Void
+    ) throws -> StreamedImportSummary {
+        let keys = try workspace.trustedKeys()
+        let source = UncheckedSendable(next)
+        let work: @Sendable () throws -> [StoredVersion]? = {
+            guard let records = try source.value() else { return nil }
+            // Each record is signed and verified again on any core.
+            return try OrderedParallel.map(records, makeWorker: { try RecordVerifier() }) { verifier, content in
+                let signed = try RecordSigner.sign(
+                    content: content, kind: .create, recordId: nil, prev: [],
+                    attachments: RecordContent.attachmentDigests(content), key: key, policy: .amanatRecord)
+                let verified = try verifier.verify(signed.sdjwt, trustedKey: { keys[$0] })
+                return StoredVersion(verified: verified, sdjwt: signed.sdjwt)
+            }
+        }
+        var ahead: Ahead<[StoredVersion]?>? = Ahead(work)
+        // Whatever happens, the batch being signed is finished before the reader is given back.
+        defer { ahead?.wait() }
+        return try store.insert(
+            batches: {
+                guard let current = ahead else { return nil }
+                guard let versions = try current.get() else {
+                    ahead = nil
+                    return nil
+                }
+                try added(versions.map(\.recordId))
+                ahead = Ahead(work)
+                return versions
+            }, authority: authority)
+    }
+
     /// Verifies a version against the trust list and turns it into what the store keeps.
     public func verifiedForStore(_ sdjwt: SDJWT) throws -> StoredVersion {
         let keys = try workspace.trustedKeys()
@@ -347,4 +429,49 @@ final class ProgressCounter: @unchecked Sendable {
         lock.unlock()
         report(now, total)
     }
+}
+
+/// Work started on another thread whose result is collected later (``RecordService/add(batches:key:added:)``).
+final class Ahead<Value>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var result: Result<Value, any Error>?
+    private var finished = false
+
+    init(_ work: @escaping @Sendable () throws -> Value) {
+        DispatchQueue.global().async {
+            let result = Result { try work() }
+            self.lock.lock()
+            self.result = result
+            self.lock.unlock()
+            self.done.signal()
+        }
+    }
+
+    /// Waits for the work to end (once; later calls return at once).
+    func wait() {
+        lock.lock()
+        let waited = finished
+        lock.unlock()
+        guard !waited else { return }
+        done.wait()
+        lock.lock()
+        finished = true
+        lock.unlock()
+    }
+
+    /// The work's result, after waiting for it.
+    func get() throws -> Value {
+        wait()
+        lock.lock()
+        defer { lock.unlock() }
+        guard let result else { preconditionFailure("the work signalled its end without a result") }
+        return try result.get()
+    }
+}
+
+/// A value handed to another thread by a caller that guarantees one thread uses it at a time.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -183,6 +183,36 @@ public enum RecordImport {
             throw RecordImportError(file: file, .init(reason: "the file is empty (no header row)"))
         }
         let layout = CSVLayout(schema: schema)
+        let (header, columns) = try csvHeader(headerRow, layout: layout, file: file, limits: limits)
+
+        var issues = IssueCollector(limit: limits.maximumIssues)
+        var records: [JSONValue] = []
+        for row in rows.dropFirst() {
+            if row.cells.allSatisfy({ $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) { continue }
+            guard row.cells.count == header.count else {
+                issues.add(
+                    .init(
+                        row: row.number, line: row.line,
+                        reason: "the row has \(row.cells.count) cells but the header has \(header.count) columns"))
+                if issues.isFull { break }
+                continue
+            }
+            if let record = csvRecord(
+                row, header: header, columns: columns, layout: layout, schema: schema, limits: limits, issues: &issues)
+            {
+                records.append(record)
+            }
+            if issues.isFull { break }
+        }
+        try issues.throwIfAny(file: file)
+        return records
+    }
+
+    /// The header row: the trimmed column names and the layout column of each (nil for an empty name).
+    /// - Throws: `RecordImportError` listing unknown and repeated columns.
+    static func csvHeader(
+        _ headerRow: CSVReader.Row, layout: CSVLayout, file: String, limits: Limits
+    ) throws -> (header: [String], columns: [CSVLayout.Column?]) {
         let header = headerRow.cells.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         var columns: [CSVLayout.Column?] = []
         var seen: [String: Int] = [:]
@@ -214,42 +244,35 @@ public enum RecordImport {
             columns.append(column)
         }
         try headerIssues.throwIfAny(file: file)
+        return (header, columns)
+    }
 
-        var issues = IssueCollector(limit: limits.maximumIssues)
-        var records: [JSONValue] = []
-        for row in rows.dropFirst() {
-            if row.cells.allSatisfy({ $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) { continue }
-            guard row.cells.count == header.count else {
-                issues.add(
-                    .init(
-                        row: row.number, line: row.line,
-                        reason: "the row has \(row.cells.count) cells but the header has \(header.count) columns"))
-                if issues.isFull { break }
-                continue
-            }
-            let before = issues.count
-            let record = buildRecord(row: row, header: header, columns: columns, layout: layout, issues: &issues)
-            if issues.count == before, let record {
-                // Listed in column order (problems without a column last), as a spreadsheet user reads them.
-                let rowIssues = schema.validate(record, limit: limits.maximumIssues).enumerated()
-                    .map {
-                        (
-                            offset: $0.offset,
-                            issue: csvIssue($0.element, row: row.number, header: header, layout: layout)
-                        )
-                    }
-                    .sorted {
-                        ($0.issue.columnPosition ?? Int.max, $0.offset) < (
-                            $1.issue.columnPosition ?? Int.max, $1.offset
-                        )
-                    }
-                rowIssues.forEach { issues.add($0.issue) }
-                records.append(record)
-            }
-            if issues.isFull { break }
+    /// One data row as a record validated against the schema, or nil with its problems added to `issues`. The
+    /// caller has checked that the row is not blank and has as many cells as the header.
+    static func csvRecord(
+        _ row: CSVReader.Row, header: [String], columns: [CSVLayout.Column?], layout: CSVLayout,
+        schema: RecordSchema, limits: Limits, issues: inout IssueCollector
+    ) -> JSONValue? {
+        let before = issues.count
+        let record = buildRecord(row: row, header: header, columns: columns, layout: layout, issues: &issues)
+        if issues.count == before, let record {
+            // Listed in column order (problems without a column last), as a spreadsheet user reads them.
+            let rowIssues = schema.validate(record, limit: limits.maximumIssues).enumerated()
+                .map {
+                    (
+                        offset: $0.offset,
+                        issue: csvIssue($0.element, row: row.number, header: header, layout: layout)
+                    )
+                }
+                .sorted {
+                    ($0.issue.columnPosition ?? Int.max, $0.offset) < (
+                        $1.issue.columnPosition ?? Int.max, $1.offset
+                    )
+                }
+            rowIssues.forEach { issues.add($0.issue) }
+            return record
         }
-        try issues.throwIfAny(file: file)
-        return records
+        return nil
     }
 
     static func csvIssue(_ v: SchemaViolation, row: Int, header: [String], layout: CSVLayout) -> RecordImportError.Issue
