@@ -12,7 +12,8 @@ struct AddCommand: ParsableCommand {
         abstract: "Add testimony records from JSON or CSV files, each signed as a new record.",
         discussion: """
             A JSON file holds one record or an array of records (Specs/records.md); a CSV file one record per row. \
-            Every record is validated first: one bad record fails the whole command and nothing is stored. Each \
+            Records are validated, signed and stored a batch at a time in one transaction (a CSV file of any size is \
+            streamed): one bad record fails the whole command, naming its file and row, and nothing is stored. Each \
             record is signed as an SD-JWT in which every identifying or sensitive field is its own disclosure.
 
             Prints one line per new record, in input order: the full record id, a tab, and where it came from: \

@@ -83,13 +83,31 @@ extension RecordFiles {
             for item in items {
                 let record = item.record.sortedKeys()
                 returned += 1
-                for (pointer, reason) in RecordValidation.checksumProblems(record) {
+                for (pointer, reason) in Self.hasChecksumProblem(record)
+                    ? RecordValidation.checksumProblems(record) : []
+                {
                     warnings.append(
                         Warning(file: path, recordIndex: nil, csvRecord: returned, pointer: pointer, reason: reason))
                 }
                 entries.append(Entry(record: record, origin: Origin(file: path, row: item.row)))
             }
             return entries
+        }
+
+        /// Whether ``RecordValidation/checksumProblems(_:)`` finds anything: the same test without building a JSON
+        /// Pointer for every member (most records have no problem).
+        static func hasChecksumProblem(_ value: JSONValue) -> Bool {
+            switch value {
+            case .object(let members):
+                return members.contains { key, item in
+                    if case .string(let text) = item { return RecordValidation.problem(member: key, text) != nil }
+                    return hasChecksumProblem(item)
+                }
+            case .array(let items):
+                return items.contains { hasChecksumProblem($0) }
+            default:
+                return false
+            }
         }
     }
 }

@@ -188,7 +188,7 @@ public enum RecordImport {
         var issues = IssueCollector(limit: limits.maximumIssues)
         var records: [JSONValue] = []
         for row in rows.dropFirst() {
-            if row.cells.allSatisfy({ $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) { continue }
+            if isBlank(row) { continue }
             guard row.cells.count == header.count else {
                 issues.add(
                     .init(
@@ -326,7 +326,7 @@ public enum RecordImport {
         let root = Builder()
         for (i, raw) in row.cells.enumerated() {
             let cell = nfc(raw)
-            guard !cell.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
+            guard !isBlank(cell) else { continue }
             guard let column = columns[i] else {
                 issues.add(.init(row: row.number, columnPosition: i + 1, reason: "a cell in a column without a name"))
                 continue
@@ -433,7 +433,23 @@ public enum RecordImport {
         }
     }
 
-    static func trim(_ s: some StringProtocol) -> String { s.trimmingCharacters(in: .whitespacesAndNewlines) }
+    static func trim(_ s: some StringProtocol) -> String {
+        // Most cells neither start nor end with white space: no need for Foundation's (slow) trimming.
+        let string = String(s)
+        if let first = string.utf8.first, let last = string.utf8.last, isPlainASCII(first), isPlainASCII(last) {
+            return string
+        }
+        return string.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Whether `s` is empty or only white space (as `trimmingCharacters(in: .whitespacesAndNewlines)` sees it).
+    static func isBlank(_ s: String) -> Bool {
+        if let first = s.utf8.first, isPlainASCII(first) { return false }
+        return s.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+    }
+
+    /// A printable ASCII byte other than space: never white space, never part of a longer character.
+    @inline(__always) static func isPlainASCII(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
 
     static func scalar(_ text: String, _ kind: JSONKind) throws -> JSONValue {
         switch kind {
