@@ -12,7 +12,8 @@ struct AddCommand: ParsableCommand {
         abstract: "Add testimony records from JSON or CSV files, each signed as a new record.",
         discussion: """
             A JSON file holds one record or an array of records (Specs/records.md); a CSV file one record per row. \
-            Every record is validated first: one bad record fails the whole command and nothing is stored. Each \
+            Records are validated, signed and stored a batch at a time in one transaction (a CSV file of any size is \
+            streamed): one bad record fails the whole command, naming its file and row, and nothing is stored. Each \
             record is signed as an SD-JWT in which every identifying or sensitive field is its own disclosure.
 
             Prints one line per new record, in input order: the full record id, a tab, and where it came from: \
@@ -40,22 +41,15 @@ struct AddCommand: ParsableCommand {
 
     func run() throws {
         let workspace = try options.locate()
-        var records: [JSONValue] = []
-        var origins: [RecordFiles.Origin] = []
-        var warnings: [RecordFiles.Warning] = []
-        for file in files {
-            let (loaded, from) = try RecordFiles.loadWithOrigins(file)
-            records += loaded.records
-            origins += from
-            warnings += loaded.warnings
-        }
         let service = try RecordService(workspace: workspace)
         let key = try workspace.signingKey()
-        let bar = ProgressBar(label: "signing", unit: .items("records"), total: UInt64(records.count))
-        let ids = try service.add(records, key: key, progress: { bar.update(UInt64($0), of: UInt64($1)) })
+        // Files are read, signed and stored a batch at a time in one transaction: nothing is stored unless all are.
+        let bar = ProgressBar(label: "adding", unit: .bytes)
+        let added = try service.add(files: files, key: key, progress: { bar.update($0, of: $1) })
         bar.finish()
+        let (ids, origins) = (added.ids, added.origins)
         // Specs/records.md: a number that fails its checksum is stored as entered and reported.
-        for warning in warnings { Console.err("warning: \(warning)") }
+        for warning in added.warnings { Console.err("warning: \(warning)") }
         if json {
             try Console.json(
                 zip(ids, origins).map { Added(id: $0, file: $1.file, row: $1.row, index: $1.index) })

@@ -37,6 +37,88 @@ public struct RecordService {
         return versions.map(\.recordId)
     }
 
+    /// How many records ``add(files:key:batchSize:progress:)`` signs and inserts at a time by default.
+    public static let addBatchSize = 1000
+
+    /// What ``add(files:key:batchSize:progress:)`` added: the new record ids and where each came from, in input
+    /// order, and the identifier checks that failed (stored as entered, Specs/records.md).
+    public struct AddedRecords: Sendable {
+        public var ids: [String] = []
+        public var origins: [RecordFiles.Origin] = []
+        public var warnings: [RecordFiles.Warning] = []
+    }
+
+    /// Reads, validates, signs and stores the records of JSON and CSV files, `batchSize` records at a time, in ONE
+    /// transaction: a bad record anywhere (its error names the file and row) stores nothing. Memory holds one batch
+    /// and the ids, not the files (a CSV file is streamed, ``RecordFiles/Reader``).
+    /// - Parameter progress: bytes of the files read so far and their total size.
+    public func add(
+        files: [String], key: Ed25519.SigningKey, batchSize: Int = RecordService.addBatchSize,
+        progress: ((UInt64, UInt64) -> Void)? = nil
+    ) throws -> AddedRecords {
+        let readers = try files.map { try RecordFiles.Reader($0) }
+        let total = readers.reduce(0) { $0 + $1.size }
+        var done: UInt64 = 0
+        var current = 0
+        var result = AddedRecords()
+        try add(
+            batches: {
+                while current < readers.count {
+                    let reader = readers[current]
+                    if let entries = try reader.next(maximumCount: batchSize) {
+                        result.origins += entries.map(\.origin)
+                        progress?(done + reader.bytesRead, total)
+                        return entries.map(\.record)
+                    }
+                    done += reader.size
+                    result.warnings += reader.warnings
+                    current += 1
+                }
+                return nil
+            }, key: key, added: { result.ids += $0 })
+        return result
+    }
+
+    /// Signs and stores new records batch by batch in ONE transaction (``AmanatStore/Store/insert(batches:authority:from:)``):
+    /// `next` gives the next records (nil after the last); if it or anything else throws, nothing is stored.
+    /// `added` receives each batch's new record ids, in input order, before the transaction commits.
+    ///
+    /// While the store writes one batch, the next is read and signed on the other cores: `next` is called on
+    /// another thread, one call at a time, never while `added` runs.
+    @discardableResult
+    public func add(
+        batches next: @escaping () throws -> [JSONValue]?, key: Ed25519.SigningKey,
+        added: ([String]) throws -> Void
+    ) throws -> StreamedImportSummary {
+        let keys = try workspace.trustedKeys()
+        let source = UncheckedSendable(next)
+        let work: @Sendable () throws -> [StoredVersion]? = {
+            guard let records = try source.value() else { return nil }
+            // Each record is signed and verified again on any core.
+            return try SharedParallel.map(records, makeWorker: { try RecordVerifier() }) { verifier, content in
+                let signed = try RecordSigner.sign(
+                    content: content, kind: .create, recordId: nil, prev: [],
+                    attachments: RecordContent.attachmentDigests(content), key: key, policy: .amanatRecord)
+                let verified = try verifier.verify(signed.sdjwt, trustedKey: { keys[$0] })
+                return StoredVersion(verified: verified, sdjwt: signed.sdjwt)
+            }
+        }
+        var ahead: Ahead<[StoredVersion]?>? = Ahead(work)
+        // Whatever happens, the batch being signed is finished before the reader is given back.
+        defer { ahead?.wait() }
+        return try store.insert(
+            batches: {
+                guard let current = ahead else { return nil }
+                guard let versions = try current.get() else {
+                    ahead = nil
+                    return nil
+                }
+                try added(versions.map(\.recordId))
+                ahead = Ahead(work)
+                return versions
+            }, authority: authority)
+    }
+
     /// Verifies a version against the trust list and turns it into what the store keeps.
     public func verifiedForStore(_ sdjwt: SDJWT) throws -> StoredVersion {
         let keys = try workspace.trustedKeys()
@@ -346,5 +428,128 @@ final class ProgressCounter: @unchecked Sendable {
         let now = done
         lock.unlock()
         report(now, total)
+    }
+}
+
+/// Work started on another thread whose result is collected later (``RecordService/add(batches:key:added:)``).
+final class Ahead<Value>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var result: Result<Value, any Error>?
+    private var finished = false
+
+    init(_ work: @escaping @Sendable () throws -> Value) {
+        DispatchQueue.global().async {
+            let result = Result { try work() }
+            self.lock.lock()
+            self.result = result
+            self.lock.unlock()
+            self.done.signal()
+        }
+    }
+
+    /// Waits for the work to end (once; later calls return at once).
+    func wait() {
+        lock.lock()
+        let waited = finished
+        lock.unlock()
+        guard !waited else { return }
+        done.wait()
+        lock.lock()
+        finished = true
+        lock.unlock()
+    }
+
+    /// The work's result, after waiting for it.
+    func get() throws -> Value {
+        wait()
+        lock.lock()
+        defer { lock.unlock() }
+        guard let result else { preconditionFailure("the work signalled its end without a result") }
+        return try result.get()
+    }
+}
+
+/// A value handed to another thread by a caller that guarantees one thread uses it at a time.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// Work on a list of items spread over every core, results in item order, or the error of the first failing item
+/// in item order. Unlike ``AmanatRecords/OrderedParallel``, the cores take small runs of items from a shared
+/// counter, so a core that gets less time (a busy machine, another stage of a pipeline) does fewer of them.
+enum SharedParallel {
+    static func map<Item: Sendable, Worker, Output>(
+        _ items: [Item], run: Int = 8, makeWorker: @Sendable () throws -> Worker,
+        _ body: @Sendable (Worker, Item) throws -> Output
+    ) throws -> [Output] {
+        let slots = Slots<Output>(items.count)
+        let cores = min(ProcessInfo.processInfo.activeProcessorCount, max(1, items.count / run))
+        DispatchQueue.concurrentPerform(iterations: cores) { _ in
+            // A core that cannot make its worker leaves the items to the others (or to the loop below).
+            guard let worker = try? makeWorker() else { return }
+            while let range = slots.take(run) {
+                for i in range {
+                    let result = Result { try body(worker, items[i]) }
+                    slots.set(i, result)
+                    if case .failure = result { return }
+                }
+            }
+        }
+        var outputs: [Output] = []
+        outputs.reserveCapacity(items.count)
+        var worker: Worker?
+        for i in items.indices {
+            if let result = slots.get(i) {
+                outputs.append(try result.get())
+                continue
+            }
+            // Not reached because another item failed: done here, in order, up to the first failure.
+            let current = try worker ?? makeWorker()
+            worker = current
+            outputs.append(try body(current, items[i]))
+        }
+        return outputs
+    }
+
+    /// One result slot per item (each written by one thread), the counter the cores take runs of items from, and
+    /// whether a failure was seen (no run is handed out after it).
+    final class Slots<T>: @unchecked Sendable {
+        private let storage: UnsafeMutableBufferPointer<Result<T, any Error>?>
+        private let lock = NSLock()
+        private var next = 0
+        private var failed = false
+
+        init(_ count: Int) {
+            storage = .allocate(capacity: count)
+            storage.initialize(repeating: nil)
+        }
+
+        deinit {
+            storage.deinitialize()
+            storage.deallocate()
+        }
+
+        func take(_ run: Int) -> Range<Int>? {
+            lock.lock()
+            defer { lock.unlock() }
+            guard !failed, next < storage.count else { return nil }
+            let start = next
+            next = min(storage.count, next + run)
+            return start..<next
+        }
+
+        func set(_ index: Int, _ result: Result<T, any Error>) {
+            if case .failure = result {
+                lock.lock()
+                failed = true
+                lock.unlock()
+            }
+            storage[index] = result
+        }
+
+        /// Read after every core is done.
+        func get(_ index: Int) -> Result<T, any Error>? { storage[index] }
     }
 }

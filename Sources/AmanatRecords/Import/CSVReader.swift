@@ -18,9 +18,13 @@ struct CSVReader {
     var index = 0
     var line = 1
 
-    init(bytes: [UInt8], file: String, limits: RecordImport.Limits) {
+    /// - Parameters:
+    ///   - line: the text line `bytes` start on (a later piece of a file read piece by piece).
+    ///   - atFileStart: whether `bytes` start the file, where a byte order mark is dropped.
+    init(bytes: [UInt8], file: String, limits: RecordImport.Limits, line: Int = 1, atFileStart: Bool = true) {
+        self.line = line
         // records.md: a leading BOM (as Excel writes it) is ignored.
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+        if atFileStart, bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
             self.bytes = Array(bytes.dropFirst(3))
         } else {
             self.bytes = bytes
@@ -55,6 +59,13 @@ struct CSVReader {
             rows.append(row)
         }
         return rows
+    }
+
+    /// The next row, numbered `number`, or nil at the end of the bytes. `header`: the header's cells, for naming
+    /// columns in errors (nil while reading the header).
+    mutating func nextRow(number: Int, header: [String]?) throws -> Row? {
+        guard index < bytes.count else { return nil }
+        return try readRow(number: number, header: header)
     }
 
     private mutating func readRow(number: Int, header: [String]?) throws -> Row {

@@ -15,6 +15,6 @@ extension RecordImport {
 
     /// A row whose cells are all empty (or whitespace): skipped, never a record.
     static func isBlank(_ row: CSVReader.Row) -> Bool {
-        row.cells.allSatisfy { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+        row.cells.allSatisfy { isBlank($0) }
     }
 }

@@ -183,6 +183,36 @@ public enum RecordImport {
             throw RecordImportError(file: file, .init(reason: "the file is empty (no header row)"))
         }
         let layout = CSVLayout(schema: schema)
+        let (header, columns) = try csvHeader(headerRow, layout: layout, file: file, limits: limits)
+
+        var issues = IssueCollector(limit: limits.maximumIssues)
+        var records: [JSONValue] = []
+        for row in rows.dropFirst() {
+            if isBlank(row) { continue }
+            guard row.cells.count == header.count else {
+                issues.add(
+                    .init(
+                        row: row.number, line: row.line,
+                        reason: "the row has \(row.cells.count) cells but the header has \(header.count) columns"))
+                if issues.isFull { break }
+                continue
+            }
+            if let record = csvRecord(
+                row, header: header, columns: columns, layout: layout, schema: schema, limits: limits, issues: &issues)
+            {
+                records.append(record)
+            }
+            if issues.isFull { break }
+        }
+        try issues.throwIfAny(file: file)
+        return records
+    }
+
+    /// The header row: the trimmed column names and the layout column of each (nil for an empty name).
+    /// - Throws: `RecordImportError` listing unknown and repeated columns.
+    static func csvHeader(
+        _ headerRow: CSVReader.Row, layout: CSVLayout, file: String, limits: Limits
+    ) throws -> (header: [String], columns: [CSVLayout.Column?]) {
         let header = headerRow.cells.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         var columns: [CSVLayout.Column?] = []
         var seen: [String: Int] = [:]
@@ -214,42 +244,35 @@ public enum RecordImport {
             columns.append(column)
         }
         try headerIssues.throwIfAny(file: file)
+        return (header, columns)
+    }
 
-        var issues = IssueCollector(limit: limits.maximumIssues)
-        var records: [JSONValue] = []
-        for row in rows.dropFirst() {
-            if row.cells.allSatisfy({ $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) { continue }
-            guard row.cells.count == header.count else {
-                issues.add(
-                    .init(
-                        row: row.number, line: row.line,
-                        reason: "the row has \(row.cells.count) cells but the header has \(header.count) columns"))
-                if issues.isFull { break }
-                continue
-            }
-            let before = issues.count
-            let record = buildRecord(row: row, header: header, columns: columns, layout: layout, issues: &issues)
-            if issues.count == before, let record {
-                // Listed in column order (problems without a column last), as a spreadsheet user reads them.
-                let rowIssues = schema.validate(record, limit: limits.maximumIssues).enumerated()
-                    .map {
-                        (
-                            offset: $0.offset,
-                            issue: csvIssue($0.element, row: row.number, header: header, layout: layout)
-                        )
-                    }
-                    .sorted {
-                        ($0.issue.columnPosition ?? Int.max, $0.offset) < (
-                            $1.issue.columnPosition ?? Int.max, $1.offset
-                        )
-                    }
-                rowIssues.forEach { issues.add($0.issue) }
-                records.append(record)
-            }
-            if issues.isFull { break }
+    /// One data row as a record validated against the schema, or nil with its problems added to `issues`. The
+    /// caller has checked that the row is not blank and has as many cells as the header.
+    static func csvRecord(
+        _ row: CSVReader.Row, header: [String], columns: [CSVLayout.Column?], layout: CSVLayout,
+        schema: RecordSchema, limits: Limits, issues: inout IssueCollector
+    ) -> JSONValue? {
+        let before = issues.count
+        let record = buildRecord(row: row, header: header, columns: columns, layout: layout, issues: &issues)
+        if issues.count == before, let record {
+            // Listed in column order (problems without a column last), as a spreadsheet user reads them.
+            let rowIssues = schema.validate(record, limit: limits.maximumIssues).enumerated()
+                .map {
+                    (
+                        offset: $0.offset,
+                        issue: csvIssue($0.element, row: row.number, header: header, layout: layout)
+                    )
+                }
+                .sorted {
+                    ($0.issue.columnPosition ?? Int.max, $0.offset) < (
+                        $1.issue.columnPosition ?? Int.max, $1.offset
+                    )
+                }
+            rowIssues.forEach { issues.add($0.issue) }
+            return record
         }
-        try issues.throwIfAny(file: file)
-        return records
+        return nil
     }
 
     static func csvIssue(_ v: SchemaViolation, row: Int, header: [String], layout: CSVLayout) -> RecordImportError.Issue
@@ -303,7 +326,7 @@ public enum RecordImport {
         let root = Builder()
         for (i, raw) in row.cells.enumerated() {
             let cell = nfc(raw)
-            guard !cell.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
+            guard !isBlank(cell) else { continue }
             guard let column = columns[i] else {
                 issues.add(.init(row: row.number, columnPosition: i + 1, reason: "a cell in a column without a name"))
                 continue
@@ -410,7 +433,23 @@ public enum RecordImport {
         }
     }
 
-    static func trim(_ s: some StringProtocol) -> String { s.trimmingCharacters(in: .whitespacesAndNewlines) }
+    static func trim(_ s: some StringProtocol) -> String {
+        // Most cells neither start nor end with white space: no need for Foundation's (slow) trimming.
+        let string = String(s)
+        if let first = string.utf8.first, let last = string.utf8.last, isPlainASCII(first), isPlainASCII(last) {
+            return string
+        }
+        return string.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Whether `s` is empty or only white space (as `trimmingCharacters(in: .whitespacesAndNewlines)` sees it).
+    static func isBlank(_ s: String) -> Bool {
+        if let first = s.utf8.first, isPlainASCII(first) { return false }
+        return s.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+    }
+
+    /// A printable ASCII byte other than space: never white space, never part of a longer character.
+    @inline(__always) static func isPlainASCII(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
 
     static func scalar(_ text: String, _ kind: JSONKind) throws -> JSONValue {
         switch kind {
