@@ -47,13 +47,13 @@ struct SQLiteLogHashStorage: LogHashStorage {
 
     func hash(level: Int, index: UInt64) throws -> LogHash? {
         let data = try Data.fetchOne(
-            db, sql: "SELECT hash FROM logNode WHERE level = ? AND idx = ?", arguments: [level, Int64(index)])
+            try db.cachedStatement(sql: "SELECT hash FROM logNode WHERE level = ? AND idx = ?"),
+            arguments: [level, Int64(index)])
         return data.map { LogHash(Array($0)) }
     }
 
     mutating func store(level: Int, index: UInt64, hash: LogHash) throws {
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO logNode (level, idx, hash) VALUES (?, ?, ?)",
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO logNode (level, idx, hash) VALUES (?, ?, ?)").execute(
             arguments: [level, Int64(index), Data(hash)])
     }
 }
@@ -142,16 +142,18 @@ extension Store {
     @discardableResult
     static func appendToLog(_ db: Database, _ entry: LogEntry, at time: Int) throws -> UInt64 {
         let kind = entry.kind.name
+        // Cached statements: an import or `add` appends one entry per version.
         if let index = try Int64.fetchOne(
-            db, sql: "SELECT idx FROM logEntry WHERE kind = ? AND digest = ?", arguments: [kind, Data(entry.digest)])
+            try db.cachedStatement(sql: "SELECT idx FROM logEntry WHERE kind = ? AND digest = ?"),
+            arguments: [kind, Data(entry.digest)])
         {
             return UInt64(index)
         }
-        let size = UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM logEntry") ?? 0)
+        let size = UInt64(
+            try Int64.fetchOne(try db.cachedStatement(sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM logEntry")) ?? 0)
         var storage = SQLiteLogHashStorage(db: db)
         try LogTree.append(leafHash: try MerkleHash.leaf(entry.encoded), at: size, to: &storage)
-        try db.execute(
-            sql: "INSERT INTO logEntry (idx, kind, digest, appendedAt) VALUES (?, ?, ?, ?)",
+        try db.cachedStatement(sql: "INSERT INTO logEntry (idx, kind, digest, appendedAt) VALUES (?, ?, ?, ?)").execute(
             arguments: [Int64(size), kind, Data(entry.digest), time])
         return size
     }
@@ -373,8 +375,14 @@ extension Store {
     public func logEntry(digest: [UInt8]) throws -> StoredLogEntry? {
         try writer.read { db in
             guard
+                // Every kind named, so that SQLite searches the (kind, digest) index instead of the whole log.
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT idx, kind, digest, appendedAt FROM logEntry WHERE digest = ? LIMIT 1",
+                    db,
+                    sql: """
+                        SELECT idx, kind, digest, appendedAt FROM logEntry
+                        WHERE kind IN (\(LogEntry.Kind.allCases.map { "'\($0.name)'" }.joined(separator: ","))) AND digest = ?
+                        LIMIT 1
+                        """,
                     arguments: [Data(digest)]),
                 let entry = Self.entry(kind: row["kind"], digest: digest)
             else { return nil }
