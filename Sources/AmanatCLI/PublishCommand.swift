@@ -76,26 +76,35 @@ struct PublishCommand: ParsableCommand {
         let loaded = try Workspace.loadPolicy(policy)
         let bar = ProgressBar(label: "redacting", unit: .items("records"))
         let specs = try MediaSpecs.load(pairs: mediaSpec, folder: mediaSpecs)
+        // Only the reports (or their summaries) are kept until the run succeeds, not the records, except on a dry
+        // run, which shows each redacted record.
+        var reports: [RedactionReport] = []
+        var summaries: [String] = []
         let result = try workspace.publish(
             records, policy: loaded, to: dryRun ? nil : output, mediaSpecs: specs,
-            progress: { bar.update(UInt64($0), of: UInt64($1)) })
+            progress: { bar.update(UInt64($0), of: UInt64($1)) },
+            onRecord: dryRun
+                ? nil
+                : { record in
+                    if json { reports.append(record.report) } else { summaries.append(record.report.summary) }
+                })
         bar.finish()
         for skipped in result.skipped {
             Console.err(
                 "skipped \(UntrustedText.printable(skipped.record)): \(UntrustedText.printable(skipped.reason))")
         }
         if json {
-            try Console.json(result.records.map(\.report))
-        } else {
+            try Console.json(dryRun ? result.records.map(\.report) : reports)
+        } else if dryRun {
             for record in result.records {
-                if dryRun {
-                    Console.out(
-                        "── \(UntrustedText.printable(record.recordId)) (version \(record.versionId)) — dry run, nothing written"
-                    )
-                    Console.jsonText(record.rendered.pretty())
-                }
+                Console.out(
+                    "── \(UntrustedText.printable(record.recordId)) (version \(record.versionId)) — dry run, nothing written"
+                )
+                Console.jsonText(record.rendered.pretty())
                 Console.out(record.report.summary)
             }
+        } else {
+            for summary in summaries { Console.out(summary) }
         }
         for media in result.media {
             Console.status(
@@ -105,7 +114,7 @@ struct PublishCommand: ParsableCommand {
         }
         if let folder = result.folder {
             Console.status(
-                "Published \(result.records.count) record\(result.records.count == 1 ? "" : "s") under policy "
+                "Published \(result.count) record\(result.count == 1 ? "" : "s") under policy "
                     + "'\(UntrustedText.printable(loaded.policy.name))' in \(UntrustedText.printable(folder)).")
             Console.status(
                 "With it are the public identities of \(result.identities.count) organization"

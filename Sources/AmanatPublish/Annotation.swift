@@ -155,16 +155,26 @@ extension Annotation {
     /// The paths where publisher-made `values` sit on a value the presentation discloses (an original the reader
     /// would see twice, once in the publisher's words). Publishing never makes one; verification refuses them.
     public static func overlays(_ values: [PublisherValue], presentation: SDJWT) -> [String] {
-        guard let map = try? DisclosureMap(presentation) else { return [] }
+        guard !values.isEmpty, let map = try? DisclosureMap(presentation) else { return [] }
         var disclosed = Set<String>()
         var texts = Set<String>()
         for leaf in map.leaves {
-            let pointer = DisclosureMap.pointer(leaf.path)
+            let pointer = Redactor.pointer(leaf.path)
             if let segment = leaf.segment {
                 disclosed.insert(pointer + "#\(segment)")
                 texts.insert(pointer)
             } else {
                 disclosed.insert(pointer)
+            }
+        }
+        // Every P such that a disclosed pointer starts with P + "/" (each of its prefixes that ends before a "/"),
+        // so that a value on an object or array holding disclosed values is found without scanning them all.
+        var holders = Set<Substring>()
+        for pointer in disclosed {
+            var index = pointer.startIndex
+            while let slash = pointer[index...].firstIndex(of: "/") {
+                holders.insert(pointer[..<slash])
+                index = pointer.index(after: slash)
             }
         }
         var result: [String] = []
@@ -174,9 +184,7 @@ extension Annotation {
             if let segment {
                 hit = disclosed.contains(path + "#\(segment)")
             } else {
-                hit =
-                    disclosed.contains(path) || texts.contains(path)
-                    || disclosed.contains { $0.hasPrefix(path + "/") }
+                hit = disclosed.contains(path) || texts.contains(path) || holders.contains(Substring(path))
             }
             if hit { result.append(segment.map { "\(path) piece \($0)" } ?? path) }
         }

@@ -44,11 +44,20 @@ public enum PublicationIndex {
     public static func identities(
         _ records: [PublishedRecord], publisher: PublicIdentity, identity: (String) -> PublicIdentity?
     ) throws -> [IdentityEntry] {
+        try identities(
+            collectors: Set(records.map(\.collector)), signers: Set(records.map(\.signer)), publisher: publisher,
+            identity: identity)
+    }
+
+    /// ``identities(_:publisher:identity:)`` from the collectors and signers of the published records (gathered
+    /// while the records are written, so that the records need not all be held).
+    public static func identities(
+        collectors: Set<String>, signers: Set<String>, publisher: PublicIdentity,
+        identity: (String) -> PublicIdentity?
+    ) throws -> [IdentityEntry] {
         var roles: [String: Set<String>] = [publisher.fingerprint: ["publisher"]]
-        for record in records {
-            roles[record.collector, default: []].insert("collector")
-            roles[record.signer, default: []].insert("signer")
-        }
+        for collector in collectors { roles[collector, default: []].insert("collector") }
+        for signer in signers { roles[signer, default: []].insert("signer") }
         return try roles.keys.sorted().map { fingerprint in
             let found = fingerprint == publisher.fingerprint ? publisher : identity(fingerprint)
             guard let found, found.fingerprint == fingerprint, identityPath(fingerprint) != nil else {
@@ -111,20 +120,57 @@ public enum PublicationIndex {
         _ records: [PublishedRecord], publisher: PublicIdentity, policy: PolicyFile, publishedAt: Int,
         identities: [IdentityEntry] = [], media: [MediaEntry] = []
     ) -> JSONValue {
-        let entries: [JSONValue] = records.map { record in
-            .object([
-                ("id", .string(record.recordId)),
-                ("version", .string(record.versionId)),
-                ("collector", .string(record.collector)),
-                ("signer", .string(record.signer)),
-                ("editors", .array(record.editors.map { .string($0) })),
-                ("presentation", .string(presentationName(record))),
-                ("annotation", .string(annotationName(record))),
-                ("disclosuresPresented", .number(String(record.report.disclosuresPresented))),
-                ("publisherValues", .number(String(record.values.count))),
-            ])
-        }
-        return .object(
+        document(
+            records.map(entry), publisher: publisher, policy: policy, publishedAt: publishedAt, identities: identities,
+            media: media)
+    }
+
+    /// One record's entry in `index.json`'s `records`.
+    public static func entry(_ record: PublishedRecord) -> JSONValue {
+        .object([
+            ("id", .string(record.recordId)),
+            ("version", .string(record.versionId)),
+            ("collector", .string(record.collector)),
+            ("signer", .string(record.signer)),
+            ("editors", .array(record.editors.map { .string($0) })),
+            ("presentation", .string(presentationName(record))),
+            ("annotation", .string(annotationName(record))),
+            ("disclosuresPresented", .number(String(record.report.disclosuresPresented))),
+            ("publisherValues", .number(String(record.values.count))),
+        ])
+    }
+
+    /// An entry as it stands in the pretty `index.json` (``entry(_:)``, indented as a member of `records`);
+    /// ``prettyParts(publisher:policy:publishedAt:identities:media:)`` gives the text around the entries.
+    public static func prettyEntry(_ record: PublishedRecord) -> String {
+        entryIndent + entry(record).pretty(indent: entryIndent)
+    }
+
+    /// The pretty `index.json` without its record entries: `head + entries.joined(separator: ",\n") + tail`
+    /// (each entry from ``prettyEntry(_:)``, at least one) is exactly `json(…).pretty()`, so the index can be
+    /// written while the records are made instead of after holding them all.
+    public static func prettyParts(
+        publisher: PublicIdentity, policy: PolicyFile, publishedAt: Int, identities: [IdentityEntry] = [],
+        media: [MediaEntry] = []
+    ) -> (head: String, tail: String) {
+        // A placeholder entry that no real entry can spell (a NUL in a string is escaped as \u0000).
+        let marker = "\u{0}amanat-index-records\u{0}"
+        let text = document(
+            [.string(marker)], publisher: publisher, policy: policy, publishedAt: publishedAt, identities: identities,
+            media: media
+        ).pretty()
+        let placeholder = entryIndent + JSONValue.string(marker).serialized()
+        guard let range = text.range(of: placeholder) else { return (text, "") }
+        return (String(text[..<range.lowerBound]), String(text[range.upperBound...]))
+    }
+
+    static let entryIndent = "    "
+
+    static func document(
+        _ entries: [JSONValue], publisher: PublicIdentity, policy: PolicyFile, publishedAt: Int,
+        identities: [IdentityEntry], media: [MediaEntry]
+    ) -> JSONValue {
+        .object(
             [
                 ("format", .string(format)),
                 (

@@ -71,7 +71,7 @@ public struct Redactor {
         var texts: [String: [(Int, String)]] = [:]
         for leaf in map.leaves {
             guard let segment = leaf.segment else { continue }
-            texts[DisclosureMap.pointer(leaf.path), default: []].append((segment, leaf.value.stringValue ?? ""))
+            texts[Self.pointer(leaf.path), default: []].append((segment, leaf.value.stringValue ?? ""))
         }
         for (pointer, pieces) in texts {
             var offset = 0
@@ -109,7 +109,7 @@ public struct Redactor {
     ) throws -> [Decision] {
         var decisions: [Decision] = []
         for leaf in map.leaves {
-            let pointer = DisclosureMap.pointer(leaf.path)
+            let pointer = Self.pointer(leaf.path)
             var findings: [Finding] = []
             var span = 0
             if let segment = leaf.segment, let range = texts.segmentRanges[pointer]?[segment] {
@@ -160,7 +160,7 @@ public struct Redactor {
             if case .original = decision { continue }
             throw Refusal(
                 reason:
-                    "\(UntrustedText.printable(DisclosureMap.pointer(leaf.path))) is a plain claim in the collector's signature, so no presentation can "
+                    "\(UntrustedText.printable(Self.pointer(leaf.path))) is a plain claim in the collector's signature, so no presentation can "
                     + "withhold it, but the policy does not keep it")
         }
         for leaf in map.leaves where leaf.owner == nil {
@@ -237,6 +237,26 @@ public struct Redactor {
         return (values, renderer.json())
     }
 
+    /// ``AmanatRecords/DisclosureMap/pointer(_:)`` (a JSON pointer), without Foundation's string replacement for
+    /// the keys that need no escaping (nearly all): it is made for every value of every record published.
+    public static func pointer(_ path: [RecordPathStep]) -> String {
+        var out = ""
+        for step in path {
+            out += "/"
+            switch step {
+            case .key(let key):
+                if key.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) {
+                    out += key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+                } else {
+                    out += key
+                }
+            case .index(let i):
+                out += String(i)
+            }
+        }
+        return out
+    }
+
     /// Whether a path is a person's name (`…/names/<script>`, `…/names/other/N/value`, `…/name`).
     public static func isNameField(_ path: [RecordPathStep]) -> Bool {
         path.contains { step in
@@ -258,7 +278,32 @@ public struct Redactor {
     public static func mentions(_ text: String, anyOf names: Set<String>) -> Bool {
         guard !names.isEmpty else { return false }
         let lower = text.lowercased()
-        return names.contains { lower.contains($0) }
+        let ascii = lower.utf8.allSatisfy { $0 < 0x80 }
+        return names.contains { name in
+            // Between ASCII strings Foundation's search is a plain byte search; anything else (where canonical
+            // equivalence can match different bytes) goes to Foundation.
+            ascii && !name.isEmpty && name.utf8.allSatisfy { $0 < 0x80 }
+                ? containsBytes(lower.utf8, name.utf8) : lower.contains(name)
+        }
+    }
+
+    /// Whether `needle` occurs in `haystack`, byte for byte.
+    static func containsBytes(_ haystack: String.UTF8View, _ needle: String.UTF8View) -> Bool {
+        let h = Array(haystack)
+        let n = Array(needle)
+        guard !n.isEmpty else { return true }
+        guard n.count <= h.count else { return false }
+        let first = n[0]
+        var i = 0
+        while i <= h.count - n.count {
+            if h[i] == first {
+                var j = 1
+                while j < n.count && h[i + j] == n[j] { j += 1 }
+                if j == n.count { return true }
+            }
+            i += 1
+        }
+        return false
     }
 
     private func decide(

@@ -1,0 +1,219 @@
+import AmanatCrypto
+import AmanatLog
+import AmanatPublish
+import AmanatRecords
+import AmanatRedaction
+import AmanatStore
+import AmanatSync
+import Foundation
+
+/// The per-record work of ``Workspace/publish(_:policy:to:mediaSpecs:batchSize:progress:onRecord:)``, done on
+/// any core: choose (when the record was not named), verify, redact, sign the annotation and write both files.
+struct PublishContext: Sendable {
+    let store: Store
+    let authority: Authority
+    let keys: [String: Ed25519.VerifyingKey]
+    let policy: PolicyFile
+    let key: Ed25519.SigningKey
+    let secrets: OrganizationSecrets
+    /// Records were named: one the policy cannot present fails the run instead of being skipped.
+    let explicit: Bool
+    let issuedAt: Int
+    /// The staging folder (nil on a dry run).
+    let folder: PublicationFolder?
+    let wantsMedia: Bool
+
+    init(
+        store: Store, authority: Authority, keys: [String: Ed25519.VerifyingKey], policy: PolicyFile,
+        key: Ed25519.SigningKey, secrets: OrganizationSecrets, explicit: Bool, issuedAt: Int,
+        folder: PublicationFolder?, wantsMedia: Bool
+    ) {
+        self.store = store
+        self.authority = authority
+        self.keys = keys
+        self.policy = policy
+        self.key = key
+        self.secrets = secrets
+        self.explicit = explicit
+        self.issuedAt = issuedAt
+        self.folder = folder
+        self.wantsMedia = wantsMedia
+        allowed = Set(policy.policy.consent.compactMap(Consent.init(rawValue:)))
+        audience = Publisher.audience(policy.policy)
+    }
+
+    private let allowed: Set<Consent>
+    private let audience: Authority.Audience
+
+    /// A record to publish: one already chosen (named), or any record of the store, chosen here.
+    enum Input: Sendable {
+        case selected(Publisher.Selected)
+        case id(String)
+    }
+
+    /// A published record with what the run keeps of it after its files are written.
+    struct Made {
+        var record: PublishedRecord
+        var log: PublicationLogItem
+        var media: Publisher.MediaSource?
+    }
+
+    enum Outcome {
+        case skipped(Publisher.Skipped)
+        case published(Made)
+    }
+
+    /// One core's tools: a verifier (not thread-safe) and a redactor whose pseudonym keys are derived once per kind.
+    final class Worker {
+        let verifier: RecordVerifier
+        let redactor: Redactor
+
+        /// The pseudonym keys derived so far, by kind (used by one thread only).
+        private final class Keys {
+            var byKind: [IdentifierKind: SecretBytes] = [:]
+        }
+
+        init(_ context: PublishContext) throws {
+            verifier = try RecordVerifier()
+            let policy = context.policy.policy
+            let secrets = context.secrets
+            let keys = Keys()
+            redactor = Redactor(policy: policy) { kind in
+                if let known = keys.byKind[kind] { return known }
+                let derived = try secrets.pseudonymKey(purpose: policy.purpose, recipient: policy.recipient, kind: kind)
+                keys.byKind[kind] = derived
+                return derived
+            }
+        }
+    }
+
+    func makeWorker() throws -> Worker { try Worker(self) }
+
+    func process(_ input: Input, _ worker: Worker) throws -> Outcome {
+        let record: Publisher.Selected
+        switch input {
+        case .selected(let selected):
+            record = selected
+        case .id(let id):
+            guard let view = try store.recordView(id, authority: authority) else {
+                throw AmanatError(.inputMissing, "no record \(id) in the store. See `amanat list`.")
+            }
+            if let why = Authority.publicationRefusal(view, allowed: allowed, audience: audience) {
+                return .skipped(Publisher.Skipped(record: id, reason: why))
+            }
+            guard view.heads.count == 1 else {
+                throw AmanatError(
+                    .conflicts,
+                    view.heads.isEmpty
+                        ? "record \(view.recordId) has no version this store can show yet (its history is missing)."
+                        : "record \(view.recordId) has \(view.heads.count) concurrent versions; resolve them first (`amanat conflicts`)."
+                )
+            }
+            record = Publisher.Selected(head: try store.version(view.heads[0].id), view: view)
+        }
+        let version = record.head
+        let verified: VerifiedVersion
+        do {
+            verified = try worker.verifier.verify(version.sdjwt, trustedKey: { keys[$0] })
+        } catch let error as SDJWTError {
+            throw AmanatError(
+                .verificationFailed, "version \(version.id) of record \(version.recordId) does not verify: \(error).")
+        }
+        var published: PublishedRecord
+        do {
+            published = try worker.redactor.apply(version.sdjwt, verified: verified)
+        } catch let refusal as Redactor.Refusal {
+            guard explicit else { return .skipped(Publisher.Skipped(record: version.recordId, reason: refusal.reason)) }
+            throw AmanatError(
+                .malformedInput,
+                "record \(version.recordId) cannot be published under policy "
+                    + "'\(UntrustedText.printable(policy.policy.name))': \(refusal.reason). Nothing was written.")
+        } catch let error as SDJWTError {
+            throw AmanatError(
+                .verificationFailed, "record \(version.recordId): its stored version does not parse: \(error).")
+        }
+        // Authorship is the collector's; whoever signed later versions is named as an editor.
+        guard let collector = record.view.collector else {
+            throw AmanatError(
+                .inputMissing,
+                "record \(version.recordId): its first version is not in this store, so its collector "
+                    + "cannot be shown. Nothing was written.")
+        }
+        published.collector = collector
+        published.editors = record.view.editors
+        if version.id != version.recordId { published.origin = try store.version(version.recordId).jwt }
+        let overlaid = Annotation.overlays(published.values, presentation: published.presentation)
+        guard overlaid.isEmpty else {
+            throw AmanatError(
+                .malformedInput,
+                "record \(version.recordId): the publisher values at \(overlaid.joined(separator: ", ")) would sit on "
+                    + "values the presentation discloses (a bug in the redactor). Nothing was written.")
+        }
+        let bytes = Array((published.presentation.compact + "\n").utf8)
+        if let folder {
+            let annotation = try Annotation.sign(
+                published, policyName: policy.policy.name, policyHash: policy.sha256, key: key, issuedAt: issuedAt)
+            try folder.write(PublicationIndex.presentationName(published), bytes)
+            try folder.write(PublicationIndex.annotationName(published), Array((annotation + "\n").utf8))
+        }
+        let media =
+            wantsMedia
+            ? Publisher.MediaSource(
+                recordId: published.recordId, versionId: published.versionId, content: verified.content,
+                signedAttachments: verified.attachments) : nil
+        return .published(
+            Made(
+                record: published,
+                log: PublicationLogItem(
+                    record: published.recordId, digest: try SHA256.hash(bytes),
+                    version: (version.id, version.signer, Store.logEntry(for: version))),
+                media: media))
+    }
+}
+
+/// The entries of `index.json` while the records are made: a file in a hidden folder beside the output, removed
+/// when the run ends.
+final class IndexSpill {
+    private let staging: StagingDirectory
+    private let handle: FileHandle
+    private let path: String
+    private var count = 0
+
+    init(beside target: URL) throws {
+        staging = try StagingDirectory(beside: target, label: "index")
+        path = staging.url.appendingPathComponent("entries").path
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw AmanatError(.cannotCreateOutput, "cannot create a temporary file beside \(target.path).")
+        }
+        guard let handle = FileHandle(forUpdatingAtPath: path) else {
+            throw AmanatError(.cannotCreateOutput, "cannot create a temporary file beside \(target.path).")
+        }
+        self.handle = handle
+    }
+
+    deinit { try? handle.close() }
+
+    /// Adds an entry (``PublicationIndex/prettyEntry(_:)``).
+    func append(_ entry: String) throws {
+        do {
+            try handle.write(contentsOf: Data(((count == 0 ? "" : ",\n") + entry).utf8))
+        } catch {
+            throw AmanatError(.ioError, "cannot write \(path): \(error.localizedDescription).")
+        }
+        count += 1
+    }
+
+    /// Hands the entries, in order, to `write`.
+    func copy(to write: (UnsafeRawBufferPointer) throws -> Void) throws {
+        do {
+            try handle.seek(toOffset: 0)
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                try chunk.withUnsafeBytes { try write($0) }
+            }
+        } catch let error as AmanatError {
+            throw error
+        } catch {
+            throw AmanatError(.ioError, "cannot read \(path): \(error.localizedDescription).")
+        }
+    }
+}
