@@ -15,7 +15,8 @@ struct PublicationLogItem: Sendable {
 }
 
 extension Workspace {
-    /// What `publicationLogFiles(_:store:)` makes, for a publication of any size: every item is logged as a
+    /// The provenance files of a publication (`Specs/log.md`, "In publications"), for one of any size: every item
+    /// is logged as a
     /// `publication` entry (one transaction) and gets `<record>.tlog-proof` under a new checkpoint, and
     /// `<record>.version.tlog-proof` and `<record>.version.tst` when its presented version is in a timestamped
     /// checkpoint. The files go to `folder` from every core; only the digests are held, never the bytes.
@@ -47,7 +48,7 @@ extension Workspace {
     }
 }
 
-/// `Workspace.versionTimestamp(_:store:)` with what it reads for every version read once: this organization's
+/// The earliest trusted timestamp over a checkpoint that holds a version, with what it reads for every version read once: this organization's
 /// fingerprint, its signed checkpoints and its verified timestamps. A partner's version is looked up under a lock
 /// (it reads the TSA list and verifies tokens, which is rare and not worth sharing across threads).
 final class VersionTimestamps: @unchecked Sendable {

@@ -96,7 +96,13 @@ struct InterruptTests {
             usleep(UInt32.random(in: 10_000...600_000, using: &rng))
             if process.isRunning { kill(process.processIdentifier, SIGTERM) }
             process.waitUntilExit()
-            #expect([0, 143].contains(process.terminationStatus))
+            // Finished, or exited with 128 + SIGTERM, or (on a loaded machine) died of the signal before its
+            // handler was installed, when it had created nothing yet
+            #expect(
+                [0, 143].contains(process.terminationStatus)
+                    || (process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM),
+                "exit \(process.terminationStatus) (\(process.terminationReason == .uncaughtSignal ? "signal" : "exit"))"
+            )
             #expect(s.hidden(s.p.b + "/.amanat").filter { $0.hasPrefix(".incoming") }.isEmpty)
         }
     }
