@@ -252,27 +252,19 @@ extension Store {
         var digests: [(String, SHA256Digest)] = []
         digests.reserveCapacity(states.count)
         for r in states {
+            let row = r.row
             try statement.execute(arguments: [
-                r.recordId, r.status, r.erased, r.autoMerged, r.fieldConflicts, r.missingParents, r.pendingRequests,
-                r.consentProposals, r.versions, r.summary,
+                row.recordId, row.status, row.erased, row.autoMerged, row.fieldConflicts, row.missingParents,
+                row.pendingRequests, row.consentProposals, row.versions, row.summary,
             ])
-            digests.append((r.recordId, r.digest))
+            digests.append((row.recordId, r.digest))
         }
         return digests
     }
 
     /// One record's `recordState` row and state digest, as derived.
     struct DerivedState: Sendable {
-        var recordId: String
-        var status: String
-        var erased: Bool
-        var autoMerged: Bool
-        var fieldConflicts: Int
-        var missingParents: Int
-        var pendingRequests: Int
-        var consentProposals: Int
-        var versions: Int
-        var summary: Data
+        var row: RawState
         var digest: SHA256Digest
     }
 
@@ -331,10 +323,12 @@ extension Store {
             }
             states.append(
                 DerivedState(
-                    recordId: r.recordId, status: r.status.rawValue, erased: r.isErased, autoMerged: r.isAutoMerged,
-                    fieldConflicts: r.conflicts.count + (r.retractionConflict == nil ? 0 : 1),
-                    missingParents: r.missingParents.count, pendingRequests: r.pendingRequests.count,
-                    consentProposals: r.consentProposals.count, versions: r.versionCount, summary: summary,
+                    row: RawState(
+                        recordId: r.recordId, status: r.status.rawValue, erased: r.isErased,
+                        autoMerged: r.isAutoMerged,
+                        fieldConflicts: r.conflicts.count + (r.retractionConflict == nil ? 0 : 1),
+                        missingParents: r.missingParents.count, pendingRequests: r.pendingRequests.count,
+                        consentProposals: r.consentProposals.count, versions: r.versionCount, summary: summary),
                     digest: digest))
         }
         return states
@@ -547,7 +541,7 @@ extension Store {
                versions, summary FROM recordState
         """
 
-    /// A `recordState` row as read, before its summary is opened.
+    /// A `recordState` row: as read, before its summary is opened, or as derived, before it is written.
     struct RawState: Sendable {
         var recordId: String
         var status: String
@@ -559,6 +553,16 @@ extension Store {
         var consentProposals: Int
         var versions: Int
         var summary: Data
+
+        init(
+            recordId: String, status: String, erased: Bool, autoMerged: Bool, fieldConflicts: Int, missingParents: Int,
+            pendingRequests: Int, consentProposals: Int, versions: Int, summary: Data
+        ) {
+            (self.recordId, self.status, self.erased, self.autoMerged) = (recordId, status, erased, autoMerged)
+            (self.fieldConflicts, self.missingParents) = (fieldConflicts, missingParents)
+            (self.pendingRequests, self.consentProposals) = (pendingRequests, consentProposals)
+            (self.versions, self.summary) = (versions, summary)
+        }
 
         init(_ row: Row) {
             (recordId, status, erased, autoMerged) = (row[0], row[1], row[2], row[3])

@@ -95,7 +95,7 @@ public struct RecordService {
         let work: @Sendable () throws -> [StoredVersion]? = {
             guard let records = try source.value() else { return nil }
             // Each record is signed and verified again on any core.
-            return try SharedParallel.map(records, makeWorker: { try RecordVerifier() }) { verifier, content in
+            return try OrderedParallel.map(records, run: 8, makeWorker: { try RecordVerifier() }) { verifier, content in
                 let signed = try RecordSigner.sign(
                     content: content, kind: .create, recordId: nil, prev: [],
                     attachments: RecordContent.attachmentDigests(content), key: key, policy: .amanatRecord)
@@ -474,82 +474,4 @@ final class Ahead<Value>: @unchecked Sendable {
 struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
-}
-
-/// Work on a list of items spread over every core, results in item order, or the error of the first failing item
-/// in item order. Unlike ``AmanatRecords/OrderedParallel``, the cores take small runs of items from a shared
-/// counter, so a core that gets less time (a busy machine, another stage of a pipeline) does fewer of them.
-enum SharedParallel {
-    static func map<Item: Sendable, Worker, Output>(
-        _ items: [Item], run: Int = 8, makeWorker: @Sendable () throws -> Worker,
-        _ body: @Sendable (Worker, Item) throws -> Output
-    ) throws -> [Output] {
-        let slots = Slots<Output>(items.count)
-        let cores = min(ProcessInfo.processInfo.activeProcessorCount, max(1, items.count / run))
-        DispatchQueue.concurrentPerform(iterations: cores) { _ in
-            // A core that cannot make its worker leaves the items to the others (or to the loop below).
-            guard let worker = try? makeWorker() else { return }
-            while let range = slots.take(run) {
-                for i in range {
-                    let result = Result { try body(worker, items[i]) }
-                    slots.set(i, result)
-                    if case .failure = result { return }
-                }
-            }
-        }
-        var outputs: [Output] = []
-        outputs.reserveCapacity(items.count)
-        var worker: Worker?
-        for i in items.indices {
-            if let result = slots.get(i) {
-                outputs.append(try result.get())
-                continue
-            }
-            // Not reached because another item failed: done here, in order, up to the first failure.
-            let current = try worker ?? makeWorker()
-            worker = current
-            outputs.append(try body(current, items[i]))
-        }
-        return outputs
-    }
-
-    /// One result slot per item (each written by one thread), the counter the cores take runs of items from, and
-    /// whether a failure was seen (no run is handed out after it).
-    final class Slots<T>: @unchecked Sendable {
-        private let storage: UnsafeMutableBufferPointer<Result<T, any Error>?>
-        private let lock = NSLock()
-        private var next = 0
-        private var failed = false
-
-        init(_ count: Int) {
-            storage = .allocate(capacity: count)
-            storage.initialize(repeating: nil)
-        }
-
-        deinit {
-            storage.deinitialize()
-            storage.deallocate()
-        }
-
-        func take(_ run: Int) -> Range<Int>? {
-            lock.lock()
-            defer { lock.unlock() }
-            guard !failed, next < storage.count else { return nil }
-            let start = next
-            next = min(storage.count, next + run)
-            return start..<next
-        }
-
-        func set(_ index: Int, _ result: Result<T, any Error>) {
-            if case .failure = result {
-                lock.lock()
-                failed = true
-                lock.unlock()
-            }
-            storage[index] = result
-        }
-
-        /// Read after every core is done.
-        func get(_ index: Int) -> Result<T, any Error>? { storage[index] }
-    }
 }
