@@ -44,7 +44,8 @@ struct AddCommand: ParsableCommand {
         let service = try RecordService(workspace: workspace)
         let key = try workspace.signingKey()
         // Files are read, signed and stored a batch at a time in one transaction: nothing is stored unless all are.
-        let bar = ProgressBar(label: "adding", unit: .bytes)
+        // Drawn from 256 KiB of input on (a few hundred records take seconds to sign).
+        let bar = ProgressBar(label: "adding", unit: .bytes, minimum: 256 << 10)
         let added = try service.add(files: files, key: key, progress: { bar.update($0, of: $1) })
         bar.finish()
         let (ids, origins) = (added.ids, added.origins)

@@ -61,13 +61,15 @@ public struct RecordService {
         var done: UInt64 = 0
         var current = 0
         var result = AddedRecords()
+        // Where the input stood after each batch read: reported once that batch is signed and stored.
+        var positions: [UInt64] = []
         try add(
             batches: {
                 while current < readers.count {
                     let reader = readers[current]
                     if let entries = try reader.next(maximumCount: batchSize) {
                         result.origins += entries.map(\.origin)
-                        progress?(done + reader.bytesRead, total)
+                        positions.append(done + reader.bytesRead)
                         return entries.map(\.record)
                     }
                     done += reader.size
@@ -75,7 +77,11 @@ public struct RecordService {
                     current += 1
                 }
                 return nil
-            }, key: key, added: { result.ids += $0 })
+            }, key: key,
+            added: {
+                result.ids += $0
+                if !positions.isEmpty { progress?(positions.removeFirst(), total) }
+            })
         return result
     }
 

@@ -191,7 +191,8 @@ struct RecordCommandTests {
         // Two heads now: an update is blocked with exit 2 until resolved.
         #expect(try p.cli.run(["update", id, p.cli.path("edited-at-b.json")], in: p.b).status == 2)
         let list = try p.cli.run(["list", "--json"], in: p.b).stdout
-        #expect(list.contains("\"concurrent\" : true"))
+        let entries = try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [[String: Any]] ?? []
+        #expect(entries.first { $0["id"] as? String == id }?["concurrent"] as? Bool == true)
     }
 
     @Test func importRefusesUntrustedRecordsAndChangesNothing() throws {
