@@ -196,19 +196,7 @@ extension Store {
                             db, filter: RowFilter(sql: "v.recordId BETWEEN ? AND ?", arguments: [first, last]),
                             cipher: cipher))
                     let view = SyncView.derive(versions: nodes, authority: authority)
-                    let c = view.counts
-                    counts.records += c.records
-                    counts.versions += c.versions
-                    counts.clean += c.clean
-                    counts.conflicts += c.conflicts
-                    counts.retracted += c.retracted
-                    counts.incomplete += c.incomplete
-                    counts.erased += c.erased
-                    counts.autoMerged += c.autoMerged
-                    counts.fieldConflicts += c.fieldConflicts
-                    counts.missingParents += c.missingParents
-                    counts.pendingRequests += c.pendingRequests
-                    counts.consentProposals += c.consentProposals
+                    counts += view.counts
                     let neutral =
                         authority == .collectorOnly ? view : SyncView.derive(versions: nodes, authority: .collectorOnly)
                     // Records come in id order, so each bucket receives its records' digests in order.

@@ -280,6 +280,22 @@ public struct SyncView: Sendable {
         public var consentProposals = 0
 
         public init() {}
+
+        /// Adds the counts of other records (views of disjoint sets of records add up).
+        public static func += (a: inout Counts, b: Counts) {
+            a.records += b.records
+            a.versions += b.versions
+            a.clean += b.clean
+            a.conflicts += b.conflicts
+            a.retracted += b.retracted
+            a.incomplete += b.incomplete
+            a.erased += b.erased
+            a.autoMerged += b.autoMerged
+            a.fieldConflicts += b.fieldConflicts
+            a.missingParents += b.missingParents
+            a.pendingRequests += b.pendingRequests
+            a.consentProposals += b.consentProposals
+        }
     }
 
     /// Every record, sorted by id.

@@ -90,7 +90,10 @@ public final class OutputFile {
         leftover.map(Leftovers.unregister)
     }
 
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    public func write(_ bytes: UnsafeRawBufferPointer) throws { try Self.writeAll(fd, bytes, path: path) }
+
+    /// Writes all of `bytes` to `fd` (retrying short writes and interruptions); `path` names the file in errors.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
         var offset = 0
         while offset < bytes.count {
             let n = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)

@@ -24,17 +24,7 @@ final class PublicationFolder: Sendable {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw AmanatError(.cannotCreateOutput, "cannot write \(path): \(systemError()).") }
         defer { close(fd) }
-        try bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw AmanatError(.ioError, "cannot write \(path): \(systemError()).")
-                }
-                offset += n
-            }
-        }
+        try bytes.withUnsafeBytes { try OutputFile.writeAll(fd, $0, path: path) }
         #if !os(Linux)
             guard fsync(fd) == 0 else { throw AmanatError(.ioError, "cannot write \(path): \(systemError()).") }
         #endif

@@ -101,15 +101,7 @@ struct PublishContext: Sendable {
             if let why = Authority.publicationRefusal(view, allowed: allowed, audience: audience) {
                 return .skipped(Publisher.Skipped(record: id, reason: why))
             }
-            guard view.heads.count == 1 else {
-                throw AmanatError(
-                    .conflicts,
-                    view.heads.isEmpty
-                        ? "record \(view.recordId) has no version this store can show yet (its history is missing)."
-                        : "record \(view.recordId) has \(view.heads.count) concurrent versions; resolve them first (`amanat conflicts`)."
-                )
-            }
-            record = Publisher.Selected(head: try store.version(view.heads[0].id), view: view)
+            record = Publisher.Selected(head: try RecordService.singleHead(of: view, in: store), view: view)
         }
         let version = record.head
         let verified: VerifiedVersion

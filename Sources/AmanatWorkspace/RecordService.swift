@@ -185,6 +185,11 @@ public struct RecordService {
     }
 
     public func singleHead(of view: RecordView) throws -> StoredVersion {
+        try Self.singleHead(of: view, in: store)
+    }
+
+    /// ``singleHead(of:)`` read from `store`.
+    static func singleHead(of view: RecordView, in store: Store) throws -> StoredVersion {
         guard view.heads.count == 1 else {
             throw AmanatError(
                 .conflicts,
