@@ -114,7 +114,9 @@ extension Store {
             return
         }
         guard !records.isEmpty else { return }
-        var changes: [Int: [String: SHA256Digest]] = [:]
+        // Chunks go in record-id order and each returns its records in that order, so every bucket receives its
+        // updates sorted.
+        var changes: [Int: [(String, SHA256Digest)]] = [:]
         let sorted = records.sorted(by: utf8Less)
         var start = 0
         while start < sorted.count {
@@ -122,14 +124,109 @@ extension Store {
             start += chunk.count
             let nodes = try nodes(try Self.graphRows(db, filter: .records(chunk), cipher: cipher))
             for (record, digest) in try writeStates(db, nodes: nodes, authority: authority, replacing: true) {
-                changes[try StateHash.bucket(of: record), default: [:]][record] = digest
+                changes[try StateHash.bucket(of: record), default: []].append((record, digest))
             }
         }
-        for (bucket, updates) in changes {
-            var entries = try bucketEntries(db, bucket)
-            for (record, digest) in updates { entries[record] = digest }
-            try writeBucket(db, bucket, entries)
+        try updateBuckets(db, changes)
+    }
+
+    /// Merges each bucket's updates (record-id order) into its stored entries. The stored buckets are read a group
+    /// at a time; opening, merging and sealing run on all cores, the rows are written in the caller's transaction.
+    func updateBuckets(_ db: Database, _ changes: [Int: [(String, SHA256Digest)]]) throws {
+        let read = try db.cachedStatement(sql: "SELECT entries FROM stateBucket WHERE bucket = ?")
+        let write = try db.cachedStatement(sql: "INSERT OR REPLACE INTO stateBucket (bucket, entries) VALUES (?, ?)")
+        let buckets = changes.keys.sorted()
+        let storeKey = cipher?.storeKey
+        var start = 0
+        while start < buckets.count {
+            let group = buckets[start..<min(start + 512, buckets.count)]
+            start += group.count
+            let work = try group.map { bucket -> BucketUpdate in
+                BucketUpdate(
+                    bucket: bucket, stored: try Data.fetchOne(read, arguments: [bucket]).map { Array($0) },
+                    updates: changes[bucket] ?? [])
+            }
+            let merged = try OrderedParallel.map(
+                work, minimumPerCore: 16, makeWorker: { try storeKey.map { try ChaChaPoly.Cipher(key: $0) } }
+            ) { worker, update in
+                try self.mergedBucket(update, cipher: worker)
+            }
+            for (update, bytes) in zip(work, merged) {
+                try write.execute(arguments: [update.bucket, Data(bytes)])
+            }
         }
+    }
+
+    /// A stored bucket (sealed in an encrypted store) and the updates to merge into it.
+    struct BucketUpdate: Sendable {
+        var bucket: Int
+        var stored: [UInt8]?
+        var updates: [(String, SHA256Digest)]
+    }
+
+    /// The bucket's entries with `update.updates` merged in (an update replaces the digest of an entry with the same
+    /// record id, else it is inserted in order), encoded and sealed as ``writeBucket(_:_:_:)`` stores them; the
+    /// entries are compared and copied as bytes, never decoded.
+    func mergedBucket(_ update: BucketUpdate, cipher: ChaChaPoly.Cipher?) throws -> [UInt8] {
+        let bucket = update.bucket
+        let old: [UInt8]
+        do {
+            old =
+                try update.stored.map { stored in
+                    try cipher.map { try StoreCipher.open(stored, cipher: $0, aad: Self.bucketAAD(bucket)) } ?? stored
+                } ?? []
+        } catch {
+            throw StoreError.database("bucket \(bucket) of the stored view does not open; run `amanat check --rebuild`")
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(old.count + update.updates.count * 80)
+        var i = 0
+        try old.withUnsafeBufferPointer { stored in
+            /// The id of the stored entry at `i` (nil at the end).
+            func entry(at i: Int) throws -> (id: UnsafeBufferPointer<UInt8>, end: Int)? {
+                guard i < stored.count else { return nil }
+                guard i + 2 <= stored.count else {
+                    throw StoreError.database(
+                        "bucket \(bucket) of the stored view is damaged; run `amanat check --rebuild`")
+                }
+                let length = Int(stored[i]) << 8 | Int(stored[i + 1])
+                let end = i + 2 + length + 32
+                guard end <= stored.count else {
+                    throw StoreError.database(
+                        "bucket \(bucket) of the stored view is damaged; run `amanat check --rebuild`")
+                }
+                return (UnsafeBufferPointer(rebasing: stored[(i + 2)..<(i + 2 + length)]), end)
+            }
+            for (record, digest) in update.updates {
+                var id = record
+                try id.withUTF8 { new in
+                    guard new.count < 1 << 16 else {
+                        throw StoreError.database("record id too long for the stored view")
+                    }
+                    // Copy the stored entries that sort before the update; drop one with the same id.
+                    while let (old, end) = try entry(at: i) {
+                        let n = min(old.count, new.count)
+                        let c = n == 0 ? 0 : memcmp(old.baseAddress!, new.baseAddress!, n)
+                        if c < 0 || (c == 0 && old.count < new.count) {
+                            out.append(contentsOf: stored[i..<end])
+                            i = end
+                        } else {
+                            if c == 0 && old.count == new.count { i = end }
+                            break
+                        }
+                    }
+                    out.append(UInt8(new.count >> 8))
+                    out.append(UInt8(new.count & 0xFF))
+                    out.append(contentsOf: new)
+                    out += digest.bytes
+                }
+            }
+            while let (_, end) = try entry(at: i) {
+                out.append(contentsOf: stored[i..<end])
+                i = end
+            }
+        }
+        return try cipher.map { try StoreCipher.seal(out, cipher: $0, aad: Self.bucketAAD(bucket)) } ?? out
     }
 
     /// Derives the stored view again from every version (`amanat check --rebuild`; the first use of a store made
@@ -325,17 +422,6 @@ extension Store {
     static func summaryAAD(_ record: String) -> [UInt8] { Array("amanat-store/v1 view \(record)".utf8) }
     static func bucketAAD(_ bucket: Int) -> [UInt8] { Array("amanat-store/v1 state-bucket \(bucket)".utf8) }
 
-    /// A bucket's records and digests (empty when it has none).
-    func bucketEntries(_ db: Database, _ bucket: Int) throws -> [String: SHA256Digest] {
-        guard
-            let data = try Data.fetchOne(
-                db, sql: "SELECT entries FROM stateBucket WHERE bucket = ?", arguments: [bucket])
-        else { return [:] }
-        var entries: [String: SHA256Digest] = [:]
-        for (record, digest) in try decodeBucket(data, bucket) { entries[record] = digest }
-        return entries
-    }
-
     /// Opens and decodes a stored bucket.
     func decodeBucket(_ data: Data, _ bucket: Int) throws -> [(String, SHA256Digest)] {
         let bytes: [UInt8]
@@ -362,10 +448,6 @@ extension Store {
             i += 2 + length + 32
         }
         return result
-    }
-
-    func writeBucket(_ db: Database, _ bucket: Int, _ entries: [String: SHA256Digest]) throws {
-        try writeBucket(db, bucket, entries.sorted { utf8Less($0.key, $1.key) }.map { ($0.key, $0.value) })
     }
 
     /// Encodes, seals and stores a bucket; `entries` in record-id order.
