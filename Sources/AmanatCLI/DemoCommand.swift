@@ -455,7 +455,7 @@ final class DemoStory {
         say("A seized laptop yields nothing: A's .amanat/ is encrypted at rest, and `lock --shred` destroys its keys")
         var identifiers = Set<String>()
         for record in demoRecords {
-            let json = Array(record.canonical().utf8)
+            let json = record.canonicalUTF8()
             let findings = try json.withUnsafeBytes { try DocumentScanner().scan($0, format: .json) }
             identifiers.formUnion(findings.map(\.value).filter { $0.count >= 6 })
         }

@@ -103,7 +103,65 @@ extension JSONValue {
     }
 
     /// Compact JSON with members sorted by key (code point order) at every level.
-    public func canonical() -> String { sortedKeys().serialized() }
+    public func canonical() -> String { String(decoding: canonicalUTF8(), as: UTF8.self) }
+
+    /// ``canonical()`` as UTF-8 bytes, written in one pass (objects whose members are already in order are not
+    /// copied to be sorted).
+    public func canonicalUTF8() -> [UInt8] {
+        var out: [UInt8] = []
+        appendCanonical(to: &out)
+        return out
+    }
+
+    /// Appends ``canonical()``'s bytes to `out`.
+    public func appendCanonical(to out: inout [UInt8]) {
+        switch self {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .number(let n): out.append(contentsOf: n.utf8)
+        case .string(let s): JSONEscaping.appendQuoted(s, to: &out)
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                item.appendCanonical(to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            var inOrder = true
+            if members.count > 1 {
+                for i in 1..<members.count where !Self.keyPrecedes(members[i - 1].0, members[i].0) {
+                    inOrder = false
+                    break
+                }
+            }
+            let ordered = inOrder ? members : members.sorted { Self.keyPrecedes($0.0, $1.0) }
+            out.append(UInt8(ascii: "{"))
+            for (i, (k, child)) in ordered.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSONEscaping.appendQuoted(k, to: &out)
+                out.append(UInt8(ascii: ":"))
+                child.appendCanonical(to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Code point order of two keys, compared as UTF-8 bytes (the same order).
+    static func keyPrecedes(_ a: String, _ b: String) -> Bool {
+        var a = a
+        var b = b
+        return a.withUTF8 { pa in
+            b.withUTF8 { pb in
+                let n = min(pa.count, pb.count)
+                if n > 0, let x = pa.baseAddress, let y = pb.baseAddress {
+                    let c = memcmp(x, y, n)
+                    if c != 0 { return c < 0 }
+                }
+                return pa.count < pb.count
+            }
+        }
+    }
 
     /// The value with every object's members sorted by key.
     public func sortedKeys() -> JSONValue {

@@ -400,7 +400,7 @@ extension Store {
             ]
             if let collector = r.collector { object.append(("collector", .string(collector))) }
             if let summarizer { object.append(("summary", summarizer.summarize(r, last[r.recordId]))) }
-            let text = Array(JSONValue.object(object).canonical().utf8)
+            let text = JSONValue.object(object).canonicalUTF8()
             let summary = Data(
                 try cipher.map { try StoreCipher.seal(text, cipher: $0, aad: Self.summaryAAD(r.recordId)) } ?? text)
             guard let plain = neutral[r.recordId], let digest = SHA256Digest(try plain.stateDigest()) else {

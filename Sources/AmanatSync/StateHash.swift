@@ -102,38 +102,7 @@ func hex(_ bytes: [UInt8]) -> String {
 struct CanonicalWriter {
     var out: [UInt8]
 
-    mutating func value(_ v: JSONValue) {
-        switch v {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .number(let n): out.append(contentsOf: n.utf8)
-        case .string(let s): string(s)
-        case .array(let items):
-            out.append(UInt8(ascii: "["))
-            for (i, item) in items.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                value(item)
-            }
-            out.append(UInt8(ascii: "]"))
-        case .object(let members):
-            var sorted = true
-            if members.count > 1 {
-                for i in 1..<members.count where !utf8Less(members[i - 1].0, members[i].0) {
-                    sorted = false
-                    break
-                }
-            }
-            let ordered = sorted ? members : members.sorted { utf8Less($0.0, $1.0) }
-            out.append(UInt8(ascii: "{"))
-            for (i, (k, child)) in ordered.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                string(k)
-                out.append(UInt8(ascii: ":"))
-                value(child)
-            }
-            out.append(UInt8(ascii: "}"))
-        }
-    }
+    mutating func value(_ v: JSONValue) { v.appendCanonical(to: &out) }
 
     mutating func strings(_ items: [String]) {
         out.append(UInt8(ascii: "["))
