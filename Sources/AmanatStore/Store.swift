@@ -140,7 +140,18 @@ public final class Store: Sendable {
         do {
             writer = try DatabasePool(path: path, configuration: configuration)
             cipher = try key.map(StoreCipher.init)
-            try Self.migrator.migrate(writer)
+            let migrator = Self.migrator
+            // A store with versions in the layout before v7 is copied into the new one: vacuumed afterwards, so
+            // that the file does not keep the old table's pages as free space twice its size.
+            let relayout = try writer.read { db in
+                try db.tableExists("version") && !migrator.appliedIdentifiers(db).contains(Self.versionLayoutMigration)
+                    && Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (SELECT 1 FROM version LIMIT 1)") == 1
+            }
+            try migrator.migrate(writer)
+            if relayout {
+                try writer.vacuum()
+                truncateLog()
+            }
             try checkKey()
         } catch let error as DatabaseError {
             throw StoreError.database(error.message ?? "cannot open the database")
@@ -261,6 +272,8 @@ public final class Store: Sendable {
         return String.fromDatabaseValue(value)
     }
 
+    static let versionLayoutMigration = "v7-version-layout"
+
     /// Migrations never change once landed; add new ones at the end.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -346,6 +359,34 @@ public final class Store: Sendable {
         }
         registerLogMigration(&migrator)
         registerViewMigration(&migrator)
+        migrator.registerMigration(versionLayoutMigration) { db in
+            // The same columns in another order and without v1's UNIQUE on `jwt`. A version's id is the SHA-256 of
+            // its JWT, so the primary key already makes JWTs unique (in an encrypted store the column holds sealed
+            // bytes, which never repeat); the index held a copy of every JWT and made each insert search it. The
+            // small columns and the content now come first and the signed text last: the stored view reads the
+            // content without walking the overflow pages of the disclosures (a row's large tail). Rowids are kept.
+            try db.create(table: "version_v7") { t in
+                t.primaryKey("id", .text)
+                t.column("recordId", .text).notNull()
+                t.column("kind", .text).notNull().check { ["create", "edit", "merge", "retract"].contains($0) }
+                t.column("issuedAt", .integer).notNull()
+                t.column("signer", .text).notNull()
+                t.column("erasure", .boolean).notNull().defaults(to: false)
+                t.column("content", .text)
+                t.column("jwt", .text).notNull()
+                t.column("disclosures", .text).notNull()
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO version_v7 (rowid, id, recordId, kind, issuedAt, signer, erasure, content, jwt, disclosures)
+                    SELECT rowid, id, recordId, kind, issuedAt, signer, erasure, content, jwt, disclosures FROM version
+                    ORDER BY rowid
+                    """)
+            try db.drop(table: "version")
+            try db.rename(table: "version_v7", to: "version")
+            try db.create(index: "version_on_recordId", on: "version", columns: ["recordId"])
+            try db.create(index: "version_on_erasure", on: "version", columns: ["erasure"])
+        }
         return migrator
     }
 

@@ -171,10 +171,96 @@ struct LedgerAndMigrationTests {
             })
     }
 
+    /// Puts the `version` table back in its v1 layout (v1's column order, UNIQUE on `jwt`), rows and rowids kept,
+    /// and forgets the v7 migration, with foreign keys off as a schema change needs them.
+    static func restoreV1VersionTable(_ store: Store) throws {
+        try store.writer.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            try db.inTransaction {
+                try db.execute(
+                    sql: """
+                        CREATE TABLE version_v1 (
+                            "id" TEXT PRIMARY KEY NOT NULL, "recordId" TEXT NOT NULL,
+                            "kind" TEXT NOT NULL CHECK ("kind" IN ('create', 'edit', 'merge', 'retract')),
+                            "issuedAt" INTEGER NOT NULL, "signer" TEXT NOT NULL, "jwt" TEXT NOT NULL UNIQUE,
+                            "disclosures" TEXT NOT NULL, "content" TEXT, "erasure" BOOLEAN NOT NULL DEFAULT 0);
+                        INSERT INTO version_v1 (rowid, id, recordId, kind, issuedAt, signer, jwt, disclosures, content, erasure)
+                            SELECT rowid, id, recordId, kind, issuedAt, signer, jwt, disclosures, content, erasure FROM version;
+                        DROP TABLE version;
+                        ALTER TABLE version_v1 RENAME TO version;
+                        CREATE INDEX version_on_recordId ON version(recordId);
+                        CREATE INDEX version_on_erasure ON version(erasure);
+                        DELETE FROM grdb_migrations WHERE identifier = 'v7-version-layout';
+                        """)
+                return .commit
+            }
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+    }
+
+    static func versionColumns(_ store: Store) throws -> [String] {
+        try store.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('version') ORDER BY cid")
+        }
+    }
+
+    @Test func aStoreInTheV6LayoutIsCopiedIntoTheV7LayoutAndVacuumed() throws {
+        let (folder, path) = try Self.temporaryStorePath()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let org = try TestOrganization()
+        let records = try (0..<40).map { try org.create("r\($0)", attachments: [Self.blob("a")]) }
+        let edit = try org.edit(records[0], "r0 edited")
+        let key = try StoreKey.generate()
+        var before: (ids: [String], hash: String, version: StoredVersion)
+        // Given an encrypted store file whose version table has the layout before v7 (JWT unique, content after the
+        // signed text)
+        do {
+            let store = try Store(path: path, key: key)
+            try store.insert(records + [edit])
+            try Self.restoreV1VersionTable(store)
+            #expect(try Self.versionColumns(store).suffix(4) == ["jwt", "disclosures", "content", "erasure"])
+            before = (try store.allVersionIds(), try store.stateHash(), try store.version(edit.id))
+        }
+        // When the current code opens it
+        let store = try Store(path: path, key: key)
+        // Then v7 ran: the small columns and the content come before the signed text, and no index holds the JWTs
+        #expect(try Self.appliedMigrations(store).last == "v7-version-layout")
+        #expect(
+            try Self.versionColumns(store) == [
+                "id", "recordId", "kind", "issuedAt", "signer", "erasure", "content", "jwt", "disclosures",
+            ])
+        let indexes = try store.writer.read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT i.name FROM pragma_index_list('version') l, pragma_index_info(l.name) i
+                    WHERE l.origin != 'pk'
+                    """)
+        }
+        #expect(!indexes.contains("jwt") && indexes.contains("recordId") && indexes.contains("erasure"))
+        // And every version, parent link and attachment row is there, in a file without free pages
+        #expect(try store.allVersionIds() == before.ids)
+        #expect(try store.version(edit.id) == before.version)
+        #expect(try store.heads(record: records[0].recordId) == [edit.id])
+        #expect(try store.stateHash() == before.hash)
+        let (free, orphans, attachments) = try store.writer.read { db in
+            (
+                try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? -1,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pragma_foreign_key_check") ?? -1,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM versionAttachment") ?? 0
+            )
+        }
+        #expect(free == 0 && orphans == 0 && attachments == 40)
+        #expect(try store.integrityCheck())
+        // And the same version inserted again is still refused as present (the primary key keeps JWTs unique)
+        #expect(try store.insert([edit]).alreadyPresent == 1)
+    }
+
     @Test func theMigrationsRunInTheirOrder() {
         #expect(
             Store.migrator.migrations == [
                 "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log", "v6-view",
+                "v7-version-layout",
             ])
     }
 
@@ -197,6 +283,7 @@ struct LedgerAndMigrationTests {
             try store.recordSent(partner: Self.partner, bundleId: "ours-1", versions: [kept.id])
             try store.recordReceived(
                 partner: Self.partner, bundleId: "theirs-1", versions: [], acknowledges: ["ours-1"])
+            try Self.restoreV1VersionTable(store)
             try store.writer.write { db in
                 try db.execute(
                     sql: """
@@ -218,7 +305,8 @@ struct LedgerAndMigrationTests {
                         DROP TABLE stateBucket;
                         DROP INDEX sent_partner_version;
                         DELETE FROM grdb_migrations WHERE identifier IN (
-                            'v2-erasure-authority', 'v3-erased-attachments', 'v4-encryption', 'v5-log', 'v6-view');
+                            'v2-erasure-authority', 'v3-erased-attachments', 'v4-encryption', 'v5-log', 'v6-view',
+                            'v7-version-layout');
                         UPDATE version SET disclosures = '', content = NULL WHERE recordId = ?;
                         INSERT INTO versionAttachment (versionId, sha256) VALUES (?, ?);
                         """, arguments: [requestedByPartner.recordId, erasedByCollector.id, onlyE])
@@ -237,6 +325,7 @@ struct LedgerAndMigrationTests {
         #expect(
             try Self.appliedMigrations(store) == [
                 "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log", "v6-view",
+                "v7-version-layout",
             ])
         #expect(try Self.tables(store).contains("erasedRecord"))
         let erased = try store.writer.read { db in
@@ -277,6 +366,7 @@ struct LedgerAndMigrationTests {
             #expect(
                 try Self.appliedMigrations(store) == [
                     "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log", "v6-view",
+                    "v7-version-layout",
                 ])
             #expect(try store.allVersionIds() == [v1.id, v2.id].sorted())
             #expect(try store.heads(record: v1.recordId) == [v2.id])
