@@ -18,21 +18,22 @@ extension Store {
     /// the same versions agree whatever their trust lists delegate; read from the stored view.
     public func stateHash() throws -> String { try storedStateHash() }
 
+    /// The version nodes of fetched graph rows, their contents opened and parsed on all cores.
+    func nodes(_ fetched: FetchedGraph) throws -> [VersionNode] { try nodes(try fetched.opened(cipher)) }
+
     func nodes(_ rows: [GraphRow]) throws -> [VersionNode] {
-        var nodes: [VersionNode] = []
-        nodes.reserveCapacity(rows.count)
-        for row in rows {
+        // Contents of a plaintext store are parsed here, on all cores (an encrypted store's were parsed as they
+        // were opened).
+        try OrderedParallel.map(rows, minimumPerCore: 64, makeWorker: {}) { _, row in
             var content: JSONValue? = row.parsed
             if content == nil, let text = row.content {
                 do { content = try JSONValue.parse(Array(text.utf8)) } catch {
                     throw StoreError.database("unreadable content for version \(row.id)")
                 }
             }
-            nodes.append(
-                VersionNode(
-                    id: row.id, recordId: row.recordId, kind: row.kind, prev: row.prev, signer: row.signer,
-                    issuedAt: row.issuedAt, content: content))
+            return VersionNode(
+                id: row.id, recordId: row.recordId, kind: row.kind, prev: row.prev, signer: row.signer,
+                issuedAt: row.issuedAt, content: content)
         }
-        return nodes
     }
 }

@@ -119,14 +119,19 @@ extension Store {
         var changes: [Int: [(String, SHA256Digest)]] = [:]
         let sorted = records.sorted(by: utf8Less)
         var start = 0
-        while start < sorted.count {
-            let chunk = sorted[start..<min(start + Self.viewChunk, sorted.count)]
-            start += chunk.count
-            let nodes = try nodes(try Self.graphRows(db, filter: .records(chunk), cipher: cipher))
-            for (record, digest) in try writeStates(db, nodes: nodes, authority: authority, replacing: true) {
-                changes[try StateHash.bucket(of: record), default: []].append((record, digest))
-            }
-        }
+        try writeStates(
+            db, authority: authority, replacing: true,
+            next: {
+                guard start < sorted.count else { return nil }
+                let chunk = sorted[start..<min(start + Self.viewChunk, sorted.count)]
+                start += chunk.count
+                return try Self.fetchGraph(db, filter: .records(chunk), cipher: cipher)
+            },
+            written: { digests in
+                for (record, digest) in digests {
+                    changes[try StateHash.bucket(of: record), default: []].append((record, digest))
+                }
+            })
         try updateBuckets(db, changes)
     }
 
@@ -251,22 +256,19 @@ extension Store {
         // Record by record range: ids are read in order, a few hundred records derived at a time.
         let ids = try String.fetchCursor(db, sql: "SELECT DISTINCT recordId FROM version ORDER BY recordId")
         var chunk: [String] = []
-        func flush() throws {
-            guard let first = chunk.first, let last = chunk.last else { return }
-            let rows = try Self.graphRows(
-                db, filter: RowFilter(sql: "v.recordId BETWEEN ? AND ?", arguments: [first, last]), cipher: cipher)
-            // Records come in id order, so each bucket receives its records in order.
-            for (record, digest) in try writeStates(db, nodes: try nodes(rows), authority: authority, replacing: false)
-            {
-                buckets[try StateHash.bucket(of: record)].append((record, digest))
-            }
-            chunk.removeAll(keepingCapacity: true)
-        }
-        while let id = try ids.next() {
-            chunk.append(id)
-            if chunk.count == Self.viewChunk { try flush() }
-        }
-        try flush()
+        try writeStates(
+            db, authority: authority, replacing: false,
+            next: {
+                chunk.removeAll(keepingCapacity: true)
+                while chunk.count < Self.viewChunk, let id = try ids.next() { chunk.append(id) }
+                guard let first = chunk.first, let last = chunk.last else { return nil }
+                return try Self.fetchGraph(
+                    db, filter: RowFilter(sql: "v.recordId BETWEEN ? AND ?", arguments: [first, last]), cipher: cipher)
+            },
+            written: { digests in
+                // Records come in id order, so each bucket receives its records in order.
+                for (record, digest) in digests { buckets[try StateHash.bucket(of: record)].append((record, digest)) }
+            })
         for (bucket, entries) in buckets.enumerated() where !entries.isEmpty {
             try writeBucket(db, bucket, entries)
         }
@@ -321,13 +323,33 @@ extension Store {
         }
     }
 
-    /// Derives the view of the records of `nodes` and writes their `recordState` rows; returns each record's state
-    /// digest (under ``Authority/collectorOnly``), in record-id order. The derivation runs on all cores, a group of
-    /// whole records per task; the rows are written here, in the caller's transaction.
+    /// Derives and writes the `recordState` rows of the records of each chunk `next` reads (nil: no more),
+    /// pipelined: while one chunk's contents are opened, parsed and derived on other threads, this thread reads the
+    /// next chunk and writes the rows of the one before, in chunk order, in the caller's transaction. `written` gets
+    /// each chunk's state digests (under ``Authority/collectorOnly``) in record-id order.
     func writeStates(
-        _ db: Database, nodes: [VersionNode], authority: Authority, replacing: Bool
+        _ db: Database, authority: Authority, replacing: Bool, next: () throws -> FetchedGraph?,
+        written: ([(String, SHA256Digest)]) throws -> Void
+    ) throws {
+        var pending: Ahead<[DerivedState]>?
+        // However this ends, no derivation is left running.
+        defer { pending?.wait() }
+        while let fetched = try next() {
+            let derivation = Ahead { [self] in try deriveStates(try nodes(fetched), authority: authority) }
+            let previous = pending
+            pending = derivation
+            if let previous { try written(try insertStates(db, previous.get(), replacing: replacing)) }
+        }
+        if let last = pending {
+            pending = nil
+            try written(try insertStates(db, last.get(), replacing: replacing))
+        }
+    }
+
+    /// Writes derived `recordState` rows; returns each record's state digest, in the order given.
+    func insertStates(
+        _ db: Database, _ states: [DerivedState], replacing: Bool
     ) throws -> [(String, SHA256Digest)] {
-        let states = try deriveStates(nodes, authority: authority)
         let statement = try db.cachedStatement(
             sql: """
                 \(replacing ? "INSERT OR REPLACE" : "INSERT") INTO recordState (recordId, status, erased, autoMerged,
