@@ -135,13 +135,7 @@ public final class Store: Sendable {
         configuration.publicStatementArguments = false
         configuration.prepareDatabase { db in
             // secure_delete: what an erasure removes is overwritten with zeros in the file, not left in free space.
-            // mmap_size: pages are read through a read-only memory map (up to SQLite's 2 GB limit) instead of one
-            // read call and copy per page, which is what a stored view rebuild of a large store spent its time on.
-            try db.execute(
-                sql: """
-                    PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;
-                    PRAGMA mmap_size = 2147418112;
-                    """)
+            try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;")
         }
         do {
             writer = try DatabasePool(path: path, configuration: configuration)
