@@ -133,7 +133,10 @@ let package = Package(
         ),
         .testTarget(
             name: "AmanatStoreTests",
-            dependencies: ["AmanatTestSupport", "AmanatStore", "AmanatRecords", "AmanatCrypto", "AmanatSync"]
+            dependencies: [
+                "AmanatTestSupport", "AmanatStore", "AmanatRecords", "AmanatCrypto", "AmanatSync",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "AmanatRedactionTests",

@@ -521,6 +521,14 @@ extension Store {
         }
     }
 
+    /// The counts of the stored view, read from the `recordState_counts` index alone (v8).
+    static let countsSQL = """
+        SELECT COUNT(*), TOTAL(status = 'clean'), TOTAL(status = 'conflict'), TOTAL(status = 'retracted'),
+               TOTAL(status = 'incomplete'), TOTAL(erased), TOTAL(autoMerged), TOTAL(fieldConflicts),
+               TOTAL(missingParents), TOTAL(pendingRequests), TOTAL(consentProposals)
+        FROM recordState
+        """
+
     /// The view's counts (``SyncView/Counts``) from the stored view.
     public func viewCounts(authority: Authority = .collectorOnly) throws -> SyncView.Counts {
         do {
@@ -528,14 +536,7 @@ extension Store {
             return try writer.read { db in
                 var counts = SyncView.Counts()
                 counts.versions = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM version") ?? 0
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT COUNT(*), TOTAL(status = 'clean'), TOTAL(status = 'conflict'), TOTAL(status = 'retracted'),
-                               TOTAL(status = 'incomplete'), TOTAL(erased), TOTAL(autoMerged), TOTAL(fieldConflicts),
-                               TOTAL(missingParents), TOTAL(pendingRequests), TOTAL(consentProposals)
-                        FROM recordState
-                        """)
+                let row = try Row.fetchOne(db, sql: Self.countsSQL)
                 guard let row else { return counts }
                 func int(_ i: Int) -> Int { Int(row[i] as Double? ?? 0) }
                 counts.records = int(0)

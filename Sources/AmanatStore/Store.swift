@@ -387,6 +387,17 @@ public final class Store: Sendable {
             try db.create(index: "version_on_recordId", on: "version", columns: ["recordId"])
             try db.create(index: "version_on_erasure", on: "version", columns: ["erasure"])
         }
+        migrator.registerMigration("v8-view-counts") { db in
+            // The counts of `status` (``viewCounts(authority:)``) read this index alone, never the rows with their
+            // sealed summaries; its first column serves the lookups by status the v6 index served.
+            try db.drop(index: "recordState_on_status")
+            try db.create(
+                index: "recordState_counts", on: "recordState",
+                columns: [
+                    "status", "erased", "autoMerged", "fieldConflicts", "missingParents", "pendingRequests",
+                    "consentProposals",
+                ])
+        }
         return migrator
     }
 
@@ -641,14 +652,15 @@ public final class Store: Sendable {
     // MARK: Reading
 
     static func heads(_ db: Database, _ recordId: String) throws -> [String] {
+        // Cached: an import asks this of every record it added a version with parents to.
         try String.fetchAll(
-            db,
-            sql: """
-                SELECT v.id FROM version v WHERE v.recordId = ?
-                AND NOT EXISTS (SELECT 1 FROM parent p JOIN version c ON c.id = p.versionId
-                                WHERE p.parentId = v.id AND c.recordId = v.recordId)
-                ORDER BY v.id
-                """, arguments: [recordId])
+            db.cachedStatement(
+                sql: """
+                    SELECT v.id FROM version v WHERE v.recordId = ?
+                    AND NOT EXISTS (SELECT 1 FROM parent p JOIN version c ON c.id = p.versionId
+                                    WHERE p.parentId = v.id AND c.recordId = v.recordId)
+                    ORDER BY v.id
+                    """), arguments: [recordId])
     }
 
     /// The heads (versions no other version of the record names as a parent), sorted.

@@ -2,6 +2,7 @@ import AmanatCrypto
 import AmanatRecords
 import AmanatSync
 import Foundation
+import GRDB
 import Testing
 
 @testable import AmanatStore
@@ -224,7 +225,7 @@ struct LedgerAndMigrationTests {
         // When the current code opens it
         let store = try Store(path: path, key: key)
         // Then v7 ran: the small columns and the content come before the signed text, and no index holds the JWTs
-        #expect(try Self.appliedMigrations(store).last == "v7-version-layout")
+        #expect(try Self.appliedMigrations(store).contains("v7-version-layout"))
         #expect(
             try Self.versionColumns(store) == [
                 "id", "recordId", "kind", "issuedAt", "signer", "erasure", "content", "jwt", "disclosures",
@@ -256,11 +257,21 @@ struct LedgerAndMigrationTests {
         #expect(try store.insert([edit]).alreadyPresent == 1)
     }
 
+    @Test func theCountsOfStatusReadOnlyTheirIndex() throws {
+        let (store, _, _, _, _) = try seeded()
+        let plan = try store.writer.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN \(Store.countsSQL)").map { $0["detail"] as String }
+        }
+        #expect(plan.joined(separator: "\n").contains("COVERING INDEX recordState_counts"))
+        let counts = try store.viewCounts()
+        #expect(counts.records == 3 && counts.clean == 3 && counts.versions == 4)
+    }
+
     @Test func theMigrationsRunInTheirOrder() {
         #expect(
             Store.migrator.migrations == [
                 "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log", "v6-view",
-                "v7-version-layout",
+                "v7-version-layout", "v8-view-counts",
             ])
     }
 
@@ -306,7 +317,7 @@ struct LedgerAndMigrationTests {
                         DROP INDEX sent_partner_version;
                         DELETE FROM grdb_migrations WHERE identifier IN (
                             'v2-erasure-authority', 'v3-erased-attachments', 'v4-encryption', 'v5-log', 'v6-view',
-                            'v7-version-layout');
+                            'v7-version-layout', 'v8-view-counts');
                         UPDATE version SET disclosures = '', content = NULL WHERE recordId = ?;
                         INSERT INTO versionAttachment (versionId, sha256) VALUES (?, ?);
                         """, arguments: [requestedByPartner.recordId, erasedByCollector.id, onlyE])
@@ -325,7 +336,7 @@ struct LedgerAndMigrationTests {
         #expect(
             try Self.appliedMigrations(store) == [
                 "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log", "v6-view",
-                "v7-version-layout",
+                "v7-version-layout", "v8-view-counts",
             ])
         #expect(try Self.tables(store).contains("erasedRecord"))
         let erased = try store.writer.read { db in
@@ -366,7 +377,7 @@ struct LedgerAndMigrationTests {
             #expect(
                 try Self.appliedMigrations(store) == [
                     "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log", "v6-view",
-                    "v7-version-layout",
+                    "v7-version-layout", "v8-view-counts",
                 ])
             #expect(try store.allVersionIds() == [v1.id, v2.id].sorted())
             #expect(try store.heads(record: v1.recordId) == [v2.id])
