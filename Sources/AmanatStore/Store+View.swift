@@ -287,27 +287,38 @@ extension Store {
                 var buckets = [[UInt8]](repeating: [], count: StateHash.bucketCount)
                 let ids = try String.fetchCursor(db, sql: "SELECT DISTINCT recordId FROM version ORDER BY recordId")
                 var chunk: [String] = []
-                func flush() throws {
-                    guard let first = chunk.first, let last = chunk.last else { return }
-                    chunk.removeAll(keepingCapacity: true)
-                    let nodes = try nodes(
-                        try Self.graphRows(
-                            db, filter: RowFilter(sql: "v.recordId BETWEEN ? AND ?", arguments: [first, last]),
-                            cipher: cipher))
-                    let view = SyncView.derive(versions: nodes, authority: authority)
-                    counts += view.counts
-                    let neutral =
-                        authority == .collectorOnly ? view : SyncView.derive(versions: nodes, authority: .collectorOnly)
+                // Pipelined as the rebuild is: a chunk is opened and derived on other threads while the next is read.
+                var pending: Ahead<(SyncView.Counts, [(String, [UInt8])])>?
+                defer { pending?.wait() }
+                func add(_ derived: Ahead<(SyncView.Counts, [(String, [UInt8])])>) throws {
+                    let (chunkCounts, digests) = try derived.get()
+                    counts += chunkCounts
                     // Records come in id order, so each bucket receives its records' digests in order.
-                    for record in neutral.records {
-                        buckets[try StateHash.bucket(of: record.recordId)] += try record.stateDigest()
+                    for (record, digest) in digests { buckets[try StateHash.bucket(of: record)] += digest }
+                }
+                while true {
+                    chunk.removeAll(keepingCapacity: true)
+                    while chunk.count < chunkSize, let id = try ids.next() { chunk.append(id) }
+                    guard let first = chunk.first, let last = chunk.last else { break }
+                    let fetched = try Self.fetchGraph(
+                        db, filter: RowFilter(sql: "v.recordId BETWEEN ? AND ?", arguments: [first, last]),
+                        cipher: cipher)
+                    let derivation = Ahead { [self] in
+                        let nodes = try nodes(fetched)
+                        let view = SyncView.derive(versions: nodes, authority: authority)
+                        let neutral =
+                            authority == .collectorOnly
+                            ? view : SyncView.derive(versions: nodes, authority: .collectorOnly)
+                        return (view.counts, try neutral.records.map { ($0.recordId, try $0.stateDigest()) })
                     }
+                    let previous = pending
+                    pending = derivation
+                    if let previous { try add(previous) }
                 }
-                while let id = try ids.next() {
-                    chunk.append(id)
-                    if chunk.count >= chunkSize { try flush() }
+                if let last = pending {
+                    pending = nil
+                    try add(last)
                 }
-                try flush()
                 let hash = try StateHash.combine { bucket in
                     buckets[bucket].isEmpty
                         ? nil
