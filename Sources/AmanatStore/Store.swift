@@ -387,10 +387,32 @@ public final class Store: Sendable {
             try db.create(index: "version_on_recordId", on: "version", columns: ["recordId"])
             try db.create(index: "version_on_erasure", on: "version", columns: ["erasure"])
         }
-        migrator.registerMigration("v8-view-counts") { db in
-            // The counts of `status` (``viewCounts(authority:)``) read this index alone, never the rows with their
-            // sealed summaries; its first column serves the lookups by status the v6 index served.
-            try db.drop(index: "recordState_on_status")
+        migrator.registerMigration("v8-record-state") { db in
+            // `recordState` WITHOUT ROWID: a row lives in the B-tree of its record id (as a rowid table it also had
+            // the primary key's index, and every write of the view updated both). The counts of `status`
+            // (``viewCounts(authority:)``) read the index `recordState_counts` alone, never the rows with their
+            // sealed summaries; its first column serves the lookups by status that v6's index served.
+            try db.create(table: "recordState_v8", options: .withoutRowID) { t in
+                t.primaryKey("recordId", .text)
+                t.column("status", .text).notNull()
+                t.column("erased", .boolean).notNull()
+                t.column("autoMerged", .boolean).notNull()
+                t.column("fieldConflicts", .integer).notNull()
+                t.column("missingParents", .integer).notNull()
+                t.column("pendingRequests", .integer).notNull()
+                t.column("consentProposals", .integer).notNull()
+                t.column("versions", .integer).notNull()
+                t.column("summary", .blob).notNull()
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO recordState_v8 (recordId, status, erased, autoMerged, fieldConflicts, missingParents,
+                        pendingRequests, consentProposals, versions, summary)
+                    SELECT recordId, status, erased, autoMerged, fieldConflicts, missingParents, pendingRequests,
+                        consentProposals, versions, summary FROM recordState ORDER BY recordId
+                    """)
+            try db.drop(table: "recordState")
+            try db.rename(table: "recordState_v8", to: "recordState")
             try db.create(
                 index: "recordState_counts", on: "recordState",
                 columns: [

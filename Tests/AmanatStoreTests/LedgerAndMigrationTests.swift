@@ -199,6 +199,35 @@ struct LedgerAndMigrationTests {
         }
     }
 
+    /// Puts `recordState` back in its v6 form (a rowid table with an index on `status`), rows kept, and forgets
+    /// the v8 migration.
+    static func restoreV6RecordStateTable(_ store: Store) throws {
+        try store.writer.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE recordState_v6 (
+                        "recordId" TEXT PRIMARY KEY NOT NULL, "status" TEXT NOT NULL, "erased" BOOLEAN NOT NULL,
+                        "autoMerged" BOOLEAN NOT NULL, "fieldConflicts" INTEGER NOT NULL,
+                        "missingParents" INTEGER NOT NULL, "pendingRequests" INTEGER NOT NULL,
+                        "consentProposals" INTEGER NOT NULL, "versions" INTEGER NOT NULL, "summary" BLOB NOT NULL);
+                    INSERT INTO recordState_v6 SELECT recordId, status, erased, autoMerged, fieldConflicts,
+                        missingParents, pendingRequests, consentProposals, versions, summary FROM recordState;
+                    DROP TABLE recordState;
+                    ALTER TABLE recordState_v6 RENAME TO recordState;
+                    CREATE INDEX recordState_on_status ON recordState(status);
+                    DELETE FROM grdb_migrations WHERE identifier = 'v8-record-state';
+                    """)
+        }
+    }
+
+    static func tableSQL(_ store: Store, _ table: String) throws -> String {
+        try store.writer.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", arguments: [table])
+                ?? ""
+        }
+    }
+
     static func versionColumns(_ store: Store) throws -> [String] {
         try store.writer.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('version') ORDER BY cid")
@@ -213,13 +242,17 @@ struct LedgerAndMigrationTests {
         let edit = try org.edit(records[0], "r0 edited")
         let key = try StoreKey.generate()
         var before: (ids: [String], hash: String, version: StoredVersion)
+        var view: (counts: SyncView.Counts, state: StoredRecordState?)
         // Given an encrypted store file whose version table has the layout before v7 (JWT unique, content after the
-        // signed text)
+        // signed text) and whose stored view is the rowid table of v6
         do {
             let store = try Store(path: path, key: key)
             try store.insert(records + [edit])
+            view = (try store.viewCounts(), try store.recordState(records[0].recordId))
             try Self.restoreV1VersionTable(store)
+            try Self.restoreV6RecordStateTable(store)
             #expect(try Self.versionColumns(store).suffix(4) == ["jwt", "disclosures", "content", "erasure"])
+            #expect(!(try Self.tableSQL(store, "recordState").contains("WITHOUT ROWID")))
             before = (try store.allVersionIds(), try store.stateHash(), try store.version(edit.id))
         }
         // When the current code opens it
@@ -239,6 +272,15 @@ struct LedgerAndMigrationTests {
                     """)
         }
         #expect(!indexes.contains("jwt") && indexes.contains("recordId") && indexes.contains("erasure"))
+        // And v8 ran: the stored view's rows were copied into a WITHOUT ROWID table with its counts index
+        #expect(try Self.appliedMigrations(store).contains("v8-record-state"))
+        #expect(try Self.tableSQL(store, "recordState").contains("WITHOUT ROWID"))
+        let viewIndexes = try store.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM pragma_index_list('recordState') WHERE origin = 'c'")
+        }
+        #expect(viewIndexes == ["recordState_counts"])
+        #expect(try store.viewCounts() == view.counts)
+        #expect(try store.recordState(records[0].recordId) == view.state)
         // And every version, parent link and attachment row is there, in a file without free pages
         #expect(try store.allVersionIds() == before.ids)
         #expect(try store.version(edit.id) == before.version)
@@ -271,7 +313,7 @@ struct LedgerAndMigrationTests {
         #expect(
             Store.migrator.migrations == [
                 "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log", "v6-view",
-                "v7-version-layout", "v8-view-counts",
+                "v7-version-layout", "v8-record-state",
             ])
     }
 
@@ -317,7 +359,7 @@ struct LedgerAndMigrationTests {
                         DROP INDEX sent_partner_version;
                         DELETE FROM grdb_migrations WHERE identifier IN (
                             'v2-erasure-authority', 'v3-erased-attachments', 'v4-encryption', 'v5-log', 'v6-view',
-                            'v7-version-layout', 'v8-view-counts');
+                            'v7-version-layout', 'v8-record-state');
                         UPDATE version SET disclosures = '', content = NULL WHERE recordId = ?;
                         INSERT INTO versionAttachment (versionId, sha256) VALUES (?, ?);
                         """, arguments: [requestedByPartner.recordId, erasedByCollector.id, onlyE])
@@ -336,7 +378,7 @@ struct LedgerAndMigrationTests {
         #expect(
             try Self.appliedMigrations(store) == [
                 "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log", "v6-view",
-                "v7-version-layout", "v8-view-counts",
+                "v7-version-layout", "v8-record-state",
             ])
         #expect(try Self.tables(store).contains("erasedRecord"))
         let erased = try store.writer.read { db in
@@ -377,7 +419,7 @@ struct LedgerAndMigrationTests {
             #expect(
                 try Self.appliedMigrations(store) == [
                     "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log", "v6-view",
-                    "v7-version-layout", "v8-view-counts",
+                    "v7-version-layout", "v8-record-state",
                 ])
             #expect(try store.allVersionIds() == [v1.id, v2.id].sorted())
             #expect(try store.heads(record: v1.recordId) == [v2.id])
