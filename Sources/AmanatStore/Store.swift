@@ -272,7 +272,7 @@ public final class Store: Sendable {
         return String.fromDatabaseValue(value)
     }
 
-    static let versionLayoutMigration = "v7-version-layout"
+    static let versionLayoutMigration = "v7-table-layout"
 
     /// Migrations never change once landed; add new ones at the end.
     static var migrator: DatabaseMigrator {
@@ -385,7 +385,29 @@ public final class Store: Sendable {
             try db.drop(table: "version")
             try db.rename(table: "version_v7", to: "version")
             try db.create(index: "version_on_recordId", on: "version", columns: ["recordId"])
-            try db.create(index: "version_on_erasure", on: "version", columns: ["erasure"])
+            // Erasure requests are few: only they are indexed (the v1 index had an entry for every version).
+            try db.create(
+                index: "version_erasures", on: "version", columns: ["recordId"], condition: Column("erasure") == true)
+            // Parent links and record keys are small rows looked up by their primary key: WITHOUT ROWID, each row is
+            // written once, into the primary key's B-tree (a rowid table also kept that key's index).
+            try db.create(table: "parent_v7", options: .withoutRowID) { t in
+                t.column("versionId", .text).notNull().references("version", onDelete: .cascade)
+                t.column("parentId", .text).notNull()
+                t.primaryKey(["versionId", "parentId"])
+            }
+            try db.execute(
+                sql: "INSERT INTO parent_v7 (versionId, parentId) SELECT versionId, parentId FROM parent ORDER BY 1, 2")
+            try db.drop(table: "parent")
+            try db.rename(table: "parent_v7", to: "parent")
+            try db.create(index: "parent_on_parentId", on: "parent", columns: ["parentId"])
+            try db.create(table: "recordKey_v7", options: .withoutRowID) { t in
+                t.primaryKey("recordId", .text)
+                t.column("wrapped", .blob).notNull()
+            }
+            try db.execute(
+                sql: "INSERT INTO recordKey_v7 (recordId, wrapped) SELECT recordId, wrapped FROM recordKey ORDER BY 1")
+            try db.drop(table: "recordKey")
+            try db.rename(table: "recordKey_v7", to: "recordKey")
         }
         migrator.registerMigration("v8-record-state") { db in
             // `recordState` WITHOUT ROWID: a row lives in the B-tree of its record id (as a rowid table it also had

@@ -191,7 +191,7 @@ struct LedgerAndMigrationTests {
                         ALTER TABLE version_v1 RENAME TO version;
                         CREATE INDEX version_on_recordId ON version(recordId);
                         CREATE INDEX version_on_erasure ON version(erasure);
-                        DELETE FROM grdb_migrations WHERE identifier = 'v7-version-layout';
+                        DELETE FROM grdb_migrations WHERE identifier = 'v7-table-layout';
                         """)
                 return .commit
             }
@@ -258,7 +258,7 @@ struct LedgerAndMigrationTests {
         // When the current code opens it
         let store = try Store(path: path, key: key)
         // Then v7 ran: the small columns and the content come before the signed text, and no index holds the JWTs
-        #expect(try Self.appliedMigrations(store).contains("v7-version-layout"))
+        #expect(try Self.appliedMigrations(store).contains("v7-table-layout"))
         #expect(
             try Self.versionColumns(store) == [
                 "id", "recordId", "kind", "issuedAt", "signer", "erasure", "content", "jwt", "disclosures",
@@ -271,7 +271,14 @@ struct LedgerAndMigrationTests {
                     WHERE l.origin != 'pk'
                     """)
         }
-        #expect(!indexes.contains("jwt") && indexes.contains("recordId") && indexes.contains("erasure"))
+        #expect(!indexes.contains("jwt") && indexes.contains("recordId") && !indexes.contains("erasure"))
+        #expect(try Self.tableSQL(store, "parent").contains("WITHOUT ROWID"))
+        #expect(try Self.tableSQL(store, "recordKey").contains("WITHOUT ROWID"))
+        let erasurePlan = try store.writer.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT DISTINCT recordId FROM version WHERE erasure = 1")
+                .map { $0["detail"] as String }
+        }
+        #expect(erasurePlan.joined().contains("version_erasures"))
         // And v8 ran: the stored view's rows were copied into a WITHOUT ROWID table with its counts index
         #expect(try Self.appliedMigrations(store).contains("v8-record-state"))
         #expect(try Self.tableSQL(store, "recordState").contains("WITHOUT ROWID"))
@@ -313,7 +320,7 @@ struct LedgerAndMigrationTests {
         #expect(
             Store.migrator.migrations == [
                 "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log", "v6-view",
-                "v7-version-layout", "v8-record-state",
+                "v7-table-layout", "v8-record-state",
             ])
     }
 
@@ -359,7 +366,7 @@ struct LedgerAndMigrationTests {
                         DROP INDEX sent_partner_version;
                         DELETE FROM grdb_migrations WHERE identifier IN (
                             'v2-erasure-authority', 'v3-erased-attachments', 'v4-encryption', 'v5-log', 'v6-view',
-                            'v7-version-layout', 'v8-record-state');
+                            'v7-table-layout', 'v8-record-state');
                         UPDATE version SET disclosures = '', content = NULL WHERE recordId = ?;
                         INSERT INTO versionAttachment (versionId, sha256) VALUES (?, ?);
                         """, arguments: [requestedByPartner.recordId, erasedByCollector.id, onlyE])
@@ -378,7 +385,7 @@ struct LedgerAndMigrationTests {
         #expect(
             try Self.appliedMigrations(store) == [
                 "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log", "v6-view",
-                "v7-version-layout", "v8-record-state",
+                "v7-table-layout", "v8-record-state",
             ])
         #expect(try Self.tables(store).contains("erasedRecord"))
         let erased = try store.writer.read { db in
@@ -419,7 +426,7 @@ struct LedgerAndMigrationTests {
             #expect(
                 try Self.appliedMigrations(store) == [
                     "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log", "v6-view",
-                    "v7-version-layout", "v8-record-state",
+                    "v7-table-layout", "v8-record-state",
                 ])
             #expect(try store.allVersionIds() == [v1.id, v2.id].sorted())
             #expect(try store.heads(record: v1.recordId) == [v2.id])
