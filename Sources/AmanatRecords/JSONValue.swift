@@ -130,12 +130,12 @@ extension JSONValue {
         case .object(let members):
             var inOrder = true
             if members.count > 1 {
-                for i in 1..<members.count where !Self.keyPrecedes(members[i - 1].0, members[i].0) {
+                for i in 1..<members.count where !utf8Less(members[i - 1].0, members[i].0) {
                     inOrder = false
                     break
                 }
             }
-            let ordered = inOrder ? members : members.sorted { Self.keyPrecedes($0.0, $1.0) }
+            let ordered = inOrder ? members : members.sorted { utf8Less($0.0, $1.0) }
             out.append(UInt8(ascii: "{"))
             for (i, (k, child)) in ordered.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -144,22 +144,6 @@ extension JSONValue {
                 child.appendCanonical(to: &out)
             }
             out.append(UInt8(ascii: "}"))
-        }
-    }
-
-    /// Code point order of two keys, compared as UTF-8 bytes (the same order).
-    static func keyPrecedes(_ a: String, _ b: String) -> Bool {
-        var a = a
-        var b = b
-        return a.withUTF8 { pa in
-            b.withUTF8 { pb in
-                let n = min(pa.count, pb.count)
-                if n > 0, let x = pa.baseAddress, let y = pb.baseAddress {
-                    let c = memcmp(x, y, n)
-                    if c != 0 { return c < 0 }
-                }
-                return pa.count < pb.count
-            }
         }
     }
 
@@ -599,4 +583,22 @@ extension JSONValue {
             return (scalar, length)
         }
     }
+}
+
+/// Compares two strings by their UTF-8 bytes (which is Unicode code point order): the one ordering used everywhere
+/// (canonical JSON, the sync view, the stored view), independent of locale and of Unicode normalization.
+@inline(__always)
+public func utf8Less(_ a: String, _ b: String) -> Bool {
+    let fast = a.utf8.withContiguousStorageIfAvailable { pa in
+        b.utf8.withContiguousStorageIfAvailable { pb -> Bool in
+            let n = min(pa.count, pb.count)
+            if n > 0, let x = pa.baseAddress, let y = pb.baseAddress {
+                let c = memcmp(x, y, n)
+                if c != 0 { return c < 0 }
+            }
+            return pa.count < pb.count
+        }
+    }
+    if let fast, let result = fast { return result }
+    return a.utf8.lexicographicallyPrecedes(b.utf8)
 }

@@ -205,9 +205,6 @@ extension Store {
             for (record, digest) in update.updates {
                 var id = record
                 try id.withUTF8 { new in
-                    guard new.count < 1 << 16 else {
-                        throw StoreError.database("record id too long for the stored view")
-                    }
                     // Copy the stored entries that sort before the update; drop one with the same id.
                     while let (old, end) = try entry(at: i) {
                         let n = min(old.count, new.count)
@@ -220,10 +217,7 @@ extension Store {
                             break
                         }
                     }
-                    out.append(UInt8(new.count >> 8))
-                    out.append(UInt8(new.count & 0xFF))
-                    out.append(contentsOf: new)
-                    out += digest.bytes
+                    try Self.appendBucketEntry(new, digest, to: &out)
                 }
             }
             while let (_, end) = try entry(at: i) {
@@ -483,17 +477,24 @@ extension Store {
         return result
     }
 
+    /// Appends one entry of a bucket: u16 length, record id, 32-byte digest.
+    static func appendBucketEntry(
+        _ id: UnsafeBufferPointer<UInt8>, _ digest: SHA256Digest, to out: inout [UInt8]
+    ) throws {
+        guard id.count < 1 << 16 else { throw StoreError.database("record id too long for the stored view") }
+        out.append(UInt8(id.count >> 8))
+        out.append(UInt8(id.count & 0xFF))
+        out.append(contentsOf: id)
+        out += digest.bytes
+    }
+
     /// Encodes, seals and stores a bucket; `entries` in record-id order.
     func writeBucket(_ db: Database, _ bucket: Int, _ entries: [(String, SHA256Digest)]) throws {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(entries.count * 64)
+        bytes.reserveCapacity(entries.count * 80)
         for (record, digest) in entries {
-            let id = Array(record.utf8)
-            guard id.count < 1 << 16 else { throw StoreError.database("record id too long for the stored view") }
-            bytes.append(UInt8(id.count >> 8))
-            bytes.append(UInt8(id.count & 0xFF))
-            bytes += id
-            bytes += digest.bytes
+            var id = record
+            try id.withUTF8 { try Self.appendBucketEntry($0, digest, to: &bytes) }
         }
         let stored = try cipher.map { try $0.sealWithStoreKey(bytes, aad: Self.bucketAAD(bucket)) } ?? bytes
         try db.execute(

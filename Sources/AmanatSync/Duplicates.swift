@@ -1,3 +1,5 @@
+import AmanatRecords
+
 /// A person's signed statement that two records are (or are not) about the same person.
 public struct LinkAssertion: Sendable, Hashable {
     public enum Relation: String, Sendable, Hashable {

@@ -54,24 +54,6 @@ public enum SyncError: Error, Equatable, Sendable {
     case invalidPointer(String)
 }
 
-/// Compares two strings by their UTF-8 bytes (which is Unicode code point order): the one ordering used everywhere
-/// in this module, independent of locale and of Unicode normalization.
-@inline(__always)
-public func utf8Less(_ a: String, _ b: String) -> Bool {
-    let fast = a.utf8.withContiguousStorageIfAvailable { pa in
-        b.utf8.withContiguousStorageIfAvailable { pb -> Bool in
-            let n = min(pa.count, pb.count)
-            if n > 0, let x = pa.baseAddress, let y = pb.baseAddress {
-                let c = memcmp(x, y, n)
-                if c != 0 { return c < 0 }
-            }
-            return pa.count < pb.count
-        }
-    }
-    if let fast, let result = fast { return result }
-    return a.utf8.lexicographicallyPrecedes(b.utf8)
-}
-
 /// JSON Pointer escaping (RFC 6901).
 func pointerEscape(_ key: String) -> String {
     guard key.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return key }

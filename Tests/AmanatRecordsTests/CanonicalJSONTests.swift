@@ -28,15 +28,18 @@ struct CanonicalJSONTests {
 
     @Test func theOnePassWriterEqualsSortingThenSerializing() {
         var rng = SplitMix64(seed: 0xC0FFEE)
-        var cases = 0
+        // How many values needed members reordered, and how many needed escapes: the comparison is only worth
+        // something if the random values exercise both.
+        var (reordered, escaped) = (0, 0)
         for _ in 0..<2000 {
             let v = Self.value(&rng, depth: 0)
             let reference = v.sortedKeys().serialized()
             #expect(v.canonical() == reference)
             #expect(v.canonicalUTF8() == Array(reference.utf8))
-            cases += 1
+            if v.serialized() != reference { reordered += 1 }
+            if reference.contains("\\") { escaped += 1 }
         }
-        #expect(cases == 2000)
+        #expect(reordered > 100 && escaped > 100)
     }
 
     @Test func membersAreOrderedByCodePointAtEveryLevel() throws {
