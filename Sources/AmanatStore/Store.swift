@@ -133,6 +133,9 @@ public final class Store: Sendable {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.publicStatementArguments = false
+        // Another Store of the same file (a second command, or the same process between steps) may hold the write
+        // lock or run a checkpoint for a moment: wait for it instead of failing with "database is locked".
+        configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             // secure_delete: what an erasure removes is overwritten with zeros in the file, not left in free space.
             try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;")
