@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "AmanatStoreTests",
             dependencies: [
-                "AmanatTestSupport", "AmanatStore", "AmanatRecords", "AmanatCrypto", "AmanatSync",
+                "AmanatTestSupport", "AmanatStore", "AmanatRecords", "AmanatCrypto", "AmanatSync", "AmanatLog",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -114,7 +114,12 @@ extension JSONValue {
     }
 
     /// Appends ``canonical()``'s bytes to `out`.
-    public func appendCanonical(to out: inout [UInt8]) {
+    public func appendCanonical(to out: inout [UInt8]) { append(to: &out, sortingMembers: true) }
+
+    /// Appends ``serialized()``'s bytes (members in their current order) to `out`.
+    public func appendSerialized(to out: inout [UInt8]) { append(to: &out, sortingMembers: false) }
+
+    private func append(to out: inout [UInt8], sortingMembers: Bool) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
@@ -124,12 +129,12 @@ extension JSONValue {
             out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                item.appendCanonical(to: &out)
+                item.append(to: &out, sortingMembers: sortingMembers)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             var inOrder = true
-            if members.count > 1 {
+            if sortingMembers && members.count > 1 {
                 for i in 1..<members.count where !utf8Less(members[i - 1].0, members[i].0) {
                     inOrder = false
                     break
@@ -141,7 +146,7 @@ extension JSONValue {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 JSONEscaping.appendQuoted(k, to: &out)
                 out.append(UInt8(ascii: ":"))
-                child.appendCanonical(to: &out)
+                child.append(to: &out, sortingMembers: sortingMembers)
             }
             out.append(UInt8(ascii: "}"))
         }

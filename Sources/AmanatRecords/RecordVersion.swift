@@ -77,7 +77,8 @@ public enum RecordSigner {
             throw SDJWTError.malformed("a create version has no record id and no parents; other kinds have both")
         }
         var disclosures: [Disclosure] = []
-        let concealed = try conceal(content, pointer: "", policy: policy, into: &disclosures)
+        let maker = try DisclosureMaker()
+        let concealed = try conceal(content, pointer: "", policy: policy, maker: maker, into: &disclosures)
         var payload: [(String, JSONValue)] = [
             ("_sd_alg", .string("sha-256")),
             ("iat", .number(String(issuedAt))),
@@ -103,7 +104,8 @@ public enum RecordSigner {
 
     /// Replaces concealable fields below `value` by digests, children first.
     static func conceal(
-        _ value: JSONValue, pointer: String, policy: DisclosurePolicy, into disclosures: inout [Disclosure]
+        _ value: JSONValue, pointer: String, policy: DisclosurePolicy, maker: DisclosureMaker,
+        into disclosures: inout [Disclosure]
     ) throws -> JSONValue {
         switch value {
         case .object(let members):
@@ -112,9 +114,10 @@ public enum RecordSigner {
             for (key, child) in members {
                 guard key != "_sd", key != "...", key != "_sd_alg" else { throw SDJWTError.reservedClaimName(key) }
                 let childPointer = pointer + "/" + escape(key)
-                let processed = try processChild(child, pointer: childPointer, policy: policy, into: &disclosures)
+                let processed = try processChild(
+                    child, pointer: childPointer, policy: policy, maker: maker, into: &disclosures)
                 if policy.isConcealable(childPointer) {
-                    let d = try Disclosure(name: key, value: processed)
+                    let d = try maker.make(name: key, value: processed)
                     disclosures.append(d)
                     digests.append(d.digest)
                 } else {
@@ -127,9 +130,10 @@ public enum RecordSigner {
             var out: [JSONValue] = []
             for (i, item) in items.enumerated() {
                 let childPointer = pointer + "/" + String(i)
-                let processed = try processChild(item, pointer: childPointer, policy: policy, into: &disclosures)
+                let processed = try processChild(
+                    item, pointer: childPointer, policy: policy, maker: maker, into: &disclosures)
                 if policy.isConcealable(childPointer) {
-                    let d = try Disclosure(name: nil, value: processed)
+                    let d = try maker.make(name: nil, value: processed)
                     disclosures.append(d)
                     out.append(.object([("...", .string(d.digest))]))
                 } else {
@@ -143,25 +147,38 @@ public enum RecordSigner {
     }
 
     static func processChild(
-        _ child: JSONValue, pointer: String, policy: DisclosurePolicy, into disclosures: inout [Disclosure]
+        _ child: JSONValue, pointer: String, policy: DisclosurePolicy, maker: DisclosureMaker,
+        into disclosures: inout [Disclosure]
     ) throws -> JSONValue {
         if case .string(let text) = child, policy.isSegmented(pointer) {
             // Each segment (a sentence, or one identifier) is an array-element disclosure of its own.
             var items: [JSONValue] = []
             for segment in policy.segmenter.segments(of: text) {
-                let d = try Disclosure(name: nil, value: .string(segment.text))
+                let d = try maker.make(name: nil, value: .string(segment.text))
                 disclosures.append(d)
                 items.append(.object([("...", .string(d.digest))]))
             }
             return .object([("segments", .array(items))])
         }
-        return try conceal(child, pointer: pointer, policy: policy, into: &disclosures)
+        return try conceal(child, pointer: pointer, policy: policy, maker: maker, into: &disclosures)
     }
 
     /// JSON Pointer escaping (RFC 6901).
     static func escape(_ key: String) -> String {
         guard key.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return key }
         return key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+    }
+}
+
+/// Makes the disclosures of one signing: salts drawn in bulk (``DisclosureSalts``), one hashing context.
+struct DisclosureMaker {
+    let salts = DisclosureSalts()
+    let sha256: ReusableSHA256
+
+    init() throws { sha256 = try ReusableSHA256() }
+
+    func make(name: String?, value: JSONValue) throws -> Disclosure {
+        try Disclosure(name: name, value: value, salt: try salts.next(), sha256: sha256)
     }
 }
 

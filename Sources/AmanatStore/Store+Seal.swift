@@ -200,6 +200,7 @@ extension Store {
     public func inclusionProofs(indexes: [UInt64], size: UInt64, sharedLevel: Int = 6) throws -> [[LogHash]] {
         try writer.read { db in
             let storage = try CachedLogHashStorage(db: db, sharedLevel: sharedLevel)
+            try storage.prefetchSiblings(of: indexes, size: size)
             return try indexes.map { try LogTree.inclusionProof(index: $0, size: size, in: storage) }
         }
     }
@@ -300,19 +301,64 @@ struct SealedVersionRows {
 }
 
 /// Subtree hashes read with one cached statement; those at `sharedLevel` and above are remembered (a proof's upper
-/// siblings are the same for every leaf below them).
+/// siblings are the same for every leaf below them), and the siblings of a batch of proofs can be read ahead in a
+/// few statements (``prefetchSiblings(of:size:)``).
 final class CachedLogHashStorage: LogHashStorage {
+    private let db: Database
     private let statement: Statement
     private let sharedLevel: Int
     private var shared: [UInt64: LogHash] = [:]
+    /// Hashes read ahead for the proofs being made.
+    private var prefetched: [UInt64: LogHash] = [:]
 
     init(db: Database, sharedLevel: Int) throws {
+        self.db = db
         statement = try db.cachedStatement(sql: "SELECT hash FROM logNode WHERE level = ? AND idx = ?")
         self.sharedLevel = sharedLevel
     }
 
+    /// Reads the siblings on the paths of `leaves` (every level up to the tree's height) ahead, a level at a time:
+    /// where the wanted nodes of a level lie close together (leaves given sorted, as ``BundleLog`` gives a bundle's
+    /// versions), one range of the level's rows is read in order; otherwise 500 nodes per statement are looked up.
+    /// Either way one statement serves many nodes, instead of one statement each (a proof needs one node per level).
+    /// A node not stored is simply not read ahead.
+    func prefetchSiblings(of leaves: [UInt64], size: UInt64) throws {
+        prefetched.removeAll(keepingCapacity: true)
+        var level = 0
+        while level < 63, UInt64(1) << level < size {
+            let wanted = Array(Set(leaves.map { ($0 >> level) ^ 1 })).sorted()
+            guard let low = wanted.first, let high = wanted.last else { break }
+            func keep(_ rows: RowCursor) throws {
+                while let row = try rows.next() {
+                    let index: Int64 = row[0]
+                    let hash: Data = row[1]
+                    prefetched[UInt64(level) << 56 | UInt64(index)] = LogHash(Array(hash))
+                }
+            }
+            if high - low < 4 * UInt64(wanted.count) {
+                try keep(
+                    Row.fetchCursor(
+                        db.cachedStatement(
+                            sql: "SELECT idx, hash FROM logNode WHERE level = ? AND idx BETWEEN ? AND ?"),
+                        arguments: [Int64(level), Int64(bitPattern: low), Int64(bitPattern: high)]))
+            } else {
+                for start in stride(from: 0, to: wanted.count, by: 500) {
+                    let chunk = wanted[start..<min(start + 500, wanted.count)]
+                    try keep(
+                        Row.fetchCursor(
+                            db.cachedStatement(
+                                sql:
+                                    "SELECT idx, hash FROM logNode WHERE level = ? AND idx IN (\(Store.placeholders(chunk.count)))"
+                            ), arguments: StatementArguments([Int64(level)] + chunk.map { Int64(bitPattern: $0) })))
+                }
+            }
+            level += 1
+        }
+    }
+
     func hash(level: Int, index: UInt64) throws -> LogHash? {
         let key = UInt64(level) << 56 | index
+        if let hash = prefetched[key] { return hash }
         if level >= sharedLevel, let hash = shared[key] { return hash }
         guard let data = try Data.fetchOne(statement, arguments: [level, Int64(index)]) else { return nil }
         let hash = LogHash(Array(data))

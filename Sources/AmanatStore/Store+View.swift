@@ -257,7 +257,8 @@ extension Store {
                 while chunk.count < Self.viewChunk, let id = try ids.next() { chunk.append(id) }
                 guard let first = chunk.first, let last = chunk.last else { return nil }
                 return try Self.fetchGraph(
-                    db, filter: RowFilter(sql: "v.recordId BETWEEN ? AND ?", arguments: [first, last]), cipher: cipher)
+                    db, filter: RowFilter(sql: "v.recordId BETWEEN ? AND ?", arguments: [first, last], cached: true),
+                    cipher: cipher)
             },
             written: { digests in
                 // Records come in id order, so each bucket receives its records in order.
@@ -295,7 +296,8 @@ extension Store {
                     while chunk.count < chunkSize, let id = try ids.next() { chunk.append(id) }
                     guard let first = chunk.first, let last = chunk.last else { break }
                     let fetched = try Self.fetchGraph(
-                        db, filter: RowFilter(sql: "v.recordId BETWEEN ? AND ?", arguments: [first, last]),
+                        db,
+                        filter: RowFilter(sql: "v.recordId BETWEEN ? AND ?", arguments: [first, last], cached: true),
                         cipher: cipher)
                     let derivation = Ahead { [self] in
                         let nodes = try nodes(fetched)

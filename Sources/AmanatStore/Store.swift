@@ -763,11 +763,14 @@ public final class Store: Sendable {
     }
 
     static func version(_ db: Database, _ id: String, cipher: StoreCipher?) throws -> StoredVersion? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM version WHERE id = ?", arguments: [id]) else {
+        // Cached statements: `publish` and `show` read one version at a time, and preparing cost more than reading.
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM version WHERE id = ?"), arguments: [id])
+        else {
             return nil
         }
         let prev = try String.fetchAll(
-            db, sql: "SELECT parentId FROM parent WHERE versionId = ? ORDER BY parentId", arguments: [id])
+            db.cachedStatement(sql: "SELECT parentId FROM parent WHERE versionId = ? ORDER BY parentId"),
+            arguments: [id])
         let record: String = row["recordId"]
         let joined =
             try text(row["disclosures"], field: "disclosures", db: db, cipher: cipher, record: record, version: id)
@@ -779,7 +782,8 @@ public final class Store: Sendable {
         let jwt = try text(row["jwt"], field: "jwt", db: db, cipher: cipher, record: record, version: id) ?? ""
         let content = try text(row["content"], field: "content", db: db, cipher: cipher, record: record, version: id)
         let attachments = try String.fetchAll(
-            db, sql: "SELECT sha256 FROM versionAttachment WHERE versionId = ? ORDER BY sha256", arguments: [id])
+            db.cachedStatement(sql: "SELECT sha256 FROM versionAttachment WHERE versionId = ? ORDER BY sha256"),
+            arguments: [id])
         return StoredVersion(
             id: row["id"], recordId: row["recordId"], kind: VersionKind(rawValue: row["kind"]) ?? .edit, prev: prev,
             issuedAt: row["issuedAt"], signer: row["signer"], jwt: jwt, disclosures: disclosures,
@@ -821,7 +825,8 @@ public final class Store: Sendable {
     public func graphRows(record: String? = nil) throws -> [GraphRow] {
         try writer.read { db in
             try Self.graphRows(
-                db, filter: record.map { RowFilter(sql: "v.recordId = ?", arguments: [$0]) }, cipher: cipher)
+                db, filter: record.map { RowFilter(sql: "v.recordId = ?", arguments: [$0], cached: true) },
+                cipher: cipher)
         }
     }
 
@@ -829,6 +834,14 @@ public final class Store: Sendable {
     struct RowFilter {
         var sql: String
         var arguments: StatementArguments
+        /// Whether the statements are kept prepared (a filter of fixed text, used once per record: preparing costs
+        /// more than reading a record's rows); not for `IN` lists of every length.
+        var cached = false
+
+        /// The statement `sql` (this filter's condition in it), prepared or taken from the connection's cache.
+        func statement(_ db: Database, _ sql: String) throws -> Statement {
+            cached ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+        }
 
         /// The records whose ids are listed (at most a few hundred: one SQL variable each).
         static func records(_ ids: some Collection<String>) -> RowFilter {
@@ -863,12 +876,12 @@ public final class Store: Sendable {
         let parentRows =
             try filter.map {
                 try Row.fetchCursor(
-                    db,
-                    sql:
+                    $0.statement(
+                        db,
                         // CROSS JOIN keeps `version` (searched by record id) as the outer loop: without statistics
                         // SQLite may otherwise scan every parent row.
-                        "SELECT p.versionId, p.parentId FROM version v CROSS JOIN parent p ON p.versionId = v.id WHERE \($0.sql)",
-                    arguments: $0.arguments)
+                        "SELECT p.versionId, p.parentId FROM version v CROSS JOIN parent p ON p.versionId = v.id WHERE \($0.sql)"
+                    ), arguments: $0.arguments)
             } ?? Row.fetchCursor(db, sql: "SELECT versionId, parentId FROM parent")
         while let row = try parentRows.next() {
             parents[row[0], default: []].append(row[1])
@@ -879,7 +892,7 @@ public final class Store: Sendable {
         let rows =
             try filter.map {
                 try Row.fetchCursor(
-                    db, sql: "\(columns) WHERE \($0.sql) ORDER BY v.recordId, v.id", arguments: $0.arguments)
+                    $0.statement(db, "\(columns) WHERE \($0.sql) ORDER BY v.recordId, v.id"), arguments: $0.arguments)
             } ?? Row.fetchCursor(db, sql: "\(columns) ORDER BY v.recordId, v.id")
         while let row = try rows.next() {
             let id: String = row[0]
@@ -905,7 +918,7 @@ public final class Store: Sendable {
         let rows =
             try filter.map {
                 try Row.fetchCursor(
-                    db, sql: "SELECT \(columns) \(join) WHERE \($0.sql) ORDER BY v.recordId, v.id",
+                    $0.statement(db, "SELECT \(columns) \(join) WHERE \($0.sql) ORDER BY v.recordId, v.id"),
                     arguments: $0.arguments)
             } ?? Row.fetchCursor(db, sql: "SELECT \(columns) \(join) ORDER BY v.recordId, v.id")
         var result: [GraphRow] = []

@@ -175,9 +175,18 @@ public struct Authority: Sendable, Hashable {
     public static func publicationRefusal(
         _ record: RecordView, allowed: Set<Consent>, audience: Audience
     ) -> String? {
-        if record.status == .retracted { return "it is retracted" }
-        if record.isErased { return "it was erased" }
-        switch record.consent {
+        publicationRefusal(
+            status: record.status, isErased: record.isErased, consent: record.consent, allowed: allowed,
+            audience: audience)
+    }
+
+    /// ``publicationRefusal(_:allowed:audience:)`` from what the stored view keeps of a record.
+    public static func publicationRefusal(
+        status: RecordStatus, isErased: Bool, consent: Consent, allowed: Set<Consent>, audience: Audience
+    ) -> String? {
+        if status == .retracted { return "it is retracted" }
+        if isErased { return "it was erased" }
+        switch consent {
         case .internal:
             return "its consent is 'internal': it may never be published or shared"
         case .partners where audience == .everyone:
@@ -185,8 +194,8 @@ public struct Authority: Sendable, Hashable {
         default:
             break
         }
-        guard allowed.contains(record.consent) else {
-            return "its consent is '\(record.consent.rawValue)' and the policy publishes only records with consent "
+        guard allowed.contains(consent) else {
+            return "its consent is '\(consent.rawValue)' and the policy publishes only records with consent "
                 + allowed.map(\.rawValue).sorted().joined(separator: " or ")
         }
         return nil

@@ -140,16 +140,30 @@ extension BundleLog {
         var material = SealMaterial(checkpointSize: checkpoint.size)
         var proofs: EncryptedBlob.Writer?
         var proofBytes: UInt64 = 0
+        // The versions' log indexes first (16 bytes each), then their proofs in log order: the siblings of
+        // neighbouring leaves are neighbouring rows of the log, read a range at a time (``Store/inclusionProofs``).
+        // A recipient looks proofs up by version id, so their order in the file is free.
+        var logged: [(index: UInt64, position: Int)] = []
         for start in stride(from: 0, to: versionIds.count, by: chunk) {
-            let ids = versionIds[start..<min(start + chunk, versionIds.count)]
-            let digests = ids.compactMap { id in Base64URL.decode(id).map { (id, $0) } }
+            let digests = versionIds[start..<min(start + chunk, versionIds.count)].enumerated().compactMap {
+                offset, id in Base64URL.decode(id).map { (start + offset, $0) }
+            }
             let indexes = try store.versionLogIndexes(digests: digests.map(\.1))
-            let logged = digests.compactMap { id, digest in indexes[Data(digest)].map { (id, $0) } }
-            guard !logged.isEmpty else { continue }
-            let hashes = try store.inclusionProofs(indexes: logged.map(\.1), size: checkpoint.size)
+            for (position, digest) in digests {
+                if let index = indexes[Data(digest)] { logged.append((index, position)) }
+            }
+        }
+        logged.sort { $0.index < $1.index }
+        for start in stride(from: 0, to: logged.count, by: chunk) {
+            let part = logged[start..<min(start + chunk, logged.count)]
+            let hashes = try store.inclusionProofs(indexes: part.map(\.index), size: checkpoint.size)
             var items = Items()
-            for ((id, index), hashes) in zip(logged, hashes) {
-                items.items.append((id, try TlogProof(index: index, hashes: hashes, checkpoint: note).serialized))
+            for (entry, hashes) in zip(part, hashes) {
+                items.items.append(
+                    (
+                        versionIds[entry.position],
+                        try TlogProof(index: entry.index, hashes: hashes, checkpoint: note).serialized
+                    ))
             }
             // Items without the magic line: the file has it once, at the start.
             var bytes = items.serialized

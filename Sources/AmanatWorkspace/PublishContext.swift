@@ -45,10 +45,25 @@ struct PublishContext: Sendable {
     private let allowed: Set<Consent>
     private let audience: Authority.Audience
 
-    /// A record to publish: one already chosen (named), or any record of the store, chosen here.
+    /// A record to publish: one already chosen (named), or any record of the store, chosen here, or one the stored
+    /// view already refuses.
     enum Input: Sendable {
         case selected(Publisher.Selected)
         case id(String)
+        case refused(Publisher.Skipped)
+    }
+
+    /// A record of the store as `publish` takes it: refused from its stored state (the consent in force, status,
+    /// erasure; ``AmanatSync/Authority/publicationRefusal(status:isErased:consent:allowed:audience:)``) without
+    /// deriving it again, or left for ``process(_:_:)`` to derive and decide.
+    func input(_ state: StoredRecordState) -> Input {
+        if let why = Authority.publicationRefusal(
+            status: state.status, isErased: state.isErased, consent: state.consent, allowed: allowed,
+            audience: audience)
+        {
+            return .refused(Publisher.Skipped(record: state.recordId, reason: why))
+        }
+        return .id(state.recordId)
     }
 
     /// A published record with what the run keeps of it after its files are written.
@@ -94,6 +109,8 @@ struct PublishContext: Sendable {
         switch input {
         case .selected(let selected):
             record = selected
+        case .refused(let skipped):
+            return .skipped(skipped)
         case .id(let id):
             guard let view = try store.recordView(id, authority: authority) else {
                 throw AmanatError(.inputMissing, "no record \(id) in the store. See `amanat list`.")

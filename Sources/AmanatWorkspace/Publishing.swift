@@ -161,7 +161,7 @@ extension Workspace {
             let total = try store.viewCounts(authority: service.authority).records
             var batch: [PublishContext.Input] = []
             try store.forEachRecordState(authority: service.authority, pageSize: size) { state in
-                batch.append(.id(state.recordId))
+                batch.append(context.input(state))
                 if batch.count == size {
                     try run(batch, total: total)
                     batch.removeAll(keepingCapacity: true)

@@ -67,8 +67,16 @@ extension RecordService {
             let versions = try store.sealableVersions(versionIds[start..<min(start + Self.sealChunk, versionIds.count)])
             let chunkRecords = Set(versions.map(\.recordId))
             let states = try store.recordStates(chunkRecords, authority: authority)
-            // Records every recipient holds or was sent (they may receive even what may not leave otherwise).
-            var heldByAll = askPartners ? chunkRecords : []
+            // Records every recipient holds or was sent (they may receive even what may not leave otherwise): asked
+            // only of the records that could not leave otherwise.
+            var heldByAll: Set<String> =
+                askPartners
+                ? chunkRecords.filter { record in
+                    states[record].map {
+                        Authority.sealRefusal(isErased: $0.isErased, consent: $0.consent, recipientsHoldIt: false)
+                            != nil
+                    } ?? false
+                } : []
             for fp in partners where askPartners && !heldByAll.isEmpty {
                 heldByAll.formIntersection(try store.recordsHeld(by: fp, among: heldByAll))
             }

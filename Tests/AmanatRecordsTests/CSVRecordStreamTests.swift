@@ -82,6 +82,38 @@ struct CSVRecordStreamTests {
         #expect(got.description == expected.description)
     }
 
+    /// A batch of many rows is checked on all cores: the problems still come in row order, across the batch and the
+    /// rest of the file, and a limit on the number of problems cuts the list where the whole-file parser cuts it.
+    @Test(arguments: [100, 1000], [3, 100])
+    func rowsCheckedInParallelReportTheirProblemsInRowOrder(batch: Int, maximumIssues: Int) throws {
+        var text = Self.header + "\n"
+        let bad: Set<Int> = [5, 6, 40, 41, 77, 150, 151, 299]
+        for i in 1...300 {
+            let consent = bad.contains(i) ? "secret" : "public"
+            let cells = i == 120 ? ",extra" : ""
+            text += "\(consent),Org (synthetic),SYN-\(i),\"line one\nline two\"\(cells)\n"
+        }
+        let bytes = Array(text.utf8)
+        var limits = RecordImport.Limits()
+        limits.maximumIssues = maximumIssues
+        let expected = try #require(
+            throwsImportError { _ = try RecordImport.parseCSV(bytes, file: "test.csv", limits: limits) })
+        #expect(expected.issues.count == min(maximumIssues, 9))
+        let got = try #require(
+            throwsImportError { _ = try Self.stream(bytes, pieceBytes: 1 << 20, batch: batch, limits: limits) })
+        #expect(got.description == expected.description)
+        #expect(got.issues.map(\.row) == expected.issues.map(\.row))
+
+        // The same rows without problems: every record, in order, in batches of the size asked for.
+        let clean = Array(
+            text.replacingOccurrences(of: "secret", with: "public").replacingOccurrences(of: ",extra", with: "").utf8)
+        let whole = try RecordImport.parseCSV(clean, file: "test.csv")
+        let (items, batches) = try Self.stream(clean, pieceBytes: 1 << 20, batch: batch)
+        #expect(items.map(\.record) == whole)
+        #expect(items.map(\.row) == Array(2...301))
+        #expect(batches.allSatisfy { $0 <= batch } && batches.reduce(0, +) == 300)
+    }
+
     @Test func syntaxErrorsAndOverlongRowsNameTheirRow() throws {
         let unclosed = Array((Self.header + "\npublic,Org (synthetic),SYN-1,ok\npublic,Org,SYN-2,\"open\n").utf8)
         let whole = try #require(throwsImportError { _ = try RecordImport.parseCSV(unclosed, file: "test.csv") })

@@ -61,6 +61,36 @@ struct SDJWTTests {
         #expect(salts.count == version.sdjwt.disclosures.count)
     }
 
+    /// Salts are drawn 64 at a time: across several draws in one signing and across signings, none repeats, and
+    /// each disclosure is exactly base64url(JSON `[salt, name, value]`) as the string serializer writes it.
+    @Test func saltsStayUniqueAcrossDrawsAndDisclosuresAreTheirSerializedJSON() throws {
+        let detainees = JSONValue.array(
+            (0..<90).map { i in
+                .object([("names", .object([("latn", .string("Synthetic Relative \(i) \u{00E9}\"q\""))]))])
+            })
+        let record = try #require(Self.record.objectValue).map { $0.0 == "detainees" ? ($0.0, detainees) : $0 }
+        var salts = Set<String>()
+        var count = 0
+        for _ in 0..<2 {
+            let version = try RecordSigner.sign(
+                content: .object(record), kind: .create, recordId: nil, prev: [], key: key, policy: Self.policy)
+            #expect(version.sdjwt.disclosures.count > 64 * 2)
+            for (i, text) in version.sdjwt.disclosures.enumerated() {
+                let d = try Disclosure(encoded: text, index: i)
+                #expect(Base64URL.decode(d.salt)?.count == 16)
+                salts.insert(d.salt)
+                count += 1
+                var items: [JSONValue] = [.string(d.salt)]
+                if let name = d.name { items.append(.string(name)) }
+                items.append(d.value)
+                #expect(text == Base64URL.encode(Array(JSONValue.array(items).serialized().utf8)))
+            }
+            let verified = try RecordVerifier.verify(version.sdjwt, trustedKey: trust)
+            #expect(verified.content.canonical() == JSONValue.object(record).canonical())
+        }
+        #expect(salts.count == count)
+    }
+
     @Test func transcriptIdentifierIsItsOwnSegment() throws {
         let version = try sign()
         let texts = try version.sdjwt.disclosures.enumerated().map { try Disclosure(encoded: $0.1, index: $0.0) }

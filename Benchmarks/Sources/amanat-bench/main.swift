@@ -1,5 +1,6 @@
 // Amanat benchmarks that need the library: record signing, verification and store import.
-// Usage: amanat-bench records [COUNT] | sync [COUNT] | blobs [MIB] | primitives | tlog [COUNT]  (SyncBench.swift: sync)
+// Usage: amanat-bench records [COUNT] | sign-csv FILE [COUNT] | sync [COUNT] | blobs [MIB] | primitives | tlog [COUNT]
+// (SyncBench.swift: sync)
 import AmanatBundle
 import AmanatCrypto
 import AmanatRecords
@@ -303,6 +304,35 @@ func blobBenchmark(megabytes: Int) throws {
     print("  read:  plain \(rate(plainRead)), encrypted \(rate(sealRead))  (target >= 1 GB/s)")
 }
 
+/// Signing alone, on all cores, of the first `count` records of a CSV file as `amanat add` reads and signs them (the
+/// same reader, the record policy, segmented texts): the reference for `add`'s rate in `Benchmarks/scale/run.sh`,
+/// since its records carry more disclosures than ``syntheticRecord(_:)``.
+func signCSVBenchmark(path: String, count: Int) throws {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let key = try Ed25519.SigningKey.generate()
+    let reader = try RecordFiles.Reader(path)
+    var read: [JSONValue] = []
+    while read.count < count, let entries = try reader.next(maximumCount: min(1000, count - read.count)) {
+        read += entries.map(\.record)
+    }
+    let records = read
+    let total = records.count
+    print("sign-csv benchmark: the first \(total) records of \(path), \(cores) cores")
+    let signed = Slots<SignedVersion>(total)
+    let t = now()
+    parallel(total, workers: cores) { i in
+        signed[i] = try! RecordSigner.sign(
+            content: records[i], kind: .create, recordId: nil, prev: [],
+            attachments: RecordContent.attachmentDigests(records[i]), key: key, policy: .amanatRecord)
+    }
+    let seconds = now() - t
+    let disclosures = signed.items.reduce(0) { $0 + ($1?.sdjwt.disclosures.count ?? 0) }
+    print(
+        String(
+            format: "  sign:   %8.0f records/s (%.2f s; %.1f disclosures per record)", Double(total) / seconds,
+            seconds, Double(disclosures) / Double(max(1, total))))
+}
+
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "blobs":
@@ -368,8 +398,16 @@ case "primitives":
     try primitivesBenchmark()
 case "records":
     try recordsBenchmark(count: Int(arguments.dropFirst().first ?? "") ?? 100_000)
+case "sign-csv":
+    guard let path = arguments.dropFirst().first else {
+        print("usage: amanat-bench sign-csv FILE [COUNT]")
+        exit(64)
+    }
+    try signCSVBenchmark(path: path, count: Int(arguments.dropFirst(2).first ?? "") ?? 10_000)
 case "tlog":
     try tlogBenchmark(count: Int(arguments.dropFirst().first ?? "") ?? 1_000_000)
 default:
-    print("usage: amanat-bench records [COUNT] | sync [COUNT] | primitives")
+    print(
+        "usage: amanat-bench records [COUNT] | sign-csv FILE [COUNT] | sync [COUNT] | blobs [MIB] | primitives | tlog [COUNT]"
+    )
 }

@@ -68,18 +68,30 @@ public struct CSVRecordStream {
         guard !finished else { return nil }
         var items: [Item] = []
         while items.count < max(1, maximumCount) {
-            guard let row = try nextRow() else {
-                finished = true
-                break
+            // Rows are cut from the file here, one after the other; the data rows are then built and checked
+            // against the schema on all cores (``checkRows(_:)``), their problems kept in row order.
+            var rows: [CSVReader.Row] = []
+            while items.count + rows.count < max(1, maximumCount) {
+                guard let row = try nextRow() else {
+                    finished = true
+                    break
+                }
+                guard header != nil else {
+                    _ = try validate(row)
+                    continue
+                }
+                if !RecordImport.isBlank(row) { rows.append(row) }
             }
-            let record = try validate(row)
+            for (row, record) in zip(rows, try checkRows(rows)) {
+                if let record { items.append(Item(row: row.number, record: record)) }
+            }
             if !issues.issues.isEmpty {
                 // Every later problem is listed too, as for a whole file; nothing more is returned.
                 while !issues.isFull, let row = try nextRow() { _ = try validate(row) }
                 finished = true
                 try issues.throwIfAny(file: file)
             }
-            if let record { items.append(Item(row: row.number, record: record)) }
+            if finished { break }
         }
         if header == nil {
             throw RecordImportError(file: file, .init(reason: "the file is empty (no header row)"))
@@ -105,6 +117,33 @@ public struct CSVRecordStream {
         let record = RecordImport.csvRecord(
             row, header: header, columns: columns, layout: layout, schema: schema, limits: limits, issues: &issues)
         return issues.count == before ? record : nil
+    }
+
+    /// ``validate(_:)`` of data rows (after the header, none blank) on all cores: each row's problems are collected
+    /// on their own and added to `issues` in row order, as one row after the other would have.
+    private mutating func checkRows(_ rows: [CSVReader.Row]) throws -> [JSONValue?] {
+        guard let header else { return [] }
+        let (columns, layout, schema, limits) = (self.columns, self.layout, self.schema, self.limits)
+        let checked =
+            try OrderedParallel.map(rows, minimumPerCore: 16, makeWorker: {}) {
+                _, row -> (JSONValue?, IssueCollector) in
+                var found = IssueCollector(limit: limits.maximumIssues)
+                guard row.cells.count == header.count else {
+                    found.add(
+                        .init(
+                            row: row.number, line: row.line,
+                            reason: "the row has \(row.cells.count) cells but the header has \(header.count) columns"))
+                    return (nil, found)
+                }
+                let record = RecordImport.csvRecord(
+                    row, header: header, columns: columns, layout: layout, schema: schema, limits: limits,
+                    issues: &found)
+                return (found.issues.isEmpty && !found.truncated ? record : nil, found)
+            }
+        return checked.map { record, found in
+            issues.merge(found)
+            return record
+        }
     }
 
     /// The next row of the file, or nil at its end.

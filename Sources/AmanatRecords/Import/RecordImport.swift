@@ -444,7 +444,8 @@ public enum RecordImport {
 
     /// Whether `s` is empty or only white space (as `trimmingCharacters(in: .whitespacesAndNewlines)` sees it).
     static func isBlank(_ s: String) -> Bool {
-        if let first = s.utf8.first, isPlainASCII(first) { return false }
+        guard let first = s.utf8.first else { return true }
+        if isPlainASCII(first) { return false }
         return s.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
     }
 
@@ -574,6 +575,12 @@ struct IssueCollector {
         } else {
             truncated = true
         }
+    }
+
+    /// Adds what `other` collected, after what this one holds.
+    mutating func merge(_ other: IssueCollector) {
+        for issue in other.issues { add(issue) }
+        if other.truncated { truncated = true }
     }
 
     func throwIfAny(file: String) throws {
