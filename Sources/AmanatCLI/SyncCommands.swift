@@ -51,12 +51,7 @@ struct StatusCommand: ParsableCommand {
         var duplicates: Int? = nil
         // Duplicate matching needs the keyed matching secret; count only when the passphrase is at hand.
         if options.passphraseFile != nil || ProcessInfo.processInfo.environment["AMANAT_PASSPHRASE"] != nil {
-            let key = try OrganizationSecrets(signingKey: try sync.workspace.signingKey()).matchingKey()
-            let inputs = try sync.duplicateInputs(key: key)
-            duplicates =
-                DuplicateFinder.clusters(keys: inputs.keys, assertions: inputs.assertions).clusters.filter {
-                    !$0.isConfirmed
-                }.count
+            duplicates = try sync.unconfirmedDuplicateGroups()
         }
         let report = Report(
             stateHash: try sync.service.store.stateHash(), records: c.records, versions: c.versions,
@@ -378,19 +373,9 @@ struct DuplicatesCommand: ParsableCommand {
 
     func run() throws {
         let sync = try SyncService(workspace: try options.locate())
-        let key: SecretBytes
-        if let partner {
-            guard let entry = try sync.workspace.trustList().entry(named: partner) else {
-                throw sync.workspace.unknownPartnerError(partner, option: "--partner")
-            }
-            key = try OrganizationSecrets.partnerMatchingKey(
-                sealingKey: try sync.workspace.sealingKey(), partner: entry.identity)
-        } else {
-            key = try OrganizationSecrets(signingKey: try sync.workspace.signingKey()).matchingKey()
-        }
-        let inputs = try sync.duplicateInputs(key: key)
-        let keys = inputs.keys
+        let key = try sync.matchingKey(partner: partner)
         if pseudonyms {
+            let keys = try sync.duplicateInputs(key: key).keys
             let list = keys.keys.sorted().map { RecordKeys(record: $0, pseudonyms: keys[$0]!.sorted()) }
             if json {
                 try Console.json(list)
@@ -401,8 +386,7 @@ struct DuplicatesCommand: ParsableCommand {
             }
             return
         }
-        let report = DuplicateFinder.clusters(keys: keys, assertions: inputs.assertions)
-        let groups = report.clusters.map {
+        let groups = try sync.duplicates(key: key).clusters.map {
             Group(records: $0.records, sharedKeys: $0.sharedKeys.count, confirmed: $0.isConfirmed)
         }
         if json {

@@ -126,11 +126,20 @@ public struct TlogProof: Sendable, Hashable {
         guard NoteText.same(parsed.origin, verifier.name) else {
             throw LogError.originMismatch(expected: verifier.name, found: parsed.origin)
         }
-        guard index < parsed.size else { throw LogError.indexOutOfRange(index: index, size: parsed.size) }
+        try verifyInclusion(leafHash: leafHash, under: parsed)
+        return parsed
+    }
+
+    /// The inclusion part of ``verify(leafHash:verifier:)`` alone, under `checkpoint`: for many proofs that carry
+    /// one checkpoint note, whose signature the caller has verified once (``verify(leafHash:verifier:)`` on the
+    /// first) and compared with this proof's ``checkpoint`` byte for byte.
+    /// - Throws: ``LogError/indexOutOfRange(index:size:)``, ``LogError/proofDoesNotVerify(what:)``.
+    public func verifyInclusion(leafHash: LogHash, under checkpoint: Checkpoint) throws {
+        try MerkleHash.checkLength(leafHash)
+        guard index < checkpoint.size else { throw LogError.indexOutOfRange(index: index, size: checkpoint.size) }
         guard
             LogTree.verifyInclusion(
-                leafHash: leafHash, index: index, size: parsed.size, proof: hashes, rootHash: parsed.rootHash)
+                leafHash: leafHash, index: index, size: checkpoint.size, proof: hashes, rootHash: checkpoint.rootHash)
         else { throw LogError.proofDoesNotVerify(what: "inclusion") }
-        return parsed
     }
 }

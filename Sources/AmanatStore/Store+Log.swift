@@ -318,7 +318,10 @@ extension Store {
     }
 
     /// Keeps a partner's checkpoint (and our cosignature on it), and the inclusion proofs of its versions.
-    public func recordSeenCheckpoint(_ checkpoint: SeenCheckpoint, versionProofs: [(String, [UInt8])] = []) throws {
+    /// Version proofs handed to `add` one at a time, in one transaction (a bundle's may not fit in memory).
+    public typealias VersionProofs = (_ add: (String, [UInt8]) throws -> Void) throws -> Void
+
+    public func recordSeenCheckpoint(_ checkpoint: SeenCheckpoint, versionProofs: VersionProofs = { _ in }) throws {
         try write { db in
             try db.execute(
                 sql: """
@@ -331,7 +334,7 @@ extension Store {
                 ])
             let insert = try db.cachedStatement(
                 sql: "INSERT OR IGNORE INTO versionProof (versionId, proof) VALUES (?, ?)")
-            for (id, proof) in versionProofs { try insert.execute(arguments: [id, Data(proof)]) }
+            try versionProofs { id, proof in try insert.execute(arguments: [id, Data(proof)]) }
         }
     }
 
@@ -415,12 +418,11 @@ extension Store {
 
 extension Store {
     /// Keeps the inclusion proofs that came with partners' versions (a version already proved keeps its proof).
-    public func recordVersionProofs(_ proofs: [(String, [UInt8])]) throws {
-        guard !proofs.isEmpty else { return }
+    public func recordVersionProofs(_ proofs: VersionProofs) throws {
         try write { db in
             let insert = try db.cachedStatement(
                 sql: "INSERT OR IGNORE INTO versionProof (versionId, proof) VALUES (?, ?)")
-            for (id, proof) in proofs { try insert.execute(arguments: [id, Data(proof)]) }
+            try proofs { id, proof in try insert.execute(arguments: [id, Data(proof)]) }
         }
     }
 }

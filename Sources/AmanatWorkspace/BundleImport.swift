@@ -209,41 +209,39 @@ public enum BundleImport {
         // The sender's log proofs, and its checkpoint against the last one seen: a fork refuses the bundle (and is
         // kept as evidence). The proven versions are matched as they are verified below.
         var logChecked = try BundleLog.check(
-            opened, logFiles: output.logFiles, bundle: path, workspace: workspace, store: service.store)
+            opened, logFiles: output.logFiles, versionProofs: output.stagedVersionProofs(), bundle: path,
+            workspace: workspace, store: service.store)
         // Attachments that go into the blob store once every version has verified (read before the transaction).
         let blobs = try output.blobsToPublish(into: workspace, store: service.store)
 
         // Every record version must verify against the trust list and pass the checks of a local `add`; one failure
-        // fails the whole import, and the transaction the batches went into is rolled back.
-        let records = try output.stagedRecords()
-        let schema = try RecordSchema.bundled()
-        var erasable = try service.store.recordsWithErasureRequests()
-        var waiting: [Received] = []
-        var retracts: [(id: String, recordId: String)] = []
-        var finished = false
+        // fails the whole import, and the transaction the batches went into is rolled back. The next batch is read,
+        // verified and checked on other threads while the store writes this one (one batch ahead at most).
+        let batches = ImportBatches(
+            records: try output.stagedRecords(), bundle: path, keys: keys, schema: try RecordSchema.bundled(),
+            sender: sender, batchSize: max(1, batchSize), erasable: try service.store.recordsWithErasureRequests(),
+            logChecked: logChecked)
+        var ahead: Ahead<[StoredVersion]?>? = Ahead { try batches.next() }
+        // Whatever happens, the batch being prepared is finished before the staged records are given back.
+        defer { ahead?.wait() }
         let summary = try service.store.insert(
             batches: {
-                guard !finished else { return nil }
-                let items = try records.next(count: max(1, batchSize), bytes: maximumBatchBytes)
-                guard !items.isEmpty else {
-                    try checkWaiting(waiting, erasable: erasable, bundle: path, schema: schema)
-                    try logChecked.checkEveryProofMatched(bundle: path)
-                    // Blobs are content-addressed: moving them in before the commit is idempotent and safe.
+                guard let current = ahead else { return nil }
+                guard let versions = try current.get() else {
+                    ahead = nil
+                    // Every batch is in: the attachments move into the blob store before the transaction commits
+                    // (content-addressed, so moving them is idempotent and safe).
                     try output.publish(blobs, into: workspace)
-                    finished = true
                     return nil
                 }
-                let versions = try verifyInParallel(items, bundle: path, keys: keys)
-                try validate(versions, bundle: path, erasable: &erasable, waiting: &waiting, schema: schema)
-                for v in versions {
-                    try logChecked.match(v.stored, sender: sender, bundle: path)
-                    if v.stored.kind == .retract { retracts.append((v.stored.id, v.stored.recordId)) }
-                }
-                return versions.map(\.stored)
+                ahead = Ahead { try batches.next() }
+                return versions
             }, authority: service.authority,
             from: IncomingBundle(
                 partner: sender, bundleId: opened.manifest.bundleId, acknowledges: opened.manifest.acknowledges ?? [],
                 blobs: blobs.map { IncomingBlob(sha256: $0.sha, size: $0.size, key: $0.key) }))
+        logChecked = batches.logChecked
+        let retracts = batches.retracts
         if !summary.erased.isEmpty { _ = try service.deleteErasedBlobs() }
         try BundleLog.commit(&logChecked, sender: sender, workspace: workspace, store: service.store)
         var inSync: Bool? = nil
@@ -262,6 +260,59 @@ public enum BundleImport {
     }
 }
 
+/// The work of an import per batch (``BundleImport/importBundle(_:into:progress:batchSize:)``): read the next staged
+/// versions, verify them on all cores, check them as a local `add` would and against the sender's log proofs. Each
+/// call runs on another thread while the store writes the batch before (``AmanatRecords/Ahead``); a call starts only
+/// after the store took the previous one's result, so the state below is never touched by two threads at once.
+final class ImportBatches: @unchecked Sendable {
+    private let records: StagedRecords
+    private let path: String
+    private let keys: [String: Ed25519.VerifyingKey]
+    private let schema: RecordSchema
+    private let sender: String
+    private let batchSize: Int
+    private var erasable: Set<String>
+    private var waiting: [BundleImport.Received] = []
+    private var finished = false
+    /// The log proofs' state: each verified version is matched against them.
+    private(set) var logChecked: BundleLog.Checked
+    /// The retractions and erasure requests received, for the report.
+    private(set) var retracts: [(id: String, recordId: String)] = []
+
+    init(
+        records: StagedRecords, bundle path: String, keys: [String: Ed25519.VerifyingKey], schema: RecordSchema,
+        sender: String, batchSize: Int, erasable: Set<String>, logChecked: BundleLog.Checked
+    ) {
+        self.records = records
+        self.path = path
+        self.keys = keys
+        self.schema = schema
+        self.sender = sender
+        self.batchSize = batchSize
+        self.erasable = erasable
+        self.logChecked = logChecked
+    }
+
+    /// The next batch, checked; nil after the last (when every check that needs the whole bundle has passed too).
+    func next() throws -> [StoredVersion]? {
+        guard !finished else { return nil }
+        let items = try records.next(count: batchSize, bytes: BundleImport.maximumBatchBytes)
+        guard !items.isEmpty else {
+            try BundleImport.checkWaiting(waiting, erasable: erasable, bundle: path, schema: schema)
+            try logChecked.checkEveryProofMatched(bundle: path)
+            finished = true
+            return nil
+        }
+        let versions = try BundleImport.verifyInParallel(items, bundle: path, keys: keys)
+        try BundleImport.validate(versions, bundle: path, erasable: &erasable, waiting: &waiting, schema: schema)
+        for v in versions {
+            try logChecked.match(v.stored, sender: sender, bundle: path)
+            if v.stored.kind == .retract { retracts.append((v.stored.id, v.stored.recordId)) }
+        }
+        return versions.map(\.stored)
+    }
+}
+
 extension SDJWTError {
     var isUntrustedSigner: Bool {
         if case .untrustedSigner = self { return true }
@@ -274,6 +325,9 @@ extension SDJWTError {
 /// memory (bounded), plain files counted and skipped.
 final class ImportOutput: BundleEntryOutput {
     static let maximumRecordSize: UInt64 = 256 << 20
+    /// The largest `log/versions.tlog-proofs` accepted (staged on disk, read one proof at a time): about a
+    /// kilobyte per version, so room for tens of millions of versions.
+    static let maximumVersionProofsSize: UInt64 = 64 << 30
 
     let staging: URL
     /// The listed log entries (`log/…`): proofs and cosignatures, checked by ``BundleLog``.
@@ -286,6 +340,10 @@ final class ImportOutput: BundleEntryOutput {
     private let recordsKey: SecretBytes
     private var records: EncryptedBlob.Writer?
     private var inRecord = false
+    /// `log/versions.tlog-proofs`, staged like the record entries: too large to hold for a big bundle.
+    private var versionProofs: EncryptedBlob.Writer?
+    private var inVersionProofs = false
+    private var hasVersionProofs = false
     private var blobs: [(sha: String, size: UInt64, key: SecretBytes)] = []
     private var currentPath: String?
     private var currentLog: [UInt8]?
@@ -320,6 +378,15 @@ final class ImportOutput: BundleEntryOutput {
             }
             recordEntries.append((path, size))
             inRecord = true
+        } else if path == BundlePath.logPrefix + BundleLog.versionProofsName {
+            guard size <= Self.maximumVersionProofsSize, !hasVersionProofs else {
+                throw AmanatError(
+                    .malformedInput,
+                    "the bundle's \(path) is larger than \(Self.maximumVersionProofsSize) bytes or comes twice; refused."
+                )
+            }
+            versionProofs = try EncryptedBlob.Writer(path: versionProofsPath, key: recordsKey, tracked: false)
+            inVersionProofs = true
         } else if path.hasPrefix(BundlePath.logPrefix) {
             guard size <= Self.maximumRecordSize else {
                 throw AmanatError(
@@ -340,6 +407,7 @@ final class ImportOutput: BundleEntryOutput {
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         if inRecord { try records?.write(bytes) }
+        if inVersionProofs { try versionProofs?.write(bytes) }
         if currentLog != nil { currentLog!.append(contentsOf: bytes) }
         try currentBlob?.write(bytes)
     }
@@ -347,6 +415,12 @@ final class ImportOutput: BundleEntryOutput {
     func end() throws {
         if let path = currentPath, let bytes = currentLog {
             logFiles[path] = bytes
+        }
+        if inVersionProofs {
+            try versionProofs?.finish()
+            versionProofs = nil
+            inVersionProofs = false
+            hasVersionProofs = true
         }
         try currentBlob?.finish()
         currentBlob = nil
@@ -359,6 +433,19 @@ final class ImportOutput: BundleEntryOutput {
     func finishRecords() throws {
         try records?.finish()
         records = nil
+    }
+
+    /// Where `log/versions.tlog-proofs` is staged (not a SHA-256 name either).
+    var versionProofsPath: String { staging.appendingPathComponent("version-proofs.staged").path }
+
+    /// Opens the staged version proofs for reading, once the bundle has been read; nil when it had none.
+    func stagedVersionProofs() -> (() throws -> BundleLog.ItemReader)? {
+        guard hasVersionProofs else { return nil }
+        let (path, key) = (versionProofsPath, recordsKey)
+        return {
+            let reader = try EncryptedBlob.Reader(path: path, key: key)
+            return try BundleLog.ItemReader { try reader.read($0) }
+        }
     }
 
     /// The staged record entries, read back (after ``finishRecords()``).

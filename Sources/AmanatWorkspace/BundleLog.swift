@@ -51,21 +51,89 @@ public enum BundleLog {
                 guard let newline = bytes[i...].firstIndex(of: 0x0A), newline - i <= 200 else {
                     throw LogError.malformedProof(reason: "an item line is cut short or too long")
                 }
-                let line = String(decoding: bytes[i..<newline], as: UTF8.self)
-                let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-                guard parts.count == 2, !parts[0].isEmpty,
-                    parts[0].utf8.allSatisfy({ (0x21...0x7E).contains($0) }),
-                    parts[1].count <= 9, parts[1].utf8.allSatisfy({ (0x30...0x39).contains($0) }),
-                    let length = Int(parts[1]), parts[1] == "0" || !parts[1].hasPrefix("0")
-                else { throw LogError.malformedProof(reason: "a malformed item line") }
+                let (label, length) = try Self.itemLine(bytes[i..<newline])
                 let start = newline + 1
                 guard length <= bytes.count - start - 1, bytes[start + length] == 0x0A else {
                     throw LogError.malformedProof(reason: "an item is cut short")
                 }
                 guard items.count < Self.maximumItems else { throw LogError.malformedProof(reason: "too many items") }
-                items.append((String(parts[0]), Array(bytes[start..<start + length])))
+                items.append((label, Array(bytes[start..<start + length])))
                 i = start + length + 1
             }
+        }
+
+        /// An item's line `LABEL LENGTH` (without its newline): one token of printable ASCII, then a length of at
+        /// most 9 digits without leading zeros.
+        static func itemLine(_ bytes: ArraySlice<UInt8>) throws -> (label: String, length: Int) {
+            let line = String(decoding: bytes, as: UTF8.self)
+            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty,
+                parts[0].utf8.allSatisfy({ (0x21...0x7E).contains($0) }),
+                parts[1].count <= 9, parts[1].utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+                let length = Int(parts[1]), parts[1] == "0" || !parts[1].hasPrefix("0")
+            else { throw LogError.malformedProof(reason: "a malformed item line") }
+            return (String(parts[0]), length)
+        }
+    }
+
+    /// Reads `amanat-log-items/v1` one item at a time, with the rules of ``Items/init(parsing:)``, from a source too
+    /// large to hold: a bundle's version proofs (about a kilobyte per version), staged encrypted on disk. An item
+    /// may be at most ``maximumItemBytes`` long (a tlog proof is a few kilobytes).
+    final class ItemReader {
+        static let maximumItemBytes = 1 << 20
+        private let read: (UnsafeMutableRawBufferPointer) throws -> Int
+        private var buffer: [UInt8] = []
+        private var position = 0
+        private var atEnd = false
+        private var count = 0
+
+        /// - Parameter read: fills its argument with the next bytes of the stream; 0 at its end.
+        /// - Throws: ``AmanatLog/LogError/malformedProof(reason:)`` when the stream does not start with the magic line.
+        init(read: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) throws {
+            self.read = read
+            let magic = Array(Items.magic.utf8)
+            try fill(magic.count)
+            guard buffer.count >= magic.count, buffer[0..<magic.count].elementsEqual(magic) else {
+                throw LogError.malformedProof(reason: "not an amanat-log-items/v1 file")
+            }
+            position = magic.count
+        }
+
+        /// Makes `n` bytes available from `position` (fewer at the end of the stream); what was read before is
+        /// dropped now and then, so the buffer holds about one item.
+        private func fill(_ n: Int) throws {
+            if position >= 1 << 16 {
+                buffer.removeFirst(position)
+                position = 0
+            }
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while buffer.count - position < n, !atEnd {
+                let got = try chunk.withUnsafeMutableBytes { try read($0) }
+                if got == 0 { atEnd = true } else { buffer += chunk[0..<got] }
+            }
+        }
+
+        /// The next item; nil at the end of the stream.
+        /// - Throws: ``AmanatLog/LogError/malformedProof(reason:)`` as ``Items/init(parsing:)`` does, and for an item
+        ///   longer than ``maximumItemBytes``.
+        func next() throws -> (label: String, bytes: [UInt8])? {
+            try fill(201)
+            guard position < buffer.count else { return nil }
+            let window = buffer[position..<min(buffer.count, position + 201)]
+            guard let newline = window.firstIndex(of: 0x0A) else {
+                throw LogError.malformedProof(reason: "an item line is cut short or too long")
+            }
+            let (label, length) = try Items.itemLine(buffer[position..<newline])
+            guard length <= Self.maximumItemBytes else { throw LogError.malformedProof(reason: "an item is too large") }
+            position = newline + 1
+            try fill(length + 1)
+            guard buffer.count - position >= length + 1, buffer[position + length] == 0x0A else {
+                throw LogError.malformedProof(reason: "an item is cut short")
+            }
+            guard count < Items.maximumItems else { throw LogError.malformedProof(reason: "too many items") }
+            count += 1
+            defer { position += length + 1 }
+            return (label, Array(buffer[position..<position + length]))
         }
     }
 }
@@ -283,7 +351,10 @@ extension BundleLog {
         var checkpoint: Checkpoint?
         var note: SignedNote?
         var keep = false
-        var versionProofs: [(String, [UInt8])] = []
+        /// Opens the bundle's version proofs, all checked, again (they are kept once the import commits); nil when
+        /// it has none.
+        var versionProofs: (() throws -> ItemReader)?
+        var versionProofCount = 0
         var cosignatures: [(size: UInt64, note: [UInt8])] = []
         var timestamps: [SeenTimestamp] = []
         /// The entries the sender's version proofs prove, by version id: each must be a version of the bundle,
@@ -321,8 +392,13 @@ extension BundleLog {
     /// It runs before the bundle's versions are verified (they stream into the store afterwards): a version proof
     /// names a version id only, so the entry it proves (record version, retraction or erasure) is the one its
     /// inclusion proof verifies for, and each verified version is then matched against it (``Checked/match(_:sender:bundle:)``).
+    /// - Parameters:
+    ///   - logFiles: the bundle's small log entries (`log/cosignatures.notes`, `log/timestamps.items`), read whole.
+    ///   - versionProofs: opens `log/versions.tlog-proofs` for reading (nil: the bundle has none); it is read once
+    ///     here and once more when the import commits.
     static func check(
-        _ opened: OpenedBundle, logFiles: [String: [UInt8]], bundle path: String, workspace: Workspace, store: Store
+        _ opened: OpenedBundle, logFiles: [String: [UInt8]], versionProofs: (() throws -> ItemReader)?,
+        bundle path: String, workspace: Workspace, store: Store
     ) throws -> Checked {
         let fingerprint = opened.signerFingerprint
         let origin = try Workspace.logOrigin(fingerprint: fingerprint)
@@ -385,14 +461,21 @@ extension BundleLog {
         checked.checkpoint = checkpoint
         checked.note = note
         // 2. The proofs of the sender's versions, under its earlier checkpoint, which the new one must extend.
-        if let bytes = logFiles[BundlePath.logPrefix + versionProofsName] {
-            let proofs: Items
-            do { proofs = try Items(parsing: bytes) } catch {
-                throw AmanatError(
+        // They are read one at a time from where the import staged them (a million versions' proofs are about a
+        // gigabyte); all of them carry the same checkpoint as a rule, whose signature is verified once.
+        if let versionProofs {
+            func malformed(_ error: any Error) -> AmanatError {
+                AmanatError(
                     .malformedInput, "\(path): log/\(versionProofsName) is malformed (\(error)). Nothing was imported.")
             }
+            let proofs: ItemReader
+            do { proofs = try versionProofs() } catch let error as LogError { throw malformed(error) }
             var checkedSizes: [UInt64: LogHash] = [:]
-            for (id, bytes) in proofs.items {
+            var verified: (note: SignedNote, checkpoint: Checkpoint)?
+            while true {
+                let item: (label: String, bytes: [UInt8])?
+                do { item = try proofs.next() } catch let error as LogError { throw malformed(error) }
+                guard let (id, bytes) = item else { break }
                 guard let digest = Base64URL.decode(id), digest.count == 32 else {
                     throw refuse(path, "log/\(versionProofsName) proves a version the sender did not send or sign")
                 }
@@ -404,7 +487,15 @@ extension BundleLog {
                     }
                     checked.provenVersions[id] = entry
                     checked.unmatched.insert(id)
-                    let under = try proof.verify(leafHash: try MerkleHash.leaf(entry.encoded), verifier: verifier)
+                    let leaf = try MerkleHash.leaf(entry.encoded)
+                    let under: Checkpoint
+                    if let known = verified, known.note == proof.checkpoint {
+                        try proof.verifyInclusion(leafHash: leaf, under: known.checkpoint)
+                        under = known.checkpoint
+                    } else {
+                        under = try proof.verify(leafHash: leaf, verifier: verifier)
+                        verified = (proof.checkpoint, under)
+                    }
                     guard under.origin == origin else {
                         throw LogError.originMismatch(expected: origin, found: under.origin)
                     }
@@ -419,8 +510,9 @@ extension BundleLog {
                 } catch {
                     throw refuse(path, "the log proof of version \(id) does not verify (\(error))")
                 }
-                checked.versionProofs.append((id, bytes))
+                checked.versionProofCount += 1
             }
+            checked.versionProofs = versionProofs
             for (size, root) in checkedSizes where extends(size, root) != true {
                 throw refuse(
                     path, "its version proofs use a checkpoint (size \(size)) the manifest's checkpoint does not extend"
@@ -543,8 +635,15 @@ extension BundleLog {
         checked.report.cosignaturesReceived = checked.cosignatures.count
         try store.recordSeenTimestamps(checked.timestamps)
         checked.report.timestamps = checked.timestamps.count
-        checked.report.versionProofs = checked.versionProofs.count
+        checked.report.versionProofs = checked.versionProofCount
         guard let checkpoint = checked.checkpoint, let note = checked.note else { return }
+        // The proofs, read again from where they were staged (every one of them verified in ``check``).
+        let open = checked.versionProofs
+        let replay: Store.VersionProofs = { add in
+            guard let open else { return }
+            let proofs = try open()
+            while let (id, bytes) = try proofs.next() { try add(id, bytes) }
+        }
         var cosigned: [UInt8]? = nil
         if checked.keep {
             let signed = try note.adding(
@@ -558,9 +657,9 @@ extension BundleLog {
             try store.recordSeenCheckpoint(
                 SeenCheckpoint(
                     origin: checkpoint.origin, size: checkpoint.size, rootHash: checkpoint.rootHash,
-                    note: note.serialized, cosigned: cosigned), versionProofs: checked.versionProofs)
-        } else {
-            try store.recordVersionProofs(checked.versionProofs)
+                    note: note.serialized, cosigned: cosigned), versionProofs: replay)
+        } else if open != nil {
+            try store.recordVersionProofs(replay)
         }
     }
 }

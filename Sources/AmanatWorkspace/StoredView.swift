@@ -147,6 +147,33 @@ extension SyncService {
     }
 }
 
+extension SyncService {
+    /// The key duplicates are matched under: this organization's own (derived from its master secret), or, with
+    /// `partner` (a trust-list name), the one agreed with that partner (X25519 between the two sealing keys).
+    /// - Parameter option: how the command line named the partner, for the error when it is not on the trust list.
+    /// - Throws: ``AmanatError`` for an unknown partner or a key that does not unlock.
+    public func matchingKey(partner: String? = nil, option: String = "--partner") throws -> SecretBytes {
+        guard let partner else { return try OrganizationSecrets(signingKey: try workspace.signingKey()).matchingKey() }
+        guard let entry = try workspace.trustList().entry(named: partner) else {
+            throw workspace.unknownPartnerError(partner, option: option)
+        }
+        return try OrganizationSecrets.partnerMatchingKey(
+            sealingKey: try workspace.sealingKey(), partner: entry.identity)
+    }
+
+    /// The groups of records that share an identifier under `key` (``AmanatSync/DuplicateFinder``), with what the
+    /// records' `links` assert about them: flagged, never merged.
+    public func duplicates(key: SecretBytes) throws -> DuplicateReport {
+        let inputs = try duplicateInputs(key: key)
+        return DuplicateFinder.clusters(keys: inputs.keys, assertions: inputs.assertions)
+    }
+
+    /// How many groups of likely duplicates no link confirms, under this organization's own matching key.
+    public func unconfirmedDuplicateGroups() throws -> Int {
+        try duplicates(key: try matchingKey()).clusters.filter { !$0.isConfirmed }.count
+    }
+}
+
 extension RecordService {
     /// Every record of the store as `amanat list` shows it, sorted (``RecordListing/sorted(_:)``) and kept when
     /// every filter holds. `skip` and `limit` page through the sorted result (`list --skip N --limit M`).

@@ -209,6 +209,34 @@ struct WorkspaceFlowTests {
         #expect(all.recordCount == 1)
     }
 
+    /// Duplicates through the library (what `status` and `duplicates` print): the same testimony added twice is one
+    /// unconfirmed group under the organization's own key; a partner's key is the pairwise one, an unknown partner a
+    /// clear error.
+    @Test func duplicatesAreFoundThroughTheSyncService() throws {
+        let p = try Pair()
+        defer { p.cleanup() }
+        let records = try RecordService(workspace: p.a).add(
+            [
+                try Self.example("en-survivor-public.json"), try Self.example("en-survivor-public.json"),
+                try Self.example("zh-relative-internal.json"),
+            ], key: try p.a.signingKey())
+        let sync = try SyncService(workspace: p.a)
+        let report = try sync.duplicates(key: try sync.matchingKey())
+        #expect(report.clusters.count == 1)
+        #expect(Set(try #require(report.clusters.first).records) == Set(records.prefix(2)))
+        #expect(try sync.unconfirmedDuplicateGroups() == 1)
+        let pairwise = try OrganizationSecrets.partnerMatchingKey(
+            sealingKey: try p.b.sealingKey(), partner: try p.a.identity())
+        #expect(try sync.matchingKey(partner: "berlin") == pairwise)
+        #expect(try sync.matchingKey(partner: "berlin") != (try sync.matchingKey()))
+        do {
+            _ = try sync.matchingKey(partner: "nobody", option: "--partner")
+            Issue.record("an unknown partner gave a key")
+        } catch let error as AmanatError {
+            #expect(error.message.contains("--partner 'nobody' is not a partner on the trust list"))
+        }
+    }
+
     @Test func organizationSecretsAreStableAndSeparated() throws {
         let p = try Pair()
         defer { p.cleanup() }
