@@ -76,6 +76,12 @@ extension Store {
             let partner = try bundle.map { try ledgerName($0.partner) }
             let blobs = try (bundle?.blobs ?? []).map { ($0, try wrapBlobKey($0.key, sha256: $0.sha256)) }
             let summary = try write { db in
+                // A larger page cache for this transaction (SQLite's default is 2 MB): an `add` or `open` of many
+                // versions is one transaction, and the index pages it touches at random across a large store must
+                // stay in memory, or each is read back through the WAL's index, which grows with the transaction.
+                // Given back afterwards, so that other commands keep their memory.
+                try db.execute(sql: "PRAGMA cache_size = -\(Self.importCacheKiB)")
+                defer { try? db.execute(sql: "PRAGMA cache_size = -2000; PRAGMA shrink_memory") }
                 var state = try ImportState(db, cipher: cipher, keepsAddedIds: false)
                 let ack = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ack (partner, versionId) VALUES (?, ?)")
                 while let versions = try next() {

@@ -141,13 +141,7 @@ public final class Store: Sendable {
             try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;")
         }
         do {
-            let pool = try DatabasePool(path: path, configuration: configuration)
-            // The writer's page cache (SQLite's default is 2 MB): an import or an `add` is one transaction, and the
-            // index pages it touches at random across a large store must stay in memory, or each is read back
-            // through the WAL's index, which grows with the transaction. Readers keep the default.
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)")
-            }
-            writer = pool
+            writer = try DatabasePool(path: path, configuration: configuration)
             cipher = try key.map(StoreCipher.init)
             let migrator = Self.migrator
             // A store with versions in the layout before v7 is copied into the new one: vacuumed afterwards, so
@@ -167,8 +161,8 @@ public final class Store: Sendable {
         }
     }
 
-    /// The writer connection's page cache, in KiB.
-    static let writerCacheKiB = 65536
+    /// The page cache of a streamed import's transaction, in KiB (``insert(batches:authority:from:)``).
+    static let importCacheKiB = 65536
 
     /// A fresh in-memory store (tests), encrypted when `key` is given.
     public init(key: StoreKey? = nil, logOwner: String? = nil, summarizer: RecordSummarizer? = nil) throws {
