@@ -143,3 +143,26 @@ public struct TlogProof: Sendable, Hashable {
         else { throw LogError.proofDoesNotVerify(what: "inclusion") }
     }
 }
+
+/// Verifies many proofs of one log, as a bundle's version proofs come: they carry one checkpoint as a rule, so its
+/// note's signature is verified once, and a proof whose note is the same, byte for byte, as the last one verified
+/// checks only its inclusion. A proof with any other note is verified whole (and its note remembered instead).
+public struct TlogProofBatchVerifier {
+    public let verifier: NoteVerifier
+    private var last: (note: SignedNote, checkpoint: Checkpoint)?
+
+    public init(verifier: NoteVerifier) { self.verifier = verifier }
+
+    /// ``TlogProof/verify(leafHash:verifier:)`` of `proof`, its note's signature taken from the last proof when
+    /// the note is identical.
+    /// - Returns: the verified checkpoint.
+    public mutating func verify(_ proof: TlogProof, leafHash: LogHash) throws -> Checkpoint {
+        if let last, last.note == proof.checkpoint {
+            try proof.verifyInclusion(leafHash: leafHash, under: last.checkpoint)
+            return last.checkpoint
+        }
+        let checkpoint = try proof.verify(leafHash: leafHash, verifier: verifier)
+        last = (proof.checkpoint, checkpoint)
+        return checkpoint
+    }
+}

@@ -317,10 +317,10 @@ extension Store {
             cosigned: cosigned.map { Array($0) })
     }
 
-    /// Keeps a partner's checkpoint (and our cosignature on it), and the inclusion proofs of its versions.
     /// Version proofs handed to `add` one at a time, in one transaction (a bundle's may not fit in memory).
     public typealias VersionProofs = (_ add: (String, [UInt8]) throws -> Void) throws -> Void
 
+    /// Keeps a partner's checkpoint (and our cosignature on it), and the inclusion proofs of its versions.
     public func recordSeenCheckpoint(_ checkpoint: SeenCheckpoint, versionProofs: VersionProofs = { _ in }) throws {
         try write { db in
             try db.execute(

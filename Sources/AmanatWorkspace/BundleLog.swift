@@ -86,6 +86,8 @@ public enum BundleLog {
         private var position = 0
         private var atEnd = false
         private var count = 0
+        /// Where each read lands before it joins `buffer` (allocated once, not per read).
+        private var chunk = [UInt8](repeating: 0, count: 1 << 16)
 
         /// - Parameter read: fills its argument with the next bytes of the stream; 0 at its end.
         /// - Throws: ``AmanatLog/LogError/malformedProof(reason:)`` when the stream does not start with the magic line.
@@ -106,7 +108,6 @@ public enum BundleLog {
                 buffer.removeFirst(position)
                 position = 0
             }
-            var chunk = [UInt8](repeating: 0, count: 1 << 16)
             while buffer.count - position < n, !atEnd {
                 let got = try chunk.withUnsafeMutableBytes { try read($0) }
                 if got == 0 { atEnd = true } else { buffer += chunk[0..<got] }
@@ -471,7 +472,7 @@ extension BundleLog {
             let proofs: ItemReader
             do { proofs = try versionProofs() } catch let error as LogError { throw malformed(error) }
             var checkedSizes: [UInt64: LogHash] = [:]
-            var verified: (note: SignedNote, checkpoint: Checkpoint)?
+            var proofVerifier = TlogProofBatchVerifier(verifier: verifier)
             while true {
                 let item: (label: String, bytes: [UInt8])?
                 do { item = try proofs.next() } catch let error as LogError { throw malformed(error) }
@@ -487,15 +488,7 @@ extension BundleLog {
                     }
                     checked.provenVersions[id] = entry
                     checked.unmatched.insert(id)
-                    let leaf = try MerkleHash.leaf(entry.encoded)
-                    let under: Checkpoint
-                    if let known = verified, known.note == proof.checkpoint {
-                        try proof.verifyInclusion(leafHash: leaf, under: known.checkpoint)
-                        under = known.checkpoint
-                    } else {
-                        under = try proof.verify(leafHash: leaf, verifier: verifier)
-                        verified = (proof.checkpoint, under)
-                    }
+                    let under = try proofVerifier.verify(proof, leafHash: try MerkleHash.leaf(entry.encoded))
                     guard under.origin == origin else {
                         throw LogError.originMismatch(expected: origin, found: under.origin)
                     }

@@ -273,6 +273,26 @@ import Testing
         #expect(try TlogProof(parsing: bare.serialized) == bare)
     }
 
+    /// A batch of proofs verifies its shared note's signature once, never trusting a note that differs: a forged
+    /// note after a good one is refused, as is a bad inclusion under the note already verified.
+    @Test func aBatchVerifiesEachNoteItHasNotSeenWhole() throws {
+        let (proof, verifier, leaf) = try Self.proofFixture()
+        var batch = TlogProofBatchVerifier(verifier: verifier)
+        #expect(try batch.verify(proof, leafHash: leaf).size == 11)
+        #expect(try batch.verify(proof, leafHash: leaf).size == 11)
+        // The same note, a wrong leaf or index: the inclusion is still checked.
+        #expect(throws: LogError.proofDoesNotVerify(what: "inclusion")) {
+            try batch.verify(proof, leafHash: MerkleHash.leaf([9]))
+        }
+        let wrongIndex = try TlogProof(index: 7, hashes: proof.hashes, checkpoint: proof.checkpoint)
+        #expect(throws: LogError.proofDoesNotVerify(what: "inclusion")) { try batch.verify(wrongIndex, leafHash: leaf) }
+        // The same checkpoint text signed by someone else: a different note, so its signature is checked.
+        let forged = try NoteSigner(name: verifier.name, key: Self.key("stranger")).sign(text: proof.checkpoint.text)
+        let forgedProof = try TlogProof(index: 6, hashes: proof.hashes, checkpoint: forged)
+        #expect(throws: LogError.notSignedByKey(name: verifier.name)) { try batch.verify(forgedProof, leafHash: leaf) }
+        #expect(try batch.verify(proof, leafHash: leaf).size == 11)
+    }
+
     @Test func malformedTlogProofsAreRefused() throws {
         let (proof, _, _) = try Self.proofFixture()
         let text = String(decoding: proof.serialized, as: UTF8.self)

@@ -69,8 +69,12 @@ struct LogItemReaderTests {
         var refused = 0
         for (i, bytes) in cases.enumerated() {
             for piece in [1, 7, 1 << 16] {
-                #expect(throws: LogError.self, "case \(i)") { _ = try Self.stream(bytes, piece: piece) }
-                refused += 1
+                do {
+                    _ = try Self.stream(bytes, piece: piece)
+                    Issue.record("case \(i) was read in pieces of \(piece)")
+                } catch is LogError {
+                    refused += 1
+                }
             }
             if i < cases.count - 1 {
                 #expect(throws: LogError.self, "case \(i)") { _ = try BundleLog.Items(parsing: bytes) }

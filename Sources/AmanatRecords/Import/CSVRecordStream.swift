@@ -106,6 +106,16 @@ public struct CSVRecordStream {
             return nil
         }
         if RecordImport.isBlank(row) { return nil }
+        return Self.check(
+            row, header: header, columns: columns, layout: layout, schema: schema, limits: limits, issues: &issues)
+    }
+
+    /// A data row's record, or nil when it has a problem (added to `issues`): as many cells as the header, then
+    /// built and checked against the schema.
+    private static func check(
+        _ row: CSVReader.Row, header: [String], columns: [CSVLayout.Column?], layout: CSVLayout,
+        schema: RecordSchema, limits: RecordImport.Limits, issues: inout IssueCollector
+    ) -> JSONValue? {
         guard row.cells.count == header.count else {
             issues.add(
                 .init(
@@ -128,17 +138,10 @@ public struct CSVRecordStream {
             try OrderedParallel.map(rows, minimumPerCore: 16, makeWorker: {}) {
                 _, row -> (JSONValue?, IssueCollector) in
                 var found = IssueCollector(limit: limits.maximumIssues)
-                guard row.cells.count == header.count else {
-                    found.add(
-                        .init(
-                            row: row.number, line: row.line,
-                            reason: "the row has \(row.cells.count) cells but the header has \(header.count) columns"))
-                    return (nil, found)
-                }
-                let record = RecordImport.csvRecord(
+                let record = Self.check(
                     row, header: header, columns: columns, layout: layout, schema: schema, limits: limits,
                     issues: &found)
-                return (found.issues.isEmpty && !found.truncated ? record : nil, found)
+                return (record, found)
             }
         return checked.map { record, found in
             issues.merge(found)
