@@ -118,3 +118,32 @@ final class StreamedText {
         pending.removeAll(keepingCapacity: true)
     }
 }
+
+/// A JSON array on standard output written one element at a time, byte for byte as ``Console/json(_:)`` writes the
+/// whole array (pretty, sorted keys, every unsafe character escaped), so that a command need not hold its elements.
+final class JSONArrayStream {
+    private let out = StreamedText()
+    private let encoder = JSONEncoder()
+    private var count = 0
+
+    init() { encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] }
+
+    /// Appends one element.
+    func append<T: Encodable>(_ value: T) throws { appendEncoded(Array(try encoder.encode(value))) }
+
+    /// Appends one element already encoded as pretty JSON (by an encoder set up as ``Console/json(_:)``'s).
+    func appendEncoded(_ bytes: [UInt8]) {
+        out.write(count == 0 ? "[\n" : ",\n")
+        count += 1
+        // Indented one level, as the encoder indents an array's elements (empty lines stay empty).
+        let lines = UntrustedText.jsonSafe(String(decoding: bytes, as: UTF8.self)).split(
+            separator: "\n", omittingEmptySubsequences: false)
+        out.write(lines.map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n"))
+    }
+
+    /// Ends the array (an empty one as the encoder writes it) and flushes.
+    func finish() {
+        out.write(count == 0 ? "[\n\n]\n" : "\n]\n")
+        out.flush()
+    }
+}

@@ -76,26 +76,49 @@ struct PublishCommand: ParsableCommand {
         let loaded = try Workspace.loadPolicy(policy)
         let bar = ProgressBar(label: "redacting", unit: .items("records"))
         let specs = try MediaSpecs.load(pairs: mediaSpec, folder: mediaSpecs)
-        // Only the reports (or their summaries) are kept until the run succeeds, not the records, except on a dry
-        // run, which shows each redacted record.
-        var reports: [RedactionReport] = []
-        var summaries: [String] = []
+        // The reports (or their summaries) are printed only once the folder is in place; until then they wait,
+        // encrypted, in a spool beside the output, so that memory does not grow with the records published. A dry run
+        // keeps the redacted records it shows.
+        let spool = try dryRun ? nil : output.map { try Spool(beside: URL(fileURLWithPath: $0), label: "report") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         let result = try workspace.publish(
             records, policy: loaded, to: dryRun ? nil : output, mediaSpecs: specs,
             progress: { bar.update(UInt64($0), of: UInt64($1)) },
-            onRecord: dryRun
-                ? nil
-                : { record in
-                    if json { reports.append(record.report) } else { summaries.append(record.report.summary) }
-                })
+            onRecord: spool.map { spool in
+                { record in
+                    try spool.append(
+                        json ? Array(try encoder.encode(record.report)) : Array(record.report.summary.utf8))
+                }
+            })
         bar.finish()
         for skipped in result.skipped {
             Console.err(
                 "skipped \(UntrustedText.printable(skipped.record)): \(UntrustedText.printable(skipped.reason))")
         }
-        if json {
-            try Console.json(dryRun ? result.records.map(\.report) : reports)
-        } else if dryRun {
+        if result.skippedCount > result.skipped.count {
+            let reasons = result.skippedReasons.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+                .map { "\(UntrustedText.printable($0.key)) (\($0.value))" }
+            Console.err(
+                "skipped \(result.skippedCount - result.skipped.count) more records (\(result.skippedCount) in all: "
+                    + reasons.joined(separator: "; ") + ").")
+        }
+        if let spool {
+            let array = json ? JSONArrayStream() : nil
+            let text = StreamedText()
+            try spool.forEach { bytes in
+                if let array {
+                    array.appendEncoded(bytes)
+                } else {
+                    text.write(UntrustedText.terminalSafe(String(decoding: bytes, as: UTF8.self)) + "\n")
+                }
+            }
+            array?.finish()
+            text.flush()
+        } else if json {
+            try Console.json(result.records.map(\.report))
+        }
+        if dryRun && !json {
             for record in result.records {
                 Console.out(
                     "── \(UntrustedText.printable(record.recordId)) (version \(record.versionId)) — dry run, nothing written"
@@ -103,8 +126,6 @@ struct PublishCommand: ParsableCommand {
                 Console.jsonText(record.rendered.pretty())
                 Console.out(record.report.summary)
             }
-        } else {
-            for summary in summaries { Console.out(summary) }
         }
         for media in result.media {
             Console.status(

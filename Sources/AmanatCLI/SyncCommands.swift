@@ -375,15 +375,20 @@ struct DuplicatesCommand: ParsableCommand {
         let sync = try SyncService(workspace: try options.locate())
         let key = try sync.matchingKey(partner: partner)
         if pseudonyms {
-            let keys = try sync.duplicateInputs(key: key).keys
-            let list = keys.keys.sorted().map { RecordKeys(record: $0, pseudonyms: keys[$0]!.sorted()) }
-            if json {
-                try Console.json(list)
-            } else {
-                for item in list {
-                    Console.out("\(UntrustedText.printable(item.record))  \(item.pseudonyms.joined(separator: " "))")
+            // One record at a time, in record-id order (the JSON array streamed).
+            let array = json ? JSONArrayStream() : nil
+            let text = StreamedText()
+            try sync.forEachPseudonyms(key: key) { record, pseudonyms in
+                if let array {
+                    try array.append(RecordKeys(record: record, pseudonyms: pseudonyms))
+                } else {
+                    text.write(
+                        UntrustedText.terminalSafe(
+                            "\(UntrustedText.printable(record))  \(pseudonyms.joined(separator: " "))") + "\n")
                 }
             }
+            array?.finish()
+            text.flush()
             return
         }
         let groups = try sync.duplicates(key: key).clusters.map {

@@ -450,9 +450,20 @@ extension Store {
 extension Store {
     /// Appends entries in one transaction (entries already logged keep their index); returns their indexes.
     public func appendToLog(_ entries: [LogEntry]) throws -> [UInt64] {
+        try appendToLog { append in
+            for entry in entries { try append(entry) }
+        }
+    }
+
+    /// Appends the entries `feed` hands to its argument, in one transaction (entries already logged keep their
+    /// index), so that a caller can stream them from a file; returns their indexes. Nothing is appended when `feed`
+    /// throws.
+    public func appendToLog(_ feed: (_ append: (LogEntry) throws -> Void) throws -> Void) throws -> [UInt64] {
         try write { db in
             let now = Int(Date().timeIntervalSince1970)
-            return try entries.map { try Self.appendToLog(db, $0, at: now) }
+            var indexes: [UInt64] = []
+            try feed { indexes.append(try Self.appendToLog(db, $0, at: now)) }
+            return indexes
         }
     }
 }

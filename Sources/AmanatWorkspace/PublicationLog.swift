@@ -12,24 +12,97 @@ struct PublicationLogItem: Sendable {
     var digest: [UInt8]
     /// The presented version: its signer and its log entry (nil for media).
     var version: (id: String, signer: String, entry: LogEntry?)?
+
+    /// The item as bytes for a ``Spool``: each text as a 2-byte big-endian length and its UTF-8, the digest, then a
+    /// byte saying what follows (0: no version, 1: a version without a log entry, 2: with one, as its kind byte and
+    /// digest).
+    var encoded: [UInt8] {
+        var out: [UInt8] = []
+        func text(_ value: String) {
+            let bytes = Array(value.utf8.prefix(Int(UInt16.max)))
+            out += [UInt8(bytes.count >> 8), UInt8(bytes.count & 0xff)] + bytes
+        }
+        text(record)
+        out += [UInt8(digest.count)] + digest
+        guard let version else {
+            out.append(0)
+            return out
+        }
+        out.append(version.entry == nil ? 1 : 2)
+        text(version.id)
+        text(version.signer)
+        if let entry = version.entry { out += [entry.kind.rawValue, UInt8(entry.digest.count)] + entry.digest }
+        return out
+    }
+
+    /// Reads ``encoded`` back.
+    /// - Throws: ``AmanatError`` `ioError` for bytes that are not an item.
+    init(encoded bytes: [UInt8]) throws {
+        var at = 0
+        func take(_ n: Int) throws -> ArraySlice<UInt8> {
+            guard n >= 0, bytes.count - at >= n else {
+                throw AmanatError(.ioError, "a spooled publication log item is cut short (a bug).")
+            }
+            defer { at += n }
+            return bytes[at..<(at + n)]
+        }
+        func byte() throws -> Int { Int(try take(1).first!) }
+        func text() throws -> String {
+            let length = try byte() << 8 | byte()
+            return String(decoding: try take(length), as: UTF8.self)
+        }
+        record = try text()
+        digest = Array(try take(try byte()))
+        switch try byte() {
+        case 0: version = nil
+        case let flag where flag <= 2:
+            let id = try text()
+            let signer = try text()
+            var entry: LogEntry?
+            if flag == 2 {
+                guard let kind = LogEntry.Kind(rawValue: UInt8(try byte())) else {
+                    throw AmanatError(.ioError, "a spooled publication log item names no log entry kind (a bug).")
+                }
+                entry = try LogEntry(kind: kind, digest: Array(try take(try byte())))
+            }
+            version = (id, signer, entry)
+        default:
+            throw AmanatError(.ioError, "a spooled publication log item is not one (a bug).")
+        }
+        guard at == bytes.count else {
+            throw AmanatError(.ioError, "a spooled publication log item has bytes left over (a bug).")
+        }
+    }
+
+    init(record: String, digest: [UInt8], version: (id: String, signer: String, entry: LogEntry?)?) {
+        self.record = record
+        self.digest = digest
+        self.version = version
+    }
 }
 
 extension Workspace {
     /// The provenance files of a publication (`Specs/log.md`, "In publications"), for one of any size: every item
-    /// is logged as a
-    /// `publication` entry (one transaction) and gets `<record>.tlog-proof` under a new checkpoint, and
-    /// `<record>.version.tlog-proof` and `<record>.version.tst` when its presented version is in a timestamped
-    /// checkpoint. The files go to `folder` from every core; only the digests are held, never the bytes.
-    func writePublicationLog(_ items: [PublicationLogItem], store: Store, into folder: PublicationFolder) throws {
-        let entries = try items.map { try LogEntry(kind: .publication, digest: $0.digest) }
-        let indexes = try store.appendToLog(entries)
+    /// (``PublicationLogItem/encoded``, read from `items`) is logged as a `publication` entry (one transaction)
+    /// and gets `<record>.tlog-proof` under a new checkpoint, and `<record>.version.tlog-proof` and
+    /// `<record>.version.tst` when its presented version is in a timestamped checkpoint. The files go to `folder`
+    /// from every core. What is held is an index per item and one slice of items at a time, never the bytes.
+    func writePublicationLog(_ items: Spool, store: Store, into folder: PublicationFolder) throws {
+        let indexes = try store.appendToLog { append in
+            try items.forEach {
+                try append(try LogEntry(kind: .publication, digest: PublicationLogItem(encoded: $0).digest))
+            }
+        }
+        guard indexes.count == items.count else {
+            throw AmanatError(
+                .ioError, "the publication log read back \(indexes.count) of \(items.count) items (a bug).")
+        }
         let (checkpoint, note) = try self.checkpoint(store: store)
         let stamps = try VersionTimestamps(workspace: self, store: store)
         let size = checkpoint.size
-        var start = 0
+        var slice: [(PublicationLogItem, UInt64)] = []
         // In slices, so that the results of one slice (nothing but errors) are all that is held at a time.
-        while start < items.count {
-            let slice = Array(zip(items[start...], indexes[start...]).prefix(4096))
+        func write() throws {
             _ = try OrderedParallel.map(slice, makeWorker: {}) { _, pair in
                 let (item, index) = pair
                 try folder.write(
@@ -43,8 +116,15 @@ extension Workspace {
                     try folder.write("\(item.record).version.tst", token)
                 }
             }
-            start += slice.count
+            slice.removeAll(keepingCapacity: true)
         }
+        var next = 0
+        try items.forEach { bytes in
+            slice.append((try PublicationLogItem(encoded: bytes), indexes[next]))
+            next += 1
+            if slice.count == 4096 { try write() }
+        }
+        if !slice.isEmpty { try write() }
     }
 }
 

@@ -189,7 +189,7 @@ final class IndexSpill {
     private var count = 0
 
     init(beside target: URL) throws {
-        staging = try StagingDirectory(beside: target, label: "index")
+        staging = try StagingDirectory(beside: target, label: "index.partial")
         path = staging.url.appendingPathComponent("entries").path
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
             throw AmanatError(.cannotCreateOutput, "cannot create a temporary file beside \(target.path).")

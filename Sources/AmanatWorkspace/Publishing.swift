@@ -22,6 +22,13 @@ public enum Publisher {
         public var reason: String
     }
 
+    /// How many left-out records a ``PublicationResult`` names one by one; the rest are counted by reason.
+    public static let listedSkips = 100
+    /// How many distinct reasons a ``PublicationResult`` counts; further ones are counted as ``otherReasons``.
+    static let countedReasons = 100
+    /// The reason further reasons are counted under.
+    public static let otherReasons = "other reasons"
+
     /// Who a policy writes for: a policy whose purpose is `exchange` makes redacted versions for a partner, which
     /// may include records with consent `partners`; every other policy publishes.
     public static func audience(_ policy: RedactionPolicy) -> Authority.Audience {
@@ -61,7 +68,14 @@ public struct PublicationResult {
     /// The redacted records, in order; empty when they were handed to `onRecord` instead
     /// (``Workspace/publish(_:policy:to:mediaSpecs:batchSize:progress:onRecord:)``).
     public var records: [PublishedRecord]
+    /// The first records left out (at most ``Publisher/listedSkips``), in order; ``skippedCount`` says how many
+    /// were.
     public var skipped: [Publisher.Skipped]
+    /// How many records were left out.
+    public var skippedCount = 0
+    /// How many records were left out for each reason (at most ``Publisher/countedReasons`` reasons, the rest
+    /// under ``Publisher/otherReasons``).
+    public var skippedReasons: [String: Int] = [:]
     public var folder: String?
     /// The public identities written beside the records (empty on a dry run).
     public var identities: [PublicationIndex.IdentityEntry] = []
@@ -69,6 +83,19 @@ public struct PublicationResult {
     public var media: [WrittenMedia] = []
     /// How many records were published.
     public var count = 0
+}
+
+extension PublicationResult {
+    /// Counts a record left out, and names it while fewer than ``Publisher/listedSkips`` are.
+    mutating func skip(_ skipped: Publisher.Skipped) {
+        skippedCount += 1
+        if self.skipped.count < Publisher.listedSkips { self.skipped.append(skipped) }
+        if skippedReasons[skipped.reason] != nil || skippedReasons.count < Publisher.countedReasons {
+            skippedReasons[skipped.reason, default: 0] += 1
+        } else {
+            skippedReasons[Publisher.otherReasons, default: 0] += 1
+        }
+    }
 }
 
 extension Workspace {
@@ -82,8 +109,9 @@ extension Workspace {
     /// them, and writes the folder `output` whole or not at all (nil: a dry run that writes nothing).
     ///
     /// The records are read, redacted, signed and written `batchSize` at a time on every core, each batch's files
-    /// straight into the staging folder, so that memory does not grow with the store (beyond a few dozen bytes per
-    /// published record for the log and the index) when `onRecord` takes the records.
+    /// straight into the staging folder, so that memory does not grow with the store (beyond 8 bytes per published
+    /// record, the log index of its provenance entry) when `onRecord` takes the records: the index entries and what
+    /// the log needs of each record wait in files beside the output (the log's items encrypted, ``Spool``).
     /// - Throws: ``AmanatError``; a named record that may not be published fails the whole run.
     /// - Parameter mediaSpecs: media redaction specs by the SHA-256 of the attachment they apply to; the policy's
     ///   `media:` section decides which attachments are published (``Publisher/planMedia(_:policy:specs:)``).
@@ -120,6 +148,7 @@ extension Workspace {
         let folder = staging.map { PublicationFolder($0.url) }
         // The index entries wait in a file beside the staging folder until the head of the index is known.
         let spill = try staging.map { _ in try IndexSpill(beside: target!) }
+        let logItems = try staging.map { _ in try Spool(beside: target!, label: "log") }
         let context = PublishContext(
             store: store, authority: service.authority, keys: try trustedKeys(), policy: policy, key: key,
             secrets: try OrganizationSecrets(signingKey: key), explicit: named != nil,
@@ -129,7 +158,6 @@ extension Workspace {
         var result = PublicationResult(records: [], skipped: [], folder: nil)
         var collectors = Set<String>()
         var signers = Set<String>()
-        var logItems: [PublicationLogItem] = []
         var mediaSources: [Publisher.MediaSource] = []
         var done = 0
         func run(_ batch: [PublishContext.Input], total: Int) throws {
@@ -137,13 +165,13 @@ extension Workspace {
                 batch, minimumPerCore: 8, makeWorker: { try context.makeWorker() }, { try context.process($1, $0) })
             for outcome in outcomes {
                 switch outcome {
-                case .skipped(let skipped): result.skipped.append(skipped)
+                case .skipped(let skipped): result.skip(skipped)
                 case .published(let made):
                     result.count += 1
                     collectors.insert(made.record.collector)
                     signers.insert(made.record.signer)
                     try spill?.append(PublicationIndex.prettyEntry(made.record))
-                    logItems.append(made.log)
+                    try logItems?.append(made.log.encoded)
                     if let media = made.media { mediaSources.append(media) }
                     if let onRecord { try onRecord(made.record) } else { result.records.append(made.record) }
                 }
@@ -178,7 +206,7 @@ extension Workspace {
             mediaItems = try Publisher.planMedia(mediaSources, policy: policy.policy.media, specs: mediaSpecs)
         }
         mediaSources = []
-        guard let staging, let target, let folder, let spill else { return result }
+        guard let staging, let target, let folder, let spill, let logItems else { return result }
         let own = try identity()
         let list = try trustList()
         do {
@@ -198,13 +226,13 @@ extension Workspace {
                 margin: policy.policy.media.margin, issuedAt: Int(Date().timeIntervalSince1970))
         }
         for written in result.media {
-            logItems.append(
+            try logItems.append(
                 PublicationLogItem(
                     record: String(written.entry.annotation.dropLast(MediaPublication.annotationSuffix.count)),
-                    digest: try SHA256.hash(written.annotationBytes), version: nil))
+                    digest: try SHA256.hash(written.annotationBytes), version: nil
+                ).encoded)
         }
         try writePublicationLog(logItems, store: store, into: folder)
-        logItems = []
         for entry in result.identities {
             guard let name = PublicationIndex.identityPath(entry.identity.fingerprint) else { continue }
             try folder.write(name, Array(entry.identity.jsonData()))

@@ -90,10 +90,35 @@ extension SyncService {
 
     /// Keyed pseudonyms of identifiers: HMAC-SHA-256 under `key` of `kind NUL value`, first 16 bytes, base64url.
     static func matchingKeys(_ values: [(IdentifierKind, String)], key: SecretBytes) throws -> Set<String> {
-        var keys = Set<String>()
+        Set(try rawMatchingKeys(values, key: key).map(\.text))
+    }
+
+    /// A pseudonym as 16 bytes (two big-endian halves): a million records' keys fit in tens of megabytes.
+    struct RawKey: Hashable, Comparable {
+        var high: UInt64
+        var low: UInt64
+
+        init(_ bytes: ArraySlice<UInt8>) {
+            (high, low) = (0, 0)
+            for (i, byte) in bytes.prefix(16).enumerated() {
+                if i < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
+            }
+        }
+
+        /// The pseudonym as `duplicates --pseudonyms` prints it (base64url).
+        var text: String {
+            Base64URL.encode((0..<16).map { i in UInt8(truncatingIfNeeded: (i < 8 ? high : low) >> (8 * (7 - i % 8))) })
+        }
+
+        static func < (a: RawKey, b: RawKey) -> Bool { (a.high, a.low) < (b.high, b.low) }
+    }
+
+    static func rawMatchingKeys(_ values: [(IdentifierKind, String)], key: SecretBytes) throws -> [RawKey] {
+        var keys: [RawKey] = []
         for (kind, value) in values {
             let mac = try HMACSHA256.authenticationCode(key: key, message: Array("\(kind.rawValue)\u{0}\(value)".utf8))
-            keys.insert(Base64URL.encode(mac.prefix(16)))
+            let raw = RawKey(mac.prefix(16))
+            if !keys.contains(raw) { keys.append(raw) }
         }
         return keys
     }
@@ -107,11 +132,12 @@ extension SyncService {
         }
     }
 
-    /// What duplicate matching needs, read record by record from the stored view: the matching pseudonyms (under
-    /// `key`) of every record that is not retracted and still has content, and the `links` assertions.
-    public func duplicateInputs(key: SecretBytes) throws -> (keys: [String: Set<String>], assertions: [LinkAssertion]) {
-        var keys: [String: Set<String>] = [:]
-        var assertions: [LinkAssertion] = []
+    /// Calls `keyed` with every record that is not retracted and still has content, in record-id order, and its
+    /// matching pseudonyms under `key` (none when it names no ID number), and `link` with each `links` assertion,
+    /// reading the stored view record by record.
+    func forEachMatchingInput(
+        key: SecretBytes, keyed: (String, [RawKey]) throws -> Void, link: (LinkAssertion) throws -> Void
+    ) throws {
         do {
             try service.store.forEachRecordState(authority: service.authority) { state in
                 guard let summary = state.summary else { return true }
@@ -123,16 +149,16 @@ extension SyncService {
                         else { return nil }
                         return (kind, value)
                     }
-                    keys[state.recordId] = try Self.matchingKeys(values, key: key)
+                    try keyed(state.recordId, try Self.rawMatchingKeys(values, key: key))
                 } else if state.status != .retracted, !state.isErased, summary["state"] != nil {
-                    keys[state.recordId] = []
+                    try keyed(state.recordId, [])
                 }
                 let signer = summary["linkSigner"]?.stringValue ?? ""
-                for link in summary["links"]?.arrayValue ?? [] {
-                    guard let pair = link.arrayValue, pair.count == 2, let other = pair[0].stringValue,
+                for item in summary["links"]?.arrayValue ?? [] {
+                    guard let pair = item.arrayValue, pair.count == 2, let other = pair[0].stringValue,
                         let kind = pair[1].stringValue
                     else { continue }
-                    assertions.append(
+                    try link(
                         LinkAssertion(
                             recordA: state.recordId, recordB: other,
                             relation: kind == "same_person" ? .same : .different,
@@ -142,6 +168,42 @@ extension SyncService {
             }
         } catch let error as StoreError {
             throw AmanatError(error)
+        }
+    }
+
+    /// Every record that is not retracted and still has content, in record-id order, with its matching pseudonyms
+    /// under `key`, sorted (`duplicates --pseudonyms`); one record at a time.
+    public func forEachPseudonyms(key: SecretBytes, _ body: (String, [String]) throws -> Void) throws {
+        try forEachMatchingInput(key: key, keyed: { try body($0, $1.map(\.text).sorted()) }, link: { _ in })
+    }
+
+    /// What duplicate matching needs, read record by record from the stored view: the matching pseudonyms (under
+    /// `key`) of the records that share one with another record, only those pseudonyms, and the `links`
+    /// assertions. A pseudonym no other record holds cannot join records, so leaving it out changes no group
+    /// (``AmanatSync/DuplicateFinder``), and what is held while reading is 24 bytes per pseudonym and each
+    /// record's id, not every record's set of strings.
+    public func duplicateInputs(key: SecretBytes) throws -> (keys: [String: Set<String>], assertions: [LinkAssertion]) {
+        var records: [String] = []
+        var pairs: [(key: RawKey, record: Int32)] = []
+        var assertions: [LinkAssertion] = []
+        try forEachMatchingInput(
+            key: key,
+            keyed: { id, keys in
+                guard !keys.isEmpty else { return }
+                for raw in keys { pairs.append((raw, Int32(records.count))) }
+                records.append(id)
+            }, link: { assertions.append($0) })
+        pairs.sort { ($0.key, $0.record) < ($1.key, $1.record) }
+        var keys: [String: Set<String>] = [:]
+        var start = 0
+        while start < pairs.count {
+            var end = start + 1
+            while end < pairs.count, pairs[end].key == pairs[start].key { end += 1 }
+            if end - start > 1 {
+                let text = pairs[start].key.text
+                for pair in pairs[start..<end] { keys[records[Int(pair.record)], default: []].insert(text) }
+            }
+            start = end
         }
         return (keys, assertions)
     }

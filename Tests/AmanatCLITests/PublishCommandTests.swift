@@ -53,6 +53,22 @@ struct PublishCommandTests {
         // Then the partners and internal records are skipped, by name
         #expect(published.stderr.contains("skipped \(ids["ru-survivor-partners.json"]!)"))
         #expect(published.stderr.contains("skipped \(ids["zh-relative-internal.json"]!)"))
+        // … and each published record's report summary is printed once the folder is in place (a paragraph whose
+        // first line starts with the record id)
+        let firstLines = published.stdout.split(separator: "\n").filter { !$0.hasPrefix(" ") }
+        #expect(Set(firstLines.map { String($0.prefix { $0 != ":" }) }) == Set(Self.publicExamples.map { ids[$0]! }))
+        #expect(firstLines.count == Self.publicExamples.count, "\(published.stdout)")
+        // Nothing is left beside the output (the staging folder, the spooled index, log items and reports)
+        let beside = try FileManager.default.contentsOfDirectory(atPath: cli.path("")).filter { $0.hasPrefix(".") }
+        #expect(beside.isEmpty, "left beside the output: \(beside)")
+        // With --json, the reports are one JSON array of the same records
+        let asJSON = try cli.run(
+            ["publish", "--policy", Self.publicPolicy, "-o", cli.path("as-json"), "--json"], in: a)
+        #expect(asJSON.status == 0, "\(asJSON.stderr)")
+        let reports = try #require(
+            try JSONSerialization.jsonObject(with: Data(asJSON.stdout.utf8)) as? [[String: Any]])
+        #expect(Set(reports.compactMap { $0["record"] as? String }) == Set(Self.publicExamples.map { ids[$0]! }))
+        #expect(asJSON.stdout.hasPrefix("[\n  {\n    \""), "\(asJSON.stdout.prefix(40))")
         let index = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/index.json")))
                 as? [String: Any])

@@ -47,6 +47,41 @@ struct DuplicateTests {
         #expect(report2.contradicted == [link("b", "c", .same)])
     }
 
+    /// The store hands the finder only the keys two or more records share (and only the records holding one), so
+    /// that a million records' keys need not be held: on random inputs with assertions, the report is the same.
+    @Test func keysNoOtherRecordHoldsChangeNoGroup() {
+        var rng = SplitMix64(seed: 17)
+        var compared = 0
+        for round in 0..<40 {
+            var keys: [String: Set<String>] = [:]
+            let records = 50 + round * 5
+            for i in 0..<records {
+                keys["rec\(i)"] = Set(
+                    (0..<Int.random(in: 0...3, using: &rng)).map { _ in
+                        "key\(Int.random(in: 0..<(records * 2), using: &rng))"
+                    })
+            }
+            var assertions: [LinkAssertion] = []
+            for _ in 0..<(round % 4) * 10 {
+                let a = "rec\(Int.random(in: 0..<records, using: &rng))"
+                let b = "rec\(Int.random(in: 0..<records, using: &rng))"
+                assertions.append(link(a, b, Bool.random(using: &rng) ? .same : .different))
+            }
+            var holders: [String: Int] = [:]
+            for set in keys.values { for key in set { holders[key, default: 0] += 1 } }
+            var shared: [String: Set<String>] = [:]
+            for (record, set) in keys {
+                let kept = set.filter { holders[$0]! > 1 }
+                if !kept.isEmpty { shared[record] = kept }
+            }
+            let full = DuplicateFinder.clusters(keys: keys, assertions: assertions)
+            #expect(DuplicateFinder.clusters(keys: shared, assertions: assertions) == full, "round \(round)")
+            #expect(shared.count < keys.count)
+            compared += full.clusters.count
+        }
+        #expect(compared > 100)
+    }
+
     @Test func resultIgnoresInputOrder() {
         var rng = SplitMix64(seed: 7)
         var keys: [String: Set<String>] = [:]

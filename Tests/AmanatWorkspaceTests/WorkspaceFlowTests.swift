@@ -225,6 +225,13 @@ struct WorkspaceFlowTests {
         #expect(report.clusters.count == 1)
         #expect(Set(try #require(report.clusters.first).records) == Set(records.prefix(2)))
         #expect(try sync.unconfirmedDuplicateGroups() == 1)
+        // The groups from the shared pseudonyms the store hands over equal those from every record's pseudonyms.
+        var all: [String: Set<String>] = [:]
+        try sync.forEachPseudonyms(key: try sync.matchingKey()) { all[$0] = Set($1) }
+        #expect(Set(all.keys) == Set(records))
+        let inputs = try sync.duplicateInputs(key: try sync.matchingKey())
+        #expect(Set(inputs.keys.keys) == Set(records.prefix(2)))
+        #expect(DuplicateFinder.clusters(keys: all, assertions: inputs.assertions) == report)
         let pairwise = try OrganizationSecrets.partnerMatchingKey(
             sealingKey: try p.b.sealingKey(), partner: try p.a.identity())
         #expect(try sync.matchingKey(partner: "berlin") == pairwise)
