@@ -293,10 +293,14 @@ struct ListCommand: ParsableCommand {
         if json {
             let out = StreamedText()
             var first = true
-            try service.listing(filters: filters, skip: skip, limit: limit) { entry in
+            // Each entry is formatted on any core; the lines come back in order.
+            try service.listing(
+                filters: filters, skip: skip, limit: limit,
+                render: { UntrustedText.jsonSafe(String(decoding: Self.itemJSON($0), as: UTF8.self)) }
+            ) { line in
                 out.write(first ? "[\n  " : ",\n  ")
                 first = false
-                out.write(UntrustedText.jsonSafe(Self.item(entry).canonical()))
+                out.write(line)
             }
             out.write(first ? "[]\n" : "\n]\n")
             out.flush()
@@ -322,15 +326,19 @@ struct ListCommand: ParsableCommand {
             for row in [header] + rows { emit(row, widths) }
             return widths
         }
-        try service.listing(filters: filters, skip: skip, limit: limit) { e in
-            let row = [
-                e.shortId, e.caseReference ?? "-", e.language ?? "-", e.consent.rawValue, e.date ?? "-",
-                String(e.attachments), e.state.rawValue,
-            ].map { cell in
-                // Long references are cut in the table (--json has them whole).
-                let shown = UntrustedText.printable(cell)
-                return shown.count > 32 ? String(shown.prefix(31)) + "…" : shown
+        try service.listing(
+            filters: filters, skip: skip, limit: limit,
+            render: { e in
+                [
+                    e.shortId, e.caseReference ?? "-", e.language ?? "-", e.consent.rawValue, e.date ?? "-",
+                    String(e.attachments), e.state.rawValue,
+                ].map { cell in
+                    // Long references are cut in the table (--json has them whole).
+                    let shown = UntrustedText.printable(cell)
+                    return shown.count > 32 ? String(shown.prefix(31)) + "…" : shown
+                }
             }
+        ) { row in
             if let widths {
                 emit(row, widths)
             } else {
@@ -352,6 +360,59 @@ struct ListCommand: ParsableCommand {
                 Console.status("No record matches the filters.")
             }
         }
+    }
+
+    /// ``item(_:)`` serialized as its canonical JSON (keys sorted, no spaces), written directly: a million-record
+    /// listing formats each entry without building a JSON value first.
+    static func itemJSON(_ e: RecordListing.Entry) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        var first = true
+        func key(_ name: StaticString) {
+            out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            first = false
+            out.append(UInt8(ascii: "\""))
+            name.withUTF8Buffer { out.append(contentsOf: $0) }
+            out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        }
+        func string(_ name: StaticString, _ value: String) {
+            key(name)
+            JSONEscaping.appendQuoted(value, to: &out)
+        }
+        func strings(_ name: StaticString, _ values: [String]) {
+            key(name)
+            out.append(UInt8(ascii: "["))
+            for (i, value) in values.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSONEscaping.appendQuoted(value, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        func number(_ name: StaticString, _ value: Int) {
+            key(name)
+            out += String(value).utf8
+        }
+        func bool(_ name: StaticString, _ value: Bool) {
+            key(name)
+            out += (value ? "true" : "false").utf8
+        }
+        number("attachments", e.attachments)
+        if let reference = e.caseReference { string("caseReference", reference) }
+        bool("concurrent", e.heads.count > 1)
+        string("consent", e.consent.rawValue)
+        string("createdBy", e.createdBy)
+        if let date = e.date { string("date", date) }
+        strings("heads", e.heads)
+        string("id", e.id)
+        if let language = e.language { string("language", language) }
+        number("lastIssuedAt", e.lastIssuedAt)
+        bool("retracted", e.state == .retracted || e.state == .erased)
+        string("shortId", e.shortId)
+        string("state", e.state.rawValue)
+        if !e.tags.isEmpty { strings("tags", e.tags) }
+        number("versions", e.versions)
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     /// The `--json` object of one entry (keys sorted, members not given left out).

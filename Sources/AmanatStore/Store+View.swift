@@ -580,23 +580,28 @@ extension Store {
         pageSize: Int = 2000, _ body: (StoredRecordState) throws -> Bool
     ) throws {
         try ensureView(authority)
-        var cursor = after
+        let cursor = after
         let statusFilter =
             statuses.map { set in
                 "AND status IN (\(set.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")))"
             } ?? ""
-        while true {
-            let raw = try writer.read { db -> [RawState] in
-                try Row.fetchAll(
-                    db,
-                    sql: """
-                        \(Self.stateColumns) WHERE recordId > ? \(statusFilter) ORDER BY recordId LIMIT ?
-                        """, arguments: [cursor ?? "", pageSize]
-                ).map(RawState.init)
+        // The next page is read and opened (on every core) while `body` takes the current one.
+        let sql = "\(Self.stateColumns) WHERE recordId > ? \(statusFilter) ORDER BY recordId LIMIT ?"
+        func page(after cursor: String) -> Ahead<(states: [StoredRecordState], last: String?)> {
+            Ahead { [self] in
+                let raw = try writer.read { db -> [RawState] in
+                    try Row.fetchAll(db, sql: sql, arguments: [cursor, pageSize]).map(RawState.init)
+                }
+                return (try decodeStates(raw), raw.count == pageSize ? raw.last?.recordId : nil)
             }
-            for state in try decodeStates(raw) where try !body(state) { return }
-            guard raw.count == pageSize, let last = raw.last else { return }
-            cursor = last.recordId
+        }
+        var next: Ahead? = page(after: cursor ?? "")
+        // A page read ahead is waited for before returning, so that no read outlives the call.
+        defer { next?.wait() }
+        while let current = next {
+            let (states, last) = try current.get()
+            next = last.map { page(after: $0) }
+            for state in states where try !body(state) { return }
         }
     }
 

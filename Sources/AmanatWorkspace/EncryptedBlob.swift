@@ -37,8 +37,9 @@ public enum EncryptedBlob {
         private var counter: UInt64 = 0
 
         /// Starts a blob file at `path` (written under a temporary name; see ``OutputFile``).
-        public init(path: String, key: SecretBytes, tracked: Bool = true) throws {
-            out = try OutputFile(path, mode: 0o600, overwrite: true, tracked: tracked)
+        /// - Parameter durable: flush to the disk before the rename (``OutputFile``); false for temporary files.
+        public init(path: String, key: SecretBytes, tracked: Bool = true, durable: Bool = true) throws {
+            out = try OutputFile(path, mode: 0o600, overwrite: true, tracked: tracked, durable: durable)
             cipher = try ChaChaPoly.Cipher(key: key)
             plain = .allocate(byteCount: EncryptedBlob.chunkSize, alignment: 64)
             sealed = .allocate(byteCount: EncryptedBlob.sealedChunkSize, alignment: 64)

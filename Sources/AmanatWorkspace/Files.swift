@@ -58,13 +58,19 @@ public final class OutputFile {
     private var fd: Int32
     private var committed = false
     private let overwrite: Bool
+    private let durable: Bool
     private var leftover: Int?
 
     /// - Parameter tracked: register the temporary file with ``Leftovers`` (so an interrupted command removes it);
     ///   false for files inside a staging folder that is tracked itself.
-    public init(_ path: String, mode: mode_t = 0o644, overwrite: Bool = false, tracked: Bool = true) throws {
+    /// - Parameter durable: flush the file to the disk before it is renamed into place; false for temporary files
+    ///   that a command reads back and removes.
+    public init(
+        _ path: String, mode: mode_t = 0o644, overwrite: Bool = false, tracked: Bool = true, durable: Bool = true
+    ) throws {
         self.path = path
         self.overwrite = overwrite
+        self.durable = durable
         let url = URL(fileURLWithPath: path)
         if !overwrite && FileManager.default.fileExists(atPath: path) {
             throw AmanatError(.cannotCreateOutput, "\(path) already exists; choose another name or pass --force.")
@@ -107,7 +113,7 @@ public final class OutputFile {
 
     /// Flushes and renames the file into place.
     public func commit() throws {
-        guard fsync(fd) == 0 else {
+        guard !durable || fsync(fd) == 0 else {
             throw AmanatError(.ioError, "cannot write \(path): \(systemError()).")
         }
         close(fd)

@@ -136,6 +136,101 @@ public enum RecordListing {
         }
     }
 
+    /// An entry as bytes, for the sorted runs of a large listing (``RecordService/listing(filters:skip:limit:_:)``):
+    /// each text as a 4-byte big-endian length (0xFFFFFFFF for none) and its UTF-8, each number as 8 bytes.
+    static func encode(_ entry: Entry) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        func number(_ value: Int) {
+            let bits = UInt64(bitPattern: Int64(value))
+            for shift in stride(from: 56, through: 0, by: -8) {
+                out.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift)))
+            }
+        }
+        func text(_ value: String?) {
+            guard let value else {
+                out += [0xff, 0xff, 0xff, 0xff]
+                return
+            }
+            let count = value.utf8.count
+            out += [
+                UInt8(count >> 24 & 0xff), UInt8(count >> 16 & 0xff), UInt8(count >> 8 & 0xff), UInt8(count & 0xff),
+            ]
+            out += value.utf8
+        }
+        func texts(_ values: [String]) {
+            number(values.count)
+            for value in values { text(value) }
+        }
+        text(entry.id)
+        text(entry.shortId)
+        text(entry.caseReference)
+        text(entry.language)
+        text(entry.consent.rawValue)
+        text(entry.date)
+        number(entry.attachments)
+        text(entry.state.rawValue)
+        number(entry.versions)
+        texts(entry.heads)
+        text(entry.createdBy)
+        number(entry.lastIssuedAt)
+        texts(entry.tags)
+        return out
+    }
+
+    /// Reads ``encode(_:)`` back.
+    /// - Throws: ``AmanatError`` `ioError` for bytes that are not an entry.
+    static func decode(_ bytes: [UInt8]) throws -> Entry {
+        var at = 0
+        func bad() -> AmanatError {
+            AmanatError(.ioError, "a listing entry read back from its temporary file is damaged.")
+        }
+        func number() throws -> Int {
+            guard bytes.count - at >= 8 else { throw bad() }
+            var bits: UInt64 = 0
+            for byte in bytes[at..<(at + 8)] { bits = bits << 8 | UInt64(byte) }
+            at += 8
+            return Int(Int64(bitPattern: bits))
+        }
+        func optionalText() throws -> String? {
+            guard bytes.count - at >= 4 else { throw bad() }
+            let raw = bytes[at..<(at + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            at += 4
+            if raw == 0xffff_ffff { return nil }
+            let count = Int(raw)
+            guard bytes.count - at >= count else { throw bad() }
+            defer { at += count }
+            return String(decoding: bytes[at..<(at + count)], as: UTF8.self)
+        }
+        func text() throws -> String {
+            guard let value = try optionalText() else { throw bad() }
+            return value
+        }
+        func texts() throws -> [String] {
+            let count = try number()
+            guard count >= 0, count <= bytes.count else { throw bad() }
+            return try (0..<count).map { _ in try text() }
+        }
+        let id = try text()
+        let shortId = try text()
+        let reference = try optionalText()
+        let language = try optionalText()
+        guard let consent = Consent(rawValue: try text()) else { throw bad() }
+        let date = try optionalText()
+        let attachments = try number()
+        guard let state = RecordState(rawValue: try text()) else { throw bad() }
+        let versions = try number()
+        let heads = try texts()
+        let createdBy = try text()
+        let lastIssuedAt = try number()
+        let tags = try texts()
+        guard at == bytes.count else { throw bad() }
+        return Entry(
+            id: id, shortId: shortId, caseReference: reference, language: language, consent: consent, date: date,
+            attachments: attachments, state: state, versions: versions, heads: heads, createdBy: createdBy,
+            lastIssuedAt: lastIssuedAt, tags: tags)
+    }
+
     /// The listed fields of a record content.
     static func fields(_ content: JSONValue?) -> (reference: String?, language: String?, date: String?, count: Int) {
         (

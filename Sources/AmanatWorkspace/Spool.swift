@@ -12,7 +12,8 @@ public final class Spool {
     /// The largest item (a guard against a length prefix read wrong, not a limit callers meet).
     public static let maximumItemSize = 16 << 20
 
-    private let folder: StagingDirectory
+    /// The staging folder the spool made for itself (nil when it is a file in a folder its owner removes).
+    private let folder: StagingDirectory?
     private let path: String
     private let key: SecretBytes
     private var writer: EncryptedBlob.Writer?
@@ -23,10 +24,19 @@ public final class Spool {
     /// Creates an empty spool in a new staging folder beside `destination` (whose folder must exist).
     /// - Throws: ``AmanatError`` `cannotCreateOutput`.
     public init(beside destination: URL, label: String) throws {
-        folder = try StagingDirectory(beside: destination, label: label + ".partial")
+        let folder = try StagingDirectory(beside: destination, label: label + ".partial")
+        self.folder = folder
         path = folder.url.appendingPathComponent("items").path
         key = SecretBytes(try SecureRandom.bytes(32))
-        writer = try EncryptedBlob.Writer(path: path, key: key, tracked: false)
+        writer = try EncryptedBlob.Writer(path: path, key: key, tracked: false, durable: false)
+    }
+
+    /// A spool in the file `path`, inside a staging folder that its owner removes.
+    init(file path: String) throws {
+        folder = nil
+        self.path = path
+        key = SecretBytes(try SecureRandom.bytes(32))
+        writer = try EncryptedBlob.Writer(path: path, key: key, tracked: false, durable: false)
     }
 
     /// Appends an item (at most ``maximumItemSize`` bytes).
@@ -58,17 +68,60 @@ public final class Spool {
     /// to read the items once more.
     /// - Throws: ``AmanatError`` when the file does not decrypt or is cut short, or what `body` throws.
     public func forEach(_ body: ([UInt8]) throws -> Void) throws {
+        let cursor = try read()
+        while let item = try cursor.next() { try body(item) }
+    }
+
+    /// Ends the writing (on the first call) and returns a cursor over the items from the first.
+    public func read() throws -> Cursor {
         if let writer {
             try flush()
             try writer.finish()
             self.writer = nil
         }
-        let reader = try EncryptedBlob.Reader(path: path, key: key)
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        var window = 0..<0
-        defer { wipe(&buffer) }
-        // Makes `need` bytes available at the window's start (moving what is left to the front); false at the end.
-        func fill(_ need: Int) throws -> Bool {
+        return Cursor(try EncryptedBlob.Reader(path: path, key: key), count: count, path: path)
+    }
+
+    /// The items of a spool, one at a time.
+    public final class Cursor {
+        private let reader: EncryptedBlob.Reader
+        private let count: Int
+        private let path: String
+        private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        private var window = 0..<0
+        private var read = 0
+
+        init(_ reader: EncryptedBlob.Reader, count: Int, path: String) {
+            self.reader = reader
+            self.count = count
+            self.path = path
+        }
+
+        deinit { wipe(&buffer) }
+
+        /// The next item, or nil after the last.
+        /// - Throws: ``AmanatError`` when the file does not decrypt or is cut short.
+        public func next() throws -> [UInt8]? {
+            guard try fill(4) else {
+                guard window.isEmpty, read == count else { throw Spool.damaged(path) }
+                return nil
+            }
+            let start = window.lowerBound
+            let length =
+                Int(buffer[start]) << 24 | Int(buffer[start + 1]) << 16 | Int(buffer[start + 2]) << 8
+                | Int(buffer[start + 3])
+            guard length <= Spool.maximumItemSize else { throw Spool.damaged(path) }
+            window = (start + 4)..<window.upperBound
+            guard try fill(length) else { throw Spool.damaged(path) }
+            let item = Array(buffer[window.lowerBound..<(window.lowerBound + length)])
+            window = (window.lowerBound + length)..<window.upperBound
+            read += 1
+            guard read <= count else { throw Spool.damaged(path) }
+            return item
+        }
+
+        /// Makes `need` bytes available at the window's start (moving what is left to the front); false at the end.
+        private func fill(_ need: Int) throws -> Bool {
             guard window.count < need else { return true }
             if buffer.count < need { buffer += [UInt8](repeating: 0, count: need - buffer.count) }
             let left = window.count
@@ -77,32 +130,18 @@ public final class Spool {
             }
             window = 0..<left
             while window.count < need {
+                let upper = window.upperBound
                 let n = try buffer.withUnsafeMutableBytes { raw in
-                    try reader.read(UnsafeMutableRawBufferPointer(rebasing: raw[window.upperBound...]))
+                    try reader.read(UnsafeMutableRawBufferPointer(rebasing: raw[upper...]))
                 }
                 if n == 0 { return false }
-                window = 0..<(window.upperBound + n)
+                window = 0..<(upper + n)
             }
             return true
         }
-        var read = 0
-        while try fill(4) {
-            let start = window.lowerBound
-            let length =
-                Int(buffer[start]) << 24 | Int(buffer[start + 1]) << 16 | Int(buffer[start + 2]) << 8
-                | Int(buffer[start + 3])
-            guard length <= Self.maximumItemSize else { throw damaged() }
-            window = (start + 4)..<window.upperBound
-            guard try fill(length) else { throw damaged() }
-            let item = Array(buffer[window.lowerBound..<(window.lowerBound + length)])
-            window = (window.lowerBound + length)..<window.upperBound
-            read += 1
-            try body(item)
-        }
-        guard window.isEmpty, read == count else { throw damaged() }
     }
 
-    private func damaged() -> AmanatError {
+    static func damaged(_ path: String) -> AmanatError {
         AmanatError(.ioError, "the temporary file \(path) was cut short or altered while the command ran.")
     }
 }

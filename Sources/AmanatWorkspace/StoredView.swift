@@ -247,53 +247,185 @@ extension RecordService {
         return entries
     }
 
-    /// Streams the listing: calls `body` with each entry of the sorted, filtered page in order, holding only a small
-    /// sort key per matching record (never every entry). Two passes over the stored view: the first filters,
-    /// computes short ids and collects sort keys; the second reads the page's records again, 1000 at a time.
+    /// Streams the listing: calls `body` with each entry of the sorted, filtered page in order.
     /// - Returns: how many records match the filters (before `skip` and `limit`).
     @discardableResult
     public func listing(
         filters: [RecordListing.Filter] = [], skip: Int = 0, limit: Int? = nil,
         _ body: (RecordListing.Entry) throws -> Void
     ) throws -> Int {
-        struct Key {
-            var date: String?
-            var id: String
-            var shortLength: Int
-        }
-        var keys: [Key] = []
+        try listing(filters: filters, skip: skip, limit: limit, render: { $0 }, body)
+    }
+
+    /// Streams the listing, each entry first passed through `render` on any core (a front end formats its lines
+    /// there): calls `body` with each rendered entry of the sorted, filtered page, in order.
+    ///
+    /// One pass over the stored view (read ahead, opened on every core). The matching entries are sorted in runs of
+    /// ``listingRun`` that wait in encrypted temporary files (``Spool``, in a staging folder inside `.amanat/`) and
+    /// are merged as they are handed out, so memory holds one run, whatever the store's size; a listing that fits
+    /// one run (or a page with `limit`) never leaves memory.
+    /// - Returns: how many records match the filters (before `skip` and `limit`).
+    @discardableResult
+    public func listing<Rendered: Sendable>(
+        filters: [RecordListing.Filter] = [], skip: Int = 0, limit: Int? = nil,
+        render: @escaping @Sendable (RecordListing.Entry) throws -> Rendered, _ body: (Rendered) throws -> Void
+    ) throws -> Int {
+        try listing(filters: filters, skip: skip, limit: limit, run: Self.listingRun, render: render, body)
+    }
+
+    /// ``listing(filters:skip:limit:render:_:)`` with runs of `run` entries (tests use small ones).
+    func listing<Rendered: Sendable>(
+        filters: [RecordListing.Filter], skip: Int, limit: Int?, run: Int,
+        render: @escaping @Sendable (RecordListing.Entry) throws -> Rendered, _ body: (Rendered) throws -> Void
+    ) throws -> Int {
+        let skip = max(0, skip)
+        let keep = limit.map { skip + max(0, $0) }
+        let sorter = ListingSorter(folder: workspace.dotFolder, run: run, keep: keep)
+        var matching = 0
         do {
-            // Short ids from each id's neighbours in id order (the stored view is read in id order).
+            // Short ids from each id's neighbours in id order (the stored view is read in id order): an entry waits
+            // for the next id.
             var scanner = ShortIds.Scanner()
-            var pending: Int?
+            var pending: RecordListing.Entry?
             try store.forEachRecordState(authority: authority) { state in
-                if let length = scanner.add(state.recordId), let pending { keys[pending].shortLength = length }
+                if let length = scanner.add(state.recordId), var entry = pending {
+                    entry.shortId = String(entry.id.prefix(length))
+                    try sorter.add(entry)
+                }
                 pending = nil
                 let entry = RecordSummary.entry(state, shortId: state.recordId)
                 if filters.allSatisfy({ $0.matches(entry) }) {
-                    pending = keys.count
-                    keys.append(Key(date: entry.date, id: entry.id, shortLength: 0))
+                    pending = entry
+                    matching += 1
                 }
                 return true
             }
-            if let length = scanner.finish(), let pending { keys[pending].shortLength = length }
-            keys.sort { a, b in RecordListing.precedes((a.date, a.id), (b.date, b.id)) }
-            let page = keys.dropFirst(max(0, skip)).prefix(limit.map { max(0, $0) } ?? keys.count)
-            var start = page.startIndex
-            while start < page.endIndex {
-                let chunk = page[start..<min(start + 1000, page.endIndex)]
-                start = chunk.endIndex
-                let states = try store.recordStates(chunk.map(\.id), authority: authority)
-                for key in chunk {
-                    // A record erased or changed between the passes is listed as it is now.
-                    guard let state = states[key.id] else { continue }
-                    try body(RecordSummary.entry(state, shortId: String(key.id.prefix(key.shortLength))))
-                }
+            if let length = scanner.finish(), var entry = pending {
+                entry.shortId = String(entry.id.prefix(length))
+                try sorter.add(entry)
             }
         } catch let error as StoreError {
             throw AmanatError(error)
         }
-        return keys.count
+        var batch: [RecordListing.Entry] = []
+        func flush() throws {
+            for rendered in try OrderedParallel.map(batch, minimumPerCore: 64, makeWorker: {}, { try render($1) }) {
+                try body(rendered)
+            }
+            batch.removeAll(keepingCapacity: true)
+        }
+        var position = 0
+        try sorter.finish { entry in
+            defer { position += 1 }
+            guard position >= skip else { return true }
+            if let keep, position >= keep { return false }
+            batch.append(entry)
+            if batch.count == 1024 { try flush() }
+            return true
+        }
+        try flush()
+        return matching
+    }
+
+    /// How many entries a listing sorts in memory before it spills them to a sorted run on disk.
+    static let listingRun = 50_000
+}
+
+/// The external sort of a large listing (``RecordService/listing(filters:skip:limit:render:_:)``): entries are
+/// sorted in memory `run` at a time (``RecordListing/sorted(_:)``'s order), each full run is written to a
+/// ``Spool``, and the runs are merged. With `keep`, only the first `keep` entries are ever needed, and they stay in
+/// memory.
+final class ListingSorter {
+    private let folder: URL
+    private let run: Int
+    private let keep: Int?
+    private var buffer: [RecordListing.Entry] = []
+    private var staging: StagingDirectory?
+    private var runs: [Spool] = []
+
+    init(folder: URL, run: Int, keep: Int?) {
+        self.folder = folder
+        self.run = max(2, run)
+        self.keep = keep
+    }
+
+    static func precedes(_ a: RecordListing.Entry, _ b: RecordListing.Entry) -> Bool {
+        RecordListing.precedes((a.date, a.id), (b.date, b.id))
+    }
+
+    func add(_ entry: RecordListing.Entry) throws {
+        buffer.append(entry)
+        guard buffer.count >= run else { return }
+        if let keep, keep < run {
+            // Only the first `keep` can be listed: sort and cut, never spill.
+            buffer.sort(by: Self.precedes)
+            buffer.removeLast(buffer.count - keep)
+            return
+        }
+        try spill()
+    }
+
+    private func spill() throws {
+        buffer.sort(by: Self.precedes)
+        if staging == nil {
+            staging = try StagingDirectory(beside: folder.appendingPathComponent("listing"), label: "sort.partial")
+        }
+        let spool = try Spool(file: staging!.url.appendingPathComponent("run-\(runs.count)").path)
+        for entry in buffer { try spool.append(RecordListing.encode(entry)) }
+        runs.append(spool)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Hands every entry out in order until `body` returns false.
+    func finish(_ body: (RecordListing.Entry) throws -> Bool) throws {
+        if runs.isEmpty {
+            buffer.sort(by: Self.precedes)
+            for entry in buffer where try !body(entry) { break }
+            buffer = []
+            return
+        }
+        if !buffer.isEmpty { try spill() }
+        buffer = []
+        // A k-way merge: a binary heap of each run's next entry, ties broken by run number (runs hold disjoint ids,
+        // so the order is total).
+        let cursors = try runs.map { try $0.read() }
+        var heap: [(entry: RecordListing.Entry, run: Int)] = []
+        func less(_ i: Int, _ j: Int) -> Bool { Self.precedes(heap[i].entry, heap[j].entry) }
+        func siftUp(_ start: Int) {
+            var i = start
+            while i > 0, less(i, (i - 1) / 2) {
+                heap.swapAt(i, (i - 1) / 2)
+                i = (i - 1) / 2
+            }
+        }
+        func siftDown(_ start: Int) {
+            var i = start
+            while true {
+                var smallest = i
+                for child in [2 * i + 1, 2 * i + 2] where child < heap.count && less(child, smallest) {
+                    smallest = child
+                }
+                if smallest == i { return }
+                heap.swapAt(i, smallest)
+                i = smallest
+            }
+        }
+        for (i, cursor) in cursors.enumerated() {
+            if let bytes = try cursor.next() {
+                heap.append((try RecordListing.decode(bytes), i))
+                siftUp(heap.count - 1)
+            }
+        }
+        while let top = heap.first {
+            guard try body(top.entry) else { break }
+            if let bytes = try cursors[top.run].next() {
+                heap[0] = (try RecordListing.decode(bytes), top.run)
+            } else {
+                heap[0] = heap[heap.count - 1]
+                heap.removeLast()
+            }
+            if !heap.isEmpty { siftDown(0) }
+        }
     }
 }
 

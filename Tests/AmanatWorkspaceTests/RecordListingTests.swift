@@ -124,6 +124,79 @@ struct RecordListingTests {
         return (ws, folder)
     }
 
+    /// A listing larger than one run is sorted in runs spilled to encrypted temporary files and merged: for run
+    /// sizes from 2 up, with and without filters, skip and limit, the entries are exactly those of the in-memory
+    /// sort, and no temporary file is left in `.amanat/`.
+    @Test func runsSpilledToDiskMergeToTheInMemoryOrder() throws {
+        let (ws, folder) = try workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let service = try RecordService(workspace: ws)
+        let examples = [
+            "en-survivor-public.json", "kk-cyrl-relative-public.json", "kk-latn-relative-public.json",
+            "ug-arab-relative-public.json", "minimal-partial.json", "ru-survivor-partners.json",
+            "zh-relative-internal.json",
+        ]
+        // 28 records: the examples (some without a date) with the date changed on some.
+        var contents: [JSONValue] = []
+        for i in 0..<28 {
+            var content = try WorkspaceFlowTests.example(examples[i % examples.count])
+            if i % 3 == 1, let testimony = content["testimony"] {
+                content = content.setting(
+                    "testimony", testimony.setting("date", .string("20\(10 + i % 9)-0\(1 + i % 9)")))
+            }
+            contents.append(content)
+        }
+        let ids = try service.add(contents, key: try ws.signingKey())
+        let reference = try service.listing(filters: [], skip: 0, limit: nil, run: 1000, render: { $0 }) { _ in }
+        #expect(reference == 28)
+        var all: [Entry] = []
+        try service.listing { all.append($0) }
+        #expect(Set(all.map(\.id)) == Set(ids) && all.count == 28)
+        #expect(all == RecordListing.sorted(all))
+        #expect(all.contains { $0.date == nil } && Set(all.compactMap(\.date)).count > 5)
+        var compared = 0
+        let filters: [[Filter]] = [[], [try Filter(parsing: "consent=public")], [try Filter(parsing: "date>=2014")]]
+        for filter in filters {
+            var expected: [Entry] = []
+            let matching = try service.listing(filters: filter) { expected.append($0) }
+            #expect(matching == expected.count)
+            for run in [2, 3, 7, 1000] {
+                for (skip, limit) in [(0, nil), (0, 5), (4, 3), (3, nil), (30, nil), (0, 0)] as [(Int, Int?)] {
+                    var got: [Entry] = []
+                    let count = try service.listing(
+                        filters: filter, skip: skip, limit: limit, run: run, render: { $0 }, { got.append($0) })
+                    #expect(count == matching)
+                    #expect(
+                        got == Array(expected.dropFirst(skip).prefix(limit ?? .max)),
+                        "run \(run), \(skip), \(String(describing: limit))")
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared == 72)
+        let left = try FileManager.default.contentsOfDirectory(atPath: ws.dotFolder.path).filter {
+            $0.contains(".partial-")
+        }
+        #expect(left.isEmpty, "left in .amanat: \(left)")
+    }
+
+    @Test func listingEntriesReadBackAsWritten() throws {
+        let entries = [
+            Entry(id: "abcdefgh", shortId: "abcdef"),
+            Entry(
+                id: "x-ü-1", shortId: "x-ü-1", caseReference: "REF 1", language: "kk-Cyrl", consent: .public,
+                date: "2019-04", attachments: 3, state: .conflict, versions: 4, heads: ["h1", "h2"], createdBy: "fp",
+                lastIssuedAt: -5, tags: ["a", "", "c"]),
+        ]
+        for entry in entries {
+            let bytes = RecordListing.encode(entry)
+            #expect(try RecordListing.decode(bytes) == entry)
+            for cut in 0..<bytes.count {
+                #expect(throws: AmanatError.self) { try RecordListing.decode(Array(bytes.prefix(cut))) }
+            }
+        }
+    }
+
     @Test func editWithTheSameContentSignsNothingAndHistoryNamesChangedFields() throws {
         let (ws, folder) = try workspace()
         defer { try? FileManager.default.removeItem(at: folder) }
