@@ -37,7 +37,8 @@ struct PublishCommand: ParsableCommand {
             (exit 65); without ffmpeg, exit 69.
 
             Records with consent internal are always refused; records whose consent the policy does not list are \
-            refused (exit 64) when named, skipped otherwise. The report gives counts per kind, never values.
+            refused (exit 64) when named, skipped otherwise (the first 100 skipped records are named on standard \
+            error, the rest counted by reason). The report gives counts per kind, never values.
 
             Example:
               amanat publish --policy Specs/policies/public.yaml -o published/

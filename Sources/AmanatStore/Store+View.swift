@@ -572,15 +572,15 @@ extension Store {
     }
 
     /// Calls `body` with every record of the stored view whose status is in `statuses` (nil: all), in record-id
-    /// order, reading a page of `pageSize` records at a time (memory stays bounded whatever the store's size).
-    /// `body` returns false to stop.
+    /// order, reading a page of `pageSize` records at a time (memory stays bounded whatever the store's size): the
+    /// next page is read and its summaries opened on other threads while `body` takes the current one, so `body`
+    /// sees each page as committed when it was read. `body` returns false to stop.
     /// - Throws: ``StoreError/damaged(record:what:)`` when a summary does not open.
     public func forEachRecordState(
         statuses: Set<RecordStatus>? = nil, after: String? = nil, authority: Authority = .collectorOnly,
         pageSize: Int = 2000, _ body: (StoredRecordState) throws -> Bool
     ) throws {
         try ensureView(authority)
-        let cursor = after
         let statusFilter =
             statuses.map { set in
                 "AND status IN (\(set.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")))"
@@ -595,7 +595,7 @@ extension Store {
                 return (try decodeStates(raw), raw.count == pageSize ? raw.last?.recordId : nil)
             }
         }
-        var next: Ahead? = page(after: cursor ?? "")
+        var next: Ahead? = page(after: after ?? "")
         // A page read ahead is waited for before returning, so that no read outlives the call.
         defer { next?.wait() }
         while let current = next {
