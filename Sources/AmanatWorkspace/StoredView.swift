@@ -365,26 +365,39 @@ final class ListingSorter {
         try spill()
     }
 
+    /// A run being sorted and written on another thread while the next one fills.
+    private var writing: Ahead<Spool>?
+
+    /// Hands the buffer to another thread to be sorted and written as the next run (after the run before it).
     private func spill() throws {
-        buffer.sort(by: Self.precedes)
         if staging == nil {
             staging = try StagingDirectory(beside: folder.appendingPathComponent("listing"), label: "sort.partial")
         }
-        let spool = try Spool(file: staging!.url.appendingPathComponent("run-\(runs.count)").path)
-        for entry in buffer { try spool.append(RecordListing.encode(entry)) }
-        runs.append(spool)
-        buffer.removeAll(keepingCapacity: true)
+        if let writing { runs.append(try writing.get()) }
+        let path = staging!.url.appendingPathComponent("run-\(runs.count)").path
+        let entries = buffer
+        buffer = []
+        buffer.reserveCapacity(run)
+        writing = Ahead {
+            let spool = try Spool(file: path)
+            for entry in entries.sorted(by: Self.precedes) { try spool.append(RecordListing.encode(entry)) }
+            return spool
+        }
     }
+
+    deinit { writing?.wait() }
 
     /// Hands every entry out in order until `body` returns false.
     func finish(_ body: (RecordListing.Entry) throws -> Bool) throws {
-        if runs.isEmpty {
+        if runs.isEmpty && writing == nil {
             buffer.sort(by: Self.precedes)
             for entry in buffer where try !body(entry) { break }
             buffer = []
             return
         }
         if !buffer.isEmpty { try spill() }
+        if let writing { runs.append(try writing.get()) }
+        writing = nil
         buffer = []
         // A k-way merge: a binary heap of each run's next entry, ties broken by run number (runs hold disjoint ids,
         // so the order is total).
