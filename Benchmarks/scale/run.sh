@@ -5,7 +5,8 @@
 #
 # Usage: Benchmarks/scale/run.sh [--records N] [--keep DIR] [--edits K]
 #   --records N  rows in the generated CSV, one record each (default 1000000)
-#   --edits K    records edited at A (one `amanat update` each) for the delta (default: 1 % of N)
+#   --edits K    records edited at A (one `amanat update` each, about a second apiece) for the delta
+#                (default: 1 % of N, at most 100)
 #   --keep DIR   work in DIR (new or empty) and keep the workspaces, bundles and outputs there
 # Environment: AMANAT_BIN=path/to/amanat skips the build (amanat-bench is then looked for next to it);
 #   SCRATCH_PATH overrides the release build folder (default: <package>/.build-rel); TMPDIR the work folder's parent.
@@ -23,13 +24,13 @@ while [ $# -gt 0 ]; do
         --records) records="${2:?--records needs a number}"; shift 2 ;;
         --keep) keep="${2:?--keep needs a folder}"; shift 2 ;;
         --edits) edits="${2:?--edits needs a number}"; shift 2 ;;
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument '$1' (usage: run.sh [--records N] [--keep DIR] [--edits K])" >&2; exit 64 ;;
     esac
 done
 case "$records" in ''|*[!0-9]*) echo "run.sh: --records needs a positive number, not '$records'" >&2; exit 64 ;; esac
 [ "$records" -ge 4 ] || { echo "run.sh: --records must be at least 4" >&2; exit 64; }
-[ -n "$edits" ] || edits=$((records / 100))
+[ -n "$edits" ] || edits=$((records / 100 < 100 ? records / 100 : 100))
 case "$edits" in ''|*[!0-9]*) echo "run.sh: --edits needs a number, not '$edits'" >&2; exit 64 ;; esac
 [ "$edits" -ge 1 ] || edits=1
 for tool in python3 age; do
