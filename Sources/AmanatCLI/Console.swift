@@ -80,9 +80,14 @@ enum Console {
 
     /// Prints one JSON document (sorted keys, pretty) on stdout.
     static func json<T: Encodable>(_ value: T) throws {
+        jsonText(String(decoding: try jsonEncoder().encode(value), as: UTF8.self))
+    }
+
+    /// The encoder of ``json(_:)``: sorted keys, pretty, slashes as they are.
+    static func jsonEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        jsonText(String(decoding: try encoder.encode(value), as: UTF8.self))
+        return encoder
     }
 
     /// Whether standard error is a terminal (progress bars are drawn only then).

@@ -123,15 +123,13 @@ final class StreamedText {
 /// whole array (pretty, sorted keys, every unsafe character escaped), so that a command need not hold its elements.
 final class JSONArrayStream {
     private let out = StreamedText()
-    private let encoder = JSONEncoder()
+    private let encoder = Console.jsonEncoder()
     private var count = 0
-
-    init() { encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] }
 
     /// Appends one element.
     func append<T: Encodable>(_ value: T) throws { appendEncoded(Array(try encoder.encode(value))) }
 
-    /// Appends one element already encoded as pretty JSON (by an encoder set up as ``Console/json(_:)``'s).
+    /// Appends one element already encoded by ``Console/jsonEncoder()``.
     func appendEncoded(_ bytes: [UInt8]) {
         out.write(count == 0 ? "[\n" : ",\n")
         count += 1

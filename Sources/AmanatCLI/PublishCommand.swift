@@ -81,8 +81,7 @@ struct PublishCommand: ParsableCommand {
         // encrypted, in a spool beside the output, so that memory does not grow with the records published. A dry run
         // keeps the redacted records it shows.
         let spool = try dryRun ? nil : output.map { try Spool(beside: URL(fileURLWithPath: $0), label: "report") }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        let encoder = Console.jsonEncoder()
         let result = try workspace.publish(
             records, policy: loaded, to: dryRun ? nil : output, mediaSpecs: specs,
             progress: { bar.update(UInt64($0), of: UInt64($1)) },

@@ -362,8 +362,8 @@ struct ListCommand: ParsableCommand {
         }
     }
 
-    /// ``item(_:)`` serialized as its canonical JSON (keys sorted, no spaces), written directly: a million-record
-    /// listing formats each entry without building a JSON value first.
+    /// The `--json` object of one entry as canonical JSON (keys sorted, no spaces; members not given left out),
+    /// written directly: a million-record listing formats each entry without building a JSON value first.
     static func itemJSON(_ e: RecordListing.Entry) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(512)
@@ -413,23 +413,6 @@ struct ListCommand: ParsableCommand {
         number("versions", e.versions)
         out.append(UInt8(ascii: "}"))
         return out
-    }
-
-    /// The `--json` object of one entry (keys sorted, members not given left out).
-    static func item(_ e: RecordListing.Entry) -> JSONValue {
-        var members: [(String, JSONValue)] = [
-            ("id", .string(e.id)), ("shortId", .string(e.shortId)), ("consent", .string(e.consent.rawValue)),
-            ("attachments", .number(String(e.attachments))), ("state", .string(e.state.rawValue)),
-            ("versions", .number(String(e.versions))), ("heads", .array(e.heads.map { .string($0) })),
-            ("createdBy", .string(e.createdBy)), ("lastIssuedAt", .number(String(e.lastIssuedAt))),
-            ("concurrent", .bool(e.heads.count > 1)),
-            ("retracted", .bool(e.state == .retracted || e.state == .erased)),
-        ]
-        if let reference = e.caseReference { members.append(("caseReference", .string(reference))) }
-        if let language = e.language { members.append(("language", .string(language))) }
-        if let date = e.date { members.append(("date", .string(date))) }
-        if !e.tags.isEmpty { members.append(("tags", .array(e.tags.map { .string($0) }))) }
-        return .object(members)
     }
 }
 

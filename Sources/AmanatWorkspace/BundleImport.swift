@@ -374,7 +374,8 @@ final class ImportOutput: BundleEntryOutput {
                     .malformedInput, "the bundle's \(path) is larger than \(Self.maximumRecordSize) bytes; refused.")
             }
             if records == nil {
-                records = try EncryptedBlob.Writer(path: recordsPath, key: recordsKey, tracked: false)
+                records = try EncryptedBlob.Writer(
+                    path: recordsPath, key: recordsKey, tracked: false, durable: false)
             }
             recordEntries.append((path, size))
             inRecord = true
@@ -385,7 +386,8 @@ final class ImportOutput: BundleEntryOutput {
                     "the bundle's \(path) is larger than \(Self.maximumVersionProofsSize) bytes or comes twice; refused."
                 )
             }
-            versionProofs = try EncryptedBlob.Writer(path: versionProofsPath, key: recordsKey, tracked: false)
+            versionProofs = try EncryptedBlob.Writer(
+                path: versionProofsPath, key: recordsKey, tracked: false, durable: false)
             inVersionProofs = true
         } else if path.hasPrefix(BundlePath.logPrefix) {
             guard size <= Self.maximumRecordSize else {

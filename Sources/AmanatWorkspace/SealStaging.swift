@@ -29,7 +29,8 @@ final class SealStaging {
 
     /// A new staged file (committed into the folder by ``EncryptedBlob/Writer/finish()``).
     func writer(_ name: String) throws -> EncryptedBlob.Writer {
-        try EncryptedBlob.Writer(path: folder.appendingPathComponent(name).path, key: key, tracked: false)
+        try EncryptedBlob.Writer(
+            path: folder.appendingPathComponent(name).path, key: key, tracked: false, durable: false)
     }
 
     /// A staged file, read back.

@@ -88,11 +88,6 @@ extension SyncService {
         return values
     }
 
-    /// Keyed pseudonyms of identifiers: HMAC-SHA-256 under `key` of `kind NUL value`, first 16 bytes, base64url.
-    static func matchingKeys(_ values: [(IdentifierKind, String)], key: SecretBytes) throws -> Set<String> {
-        Set(try rawMatchingKeys(values, key: key).map(\.text))
-    }
-
     /// A pseudonym as 16 bytes (two big-endian halves): a million records' keys fit in tens of megabytes.
     struct RawKey: Hashable, Comparable {
         var high: UInt64
@@ -113,6 +108,8 @@ extension SyncService {
         static func < (a: RawKey, b: RawKey) -> Bool { (a.high, a.low) < (b.high, b.low) }
     }
 
+    /// Keyed pseudonyms of identifiers, each once: HMAC-SHA-256 under `key` of `kind NUL value`, first 16 bytes
+    /// (printed base64url, ``RawKey/text``).
     static func rawMatchingKeys(_ values: [(IdentifierKind, String)], key: SecretBytes) throws -> [RawKey] {
         var keys: [RawKey] = []
         for (kind, value) in values {

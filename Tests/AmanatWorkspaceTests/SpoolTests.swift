@@ -17,7 +17,7 @@ struct SpoolTests {
         return url
     }
 
-    /// The names in `folder` other than `output`.
+    /// The names in `folder`.
     static func beside(_ folder: URL) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: folder.path)
     }
