@@ -112,6 +112,11 @@ final class StreamedText {
         if pending.count >= 1 << 16 { flush() }
     }
 
+    func write(bytes: [UInt8]) {
+        pending += bytes
+        if pending.count >= 1 << 16 { flush() }
+    }
+
     func flush() {
         guard !pending.isEmpty else { return }
         FileHandle.standardOutput.write(Data(pending))

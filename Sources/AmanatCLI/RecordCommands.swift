@@ -296,11 +296,11 @@ struct ListCommand: ParsableCommand {
             // Each entry is formatted on any core; the lines come back in order.
             try service.listing(
                 filters: filters, skip: skip, limit: limit,
-                render: { UntrustedText.jsonSafe(String(decoding: Self.itemJSON($0), as: UTF8.self)) }
+                render: { UntrustedText.jsonSafeBytes(Self.itemJSON($0)) }
             ) { line in
                 out.write(first ? "[\n  " : ",\n  ")
                 first = false
-                out.write(line)
+                out.write(bytes: line)
             }
             out.write(first ? "[]\n" : "\n]\n")
             out.flush()

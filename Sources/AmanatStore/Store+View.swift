@@ -232,13 +232,28 @@ extension Store {
     /// before the stored view; a change of the trust list's delegates).
     public func rebuildView(authority: Authority = .collectorOnly) throws {
         do {
-            try write { db in try rebuildView(db, authority: authority) }
+            try write { db in try rebuildViewAlone(db, authority: authority) }
         } catch let error as DatabaseError {
             throw StoreError.database(error.message ?? "write failed")
         }
     }
 
-    func rebuildView(_ db: Database, authority: Authority) throws {
+    /// ``rebuildView(_:authority:snapshot:)`` as the only work of the caller's write transaction, which has changed
+    /// nothing yet.
+    func rebuildViewAlone(_ db: Database, authority: Authority) throws {
+        // The transaction only writes the view: the versions it derives it from can be read through the pool's
+        // read connections, from the snapshot the transaction started from (no other writer can commit meanwhile).
+        // Those reads never search the frames this transaction adds to the WAL, which grow with the store (SQLite
+        // looks a page up in every 4096-frame block of the WAL up to the reader's end mark). A larger page cache
+        // keeps the rows being written from spilling to the WAL page by page.
+        try db.execute(sql: "PRAGMA cache_size = -\(Self.importCacheKiB)")
+        defer { try? db.execute(sql: "PRAGMA cache_size = -2000; PRAGMA shrink_memory") }
+        try rebuildView(db, authority: authority, snapshot: writer as? DatabasePool)
+    }
+
+    /// - Parameter snapshot: a pool whose readers see what `db` sees (nil: read through `db`; always so when the
+    ///   caller's transaction has already changed versions).
+    func rebuildView(_ db: Database, authority: Authority, snapshot: DatabasePool? = nil) throws {
         try db.execute(sql: "DELETE FROM recordState; DELETE FROM stateBucket")
         let key = viewKey(authority)
         for (name, value) in [(Self.viewAuthorityName, key.authority), (Self.viewSummaryName, key.summary)] {
@@ -246,20 +261,55 @@ extension Store {
                 sql: "INSERT OR REPLACE INTO storeMeta (name, value) VALUES (?, ?)",
                 arguments: [name, Data(value.utf8)])
         }
-        var buckets = [[(String, SHA256Digest)]](repeating: [], count: StateHash.bucketCount)
         // Record by record range: ids are read in order, a few hundred records derived at a time.
-        let ids = try String.fetchCursor(db, sql: "SELECT DISTINCT recordId FROM version ORDER BY recordId")
-        var chunk: [String] = []
-        try writeStates(
-            db, authority: authority, replacing: false,
-            next: {
+        let cipher = cipher
+        guard let snapshot else {
+            let ids = try String.fetchCursor(db, sql: "SELECT DISTINCT recordId FROM version ORDER BY recordId")
+            var chunk: [String] = []
+            try rebuildStates(db, authority: authority) {
                 chunk.removeAll(keepingCapacity: true)
                 while chunk.count < Self.viewChunk, let id = try ids.next() { chunk.append(id) }
                 guard let first = chunk.first, let last = chunk.last else { return nil }
                 return try Self.fetchGraph(
                     db, filter: RowFilter(sql: "v.recordId BETWEEN ? AND ?", arguments: [first, last], cached: true),
                     cipher: cipher)
-            },
+            }
+            return
+        }
+        // Each range is read by a reader on another thread while the one before is derived and written.
+        let chunkSize = Self.viewChunk
+        func range(after cursor: String) -> Ahead<(graph: FetchedGraph, last: String)?> {
+            Ahead {
+                try snapshot.read { db in
+                    let ids = try String.fetchAll(
+                        db, sql: "SELECT DISTINCT recordId FROM version WHERE recordId > ? ORDER BY recordId LIMIT ?",
+                        arguments: [cursor, chunkSize])
+                    guard let first = ids.first, let last = ids.last else { return nil }
+                    let graph = try Self.fetchGraph(
+                        db,
+                        filter: RowFilter(sql: "v.recordId BETWEEN ? AND ?", arguments: [first, last], cached: true),
+                        cipher: cipher)
+                    return (graph, last)
+                }
+            }
+        }
+        var ahead: Ahead? = range(after: "")
+        // However this ends, no read is left running.
+        defer { ahead?.wait() }
+        try rebuildStates(db, authority: authority) {
+            guard let current = ahead else { return nil }
+            let read = try current.get()
+            ahead = read.map { range(after: $0.last) }
+            return read?.graph
+        }
+    }
+
+    /// The rows of the rebuild, from the graphs `next` reads (record ranges in id order), and the state buckets.
+    private func rebuildStates(_ db: Database, authority: Authority, next: () throws -> FetchedGraph?) throws {
+        var buckets = [[(String, SHA256Digest)]](repeating: [], count: StateHash.bucketCount)
+        try writeStates(
+            db, authority: authority, replacing: false,
+            next: next,
             written: { digests in
                 // Records come in id order, so each bucket receives its records in order.
                 for (record, digest) in digests { buckets[try StateHash.bucket(of: record)].append((record, digest)) }
@@ -509,7 +559,7 @@ extension Store {
     func ensureView(_ authority: Authority?) throws {
         guard try !writer.read({ try viewIsCurrent($0, authority) }) else { return }
         try write { db in
-            if try !viewIsCurrent(db, authority) { try rebuildView(db, authority: authority ?? .collectorOnly) }
+            if try !viewIsCurrent(db, authority) { try rebuildViewAlone(db, authority: authority ?? .collectorOnly) }
         }
     }
 
@@ -580,28 +630,56 @@ extension Store {
         statuses: Set<RecordStatus>? = nil, after: String? = nil, authority: Authority = .collectorOnly,
         pageSize: Int = 2000, _ body: (StoredRecordState) throws -> Bool
     ) throws {
+        try forEachRecordStatePage(
+            statuses: statuses, after: after, authority: authority, pageSize: pageSize, preparePage: { $0 }
+        ) { page in
+            for state in page where try !body(state) { return false }
+            return true
+        }
+    }
+
+    /// ``forEachRecordState(statuses:after:authority:pageSize:_:)`` a page at a time, each page first passed through
+    /// `preparePage` on the thread that read it, while `body` takes the page before (a front end builds and filters
+    /// its entries there, off the thread that consumes them). `body` returns false to stop.
+    public func forEachRecordStatePage<Page: Sendable>(
+        statuses: Set<RecordStatus>? = nil, after: String? = nil, authority: Authority = .collectorOnly,
+        pageSize: Int = 2000, preparePage: @escaping @Sendable ([StoredRecordState]) throws -> Page,
+        _ body: (Page) throws -> Bool
+    ) throws {
         try ensureView(authority)
         let statusFilter =
             statuses.map { set in
                 "AND status IN (\(set.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")))"
             } ?? ""
-        // The next page is read and opened (on every core) while `body` takes the current one.
+        // A pipeline of three pages: the rows of the next page are read while the page before it is opened and
+        // prepared (on every core) and `body` takes the one before that. Reading the rows is one thread's work, so
+        // with one stage fewer a core would wait for it on every page.
         let sql = "\(Self.stateColumns) WHERE recordId > ? \(statusFilter) ORDER BY recordId LIMIT ?"
-        func page(after cursor: String) -> Ahead<(states: [StoredRecordState], last: String?)> {
+        func rows(after cursor: String) -> Ahead<[RawState]> {
             Ahead { [self] in
-                let raw = try writer.read { db -> [RawState] in
+                try writer.read { db -> [RawState] in
                     try Row.fetchAll(db, sql: sql, arguments: [cursor, pageSize]).map(RawState.init)
                 }
-                return (try decodeStates(raw), raw.count == pageSize ? raw.last?.recordId : nil)
             }
         }
-        var next: Ahead? = page(after: after ?? "")
-        // A page read ahead is waited for before returning, so that no read outlives the call.
-        defer { next?.wait() }
-        while let current = next {
-            let (states, last) = try current.get()
-            next = last.map { page(after: $0) }
-            for state in states where try !body(state) { return }
+        var reading: Ahead? = rows(after: after ?? "")
+        var opening: Ahead<Page>?
+        // What was started is waited for before returning, so that no read outlives the call.
+        defer {
+            reading?.wait()
+            opening?.wait()
+        }
+        while let read = reading {
+            let raw = try read.get()
+            reading = raw.count == pageSize ? raw.last.map { rows(after: $0.recordId) } : nil
+            let opened = Ahead { [self] in try preparePage(try decodeStates(raw)) }
+            let previous = opening
+            opening = opened
+            if let previous, try !body(previous.get()) { return }
+        }
+        if let last = opening {
+            opening = nil
+            _ = try body(last.get())
         }
     }
 

@@ -148,15 +148,18 @@ public enum RecordListing {
             }
         }
         func text(_ value: String?) {
-            guard let value else {
-                out += [0xff, 0xff, 0xff, 0xff]
+            guard var value else {
+                for _ in 0..<4 { out.append(0xff) }
                 return
             }
-            let count = value.utf8.count
-            out += [
-                UInt8(count >> 24 & 0xff), UInt8(count >> 16 & 0xff), UInt8(count >> 8 & 0xff), UInt8(count & 0xff),
-            ]
-            out += value.utf8
+            value.withUTF8 { utf8 in
+                let count = utf8.count
+                out.append(UInt8(count >> 24 & 0xff))
+                out.append(UInt8(count >> 16 & 0xff))
+                out.append(UInt8(count >> 8 & 0xff))
+                out.append(UInt8(count & 0xff))
+                out.append(contentsOf: utf8)
+            }
         }
         func texts(_ values: [String]) {
             number(values.count)

@@ -284,16 +284,24 @@ extension RecordService {
             // for the next id.
             var scanner = ShortIds.Scanner()
             var pending: RecordListing.Entry?
-            try store.forEachRecordState(authority: authority) { state in
-                if let length = scanner.add(state.recordId), var entry = pending {
-                    entry.shortId = String(entry.id.prefix(length))
-                    try sorter.add(entry)
+            // Entries are built and filtered on every core, a page ahead of this thread.
+            try store.forEachRecordStatePage(
+                authority: authority,
+                preparePage: { states in
+                    try OrderedParallel.map(states, minimumPerCore: 256, makeWorker: {}) {
+                        _, state -> (id: String, entry: RecordListing.Entry?) in
+                        let entry = RecordSummary.entry(state, shortId: state.recordId)
+                        return (state.recordId, filters.allSatisfy({ $0.matches(entry) }) ? entry : nil)
+                    }
                 }
-                pending = nil
-                let entry = RecordSummary.entry(state, shortId: state.recordId)
-                if filters.allSatisfy({ $0.matches(entry) }) {
-                    pending = entry
-                    matching += 1
+            ) { page in
+                for prepared in page {
+                    if let length = scanner.add(prepared.id), var entry = pending {
+                        entry.shortId = String(entry.id.prefix(length))
+                        try sorter.add(entry)
+                    }
+                    pending = prepared.entry
+                    if pending != nil { matching += 1 }
                 }
                 return true
             }
@@ -372,12 +380,15 @@ final class ListingSorter {
         }
         if let writing { runs.append(try writing.get()) }
         let path = staging!.url.appendingPathComponent("run-\(runs.count)").path
-        let entries = buffer
+        let handed = Handed(buffer)
         buffer = []
         buffer.reserveCapacity(run)
         writing = Ahead {
             let spool = try Spool(file: path)
-            for entry in entries.sorted(by: Self.precedes) { try spool.append(RecordListing.encode(entry)) }
+            // Sorted in place, as the array's only owner (`sorted(by:)` copied every entry).
+            var entries = handed.take()
+            entries.sort(by: Self.precedes)
+            for entry in entries { try spool.append(RecordListing.encode(entry)) }
             return spool
         }
     }
@@ -398,7 +409,7 @@ final class ListingSorter {
         buffer = []
         // A k-way merge: a binary heap of each run's next entry, ties broken by run number (runs hold disjoint ids,
         // so the order is total).
-        let cursors = try runs.map { try $0.read() }
+        let cursors = try runs.map { RunReader(try $0.read()) }
         var heap: [(entry: RecordListing.Entry, run: Int)] = []
         func less(_ i: Int, _ j: Int) -> Bool { Self.precedes(heap[i].entry, heap[j].entry) }
         func siftUp(_ start: Int) {
@@ -421,15 +432,15 @@ final class ListingSorter {
             }
         }
         for (i, cursor) in cursors.enumerated() {
-            if let bytes = try cursor.next() {
-                heap.append((try RecordListing.decode(bytes), i))
+            if let entry = try cursor.next() {
+                heap.append((entry, i))
                 siftUp(heap.count - 1)
             }
         }
-        while let top = heap.first {
-            guard try body(top.entry) else { break }
-            if let bytes = try cursors[top.run].next() {
-                heap[0] = (try RecordListing.decode(bytes), top.run)
+        while !heap.isEmpty {
+            guard try body(heap[0].entry) else { break }
+            if let entry = try cursors[heap[0].run].next() {
+                heap[0].entry = entry
             } else {
                 heap[0] = heap[heap.count - 1]
                 heap.removeLast()
@@ -495,5 +506,58 @@ extension SyncService {
             throw AmanatError(error)
         }
         return try ids.map { try service.view($0) }
+    }
+}
+
+/// A run's entries handed to the thread that sorts them, which takes them out (so that the array has one owner and
+/// is sorted in place).
+private final class Handed: @unchecked Sendable {
+    private var entries: [RecordListing.Entry]
+    init(_ entries: [RecordListing.Entry]) { self.entries = entries }
+    /// Called once, by the one thread the run was handed to.
+    func take() -> [RecordListing.Entry] {
+        defer { entries = [] }
+        return entries
+    }
+}
+
+/// A sorted run's entries for the merge, read and decoded a batch ahead on another thread (the merge itself, on the
+/// caller's thread, only compares).
+private final class RunReader: @unchecked Sendable {
+    /// Used by one batch's work at a time, on whichever thread runs it.
+    private let cursor: Spool.Cursor
+    private var batch: [RecordListing.Entry] = []
+    private var position = 0
+    private var ahead: Ahead<[RecordListing.Entry]>?
+
+    init(_ cursor: Spool.Cursor) {
+        self.cursor = cursor
+        ahead = readBatch()
+    }
+
+    // A batch read ahead is waited for, so that no read outlives the run's file.
+    deinit { ahead?.wait() }
+
+    private func readBatch() -> Ahead<[RecordListing.Entry]> {
+        Ahead { [self] in
+            var entries: [RecordListing.Entry] = []
+            entries.reserveCapacity(1024)
+            while entries.count < 1024, let bytes = try cursor.next() {
+                entries.append(try RecordListing.decode(bytes))
+            }
+            return entries
+        }
+    }
+
+    func next() throws -> RecordListing.Entry? {
+        if position == batch.count {
+            guard let current = ahead else { return nil }
+            batch = try current.get()
+            position = 0
+            ahead = batch.count < 1024 ? nil : readBatch()
+            if batch.isEmpty { return nil }
+        }
+        defer { position += 1 }
+        return batch[position]
     }
 }

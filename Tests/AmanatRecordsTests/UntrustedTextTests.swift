@@ -52,6 +52,20 @@ struct UntrustedTextTests {
         #expect(UntrustedText.isClean(plain))
     }
 
+    @Test func jsonBytesAreEscapedAsTheirText() {
+        // The byte form `list --json` uses: plain JSON comes back as it is, anything else as `jsonSafe` of its text
+        let plain = #"{"a":"b\\n","c":[1,2]}"# + "\n\t"
+        #expect(UntrustedText.jsonSafeBytes(Array(plain.utf8)) == Array(plain.utf8))
+        var cases = 0
+        for (input, _) in Self.hostile + [("Нұрлан \u{7F}", ""), ("Ürümqi", "")] {
+            let json = JSONValue.object([("name", .string(input))]).canonical()
+            #expect(UntrustedText.jsonSafeBytes(Array(json.utf8)) == Array(UntrustedText.jsonSafe(json).utf8))
+            cases += 1
+        }
+        #expect(cases == 14)
+        #expect(UntrustedText.jsonSafeBytes(Array("\u{1B}[2J".utf8)) == Array("\\u001b[2J".utf8))
+    }
+
     @Test func namesInEveryScriptPassUnchanged() {
         for name in ["Нұрлан Серікұлы", "نۇرلان", "努尔兰", "Nurlan Serikuly", "Атажұрт", "Ürümqi"] {
             #expect(UntrustedText.printable(name) == name)

@@ -1,5 +1,6 @@
 // Amanat benchmarks that need the library: record signing, verification and store import.
 // Usage: amanat-bench records [COUNT] | sign-csv FILE [COUNT] | sync [COUNT] | blobs [MIB] | primitives | tlog [COUNT]
+// | view WORKSPACE
 // (SyncBench.swift: sync)
 import AmanatBundle
 import AmanatCrypto
@@ -404,10 +405,17 @@ case "sign-csv":
         exit(64)
     }
     try signCSVBenchmark(path: path, count: Int(arguments.dropFirst(2).first ?? "") ?? 10_000)
+case "view":
+    // The steps of `amanat check --rebuild` timed one by one on an existing workspace (AMANAT_PASSPHRASE unlocks it).
+    guard let path = arguments.dropFirst().first else {
+        print("usage: amanat-bench view WORKSPACE")
+        exit(64)
+    }
+    try viewBenchmark(workspace: path)
 case "tlog":
     try tlogBenchmark(count: Int(arguments.dropFirst().first ?? "") ?? 1_000_000)
 default:
     print(
-        "usage: amanat-bench records [COUNT] | sign-csv FILE [COUNT] | sync [COUNT] | blobs [MIB] | primitives | tlog [COUNT]"
+        "usage: amanat-bench records [COUNT] | sign-csv FILE [COUNT] | sync [COUNT] | blobs [MIB] | primitives | tlog [COUNT] | view WORKSPACE"
     )
 }
