@@ -310,7 +310,12 @@ extension JSONValue {
         }
 
         mutating func skipWhitespace() {
-            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x09, 0x0A, 0x0D: index += 1
+                default: return
+                }
+            }
         }
 
         mutating func expect(_ literal: String, _ value: JSONValue) throws -> JSONValue {
@@ -478,14 +483,91 @@ extension JSONValue {
                     index = j + 1
                     return String(decoding: bytes[start..<j], as: UTF8.self)
                 }
-                var k = start
-                while k < j {
-                    let (_, length) = try decodeUTF8(at: k)
-                    k += length
+                // The standard library's validation is strict UTF-8 too (no overlong forms, surrogates or values
+                // past U+10FFFF); the scalar-by-scalar check below finds where a bad byte is, for the error.
+                if let text = String(validating: bytes[start..<j], as: UTF8.self) {
+                    index = j + 1
+                    return text
                 }
-                index = j + 1
-                return String(decoding: bytes[start..<j], as: UTF8.self)
+                index = start - 1
+                return try parseStringScalarByScalar()
             }
+            // Escapes: runs of plain bytes are copied whole and each escape is appended as UTF-8; the result is
+            // validated once. On any error the string is read again scalar by scalar, which throws the first error
+            // in reading order, where it is.
+            var out: [UInt8] = []
+            out.reserveCapacity(j - start + 16)
+            out.append(contentsOf: bytes[start..<j])
+            index = j
+            do {
+                while true {
+                    guard index < bytes.count else { throw error("unterminated string") }
+                    let b = bytes[index]
+                    if b == UInt8(ascii: "\"") {
+                        guard let text = String(validating: out, as: UTF8.self) else { throw error("invalid UTF-8") }
+                        index += 1
+                        return text
+                    }
+                    if b == UInt8(ascii: "\\") {
+                        index += 1
+                        let scalar = try escapedScalar()
+                        UTF8.encode(scalar) { out.append($0) }
+                        continue
+                    }
+                    guard b >= 0x20 else { throw error("control character in a string") }
+                    let run = index
+                    while index < bytes.count {
+                        let c = bytes[index]
+                        if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { break }
+                        index += 1
+                    }
+                    out.append(contentsOf: bytes[run..<index])
+                }
+            } catch {
+                index = start - 1
+                return try parseStringScalarByScalar()
+            }
+        }
+
+        /// The scalar of the escape after a backslash (`index` at the character after it).
+        mutating func escapedScalar() throws -> Unicode.Scalar {
+            guard index < bytes.count else { throw error("unterminated escape") }
+            let e = bytes[index]
+            index += 1
+            switch e {
+            case UInt8(ascii: "\""): return "\""
+            case UInt8(ascii: "\\"): return "\\"
+            case UInt8(ascii: "/"): return "/"
+            case UInt8(ascii: "b"): return "\u{08}"
+            case UInt8(ascii: "f"): return "\u{0C}"
+            case UInt8(ascii: "n"): return "\n"
+            case UInt8(ascii: "r"): return "\r"
+            case UInt8(ascii: "t"): return "\t"
+            case UInt8(ascii: "u"):
+                let first = try hex4()
+                if (0xD800...0xDBFF).contains(first) {
+                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                        bytes[index + 1] == UInt8(ascii: "u")
+                    else {
+                        throw error("lone surrogate in \\u escape")
+                    }
+                    index += 2
+                    let second = try hex4()
+                    guard (0xDC00...0xDFFF).contains(second) else { throw error("invalid surrogate pair") }
+                    return Unicode.Scalar(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))!
+                }
+                guard !(0xDC00...0xDFFF).contains(first), let scalar = Unicode.Scalar(first) else {
+                    throw error("lone surrogate in \\u escape")
+                }
+                return scalar
+            default: throw error("invalid escape")
+            }
+        }
+
+        /// ``parseString()`` one scalar at a time, checking each as it goes (`index` at the opening quote): the
+        /// reference the faster paths fall back to, so that an error is the first in reading order and says where.
+        mutating func parseStringScalarByScalar() throws -> String {
+            index += 1
             var scalars = String.UnicodeScalarView()
             while true {
                 guard index < bytes.count else { throw error("unterminated string") }
@@ -496,38 +578,7 @@ extension JSONValue {
                 }
                 if b == UInt8(ascii: "\\") {
                     index += 1
-                    guard index < bytes.count else { throw error("unterminated escape") }
-                    let e = bytes[index]
-                    index += 1
-                    switch e {
-                    case UInt8(ascii: "\""): scalars.append("\"")
-                    case UInt8(ascii: "\\"): scalars.append("\\")
-                    case UInt8(ascii: "/"): scalars.append("/")
-                    case UInt8(ascii: "b"): scalars.append("\u{08}")
-                    case UInt8(ascii: "f"): scalars.append("\u{0C}")
-                    case UInt8(ascii: "n"): scalars.append("\n")
-                    case UInt8(ascii: "r"): scalars.append("\r")
-                    case UInt8(ascii: "t"): scalars.append("\t")
-                    case UInt8(ascii: "u"):
-                        let first = try hex4()
-                        if (0xD800...0xDBFF).contains(first) {
-                            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
-                                bytes[index + 1] == UInt8(ascii: "u")
-                            else {
-                                throw error("lone surrogate in \\u escape")
-                            }
-                            index += 2
-                            let second = try hex4()
-                            guard (0xDC00...0xDFFF).contains(second) else { throw error("invalid surrogate pair") }
-                            scalars.append(Unicode.Scalar(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))!)
-                        } else {
-                            guard !(0xDC00...0xDFFF).contains(first), let scalar = Unicode.Scalar(first) else {
-                                throw error("lone surrogate in \\u escape")
-                            }
-                            scalars.append(scalar)
-                        }
-                    default: throw error("invalid escape")
-                    }
+                    scalars.append(try escapedScalar())
                     continue
                 }
                 guard b >= 0x20 else { throw error("control character in a string") }

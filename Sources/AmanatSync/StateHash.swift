@@ -50,6 +50,8 @@ extension RecordView {
     /// - Throws: `CryptoError` if OpenSSL fails.
     public func stateDigest() throws -> [UInt8] {
         var w = CanonicalWriter(out: [])
+        // A record's line is a few kilobytes: growing the buffer from empty would copy it several times.
+        w.out.reserveCapacity(4096)
         w.out.append(UInt8(ascii: "["))
         w.string(recordId)
         w.out.append(UInt8(ascii: ","))
