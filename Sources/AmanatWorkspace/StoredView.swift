@@ -135,37 +135,59 @@ extension SyncService {
     func forEachMatchingInput(
         key: SecretBytes, keyed: (String, [RawKey]) throws -> Void, link: (LinkAssertion) throws -> Void
     ) throws {
+        /// What one record gives: its pseudonyms (nil: it is not matched) and its `links` assertions.
+        typealias Input = (id: String, keys: [RawKey]?, links: [LinkAssertion])
         do {
-            try service.store.forEachRecordState(authority: service.authority) { state in
-                guard let summary = state.summary else { return true }
-                if let ids = summary["identifiers"]?.arrayValue {
-                    let values = ids.compactMap { item -> (IdentifierKind, String)? in
-                        guard let pair = item.arrayValue, pair.count == 2,
-                            let kind = pair[0].stringValue.flatMap(IdentifierKind.init(rawValue:)),
-                            let value = pair[1].stringValue
-                        else { return nil }
-                        return (kind, value)
+            // The pseudonyms (an HMAC per identifier) are made on every core, a page ahead of this thread.
+            try service.store.forEachRecordStatePage(
+                authority: service.authority,
+                preparePage: { states in
+                    try OrderedParallel.map(states, minimumPerCore: 256, makeWorker: {}) { _, state -> Input? in
+                        try Self.matchingInput(state, key: key)
                     }
-                    try keyed(state.recordId, try Self.rawMatchingKeys(values, key: key))
-                } else if state.status != .retracted, !state.isErased, summary["state"] != nil {
-                    try keyed(state.recordId, [])
                 }
-                let signer = summary["linkSigner"]?.stringValue ?? ""
-                for item in summary["links"]?.arrayValue ?? [] {
-                    guard let pair = item.arrayValue, pair.count == 2, let other = pair[0].stringValue,
-                        let kind = pair[1].stringValue
-                    else { continue }
-                    try link(
-                        LinkAssertion(
-                            recordA: state.recordId, recordB: other,
-                            relation: kind == "same_person" ? .same : .different,
-                            signer: signer, issuedAt: 0))
+            ) { page in
+                for case let input? in page {
+                    if let keys = input.keys { try keyed(input.id, keys) }
+                    for assertion in input.links { try link(assertion) }
                 }
                 return true
             }
         } catch let error as StoreError {
             throw AmanatError(error)
         }
+    }
+
+    /// One record's part of ``forEachMatchingInput(key:keyed:link:)`` (nil: it has no summary).
+    static func matchingInput(
+        _ state: StoredRecordState, key: SecretBytes
+    ) throws -> (id: String, keys: [RawKey]?, links: [LinkAssertion])? {
+        guard let summary = state.summary else { return nil }
+        var keys: [RawKey]?
+        if let ids = summary["identifiers"]?.arrayValue {
+            let values = ids.compactMap { item -> (IdentifierKind, String)? in
+                guard let pair = item.arrayValue, pair.count == 2,
+                    let kind = pair[0].stringValue.flatMap(IdentifierKind.init(rawValue:)),
+                    let value = pair[1].stringValue
+                else { return nil }
+                return (kind, value)
+            }
+            keys = try rawMatchingKeys(values, key: key)
+        } else if state.status != .retracted, !state.isErased, summary["state"] != nil {
+            keys = []
+        }
+        let signer = summary["linkSigner"]?.stringValue ?? ""
+        var links: [LinkAssertion] = []
+        for item in summary["links"]?.arrayValue ?? [] {
+            guard let pair = item.arrayValue, pair.count == 2, let other = pair[0].stringValue,
+                let kind = pair[1].stringValue
+            else { continue }
+            links.append(
+                LinkAssertion(
+                    recordA: state.recordId, recordB: other, relation: kind == "same_person" ? .same : .different,
+                    signer: signer, issuedAt: 0))
+        }
+        return (state.recordId, keys, links)
     }
 
     /// Every record that is not retracted and still has content, in record-id order, with its matching pseudonyms
