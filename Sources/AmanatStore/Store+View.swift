@@ -529,6 +529,32 @@ extension Store {
         return result
     }
 
+    /// The digest of a stored bucket (``StateHash/bucketDigest(_:)`` of its records' digests, in their stored order),
+    /// checked as ``decodeBucket(_:_:)`` checks it, without making strings of the record ids.
+    func storedBucketDigest(_ data: Data, _ bucket: Int, cipher: ChaChaPoly.Cipher?) throws -> [UInt8] {
+        let bytes: [UInt8]
+        do {
+            bytes =
+                try cipher.map { try StoreCipher.open(Array(data), cipher: $0, aad: Self.bucketAAD(bucket)) }
+                ?? Array(data)
+        } catch {
+            throw StoreError.database("bucket \(bucket) of the stored view does not open; run `amanat check --rebuild`")
+        }
+        var digests: [UInt8] = []
+        digests.reserveCapacity(bytes.count / 2)
+        var i = 0
+        while i + 2 <= bytes.count {
+            let length = Int(bytes[i]) << 8 | Int(bytes[i + 1])
+            guard i + 2 + length + 32 <= bytes.count else {
+                throw StoreError.database(
+                    "bucket \(bucket) of the stored view is damaged; run `amanat check --rebuild`")
+            }
+            digests += bytes[(i + 2 + length)..<(i + 2 + length + 32)]
+            i += 2 + length + 32
+        }
+        return try SHA256.hash(digests)
+    }
+
     /// Appends one entry of a bucket: u16 length, record id, 32-byte digest.
     static func appendBucketEntry(
         _ id: UnsafeBufferPointer<UInt8>, _ digest: SHA256Digest, to out: inout [UInt8]
@@ -573,11 +599,24 @@ extension Store {
             return try writer.read { db in
                 var digests: [Int: [UInt8]] = [:]
                 let rows = try Row.fetchCursor(db, sql: "SELECT bucket, entries FROM stateBucket")
-                while let row = try rows.next() {
-                    let bucket: Int = row[0]
-                    let entries = try decodeBucket(row[1], bucket)
-                    digests[bucket] = try StateHash.bucketDigest(entries.map { $0.1.bytes })
+                var group: [(bucket: Int, stored: Data)] = []
+                let storeKey = cipher?.storeKey
+                // A group of buckets at a time, opened and hashed on every core; only the digests are read (the
+                // record ids are skipped, not made into strings).
+                func flush() throws {
+                    let made = try OrderedParallel.map(
+                        group, minimumPerCore: 16, makeWorker: { try storeKey.map { try ChaChaPoly.Cipher(key: $0) } }
+                    ) { worker, item in
+                        try self.storedBucketDigest(item.stored, item.bucket, cipher: worker)
+                    }
+                    for (item, digest) in zip(group, made) { digests[item.bucket] = digest }
+                    group.removeAll(keepingCapacity: true)
                 }
+                while let row = try rows.next() {
+                    group.append((row[0], row[1]))
+                    if group.count == 512 { try flush() }
+                }
+                try flush()
                 return try StateHash.combine { digests[$0] }
             }
         } catch let error as DatabaseError {

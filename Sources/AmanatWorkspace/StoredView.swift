@@ -431,7 +431,10 @@ final class ListingSorter {
         buffer = []
         // A k-way merge: a binary heap of each run's next entry, ties broken by run number (runs hold disjoint ids,
         // so the order is total).
-        let cursors = try runs.map { RunReader(try $0.read()) }
+        var cursors: [RunReader] = []
+        // However the merge ends, no batch is still being read when it returns (the runs' files go next).
+        defer { for cursor in cursors { cursor.finish() } }
+        for run in runs { cursors.append(RunReader(try run.read())) }
         var heap: [(entry: RecordListing.Entry, run: Int)] = []
         func less(_ i: Int, _ j: Int) -> Bool { Self.precedes(heap[i].entry, heap[j].entry) }
         func siftUp(_ start: Int) {
@@ -557,8 +560,12 @@ private final class RunReader: @unchecked Sendable {
         ahead = readBatch()
     }
 
-    // A batch read ahead is waited for, so that no read outlives the run's file.
-    deinit { ahead?.wait() }
+    /// Waits for the batch being read ahead, if any (the reading work holds this reader until it ends, so a wait in
+    /// `deinit` would come too late): the merge calls it before the runs' files are removed.
+    func finish() {
+        ahead?.wait()
+        ahead = nil
+    }
 
     private func readBatch() -> Ahead<[RecordListing.Entry]> {
         Ahead { [self] in
