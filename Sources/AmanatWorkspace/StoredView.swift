@@ -135,14 +135,12 @@ extension SyncService {
     func forEachMatchingInput(
         key: SecretBytes, keyed: (String, [RawKey]) throws -> Void, link: (LinkAssertion) throws -> Void
     ) throws {
-        /// What one record gives: its pseudonyms (nil: it is not matched) and its `links` assertions.
-        typealias Input = (id: String, keys: [RawKey]?, links: [LinkAssertion])
         do {
             // The pseudonyms (an HMAC per identifier) are made on every core, a page ahead of this thread.
             try service.store.forEachRecordStatePage(
                 authority: service.authority,
                 preparePage: { states in
-                    try OrderedParallel.map(states, minimumPerCore: 256, makeWorker: {}) { _, state -> Input? in
+                    try OrderedParallel.map(states, minimumPerCore: 256, makeWorker: {}) { _, state -> MatchingInput? in
                         try Self.matchingInput(state, key: key)
                     }
                 }
@@ -158,10 +156,11 @@ extension SyncService {
         }
     }
 
+    /// What one record gives duplicate matching: its pseudonyms (nil: it is not matched) and its `links` assertions.
+    typealias MatchingInput = (id: String, keys: [RawKey]?, links: [LinkAssertion])
+
     /// One record's part of ``forEachMatchingInput(key:keyed:link:)`` (nil: it has no summary).
-    static func matchingInput(
-        _ state: StoredRecordState, key: SecretBytes
-    ) throws -> (id: String, keys: [RawKey]?, links: [LinkAssertion])? {
+    static func matchingInput(_ state: StoredRecordState, key: SecretBytes) throws -> MatchingInput? {
         guard let summary = state.summary else { return nil }
         var keys: [RawKey]?
         if let ids = summary["identifiers"]?.arrayValue {

@@ -1,19 +1,27 @@
 import AmanatAge
 import AmanatCrypto
+import Foundation
 import FuzzSupport
 
-/// The identities of the age test kit (Tests/Vectors/age-testkit: public test keys) and its passphrase, so that the
-/// kit's valid files decrypt and the fuzzer gets past the header MAC into the payload. The scrypt identity accepts
-/// work factors up to 2^12 only, to keep every run fast.
+/// The identities of the age test kit and its passphrase, so that the kit's valid files decrypt and the fuzzer gets
+/// past the header MAC into the payload. The X25519 identities are public test keys, read from the vendored kit
+/// (Tests/Vectors/age-testkit, beside this package) so that no key string lives outside it. The scrypt identity
+/// accepts work factors up to 2^12 only, to keep every run fast.
 private let identities: [any AgeIdentity] = {
+    let kit = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Tests/Vectors/age-testkit")
+    var keys = Set<String>()
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: kit.path)) ?? [] {
+        guard let data = FileManager.default.contents(atPath: kit.appendingPathComponent(name).path) else { continue }
+        // The kit's header lines come before the age file; the file itself may be binary.
+        for line in String(decoding: data.prefix(4096), as: UTF8.self).split(separator: "\n") {
+            if line.hasPrefix("identity: AGE-SECRET-KEY-1") { keys.insert(String(line.dropFirst("identity: ".count))) }
+        }
+    }
+    guard keys.count >= 2 else { fatalError("cannot read the test kit's identities in \(kit.path)") }
     do {
-        return [
-            try X25519AgeIdentity(
-                secretKey: "AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0"),
-            try X25519AgeIdentity(
-                secretKey: "AGE-SECRET-KEY-143WN7DCXU4G8R5AXQSSYD9AEPYDNT3HXSLWSPK36CDU6E8M59SSSAGZ3KG"),
-            ScryptAgeIdentity(passphrase: SecretBytes(Array("password".utf8)), maxWorkFactor: 12),
-        ]
+        return try keys.sorted().map { try X25519AgeIdentity(secretKey: $0) }
+            + [ScryptAgeIdentity(passphrase: SecretBytes(Array("password".utf8)), maxWorkFactor: 12)]
     } catch {
         fatalError("cannot read the test kit identities: \(error)")
     }
