@@ -18,6 +18,11 @@ public struct RecordBundleContents {
     public var withheldRecords: [String] = []
     public var summary: BundleManifest.Summary
     public var acknowledges: [String] = []
+    /// Reads the record batches (the next one ahead of the sealer).
+    var reader: RecordBatchReader?
+
+    /// Waits for a record batch still being read ahead: call it when sealing ends, however it ends.
+    public func finishReading() { reader?.finish() }
 }
 
 extension RecordService {
@@ -103,9 +108,10 @@ extension RecordService {
             blobs.formUnion(try store.attachments(ofVersions: chunkIncluded))
         }
         if batchStart < included.count { batches.append((batchStart..<included.count, batchBytes)) }
-        let store = store
+        let reader = RecordBatchReader(store: store, batches: batches.map { (included[$0.ids], $0.size) })
+        contents.reader = reader
         contents.inputs = batches.enumerated().map { number, batch in
-            let source = RecordBatchSource(store: store, ids: included[batch.ids], size: batch.size)
+            let source = RecordBatchSource(reader: reader, number: number)
             return BundleInput.recordBatch(number: number + 1, size: batch.size) { try source.read($0) }
         }
         contents.versionIds = included

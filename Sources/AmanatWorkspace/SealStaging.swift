@@ -1,5 +1,6 @@
 import AmanatBundle
 import AmanatCrypto
+import AmanatRecords
 import AmanatStore
 import Foundation
 
@@ -65,32 +66,20 @@ final class StagedSource {
 }
 
 /// One record batch of a bundle, read from the store when the sealer reaches it (``Store/compactLines(_:)``) and
-/// dropped once it has been sealed: memory holds one batch, not the bundle.
+/// dropped once it has been sealed: memory holds one batch (and the next, read ahead), not the bundle.
 final class RecordBatchSource {
-    private let store: Store
-    private let ids: ArraySlice<String>
-    private let size: UInt64
+    private let reader: RecordBatchReader
+    private let number: Int
     private var bytes: [UInt8]?
     private var offset = 0
 
-    init(store: Store, ids: ArraySlice<String>, size: UInt64) {
-        self.store = store
-        self.ids = ids
-        self.size = size
+    init(reader: RecordBatchReader, number: Int) {
+        self.reader = reader
+        self.number = number
     }
 
     func read(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        if bytes == nil {
-            let lines = try store.compactLines(ids)
-            // The sizes came from the stored lengths; a version erased meanwhile changes them.
-            guard UInt64(lines.count) == size else {
-                throw AmanatError(
-                    .invalidRequest,
-                    "the store changed while the bundle was being sealed (a version was erased?); "
-                        + "nothing was sent. Seal again.")
-            }
-            bytes = lines
-        }
+        if bytes == nil { bytes = try reader.lines(number) }
         guard let bytes, offset < bytes.count else {
             self.bytes = []
             return 0
@@ -100,5 +89,60 @@ final class RecordBatchSource {
         offset += n
         if offset == bytes.count { self.bytes = [] }
         return n
+    }
+}
+
+/// The record batches of one bundle, read in order: when the sealer takes batch n, batch n+1 is read and opened on
+/// another thread while the sealer writes n (the sealer reaches the batches one after the other).
+final class RecordBatchReader: @unchecked Sendable {
+    private let store: Store
+    private let batches: [(ids: ArraySlice<String>, size: UInt64)]
+    private let lock = NSLock()
+    /// The batch being read ahead, if any. Under `lock`.
+    private var ahead: (number: Int, lines: Ahead<[UInt8]>)?
+
+    init(store: Store, batches: [(ids: ArraySlice<String>, size: UInt64)]) {
+        self.store = store
+        self.batches = batches
+    }
+
+    /// The lines of batch `number` (from 0); starts reading the next one.
+    func lines(_ number: Int) throws -> [UInt8] {
+        lock.lock()
+        let pending = ahead?.number == number ? ahead?.lines : nil
+        let stale = pending == nil ? ahead?.lines : nil
+        ahead = nil
+        lock.unlock()
+        stale?.wait()
+        let lines = try pending?.get() ?? read(number)
+        if number + 1 < batches.count {
+            let next = Ahead { [self] in try read(number + 1) }
+            lock.lock()
+            ahead = (number + 1, next)
+            lock.unlock()
+        }
+        return lines
+    }
+
+    /// Waits for a batch read ahead that nobody took (sealing stopped early), so that no read outlives sealing.
+    func finish() {
+        lock.lock()
+        let pending = ahead?.lines
+        ahead = nil
+        lock.unlock()
+        pending?.wait()
+    }
+
+    private func read(_ number: Int) throws -> [UInt8] {
+        let batch = batches[number]
+        let lines = try store.compactLines(batch.ids)
+        // The sizes came from the stored lengths; a version erased meanwhile changes them.
+        guard UInt64(lines.count) == batch.size else {
+            throw AmanatError(
+                .invalidRequest,
+                "the store changed while the bundle was being sealed (a version was erased?); "
+                    + "nothing was sent. Seal again.")
+        }
+        return lines
     }
 }

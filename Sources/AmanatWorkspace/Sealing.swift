@@ -117,6 +117,8 @@ extension Workspace {
             total += contents.attachmentBytes
             records = contents
         }
+        // However sealing ends, no record batch is still being read when it returns.
+        defer { records?.finishReading() }
         let key = try signingKey()
         // Every bundle carries proofs from the organization's log: its versions' and, after the manifest, the
         // manifest's own (Specs/log.md).
