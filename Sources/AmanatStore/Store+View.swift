@@ -174,33 +174,16 @@ extension Store {
     /// entries are compared and copied as bytes, never decoded.
     func mergedBucket(_ update: BucketUpdate, cipher: ChaChaPoly.Cipher?) throws -> [UInt8] {
         let bucket = update.bucket
-        let old: [UInt8]
-        do {
-            old =
-                try update.stored.map { stored in
-                    try cipher.map { try StoreCipher.open(stored, cipher: $0, aad: Self.bucketAAD(bucket)) } ?? stored
-                } ?? []
-        } catch {
-            throw StoreError.database("bucket \(bucket) of the stored view does not open; run `amanat check --rebuild`")
-        }
+        let old = try update.stored.map { try Self.openedBucket($0, bucket, cipher: cipher) } ?? []
         var out: [UInt8] = []
         out.reserveCapacity(old.count + update.updates.count * 80)
         var i = 0
         try old.withUnsafeBufferPointer { stored in
             /// The id of the stored entry at `i` (nil at the end).
             func entry(at i: Int) throws -> (id: UnsafeBufferPointer<UInt8>, end: Int)? {
-                guard i < stored.count else { return nil }
-                guard i + 2 <= stored.count else {
-                    throw StoreError.database(
-                        "bucket \(bucket) of the stored view is damaged; run `amanat check --rebuild`")
+                try Self.bucketEntry(stored, at: i, bucket: bucket).map {
+                    (UnsafeBufferPointer(rebasing: stored[$0.id]), $0.end)
                 }
-                let length = Int(stored[i]) << 8 | Int(stored[i + 1])
-                let end = i + 2 + length + 32
-                guard end <= stored.count else {
-                    throw StoreError.database(
-                        "bucket \(bucket) of the stored view is damaged; run `amanat check --rebuild`")
-                }
-                return (UnsafeBufferPointer(rebasing: stored[(i + 2)..<(i + 2 + length)]), end)
             }
             for (record, digest) in update.updates {
                 var id = record
@@ -270,9 +253,7 @@ extension Store {
                 chunk.removeAll(keepingCapacity: true)
                 while chunk.count < Self.viewChunk, let id = try ids.next() { chunk.append(id) }
                 guard let first = chunk.first, let last = chunk.last else { return nil }
-                return try Self.fetchGraph(
-                    db, filter: RowFilter(sql: "v.recordId BETWEEN ? AND ?", arguments: [first, last], cached: true),
-                    cipher: cipher)
+                return try Self.fetchGraph(db, from: first, through: last, cipher: cipher)
             }
             return
         }
@@ -285,11 +266,7 @@ extension Store {
                         db, sql: "SELECT DISTINCT recordId FROM version WHERE recordId > ? ORDER BY recordId LIMIT ?",
                         arguments: [cursor, chunkSize])
                     guard let first = ids.first, let last = ids.last else { return nil }
-                    let graph = try Self.fetchGraph(
-                        db,
-                        filter: RowFilter(sql: "v.recordId BETWEEN ? AND ?", arguments: [first, last], cached: true),
-                        cipher: cipher)
-                    return (graph, last)
+                    return (try Self.fetchGraph(db, from: first, through: last, cipher: cipher), last)
                 }
             }
         }
@@ -319,6 +296,16 @@ extension Store {
         }
     }
 
+    /// The graph of the records whose ids are from `first` through `last` in SQLite's byte order (a range of a
+    /// derivation, whose ids were read in that order).
+    static func fetchGraph(
+        _ db: Database, from first: String, through last: String, cipher: StoreCipher?
+    ) throws -> FetchedGraph {
+        try fetchGraph(
+            db, filter: RowFilter(sql: "v.recordId BETWEEN ? AND ?", arguments: [first, last], cached: true),
+            cipher: cipher)
+    }
+
     /// The counts and the state hash of the view derived again from every version, record range by record range
     /// (nothing is written; memory stays bounded whatever the store's size): what `amanat check` compares the stored
     /// view with. The counts are those of ``SyncView`` under `authority`, the state hash is collector-only.
@@ -345,10 +332,7 @@ extension Store {
                     chunk.removeAll(keepingCapacity: true)
                     while chunk.count < chunkSize, let id = try ids.next() { chunk.append(id) }
                     guard let first = chunk.first, let last = chunk.last else { break }
-                    let fetched = try Self.fetchGraph(
-                        db,
-                        filter: RowFilter(sql: "v.recordId BETWEEN ? AND ?", arguments: [first, last], cached: true),
-                        cipher: cipher)
+                    let fetched = try Self.fetchGraph(db, from: first, through: last, cipher: cipher)
                     let derivation = Ahead { [self] in
                         let nodes = try nodes(fetched)
                         let view = SyncView.derive(versions: nodes, authority: authority)
@@ -501,56 +485,43 @@ extension Store {
     static func summaryAAD(_ record: String) -> [UInt8] { Array("amanat-store/v1 view \(record)".utf8) }
     static func bucketAAD(_ bucket: Int) -> [UInt8] { Array("amanat-store/v1 state-bucket \(bucket)".utf8) }
 
-    /// Opens and decodes a stored bucket.
-    func decodeBucket(_ data: Data, _ bucket: Int) throws -> [(String, SHA256Digest)] {
-        let bytes: [UInt8]
+    /// A stored bucket opened (sealed in an encrypted store; nil `cipher`: a plaintext store's bytes as they are).
+    static func openedBucket(_ stored: [UInt8], _ bucket: Int, cipher: ChaChaPoly.Cipher?) throws -> [UInt8] {
         do {
-            bytes = try cipher.map { try $0.openWithStoreKey(Array(data), aad: Self.bucketAAD(bucket)) } ?? Array(data)
+            return try cipher.map { try StoreCipher.open(stored, cipher: $0, aad: bucketAAD(bucket)) } ?? stored
         } catch {
             throw StoreError.database("bucket \(bucket) of the stored view does not open; run `amanat check --rebuild`")
         }
-        var result: [(String, SHA256Digest)] = []
-        var i = 0
-        while i < bytes.count {
-            guard i + 2 <= bytes.count else { break }
-            let length = Int(bytes[i]) << 8 | Int(bytes[i + 1])
-            guard i + 2 + length + 32 <= bytes.count else {
-                throw StoreError.database(
-                    "bucket \(bucket) of the stored view is damaged; run `amanat check --rebuild`")
-            }
-            let record = String(decoding: bytes[(i + 2)..<(i + 2 + length)], as: UTF8.self)
-            let digest = bytes.withUnsafeBytes {
-                SHA256Digest(bytes: UnsafeRawBufferPointer(rebasing: $0[(i + 2 + length)..<(i + 2 + length + 32)]))
-            }
-            guard let digest else { break }
-            result.append((record, digest))
-            i += 2 + length + 32
-        }
-        return result
     }
 
-    /// The digest of a stored bucket (``StateHash/bucketDigest(_:)`` of its records' digests, in their stored order),
-    /// checked as ``decodeBucket(_:_:)`` checks it, without making strings of the record ids.
+    /// The entry of an opened bucket at offset `i` (u16 length, record id, 32-byte digest): its record id's range
+    /// and where it ends; nil at the end of the bucket.
+    /// - Throws: ``StoreError`` when the bucket is cut inside an entry.
+    static func bucketEntry(
+        _ bytes: UnsafeBufferPointer<UInt8>, at i: Int, bucket: Int
+    ) throws -> (id: Range<Int>, end: Int)? {
+        guard i < bytes.count else { return nil }
+        let damaged = StoreError.database(
+            "bucket \(bucket) of the stored view is damaged; run `amanat check --rebuild`")
+        guard i + 2 <= bytes.count else { throw damaged }
+        let length = Int(bytes[i]) << 8 | Int(bytes[i + 1])
+        let end = i + 2 + length + 32
+        guard end <= bytes.count else { throw damaged }
+        return ((i + 2)..<(i + 2 + length), end)
+    }
+
+    /// The digest of a stored bucket (``AmanatSync/StateHash/bucketDigest(_:)`` of its records' digests, in their
+    /// stored order), read without making strings of the record ids.
     func storedBucketDigest(_ data: Data, _ bucket: Int, cipher: ChaChaPoly.Cipher?) throws -> [UInt8] {
-        let bytes: [UInt8]
-        do {
-            bytes =
-                try cipher.map { try StoreCipher.open(Array(data), cipher: $0, aad: Self.bucketAAD(bucket)) }
-                ?? Array(data)
-        } catch {
-            throw StoreError.database("bucket \(bucket) of the stored view does not open; run `amanat check --rebuild`")
-        }
+        let bytes = try Self.openedBucket(Array(data), bucket, cipher: cipher)
         var digests: [UInt8] = []
         digests.reserveCapacity(bytes.count / 2)
-        var i = 0
-        while i + 2 <= bytes.count {
-            let length = Int(bytes[i]) << 8 | Int(bytes[i + 1])
-            guard i + 2 + length + 32 <= bytes.count else {
-                throw StoreError.database(
-                    "bucket \(bucket) of the stored view is damaged; run `amanat check --rebuild`")
+        try bytes.withUnsafeBufferPointer { buffer in
+            var i = 0
+            while let entry = try Self.bucketEntry(buffer, at: i, bucket: bucket) {
+                digests += buffer[entry.id.upperBound..<entry.end]
+                i = entry.end
             }
-            digests += bytes[(i + 2 + length)..<(i + 2 + length + 32)]
-            i += 2 + length + 32
         }
         return try SHA256.hash(digests)
     }

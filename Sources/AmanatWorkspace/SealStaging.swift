@@ -93,12 +93,13 @@ final class RecordBatchSource {
 }
 
 /// The record batches of one bundle, read in order: when the sealer takes batch n, batch n+1 is read and opened on
-/// another thread while the sealer writes n (the sealer reaches the batches one after the other).
+/// another thread while the sealer writes n (the sealer reaches the batches one after the other). ``lines(_:)`` and
+/// ``finish()`` are called by the sealing thread only; the work read ahead touches the store and `batches`, which
+/// do not change.
 final class RecordBatchReader: @unchecked Sendable {
     private let store: Store
     private let batches: [(ids: ArraySlice<String>, size: UInt64)]
-    private let lock = NSLock()
-    /// The batch being read ahead, if any. Under `lock`.
+    /// The batch being read ahead, if any.
     private var ahead: (number: Int, lines: Ahead<[UInt8]>)?
 
     init(store: Store, batches: [(ids: ArraySlice<String>, size: UInt64)]) {
@@ -108,29 +109,17 @@ final class RecordBatchReader: @unchecked Sendable {
 
     /// The lines of batch `number` (from 0); starts reading the next one.
     func lines(_ number: Int) throws -> [UInt8] {
-        lock.lock()
         let pending = ahead?.number == number ? ahead?.lines : nil
-        let stale = pending == nil ? ahead?.lines : nil
-        ahead = nil
-        lock.unlock()
-        stale?.wait()
+        finish()
         let lines = try pending?.get() ?? read(number)
-        if number + 1 < batches.count {
-            let next = Ahead { [self] in try read(number + 1) }
-            lock.lock()
-            ahead = (number + 1, next)
-            lock.unlock()
-        }
+        if number + 1 < batches.count { ahead = (number + 1, Ahead { [self] in try read(number + 1) }) }
         return lines
     }
 
     /// Waits for a batch read ahead that nobody took (sealing stopped early), so that no read outlives sealing.
     func finish() {
-        lock.lock()
-        let pending = ahead?.lines
+        ahead?.lines.wait()
         ahead = nil
-        lock.unlock()
-        pending?.wait()
     }
 
     private func read(_ number: Int) throws -> [UInt8] {

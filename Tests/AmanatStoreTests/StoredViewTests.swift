@@ -83,6 +83,29 @@ struct StoredViewTests {
         #expect(seen == records.sorted())
     }
 
+    @Test func aBucketCutInsideAnEntryIsAnErrorNotAHash() throws {
+        // A plaintext store (its buckets are not authenticated, so only their layout can catch damage)
+        let store = try Store(summarizer: Self.summarizer)
+        try store.insert((0..<40).map { Self.version("record-\($0)-synthetic-id", $0) })
+        let hash = try store.stateHash()
+        let original = try #require(
+            try store.writer.read { try Data.fetchOne($0, sql: "SELECT entries FROM stateBucket LIMIT 1") })
+        func stored(_ entries: Data) throws {
+            try store.writer.write { db in
+                try db.execute(
+                    sql: "UPDATE stateBucket SET entries = ? WHERE rowid = (SELECT MIN(rowid) FROM stateBucket)",
+                    arguments: [entries])
+            }
+        }
+        // One byte more (a length without its entry), or the last digest cut short: both refused
+        for damaged in [original + [0x00], original.dropLast()] {
+            try stored(Data(damaged))
+            #expect(throws: StoreError.self) { try store.stateHash() }
+        }
+        try stored(original)
+        #expect(try store.stateHash() == hash)
+    }
+
     @Test func aPlaintextStoreConvertedOnFirstUnlockKeepsNoPlaintextView() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("view-\(UUID().uuidString).sqlite")
             .path

@@ -89,10 +89,8 @@ public enum UntrustedText {
     /// ``jsonSafe(_:)`` of UTF-8 JSON text: bytes that are printable ASCII, line feeds and tabs only come
     /// back as they are, without a String made of them.
     public static func jsonSafeBytes(_ json: [UInt8]) -> [UInt8] {
-        let plain = json.withUnsafeBufferPointer { bytes in
-            !bytes.contains { byte in (byte < 0x20 || byte >= 0x7F) && byte != 0x0A && byte != 0x09 }
-        }
-        return plain ? json : Array(jsonSafe(String(decoding: json, as: UTF8.self)).utf8)
+        json.withUnsafeBufferPointer { plainASCII($0, lineBreaks: true) }
+            ? json : Array(jsonSafe(String(decoding: json, as: UTF8.self)).utf8)
     }
 
     /// Whether `text` holds no unsafe character (names an organization chooses for itself must be clean).
@@ -106,11 +104,14 @@ public enum UntrustedText {
         // Over the contiguous bytes (a native string's own storage): `utf8.allSatisfy` went through the view's
         // iterator a byte at a time, a few percent of `list --json`.
         var text = text
-        return text.withUTF8 { bytes in
-            for byte in bytes where byte < 0x20 || byte >= 0x7F {
-                guard lineBreaks && (byte == 0x0A || byte == 0x09) else { return false }
-            }
-            return true
+        return text.withUTF8 { plainASCII($0, lineBreaks: lineBreaks) }
+    }
+
+    /// ``plainASCII(_:lineBreaks:)`` of UTF-8 bytes.
+    static func plainASCII(_ bytes: UnsafeBufferPointer<UInt8>, lineBreaks: Bool) -> Bool {
+        for byte in bytes where byte < 0x20 || byte >= 0x7F {
+            guard lineBreaks && (byte == 0x0A || byte == 0x09) else { return false }
         }
+        return true
     }
 }
