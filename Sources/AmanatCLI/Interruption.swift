@@ -11,9 +11,14 @@ enum Interruption {
     nonisolated(unsafe) static var savedTerminal: termios?
 
     static func install() {
+        // One serial queue for both signals: a second signal (Ctrl-C pressed twice, or SIGTERM after SIGINT, as
+        // `perf` and `timeout` send) waits for the first handler, which exits when its removal is done. On separate
+        // threads the second handler found nothing left to remove and exited while the first was still removing,
+        // leaving the rest of a staging folder behind.
+        let queue = DispatchQueue(label: "amanat.interruption", qos: .userInitiated)
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global(qos: .userInitiated))
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler {
                 Leftovers.removeAll()
                 if var saved = savedTerminal { tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved) }

@@ -107,6 +107,65 @@ struct InterruptTests {
         }
     }
 
+    /// A second signal while the first one's handler is still removing a large staging folder (Ctrl-C pressed twice;
+    /// `timeout` and `perf` send SIGINT then SIGTERM) must not end the process before the removal is done: the two
+    /// handlers once ran on different threads, and the second, finding nothing left to remove, exited at once.
+    @Test func aSecondSignalDuringTheRemovalWaitsForIt() throws {
+        let cli = try CLIHarness()
+        defer { cli.cleanup() }
+        let a = try cli.initWorkspace("a", org: "Test Archive One")
+        // Given 3000 public records, whose publication writes two files per record into its staging folder
+        var csv = "testimony.consent,provenance.organization,provenance.reference\n"
+        for i in 0..<3000 { csv += "public,Test Archive One,REF-\(i)\n" }
+        try Data(csv.utf8).write(to: URL(fileURLWithPath: cli.path("rows.csv")))
+        let added = try cli.run(["add", cli.path("rows.csv"), "-q"], in: a)
+        #expect(added.status == 0, "\(added.stderr)")
+        let drop = try cli.makeFolder("drop")
+        var caught = 0
+        for round in 0..<4 {
+            let process = Process()
+            process.executableURL = CLIHarness.executable
+            process.arguments = [
+                "publish", "--policy", AuthorityCommandTests.publicPolicy, "-o", drop + "/out-\(round)",
+            ]
+            process.currentDirectoryURL = URL(fileURLWithPath: a)
+            var environment = ProcessInfo.processInfo.environment
+            environment["AMANAT_PASSPHRASE"] = "test passphrase 123"
+            environment.removeValue(forKey: "AMANAT_WORKSPACE")
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // When the staging folder holds a few hundred files, SIGINT, SIGTERM and SIGINT arrive at once
+            let staging = {
+                (try? FileManager.default.contentsOfDirectory(atPath: drop))?.first {
+                    $0.hasPrefix(".out-\(round).partial-")
+                }
+            }
+            var waited = 0
+            while process.isRunning && waited < 20_000 {
+                if let name = staging(),
+                    ((try? FileManager.default.contentsOfDirectory(atPath: drop + "/" + name))?.count ?? 0) >= 400
+                {
+                    break
+                }
+                usleep(500)
+                waited += 1
+            }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGINT)
+                kill(process.processIdentifier, SIGTERM)
+                kill(process.processIdentifier, SIGINT)
+            }
+            process.waitUntilExit()
+            if process.terminationStatus != 0 { caught += 1 }
+            // Then nothing but finished folders is left beside the output
+            let names = try FileManager.default.contentsOfDirectory(atPath: drop)
+            #expect(names.allSatisfy { !$0.hasPrefix(".") }, "left behind: \(names.filter { $0.hasPrefix(".") })")
+        }
+        #expect(caught >= 1, "publish always finished before the signals; publish more records")
+    }
+
     @Test func whatAKilledOpenLeftIsRemovedByTheNextCommand() throws {
         let s = try Setup()
         defer { s.p.cli.cleanup() }
