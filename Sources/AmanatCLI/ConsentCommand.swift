@@ -56,6 +56,7 @@ struct ConsentCommand: ParsableCommand {
 
     func run() throws {
         let workspace = try options.locate()
+        if accept || set != nil { workspace.unlockSigningKeyAhead() }
         let service = try RecordService(workspace: workspace)
         let recordId = try service.resolve(record)
         var view = try service.view(recordId)

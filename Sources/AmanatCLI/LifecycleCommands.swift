@@ -119,6 +119,7 @@ extension RecordService {
                     + "on. Add --yes to \(verb) without asking. Nothing was changed.")
         }
         let workspace = try options.locate()
+        workspace.unlockSigningKeyAhead()
         let service = try RecordService(workspace: workspace)
         let recordId = try service.resolve(record)
         if !confirmed { try confirm(kind, recordId, service: service) }
@@ -175,6 +176,7 @@ struct LinkCommand: ParsableCommand {
 
     func run() throws {
         let workspace = try options.locate()
+        workspace.unlockSigningKeyAhead()
         let service = try RecordService(workspace: workspace)
         let recordA = try service.resolve(a)
         let recordB = try service.resolve(b)

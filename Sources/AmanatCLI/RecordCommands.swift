@@ -41,6 +41,7 @@ struct AddCommand: ParsableCommand {
 
     func run() throws {
         let workspace = try options.locate()
+        workspace.unlockSigningKeyAhead()
         let service = try RecordService(workspace: workspace)
         let key = try workspace.signingKey()
         // Files are read, signed and stored a batch at a time in one transaction: nothing is stored unless all are.
@@ -89,6 +90,7 @@ struct UpdateCommand: ParsableCommand {
         guard records.count == 1 else {
             throw AmanatError(.malformedInput, "\(UntrustedText.printable(file)) must hold exactly one record.")
         }
+        workspace.unlockSigningKeyAhead()
         let service = try RecordService(workspace: workspace)
         let recordId = try service.resolve(record)
         let key = try workspace.signingKey()
@@ -171,6 +173,7 @@ struct AttachCommand: ParsableCommand {
 
     func run() throws {
         let workspace = try options.locate()
+        workspace.unlockSigningKeyAhead()
         let service = try RecordService(workspace: workspace)
         let recordId = try service.resolve(record)
         var content = try service.editableContent(recordId).content

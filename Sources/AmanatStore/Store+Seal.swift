@@ -211,6 +211,9 @@ extension Store {
         partners: [String], bundleId: String, versions: some Collection<String>, checkpointSize: UInt64
     ) throws {
         let names = try partners.map { try ledgerName($0) }
+        // In key order: the rows of one bundle then fill the table's and the index's pages one after another, where
+        // the versions' own order (by record) touched a random page of each for every row.
+        let versions = versions.sorted()
         try write { db in
             let insert = try db.cachedStatement(
                 sql: "INSERT OR IGNORE INTO sent (partner, bundleId, versionId) VALUES (?, ?, ?)")

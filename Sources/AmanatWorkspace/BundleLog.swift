@@ -205,46 +205,55 @@ extension BundleLog {
         workspace: Workspace, store: Store, versionIds: [String], partners: [String], staging: SealStaging,
         chunk: Int = 1000
     ) throws -> SealMaterial {
+        let chunk = max(1, chunk)
         let (checkpoint, note) = try workspace.checkpoint(store: store)
         var material = SealMaterial(checkpointSize: checkpoint.size)
         var proofs: EncryptedBlob.Writer?
         var proofBytes: UInt64 = 0
         // The versions' log indexes first (16 bytes each), then their proofs in log order: the siblings of
         // neighbouring leaves are neighbouring rows of the log, read a range at a time (``Store/inclusionProofs``).
-        // A recipient looks proofs up by version id, so their order in the file is free.
-        var logged: [(index: UInt64, position: Int)] = []
-        for start in stride(from: 0, to: versionIds.count, by: chunk) {
-            let digests = versionIds[start..<min(start + chunk, versionIds.count)].enumerated().compactMap {
-                offset, id in Base64URL.decode(id).map { (start + offset, $0) }
-            }
+        // A recipient looks proofs up by version id, so their order in the file is free. Both are made a chunk at a
+        // time on every core (each chunk through its own read transaction of the same unchanged log).
+        let positions = stride(from: 0, to: versionIds.count, by: chunk).map { $0..<min($0 + chunk, versionIds.count) }
+        var logged = try OrderedParallel.map(positions, minimumPerCore: 1, run: 1, makeWorker: {}) {
+            _, range -> [(index: UInt64, position: Int)] in
+            let digests = range.compactMap { position in Base64URL.decode(versionIds[position]).map { (position, $0) } }
             let indexes = try store.versionLogIndexes(digests: digests.map(\.1))
-            for (position, digest) in digests {
-                if let index = indexes[Data(digest)] { logged.append((index, position)) }
-            }
-        }
+            return digests.compactMap { position, digest in indexes[Data(digest)].map { ($0, position) } }
+        }.flatMap { $0 }
         logged.sort { $0.index < $1.index }
-        for start in stride(from: 0, to: logged.count, by: chunk) {
-            let part = logged[start..<min(start + chunk, logged.count)]
-            let hashes = try store.inclusionProofs(indexes: part.map(\.index), size: checkpoint.size)
-            var items = Items()
-            for (entry, hashes) in zip(part, hashes) {
-                items.items.append(
-                    (
-                        versionIds[entry.position],
-                        try TlogProof(index: entry.index, hashes: hashes, checkpoint: note).serialized
-                    ))
+        let parts = stride(from: 0, to: logged.count, by: chunk).map { $0..<min($0 + chunk, logged.count) }
+        let size = checkpoint.size
+        // A few chunks at a time, so that memory holds only their proofs; written in order.
+        let group = 2 * ProcessInfo.processInfo.activeProcessorCount
+        for first in stride(from: 0, to: parts.count, by: group) {
+            let made = try OrderedParallel.map(
+                Array(parts[first..<min(first + group, parts.count)]), minimumPerCore: 1, run: 1, makeWorker: {}
+            ) { [logged] _, range -> [UInt8] in
+                let part = logged[range]
+                let hashes = try store.inclusionProofs(indexes: part.map(\.index), size: size)
+                var items = Items()
+                for (entry, hashes) in zip(part, hashes) {
+                    items.items.append(
+                        (
+                            versionIds[entry.position],
+                            try TlogProof(index: entry.index, hashes: hashes, checkpoint: note).serialized
+                        ))
+                }
+                return items.serialized
             }
-            // Items without the magic line: the file has it once, at the start.
-            var bytes = items.serialized
-            if let writer = proofs {
-                bytes.removeFirst(Items.magic.utf8.count)
-                try bytes.withUnsafeBytes { try writer.write($0) }
-            } else {
-                let writer = try staging.writer(versionProofsName)
-                try bytes.withUnsafeBytes { try writer.write($0) }
-                proofs = writer
+            for var bytes in made {
+                // Items without the magic line: the file has it once, at the start.
+                if let writer = proofs {
+                    bytes.removeFirst(Items.magic.utf8.count)
+                    try bytes.withUnsafeBytes { try writer.write($0) }
+                } else {
+                    let writer = try staging.writer(versionProofsName)
+                    try bytes.withUnsafeBytes { try writer.write($0) }
+                    proofs = writer
+                }
+                proofBytes += UInt64(bytes.count)
             }
-            proofBytes += UInt64(bytes.count)
         }
         if let proofs {
             try proofs.finish()

@@ -122,6 +122,7 @@ extension Workspace {
         _ names: [String], policy: PolicyFile, to output: String?, mediaSpecs: MediaSpecs = MediaSpecs(),
         batchSize: Int = 512, progress: ((Int, Int) -> Void)? = nil, onRecord: ((PublishedRecord) throws -> Void)? = nil
     ) throws -> PublicationResult {
+        unlockSigningKeyAhead()
         let service = try RecordService(workspace: self)
         let store = service.store
         // Named records are chosen (and refused) before anything is redacted; all records are chosen as they come.

@@ -56,6 +56,16 @@ extension RecordService {
         versionIds: [String], partners: [String], anonymousRecipients: Bool = false,
         batchSize: Int = BundleInput.defaultRecordBatchSize
     ) throws -> RecordBundleContents {
+        try bundleContents(
+            versionIds: versionIds, partners: partners, anonymousRecipients: anonymousRecipients, batchSize: batchSize,
+            chunk: Self.sealChunk)
+    }
+
+    /// ``bundleContents(versionIds:partners:anonymousRecipients:batchSize:)`` choosing `chunk` versions at a time.
+    func bundleContents(
+        versionIds: [String], partners: [String], anonymousRecipients: Bool, batchSize: Int, chunk: Int
+    ) throws -> RecordBundleContents {
+        let chunk = max(1, chunk)
         let counts = try store.viewCounts(authority: authority)
         var contents = RecordBundleContents(
             summary: .init(records: counts.records, versions: counts.versions, stateHash: try store.stateHash()))
@@ -68,44 +78,35 @@ extension RecordService {
         var batchStart = 0
         var batchBytes: UInt64 = 0
         let askPartners = !anonymousRecipients && !partners.isEmpty
-        for start in stride(from: 0, to: versionIds.count, by: Self.sealChunk) {
-            let versions = try store.sealableVersions(versionIds[start..<min(start + Self.sealChunk, versionIds.count)])
-            let chunkRecords = Set(versions.map(\.recordId))
-            let states = try store.recordStates(chunkRecords, authority: authority)
-            // Records every recipient holds or was sent (they may receive even what may not leave otherwise): asked
-            // only of the records that could not leave otherwise.
-            var heldByAll: Set<String> =
-                askPartners
-                ? chunkRecords.filter { record in
-                    states[record].map {
-                        Authority.sealRefusal(isErased: $0.isErased, consent: $0.consent, recipientsHoldIt: false)
-                            != nil
-                    } ?? false
-                } : []
-            for fp in partners where askPartners && !heldByAll.isEmpty {
-                heldByAll.formIntersection(try store.recordsHeld(by: fp, among: heldByAll))
+        let chunks = stride(from: 0, to: versionIds.count, by: chunk).map {
+            versionIds[$0..<min($0 + chunk, versionIds.count)]
+        }
+        let (store, authority) = (store, authority)
+        // The chunks are chosen on every core, a few at a time (memory holds those chunks' facts), and taken in order.
+        let group = 2 * ProcessInfo.processInfo.activeProcessorCount
+        for first in stride(from: 0, to: chunks.count, by: group) {
+            let plans = try OrderedParallel.map(
+                Array(chunks[first..<min(first + group, chunks.count)]), minimumPerCore: 1, run: 1, makeWorker: {}
+            ) { _, ids in
+                try Self.sealPlan(ids, store: store, authority: authority, partners: askPartners ? partners : [])
             }
-            var chunkIncluded: [String] = []
-            for version in versions {
-                guard let state = states[version.recordId],
-                    Authority.sealRefusal(
-                        isErased: state.isErased, consent: state.consent,
-                        recipientsHoldIt: heldByAll.contains(version.recordId)) == nil
-                else {
-                    withheld.insert(version.recordId)
-                    continue
+            for plan in plans {
+                for version in plan.versions {
+                    guard plan.leaves.contains(version.recordId) else {
+                        withheld.insert(version.recordId)
+                        continue
+                    }
+                    included.append(version.id)
+                    records.insert(version.recordId)
+                    batchBytes += UInt64(version.compactSize + 1)
+                    if included.count - batchStart == batchSize {
+                        batches.append((batchStart..<included.count, batchBytes))
+                        batchStart = included.count
+                        batchBytes = 0
+                    }
                 }
-                included.append(version.id)
-                chunkIncluded.append(version.id)
-                records.insert(version.recordId)
-                batchBytes += UInt64(version.compactSize + 1)
-                if included.count - batchStart == batchSize {
-                    batches.append((batchStart..<included.count, batchBytes))
-                    batchStart = included.count
-                    batchBytes = 0
-                }
+                blobs.formUnion(plan.blobs)
             }
-            blobs.formUnion(try store.attachments(ofVersions: chunkIncluded))
         }
         if batchStart < included.count { batches.append((batchStart..<included.count, batchBytes)) }
         let reader = RecordBatchReader(store: store, batches: batches.map { (included[$0.ids], $0.size) })
@@ -127,6 +128,36 @@ extension RecordService {
         }
         for fp in partners { contents.acknowledges += try store.receivedBundles(partner: fp) }
         return contents
+    }
+
+    /// What one chunk of version ids contributes to a bundle: its sealable versions, the records among them that may
+    /// leave (``Authority/sealRefusal(isErased:consent:recipientsHoldIt:)``; a record every one of `partners` holds or
+    /// was sent may leave even when it could not otherwise), and the attachments of the versions that leave.
+    struct SealPlan: Sendable {
+        var versions: [SealableVersion]
+        var leaves: Set<String>
+        var blobs: Set<String>
+    }
+
+    static func sealPlan(
+        _ ids: ArraySlice<String>, store: Store, authority: Authority, partners: [String]
+    ) throws -> SealPlan {
+        let versions = try store.sealableVersions(ids)
+        let chunkRecords = Set(versions.map(\.recordId))
+        let states = try store.recordStates(chunkRecords, authority: authority)
+        func refusal(_ record: String, held: Bool) -> Bool {
+            guard let state = states[record] else { return true }
+            return Authority.sealRefusal(isErased: state.isErased, consent: state.consent, recipientsHoldIt: held)
+                != nil
+        }
+        // Records every recipient holds or was sent: asked only of the records that could not leave otherwise.
+        var heldByAll: Set<String> = partners.isEmpty ? [] : chunkRecords.filter { refusal($0, held: false) }
+        for fp in partners where !heldByAll.isEmpty {
+            heldByAll.formIntersection(try store.recordsHeld(by: fp, among: heldByAll))
+        }
+        let leaves = chunkRecords.filter { !refusal($0, held: heldByAll.contains($0)) }
+        let blobs = try store.attachments(ofVersions: versions.lazy.filter { leaves.contains($0.recordId) }.map(\.id))
+        return SealPlan(versions: versions, leaves: leaves, blobs: blobs)
     }
 
     /// Whether every recipient already holds (or was sent) the record.

@@ -70,7 +70,8 @@ final class StagedSource {
 final class RecordBatchSource {
     private let reader: RecordBatchReader
     private let number: Int
-    private var bytes: [UInt8]?
+    private var pieces: [[UInt8]]?
+    private var piece = 0
     private var offset = 0
 
     init(reader: RecordBatchReader, number: Int) {
@@ -79,16 +80,23 @@ final class RecordBatchSource {
     }
 
     func read(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        if bytes == nil { bytes = try reader.lines(number) }
-        guard let bytes, offset < bytes.count else {
-            self.bytes = []
-            return 0
+        if pieces == nil { pieces = try reader.lines(number) }
+        while let pieces, piece < pieces.count {
+            let bytes = pieces[piece]
+            guard offset < bytes.count else {
+                // A piece sealed is dropped at once.
+                self.pieces![piece] = []
+                piece += 1
+                offset = 0
+                continue
+            }
+            let n = min(buffer.count, bytes.count - offset)
+            bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
+            offset += n
+            return n
         }
-        let n = min(buffer.count, bytes.count - offset)
-        bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
-        offset += n
-        if offset == bytes.count { self.bytes = [] }
-        return n
+        pieces = []
+        return 0
     }
 }
 
@@ -100,15 +108,20 @@ final class RecordBatchReader: @unchecked Sendable {
     private let store: Store
     private let batches: [(ids: ArraySlice<String>, size: UInt64)]
     /// The batch being read ahead, if any.
-    private var ahead: (number: Int, lines: Ahead<[UInt8]>)?
+    private var ahead: (number: Int, lines: Ahead<[[UInt8]]>)?
 
-    init(store: Store, batches: [(ids: ArraySlice<String>, size: UInt64)]) {
+    /// How many versions are read and opened at a time (``defaultPiece``).
+    private let piece: Int
+
+    init(store: Store, batches: [(ids: ArraySlice<String>, size: UInt64)], piece: Int = RecordBatchReader.defaultPiece)
+    {
         self.store = store
         self.batches = batches
+        self.piece = max(1, piece)
     }
 
-    /// The lines of batch `number` (from 0); starts reading the next one.
-    func lines(_ number: Int) throws -> [UInt8] {
+    /// The lines of batch `number` (from 0), in pieces; starts reading the next one.
+    func lines(_ number: Int) throws -> [[UInt8]] {
         let pending = ahead?.number == number ? ahead?.lines : nil
         finish()
         let lines = try pending?.get() ?? read(number)
@@ -122,16 +135,31 @@ final class RecordBatchReader: @unchecked Sendable {
         ahead = nil
     }
 
-    private func read(_ number: Int) throws -> [UInt8] {
+    /// How many versions are read and opened at a time unless told otherwise. A batch (4096 versions, tens of
+    /// megabytes) read as one buffer took fresh pages from the kernel for every batch (allocations that large are
+    /// mapped and unmapped each time), and faulting them in cost as much as copying the rows; pieces of this size
+    /// reuse the heap's memory.
+    static let defaultPiece = 512
+
+    private func read(_ number: Int) throws -> [[UInt8]] {
         let batch = batches[number]
-        let lines = try store.compactLines(batch.ids)
+        let ranges = stride(from: batch.ids.startIndex, to: batch.ids.endIndex, by: piece).map {
+            $0..<min($0 + piece, batch.ids.endIndex)
+        }
+        // The pieces are read on every core: reading the rows is one thread's work per read transaction, and the
+        // sealer and the encryption leave most of a core free.
+        let (store, ids) = (store, batch.ids)
+        let pieces = try OrderedParallel.map(ranges, minimumPerCore: 1, run: 1, makeWorker: {}) { _, range in
+            try store.compactLines(ids[range])
+        }
+        let size = pieces.reduce(UInt64(0)) { $0 + UInt64($1.count) }
         // The sizes came from the stored lengths; a version erased meanwhile changes them.
-        guard UInt64(lines.count) == batch.size else {
+        guard size == batch.size else {
             throw AmanatError(
                 .invalidRequest,
                 "the store changed while the bundle was being sealed (a version was erased?); "
                     + "nothing was sent. Seal again.")
         }
-        return lines
+        return pieces
     }
 }

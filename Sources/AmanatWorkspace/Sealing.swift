@@ -65,6 +65,8 @@ extension Workspace {
         _ request: SealRequest, sink: @escaping (UnsafeRawBufferPointer) throws -> Void, commit: () throws -> Void,
         progress: ((UInt64, UInt64) -> Void)? = nil
     ) throws -> SealReport {
+        // The signing key's scrypt runs on another thread while the store key is unlocked and the records chosen.
+        unlockSigningKeyAhead()
         let recipientList = try resolveRecipients(request.recipients)
         let inputs = try request.files.map { try InputFile($0) }
         var names = Set<String>()

@@ -41,10 +41,7 @@ extension Workspace {
     ///   `malformedInput` for a damaged one.
     public func storeKey() throws -> StoreKey {
         // Cached per key file (path, inode, size, modification time): a replaced file is read again.
-        var info = stat()
-        let cacheKey =
-            lstat(storeKeyURL.path, &info) == 0
-            ? "\(storeKeyURL.path) \(info.st_ino) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)" : ""
+        let cacheKey = Self.fileIdentity(storeKeyURL)
         if !cacheKey.isEmpty, let key = Self.unlocked.get(cacheKey) { return key }
         let sealing = try sealingKey()
         let key: StoreKey

@@ -26,6 +26,8 @@ public struct Workspace: Sendable {
     /// Where the provider's passphrase comes from, as an error about a wrong one names it ("AMANAT_PASSPHRASE",
     /// "the passphrase file F", "the passphrase typed at the prompt").
     let passphraseOrigin: String?
+    /// The signing key once unlocked through the provider (or being unlocked on another thread), shared by copies.
+    let unlockedSigningKey = UnlockedSigningKey()
 
     /// A workspace at `root` (not checked; see ``locate(explicit:environment:currentDirectory:passphrase:)``).
     /// - Parameter passphraseOrigin: where `passphrase` gets it, for the message about a wrong passphrase.
@@ -152,8 +154,32 @@ public struct Workspace: Sendable {
         return identity
     }
 
-    /// Unlocks the Ed25519 signing key with the passphrase from the provider.
-    public func signingKey() throws -> Ed25519.SigningKey { try signingKey(passphrase: try passphrase()) }
+    /// Unlocks the Ed25519 signing key with the passphrase from the provider, once per workspace value (and its
+    /// copies) while the key file stays the same: scrypt takes about 0.4 s, and a command such as `seal` needs the key
+    /// in several places.
+    public func signingKey() throws -> Ed25519.SigningKey {
+        let file = Self.fileIdentity(signingKeyURL)
+        return try unlockedSigningKey.key(for: file) { try signingKey(passphrase: try passphrase()) }
+    }
+
+    /// Starts unlocking the signing key on another thread, so that its scrypt runs while this thread unlocks the store
+    /// key (the other scrypt of a command that writes); ``signingKey()`` then waits for it. The passphrase is asked
+    /// for here, on the calling thread. Does nothing when the key is already unlocked or the passphrase cannot be had
+    /// (``signingKey()`` then reports why).
+    public func unlockSigningKeyAhead() {
+        let file = Self.fileIdentity(signingKeyURL)
+        guard !unlockedSigningKey.has(file), let secret = try? passphrase() else { return }
+        let workspace = self
+        unlockedSigningKey.start(file, Ahead { try workspace.signingKey(passphrase: secret) })
+    }
+
+    /// A key file as the unlocked-key caches know it: path, inode, size and modification time (a replaced or
+    /// shredded file is unlocked again); empty when the file cannot be read.
+    static func fileIdentity(_ url: URL) -> String {
+        var info = stat()
+        guard lstat(url.path, &info) == 0 else { return "" }
+        return "\(url.path) \(info.st_ino) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+    }
 
     /// Unlocks the X25519 sealing key with the passphrase from the provider.
     public func sealingKey() throws -> X25519.PrivateKey { try sealingKey(passphrase: try passphrase()) }
@@ -267,4 +293,45 @@ public struct TrustList: Codable, Sendable {
 
     public func entry(named name: String) -> Entry? { partners.first { $0.name == name } }
     public func entry(fingerprint: String) -> Entry? { partners.first { $0.identity.fingerprint == fingerprint } }
+}
+
+/// The signing key of a ``Workspace`` once unlocked, by key file (``Workspace/fileIdentity(_:)``), or the unlock
+/// still running on another thread (``Workspace/unlockSigningKeyAhead()``).
+final class UnlockedSigningKey: @unchecked Sendable {
+    private let lock = NSLock()
+    private var file = ""
+    private var key: Ed25519.SigningKey?
+    private var pending: Ahead<Ed25519.SigningKey>?
+
+    func has(_ file: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return !file.isEmpty && self.file == file && (key != nil || pending != nil)
+    }
+
+    func start(_ file: String, _ unlock: Ahead<Ed25519.SigningKey>) {
+        lock.lock()
+        defer { lock.unlock() }
+        (self.file, key, pending) = (file, nil, unlock)
+    }
+
+    /// The key unlocked for `file`, waiting for an unlock started ahead, or unlocked now with `unlock`. A failed
+    /// unlock is not remembered: the next call tries again (and reports again).
+    func key(for file: String, unlock: () throws -> Ed25519.SigningKey) throws -> Ed25519.SigningKey {
+        lock.lock()
+        let known = !file.isEmpty && self.file == file
+        let (cached, ahead) = known ? (key, pending) : (nil, nil)
+        lock.unlock()
+        if let cached { return cached }
+        let result: Result<Ed25519.SigningKey, any Error>
+        if let ahead { result = Result { try ahead.get() } } else { result = Result { try unlock() } }
+        lock.lock()
+        defer { lock.unlock() }
+        if case .success(let unlocked) = result, !file.isEmpty {
+            (self.file, key, pending) = (file, unlocked, nil)
+        } else if self.file == file {
+            pending = nil
+        }
+        return try result.get()
+    }
 }

@@ -128,6 +128,65 @@ struct StreamingSealTests {
         #expect(again.versionsAdded == 0 && again.versionsAlreadyPresent == shareable)
     }
 
+    /// The versions are chosen, their proofs made and their batches read a chunk at a time on every core; tiny
+    /// chunks (many of them, taken in parallel and put back in order) give what one chunk gives.
+    @Test func chunksOnEveryCoreGiveWhatOneChunkGives() throws {
+        let p = try Pair()
+        defer { p.cleanup() }
+        let (_, shareable, internalRecord) = try Self.fill(p)
+        let service = try RecordService(workspace: p.a)
+        let store = service.store
+        let partner = try p.b.identity().fingerprint
+        let ids = try store.versionIdsByRecord()
+        // Choosing the versions: 2 at a time or all at once
+        let whole = try service.bundleContents(
+            versionIds: ids, partners: [partner], anonymousRecipients: false, batchSize: 4, chunk: 1000)
+        let small = try service.bundleContents(
+            versionIds: ids, partners: [partner], anonymousRecipients: false, batchSize: 4, chunk: 2)
+        defer {
+            whole.finishReading()
+            small.finishReading()
+        }
+        #expect(whole.versionIds.count == shareable)
+        #expect(small.versionIds == whole.versionIds)
+        #expect(small.withheldRecords == [internalRecord] && whole.withheldRecords == [internalRecord])
+        #expect(small.recordCount == whole.recordCount)
+        #expect(small.inputs.map(\.name) == whole.inputs.map(\.name))
+        #expect(small.inputs.map(\.size) == whole.inputs.map(\.size))
+
+        // Reading a batch: in pieces of 3 versions, read on every core, or in one piece
+        let batch = (ids: whole.versionIds[...], size: UInt64(try store.compactLines(whole.versionIds).count))
+        let expected = try store.compactLines(whole.versionIds)
+        for piece in [1, 3, 512] {
+            let pieces = try RecordBatchReader(store: store, batches: [batch], piece: piece).lines(0)
+            #expect(pieces.count == (shareable + piece - 1) / piece)
+            #expect(Array(pieces.joined()) == expected, "piece \(piece)")
+        }
+
+        // The version proofs: 2 per chunk or all in one
+        func proofs(_ chunk: Int) throws -> [UInt8] {
+            let staging = try SealStaging(parent: p.a.dotFolder)
+            defer { staging.remove() }
+            let material = try BundleLog.sealMaterial(
+                workspace: p.a, store: store, versionIds: whole.versionIds, partners: [partner], staging: staging,
+                chunk: chunk)
+            let input = try #require(material.inputs.first { $0.name == BundleLog.versionProofsName })
+            var bytes = [UInt8](repeating: 0, count: Int(input.size))
+            var filled = 0
+            while filled < bytes.count {
+                let n = try bytes[filled...].withUnsafeMutableBytes { try input.read($0) }
+                guard n > 0 else { break }
+                filled += n
+            }
+            #expect(filled == bytes.count)
+            return bytes
+        }
+        let oneChunk = try proofs(1000)
+        #expect(try BundleLog.Items(parsing: oneChunk).items.count == shareable)
+        #expect(try proofs(2) == oneChunk)
+        #expect(try proofs(1) == oneChunk)
+    }
+
     @Test func aFailureMidwayLeavesNoStagedFileAndRecordsNothingSent() throws {
         let p = try Pair()
         defer { p.cleanup() }

@@ -108,6 +108,55 @@ struct WorkspaceFlowTests {
         }
     }
 
+    /// The signing key is unlocked once per workspace value (its copies share it), also when the unlock was started
+    /// ahead on another thread; a replaced key file is unlocked again, and a failed unlock is reported each time.
+    @Test func theSigningKeyIsUnlockedOnceAndAheadOnRequest() throws {
+        let p = try Pair()
+        defer { p.cleanup() }
+        final class Counter: @unchecked Sendable {
+            let lock = NSLock()
+            var calls = 0
+            func count() {
+                lock.lock()
+                calls += 1
+                lock.unlock()
+            }
+        }
+        let counter = Counter()
+        let workspace = Workspace(root: p.a.root) {
+            counter.count()
+            return Self.passphrase
+        }
+        let expected = try p.a.identity().signingKey
+        // Given an unlock started ahead, the key comes from it; a copy of the workspace and later calls reuse it
+        workspace.unlockSigningKeyAhead()
+        workspace.unlockSigningKeyAhead()
+        let copy = workspace
+        #expect(try copy.signingKey().publicKey.jwk == expected)
+        #expect(try workspace.signingKey().publicKey.jwk == expected)
+        #expect(counter.calls == 1)
+        // When the key file is replaced (same key, a new file), it is unlocked again
+        let pem = try Data(contentsOf: workspace.signingKeyURL)
+        try FileManager.default.removeItem(at: workspace.signingKeyURL)
+        try pem.write(to: workspace.signingKeyURL)
+        #expect(try workspace.signingKey().publicKey.jwk == expected)
+        #expect(counter.calls == 2)
+        // A wrong passphrase fails ahead as it fails in place, every time it is asked
+        let wrong = Workspace(root: p.a.root, passphrase: { SecretBytes(Array("wrong passphrase".utf8)) })
+        wrong.unlockSigningKeyAhead()
+        for _ in 0..<2 {
+            do {
+                _ = try wrong.signingKey()
+                Issue.record("unlocked with a wrong passphrase")
+            } catch let error as AmanatError {
+                #expect(error.kind == .verificationFailed)
+            }
+        }
+        // And a missing key file is no key at all
+        try FileManager.default.removeItem(at: workspace.signingKeyURL)
+        #expect(throws: AmanatError.self) { try workspace.signingKey() }
+    }
+
     @Test func trustListRules() throws {
         let p = try Pair()
         defer { p.cleanup() }
