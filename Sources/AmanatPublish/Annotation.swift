@@ -155,7 +155,13 @@ extension Annotation {
     /// The paths where publisher-made `values` sit on a value the presentation discloses (an original the reader
     /// would see twice, once in the publisher's words). Publishing never makes one; verification refuses them.
     public static func overlays(_ values: [PublisherValue], presentation: SDJWT) -> [String] {
-        guard !values.isEmpty, let map = try? DisclosureMap(presentation) else { return [] }
+        overlays(values, presentation: presentation, reusing: nil)
+    }
+
+    /// ``overlays(_:presentation:)`` for a presentation made from the version `source` maps (its disclosures are
+    /// not decoded again).
+    static func overlays(_ values: [PublisherValue], presentation: SDJWT, reusing source: DisclosureMap?) -> [String] {
+        guard !values.isEmpty, let map = try? DisclosureMap(presentation, reusing: source) else { return [] }
         var disclosed = Set<String>()
         var texts = Set<String>()
         for leaf in map.leaves {

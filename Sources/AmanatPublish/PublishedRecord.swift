@@ -66,4 +66,7 @@ public struct PublishedRecord {
     public var report: RedactionReport
     /// The redacted record as a reader sees it (originals + publisher-made values, markers in text).
     public var rendered: JSONValue
+    /// Where a publisher-made value sits on a value the presentation discloses (``Annotation/overlays(_:presentation:)``
+    /// of the presentation, checked as it was made): empty unless the redactor has a bug.
+    public var overlaid: [String] = []
 }

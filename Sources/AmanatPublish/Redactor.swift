@@ -51,11 +51,12 @@ public struct Redactor {
         report.disclosuresPresented = kept.count
         report.disclosuresWithheld = sdjwt.disclosures.count - kept.count
         let (values, rendered) = render(map, decisions: decisions, presented: presented, report: &report)
+        let presentation = SDJWT(jwt: sdjwt.jwt, disclosures: kept)
         return PublishedRecord(
             recordId: verified.recordId, versionId: verified.versionId, collector: verified.signerFingerprint,
-            signer: verified.signerFingerprint, editors: [], origin: nil,
-            presentation: SDJWT(jwt: sdjwt.jwt, disclosures: kept), values: values, report: report,
-            rendered: rendered)
+            signer: verified.signerFingerprint, editors: [], origin: nil, presentation: presentation, values: values,
+            report: report, rendered: rendered,
+            overlaid: Annotation.overlays(values, presentation: presentation, reusing: map))
     }
 
     /// Identifiers found in the segmented texts, each text scanned whole (context words sit in other segments):

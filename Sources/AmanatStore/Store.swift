@@ -765,6 +765,17 @@ public final class Store: Sendable {
         }
     }
 
+    /// The record's version when the store holds exactly one of it (nil for none or several): `publish` derives
+    /// such a record's view from that version alone instead of reading its history.
+    public func onlyVersion(ofRecord recordId: String) throws -> StoredVersion? {
+        try writer.read { db in
+            let ids = try String.fetchAll(
+                db.cachedStatement(sql: "SELECT id FROM version WHERE recordId = ? LIMIT 2"), arguments: [recordId])
+            guard ids.count == 1 else { return nil }
+            return try Self.version(db, ids[0], cipher: cipher)
+        }
+    }
+
     static func version(_ db: Database, _ id: String, cipher: StoreCipher?) throws -> StoredVersion? {
         // Cached statements: `publish` and `show` read one version at a time, and preparing cost more than reading.
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM version WHERE id = ?"), arguments: [id])

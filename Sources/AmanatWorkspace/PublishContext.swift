@@ -106,28 +106,45 @@ struct PublishContext: Sendable {
 
     func process(_ input: Input, _ worker: Worker) throws -> Outcome {
         let record: Publisher.Selected
+        var verifiedHead: VerifiedVersion?
         switch input {
         case .selected(let selected):
             record = selected
         case .refused(let skipped):
             return .skipped(skipped)
         case .id(let id):
-            guard let view = try store.recordView(id, authority: authority) else {
-                throw AmanatError(.inputMissing, "no record \(id) in the store. See `amanat list`.")
+            let view: RecordView
+            var onlyVersion: StoredVersion?
+            if let only = try store.onlyVersion(ofRecord: id), only.id == id, only.kind == .create {
+                // Most records hold their first version only: the view is derived from it (its content as it
+                // verifies), so that its history is not read a second time.
+                let verified = try verify(only, worker)
+                let node = VersionNode(
+                    id: only.id, recordId: id, kind: only.kind, prev: only.prev, signer: only.signer,
+                    issuedAt: only.issuedAt, content: verified.content)
+                guard let derived = SyncView.derive(versions: [node], authority: authority)[id] else {
+                    throw AmanatError(.inputMissing, "no record \(id) in the store. See `amanat list`.")
+                }
+                view = derived
+                verifiedHead = verified
+                onlyVersion = only
+            } else {
+                guard let derived = try store.recordView(id, authority: authority) else {
+                    throw AmanatError(.inputMissing, "no record \(id) in the store. See `amanat list`.")
+                }
+                view = derived
             }
             if let why = Authority.publicationRefusal(view, allowed: allowed, audience: audience) {
                 return .skipped(Publisher.Skipped(record: id, reason: why))
             }
-            record = Publisher.Selected(head: try RecordService.singleHead(of: view, in: store), view: view)
+            // The single head (or the error naming the concurrent heads); the version read above when it is it.
+            let head =
+                try onlyVersion.flatMap { view.heads.map(\.id) == [$0.id] ? $0 : nil }
+                ?? RecordService.singleHead(of: view, in: store)
+            record = Publisher.Selected(head: head, view: view)
         }
         let version = record.head
-        let verified: VerifiedVersion
-        do {
-            verified = try worker.verifier.verify(version.sdjwt, trustedKey: { keys[$0] })
-        } catch let error as SDJWTError {
-            throw AmanatError(
-                .verificationFailed, "version \(version.id) of record \(version.recordId) does not verify: \(error).")
-        }
+        let verified = try verifiedHead.flatMap { $0.versionId == version.id ? $0 : nil } ?? verify(version, worker)
         var published: PublishedRecord
         do {
             published = try worker.redactor.apply(version.sdjwt, verified: verified)
@@ -151,7 +168,7 @@ struct PublishContext: Sendable {
         published.collector = collector
         published.editors = record.view.editors
         if version.id != version.recordId { published.origin = try store.version(version.recordId).jwt }
-        let overlaid = Annotation.overlays(published.values, presentation: published.presentation)
+        let overlaid = published.overlaid
         guard overlaid.isEmpty else {
             throw AmanatError(
                 .malformedInput,
@@ -177,6 +194,18 @@ struct PublishContext: Sendable {
                     record: published.recordId, digest: try SHA256.hash(bytes),
                     version: (version.id, version.signer, Store.logEntry(for: version))),
                 media: media))
+    }
+}
+
+extension PublishContext {
+    /// The version verified against the trust list.
+    func verify(_ version: StoredVersion, _ worker: Worker) throws -> VerifiedVersion {
+        do {
+            return try worker.verifier.verify(version.sdjwt, trustedKey: { keys[$0] })
+        } catch let error as SDJWTError {
+            throw AmanatError(
+                .verificationFailed, "version \(version.id) of record \(version.recordId) does not verify: \(error).")
+        }
     }
 }
 

@@ -25,9 +25,17 @@ public struct DisclosureMap: Sendable {
     private var byDigest: [String: (Int, Disclosure)] = [:]
 
     /// - Throws: ``SDJWTError`` for an unreadable JWT or disclosure.
-    public init(_ sdjwt: SDJWT) throws {
+    public init(_ sdjwt: SDJWT) throws { try self.init(sdjwt, reusing: nil) }
+
+    /// The map of `sdjwt` (a presentation made from the version `known` maps), taking each disclosure that `known`
+    /// already decoded from it (a disclosure is a function of its encoded text) instead of decoding and hashing it
+    /// again; the payload is walked anew.
+    /// - Throws: ``SDJWTError`` for an unreadable JWT or disclosure.
+    public init(_ sdjwt: SDJWT, reusing known: DisclosureMap?) throws {
+        var decoded: [String: Disclosure] = [:]
+        for site in known?.sites ?? [] { decoded[site.disclosure.encoded] = site.disclosure }
         for (i, text) in sdjwt.disclosures.enumerated() {
-            let d = try Disclosure(encoded: text, index: i)
+            let d = try decoded[text] ?? Disclosure(encoded: text, index: i)
             byDigest[d.digest] = (i, d)
         }
         let jwt = try SignedJWT.parse(sdjwt.jwt)
