@@ -333,12 +333,26 @@ extension RecordService {
         } catch let error as StoreError {
             throw AmanatError(error)
         }
+        // Batches of 1024 entries are rendered on every core while this thread merges the next batch; each is handed
+        // to `body` in order once rendered (the merge and `body` run on this thread only).
         var batch: [RecordListing.Entry] = []
+        var rendering: Ahead<[Rendered]>?
+        // However the listing ends, no batch is still being rendered when it returns.
+        defer { rendering?.wait() }
+        func emit() throws {
+            guard let done = rendering else { return }
+            rendering = nil
+            for rendered in try done.get() { try body(rendered) }
+        }
         func flush() throws {
-            for rendered in try OrderedParallel.map(batch, minimumPerCore: 64, makeWorker: {}, { try render($1) }) {
-                try body(rendered)
+            let items = batch
+            batch = []
+            batch.reserveCapacity(1024)
+            try emit()
+            guard !items.isEmpty else { return }
+            rendering = Ahead {
+                try OrderedParallel.map(items, minimumPerCore: 64, makeWorker: {}, { try render($1) })
             }
-            batch.removeAll(keepingCapacity: true)
         }
         var position = 0
         try sorter.finish { entry in
@@ -350,6 +364,7 @@ extension RecordService {
             return true
         }
         try flush()
+        try emit()
         return matching
     }
 
