@@ -108,6 +108,19 @@ public enum LogTree {
         }
     }
 
+    /// How many hashes the inclusion proof of `index` in a tree of `size` leaves holds (0 when `index` is not below
+    /// `size`).
+    public static func inclusionProofLength(index: UInt64, size: UInt64) -> Int {
+        guard index < size else { return 0 }
+        var (start, end, count) = (UInt64(0), size, 0)
+        while end - start > 1 {
+            let k = largestPowerOfTwo(below: end - start)
+            if index < start + k { end = start + k } else { start += k }
+            count += 1
+        }
+        return count
+    }
+
     /// The inclusion proof of leaf `index` in the tree of `size` leaves (RFC 9162 §2.1.3.1): the sibling hashes from
     /// the leaf up to the root, at most 63.
     /// - Throws: ``LogError/indexOutOfRange(index:size:)``, ``LogError/missingHash(level:index:)``; storage errors.

@@ -48,6 +48,15 @@ public struct TlogProof: Sendable, Hashable {
         self.extra = extra
     }
 
+    /// The size of ``serialized`` for a proof without extra data, from its index, its number of hashes and the size
+    /// of its serialized checkpoint note, without the hashes themselves (a bundle's header states its entries' sizes
+    /// before their bytes are made).
+    public static func serializedSize(index: UInt64, hashCount: Int, checkpointBytes: Int) -> Int {
+        // header, "index N", one padded base64 line of 44 characters per hash, the blank line, the note
+        header.utf8.count + 1 + "index ".utf8.count + String(index).utf8.count + 1 + hashCount * 45 + 1
+            + checkpointBytes
+    }
+
     /// The proof's bytes.
     public var serialized: [UInt8] {
         var text = Self.header + "\n"

@@ -191,47 +191,48 @@ extension BundleLog {
         var checkpointSize: UInt64
         /// Sizes of our checkpoints whose timestamps travel in the bundle (the trailer proves them consistent).
         var timestampedSizes: Set<UInt64> = []
+        /// The version proofs being made on other threads while the records are sealed.
+        var proofs: Ahead<UInt64>?
+
+        /// Waits for the version proofs still being made (sealing stopped before it read them), so that nothing
+        /// writes into the staging folder once sealing has ended.
+        func finishProofs() { proofs?.wait() }
     }
 
-    static func listedInput(_ name: String, _ bytes: [UInt8]) -> BundleInput {
-        var input = BundleInput(name: name, size: UInt64(bytes.count), read: Age.memorySource(bytes))
-        input.folder = BundlePath.logPrefix
-        return input
+    /// The size of the version proofs file (``Items``, magic line first) for versions at these log indexes in the
+    /// tree of `treeSize` leaves, each proved to the checkpoint `note`.
+    static func proofsSize(
+        _ logged: [(index: UInt64, position: Int)], versionIds: [String], treeSize: UInt64, note: SignedNote
+    ) -> UInt64 {
+        let noteBytes = note.serialized.count
+        var total = UInt64(Items.magic.utf8.count)
+        for entry in logged {
+            let proof = TlogProof.serializedSize(
+                index: entry.index, hashCount: LogTree.inclusionProofLength(index: entry.index, size: treeSize),
+                checkpointBytes: noteBytes)
+            // "<label> <count>\n", the proof, "\n"
+            total += UInt64(versionIds[entry.position].utf8.count + 1 + String(proof).utf8.count + 1 + proof + 1)
+        }
+        return total
     }
 
-    /// The listed log entries of a bundle for `partners` holding `versionIds`. The version proofs (about a kilobyte
-    /// each) are made a chunk at a time and staged encrypted in `staging`, from where the bundle input reads them.
-    static func sealMaterial(
-        workspace: Workspace, store: Store, versionIds: [String], partners: [String], staging: SealStaging,
-        chunk: Int = 1000
-    ) throws -> SealMaterial {
-        let chunk = max(1, chunk)
-        let (checkpoint, note) = try workspace.checkpoint(store: store)
-        var material = SealMaterial(checkpointSize: checkpoint.size)
-        var proofs: EncryptedBlob.Writer?
-        var proofBytes: UInt64 = 0
-        // The versions' log indexes first (16 bytes each), then their proofs in log order: the siblings of
-        // neighbouring leaves are neighbouring rows of the log, read a range at a time (``Store/inclusionProofs``).
-        // A recipient looks proofs up by version id, so their order in the file is free. Both are made a chunk at a
-        // time on every core (each chunk through its own read transaction of the same unchanged log).
-        let positions = stride(from: 0, to: versionIds.count, by: chunk).map { $0..<min($0 + chunk, versionIds.count) }
-        var logged = try OrderedParallel.map(positions, minimumPerCore: 1, run: 1, makeWorker: {}) {
-            _, range -> [(index: UInt64, position: Int)] in
-            let digests = range.compactMap { position in Base64URL.decode(versionIds[position]).map { (position, $0) } }
-            let indexes = try store.versionLogIndexes(digests: digests.map(\.1))
-            return digests.compactMap { position, digest in indexes[Data(digest)].map { ($0, position) } }
-        }.flatMap { $0 }
-        logged.sort { $0.index < $1.index }
+    /// Makes the version proofs of `logged` (sorted by index) a few chunks at a time on every core and writes them,
+    /// in order, to the staged file ``versionProofsName``; returns its size.
+    static func makeProofs(
+        _ logged: [(index: UInt64, position: Int)], versionIds: [String], store: Store, treeSize: UInt64,
+        note: SignedNote, staging: SealStaging, chunk: Int
+    ) throws -> UInt64 {
         let parts = stride(from: 0, to: logged.count, by: chunk).map { $0..<min($0 + chunk, logged.count) }
-        let size = checkpoint.size
-        // A few chunks at a time, so that memory holds only their proofs; written in order.
+        var writer: EncryptedBlob.Writer?
+        var written: UInt64 = 0
+        // A few chunks at a time, so that memory holds only their proofs.
         let group = 2 * ProcessInfo.processInfo.activeProcessorCount
         for first in stride(from: 0, to: parts.count, by: group) {
             let made = try OrderedParallel.map(
                 Array(parts[first..<min(first + group, parts.count)]), minimumPerCore: 1, run: 1, makeWorker: {}
-            ) { [logged] _, range -> [UInt8] in
+            ) { _, range -> [UInt8] in
                 let part = logged[range]
-                let hashes = try store.inclusionProofs(indexes: part.map(\.index), size: size)
+                let hashes = try store.inclusionProofs(indexes: part.map(\.index), size: treeSize)
                 var items = Items()
                 for (entry, hashes) in zip(part, hashes) {
                     items.items.append(
@@ -244,21 +245,61 @@ extension BundleLog {
             }
             for var bytes in made {
                 // Items without the magic line: the file has it once, at the start.
-                if let writer = proofs {
+                if let writer {
                     bytes.removeFirst(Items.magic.utf8.count)
                     try bytes.withUnsafeBytes { try writer.write($0) }
                 } else {
-                    let writer = try staging.writer(versionProofsName)
-                    try bytes.withUnsafeBytes { try writer.write($0) }
-                    proofs = writer
+                    let first = try staging.writer(versionProofsName)
+                    try bytes.withUnsafeBytes { try first.write($0) }
+                    writer = first
                 }
-                proofBytes += UInt64(bytes.count)
+                written += UInt64(bytes.count)
             }
         }
-        if let proofs {
-            try proofs.finish()
-            let source = StagedSource(try staging.reader(versionProofsName), size: proofBytes)
-            var input = BundleInput(name: versionProofsName, size: proofBytes) { try source.read($0) }
+        try writer?.finish()
+        return written
+    }
+
+    static func listedInput(_ name: String, _ bytes: [UInt8]) -> BundleInput {
+        var input = BundleInput(name: name, size: UInt64(bytes.count), read: Age.memorySource(bytes))
+        input.folder = BundlePath.logPrefix
+        return input
+    }
+
+    /// The listed log entries of a bundle for `partners` holding `versionIds`. The version proofs (about a kilobyte
+    /// each) are made a chunk at a time on other threads, while the bundle's records are sealed, and staged encrypted
+    /// in `staging`, from where the bundle input reads them once they are all made: it comes after the records, and
+    /// its size, which the bundle's header states first, follows from the versions' log indexes alone
+    /// (``proofsSize(_:versionIds:treeSize:note:)``).
+    static func sealMaterial(
+        workspace: Workspace, store: Store, versionIds: [String], partners: [String], staging: SealStaging,
+        chunk: Int = 1000
+    ) throws -> SealMaterial {
+        let chunk = max(1, chunk)
+        let (checkpoint, note) = try workspace.checkpoint(store: store)
+        var material = SealMaterial(checkpointSize: checkpoint.size)
+        // The versions' log indexes first (16 bytes each), then their proofs in log order: the siblings of
+        // neighbouring leaves are neighbouring rows of the log, read a range at a time (``Store/inclusionProofs``).
+        // A recipient looks proofs up by version id, so their order in the file is free. Both are made a chunk at a
+        // time on every core (each chunk through its own read transaction of the same unchanged log).
+        let positions = stride(from: 0, to: versionIds.count, by: chunk).map { $0..<min($0 + chunk, versionIds.count) }
+        var logged = try OrderedParallel.map(positions, minimumPerCore: 1, run: 1, makeWorker: {}) {
+            _, range -> [(index: UInt64, position: Int)] in
+            let digests = range.compactMap { position in Base64URL.decode(versionIds[position]).map { (position, $0) } }
+            let indexes = try store.versionLogIndexes(digests: digests.map(\.1))
+            return digests.compactMap { position, digest in indexes[Data(digest)].map { ($0, position) } }
+        }.flatMap { $0 }
+        if !logged.isEmpty {
+            logged.sort { $0.index < $1.index }
+            let expected = proofsSize(logged, versionIds: versionIds, treeSize: checkpoint.size, note: note)
+            let made = Ahead { [logged] in
+                try makeProofs(
+                    logged, versionIds: versionIds, store: store, treeSize: checkpoint.size, note: note,
+                    staging: staging, chunk: chunk)
+            }
+            material.proofs = made
+            let source = ProofsSource(staging: staging, made: made, size: expected)
+            var input = BundleInput(name: versionProofsName, size: expected) { try source.read($0) }
             input.folder = BundlePath.logPrefix
             material.inputs.append(input)
         }

@@ -8,7 +8,9 @@ import Foundation
 /// (the version proofs): `.amanat/.seal.partial-XXXXXXXX/`, registered with ``Leftovers``. Each file in it is an
 /// ``EncryptedBlob`` under a random key that exists only in this object, so nothing readable reaches the disk; the
 /// folder is removed by ``remove()`` (and when the object goes away, and by a later sweep if the process dies).
-final class SealStaging {
+/// Sendable: its properties do not change after `init`; the version proofs are written into it from another thread
+/// while the records are sealed, and it is removed only after that writing has ended.
+final class SealStaging: @unchecked Sendable {
     let folder: URL
     private let key: SecretBytes
     private let leftover: Int
@@ -62,6 +64,35 @@ final class StagedSource {
             UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(min(UInt64(buffer.count), left))]))
         left -= UInt64(n)
         return n
+    }
+}
+
+/// The staged version proofs as a bundle input's stream: waits until they are all made (on other threads, while the
+/// records are sealed), checks that they have the size the bundle's header stated, then reads them.
+final class ProofsSource {
+    private let staging: SealStaging
+    private let made: Ahead<UInt64>
+    private let size: UInt64
+    private var source: StagedSource?
+
+    init(staging: SealStaging, made: Ahead<UInt64>, size: UInt64) {
+        self.staging = staging
+        self.made = made
+        self.size = size
+    }
+
+    func read(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if source == nil {
+            let written = try made.get()
+            guard written == size else {
+                throw AmanatError(
+                    .ioError,
+                    "the version proofs came to \(written) bytes where \(size) were announced (a bug); nothing was sent."
+                )
+            }
+            source = StagedSource(try staging.reader(BundleLog.versionProofsName), size: size)
+        }
+        return try source!.read(buffer)
     }
 }
 

@@ -131,6 +131,8 @@ extension Workspace {
         let material = try BundleLog.sealMaterial(
             workspace: self, store: logStore, versionIds: records?.versionIds ?? [], partners: partners,
             staging: staging)
+        // However sealing ends, the proofs are no longer being made when the staging folder goes.
+        defer { material.finishProofs() }
         bundleInputs += material.inputs
         var checkpointSize: UInt64 = 0
         let manifest: BundleManifest

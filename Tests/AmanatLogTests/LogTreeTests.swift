@@ -120,6 +120,7 @@ import Testing
             for index in 0..<size {
                 let i = UInt64(index)
                 let proof = try LogTree.inclusionProof(index: i, size: n, in: storage)
+                #expect(LogTree.inclusionProofLength(index: i, size: n) == proof.count, "index \(i) of \(n)")
                 let leaf = leafHashes[index]
                 #expect(LogTree.verifyInclusion(leafHash: leaf, index: i, size: n, proof: proof, rootHash: roots[size]))
                 #expect(proof.count <= 7)
@@ -171,6 +172,27 @@ import Testing
             }
         }
         #expect(checked == 70 * 71)
+    }
+
+    /// A bundle states the size of its version proofs before they are made: the size from the index, the number of
+    /// hashes and the note's size is the size of the proof made.
+    @Test func aProofsSizeIsKnownBeforeItsHashes() throws {
+        let note = try SignedNote(parsing: SignedNoteTests.utf8(SignedNoteTests.specNote))
+        var random = SplitMix64(seed: 0x7106)
+        var checked = 0
+        for size in [1, 2, 3, 7, 8, 9, 1000, 65_537, 1 << 40, (1 << 62) + 12345] as [UInt64] {
+            for index in [0, size / 3, size - 1] + (0..<5).map({ _ in random.next() % size }) {
+                let count = LogTree.inclusionProofLength(index: index, size: size)
+                let hashes = (0..<count).map { _ in (0..<32).map { _ in UInt8(truncatingIfNeeded: random.next()) } }
+                let proof = try TlogProof(index: index, hashes: hashes, checkpoint: note)
+                #expect(
+                    TlogProof.serializedSize(index: index, hashCount: count, checkpointBytes: note.serialized.count)
+                        == proof.serialized.count, "index \(index) of \(size)")
+                checked += 1
+            }
+        }
+        #expect(LogTree.inclusionProofLength(index: 5, size: 5) == 0)
+        #expect(checked == 80)
     }
 
     @Test func randomLargeSizes() throws {

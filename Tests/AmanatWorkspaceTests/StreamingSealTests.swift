@@ -56,8 +56,8 @@ struct StreamingSealTests {
         return (0...(haystack.count - needle.count)).contains { haystack[$0..<$0 + needle.count].elementsEqual(needle) }
     }
 
-    /// Seals A's records for B in batches of `batchSize`; `inspect` is called with the staged files while the bundle
-    /// is being written.
+    /// Seals A's records for B in batches of `batchSize`; `inspect` is called with the staged files once the bundle
+    /// is written, before it is committed (the version proofs are staged while the records are sealed).
     static func seal(
         _ p: Pair, batchSize: Int, to file: String, inspect: (([[UInt8]]) throws -> Void)? = nil
     ) throws -> SealReport {
@@ -67,13 +67,14 @@ struct StreamingSealTests {
         request.recordBatchSize = batchSize
         let report = try p.a.seal(
             request,
-            sink: { bytes in
-                if !inspected, let inspect {
+            sink: { bytes in try out.write(bytes) },
+            commit: {
+                if let inspect {
                     inspected = true
                     try inspect(try stagedBytes(p.a))
                 }
-                try out.write(bytes)
-            }, commit: { try out.commit() })
+                try out.commit()
+            })
         #expect(inspect == nil || inspected)
         return report
     }
