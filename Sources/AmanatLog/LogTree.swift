@@ -126,26 +126,50 @@ public enum LogTree {
     /// - Throws: ``LogError/indexOutOfRange(index:size:)``, ``LogError/missingHash(level:index:)``; storage errors.
     public static func inclusionProof(index: UInt64, size: UInt64, in storage: some LogHashStorage) throws -> [LogHash]
     {
+        try inclusionProofs(indexes: [index], size: size, in: storage)[0]
+    }
+
+    /// The inclusion proofs of many leaves in the tree of `size` leaves, in the order of `indexes`
+    /// (``inclusionProof(index:size:in:)`` for each). The hashes of the tree's right edge that are not stored (the
+    /// ranges `[start, size)` that are no complete subtree, one of which most proofs hold) are computed once for all.
+    /// - Throws: as ``inclusionProof(index:size:in:)``.
+    public static func inclusionProofs(
+        indexes: [UInt64], size: UInt64, in storage: some LogHashStorage
+    ) throws -> [[LogHash]] {
         guard size <= maxSize else { throw LogError.treeTooLarge(size: size) }
-        guard index < size else { throw LogError.indexOutOfRange(index: index, size: size) }
         return try HasherPool.shared.withHasher { (hasher) throws in
-            var proof: [LogHash] = []
-            var start: UInt64 = 0
-            var end = size
-            var path: [(start: UInt64, end: UInt64)] = []
-            // Walk down to the leaf, remembering the sibling range at each step; the proof lists them bottom-up.
-            while end - start > 1 {
-                let k = largestPowerOfTwo(below: end - start)
-                if index < start + k {
-                    path.append((start + k, end))
-                    end = start + k
-                } else {
-                    path.append((start, start + k))
-                    start += k
+            // The hash of [start, size) by start, for the ranges that are no complete subtree.
+            var rightEdge: [UInt64: LogHash] = [:]
+            func siblingHash(_ start: UInt64, _ end: UInt64) throws -> LogHash {
+                let n = end - start
+                guard end == size, !(n & (n - 1) == 0 && start % n == 0) else {
+                    return try rangeHash(start, end, storage, hasher)
                 }
+                if let known = rightEdge[start] { return known }
+                let hash = try rangeHash(start, end, storage, hasher)
+                rightEdge[start] = hash
+                return hash
             }
-            for sibling in path.reversed() { proof.append(try rangeHash(sibling.start, sibling.end, storage, hasher)) }
-            return proof
+            return try indexes.map { index in
+                guard index < size else { throw LogError.indexOutOfRange(index: index, size: size) }
+                var proof: [LogHash] = []
+                var start: UInt64 = 0
+                var end = size
+                var path: [(start: UInt64, end: UInt64)] = []
+                // Walk down to the leaf, remembering the sibling range at each step; the proof lists them bottom-up.
+                while end - start > 1 {
+                    let k = largestPowerOfTwo(below: end - start)
+                    if index < start + k {
+                        path.append((start + k, end))
+                        end = start + k
+                    } else {
+                        path.append((start, start + k))
+                        start += k
+                    }
+                }
+                for sibling in path.reversed() { proof.append(try siblingHash(sibling.start, sibling.end)) }
+                return proof
+            }
         }
     }
 

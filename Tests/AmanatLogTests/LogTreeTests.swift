@@ -174,6 +174,28 @@ import Testing
         #expect(checked == 70 * 71)
     }
 
+    /// Proofs made in one batch (the right edge's unstored hashes computed once for all) equal proofs made one at a
+    /// time, and verify.
+    @Test func aBatchOfProofsEqualsProofsMadeAlone() throws {
+        let (storage, leafHashes) = try Self.tree(size: 70, seed: 2)
+        var checked = 0
+        for size in [1, 2, 3, 5, 8, 13, 33, 64, 69, 70] {
+            let n = UInt64(size)
+            let root = try LogTree.rootHash(size: n, in: storage)
+            let indexes = (0..<n).map { $0 } + (0..<n).reversed()
+            let batch = try LogTree.inclusionProofs(indexes: indexes, size: n, in: storage)
+            for (index, proof) in zip(indexes, batch) {
+                #expect(proof == (try LogTree.inclusionProof(index: index, size: n, in: storage)))
+                #expect(
+                    LogTree.verifyInclusion(
+                        leafHash: leafHashes[Int(index)], index: index, size: n, proof: proof, rootHash: root))
+                checked += 1
+            }
+        }
+        #expect(checked == 2 * (1 + 2 + 3 + 5 + 8 + 13 + 33 + 64 + 69 + 70))
+        #expect(throws: LogError.self) { try LogTree.inclusionProofs(indexes: [0, 7], size: 7, in: storage) }
+    }
+
     /// A bundle states the size of its version proofs before they are made: the size from the index, the number of
     /// hashes and the note's size is the size of the proof made.
     @Test func aProofsSizeIsKnownBeforeItsHashes() throws {

@@ -139,6 +139,18 @@ struct StreamingSealTests {
         let store = service.store
         let partner = try p.b.identity().fingerprint
         let ids = try store.versionIdsByRecord()
+        // The versions come record by record, each record's in the order they were signed (ties by id)
+        let order = try ids.map { id in
+            let v = try store.version(id)
+            return (v.recordId, v.issuedAt, v.id)
+        }
+        #expect(
+            zip(order, order.dropFirst()).allSatisfy { a, b in
+                a.0 != b.0
+                    ? a.0.utf8.lexicographicallyPrecedes(b.0.utf8)
+                    : a.1 != b.1 ? a.1 < b.1 : a.2.utf8.lexicographicallyPrecedes(b.2.utf8)
+            })
+        #expect(Set(ids) == Set(try store.allVersionIds()) && ids.count == 13)
         // Choosing the versions: 2 at a time or all at once
         let whole = try service.bundleContents(
             versionIds: ids, partners: [partner], anonymousRecipients: false, batchSize: 4, chunk: 1000)
