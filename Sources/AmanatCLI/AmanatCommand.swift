@@ -133,14 +133,14 @@ public struct AmanatCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-            Foundation.exit(0)
+            exitAfterBackgroundWork(0)
         } catch let error as AmanatError {
             Console.err("error: \(error.message)")
-            Foundation.exit(ExitStatus(error.kind).rawValue)
+            exitAfterBackgroundWork(ExitStatus(error.kind).rawValue)
         } catch let storeError as StoreError {
             let error = AmanatError(storeError)
             Console.err("error: \(error.message)")
-            Foundation.exit(ExitStatus(error.kind).rawValue)
+            exitAfterBackgroundWork(ExitStatus(error.kind).rawValue)
         } catch {
             // argument-parser's own messages (usage, help, --version), and any other error, through the same
             // escaping as every other message.
@@ -157,7 +157,14 @@ public struct AmanatCommand: AsyncParsableCommand {
             if !message.isEmpty {
                 if code.isSuccess { Console.out(message) } else { Console.err(message) }
             }
-            Foundation.exit(code.rawValue)
+            exitAfterBackgroundWork(code.rawValue)
         }
+    }
+
+    /// Exits once the work started ahead on other threads has ended (a signing key being unlocked: exiting under it
+    /// would tear OpenSSL down while it runs).
+    static func exitAfterBackgroundWork(_ code: Int32) -> Never {
+        Workspace.finishBackgroundUnlocks()
+        Foundation.exit(code)
     }
 }

@@ -170,8 +170,21 @@ public struct Workspace: Sendable {
         let file = Self.fileIdentity(signingKeyURL)
         guard !unlockedSigningKey.has(file), let secret = try? passphrase() else { return }
         let workspace = self
-        unlockedSigningKey.start(file, Ahead { try workspace.signingKey(passphrase: secret) })
+        Self.backgroundUnlocks.enter()
+        unlockedSigningKey.start(
+            file,
+            Ahead {
+                defer { Self.backgroundUnlocks.leave() }
+                return try workspace.signingKey(passphrase: secret)
+            })
     }
+
+    /// Unlocks started ahead and still running (``unlockSigningKeyAhead()``).
+    private static let backgroundUnlocks = DispatchGroup()
+
+    /// Waits for every unlock started ahead: a front end calls it before the process exits, since a command that
+    /// fails before it needs its key leaves the unlock running, and exiting tears OpenSSL down under it.
+    public static func finishBackgroundUnlocks() { backgroundUnlocks.wait() }
 
     /// A key file as the unlocked-key caches know it: path, inode, size and modification time (a replaced or
     /// shredded file is unlocked again); empty when the file cannot be read.
