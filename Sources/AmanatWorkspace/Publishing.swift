@@ -123,6 +123,7 @@ extension Workspace {
         batchSize: Int = 512, progress: ((Int, Int) -> Void)? = nil, onRecord: ((PublishedRecord) throws -> Void)? = nil
     ) throws -> PublicationResult {
         unlockSigningKeyAhead()
+        defer { finishSigningKeyAhead() }
         let service = try RecordService(workspace: self)
         let store = service.store
         // Named records are chosen (and refused) before anything is redacted; all records are chosen as they come.

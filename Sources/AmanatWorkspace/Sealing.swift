@@ -67,6 +67,7 @@ extension Workspace {
     ) throws -> SealReport {
         // The signing key's scrypt runs on another thread while the store key is unlocked and the records chosen.
         unlockSigningKeyAhead()
+        defer { finishSigningKeyAhead() }
         let recipientList = try resolveRecipients(request.recipients)
         let inputs = try request.files.map { try InputFile($0) }
         var names = Set<String>()

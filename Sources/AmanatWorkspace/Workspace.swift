@@ -179,6 +179,10 @@ public struct Workspace: Sendable {
             })
     }
 
+    /// Waits for an unlock of this workspace's signing key started ahead (``unlockSigningKeyAhead()``), if one is
+    /// running: a library call that started it and fails before it needs the key waits for it before it returns.
+    public func finishSigningKeyAhead() { unlockedSigningKey.finish() }
+
     /// Unlocks started ahead and still running (``unlockSigningKeyAhead()``).
     private static let backgroundUnlocks = DispatchGroup()
 
@@ -320,6 +324,14 @@ final class UnlockedSigningKey: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return !file.isEmpty && self.file == file && (key != nil || pending != nil)
+    }
+
+    /// Waits for the unlock started ahead, if any.
+    func finish() {
+        lock.lock()
+        let running = pending
+        lock.unlock()
+        running?.wait()
     }
 
     func start(_ file: String, _ unlock: Ahead<Ed25519.SigningKey>) {
