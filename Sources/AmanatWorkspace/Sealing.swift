@@ -65,9 +65,6 @@ extension Workspace {
         _ request: SealRequest, sink: @escaping (UnsafeRawBufferPointer) throws -> Void, commit: () throws -> Void,
         progress: ((UInt64, UInt64) -> Void)? = nil
     ) throws -> SealReport {
-        // The signing key's scrypt runs on another thread while the store key is unlocked and the records chosen.
-        unlockSigningKeyAhead()
-        defer { finishSigningKeyAhead() }
         let recipientList = try resolveRecipients(request.recipients)
         let inputs = try request.files.map { try InputFile($0) }
         var names = Set<String>()
@@ -83,6 +80,10 @@ extension Workspace {
                 )
             }
         }
+        // Checked; now the passphrase may be asked for. The signing key's scrypt runs on another thread while the
+        // store key is unlocked and the records chosen.
+        unlockSigningKeyAhead()
+        defer { finishSigningKeyAhead() }
         var bundleInputs = inputs.map { file in
             BundleInput(name: URL(fileURLWithPath: file.path).lastPathComponent, size: file.size) { try file.read($0) }
         }
