@@ -24,25 +24,28 @@ struct InterruptTests {
         }
 
         /// Starts `amanat ARGS` in workspace b.
-        func start(_ arguments: [String]) throws -> Process {
-            let process = Process()
-            process.executableURL = CLIHarness.executable
-            process.arguments = arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: p.b)
-            var environment = ProcessInfo.processInfo.environment
-            environment["AMANAT_PASSPHRASE"] = "test passphrase 123"
-            environment.removeValue(forKey: "AMANAT_WORKSPACE")
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            return process
-        }
+        func start(_ arguments: [String]) throws -> Process { try InterruptTests.start(arguments, in: p.b) }
 
         /// Everything under `folder` whose name starts with a dot (staging folders and temporary files).
         func hidden(_ folder: String) -> [String] {
             ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasPrefix(".") }
         }
+    }
+
+    /// Starts `amanat ARGS` in the workspace `folder`, its output discarded.
+    static func start(_ arguments: [String], in folder: String) throws -> Process {
+        let process = Process()
+        process.executableURL = CLIHarness.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        var environment = ProcessInfo.processInfo.environment
+        environment["AMANAT_PASSPHRASE"] = "test passphrase 123"
+        environment.removeValue(forKey: "AMANAT_WORKSPACE")
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
     }
 
     @Test func sigintAtRandomMomentsLeavesNothingButTheBundle() throws {
@@ -123,19 +126,8 @@ struct InterruptTests {
         let drop = try cli.makeFolder("drop")
         var caught = 0
         for round in 0..<4 {
-            let process = Process()
-            process.executableURL = CLIHarness.executable
-            process.arguments = [
-                "publish", "--policy", AuthorityCommandTests.publicPolicy, "-o", drop + "/out-\(round)",
-            ]
-            process.currentDirectoryURL = URL(fileURLWithPath: a)
-            var environment = ProcessInfo.processInfo.environment
-            environment["AMANAT_PASSPHRASE"] = "test passphrase 123"
-            environment.removeValue(forKey: "AMANAT_WORKSPACE")
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try Self.start(
+                ["publish", "--policy", AuthorityCommandTests.publicPolicy, "-o", drop + "/out-\(round)"], in: a)
             // When the staging folder holds a few hundred files, SIGINT, SIGTERM and SIGINT arrive at once
             let staging = {
                 (try? FileManager.default.contentsOfDirectory(atPath: drop))?.first {
