@@ -111,14 +111,25 @@ public enum LogTree {
     /// How many hashes the inclusion proof of `index` in a tree of `size` leaves holds (0 when `index` is not below
     /// `size`).
     public static func inclusionProofLength(index: UInt64, size: UInt64) -> Int {
-        guard index < size else { return 0 }
-        var (start, end, count) = (UInt64(0), size, 0)
+        index < size ? siblingRanges(index: index, size: size).count : 0
+    }
+
+    /// The leaf ranges whose hashes make the inclusion proof of `index` (below `size`), from the root's child down
+    /// to the leaf's sibling: walking down to the leaf, the part not taken at each step.
+    static func siblingRanges(index: UInt64, size: UInt64) -> [(start: UInt64, end: UInt64)] {
+        var (start, end) = (UInt64(0), size)
+        var path: [(start: UInt64, end: UInt64)] = []
         while end - start > 1 {
             let k = largestPowerOfTwo(below: end - start)
-            if index < start + k { end = start + k } else { start += k }
-            count += 1
+            if index < start + k {
+                path.append((start + k, end))
+                end = start + k
+            } else {
+                path.append((start, start + k))
+                start += k
+            }
         }
-        return count
+        return path
     }
 
     /// The inclusion proof of leaf `index` in the tree of `size` leaves (RFC 9162 §2.1.3.1): the sibling hashes from
@@ -152,23 +163,8 @@ public enum LogTree {
             }
             return try indexes.map { index in
                 guard index < size else { throw LogError.indexOutOfRange(index: index, size: size) }
-                var proof: [LogHash] = []
-                var start: UInt64 = 0
-                var end = size
-                var path: [(start: UInt64, end: UInt64)] = []
-                // Walk down to the leaf, remembering the sibling range at each step; the proof lists them bottom-up.
-                while end - start > 1 {
-                    let k = largestPowerOfTwo(below: end - start)
-                    if index < start + k {
-                        path.append((start + k, end))
-                        end = start + k
-                    } else {
-                        path.append((start, start + k))
-                        start += k
-                    }
-                }
-                for sibling in path.reversed() { proof.append(try siblingHash(sibling.start, sibling.end)) }
-                return proof
+                // The proof lists the siblings bottom-up.
+                return try siblingRanges(index: index, size: size).reversed().map { try siblingHash($0.start, $0.end) }
             }
         }
     }

@@ -106,7 +106,8 @@ struct PublishContext: Sendable {
 
     func process(_ input: Input, _ worker: Worker) throws -> Outcome {
         let record: Publisher.Selected
-        var verifiedHead: VerifiedVersion?
+        /// The record's only version, verified, when its view was derived from it.
+        var only: (version: StoredVersion, verified: VerifiedVersion)?
         switch input {
         case .selected(let selected):
             record = selected
@@ -114,20 +115,18 @@ struct PublishContext: Sendable {
             return .skipped(skipped)
         case .id(let id):
             let view: RecordView
-            var onlyVersion: StoredVersion?
-            if let only = try store.onlyVersion(ofRecord: id), only.id == id, only.kind == .create {
+            if let version = try store.onlyVersion(ofRecord: id), version.id == id, version.kind == .create {
                 // Most records hold their first version only: the view is derived from it (its content as it
                 // verifies), so that its history is not read a second time.
-                let verified = try verify(only, worker)
+                let verified = try verify(version, worker)
                 let node = VersionNode(
-                    id: only.id, recordId: id, kind: only.kind, prev: only.prev, signer: only.signer,
-                    issuedAt: only.issuedAt, content: verified.content)
+                    id: version.id, recordId: id, kind: version.kind, prev: version.prev, signer: version.signer,
+                    issuedAt: version.issuedAt, content: verified.content)
                 guard let derived = SyncView.derive(versions: [node], authority: authority)[id] else {
                     throw AmanatError(.inputMissing, "no record \(id) in the store. See `amanat list`.")
                 }
                 view = derived
-                verifiedHead = verified
-                onlyVersion = only
+                only = (version, verified)
             } else {
                 guard let derived = try store.recordView(id, authority: authority) else {
                     throw AmanatError(.inputMissing, "no record \(id) in the store. See `amanat list`.")
@@ -139,12 +138,12 @@ struct PublishContext: Sendable {
             }
             // The single head (or the error naming the concurrent heads); the version read above when it is it.
             let head =
-                try onlyVersion.flatMap { view.heads.map(\.id) == [$0.id] ? $0 : nil }
+                try only.flatMap { view.heads.map(\.id) == [$0.version.id] ? $0.version : nil }
                 ?? RecordService.singleHead(of: view, in: store)
             record = Publisher.Selected(head: head, view: view)
         }
         let version = record.head
-        let verified = try verifiedHead.flatMap { $0.versionId == version.id ? $0 : nil } ?? verify(version, worker)
+        let verified = try only.flatMap { $0.version.id == version.id ? $0.verified : nil } ?? verify(version, worker)
         var published: PublishedRecord
         do {
             published = try worker.redactor.apply(version.sdjwt, verified: verified)

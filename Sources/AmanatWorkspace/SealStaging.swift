@@ -112,21 +112,20 @@ final class RecordBatchSource {
 
     func read(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if pieces == nil { pieces = try reader.lines(number) }
-        while let pieces, piece < pieces.count {
-            let bytes = pieces[piece]
-            guard offset < bytes.count else {
+        while piece < pieces!.count {
+            guard offset < pieces![piece].count else {
                 // A piece sealed is dropped at once.
-                self.pieces![piece] = []
-                piece += 1
-                offset = 0
+                pieces![piece] = []
+                (piece, offset) = (piece + 1, 0)
                 continue
             }
-            let n = min(buffer.count, bytes.count - offset)
-            bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
+            let n = min(buffer.count, pieces![piece].count - offset)
+            pieces![piece].withUnsafeBytes {
+                buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n)
+            }
             offset += n
             return n
         }
-        pieces = []
         return 0
     }
 }
