@@ -292,11 +292,6 @@ extension Store {
             sql: "INSERT OR IGNORE INTO received (partner, bundleId) VALUES (?, ?)", arguments: [partner, bundleId])
         let ack = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ack (partner, versionId) VALUES (?, ?)")
         for v in versions { try ack.execute(arguments: [partner, v]) }
-        for bundle in acknowledges {
-            try db.execute(
-                sql:
-                    "INSERT OR IGNORE INTO ack (partner, versionId) SELECT partner, versionId FROM sent WHERE partner = ? AND bundleId = ?",
-                arguments: [partner, bundle])
-        }
+        for bundle in acknowledges { try recordAcknowledged(db, partner: partner, bundleId: bundle) }
     }
 }

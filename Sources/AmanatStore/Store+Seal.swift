@@ -87,7 +87,7 @@ extension Store {
                             SELECT DISTINCT v.recordId FROM version v CROSS JOIN ack a
                                 ON a.partner = ? AND a.versionId = v.id WHERE v.recordId IN (\(list))
                             UNION
-                            SELECT DISTINCT v.recordId FROM version v CROSS JOIN sent s
+                            SELECT DISTINCT v.recordId FROM version v CROSS JOIN sentVersion s
                                 ON s.partner = ? AND s.versionId = v.id WHERE v.recordId IN (\(list))
                             """),
                     arguments: StatementArguments([partner] + chunk + [partner] + chunk))
@@ -223,17 +223,12 @@ extension Store {
         partners: [String], bundleId: String, versions: some Collection<String>, checkpointSize: UInt64
     ) throws {
         let names = try partners.map { try ledgerName($0) }
-        // In key order: the rows of one bundle then fill the table's and the index's pages one after another, where
-        // the versions' own order (by record) touched a random page of each for every row.
-        let versions = versions.sorted()
         try write { db in
-            let insert = try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO sent (partner, bundleId, versionId) VALUES (?, ?, ?)")
             let checkpoint = try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO sentCheckpoint (partner, size) VALUES (?, ?)")
             for partner in names {
                 try checkpoint.execute(arguments: [partner, Int64(checkpointSize)])
-                for v in versions { try insert.execute(arguments: [partner, bundleId, v]) }
+                try Self.recordSent(db, partner: partner, bundleId: bundleId, versions: versions)
             }
         }
     }

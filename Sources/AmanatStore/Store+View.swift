@@ -668,7 +668,13 @@ extension Store {
         func rows(after cursor: String) -> Ahead<[RawState]> {
             Ahead { [self] in
                 try writer.read { db -> [RawState] in
-                    try Row.fetchAll(db, sql: sql, arguments: [cursor, pageSize]).map(RawState.init)
+                    // Through a cursor: each row's columns are read straight from the statement (`fetchAll` copied
+                    // every row into a `Row` of its own first).
+                    let rows = try Row.fetchCursor(db, sql: sql, arguments: [cursor, pageSize])
+                    var states: [RawState] = []
+                    states.reserveCapacity(pageSize)
+                    while let row = try rows.next() { states.append(RawState(row)) }
+                    return states
                 }
             }
         }

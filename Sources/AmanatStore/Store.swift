@@ -210,7 +210,7 @@ public final class Store: Sendable {
                 try update.execute(arguments: [sealed.jwt, sealed.disclosures, sealed.content, id])
             }
             // The ledger names partners by keyed tags from now on.
-            for table in ["ack", "sent", "received"] {
+            for table in ["ack", "sentBundle", "sentVersion", "received"] {
                 for partner in try String.fetchAll(db, sql: "SELECT DISTINCT partner FROM \(table)") {
                     try db.execute(
                         sql: "UPDATE \(table) SET partner = ? WHERE partner = ?",
@@ -448,6 +448,7 @@ public final class Store: Sendable {
                     "consentProposals",
                 ])
         }
+        registerSentLedgerMigration(&migrator)
         return migrator
     }
 
@@ -1004,7 +1005,7 @@ public final class Store: Sendable {
                 sql: """
                     SELECT EXISTS (SELECT 1 FROM version v CROSS JOIN ack a ON a.partner = ? AND a.versionId = v.id
                                    WHERE v.recordId = ?)
-                        OR EXISTS (SELECT 1 FROM version v CROSS JOIN sent s ON s.partner = ? AND s.versionId = v.id
+                        OR EXISTS (SELECT 1 FROM version v CROSS JOIN sentVersion s ON s.partner = ? AND s.versionId = v.id
                                    WHERE v.recordId = ?)
                     """, arguments: [partner, record, partner, record]) ?? false
         }
@@ -1013,11 +1014,7 @@ public final class Store: Sendable {
     /// Records that a bundle with these versions was sent to the partner.
     public func recordSent(partner: String, bundleId: String, versions: [String]) throws {
         let partner = try ledgerName(partner)
-        try writer.write { db in
-            let insert = try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO sent (partner, bundleId, versionId) VALUES (?, ?, ?)")
-            for v in versions { try insert.execute(arguments: [partner, bundleId, v]) }
-        }
+        try writer.write { db in try Self.recordSent(db, partner: partner, bundleId: bundleId, versions: versions) }
     }
 
     /// Records an imported bundle from `partner`: it holds `versions` (they were in its bundle), and it acknowledges

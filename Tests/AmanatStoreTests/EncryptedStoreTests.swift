@@ -63,7 +63,7 @@ struct EncryptedStoreTests {
         // And the ledger names the partner by a tag, not its fingerprint
         try sealed.recordSent(partner: b.fingerprint, bundleId: "bundle-1", versions: [versions[1].id])
         #expect(try sealed.partnerHolds(partner: b.fingerprint, record: versions[1].recordId))
-        let ledger = try Self.cells(sealed, tables: ["sent", "ack", "received"])
+        let ledger = try Self.cells(sealed, tables: ["sentBundle", "sentVersion", "ack", "received"])
         #expect(!ledger.isEmpty)
         #expect(!ledger.contains { $0.range(of: Data(b.fingerprint.utf8)) != nil })
     }

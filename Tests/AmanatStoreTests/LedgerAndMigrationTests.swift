@@ -306,6 +306,129 @@ struct LedgerAndMigrationTests {
         #expect(try store.insert([edit]).alreadyPresent == 1)
     }
 
+    /// Puts the ledger of what was sent back in its v1 layout (a row per version per bundle, and v6's index), with
+    /// `rows` as (partner's ledger name, bundle, version), and forgets the v9 migration.
+    static func restoreV1SentTable(_ store: Store, rows: [(String, String, String)]) throws {
+        try store.writer.write { db in
+            try db.execute(
+                sql: """
+                    DROP TABLE sentBundle;
+                    DROP TABLE sentVersion;
+                    CREATE TABLE sent ("partner" TEXT NOT NULL, "bundleId" TEXT NOT NULL, "versionId" TEXT NOT NULL,
+                        PRIMARY KEY ("partner", "bundleId", "versionId"));
+                    CREATE INDEX sent_partner_version ON sent(partner, versionId);
+                    DELETE FROM grdb_migrations WHERE identifier = 'v9-sent-ledger';
+                    """)
+            for row in rows {
+                try db.execute(
+                    sql: "INSERT INTO sent (partner, bundleId, versionId) VALUES (?, ?, ?)",
+                    arguments: [row.0, row.1, row.2])
+            }
+        }
+    }
+
+    @Test func aV8LedgerOfSentVersionsBecomesOneListPerBundle() throws {
+        let (folder, path) = try Self.temporaryStorePath()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let org = try TestOrganization()
+        let a1 = try org.create("a")
+        let a2 = try org.edit(a1, "a2")
+        let b1 = try org.create("b")
+        let c1 = try org.create("c")
+        let key = try StoreKey.generate()
+        let (p, q): (String, String)
+        // Given an encrypted store whose ledger has v1's table: two bundles to the partner (a1 went in both) and one
+        // to another partner
+        do {
+            let store = try Store(path: path, key: key)
+            try store.insert([a1, a2, b1, c1])
+            (p, q) = (try store.ledgerName(Self.partner), try store.ledgerName(Self.otherPartner))
+            try Self.restoreV1SentTable(
+                store,
+                rows: [
+                    (p, "ours-1", a1.id), (p, "ours-1", b1.id), (p, "ours-2", a1.id), (p, "ours-2", a2.id),
+                    (q, "ours-3", c1.id),
+                ])
+            #expect(try Self.tables(store).contains("sent"))
+        }
+        // When the current code opens it
+        let store = try Store(path: path, key: key)
+        // Then v9 ran: each bundle's versions are one sorted list, each version sent to a partner is listed once,
+        // and the old table and its index are gone
+        #expect(try Self.appliedMigrations(store).last == "v9-sent-ledger")
+        let tables = try Self.tables(store)
+        #expect(!tables.contains("sent") && tables.isSuperset(of: ["sentBundle", "sentVersion"]))
+        let (lists, sent) = try store.writer.read { db in
+            (
+                try Row.fetchAll(db, sql: "SELECT partner, bundleId, versions FROM sentBundle ORDER BY 1, 2").map {
+                    row -> [String] in
+                    [row[0], row[1]] + (try Store.decodeVersionList(Array(row[2] as Data)))
+                },
+                try Row.fetchAll(db, sql: "SELECT partner, versionId FROM sentVersion ORDER BY 1, 2").map {
+                    [$0[0], $0[1]] as [String]
+                }
+            )
+        }
+        let expectedLists = [
+            [p, "ours-1"] + [a1.id, b1.id].sorted(), [p, "ours-2"] + [a1.id, a2.id].sorted(), [q, "ours-3", c1.id],
+        ].sorted { $0.lexicographicallyPrecedes($1) }
+        #expect(lists == expectedLists)
+        #expect(
+            sent == ([[p, a1.id], [p, a2.id], [p, b1.id], [q, c1.id]]).sorted { $0.lexicographicallyPrecedes($1) })
+        #expect(try store.partnerHolds(partner: Self.partner, record: b1.recordId))
+        #expect(try !store.partnerHolds(partner: Self.partner, record: c1.recordId))
+        // And an acknowledgement of a bundle sent before the migration marks its versions held, then drops its list
+        try store.recordReceived(partner: Self.partner, bundleId: "theirs-1", versions: [], acknowledges: ["ours-2"])
+        #expect(try store.unacknowledgedVersions(partner: Self.partner) == [b1.id, c1.id].sorted())
+        let left = try store.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT bundleId FROM sentBundle ORDER BY 1")
+        }
+        #expect(left == ["ours-1", "ours-3"])
+        #expect(try store.integrityCheck())
+    }
+
+    @Test func sendingTheSameVersionsAgainAddsOneSmallRowPerBundle() throws {
+        // Given a store whose versions were all sent to the partner once
+        let (store, a1, a2, b1, c1) = try seeded()
+        let all = [a1, a2, b1, c1]
+        try store.recordSent(partners: [Self.partner], bundleId: "ours-1", versions: all, checkpointSize: 4)
+        func ledger() throws -> (bundles: Int, versions: Int) {
+            try store.writer.read { db in
+                (
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sentBundle") ?? -1,
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sentVersion") ?? -1
+                )
+            }
+        }
+        #expect(try ledger() == (1, 4))
+        // When they are sent again in five more bundles (none acknowledged)
+        for n in 2...6 {
+            try store.recordSent(partners: [Self.partner], bundleId: "ours-\(n)", versions: all, checkpointSize: 4)
+        }
+        // Then each bundle is one row and each version is still listed once
+        #expect(try ledger() == (6, 4))
+        // And the same bundle recorded again keeps the union of its versions
+        try store.recordSent(partner: Self.partner, bundleId: "ours-7", versions: [a1])
+        try store.recordSent(partner: Self.partner, bundleId: "ours-7", versions: [b1])
+        try store.recordReceived(partner: Self.partner, bundleId: "theirs-1", versions: [], acknowledges: ["ours-7"])
+        #expect(try store.unacknowledgedVersions(partner: Self.partner) == [a2, c1].sorted())
+        // And acknowledging every bundle leaves no list behind
+        try store.recordReceived(
+            partner: Self.partner, bundleId: "theirs-2", versions: [], acknowledges: (1...6).map { "ours-\($0)" })
+        #expect(try ledger() == (0, 4))
+        #expect(try store.unacknowledgedVersions(partner: Self.partner).isEmpty)
+    }
+
+    @Test(arguments: [[UInt8](), [0], [0, 5, 65], [0, 2, 65, 66, 0]])
+    func aCutListOfSentVersionsIsRefused(_ bytes: [UInt8]) throws {
+        if bytes.isEmpty {
+            #expect(try Store.decodeVersionList(bytes) == [])
+        } else {
+            #expect(throws: StoreError.self) { try Store.decodeVersionList(bytes) }
+        }
+        #expect(try Store.decodeVersionList(try Store.encodeVersionList(["b", "a", "ü"])) == ["a", "b", "ü"])
+    }
+
     @Test func theCountsOfStatusReadOnlyTheirIndex() throws {
         let (store, _, _, _, _) = try seeded()
         let plan = try store.writer.read { db in
@@ -320,7 +443,7 @@ struct LedgerAndMigrationTests {
         #expect(
             Store.migrator.migrations == [
                 "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log", "v6-view",
-                "v7-table-layout", "v8-record-state",
+                "v7-table-layout", "v8-record-state", "v9-sent-ledger",
             ])
     }
 
@@ -363,13 +486,18 @@ struct LedgerAndMigrationTests {
                         DROP TABLE seenTimestamp;
                         DROP TABLE recordState;
                         DROP TABLE stateBucket;
-                        DROP INDEX sent_partner_version;
+                        DROP TABLE sentBundle;
+                        DROP TABLE sentVersion;
+                        CREATE TABLE sent ("partner" TEXT NOT NULL, "bundleId" TEXT NOT NULL,
+                            "versionId" TEXT NOT NULL, PRIMARY KEY ("partner", "bundleId", "versionId"));
+                        INSERT INTO sent (partner, bundleId, versionId) VALUES (?, 'ours-1', ?);
                         DELETE FROM grdb_migrations WHERE identifier IN (
                             'v2-erasure-authority', 'v3-erased-attachments', 'v4-encryption', 'v5-log', 'v6-view',
-                            'v7-table-layout', 'v8-record-state');
+                            'v7-table-layout', 'v8-record-state', 'v9-sent-ledger');
                         UPDATE version SET disclosures = '', content = NULL WHERE recordId = ?;
                         INSERT INTO versionAttachment (versionId, sha256) VALUES (?, ?);
-                        """, arguments: [requestedByPartner.recordId, erasedByCollector.id, onlyE])
+                        """,
+                    arguments: [Self.partner, kept.id, requestedByPartner.recordId, erasedByCollector.id, onlyE])
             }
             #expect(try Self.appliedMigrations(store) == ["v1"])
             #expect(
@@ -385,7 +513,7 @@ struct LedgerAndMigrationTests {
         #expect(
             try Self.appliedMigrations(store) == [
                 "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log", "v6-view",
-                "v7-table-layout", "v8-record-state",
+                "v7-table-layout", "v8-record-state", "v9-sent-ledger",
             ])
         #expect(try Self.tables(store).contains("erasedRecord"))
         let erased = try store.writer.read { db in
@@ -402,6 +530,7 @@ struct LedgerAndMigrationTests {
         #expect(try store.version(kept.id).content != nil)
         #expect(try store.unacknowledgedVersions(partner: Self.partner).contains(kept.id) == false)
         #expect(try store.receivedBundles(partner: Self.partner) == ["theirs-1"])
+        #expect(try store.partnerHolds(partner: Self.partner, record: kept.recordId))
         #expect(try store.integrityCheck())
     }
 
@@ -426,7 +555,7 @@ struct LedgerAndMigrationTests {
             #expect(
                 try Self.appliedMigrations(store) == [
                     "v1", "v2-erasure-authority", "v3-erased-attachments", "v4-encryption", "v5-log", "v6-view",
-                    "v7-table-layout", "v8-record-state",
+                    "v7-table-layout", "v8-record-state", "v9-sent-ledger",
                 ])
             #expect(try store.allVersionIds() == [v1.id, v2.id].sorted())
             #expect(try store.heads(record: v1.recordId) == [v2.id])
