@@ -180,6 +180,32 @@ struct RecordListingTests {
         #expect(left.isEmpty, "left in .amanat: \(left)")
     }
 
+    @Test func theHeapHandsItsElementsOutInOrderAndKeepsTheLeast() {
+        var generator = SystemRandomNumberGenerator()
+        for count in [0, 1, 2, 3, 10, 257] {
+            let values = (0..<count).map { _ in Int.random(in: -50...50, using: &generator) }
+            var heap = Heap<Int>(less: <)
+            for v in values { heap.push(v) }
+            var out: [Int] = []
+            while let top = heap.top {
+                out.append(top)
+                heap.popTop()
+            }
+            #expect(out == values.sorted())
+            // Kept as the sorter keeps a page: the greatest of the kept on top, replaced by anything less.
+            let keep = 5
+            var kept = Heap<Int>(less: >)
+            for v in values {
+                if kept.count < keep {
+                    kept.push(v)
+                } else if let top = kept.top, v < top {
+                    kept.replaceTop(v)
+                }
+            }
+            #expect(kept.items.sorted() == Array(values.sorted().prefix(keep)))
+        }
+    }
+
     @Test func listingEntriesReadBackAsWritten() throws {
         let entries = [
             Entry(id: "abcdefgh", shortId: "abcdef"),
