@@ -59,12 +59,35 @@ public struct TlogProof: Sendable, Hashable {
 
     /// The proof's bytes.
     public var serialized: [UInt8] {
-        var text = Self.header + "\n"
-        if let extra { text += "extra " + NoteText.base64(extra) + "\n" }
-        text += "index " + String(index) + "\n"
-        for hash in hashes { text += NoteText.base64(hash) + "\n" }
-        text += "\n"
-        return Array(text.utf8) + checkpoint.serialized
+        var out: [UInt8] = []
+        append(to: &out, checkpointBytes: checkpoint.serialized)
+        return out
+    }
+
+    /// Appends ``serialized`` to `out`, given the checkpoint note's bytes (`checkpoint.serialized`, made once for
+    /// the many proofs of a bundle that lead to the same checkpoint).
+    public func append(to out: inout [UInt8], checkpointBytes: [UInt8]) {
+        assert(checkpointBytes == checkpoint.serialized, "the bytes of another checkpoint")
+        out.reserveCapacity(
+            out.count
+                + Self.serializedSize(index: index, hashCount: hashes.count, checkpointBytes: checkpointBytes.count)
+                + (extra.map { 7 + ($0.count + 2) / 3 * 4 } ?? 0))
+        out += Self.header.utf8
+        out.append(0x0A)
+        if let extra {
+            out += "extra ".utf8
+            out += NoteText.base64(extra).utf8
+            out.append(0x0A)
+        }
+        out += "index ".utf8
+        out += String(index).utf8
+        out.append(0x0A)
+        for hash in hashes {
+            out += NoteText.base64(hash).utf8
+            out.append(0x0A)
+        }
+        out.append(0x0A)
+        out += checkpointBytes
     }
 
     /// Parses a tlog proof.

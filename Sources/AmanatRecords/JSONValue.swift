@@ -281,11 +281,33 @@ extension JSONValue {
 
     public static func parse(_ text: String) throws -> JSONValue { try parse(Array(text.utf8)) }
 
+    /// Parses one JSON document as ``parse(_:limits:)`` does but, when it is an object, builds only its members
+    /// named in `names` (the others are checked as ``validate(_:limits:)`` checks, without being built): for
+    /// reading a few members of a document of one's own, such as a stored summary, without allocating the rest.
+    /// - Throws: ``JSONParseError`` with line and column.
+    public static func parse(
+        _ bytes: some Collection<UInt8>, keepingMembers names: Set<String>, limits: Limits = Limits()
+    ) throws -> JSONValue {
+        let array = Array(bytes)
+        var parser = Parser(bytes: array, limits: limits)
+        parser.selection = names
+        guard array.count <= limits.maximumBytes else {
+            throw parser.error("the document is larger than \(limits.maximumBytes) bytes")
+        }
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.index == array.count else { throw parser.error("unexpected data after the JSON value") }
+        return value
+    }
+
     struct Parser {
         let bytes: [UInt8]
         let limits: Limits
         /// False: check the syntax only, keeping nothing (``JSONValue/validate(_:limits:)``).
-        let build: Bool
+        var build: Bool
+        /// The members of the top-level object to build (nil: all); the others are only checked.
+        var selection: Set<String>?
         var index = 0
         var values = 0
 
@@ -337,7 +359,12 @@ extension JSONValue {
             switch bytes[index] {
             case UInt8(ascii: "{"): return try parseObject(depth: depth)
             case UInt8(ascii: "["): return try parseArray(depth: depth)
-            case UInt8(ascii: "\""): return .string(try parseString())
+            case UInt8(ascii: "\""):
+                guard build else {
+                    try skipString()
+                    return .null
+                }
+                return .string(try parseString())
             case UInt8(ascii: "t"): return try expect("true", .bool(true))
             case UInt8(ascii: "f"): return try expect("false", .bool(false))
             case UInt8(ascii: "n"): return try expect("null", .null)
@@ -366,7 +393,10 @@ extension JSONValue {
                 let keyStart = index
                 let key = try parseString()
                 let duplicate: Bool
-                if !build {
+                if depth == 0, selection != nil {
+                    // Unbuilt members are checked too: by a set of every name.
+                    duplicate = !keys.insert(key).inserted
+                } else if !build {
                     duplicate = false
                 } else if members.count < 16 {
                     duplicate = members.contains { $0.0 == key }
@@ -382,6 +412,7 @@ extension JSONValue {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 index += 1
                 skipWhitespace()
+                if depth == 0, let selection { build = selection.contains(key) }
                 let value = try parseValue(depth: depth + 1)
                 if build { members.append((key, value)) }
                 skipWhitespace()

@@ -705,6 +705,42 @@ extension Store {
     public func recordStates(
         _ records: some Collection<String>, authority: Authority = .collectorOnly
     ) throws -> [String: StoredRecordState] {
+        var result: [String: StoredRecordState] = [:]
+        for state in try decodeStates(try rawStates(records, authority: authority)) { result[state.recordId] = state }
+        return result
+    }
+
+    /// What sealing checks of a record (``recordStates(_:authority:)`` without the rest of the summary).
+    public struct SealingState: Sendable, Equatable {
+        public var isErased: Bool
+        /// The consent in force (``StoredRecordState/consent``).
+        public var consent: Consent
+    }
+
+    /// The erasure and consent of `records` that the store has, by record id: their summaries opened on all cores,
+    /// of which only the consent is built.
+    /// - Throws: ``StoreError/damaged(record:what:)`` when a summary does not open.
+    public func sealingStates(
+        _ records: some Collection<String>, authority: Authority = .collectorOnly
+    ) throws -> [String: SealingState] {
+        let raw = try rawStates(records, authority: authority)
+        let storeKey = cipher?.storeKey
+        let states = try OrderedParallel.map(
+            raw, minimumPerCore: 128, makeWorker: { try storeKey.map { try ChaChaPoly.Cipher(key: $0) } }
+        ) { worker, row in
+            let object = try Self.openSummary(row, cipher: worker, keeping: ["consent"])
+            return SealingState(
+                isErased: row.erased,
+                consent: object["consent"]?.stringValue.flatMap(Consent.init(rawValue:)) ?? .internal)
+        }
+        var result: [String: SealingState] = [:]
+        result.reserveCapacity(raw.count)
+        for (row, state) in zip(raw, states) { result[row.recordId] = state }
+        return result
+    }
+
+    /// The `recordState` rows of `records` that the store has (read 500 records per query).
+    func rawStates(_ records: some Collection<String>, authority: Authority) throws -> [RawState] {
         try ensureView(authority)
         let recordIds = Array(records)
         var raw: [RawState] = []
@@ -714,18 +750,15 @@ extension Store {
             while start < recordIds.count {
                 let chunk = Array(recordIds[start..<min(start + 500, recordIds.count)])
                 start += chunk.count
-                raw += try Row.fetchAll(
+                let rows = try Row.fetchCursor(
                     db,
                     sql: "\(Self.stateColumns) WHERE recordId IN ("
                         + repeatElement("?", count: chunk.count).joined(separator: ",") + ")",
-                    arguments: StatementArguments(chunk)
-                ).map(RawState.init)
+                    arguments: StatementArguments(chunk))
+                while let row = try rows.next() { raw.append(RawState(row)) }
             }
         }
-        var result: [String: StoredRecordState] = [:]
-        result.reserveCapacity(raw.count)
-        for state in try decodeStates(raw) { result[state.recordId] = state }
-        return result
+        return raw
     }
 
     /// The stored state of one record, or nil when the store holds none of its versions.
@@ -781,22 +814,30 @@ extension Store {
         try decodeStates([RawState(row)])[0]
     }
 
+    /// A row's summary opened (with `cipher` in an encrypted store) and parsed, building only the members in
+    /// `keeping` when given.
+    /// - Throws: ``StoreError/damaged(record:what:)`` when it does not open or parse.
+    static func openSummary(
+        _ row: RawState, cipher: ChaChaPoly.Cipher?, keeping: Set<String>? = nil
+    ) throws -> JSONValue {
+        do {
+            let bytes =
+                try cipher.map {
+                    try StoreCipher.open(Array(row.summary), cipher: $0, aad: Self.summaryAAD(row.recordId))
+                } ?? Array(row.summary)
+            return try keeping.map { try JSONValue.parse(bytes, keepingMembers: $0) } ?? JSONValue.parse(bytes)
+        } catch {
+            throw StoreError.damaged(record: row.recordId, what: "its summary in the stored view does not open")
+        }
+    }
+
     /// Opens and parses the summaries of `raw` (on all cores for a page of many).
     func decodeStates(_ raw: [RawState]) throws -> [StoredRecordState] {
         let storeKey = cipher?.storeKey
         return try OrderedParallel.map(
             raw, minimumPerCore: 128, makeWorker: { try storeKey.map { try ChaChaPoly.Cipher(key: $0) } }
         ) { worker, row in
-            let object: JSONValue
-            do {
-                let bytes =
-                    try worker.map {
-                        try StoreCipher.open(Array(row.summary), cipher: $0, aad: Self.summaryAAD(row.recordId))
-                    } ?? Array(row.summary)
-                object = try JSONValue.parse(bytes)
-            } catch {
-                throw StoreError.damaged(record: row.recordId, what: "its summary in the stored view does not open")
-            }
+            let object = try Self.openSummary(row, cipher: worker)
             return StoredRecordState(
                 recordId: row.recordId, status: RecordStatus(rawValue: row.status) ?? .incomplete,
                 isErased: row.erased, isAutoMerged: row.autoMerged, fieldConflicts: row.fieldConflicts,

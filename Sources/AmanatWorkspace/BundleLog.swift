@@ -227,6 +227,8 @@ extension BundleLog {
         var written: UInt64 = 0
         // A few chunks at a time, so that memory holds only their proofs.
         let group = 2 * ProcessInfo.processInfo.activeProcessorCount
+        // Every proof ends with the same checkpoint note: its bytes are made once.
+        let noteBytes = note.serialized
         for first in stride(from: 0, to: parts.count, by: group) {
             let made = try OrderedParallel.map(
                 Array(parts[first..<min(first + group, parts.count)]), minimumPerCore: 1, run: 1, makeWorker: {}
@@ -235,11 +237,10 @@ extension BundleLog {
                 let hashes = try store.inclusionProofs(indexes: part.map(\.index), size: treeSize)
                 var items = Items()
                 for (entry, hashes) in zip(part, hashes) {
-                    items.items.append(
-                        (
-                            versionIds[entry.position],
-                            try TlogProof(index: entry.index, hashes: hashes, checkpoint: note).serialized
-                        ))
+                    var proof: [UInt8] = []
+                    try TlogProof(index: entry.index, hashes: hashes, checkpoint: note).append(
+                        to: &proof, checkpointBytes: noteBytes)
+                    items.items.append((versionIds[entry.position], proof))
                 }
                 return items.serialized
             }

@@ -144,7 +144,7 @@ extension RecordService {
     ) throws -> SealPlan {
         let versions = try store.sealableVersions(ids)
         let chunkRecords = Set(versions.map(\.recordId))
-        let states = try store.recordStates(chunkRecords, authority: authority)
+        let states = try store.sealingStates(chunkRecords, authority: authority)
         func refusal(_ record: String, held: Bool) -> Bool {
             guard let state = states[record] else { return true }
             return Authority.sealRefusal(isErased: state.isErased, consent: state.consent, recipientsHoldIt: held)

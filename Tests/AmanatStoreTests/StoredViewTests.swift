@@ -10,11 +10,11 @@ import Testing
 /// refused; a rebuild derives it again from the versions.
 @Suite("Stored view rows")
 struct StoredViewTests {
-    static func version(_ record: String, _ n: Int) -> StoredVersion {
+    static func version(_ record: String, _ n: Int, consent: String = "partners") -> StoredVersion {
         let content = JSONValue.object([
             ("schema", .string("amanat-record/v1")),
             ("provenance", .object([("reference", .string("SYN-\(n)"))])),
-            ("testimony", .object([("consent", .string("partners")), ("transcript", .string("synthetic \(n)"))])),
+            ("testimony", .object([("consent", .string(consent)), ("transcript", .string("synthetic \(n)"))])),
         ])
         return StoredVersion(
             id: record, recordId: record, kind: .create, prev: [], issuedAt: 1_700_000_000 + n,
@@ -81,6 +81,42 @@ struct StoredViewTests {
             return true
         }
         #expect(seen == records.sorted())
+    }
+
+    @Test func sealingStatesAreTheFullStatesErasureAndConsent() throws {
+        for key in [nil, try StoreKey.generate()] {
+            // Given records with each consent (and one the schema does not know)
+            let store = try Store(key: key, summarizer: Self.summarizer)
+            let consents = ["public", "partners", "internal", "unknown-consent"]
+            let records = consents.indices.map { "sealing-\($0)-synthetic-id" }
+            try store.insert(consents.enumerated().map { Self.version(records[$0], $0, consent: $1) })
+            // When only what sealing checks is read
+            let asked = records + ["absent-synthetic-id"]
+            let full = try store.recordStates(asked)
+            let sealing = try store.sealingStates(asked)
+            // Then it is what the full states say, for the records the store has
+            #expect(sealing.count == records.count && full.count == records.count)
+            for record in records {
+                let state = try #require(full[record])
+                #expect(sealing[record] == Store.SealingState(isErased: state.isErased, consent: state.consent))
+            }
+            #expect(Set(sealing.values.map(\.consent)) == [.public, .partners, .internal])
+            // And a summary that does not open names its record
+            guard key != nil else { continue }
+            try store.writer.write { db in
+                var data = try #require(
+                    try Data.fetchOne(
+                        db, sql: "SELECT summary FROM recordState WHERE recordId = ?", arguments: [records[2]]))
+                data[data.count / 2] ^= 0x01
+                try db.execute(
+                    sql: "UPDATE recordState SET summary = ? WHERE recordId = ?", arguments: [data, records[2]])
+            }
+            #expect(
+                throws: StoreError.damaged(record: records[2], what: "its summary in the stored view does not open")
+            ) {
+                try store.sealingStates(records)
+            }
+        }
     }
 
     @Test func aBucketCutInsideAnEntryIsAnErrorNotAHash() throws {
