@@ -60,18 +60,31 @@ public struct TlogProof: Sendable, Hashable {
     /// The proof's bytes.
     public var serialized: [UInt8] {
         var out: [UInt8] = []
-        append(to: &out, checkpointBytes: checkpoint.serialized)
+        append(to: &out, checkpoint: SerializedNote(checkpoint))
         return out
     }
 
-    /// Appends ``serialized`` to `out`, given the checkpoint note's bytes (`checkpoint.serialized`, made once for
-    /// the many proofs of a bundle that lead to the same checkpoint).
-    public func append(to out: inout [UInt8], checkpointBytes: [UInt8]) {
-        assert(checkpointBytes == checkpoint.serialized, "the bytes of another checkpoint")
-        out.reserveCapacity(
+    /// A signed note and its bytes, made once for the many proofs of a bundle that lead to the same checkpoint.
+    public struct SerializedNote: Sendable {
+        public let note: SignedNote
+        public let bytes: [UInt8]
+
+        public init(_ note: SignedNote) {
+            self.note = note
+            bytes = note.serialized
+        }
+    }
+
+    /// Appends ``serialized`` to `out`, taking the checkpoint's bytes from `checkpoint` when it holds this proof's
+    /// checkpoint (comparing the notes costs less than writing one), else writing them.
+    public func append(to out: inout [UInt8], checkpoint prepared: SerializedNote) {
+        let checkpointBytes = prepared.note == checkpoint ? prepared.bytes : checkpoint.serialized
+        let needed =
             out.count
-                + Self.serializedSize(index: index, hashCount: hashes.count, checkpointBytes: checkpointBytes.count)
-                + (extra.map { 7 + ($0.count + 2) / 3 * 4 } ?? 0))
+            + Self.serializedSize(index: index, hashCount: hashes.count, checkpointBytes: checkpointBytes.count)
+            + (extra.map { 7 + ($0.count + 2) / 3 * 4 } ?? 0)
+        // Grown geometrically: a caller appending many proofs to one buffer stays linear.
+        if out.capacity < needed { out.reserveCapacity(max(needed, 2 * out.capacity)) }
         out += Self.header.utf8
         out.append(0x0A)
         if let extra {

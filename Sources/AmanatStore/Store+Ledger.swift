@@ -24,17 +24,23 @@ extension Store {
                 t.column("versionId", .text).notNull()
                 t.primaryKey(["partner", "versionId"])
             }
-            // The v1 ledger, bundle by bundle in its key order.
+            // The v1 ledger, bundle by bundle in its key order. A bundle whose versions the partner is all known to
+            // hold (acknowledged, or received from it) needs no list: acknowledging it again would add nothing.
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT partner, bundleId, versionId FROM sent ORDER BY partner, bundleId, versionId")
+            let held = try db.makeStatement(sql: "SELECT 1 FROM ack WHERE partner = ? AND versionId = ?")
             var current: (partner: String, bundle: String)?
             var versions: [String] = []
+            var allHeld = true
             func flush() throws {
-                guard let current, !versions.isEmpty else { return }
+                defer {
+                    versions.removeAll(keepingCapacity: true)
+                    allHeld = true
+                }
+                guard let current, !versions.isEmpty, !allHeld else { return }
                 try db.execute(
                     sql: "INSERT INTO sentBundle (partner, bundleId, versions) VALUES (?, ?, ?)",
                     arguments: [current.partner, current.bundle, Data(try encodeVersionList(versions))])
-                versions.removeAll(keepingCapacity: true)
             }
             while let row = try rows.next() {
                 let key: (String, String) = (row[0], row[1])
@@ -42,7 +48,9 @@ extension Store {
                     try flush()
                     current = key
                 }
-                versions.append(row[2])
+                let version: String = row[2]
+                versions.append(version)
+                if allHeld, try Bool.fetchOne(held, arguments: [key.0, version]) == nil { allHeld = false }
             }
             try flush()
             try db.execute(
@@ -71,17 +79,20 @@ extension Store {
     }
 
     /// Reads ``encodeVersionList(_:)`` back.
-    /// - Throws: ``StoreError`` when the bytes end inside an id.
-    static func decodeVersionList(_ bytes: [UInt8]) throws -> [String] {
+    /// - Throws: ``StoreError`` naming the bundle when the bytes end inside an id.
+    static func decodeVersionList(_ bytes: [UInt8], bundle: String = "?") throws -> [String] {
         var ids: [String] = []
         var i = 0
+        func cut() -> StoreError {
+            StoreError.database(
+                "the exchange ledger's list of the versions sent in bundle \(bundle) is cut (the store file was altered)"
+            )
+        }
         while i < bytes.count {
-            guard bytes.count - i >= 2 else { throw StoreError.database("the ledger's list of a sent bundle is cut") }
+            guard bytes.count - i >= 2 else { throw cut() }
             let count = Int(bytes[i]) << 8 | Int(bytes[i + 1])
             i += 2
-            guard bytes.count - i >= count else {
-                throw StoreError.database("the ledger's list of a sent bundle is cut")
-            }
+            guard bytes.count - i >= count else { throw cut() }
             ids.append(String(decoding: bytes[i..<(i + count)], as: UTF8.self))
             i += count
         }
@@ -98,7 +109,7 @@ extension Store {
             db, sql: "SELECT versions FROM sentBundle WHERE partner = ? AND bundleId = ?",
             arguments: [partner, bundleId])
         {
-            list.formUnion(try decodeVersionList(Array(stored)))
+            list.formUnion(try decodeVersionList(Array(stored), bundle: bundleId))
         }
         let sorted = list.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) })
         try db.execute(
@@ -120,7 +131,7 @@ extension Store {
                 arguments: [partner, bundleId])
         else { return }
         let ack = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ack (partner, versionId) VALUES (?, ?)")
-        for v in try decodeVersionList(Array(stored)) { try ack.execute(arguments: [partner, v]) }
+        for v in try decodeVersionList(Array(stored), bundle: bundleId) { try ack.execute(arguments: [partner, v]) }
         try db.execute(
             sql: "DELETE FROM sentBundle WHERE partner = ? AND bundleId = ?", arguments: [partner, bundleId])
     }

@@ -210,7 +210,7 @@ public final class Store: Sendable {
                 try update.execute(arguments: [sealed.jwt, sealed.disclosures, sealed.content, id])
             }
             // The ledger names partners by keyed tags from now on.
-            for table in ["ack", "sentBundle", "sentVersion", "received"] {
+            for table in ["ack", "sentBundle", "sentVersion", "received", "sentCheckpoint"] {
                 for partner in try String.fetchAll(db, sql: "SELECT DISTINCT partner FROM \(table)") {
                     try db.execute(
                         sql: "UPDATE \(table) SET partner = ? WHERE partner = ?",

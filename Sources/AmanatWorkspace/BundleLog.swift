@@ -228,7 +228,7 @@ extension BundleLog {
         // A few chunks at a time, so that memory holds only their proofs.
         let group = 2 * ProcessInfo.processInfo.activeProcessorCount
         // Every proof ends with the same checkpoint note: its bytes are made once.
-        let noteBytes = note.serialized
+        let prepared = TlogProof.SerializedNote(note)
         for first in stride(from: 0, to: parts.count, by: group) {
             let made = try OrderedParallel.map(
                 Array(parts[first..<min(first + group, parts.count)]), minimumPerCore: 1, run: 1, makeWorker: {}
@@ -239,7 +239,7 @@ extension BundleLog {
                 for (entry, hashes) in zip(part, hashes) {
                     var proof: [UInt8] = []
                     try TlogProof(index: entry.index, hashes: hashes, checkpoint: note).append(
-                        to: &proof, checkpointBytes: noteBytes)
+                        to: &proof, checkpoint: prepared)
                     items.items.append((versionIds[entry.position], proof))
                 }
                 return items.serialized

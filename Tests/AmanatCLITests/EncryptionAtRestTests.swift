@@ -256,6 +256,7 @@ struct EncryptionAtRestTests {
             try plain.insert(versions)
             try plain.registerBlob(sha256: digest, size: UInt64(plainCard.count))
             try plain.recordSent(partner: Self.partnerFingerprint, bundleId: "bundle-1", versions: [versions[0].id])
+            try plain.recordSentCheckpoint(partner: Self.partnerFingerprint, size: 3)
         }
         try plainCard.write(to: URL(fileURLWithPath: a + "/.amanat/blobs/\(digest.prefix(2))/\(digest)"))
         #expect(!Self.found(["654221199003120461"], in: Self.haystacks(a + "/.amanat")).isEmpty)
@@ -269,6 +270,7 @@ struct EncryptionAtRestTests {
         #expect(try cli.run(["show", "id:" + id, "--format", "json"], in: a).stdout.contains("654221199003120461"))
         // And the ledger was converted to keyed tags: the partner still holds the record, its fingerprint is unreadable
         #expect(try CLIHarness.store(a).partnerHolds(partner: Self.partnerFingerprint, record: id))
+        #expect(try CLIHarness.store(a).lastSentCheckpoint(partner: Self.partnerFingerprint) == 3)
         #expect(Self.found([Self.partnerFingerprint], in: Self.haystacks(a + "/.amanat")).isEmpty)
     }
 

@@ -273,6 +273,23 @@ import Testing
         #expect(try TlogProof(parsing: bare.serialized) == bare)
     }
 
+    @Test func proofsAppendedWithAPreparedNoteAreTheirSerializedBytes() throws {
+        let (proof, _, _) = try Self.proofFixture()
+        let other = try NoteSigner(name: "amanat.log/OTHER", key: Self.key("other")).sign(text: "other\n1\nAAAA\n")
+        // Appended one after another to one buffer, with the proof's own note prepared and with another's
+        var out: [UInt8] = []
+        proof.append(to: &out, checkpoint: TlogProof.SerializedNote(proof.checkpoint))
+        proof.append(to: &out, checkpoint: TlogProof.SerializedNote(other))
+        let bare = try TlogProof(index: 0, hashes: [], checkpoint: proof.checkpoint)
+        bare.append(to: &out, checkpoint: TlogProof.SerializedNote(proof.checkpoint))
+        // The bytes are each proof's own, its checkpoint included (a note that is not its own is not used)
+        #expect(out == proof.serialized + proof.serialized + bare.serialized)
+        #expect(
+            proof.serialized.count == TlogProof.serializedSize(
+                index: 6, hashCount: proof.hashes.count, checkpointBytes: proof.checkpoint.serialized.count)
+                + "extra c3ludGhldGljIGV4dHJh\n".utf8.count)
+    }
+
     /// A batch of proofs verifies its shared note's signature once, never trusting a note that differs: a forged
     /// note after a good one is refused, as is a bad inclusion under the note already verified.
     @Test func aBatchVerifiesEachNoteItHasNotSeenWhole() throws {

@@ -337,8 +337,8 @@ struct LedgerAndMigrationTests {
         let c1 = try org.create("c")
         let key = try StoreKey.generate()
         let (p, q): (String, String)
-        // Given an encrypted store whose ledger has v1's table: two bundles to the partner (a1 went in both) and one
-        // to another partner
+        // Given an encrypted store whose ledger has v1's table: two bundles to the partner (a1 went in both), one to
+        // another partner, and an earlier one whose only version the partner is known to hold
         do {
             let store = try Store(path: path, key: key)
             try store.insert([a1, a2, b1, c1])
@@ -346,15 +346,18 @@ struct LedgerAndMigrationTests {
             try Self.restoreV1SentTable(
                 store,
                 rows: [
-                    (p, "ours-1", a1.id), (p, "ours-1", b1.id), (p, "ours-2", a1.id), (p, "ours-2", a2.id),
-                    (q, "ours-3", c1.id),
+                    (p, "ours-0", b1.id), (p, "ours-1", a1.id), (p, "ours-1", b1.id), (p, "ours-2", a1.id),
+                    (p, "ours-2", a2.id), (q, "ours-3", c1.id),
                 ])
+            try store.writer.write { db in
+                try db.execute(sql: "INSERT INTO ack (partner, versionId) VALUES (?, ?)", arguments: [p, b1.id])
+            }
             #expect(try Self.tables(store).contains("sent"))
         }
         // When the current code opens it
         let store = try Store(path: path, key: key)
-        // Then v9 ran: each bundle's versions are one sorted list, each version sent to a partner is listed once,
-        // and the old table and its index are gone
+        // Then v9 ran: each bundle's versions are one sorted list (none for the bundle already held), each version
+        // sent to a partner is listed once, and the old table and its index are gone
         #expect(try Self.appliedMigrations(store).last == "v9-sent-ledger")
         let tables = try Self.tables(store)
         #expect(!tables.contains("sent") && tables.isSuperset(of: ["sentBundle", "sentVersion"]))
@@ -379,7 +382,7 @@ struct LedgerAndMigrationTests {
         #expect(try !store.partnerHolds(partner: Self.partner, record: c1.recordId))
         // And an acknowledgement of a bundle sent before the migration marks its versions held, then drops its list
         try store.recordReceived(partner: Self.partner, bundleId: "theirs-1", versions: [], acknowledges: ["ours-2"])
-        #expect(try store.unacknowledgedVersions(partner: Self.partner) == [b1.id, c1.id].sorted())
+        #expect(try store.unacknowledgedVersions(partner: Self.partner) == [c1.id])
         let left = try store.writer.read { db in
             try String.fetchAll(db, sql: "SELECT bundleId FROM sentBundle ORDER BY 1")
         }
@@ -427,6 +430,12 @@ struct LedgerAndMigrationTests {
             #expect(throws: StoreError.self) { try Store.decodeVersionList(bytes) }
         }
         #expect(try Store.decodeVersionList(try Store.encodeVersionList(["b", "a", "ü"])) == ["a", "b", "ü"])
+        #expect(
+            throws: StoreError.database(
+                "the exchange ledger's list of the versions sent in bundle ours-9 is cut (the store file was altered)")
+        ) {
+            try Store.decodeVersionList([0, 3, 65], bundle: "ours-9")
+        }
     }
 
     @Test func theCountsOfStatusReadOnlyTheirIndex() throws {
@@ -531,6 +540,16 @@ struct LedgerAndMigrationTests {
         #expect(try store.unacknowledgedVersions(partner: Self.partner).contains(kept.id) == false)
         #expect(try store.receivedBundles(partner: Self.partner) == ["theirs-1"])
         #expect(try store.partnerHolds(partner: Self.partner, record: kept.recordId))
+        // And the ledger of what was sent became v9's: the acknowledged bundle keeps no list, its version is listed
+        let (lists, sent) = try store.writer.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sentBundle") ?? -1,
+                try Row.fetchAll(db, sql: "SELECT partner, versionId FROM sentVersion").map {
+                    [$0[0], $0[1]] as [String]
+                }
+            )
+        }
+        #expect(lists == 0 && sent == [[Self.partner, kept.id]])
         #expect(try store.integrityCheck())
     }
 

@@ -3,8 +3,9 @@ import FuzzSupport
 
 /// JSONValue.parse on arbitrary bytes; a document that parses must survive serialized(), canonical() and pretty()
 /// unchanged when parsed again. The partial forms agree with it: `validate` accepts what parses, and
-/// `parse(_:keepingMembers:)` accepts it too and keeps exactly the named top-level members; a document either
-/// refuses is refused by `validate` as well, unless only a duplicate name inside an unbuilt member differs.
+/// `parse(_:keepingMembers:)` accepts it too and keeps exactly the named top-level members; what
+/// `parse(_:keepingMembers:)` accepts, `validate` accepts. (Duplicate names are not compared here: `validate`
+/// ignores them; the unit tests check that the top-level ones are refused in both parses.)
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = fuzzInput(data, size)
