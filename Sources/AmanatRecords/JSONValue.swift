@@ -252,31 +252,14 @@ extension JSONValue {
     /// document holds). Member names are not checked for duplicates; ``parse(_:limits:)`` does that.
     /// - Throws: ``JSONParseError`` with line and column.
     public static func validate(_ bytes: some Collection<UInt8>, limits: Limits = Limits()) throws {
-        let array = Array(bytes)
-        var parser = Parser(bytes: array, limits: limits, build: false)
-        guard array.count <= limits.maximumBytes else {
-            throw parser.error("the document is larger than \(limits.maximumBytes) bytes")
-        }
-        parser.skipWhitespace()
-        _ = try parser.parseValue(depth: 0)
-        parser.skipWhitespace()
-        guard parser.index == array.count else { throw parser.error("unexpected data after the JSON value") }
+        _ = try parseDocument(Array(bytes), limits: limits, selection: nil, build: false)
     }
 
     /// Parses one JSON document (RFC 8259): UTF-8 (a leading BOM is refused), no trailing data, no duplicate
     /// keys, no lone surrogates, at most `limits.maximumDepth` levels.
     /// - Throws: ``JSONParseError`` with line and column.
     public static func parse(_ bytes: some Collection<UInt8>, limits: Limits = Limits()) throws -> JSONValue {
-        let array = Array(bytes)
-        var parser = Parser(bytes: array, limits: limits)
-        guard array.count <= limits.maximumBytes else {
-            throw parser.error("the document is larger than \(limits.maximumBytes) bytes")
-        }
-        parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
-        parser.skipWhitespace()
-        guard parser.index == array.count else { throw parser.error("unexpected data after the JSON value") }
-        return value
+        try parseDocument(Array(bytes), limits: limits, selection: nil)
     }
 
     public static func parse(_ text: String) throws -> JSONValue { try parse(Array(text.utf8)) }
@@ -288,9 +271,16 @@ extension JSONValue {
     public static func parse(
         _ bytes: some Collection<UInt8>, keepingMembers names: Set<String>, limits: Limits = Limits()
     ) throws -> JSONValue {
-        let array = Array(bytes)
-        var parser = Parser(bytes: array, limits: limits)
-        parser.selection = names
+        try parseDocument(Array(bytes), limits: limits, selection: names)
+    }
+
+    /// One document, all of it, or of a top-level object only the members in `selection`, or nothing (`build`
+    /// false: checked only).
+    private static func parseDocument(
+        _ array: [UInt8], limits: Limits, selection: Set<String>?, build: Bool = true
+    ) throws -> JSONValue {
+        var parser = Parser(bytes: array, limits: limits, build: build)
+        parser.selection = selection
         guard array.count <= limits.maximumBytes else {
             throw parser.error("the document is larger than \(limits.maximumBytes) bytes")
         }
