@@ -108,12 +108,12 @@ extension SyncService {
         static func < (a: RawKey, b: RawKey) -> Bool { (a.high, a.low) < (b.high, b.low) }
     }
 
-    /// Keyed pseudonyms of identifiers, each once: HMAC-SHA-256 under `key` of `kind NUL value`, first 16 bytes
-    /// (printed base64url, ``RawKey/text``).
-    static func rawMatchingKeys(_ values: [(IdentifierKind, String)], key: SecretBytes) throws -> [RawKey] {
+    /// Keyed pseudonyms of identifiers, each once: HMAC-SHA-256 under the matching key (`hmac`, keyed once per
+    /// thread) of `kind NUL value`, first 16 bytes (printed base64url, ``RawKey/text``).
+    static func rawMatchingKeys(_ values: [(IdentifierKind, String)], hmac: ReusableHMACSHA256) throws -> [RawKey] {
         var keys: [RawKey] = []
         for (kind, value) in values {
-            let mac = try HMACSHA256.authenticationCode(key: key, message: Array("\(kind.rawValue)\u{0}\(value)".utf8))
+            let mac = try hmac.authenticationCode(Array("\(kind.rawValue)\u{0}\(value)".utf8))
             let raw = RawKey(mac.prefix(16))
             if !keys.contains(raw) { keys.append(raw) }
         }
@@ -140,8 +140,10 @@ extension SyncService {
             try service.store.forEachRecordStatePage(
                 authority: service.authority,
                 preparePage: { states in
-                    try OrderedParallel.map(states, minimumPerCore: 256, makeWorker: {}) { _, state -> MatchingInput? in
-                        try Self.matchingInput(state, key: key)
+                    try OrderedParallel.map(
+                        states, minimumPerCore: 256, makeWorker: { try ReusableHMACSHA256(key: key) }
+                    ) { hmac, state -> MatchingInput? in
+                        try Self.matchingInput(state, hmac: hmac)
                     }
                 }
             ) { page in
@@ -160,7 +162,7 @@ extension SyncService {
     typealias MatchingInput = (id: String, keys: [RawKey]?, links: [LinkAssertion])
 
     /// One record's part of ``forEachMatchingInput(key:keyed:link:)`` (nil: it has no summary).
-    static func matchingInput(_ state: StoredRecordState, key: SecretBytes) throws -> MatchingInput? {
+    static func matchingInput(_ state: StoredRecordState, hmac: ReusableHMACSHA256) throws -> MatchingInput? {
         guard let summary = state.summary else { return nil }
         var keys: [RawKey]?
         if let ids = summary["identifiers"]?.arrayValue {
@@ -171,7 +173,7 @@ extension SyncService {
                 else { return nil }
                 return (kind, value)
             }
-            keys = try rawMatchingKeys(values, key: key)
+            keys = try rawMatchingKeys(values, hmac: hmac)
         } else if state.status != .retracted, !state.isErased, summary["state"] != nil {
             keys = []
         }

@@ -54,6 +54,20 @@ import Testing
         #expect(try !HMACSHA256.isValid(expected, key: key, message: vector.data + [0]))
     }
 
+    @Test(arguments: vectors)
+    func aReusableContextGivesEveryTagOfItsKey(_ vector: Vector) throws {
+        let expected = Hex.decode(vector.mac)
+        let key = SecretBytes(vector.key)
+        let hmac = try ReusableHMACSHA256(key: key)
+        // The vector's tag first, between other messages, and again: each tag is its message's alone
+        let others = [utf8(""), utf8("x"), [UInt8](repeating: 0x5c, count: 200)]
+        #expect(Array(try hmac.authenticationCode(vector.data).prefix(expected.count)) == expected)
+        for other in others {
+            #expect(try hmac.authenticationCode(other) == HMACSHA256.authenticationCode(key: key, message: other))
+            #expect(Array(try hmac.authenticationCode(vector.data).prefix(expected.count)) == expected)
+        }
+    }
+
     @Test func truncationBounds() throws {
         let key = SecretBytes(zeroes: 32)
         let tag = try HMACSHA256.authenticationCode(key: key, message: utf8("x"))

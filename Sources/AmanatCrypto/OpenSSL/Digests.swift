@@ -158,33 +158,84 @@ public enum HMACSHA256 {
     }
 
     static func mac(key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer) throws -> [UInt8] {
+        try ReusableHMACSHA256(rawKey: key).authenticationCode(message)
+    }
+}
+
+/// HMAC-SHA-256 under one key over many short messages: the algorithm is fetched, the context made and the key's
+/// pads derived once, and each tag re-initializes the context with the same key (OpenSSL's `EVP_MAC_init` with no
+/// key). A one-shot tag fetched the algorithm from the provider, built a parameter list and hashed both pads every
+/// time. Not thread-safe: use one per thread or per task.
+public final class ReusableHMACSHA256 {
+    private let mac: OpaquePointer
+    private let context: OpaquePointer
+
+    public init(key: SecretBytes) throws {
+        (mac, context) = try key.withUnsafeBytes { try Self.keyed($0) }
+    }
+
+    init(rawKey key: UnsafeRawBufferPointer) throws {
+        (mac, context) = try Self.keyed(key)
+    }
+
+    /// The fetched algorithm and a context keyed with `key`.
+    private static func keyed(_ key: UnsafeRawBufferPointer) throws -> (OpaquePointer, OpaquePointer) {
         clearOpenSSLErrors()
         let mac = try checkPointer(EVP_MAC_fetch(nil, "HMAC", nil), "EVP_MAC_fetch(HMAC)")
-        defer { EVP_MAC_free(mac) }
-        let ctx = try checkPointer(EVP_MAC_CTX_new(mac), "EVP_MAC_CTX_new")
-        defer { EVP_MAC_CTX_free(ctx) }
+        guard let context = EVP_MAC_CTX_new(mac) else {
+            EVP_MAC_free(mac)
+            throw opensslError("EVP_MAC_CTX_new")
+        }
         let params = ParameterList()
         params.addUTF8("digest", "SHA256")
         // OpenSSL refuses a NULL key pointer; an empty key is legal HMAC, so point at a dummy byte.
         var dummy: UInt8 = 0
-        try params.withParameters { (p) throws in
-            let rc = withUnsafeMutablePointer(to: &dummy) { d in
-                EVP_MAC_init(
-                    ctx, key.count > 0 ? key.baseAddress!.assumingMemoryBound(to: UInt8.self) : UnsafePointer(d),
-                    key.count, p)
+        do {
+            try params.withParameters { (p) throws in
+                let rc = withUnsafeMutablePointer(to: &dummy) { d in
+                    EVP_MAC_init(
+                        context,
+                        key.count > 0 ? key.baseAddress!.assumingMemoryBound(to: UInt8.self) : UnsafePointer(d),
+                        key.count, p)
+                }
+                try check(rc, "EVP_MAC_init")
             }
-            try check(rc, "EVP_MAC_init")
+        } catch {
+            EVP_MAC_CTX_free(context)
+            EVP_MAC_free(mac)
+            throw error
         }
+        return (mac, context)
+    }
+
+    deinit {
+        EVP_MAC_CTX_free(context)
+        EVP_MAC_free(mac)
+    }
+
+    /// The 32-byte tag of `message`.
+    public func authenticationCode(_ message: UnsafeRawBufferPointer) throws -> [UInt8] {
+        // The first tag uses the context as `init` keyed it; later ones start it again with that key.
+        if used { try check(EVP_MAC_init(context, nil, 0, nil), "EVP_MAC_init") }
+        used = true
         if message.count > 0 {
             try check(
-                EVP_MAC_update(ctx, message.baseAddress!.assumingMemoryBound(to: UInt8.self), message.count),
+                EVP_MAC_update(context, message.baseAddress!.assumingMemoryBound(to: UInt8.self), message.count),
                 "EVP_MAC_update")
         }
         var out = [UInt8](repeating: 0, count: 32)
         var length = 0
-        let rc = out.withUnsafeMutableBufferPointer { EVP_MAC_final(ctx, $0.baseAddress, &length, 32) }
+        let rc = out.withUnsafeMutableBufferPointer { EVP_MAC_final(context, $0.baseAddress, &length, 32) }
         try check(rc, "EVP_MAC_final")
+        guard length == 32 else { throw opensslError("EVP_MAC_final") }
         return out
+    }
+
+    private var used = false
+
+    /// The tag of `message`'s bytes.
+    public func authenticationCode(_ message: some ContiguousBytes) throws -> [UInt8] {
+        try message.withUnsafeBytes { try authenticationCode($0) }
     }
 }
 
