@@ -455,8 +455,8 @@ final class ListingSorter {
         if let writing { runs.append(try writing.get()) }
         writing = nil
         buffer = []
-        // A k-way merge: a binary heap of each run's next entry, ties broken by run number (runs hold disjoint ids,
-        // so the order is total).
+        // A k-way merge: a heap of each run's next entry. Runs hold disjoint ids and entries compare by date then
+        // id, so no two entries tie.
         var cursors: [RunReader] = []
         // However the merge ends, no batch is still being read when it returns (the runs' files go next).
         defer { for cursor in cursors { cursor.finish() } }

@@ -215,9 +215,9 @@ public final class ReusableHMACSHA256 {
 
     /// The 32-byte tag of `message`.
     public func authenticationCode(_ message: UnsafeRawBufferPointer) throws -> [UInt8] {
-        // The first tag uses the context as `init` keyed it; later ones start it again with that key.
-        if used { try check(EVP_MAC_init(context, nil, 0, nil), "EVP_MAC_init") }
-        used = true
+        // Started again with the key it holds (for the first tag too: a restart costs less than tracking whether
+        // one is needed).
+        try check(EVP_MAC_init(context, nil, 0, nil), "EVP_MAC_init")
         if message.count > 0 {
             try check(
                 EVP_MAC_update(context, message.baseAddress!.assumingMemoryBound(to: UInt8.self), message.count),
@@ -230,8 +230,6 @@ public final class ReusableHMACSHA256 {
         guard length == 32 else { throw opensslError("EVP_MAC_final") }
         return out
     }
-
-    private var used = false
 
     /// The tag of `message`'s bytes.
     public func authenticationCode(_ message: some ContiguousBytes) throws -> [UInt8] {
