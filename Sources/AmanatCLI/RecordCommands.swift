@@ -332,16 +332,18 @@ struct ListCommand: ParsableCommand {
         try service.listing(
             filters: filters, skip: skip, limit: limit,
             render: { e in
-                [
-                    e.shortId, e.caseReference ?? "-", e.language ?? "-", e.consent.rawValue, e.date ?? "-",
-                    String(e.attachments), e.state.rawValue,
-                ].map { cell in
-                    // Long references are cut in the table (--json has them whole).
-                    let shown = UntrustedText.printable(cell)
-                    return shown.count > 32 ? String(shown.prefix(31)) + "…" : shown
-                }
+                ListingCells(
+                    [
+                        e.shortId, e.caseReference ?? "-", e.language ?? "-", e.consent.rawValue, e.date ?? "-",
+                        String(e.attachments), e.state.rawValue,
+                    ].map { cell in
+                        // Long references are cut in the table (--json has them whole).
+                        let shown = UntrustedText.printable(cell)
+                        return shown.count > 32 ? String(shown.prefix(31)) + "…" : shown
+                    })
             }
-        ) { row in
+        ) { line in
+            let row = line.cells
             if let widths {
                 emit(row, widths)
             } else {

@@ -74,7 +74,62 @@ public enum ShortIds {
         public func finish() -> Int? { previous.map { _ in max(minimum, previousShared + 1) } }
     }
 
+    /// The short-id length of `ids[i]` from its neighbours in `ids` (sorted, no duplicates), or nil for the first and
+    /// last, whose neighbours may lie in the pages before and after (``PageEdges``). Pure: a page's ids are done on
+    /// every core.
+    public static func lengthInPage(_ ids: [String], _ i: Int, minimum: Int = minimumLength) -> Int? {
+        guard i > 0, i < ids.count - 1 else { return nil }
+        return max(minimum, max(commonPrefix(ids[i - 1], ids[i]), commonPrefix(ids[i], ids[i + 1])) + 1)
+    }
+
+    /// Short ids of the first and last id of pages of ids that arrive in sorted order (what ``lengthInPage(_:_:minimum:)``
+    /// leaves): the last id of a page is known once the next page's first id has arrived.
+    public struct PageEdges {
+        let minimum: Int
+        /// The last id of the page before and the prefix it shares with the id before it.
+        var waiting: (id: String, sharedBefore: Int)?
+
+        public init(minimum: Int = ShortIds.minimumLength) { self.minimum = minimum }
+
+        /// Takes the next page (sorted, after the pages before, not empty): returns the short-id length of the last
+        /// id of the page before (nil for the first page) and of this page's first id (nil when it is also its last,
+        /// which waits for the next page).
+        public mutating func add(_ ids: [String]) -> (previousLast: Int?, first: Int?) {
+            guard let firstId = ids.first else { return (nil, nil) }
+            let sharedFirst = waiting.map { ShortIds.commonPrefix($0.id, firstId) } ?? 0
+            let previousLast = waiting.map { max(minimum, max($0.sharedBefore, sharedFirst) + 1) }
+            let last = ids.count - 1
+            var first: Int?
+            if last > 0 {
+                first = max(minimum, max(sharedFirst, ShortIds.commonPrefix(ids[0], ids[1])) + 1)
+                waiting = (ids[last], ShortIds.commonPrefix(ids[last - 1], ids[last]))
+            } else {
+                waiting = (firstId, sharedFirst)
+            }
+            return (previousLast, first)
+        }
+
+        /// The short-id length of the last id of the last page (nil when no page came).
+        public func finish() -> Int? { waiting.map { max(minimum, $0.sharedBefore + 1) } }
+    }
+
+    /// How many characters `a` and `b` share at their start. Record ids are ASCII and are compared byte by byte; a
+    /// carriage return (one character with a line feed after it) or a byte past ASCII where the bytes stop agreeing
+    /// sends them to the comparison by characters.
     static func commonPrefix(_ a: String, _ b: String) -> Int {
+        func byBytes(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Int? {
+            let m = min(x.count, y.count)
+            var n = 0
+            while n < m, x[n] == y[n], x[n] < 0x80, x[n] != 0x0D { n += 1 }
+            if n < m, x[n] == y[n] { return nil }
+            if n < x.count, x[n] >= 0x80 { return nil }
+            if n < y.count, y[n] >= 0x80 { return nil }
+            return n
+        }
+        let bytes = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in byBytes(x, y) }
+        }
+        if case let count??? = bytes { return count }
         var n = 0
         for (x, y) in zip(a, b) {
             guard x == y else { break }
@@ -136,98 +191,43 @@ public enum RecordListing {
         }
     }
 
-    /// An entry as bytes, for the sorted runs of a large listing (``RecordService/listing(filters:skip:limit:_:)``):
-    /// each text as a 4-byte big-endian length (0xFFFFFFFF for none) and its UTF-8, each number as 8 bytes.
+    /// An entry as bytes (``ListingBytes``), for the sorted runs of a large listing that lists entries themselves.
     static func encode(_ entry: Entry) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        func number(_ value: Int) {
-            let bits = UInt64(bitPattern: Int64(value))
-            for shift in stride(from: 56, through: 0, by: -8) {
-                out.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift)))
-            }
+        for text in [entry.id, entry.shortId, entry.caseReference, entry.language, entry.consent.rawValue, entry.date] {
+            ListingBytes.append(text, to: &out)
         }
-        func text(_ value: String?) {
-            guard var value else {
-                for _ in 0..<4 { out.append(0xff) }
-                return
-            }
-            value.withUTF8 { utf8 in
-                let count = utf8.count
-                out.append(UInt8(count >> 24 & 0xff))
-                out.append(UInt8(count >> 16 & 0xff))
-                out.append(UInt8(count >> 8 & 0xff))
-                out.append(UInt8(count & 0xff))
-                out.append(contentsOf: utf8)
-            }
-        }
-        func texts(_ values: [String]) {
-            number(values.count)
-            for value in values { text(value) }
-        }
-        text(entry.id)
-        text(entry.shortId)
-        text(entry.caseReference)
-        text(entry.language)
-        text(entry.consent.rawValue)
-        text(entry.date)
-        number(entry.attachments)
-        text(entry.state.rawValue)
-        number(entry.versions)
-        texts(entry.heads)
-        text(entry.createdBy)
-        number(entry.lastIssuedAt)
-        texts(entry.tags)
+        ListingBytes.append(entry.attachments, to: &out)
+        ListingBytes.append(entry.state.rawValue, to: &out)
+        ListingBytes.append(entry.versions, to: &out)
+        ListingBytes.append(entry.heads.count, to: &out)
+        for head in entry.heads { ListingBytes.append(head, to: &out) }
+        ListingBytes.append(entry.createdBy, to: &out)
+        ListingBytes.append(entry.lastIssuedAt, to: &out)
+        ListingBytes.append(entry.tags.count, to: &out)
+        for tag in entry.tags { ListingBytes.append(tag, to: &out) }
         return out
     }
 
     /// Reads ``encode(_:)`` back.
     /// - Throws: ``AmanatError`` `ioError` for bytes that are not an entry.
     static func decode(_ bytes: [UInt8]) throws -> Entry {
-        var at = 0
-        func bad() -> AmanatError {
-            AmanatError(.ioError, "a listing entry read back from its temporary file is damaged.")
-        }
-        func number() throws -> Int {
-            guard bytes.count - at >= 8 else { throw bad() }
-            var bits: UInt64 = 0
-            for byte in bytes[at..<(at + 8)] { bits = bits << 8 | UInt64(byte) }
-            at += 8
-            return Int(Int64(bitPattern: bits))
-        }
-        func optionalText() throws -> String? {
-            guard bytes.count - at >= 4 else { throw bad() }
-            let raw = bytes[at..<(at + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-            at += 4
-            if raw == 0xffff_ffff { return nil }
-            let count = Int(raw)
-            guard bytes.count - at >= count else { throw bad() }
-            defer { at += count }
-            return String(decoding: bytes[at..<(at + count)], as: UTF8.self)
-        }
-        func text() throws -> String {
-            guard let value = try optionalText() else { throw bad() }
-            return value
-        }
-        func texts() throws -> [String] {
-            let count = try number()
-            guard count >= 0, count <= bytes.count else { throw bad() }
-            return try (0..<count).map { _ in try text() }
-        }
-        let id = try text()
-        let shortId = try text()
-        let reference = try optionalText()
-        let language = try optionalText()
-        guard let consent = Consent(rawValue: try text()) else { throw bad() }
-        let date = try optionalText()
-        let attachments = try number()
-        guard let state = RecordState(rawValue: try text()) else { throw bad() }
-        let versions = try number()
-        let heads = try texts()
-        let createdBy = try text()
-        let lastIssuedAt = try number()
-        let tags = try texts()
-        guard at == bytes.count else { throw bad() }
+        var reader = ListingBytes.Reader(bytes)
+        let id = try reader.text()
+        let shortId = try reader.text()
+        let reference = try reader.optionalText()
+        let language = try reader.optionalText()
+        guard let consent = Consent(rawValue: try reader.text()) else { throw reader.damaged() }
+        let date = try reader.optionalText()
+        let attachments = try reader.number()
+        guard let state = RecordState(rawValue: try reader.text()) else { throw reader.damaged() }
+        let versions = try reader.number()
+        let heads = try reader.texts()
+        let createdBy = try reader.text()
+        let lastIssuedAt = try reader.number()
+        let tags = try reader.texts()
+        guard reader.isAtEnd else { throw reader.damaged() }
         return Entry(
             id: id, shortId: shortId, caseReference: reference, language: language, consent: consent, date: date,
             attachments: attachments, state: state, versions: versions, heads: heads, createdBy: createdBy,

@@ -277,247 +277,110 @@ extension RecordService {
         try listing(filters: filters, skip: skip, limit: limit, render: { $0 }, body)
     }
 
-    /// Streams the listing, each entry first passed through `render` on any core (a front end formats its lines
-    /// there): calls `body` with each rendered entry of the sorted, filtered page, in order.
+    /// Streams the listing, each entry first rendered by `render` on any core (a front end formats its lines there):
+    /// calls `body` with each rendered entry of the sorted, filtered page, in order.
     ///
-    /// One pass over the stored view (read ahead, opened on every core). The matching entries are sorted in runs of
-    /// ``listingRun`` that wait in encrypted temporary files (``Spool``, in a staging folder inside `.amanat/`) and
-    /// are merged as they are handed out, so memory holds one run, whatever the store's size; a listing that fits
-    /// one run (or a page with `limit`) never leaves memory.
+    /// One pass over the stored view (read ahead, opened on every core), in which each entry is built, filtered and
+    /// rendered on every core. The rendered lines are sorted in runs of ``listingRun`` that wait in encrypted
+    /// temporary files (``Spool``, in a staging folder inside `.amanat/`) and are merged as they are handed out, so
+    /// memory holds one run, whatever the store's size; a listing that fits one run (or a page with `limit`) never
+    /// leaves memory.
     /// - Returns: how many records match the filters (before `skip` and `limit`).
     @discardableResult
-    public func listing<Rendered: Sendable>(
+    public func listing<Rendered: ListingLine>(
         filters: [RecordListing.Filter] = [], skip: Int = 0, limit: Int? = nil,
         render: @escaping @Sendable (RecordListing.Entry) throws -> Rendered, _ body: (Rendered) throws -> Void
     ) throws -> Int {
         try listing(filters: filters, skip: skip, limit: limit, run: Self.listingRun, render: render, body)
     }
 
-    /// ``listing(filters:skip:limit:render:_:)`` with runs of `run` entries (tests use small ones).
-    func listing<Rendered: Sendable>(
-        filters: [RecordListing.Filter], skip: Int, limit: Int?, run: Int,
+    /// One record of a page of the listing's first pass.
+    private enum Prepared: Sendable {
+        /// Filtered out.
+        case left
+        /// Rendered, its short id known from its neighbours in the page.
+        case line(SortedLine)
+        /// The first or last of its page: its short id waits for a neighbour in the page before or after.
+        case waiting(RecordListing.Entry)
+    }
+
+    /// ``listing(filters:skip:limit:render:_:)`` with runs of `run` entries and pages of `page` records read from the
+    /// store (tests use small ones).
+    func listing<Rendered: ListingLine>(
+        filters: [RecordListing.Filter], skip: Int, limit: Int?, run: Int, page pageSize: Int = 2000,
         render: @escaping @Sendable (RecordListing.Entry) throws -> Rendered, _ body: (Rendered) throws -> Void
     ) throws -> Int {
         let skip = max(0, skip)
         let keep = limit.map { skip + max(0, $0) }
         let sorter = ListingSorter(folder: workspace.dotFolder, run: run, keep: keep)
         var matching = 0
+        @Sendable func rendered(_ entry: RecordListing.Entry, length: Int) throws -> SortedLine {
+            var entry = entry
+            entry.shortId = String(entry.id.prefix(length))
+            return SortedLine(date: entry.date, id: entry.id, line: try render(entry).listingBytes)
+        }
         do {
-            // Short ids from each id's neighbours in id order (the stored view is read in id order): an entry waits
-            // for the next id.
-            var scanner = ShortIds.Scanner()
-            var pending: RecordListing.Entry?
-            // Entries are built and filtered on every core, a page ahead of this thread.
+            // Short ids from each id's neighbours in id order (the stored view is read in id order): those inside a
+            // page are known from the page; the first and last of each page wait for the pages around them.
+            var edges = ShortIds.PageEdges()
+            // The entry of the last record of the page before, when it matches the filters.
+            var waiting: RecordListing.Entry?
+            // Entries are built, filtered and rendered on every core, a page ahead of this thread.
             try store.forEachRecordStatePage(
-                authority: authority,
+                authority: authority, pageSize: pageSize,
                 preparePage: { states in
-                    try OrderedParallel.map(states, minimumPerCore: 256, makeWorker: {}) {
-                        _, state -> (id: String, entry: RecordListing.Entry?) in
-                        let entry = RecordSummary.entry(state, shortId: state.recordId)
-                        return (state.recordId, filters.allSatisfy({ $0.matches(entry) }) ? entry : nil)
+                    let ids = states.map(\.recordId)
+                    let prepared = try OrderedParallel.map(
+                        Array(states.indices), minimumPerCore: 256, makeWorker: {}
+                    ) { _, i -> Prepared in
+                        let entry = RecordSummary.entry(states[i], shortId: ids[i])
+                        guard filters.allSatisfy({ $0.matches(entry) }) else { return .left }
+                        guard let length = ShortIds.lengthInPage(ids, i) else { return .waiting(entry) }
+                        return .line(try rendered(entry, length: length))
                     }
+                    return (ids, prepared)
                 }
             ) { page in
-                for prepared in page {
-                    if let length = scanner.add(prepared.id), var entry = pending {
-                        entry.shortId = String(entry.id.prefix(length))
-                        try sorter.add(entry)
-                    }
-                    pending = prepared.entry
-                    if pending != nil { matching += 1 }
+                let (ids, prepared) = page
+                guard !ids.isEmpty else { return true }
+                let lengths = edges.add(ids)
+                if let entry = waiting, let length = lengths.previousLast {
+                    try sorter.add(try rendered(entry, length: length))
                 }
+                waiting = nil
+                for item in prepared {
+                    switch item {
+                    case .left: continue
+                    case .line(let line):
+                        matching += 1
+                        try sorter.add(line)
+                    case .waiting: matching += 1
+                    }
+                }
+                if case .waiting(let entry) = prepared[0], let length = lengths.first {
+                    try sorter.add(try rendered(entry, length: length))
+                }
+                // The last (when it is also the first, `lengths.first` is nil and it was not added above).
+                if case .waiting(let entry) = prepared[ids.count - 1] { waiting = entry }
                 return true
             }
-            if let length = scanner.finish(), var entry = pending {
-                entry.shortId = String(entry.id.prefix(length))
-                try sorter.add(entry)
-            }
+            if let entry = waiting, let length = edges.finish() { try sorter.add(try rendered(entry, length: length)) }
         } catch let error as StoreError {
             throw AmanatError(error)
         }
-        // Batches of 1024 entries are rendered on every core while this thread merges the next batch; each is handed
-        // to `body` in order once rendered (the merge and `body` run on this thread only).
-        var batch: [RecordListing.Entry] = []
-        var rendering: Ahead<[Rendered]>?
-        // However the listing ends, no batch is still being rendered when it returns.
-        defer { rendering?.wait() }
-        func emit() throws {
-            guard let done = rendering else { return }
-            rendering = nil
-            for rendered in try done.get() { try body(rendered) }
-        }
-        func flush() throws {
-            let items = batch
-            batch = []
-            batch.reserveCapacity(1024)
-            try emit()
-            guard !items.isEmpty else { return }
-            rendering = Ahead {
-                try OrderedParallel.map(items, minimumPerCore: 64, makeWorker: {}, { try render($1) })
-            }
-        }
         var position = 0
-        try sorter.finish { entry in
+        try sorter.finish { line in
             defer { position += 1 }
             guard position >= skip else { return true }
             if let keep, position >= keep { return false }
-            batch.append(entry)
-            if batch.count == 1024 { try flush() }
+            try body(try Rendered(listingBytes: line))
             return true
         }
-        try flush()
-        try emit()
         return matching
     }
 
     /// How many entries a listing sorts in memory before it spills them to a sorted run on disk.
     static let listingRun = 50_000
-}
-
-/// The external sort of a large listing (``RecordService/listing(filters:skip:limit:render:_:)``): entries are
-/// sorted in memory `run` at a time (``RecordListing/sorted(_:)``'s order), each full run is written to a
-/// ``Spool``, and the runs are merged. With `keep` below `run`, only the first `keep` entries are ever needed: they
-/// stay in memory, in a heap whose top is the last of them, and an entry after it costs one comparison (a page of a
-/// million records sorted 50,000 entries at a time to keep 50 spent two to three seconds sorting).
-final class ListingSorter {
-    private let folder: URL
-    private let run: Int
-    private let keep: Int?
-    private var buffer: [RecordListing.Entry] = []
-    /// The first `keep` entries so far (when `keep` is below `run`), the last of them on top.
-    private var kept = Heap<RecordListing.Entry>(less: { ListingSorter.precedes($1, $0) })
-    private var staging: StagingDirectory?
-    private var runs: [Spool] = []
-
-    init(folder: URL, run: Int, keep: Int?) {
-        self.folder = folder
-        self.run = max(2, run)
-        self.keep = keep
-    }
-
-    static func precedes(_ a: RecordListing.Entry, _ b: RecordListing.Entry) -> Bool {
-        RecordListing.precedes((a.date, a.id), (b.date, b.id))
-    }
-
-    func add(_ entry: RecordListing.Entry) throws {
-        if let keep, keep < run {
-            if kept.count < keep {
-                kept.push(entry)
-            } else if let last = kept.top, Self.precedes(entry, last) {
-                kept.replaceTop(entry)
-            }
-            return
-        }
-        buffer.append(entry)
-        guard buffer.count >= run else { return }
-        try spill()
-    }
-
-    /// A run being sorted and written on another thread while the next one fills.
-    private var writing: Ahead<Spool>?
-
-    /// Hands the buffer to another thread to be sorted and written as the next run (after the run before it).
-    private func spill() throws {
-        if staging == nil {
-            staging = try StagingDirectory(beside: folder.appendingPathComponent("listing"), label: "sort.partial")
-        }
-        if let writing { runs.append(try writing.get()) }
-        let path = staging!.url.appendingPathComponent("run-\(runs.count)").path
-        let handed = Handed(buffer)
-        buffer = []
-        buffer.reserveCapacity(run)
-        writing = Ahead {
-            let spool = try Spool(file: path)
-            // Sorted in place, as the array's only owner (`sorted(by:)` copied every entry).
-            var entries = handed.take()
-            entries.sort(by: Self.precedes)
-            for entry in entries { try spool.append(RecordListing.encode(entry)) }
-            return spool
-        }
-    }
-
-    deinit { writing?.wait() }
-
-    /// Hands every entry out in order until `body` returns false.
-    func finish(_ body: (RecordListing.Entry) throws -> Bool) throws {
-        if let keep, keep < run {
-            for entry in kept.items.sorted(by: Self.precedes) where try !body(entry) { break }
-            kept.items = []
-            return
-        }
-        if runs.isEmpty && writing == nil {
-            buffer.sort(by: Self.precedes)
-            for entry in buffer where try !body(entry) { break }
-            buffer = []
-            return
-        }
-        if !buffer.isEmpty { try spill() }
-        if let writing { runs.append(try writing.get()) }
-        writing = nil
-        buffer = []
-        // A k-way merge: a heap of each run's next entry. Runs hold disjoint ids and entries compare by date then
-        // id, so no two entries tie.
-        var cursors: [RunReader] = []
-        // However the merge ends, no batch is still being read when it returns (the runs' files go next).
-        defer { for cursor in cursors { cursor.finish() } }
-        for run in runs { cursors.append(RunReader(try run.read())) }
-        var heap = Heap<(entry: RecordListing.Entry, run: Int)>(less: { Self.precedes($0.entry, $1.entry) })
-        for (i, cursor) in cursors.enumerated() {
-            if let entry = try cursor.next() { heap.push((entry, i)) }
-        }
-        while let (entry, run) = heap.top {
-            guard try body(entry) else { break }
-            if let next = try cursors[run].next() {
-                heap.replaceTop((next, run))
-            } else {
-                heap.popTop()
-            }
-        }
-    }
-}
-
-/// A binary heap: the least element by `less` on top.
-struct Heap<Element> {
-    var items: [Element] = []
-    let less: (Element, Element) -> Bool
-
-    var count: Int { items.count }
-    var top: Element? { items.first }
-
-    mutating func push(_ element: Element) {
-        items.append(element)
-        var i = items.count - 1
-        while i > 0, less(items[i], items[(i - 1) / 2]) {
-            items.swapAt(i, (i - 1) / 2)
-            i = (i - 1) / 2
-        }
-    }
-
-    /// Replaces the top and restores the order.
-    mutating func replaceTop(_ element: Element) {
-        items[0] = element
-        siftDown()
-    }
-
-    mutating func popTop() {
-        let last = items.removeLast()
-        guard !items.isEmpty else { return }
-        items[0] = last
-        siftDown()
-    }
-
-    private mutating func siftDown() {
-        var i = 0
-        while true {
-            var least = i
-            let (left, right) = (2 * i + 1, 2 * i + 2)
-            if left < items.count, less(items[left], items[least]) { least = left }
-            if right < items.count, less(items[right], items[least]) { least = right }
-            if least == i { return }
-            items.swapAt(i, least)
-            i = least
-        }
-    }
 }
 
 /// What `amanat check` found: SQLite's own consistency check, and the stored view against a derivation from every
@@ -576,62 +439,5 @@ extension SyncService {
             throw AmanatError(error)
         }
         return try ids.map { try service.view($0) }
-    }
-}
-
-/// A run's entries handed to the thread that sorts them, which takes them out (so that the array has one owner and
-/// is sorted in place).
-private final class Handed: @unchecked Sendable {
-    private var entries: [RecordListing.Entry]
-    init(_ entries: [RecordListing.Entry]) { self.entries = entries }
-    /// Called once, by the one thread the run was handed to.
-    func take() -> [RecordListing.Entry] {
-        defer { entries = [] }
-        return entries
-    }
-}
-
-/// A sorted run's entries for the merge, read and decoded a batch ahead on another thread (the merge itself, on the
-/// caller's thread, only compares).
-private final class RunReader: @unchecked Sendable {
-    /// Used by one batch's work at a time, on whichever thread runs it.
-    private let cursor: Spool.Cursor
-    private var batch: [RecordListing.Entry] = []
-    private var position = 0
-    private var ahead: Ahead<[RecordListing.Entry]>?
-
-    init(_ cursor: Spool.Cursor) {
-        self.cursor = cursor
-        ahead = readBatch()
-    }
-
-    /// Waits for the batch being read ahead, if any (the reading work holds this reader until it ends, so a wait in
-    /// `deinit` would come too late): the merge calls it before the runs' files are removed.
-    func finish() {
-        ahead?.wait()
-        ahead = nil
-    }
-
-    private func readBatch() -> Ahead<[RecordListing.Entry]> {
-        Ahead { [self] in
-            var entries: [RecordListing.Entry] = []
-            entries.reserveCapacity(1024)
-            while entries.count < 1024, let bytes = try cursor.next() {
-                entries.append(try RecordListing.decode(bytes))
-            }
-            return entries
-        }
-    }
-
-    func next() throws -> RecordListing.Entry? {
-        if position == batch.count {
-            guard let current = ahead else { return nil }
-            batch = try current.get()
-            position = 0
-            ahead = batch.count < 1024 ? nil : readBatch()
-            if batch.isEmpty { return nil }
-        }
-        defer { position += 1 }
-        return batch[position]
     }
 }

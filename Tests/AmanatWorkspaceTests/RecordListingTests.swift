@@ -160,11 +160,12 @@ struct RecordListingTests {
             var expected: [Entry] = []
             let matching = try service.listing(filters: filter) { expected.append($0) }
             #expect(matching == expected.count)
-            for run in [2, 3, 7, 1000] {
+            for (run, page) in [(2, 1), (3, 2), (7, 5), (1000, 2000)] {
                 for (skip, limit) in [(0, nil), (0, 5), (4, 3), (3, nil), (30, nil), (0, 0)] as [(Int, Int?)] {
                     var got: [Entry] = []
                     let count = try service.listing(
-                        filters: filter, skip: skip, limit: limit, run: run, render: { $0 }, { got.append($0) })
+                        filters: filter, skip: skip, limit: limit, run: run, page: page, render: { $0 },
+                        { got.append($0) })
                     #expect(count == matching)
                     #expect(
                         got == Array(expected.dropFirst(skip).prefix(limit ?? .max)),
@@ -174,6 +175,16 @@ struct RecordListingTests {
             }
         }
         #expect(compared == 72)
+        // Short ids as the whole list makes them, whatever the pages.
+        let short = ShortIds.compute(ids)
+        #expect(all.allSatisfy { short[$0.id] == $0.shortId })
+        // Rendered table rows travel through the runs too.
+        var rows: [ListingCells] = []
+        let listed = try service.listing(
+            filters: [], skip: 1, limit: nil, run: 3, page: 4, render: { ListingCells([$0.shortId]) }
+        ) { rows.append($0) }
+        #expect(listed == 28)
+        #expect(rows.map(\.cells) == all.dropFirst().map { [$0.shortId] })
         let left = try FileManager.default.contentsOfDirectory(atPath: ws.dotFolder.path).filter {
             $0.contains(".partial-")
         }
@@ -203,6 +214,139 @@ struct RecordListingTests {
                 }
             }
             #expect(kept.items.sorted() == Array(values.sorted().prefix(keep)))
+        }
+    }
+
+    @Test func shortIdsReadAPageAtATimeEqualThoseOfTheWholeList() {
+        // `list` makes the short ids inside each page on every core and those at its edges as the pages arrive; random
+        // ids over a small alphabet, cut into pages at random (of one id, too), share long prefixes across the cuts.
+        var rng = SplitMix64(seed: 29)
+        var compared = 0
+        for round in 0..<300 {
+            let ids = Set(
+                (0..<Int.random(in: 0...40, using: &rng)).map { _ in
+                    String(
+                        (0..<Int.random(in: 4...12, using: &rng)).map { _ in
+                            Bool.random(using: &rng) ? Character("a") : "b"
+                        })
+                }
+            ).sorted()
+            let minimum = round % 2 == 0 ? ShortIds.minimumLength : 1
+            var edges = ShortIds.PageEdges(minimum: minimum)
+            var paged: [String: String] = [:]
+            var start = 0
+            var previousLast: String?
+            while start < ids.count {
+                let page = Array(ids[start..<min(ids.count, start + Int.random(in: 1...6, using: &rng))])
+                start += page.count
+                for i in page.indices {
+                    if let length = ShortIds.lengthInPage(page, i, minimum: minimum) {
+                        paged[page[i]] = String(page[i].prefix(length))
+                    }
+                }
+                let lengths = edges.add(page)
+                if let last = previousLast, let length = lengths.previousLast {
+                    paged[last] = String(last.prefix(length))
+                }
+                if let length = lengths.first { paged[page[0]] = String(page[0].prefix(length)) }
+                #expect((lengths.previousLast == nil) == (previousLast == nil))
+                #expect((lengths.first == nil) == (page.count == 1))
+                previousLast = page.last
+            }
+            if let last = previousLast, let length = edges.finish() { paged[last] = String(last.prefix(length)) }
+            #expect(paged == ShortIds.compute(ids, minimum: minimum), "round \(round): \(ids)")
+            compared += 1
+        }
+        #expect(compared == 300)
+    }
+
+    @Test func commonPrefixesByBytesAreCountedInCharacters() {
+        // Ids are ASCII and compared byte by byte; a carriage return (one character with a line feed after it) or a
+        // combining mark after an agreeing byte must still be counted as characters are.
+        func byCharacters(_ a: String, _ b: String) -> Int {
+            zip(a, b).prefix { $0 == $1 }.count
+        }
+        let pieces = ["a", "b", "\r", "\n", "\r\n", "e", "\u{301}", "é", "ü", "😀", "-", "_"]
+        var rng = SplitMix64(seed: 31)
+        var compared = 0
+        for _ in 0..<3000 {
+            func text() -> String {
+                (0..<Int.random(in: 0...6, using: &rng)).map { _ in
+                    pieces[Int.random(in: 0..<pieces.count, using: &rng)]
+                }
+                .joined()
+            }
+            let common = text()
+            let (a, b) = (common + text(), common + text())
+            #expect(
+                ShortIds.commonPrefix(a, b) == byCharacters(a, b),
+                "\(Array(a.unicodeScalars)) \(Array(b.unicodeScalars))")
+            compared += 1
+        }
+        #expect(compared == 3000)
+        #expect(ShortIds.commonPrefix("abc\r\nx", "abc\r\ny") == 4)
+        #expect(ShortIds.commonPrefix("abe\u{301}", "abex") == 2)
+        #expect(ShortIds.commonPrefix("---0lm0v6LrfRB", "---0lmX") == 6)
+    }
+
+    @Test func linesSortedByIntegerPrefixesKeepTheListingOrder() {
+        // Dates and ids from pieces that share prefixes, end inside the 16 bytes or run past them, and hold what
+        // sends a line to the comparison by texts (NUL, a combining mark that composes with the byte before it).
+        let datePieces = ["2019", "-0", "4", "-02", "1", "\u{0}", "e", "\u{301}", "é", " "]
+        let idPieces = ["a", "b", "-", "_", "Z", "\u{0}", "e\u{301}", "ü"]
+        var rng = SplitMix64(seed: 37)
+        func text(_ pieces: [String], _ count: ClosedRange<Int>) -> String {
+            (0..<Int.random(in: count, using: &rng)).map { _ in pieces[Int.random(in: 0..<pieces.count, using: &rng)] }
+                .joined()
+        }
+        var lines: [SortedLine] = []
+        var ids = Set<String>()
+        while lines.count < 400 {
+            // One line in four may hold the pieces past ASCII.
+            let plain = Int.random(in: 0..<4, using: &rng) != 0
+            let id = text(plain ? Array(idPieces.prefix(5)) : idPieces, 1...24)
+            guard ids.insert(id).inserted else { continue }
+            let dated = plain ? Array(datePieces.prefix(5)) + [" "] : datePieces
+            let date = Int.random(in: 0..<5, using: &rng) == 0 ? nil : text(dated, 0...8)
+            lines.append(SortedLine(date: date, id: id, line: Array(id.utf8)))
+        }
+        #expect(lines.contains { $0.prefix == nil } && lines.filter { $0.prefix != nil }.count > 200)
+        var compared = 0
+        for a in lines {
+            for b in lines {
+                #expect(
+                    SortedLine.precedes(a, b) == RecordListing.precedes((a.date, a.id), (b.date, b.id)),
+                    "\(String(describing: a.date)) \(a.id) / \(String(describing: b.date)) \(b.id)")
+                compared += 1
+            }
+        }
+        #expect(compared == 160_000)
+        let expected = lines.sorted { RecordListing.precedes(($0.date, $0.id), ($1.date, $1.id)) }.map(\.id)
+        #expect(SortedLine.sortedOrder(lines).map { lines[$0].id } == expected)
+    }
+
+    @Test func renderedLinesReadBackAsWritten() throws {
+        let cells = ListingCells(["abcdef", "", "ü-REF 1", "…"])
+        #expect(try ListingCells(listingBytes: cells.listingBytes) == cells)
+        #expect(try ListingCells(listingBytes: []) == ListingCells([]))
+        // A cell cut short is refused; a cut at a cell's end is a row of fewer cells.
+        let cellBytes = cells.listingBytes
+        var ends: [Int] = []
+        for cell in cells.cells { ends.append((ends.last ?? 0) + 4 + cell.utf8.count) }
+        #expect(ends.last == cellBytes.count)
+        for cut in 0..<cellBytes.count where !ends.contains(cut) && cut != 0 {
+            #expect(throws: AmanatError.self) { try ListingCells(listingBytes: Array(cellBytes.prefix(cut))) }
+        }
+        for line in [
+            SortedLine(date: "2019-04", id: "x-ü-1", line: cellBytes), SortedLine(date: nil, id: "", line: []),
+        ] {
+            let bytes = line.bytes
+            let back = try SortedLine(bytes: bytes)
+            #expect(back.date == line.date && back.id == line.id && back.line == line.line)
+            // Cut inside the date or the id: refused.
+            for cut in 0..<(bytes.count - line.line.count) {
+                #expect(throws: AmanatError.self) { try SortedLine(bytes: Array(bytes.prefix(cut))) }
+            }
         }
     }
 
