@@ -38,7 +38,9 @@ public enum OrderedParallel {
         var outputs: [Output] = []
         outputs.reserveCapacity(items.count)
         for i in items.indices {
-            if let result = slots[i] {
+            // Moved out, not copied: a copy would retain every reference in the result and the slots' end would
+            // release it again.
+            if let result = slots.move(i) {
                 outputs.append(try result.get())
                 continue
             }
@@ -78,6 +80,16 @@ final class ResultSlots<T>: @unchecked Sendable {
         let start = next
         next = min(storage.count, next + count)
         return start..<next
+    }
+
+    /// The result of item `index`, moved out of its slot (left empty): read after every core is done.
+    @usableFromInline
+    func move(_ index: Int) -> Result<T, any Error>? {
+        precondition(index >= 0 && index < storage.count)
+        let slot = storage.baseAddress! + index
+        let result = slot.move()
+        slot.initialize(to: nil)
+        return result
     }
 
     /// Read after every core is done; written by the thread that took the item.
