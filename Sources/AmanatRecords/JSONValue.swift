@@ -252,35 +252,21 @@ extension JSONValue {
     /// document holds). Member names are not checked for duplicates; ``parse(_:limits:)`` does that.
     /// - Throws: ``JSONParseError`` with line and column.
     public static func validate(_ bytes: some Collection<UInt8>, limits: Limits = Limits()) throws {
-        _ = try parseDocument(Array(bytes), limits: limits, selection: nil, build: false)
+        _ = try parseDocument(Array(bytes), limits: limits, build: false)
     }
 
     /// Parses one JSON document (RFC 8259): UTF-8 (a leading BOM is refused), no trailing data, no duplicate
     /// keys, no lone surrogates, at most `limits.maximumDepth` levels.
     /// - Throws: ``JSONParseError`` with line and column.
     public static func parse(_ bytes: some Collection<UInt8>, limits: Limits = Limits()) throws -> JSONValue {
-        try parseDocument(Array(bytes), limits: limits, selection: nil)
+        try parseDocument(Array(bytes), limits: limits)
     }
 
     public static func parse(_ text: String) throws -> JSONValue { try parse(Array(text.utf8)) }
 
-    /// Parses one JSON document as ``parse(_:limits:)`` does but, when it is an object, builds only its members
-    /// named in `names` (the others are checked as ``validate(_:limits:)`` checks, without being built): for
-    /// reading a few members of a document of one's own, such as a stored summary, without allocating the rest.
-    /// - Throws: ``JSONParseError`` with line and column.
-    public static func parse(
-        _ bytes: some Collection<UInt8>, keepingMembers names: Set<String>, limits: Limits = Limits()
-    ) throws -> JSONValue {
-        try parseDocument(Array(bytes), limits: limits, selection: names)
-    }
-
-    /// One document, all of it, or of a top-level object only the members in `selection`, or nothing (`build`
-    /// false: checked only).
-    private static func parseDocument(
-        _ array: [UInt8], limits: Limits, selection: Set<String>?, build: Bool = true
-    ) throws -> JSONValue {
+    /// One document, built, or only checked (`build` false).
+    private static func parseDocument(_ array: [UInt8], limits: Limits, build: Bool = true) throws -> JSONValue {
         var parser = Parser(bytes: array, limits: limits, build: build)
-        parser.selection = selection
         guard array.count <= limits.maximumBytes else {
             throw parser.error("the document is larger than \(limits.maximumBytes) bytes")
         }
@@ -294,10 +280,9 @@ extension JSONValue {
     struct Parser {
         let bytes: [UInt8]
         let limits: Limits
-        /// False: check the syntax only, keeping nothing (``JSONValue/validate(_:limits:)``).
+        /// False: check the syntax only, keeping nothing (``JSONValue/validate(_:limits:)``, what a ``JSONReader``
+        /// skips).
         var build: Bool
-        /// The members of the top-level object to build (nil: all); the others are only checked.
-        var selection: Set<String>?
         var index = 0
         var values = 0
 
@@ -342,10 +327,7 @@ extension JSONValue {
         mutating func parseValue(depth: Int) throws -> JSONValue {
             guard depth <= limits.maximumDepth else { throw error("nested deeper than \(limits.maximumDepth) levels") }
             guard index < bytes.count else { throw error("unexpected end of input") }
-            values += 1
-            guard values <= limits.maximumValues else {
-                throw error("more than \(limits.maximumValues) values in one document")
-            }
+            try countValue()
             switch bytes[index] {
             case UInt8(ascii: "{"): return try parseObject(depth: depth)
             case UInt8(ascii: "["): return try parseArray(depth: depth)
@@ -360,6 +342,14 @@ extension JSONValue {
             case UInt8(ascii: "n"): return try expect("null", .null)
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
             default: throw error("unexpected character")
+            }
+        }
+
+        /// Counts one more value against `limits.maximumValues`.
+        mutating func countValue() throws {
+            values += 1
+            guard values <= limits.maximumValues else {
+                throw error("more than \(limits.maximumValues) values in one document")
             }
         }
 
@@ -383,10 +373,7 @@ extension JSONValue {
                 let keyStart = index
                 let key = try parseString()
                 let duplicate: Bool
-                if depth == 0, selection != nil {
-                    // Unbuilt members are checked too: by a set of every name.
-                    duplicate = !keys.insert(key).inserted
-                } else if !build {
+                if !build {
                     duplicate = false
                 } else if members.count < 16 {
                     duplicate = members.contains { $0.0 == key }
@@ -402,7 +389,6 @@ extension JSONValue {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 index += 1
                 skipWhitespace()
-                if depth == 0, let selection { build = selection.contains(key) }
                 let value = try parseValue(depth: depth + 1)
                 if build { members.append((key, value)) }
                 skipWhitespace()

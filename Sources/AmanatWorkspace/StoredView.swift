@@ -57,18 +57,42 @@ enum RecordSummary {
         return .object(object)
     }
 
-    /// The listing entry of a stored record state.
-    static func entry(_ state: StoredRecordState, shortId: String) -> RecordListing.Entry {
-        let s = state.summary
-        var count = 0
-        if case .number(let n)? = s?["attachments"] { count = Int(n) ?? 0 }
+    /// What a listing entry takes from a record's summary (``make(_:lastContent:)``'s object).
+    struct ListedFields: Sendable {
+        var attachments = 0
+        var state = RecordState.incomplete
+        var reference: String?
+        var language: String?
+        var date: String?
+        var tags: [String] = []
+    }
+
+    /// Reads the listed fields of a summary (the reader before it), building nothing else: a member of another type
+    /// than ``make(_:lastContent:)`` writes reads as absent, a summary that is not an object as all absent.
+    static func readListedFields(_ reader: inout JSONReader) throws -> ListedFields? {
+        var fields = ListedFields()
+        try reader.readMembers { reader, name in
+            switch name {
+            case "attachments": fields.attachments = try reader.readNumber().flatMap { Int($0) } ?? 0
+            case "state": fields.state = try reader.readString().flatMap(RecordState.init(rawValue:)) ?? .incomplete
+            case "reference": fields.reference = try reader.readString()
+            case "language": fields.language = try reader.readString()
+            case "date": fields.date = try reader.readString()
+            case "tags": fields.tags = try reader.readStrings() ?? []
+            default: try reader.skipValue()
+            }
+        }
+        return fields
+    }
+
+    /// The listing entry of a stored record state and the listed fields of its summary.
+    static func entry(_ state: StoredRecordState, _ fields: ListedFields?, shortId: String) -> RecordListing.Entry {
+        let fields = fields ?? ListedFields()
         return RecordListing.Entry(
-            id: state.recordId, shortId: shortId, caseReference: s?["reference"]?.stringValue,
-            language: s?["language"]?.stringValue, consent: state.consent, date: s?["date"]?.stringValue,
-            attachments: count,
-            state: s?["state"]?.stringValue.flatMap(RecordState.init(rawValue:)) ?? .incomplete,
+            id: state.recordId, shortId: shortId, caseReference: fields.reference, language: fields.language,
+            consent: state.consent, date: fields.date, attachments: fields.attachments, state: fields.state,
             versions: state.versionCount, heads: state.graphHeads, createdBy: state.collector ?? "?",
-            lastIssuedAt: state.lastIssuedAt, tags: s?["tags"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            lastIssuedAt: state.lastIssuedAt, tags: fields.tags)
     }
 }
 
@@ -326,14 +350,15 @@ extension RecordService {
             // The entry of the last record of the page before, when it matches the filters.
             var waiting: RecordListing.Entry?
             // Entries are built, filtered and rendered on every core, a page ahead of this thread.
-            try store.forEachRecordStatePage(
+            try store.forEachOpenedStatePage(
                 authority: authority, pageSize: pageSize,
                 preparePage: { states in
-                    let ids = states.map(\.recordId)
+                    let ids = states.map(\.state.recordId)
                     let prepared = try OrderedParallel.map(
                         Array(states.indices), minimumPerCore: 256, makeWorker: {}
                     ) { _, i -> Prepared in
-                        let entry = RecordSummary.entry(states[i], shortId: ids[i])
+                        let read = try states[i].read(RecordSummary.readListedFields)
+                        let entry = RecordSummary.entry(read.state, read.summary, shortId: ids[i])
                         guard filters.allSatisfy({ $0.matches(entry) }) else { return .left }
                         guard let length = ShortIds.lengthInPage(ids, i) else { return .waiting(entry) }
                         return .line(try rendered(entry, length: length))

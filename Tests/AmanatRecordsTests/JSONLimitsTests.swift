@@ -60,40 +60,4 @@ struct JSONLimitsTests {
         try JSONValue.validate(Array("[\"a\\n\\u00e9 ü 中\"]".utf8))
     }
 
-    @Test func keepingMembersBuildsThoseOfTheTopLevelAndChecksTheRest() throws {
-        let documents = [
-            #"{"consent":"public","heads":["a","b"],"summary":{"tags":["x\u00e9"],"n":[1,2.5e3,{"k":null}]}}"#,
-            #"{"summary":{"a":true},"consent":"internal"}"#, #"{}"#, #"{"heads":[]}"#, #"[{"consent":"x"}]"#,
-            #"  {"consent" : "partners" , "z" : "\"q\""}  "#, #""consent""#, "12",
-        ]
-        var compared = 0
-        for text in documents {
-            let full = try JSONValue.parse(text)
-            for names in [Set<String>(), ["consent"], ["consent", "summary"], ["nothing"]] as [Set<String>] {
-                let kept = try JSONValue.parse(Array(text.utf8), keepingMembers: names)
-                // The same members, in order, as a full parse keeps of those names; a non-object as it is
-                if case .object(let members) = full {
-                    #expect(kept == .object(members.filter { names.contains($0.0) }), "\(text) \(names)")
-                } else {
-                    #expect(kept == full)
-                }
-                compared += 1
-            }
-        }
-        #expect(compared == 32)
-        // Whatever a full parse refuses at the top level, or in the syntax of a member not kept, is refused too
-        let bad = [
-            #"{"consent":"a","consent":"b"}"#, #"{"x":1,"y":2,"x":3}"#, #"{"consent":"a","x":[1,}"#,
-            #"{"consent":"a","x":"\q"}"#, #"{"consent":"a"} x"#, #"{"x":"\#u{01}"}"#, #"{"consent":"a""#,
-        ]
-        for text in bad {
-            #expect(throws: JSONParseError.self, "\(text)") { try JSONValue.parse(text) }
-            #expect(throws: JSONParseError.self, "\(text)") {
-                try JSONValue.parse(Array(text.utf8), keepingMembers: ["consent"])
-            }
-        }
-        // And the limits hold in members not kept
-        let deep = #"{"x":"# + String(repeating: "[", count: 70) + String(repeating: "]", count: 70) + "}"
-        #expect(throws: JSONParseError.self) { try JSONValue.parse(Array(deep.utf8), keepingMembers: ["consent"]) }
-    }
 }

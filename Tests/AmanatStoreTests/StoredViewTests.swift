@@ -119,6 +119,94 @@ struct StoredViewTests {
         }
     }
 
+    @Test func openedPagesReadToTheStatesTheStoreDecodes() throws {
+        for key in [nil, try StoreKey.generate()] {
+            // Given records with each consent
+            let store = try Store(key: key, summarizer: Self.summarizer)
+            let consents = ["public", "partners", "internal", "unknown-consent"]
+            let records = (0..<9).map { "opened-\($0)-synthetic-id" }
+            try store.insert(records.enumerated().map { Self.version($1, $0, consent: consents[$0 % consents.count]) })
+            var decoded: [StoredRecordState] = []
+            try store.forEachRecordState {
+                decoded.append($0)
+                return true
+            }
+            // When each page's summaries are opened and read with a reader that builds the summarizer's whole
+            var read: [StoredRecordState] = []
+            var skipped: [StoredRecordState] = []
+            try store.forEachOpenedStatePage(
+                pageSize: 4,
+                preparePage: { page in
+                    try page.map { opened in
+                        let whole = try opened.read { try $0.readValue() }
+                        var state = whole.state
+                        state.summary = whole.summary
+                        // One that reads nothing of the summarizer's gets the same state without it
+                        let none = try opened.read { _ -> Never? in nil }
+                        return (state, none.state)
+                    }
+                }
+            ) { page in
+                read += page.map(\.0)
+                skipped += page.map(\.1)
+                return true
+            }
+            // Then the states are those the store decodes, in the same order
+            #expect(decoded.count == 9 && read == decoded)
+            #expect(skipped.map(\.summary) == Array(repeating: nil, count: 9))
+            #expect(
+                skipped.map {
+                    var s = $0
+                    s.summary = nil
+                    return s
+                }
+                    == decoded.map {
+                        var s = $0
+                        s.summary = nil
+                        return s
+                    })
+            #expect(Set(decoded.map(\.consent)) == [.public, .partners, .internal])
+        }
+    }
+
+    @Test func aSummaryThatIsNotOneDocumentIsDamaged() throws {
+        // A plaintext store, so that the summary can be replaced by anything
+        let store = try Store(summarizer: Self.summarizer)
+        let record = "damaged-summary-synthetic-id"
+        try store.insert([Self.version(record, 0, consent: "public")])
+        let damaged = StoreError.damaged(record: record, what: "its summary in the stored view does not open")
+        for summary in [
+            #"{"consent":"public","consent":"public"}"#, #"{"consent":"public"} {}"#, #"{"summary":{"a":1,"a":2}}"#,
+            #"{"heads":["a",}"#, "",
+        ] {
+            try store.writer.write { db in
+                try db.execute(
+                    sql: "UPDATE recordState SET summary = ? WHERE recordId = ?",
+                    arguments: [Data(summary.utf8), record])
+            }
+            #expect(throws: damaged, "\(summary)") { try store.forEachRecordState { _ in true } }
+            // (Sealing skips the summarizer's summary: what is wrong only inside it, a duplicate name, is not looked
+            // for there.)
+            if !summary.hasPrefix(#"{"summary""#) {
+                #expect(throws: damaged, "\(summary)") { try store.sealingStates([record]) }
+            }
+            #expect(throws: damaged, "\(summary)") {
+                try store.forEachOpenedStatePage(preparePage: { try $0.map { try $0.read { try $0.readValue() } } }) {
+                    _ in true
+                }
+            }
+        }
+        // Members of another type than the store writes read as absent, as the full decoding has them
+        let odd = #"{"heads":"h","collector":7,"lastIssuedAt":"9","consent":["public"],"other":{"x":1},"summary":null}"#
+        try store.writer.write { db in
+            try db.execute(
+                sql: "UPDATE recordState SET summary = ? WHERE recordId = ?", arguments: [Data(odd.utf8), record])
+        }
+        let state = try #require(try store.recordState(record))
+        #expect(state.graphHeads == [] && state.collector == nil && state.lastIssuedAt == 0)
+        #expect(state.consent == .internal && state.summary == .null)
+    }
+
     @Test func aBucketCutInsideAnEntryIsAnErrorNotAHash() throws {
         // A plaintext store (its buckets are not authenticated, so only their layout can catch damage)
         let store = try Store(summarizer: Self.summarizer)
