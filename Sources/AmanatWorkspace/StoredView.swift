@@ -161,13 +161,14 @@ extension SyncService {
     ) throws {
         do {
             // The pseudonyms (an HMAC per identifier) are made on every core, a page ahead of this thread.
-            try service.store.forEachRecordStatePage(
+            try service.store.forEachOpenedStatePage(
                 authority: service.authority,
                 preparePage: { states in
                     try OrderedParallel.map(
                         states, minimumPerCore: 256, makeWorker: { try ReusableHMACSHA256(key: key) }
-                    ) { hmac, state -> MatchingInput? in
-                        try Self.matchingInput(state, hmac: hmac)
+                    ) { hmac, opened -> MatchingInput? in
+                        let read = try opened.read(Self.readMatchingFields)
+                        return try Self.matchingInput(read.state, read.summary, hmac: hmac)
                     }
                 }
             ) { page in
@@ -185,32 +186,63 @@ extension SyncService {
     /// What one record gives duplicate matching: its pseudonyms (nil: it is not matched) and its `links` assertions.
     typealias MatchingInput = (id: String, keys: [RawKey]?, links: [LinkAssertion])
 
-    /// One record's part of ``forEachMatchingInput(key:keyed:link:)`` (nil: it has no summary).
-    static func matchingInput(_ state: StoredRecordState, hmac: ReusableHMACSHA256) throws -> MatchingInput? {
-        guard let summary = state.summary else { return nil }
-        var keys: [RawKey]?
-        if let ids = summary["identifiers"]?.arrayValue {
-            let values = ids.compactMap { item -> (IdentifierKind, String)? in
-                guard let pair = item.arrayValue, pair.count == 2,
-                    let kind = pair[0].stringValue.flatMap(IdentifierKind.init(rawValue:)),
-                    let value = pair[1].stringValue
+    /// What duplicate matching takes from a record's summary (``RecordSummary/make(_:lastContent:)``'s object).
+    struct MatchingFields: Sendable {
+        /// The `[kind, value]` pairs of `identifiers` (nil when the summary has none).
+        var identifiers: [(IdentifierKind, String)]?
+        /// The summary has a `state` (every summary of a record with content does).
+        var hasState = false
+        var linkSigner = ""
+        /// The `[record, kind]` pairs of `links`.
+        var links: [(other: String, kind: String)] = []
+    }
+
+    /// Reads what duplicate matching takes of a summary (the reader before it), building nothing else: items of
+    /// another shape than ``RecordSummary/make(_:lastContent:)`` writes are left out, a member of another type reads
+    /// as absent.
+    static func readMatchingFields(_ reader: inout JSONReader) throws -> MatchingFields? {
+        var fields = MatchingFields()
+        func pairs(_ value: JSONValue) -> [(String, String)]? {
+            value.arrayValue?.compactMap { item in
+                guard let pair = item.arrayValue, pair.count == 2, let a = pair[0].stringValue,
+                    let b = pair[1].stringValue
                 else { return nil }
-                return (kind, value)
+                return (a, b)
             }
+        }
+        try reader.readMembers { reader, name in
+            switch name {
+            case "identifiers":
+                fields.identifiers = pairs(try reader.readValue()).map { found in
+                    found.compactMap { kind, value in IdentifierKind(rawValue: kind).map { ($0, value) } }
+                }
+            case "state":
+                try reader.skipValue()
+                fields.hasState = true
+            case "linkSigner": fields.linkSigner = try reader.readString() ?? ""
+            case "links": fields.links = (pairs(try reader.readValue()) ?? []).map { (other: $0.0, kind: $0.1) }
+            default: try reader.skipValue()
+            }
+        }
+        return fields
+    }
+
+    /// One record's part of ``forEachMatchingInput(key:keyed:link:)`` from its state and the matching fields of its
+    /// summary (nil: it has no summary, and is not matched).
+    static func matchingInput(
+        _ state: StoredRecordState, _ fields: MatchingFields?, hmac: ReusableHMACSHA256
+    ) throws -> MatchingInput? {
+        guard let fields else { return nil }
+        var keys: [RawKey]?
+        if let values = fields.identifiers {
             keys = try rawMatchingKeys(values, hmac: hmac)
-        } else if state.status != .retracted, !state.isErased, summary["state"] != nil {
+        } else if state.status != .retracted, !state.isErased, fields.hasState {
             keys = []
         }
-        let signer = summary["linkSigner"]?.stringValue ?? ""
-        var links: [LinkAssertion] = []
-        for item in summary["links"]?.arrayValue ?? [] {
-            guard let pair = item.arrayValue, pair.count == 2, let other = pair[0].stringValue,
-                let kind = pair[1].stringValue
-            else { continue }
-            links.append(
-                LinkAssertion(
-                    recordA: state.recordId, recordB: other, relation: kind == "same_person" ? .same : .different,
-                    signer: signer, issuedAt: 0))
+        let links = fields.links.map { link in
+            LinkAssertion(
+                recordA: state.recordId, recordB: link.other, relation: link.kind == "same_person" ? .same : .different,
+                signer: fields.linkSigner, issuedAt: 0)
         }
         return (state.recordId, keys, links)
     }

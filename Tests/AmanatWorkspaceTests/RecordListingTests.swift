@@ -1,4 +1,5 @@
 import AmanatRecords
+import AmanatRedaction
 import AmanatStore
 import AmanatSync
 import AmanatTestSupport
@@ -348,6 +349,58 @@ struct RecordListingTests {
                 #expect(throws: AmanatError.self) { try SortedLine(bytes: Array(bytes.prefix(cut))) }
             }
         }
+    }
+
+    @Test func summaryReadersTakeWhatTheWholeSummaryHolds() throws {
+        // Summaries as the store keeps them (made from the example records, one retracted) and of other shapes
+        let (ws, folder) = try workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let service = try RecordService(workspace: ws)
+        let names = ["en-survivor-public.json", "kk-cyrl-relative-public.json", "zh-relative-internal.json"]
+        let ids = try service.add(try names.map { try WorkspaceFlowTests.example($0) }, key: try ws.signingKey())
+        var summaries = try ids.map { RecordSummary.make(try service.view($0), lastContent: nil) }
+        #expect(summaries.allSatisfy { $0["identifiers"] != nil })
+        summaries += try [
+            #"{"identifiers":[["cn_resident_id","1"],["nope","2"],["kz_iin"],[1,"x"],"s"],"state":null}"#,
+            #"{"identifiers":"x","links":[["r","same_person"],["s"],"t"],"linkSigner":5,"tags":"t","date":7}"#,
+            #"{"attachments":"3","state":"unknown","reference":["x"],"language":"ug","tags":["a",1,"b"]}"#,
+            #"{"attachments":2.5,"state":"conflict","links":{},"extra":{"identifiers":[]}}"#, "[]", "null", "{}",
+            #"{"links":[["r","different_person"]],"linkSigner":"SHA256:synthetic","identifiers":[]}"#,
+        ].map { try JSONValue.parse($0) }
+        for summary in summaries {
+            func read<T>(_ body: (inout JSONReader) throws -> T) throws -> T {
+                var reader = try JSONReader(summary.canonicalUTF8())
+                defer { #expect((try? reader.finish()) != nil) }
+                return try body(&reader)
+            }
+            // What matching takes, as read from the whole summary
+            let matching = try #require(try read(SyncService.readMatchingFields))
+            func pairs(_ name: String) -> [[String]]? {
+                summary[name]?.arrayValue?.compactMap { item in
+                    guard let pair = item.arrayValue, pair.count == 2, let a = pair[0].stringValue,
+                        let b = pair[1].stringValue
+                    else { return nil }
+                    return [a, b]
+                }
+            }
+            #expect(
+                matching.identifiers?.map { [$0.0.rawValue, $0.1] }
+                    == pairs("identifiers")?.filter { IdentifierKind(rawValue: $0[0]) != nil })
+            #expect(matching.hasState == (summary["state"] != nil))
+            #expect(matching.linkSigner == summary["linkSigner"]?.stringValue ?? "")
+            #expect(matching.links.map { [$0.other, $0.kind] } == pairs("links") ?? [])
+            // What a listing entry takes
+            let listed = try #require(try read(RecordSummary.readListedFields))
+            var attachments = 0
+            if case .number(let n)? = summary["attachments"] { attachments = Int(n) ?? 0 }
+            #expect(listed.attachments == attachments)
+            #expect(listed.state == summary["state"]?.stringValue.flatMap(RecordState.init(rawValue:)) ?? .incomplete)
+            #expect(listed.reference == summary["reference"]?.stringValue)
+            #expect(listed.language == summary["language"]?.stringValue)
+            #expect(listed.date == summary["date"]?.stringValue)
+            #expect(listed.tags == summary["tags"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        }
+        #expect(summaries.count == 11)
     }
 
     @Test func listingEntriesReadBackAsWritten() throws {
