@@ -10,6 +10,9 @@
 public struct JSONReader {
     private var parser: JSONValue.Parser
     private var depth = 0
+    /// A value is due: the document's, or the member's whose name was just handed over. Each read or skip takes it;
+    /// a second read before the next name would read past a missing `,` and is refused.
+    private var valueDue = true
 
     /// A reader at the start of `bytes`.
     /// - Throws: ``JSONParseError`` when the document is over `limits.maximumBytes`.
@@ -23,44 +26,49 @@ public struct JSONReader {
 
     /// The next value, built whole.
     public mutating func readValue() throws -> JSONValue {
-        parser.build = true
-        return try parser.parseValue(depth: depth)
+        try take()
+        return try parseValue(build: true)
     }
 
     /// Moves past the next value, checked but not built.
     public mutating func skipValue() throws {
-        parser.build = false
-        defer { parser.build = true }
-        _ = try parser.parseValue(depth: depth)
+        try take()
+        _ = try parseValue(build: false)
     }
 
     /// The next value when it is a string; nil (the value skipped) when it is anything else.
     public mutating func readString() throws -> String? {
-        guard next == UInt8(ascii: "\"") else {
-            try skipValue()
-            return nil
-        }
-        return try readValue().stringValue
+        try take()
+        return try parseValue(build: next == UInt8(ascii: "\"")).stringValue
     }
 
     /// The text of the next value when it is a number; nil (the value skipped) when it is anything else.
     public mutating func readNumber() throws -> String? {
-        guard let byte = next, byte == UInt8(ascii: "-") || (byte >= 0x30 && byte <= 0x39) else {
-            try skipValue()
-            return nil
-        }
-        guard case .number(let text) = try readValue() else { return nil }
+        try take()
+        let isNumber = next.map { $0 == UInt8(ascii: "-") || ($0 >= 0x30 && $0 <= 0x39) } ?? false
+        guard case .number(let text) = try parseValue(build: isNumber) else { return nil }
         return text
     }
 
     /// The strings of the next value when it is an array (its other items left out); nil (the value skipped) when
     /// it is not an array.
     public mutating func readStrings() throws -> [String]? {
-        guard next == UInt8(ascii: "[") else {
-            try skipValue()
-            return nil
-        }
-        return try readValue().arrayValue?.compactMap(\.stringValue)
+        try take()
+        return try parseValue(build: next == UInt8(ascii: "[")).arrayValue?.compactMap(\.stringValue)
+    }
+
+    /// Takes the value that is due.
+    /// - Throws: ``JSONParseError`` when none is (a second read of one member's value, or after the document's).
+    private mutating func take() throws {
+        guard valueDue else { throw parser.error("a value was read where none was due (expected ',' or the end)") }
+        valueDue = false
+    }
+
+    /// The next value, built or only checked.
+    private mutating func parseValue(build: Bool) throws -> JSONValue {
+        parser.build = build
+        defer { parser.build = true }
+        return try parser.parseValue(depth: depth)
     }
 
     /// When the next value is an object, calls `body` with each member's name in order, with the reader before the
@@ -69,8 +77,9 @@ public struct JSONReader {
     /// - Throws: ``JSONParseError`` for bad syntax, a duplicate name, or a limit passed; or what `body` throws.
     @discardableResult
     public mutating func readMembers(_ body: (inout JSONReader, String) throws -> Void) throws -> Bool {
+        try take()
         guard next == UInt8(ascii: "{") else {
-            try skipValue()
+            _ = try parseValue(build: false)
             return false
         }
         guard depth <= parser.limits.maximumDepth else {
@@ -109,9 +118,9 @@ public struct JSONReader {
             guard next == UInt8(ascii: ":") else { throw parser.error("expected ':'") }
             parser.index += 1
             parser.skipWhitespace()
-            let valueStart = parser.index
+            valueDue = true
             try body(&self, name)
-            if parser.index == valueStart { try skipValue() }
+            if valueDue { try skipValue() }
             parser.skipWhitespace()
             guard let byte = next else { throw parser.error("unexpected end of input in an object") }
             if byte == UInt8(ascii: ",") {
@@ -124,8 +133,9 @@ public struct JSONReader {
         }
     }
 
-    /// Checks that nothing but whitespace follows the document.
+    /// Checks that nothing but whitespace follows the document (skipping the document first when nothing read it).
     public mutating func finish() throws {
+        if valueDue { try skipValue() }
         parser.skipWhitespace()
         guard parser.index == parser.bytes.count else { throw parser.error("unexpected data after the JSON value") }
     }

@@ -208,35 +208,20 @@ struct SortedLine: Sendable {
 
 /// The external sort of a large listing (``RecordService/listing(filters:skip:limit:render:_:)``): lines, already
 /// rendered, are sorted in memory `run` at a time, each full run is written to a ``Spool``, and the runs are merged.
-/// With `keep` below `run`, only the first `keep` lines are ever needed: they stay in memory, in a heap whose top is
-/// the last of them, and a line after it costs one comparison (a page of a million records sorted 50,000 entries at
-/// a time to keep 50 spent two to three seconds sorting).
 final class ListingSorter {
     typealias Line = SortedLine
     private let folder: URL
     private let run: Int
-    private let keep: Int?
     private var buffer: [Line] = []
-    /// The first `keep` lines so far (when `keep` is below `run`), the last of them on top.
-    private var kept = Heap<Line>(less: { Line.precedes($1, $0) })
     private var staging: StagingDirectory?
     private var runs: [Spool] = []
 
-    init(folder: URL, run: Int, keep: Int?) {
+    init(folder: URL, run: Int) {
         self.folder = folder
         self.run = max(2, run)
-        self.keep = keep
     }
 
     func add(_ line: Line) throws {
-        if let keep, keep < run {
-            if kept.count < keep {
-                kept.push(line)
-            } else if let last = kept.top, Line.precedes(line, last) {
-                kept.replaceTop(line)
-            }
-            return
-        }
         buffer.append(line)
         guard buffer.count >= run else { return }
         try spill()
@@ -267,11 +252,6 @@ final class ListingSorter {
 
     /// Hands every line out in order until `body` returns false.
     func finish(_ body: ([UInt8]) throws -> Bool) throws {
-        if let keep, keep < run {
-            for line in kept.items.sorted(by: Line.precedes) where try !body(line.line) { break }
-            kept.items = []
-            return
-        }
         if runs.isEmpty && writing == nil {
             for i in Line.sortedOrder(buffer) where try !body(buffer[i].line) { break }
             buffer = []
@@ -300,6 +280,32 @@ final class ListingSorter {
             }
         }
     }
+}
+
+/// The first `keep` entries of a listing in its order (a page with `--limit`, when it is shorter than a run): they
+/// wait unrendered in a heap whose top is the last of them, so an entry after it costs one comparison, and only the
+/// page is rendered (a page of a million records sorted 50,000 entries at a time to keep 50 spent two to three
+/// seconds sorting; rendering every entry would spend as long again).
+struct ListingPage {
+    let keep: Int
+    private var kept = Heap<RecordListing.Entry>(less: { ListingPage.precedes($1, $0) })
+
+    init(keep: Int) { self.keep = keep }
+
+    static func precedes(_ a: RecordListing.Entry, _ b: RecordListing.Entry) -> Bool {
+        RecordListing.precedes((a.date, a.id), (b.date, b.id))
+    }
+
+    mutating func add(_ entry: RecordListing.Entry) {
+        if kept.count < keep {
+            kept.push(entry)
+        } else if let last = kept.top, Self.precedes(entry, last) {
+            kept.replaceTop(entry)
+        }
+    }
+
+    /// The kept entries in order.
+    var sorted: [RecordListing.Entry] { kept.items.sorted(by: Self.precedes) }
 }
 
 /// A binary heap: the least element by `less` on top.

@@ -337,7 +337,8 @@ extension RecordService {
     /// calls `body` with each rendered entry of the sorted, filtered page, in order.
     ///
     /// One pass over the stored view (read ahead, opened on every core), in which each entry is built, filtered and
-    /// rendered on every core. The rendered lines are sorted in runs of ``listingRun`` that wait in encrypted
+    /// rendered on every core (with a `limit` shorter than a run, only the entries of the page are rendered, at the
+    /// end). The rendered lines are sorted in runs of ``listingRun`` that wait in encrypted
     /// temporary files (``Spool``, in a staging folder inside `.amanat/`) and are merged as they are handed out, so
     /// memory holds one run, whatever the store's size; a listing that fits one run (or a page with `limit`) never
     /// leaves memory.
@@ -356,6 +357,8 @@ extension RecordService {
         case left
         /// Rendered, its short id known from its neighbours in the page.
         case line(SortedLine)
+        /// Not rendered (a page with `--limit` renders only the entries it keeps), its short id known.
+        case entry(RecordListing.Entry)
         /// The first or last of its page: its short id waits for a neighbour in the page before or after.
         case waiting(RecordListing.Entry)
     }
@@ -368,12 +371,23 @@ extension RecordService {
     ) throws -> Int {
         let skip = max(0, skip)
         let keep = limit.map { skip + max(0, $0) }
-        let sorter = ListingSorter(folder: workspace.dotFolder, run: run, keep: keep)
+        // A page shorter than a run is kept unrendered in memory; anything longer goes through the external sort.
+        let pageOnly = keep.map { $0 < run } ?? false
+        var kept = ListingPage(keep: keep ?? 0)
+        let sorter = ListingSorter(folder: workspace.dotFolder, run: run)
         var matching = 0
-        @Sendable func rendered(_ entry: RecordListing.Entry, length: Int) throws -> SortedLine {
+        @Sendable func withShortId(_ entry: RecordListing.Entry, length: Int) -> RecordListing.Entry {
             var entry = entry
             entry.shortId = String(entry.id.prefix(length))
-            return SortedLine(date: entry.date, id: entry.id, line: try render(entry).listingBytes)
+            return entry
+        }
+        @Sendable func rendered(_ entry: RecordListing.Entry) throws -> SortedLine {
+            SortedLine(date: entry.date, id: entry.id, line: try render(entry).listingBytes)
+        }
+        /// A first or last entry of a page, its short id now known (on this thread).
+        func add(_ entry: RecordListing.Entry, length: Int) throws {
+            let entry = withShortId(entry, length: length)
+            if pageOnly { kept.add(entry) } else { try sorter.add(try rendered(entry)) }
         }
         do {
             // Short ids from each id's neighbours in id order (the stored view is read in id order): those inside a
@@ -393,7 +407,8 @@ extension RecordService {
                         let entry = RecordSummary.entry(read.state, read.summary, shortId: ids[i])
                         guard filters.allSatisfy({ $0.matches(entry) }) else { return .left }
                         guard let length = ShortIds.lengthInPage(ids, i) else { return .waiting(entry) }
-                        return .line(try rendered(entry, length: length))
+                        let known = withShortId(entry, length: length)
+                        return pageOnly ? .entry(known) : .line(try rendered(known))
                     }
                     return (ids, prepared)
                 }
@@ -401,9 +416,7 @@ extension RecordService {
                 let (ids, prepared) = page
                 guard !ids.isEmpty else { return true }
                 let lengths = edges.add(ids)
-                if let entry = waiting, let length = lengths.previousLast {
-                    try sorter.add(try rendered(entry, length: length))
-                }
+                if let entry = waiting, let length = lengths.previousLast { try add(entry, length: length) }
                 waiting = nil
                 for item in prepared {
                     switch item {
@@ -411,19 +424,24 @@ extension RecordService {
                     case .line(let line):
                         matching += 1
                         try sorter.add(line)
+                    case .entry(let entry):
+                        matching += 1
+                        kept.add(entry)
                     case .waiting: matching += 1
                     }
                 }
-                if case .waiting(let entry) = prepared[0], let length = lengths.first {
-                    try sorter.add(try rendered(entry, length: length))
-                }
+                if case .waiting(let entry) = prepared[0], let length = lengths.first { try add(entry, length: length) }
                 // The last (when it is also the first, `lengths.first` is nil and it was not added above).
                 if case .waiting(let entry) = prepared[ids.count - 1] { waiting = entry }
                 return true
             }
-            if let entry = waiting, let length = edges.finish() { try sorter.add(try rendered(entry, length: length)) }
+            if let entry = waiting, let length = edges.finish() { try add(entry, length: length) }
         } catch let error as StoreError {
             throw AmanatError(error)
+        }
+        if pageOnly {
+            for entry in kept.sorted.dropFirst(skip) { try body(try render(entry)) }
+            return matching
         }
         var position = 0
         try sorter.finish { line in

@@ -97,6 +97,28 @@ struct JSONReaderTests {
         #expect(refused == bad.count)
     }
 
+    @Test func aValueIsReadOnceWhereOneIsDue() throws {
+        // A body that reads two values would read past a missing `,`: refused, as parse refuses such a document
+        for text in [#"{"a":"x""y"}"#, #"{"a":1[2]}"#, #"{"a":"x","b":"y"}"#] {
+            #expect(throws: JSONParseError.self, "\(text)") {
+                var reader = try JSONReader(Array(text.utf8))
+                try reader.readMembers { reader, _ in
+                    _ = try reader.readString()
+                    _ = try reader.readValue()
+                }
+            }
+        }
+        // A second document after the first, or a read after the document was read
+        var reader = try JSONReader(Array("1 2".utf8))
+        #expect(try reader.readNumber() == "1")
+        #expect(throws: JSONParseError.self) { try reader.readNumber() }
+        // `finish` reads a document nothing read: empty input is refused there too
+        var empty = try JSONReader([])
+        #expect(throws: JSONParseError.self) { try empty.finish() }
+        var unread = try JSONReader(Array(#"{"a":[1,{"b":null}]}"#.utf8))
+        try unread.finish()
+    }
+
     @Test func theLimitsHoldInWhatIsSkipped() throws {
         let deep = #"{"x":"# + String(repeating: "[", count: 70) + String(repeating: "]", count: 70) + "}"
         #expect(throws: JSONParseError.self) {
