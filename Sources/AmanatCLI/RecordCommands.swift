@@ -316,8 +316,9 @@ struct ListCommand: ParsableCommand {
         let out = StreamedText()
         func emit(_ row: [String], _ widths: [Int]) {
             let cells = row.enumerated().map { i, cell in
-                i == row.count - 1
-                    ? cell : cell.padding(toLength: max(widths[i], cell.count), withPad: " ", startingAt: 0)
+                // Padded by characters, as the widths are counted (Foundation's `padding(toLength:)` counts UTF-16
+                // units and cut cells holding characters of two).
+                i == row.count - 1 ? cell : cell + String(repeating: " ", count: max(0, widths[i] - cell.count))
             }
             out.write(cells.joined(separator: "  ") + "\n")
         }

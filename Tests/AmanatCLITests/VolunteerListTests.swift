@@ -104,6 +104,42 @@ struct VolunteerListTests {
         #expect(help.stdout.contains("--filter language=kk --filter state=conflict"))
     }
 
+    @Test func theTablePadsByCharactersAndCutsNothingItShows() throws {
+        // References with characters of two UTF-16 units and with combining marks: padding by UTF-16 length (as
+        // Foundation's `padding(toLength:)` does) cut the widest cell to fewer characters ("😀😀" to "😀") and misaligned the columns after it.
+        let cli = try CLIHarness()
+        defer { cli.cleanup() }
+        let a = try cli.initWorkspace("a", org: "Test Archive One")
+        let references = ["DSA-😀😀😀😀😀😀😀😀", "DSA-e\u{301}e\u{301}x", "DSA-plain-1"]
+        var files: [String] = []
+        for (i, reference) in references.enumerated() {
+            let data = try Data(contentsOf: URL(fileURLWithPath: Self.example("en-survivor-public.json")))
+            var record = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            var provenance = record["provenance"] as? [String: Any] ?? [:]
+            provenance["reference"] = reference
+            record["provenance"] = provenance
+            let path = cli.path("ref-\(i).json")
+            try JSONSerialization.data(withJSONObject: record).write(to: URL(fileURLWithPath: path))
+            files.append(path)
+        }
+        let added = try cli.run(["add"] + files, in: a)
+        #expect(added.status == 0, "\(added.stderr)")
+        let list = try cli.run(["list"], in: a)
+        #expect(list.status == 0, "\(list.stderr)")
+        let rows = list.stdout.split(separator: "\n").map(String.init)
+        #expect(rows.count == 4)
+        for reference in references {
+            #expect(rows.contains { $0.contains(reference) }, "\(reference) in \(rows)")
+        }
+        // The LANGUAGE column starts at the same character in every row
+        let starts = rows.dropFirst().map { row in
+            row.distance(from: row.startIndex, to: try! #require(row.range(of: " en ")).lowerBound)
+        }
+        let header = rows[0].distance(
+            from: rows[0].startIndex, to: try #require(rows[0].range(of: "LANGUAGE")).lowerBound)
+        #expect(Set(starts).count == 1 && starts.first.map { $0 + 1 } == header, "\(rows)")
+    }
+
     @Test func fourCharacterPrefixesAndAmbiguousOnesListCandidates() throws {
         let cli = try CLIHarness()
         defer { cli.cleanup() }
