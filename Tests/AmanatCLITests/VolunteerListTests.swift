@@ -106,7 +106,8 @@ struct VolunteerListTests {
 
     @Test func theTablePadsByCharactersAndCutsNothingItShows() throws {
         // References with characters of two UTF-16 units and with combining marks: padding by UTF-16 length (as
-        // Foundation's `padding(toLength:)` does) cut the widest cell to fewer characters ("😀😀" to "😀") and misaligned the columns after it.
+        // Foundation's `padding(toLength:)` does) cut the widest cell to fewer characters and misaligned the columns
+        // after such a cell.
         let cli = try CLIHarness()
         defer { cli.cleanup() }
         let a = try cli.initWorkspace("a", org: "Test Archive One")
