@@ -71,6 +71,77 @@ extension Store {
         return ids.compactMap { found[$0] }
     }
 
+    /// Those of `ids` that are the only version of their record: the id of a record (a record's id is its `create`
+    /// version's) whose stored view counts one version, held here under that id. Decided from the stored view and the
+    /// version table's two indexes (id, and record id, each with the row's rowid), without reading a version's row:
+    /// `seal --since-last` weighs every `internal` record again on every delta, and at a million records reading
+    /// their rows at random was most of its time.
+    public func onlyVersions(
+        among ids: some Collection<String>, authority: Authority = .collectorOnly
+    ) throws -> Set<
+        String
+    > {
+        try ensureView(authority)
+        let ids = Array(ids)
+        return try writer.read { db in
+            var only = Set<String>()
+            for start in stride(from: 0, to: ids.count, by: Self.sealIdsPerStatement) {
+                let chunk = Array(ids[start..<min(start + Self.sealIdsPerStatement, ids.count)])
+                let list = Self.placeholders(chunk.count)
+                let single = try String.fetchSet(
+                    db.cachedStatement(
+                        sql: "SELECT recordId FROM recordState WHERE versions = 1 AND recordId IN (\(list))"),
+                    arguments: StatementArguments(chunk))
+                guard !single.isEmpty else { continue }
+                let singles = Array(single)
+                let singleList = Self.placeholders(singles.count)
+                // The row of the version with each id, and the rows of the versions of each record: both index-only.
+                var rowOfVersion: [String: Int64] = [:]
+                for row in try Row.fetchAll(
+                    db.cachedStatement(sql: "SELECT id, rowid FROM version WHERE id IN (\(singleList))"),
+                    arguments: StatementArguments(singles))
+                {
+                    rowOfVersion[row[0]] = row[1]
+                }
+                var rowsOfRecord: [String: [Int64]] = [:]
+                for row in try Row.fetchAll(
+                    db.cachedStatement(
+                        sql:
+                            "SELECT recordId, rowid FROM version INDEXED BY version_on_recordId WHERE recordId IN (\(singleList))"
+                    ), arguments: StatementArguments(singles))
+                {
+                    rowsOfRecord[row[0], default: []].append(row[1])
+                }
+                for id in singles {
+                    guard let row = rowOfVersion[id], rowsOfRecord[id] == [row] else { continue }
+                    only.insert(id)
+                }
+            }
+            return only
+        }
+    }
+
+    /// Those of `versions` that `partner` acknowledged holding or was sent.
+    public func versionsHeld(by partner: String, among versions: some Collection<String>) throws -> Set<String> {
+        let partner = try ledgerName(partner)
+        let versions = Array(versions)
+        return try writer.read { db in
+            var held = Set<String>()
+            for start in stride(from: 0, to: versions.count, by: Self.sealIdsPerStatement) {
+                let chunk = Array(versions[start..<min(start + Self.sealIdsPerStatement, versions.count)])
+                let list = Self.placeholders(chunk.count)
+                held.formUnion(
+                    try String.fetchSet(
+                        db.cachedStatement(
+                            sql: """
+                                SELECT versionId FROM ack WHERE partner = ? AND versionId IN (\(list))
+                                UNION SELECT versionId FROM sentVersion WHERE partner = ? AND versionId IN (\(list))
+                                """), arguments: StatementArguments([partner] + chunk + [partner] + chunk)))
+            }
+            return held
+        }
+    }
+
     /// Those of `records` that `partner` holds or was sent some version of (``partnerHolds(partner:record:)`` for
     /// many records in one read).
     public func recordsHeld(by partner: String, among records: some Collection<String>) throws -> Set<String> {

@@ -91,6 +91,7 @@ extension RecordService {
                 try Self.sealPlan(ids, store: store, authority: authority, partners: askPartners ? partners : [])
             }
             for plan in plans {
+                withheld.formUnion(plan.withheld)
                 for version in plan.versions {
                     guard plan.leaves.contains(version.recordId) else {
                         withheld.insert(version.recordId)
@@ -137,12 +138,35 @@ extension RecordService {
         var versions: [SealableVersion]
         var leaves: Set<String>
         var blobs: Set<String>
+        /// Records withheld whose only version is among the chunk (decided without reading its row; not in
+        /// `versions`).
+        var withheld: Set<String> = []
     }
 
     static func sealPlan(
         _ ids: ArraySlice<String>, store: Store, authority: Authority, partners: [String]
     ) throws -> SealPlan {
-        let versions = try store.sealableVersions(ids)
+        // A version that is its record's only one, of a record that may not leave, is withheld without reading its
+        // row: the same rule (``Authority/sealRefusal(isErased:consent:recipientsHoldIt:)``) on the same state, its
+        // recipients holding the record exactly when each acknowledged or was sent that one version.
+        let only = try store.onlyVersions(among: ids, authority: authority)
+        var withheld = Set<String>()
+        if !only.isEmpty {
+            let states = try store.sealingStates(only, authority: authority)
+            var refused = only.filter { record in
+                guard let state = states[record] else { return false }
+                return Authority.sealRefusal(isErased: state.isErased, consent: state.consent, recipientsHoldIt: false)
+                    != nil
+            }
+            var heldByAll = partners.isEmpty ? Set<String>() : refused
+            for fp in partners where !heldByAll.isEmpty {
+                heldByAll.formIntersection(try store.versionsHeld(by: fp, among: heldByAll))
+            }
+            // Held by every recipient: the full rule decides below (it may leave).
+            refused.subtract(heldByAll)
+            withheld = refused
+        }
+        let versions = try store.sealableVersions(withheld.isEmpty ? Array(ids) : ids.filter { !withheld.contains($0) })
         let chunkRecords = Set(versions.map(\.recordId))
         let states = try store.sealingStates(chunkRecords, authority: authority)
         func refusal(_ record: String, held: Bool) -> Bool {
@@ -157,7 +181,7 @@ extension RecordService {
         }
         let leaves = chunkRecords.filter { !refusal($0, held: heldByAll.contains($0)) }
         let blobs = try store.attachments(ofVersions: versions.lazy.filter { leaves.contains($0.recordId) }.map(\.id))
-        return SealPlan(versions: versions, leaves: leaves, blobs: blobs)
+        return SealPlan(versions: versions, leaves: leaves, blobs: blobs, withheld: withheld)
     }
 
     /// Whether every recipient already holds (or was sent) the record.

@@ -169,6 +169,33 @@ struct StoredViewTests {
         }
     }
 
+    @Test func onlyVersionsAreTheRecordsOwnSingleVersion() throws {
+        for key in [nil, try StoreKey.generate()] {
+            let store = try Store(key: key, summarizer: Self.summarizer)
+            // A single record; a record with an edit; a version whose id is another record's id, that record held
+            // here only through an edit (its create is missing: one version, not the one with its id)
+            var edit = Self.version("two-synthetic-id", 1)
+            edit.id = "two-edit-synthetic-id"
+            edit.kind = .edit
+            edit.prev = ["two-synthetic-id"]
+            var orphan = Self.version("orphan-synthetic-id", 2)
+            orphan.id = "orphan-edit-synthetic-id"
+            orphan.kind = .edit
+            orphan.prev = ["orphan-synthetic-id"]
+            var impostor = Self.version("other-synthetic-id", 3)
+            impostor.id = "orphan-synthetic-id"
+            try store.insert([
+                Self.version("one-synthetic-id", 0), Self.version("two-synthetic-id", 1), edit, orphan, impostor,
+            ])
+            let asked = [
+                "one-synthetic-id", "two-synthetic-id", "two-edit-synthetic-id", "orphan-synthetic-id",
+                "orphan-edit-synthetic-id", "other-synthetic-id", "absent-synthetic-id",
+            ]
+            #expect(try store.recordState("orphan-synthetic-id")?.versionCount == 1)
+            #expect(try store.onlyVersions(among: asked) == ["one-synthetic-id"])
+        }
+    }
+
     @Test func aSummaryThatIsNotOneDocumentIsDamaged() throws {
         // A plaintext store, so that the summary can be replaced by anything
         let store = try Store(summarizer: Self.summarizer)

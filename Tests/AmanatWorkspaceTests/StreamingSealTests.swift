@@ -200,6 +200,50 @@ struct StreamingSealTests {
         #expect(try proofs(1) == oneChunk)
     }
 
+    /// A version that is its record's only one is known as such from the stored view and the version table's
+    /// indexes, and withheld without its row being read when its record may not leave; the rule and its outcome are
+    /// those of the full path (a record every recipient was sent leaves).
+    @Test func theOnlyVersionOfARecordThatMayNotLeaveIsWithheldAsTheFullRuleWithholdsIt() throws {
+        let p = try Pair()
+        defer { p.cleanup() }
+        let (ids, shareable, internalRecord) = try Self.fill(p)
+        let service = try RecordService(workspace: p.a)
+        let store = service.store
+        let partner = try p.b.identity().fingerprint
+        let all = try store.versionIdsByRecord()
+        // Only versions: the records never edited (three were edited twice: their create ids have company, their
+        // edits' ids are no record's), whatever else is asked
+        let single = try store.onlyVersions(among: all + ["not-a-version", internalRecord])
+        #expect(single == Set([1, 2, 5, 6].map { ids[$0] }))
+        #expect(single.contains(internalRecord) && !single.contains(ids[0]))
+        #expect(try store.onlyVersions(among: []).isEmpty)
+        // Withheld, as before: the internal record's only version
+        let first = try service.bundleContents(
+            versionIds: all, partners: [partner], anonymousRecipients: false, batchSize: 4, chunk: 3)
+        first.finishReading()
+        #expect(first.withheldRecords == [internalRecord] && first.versionIds.count == shareable)
+        #expect(!first.versionIds.contains(internalRecord))
+        // Once the partner was sent it (a bundle before its consent became internal), it may go to that partner
+        #expect(try store.versionsHeld(by: partner, among: [internalRecord]).isEmpty)
+        try store.recordSent(partner: partner, bundleId: "synthetic-bundle", versions: [internalRecord])
+        #expect(try store.versionsHeld(by: partner, among: [internalRecord, ids[1]]) == [internalRecord])
+        let held = try service.bundleContents(
+            versionIds: all, partners: [partner], anonymousRecipients: false, batchSize: 4, chunk: 3)
+        held.finishReading()
+        #expect(held.withheldRecords.isEmpty && held.versionIds.count == shareable + 1)
+        #expect(held.versionIds.contains(internalRecord))
+        // ...but not to a recipient nobody can tell about, nor with a second partner who never had it
+        let anonymous = try service.bundleContents(
+            versionIds: all, partners: [partner], anonymousRecipients: true, batchSize: 4, chunk: 3)
+        anonymous.finishReading()
+        #expect(anonymous.withheldRecords == [internalRecord])
+        let other = "SHA256:" + String(repeating: "A", count: 43)
+        let two = try service.bundleContents(
+            versionIds: all, partners: [partner, other], anonymousRecipients: false, batchSize: 4, chunk: 3)
+        two.finishReading()
+        #expect(two.withheldRecords == [internalRecord] && !two.versionIds.contains(internalRecord))
+    }
+
     @Test func aFailureMidwayLeavesNoStagedFileAndRecordsNothingSent() throws {
         let p = try Pair()
         defer { p.cleanup() }
