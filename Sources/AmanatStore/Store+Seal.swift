@@ -47,8 +47,7 @@ extension Store {
         var found: [String: SealableVersion] = [:]
         found.reserveCapacity(ids.count)
         try writer.read { db in
-            for start in stride(from: 0, to: ids.count, by: Self.sealIdsPerStatement) {
-                let chunk = ids[start..<min(start + Self.sealIdsPerStatement, ids.count)]
+            for (chunk, list) in Self.inLists(ids) {
                 // length() of a blob reads its size from the row header, not its pages; the texts of a plaintext
                 // store are ASCII (base64url, '.', '~'), so characters are bytes.
                 let rows = try Row.fetchCursor(
@@ -56,7 +55,7 @@ extension Store {
                         sql: """
                             SELECT id, recordId, length(jwt), typeof(jwt) = 'blob', length(disclosures),
                                    typeof(disclosures) = 'blob'
-                            FROM version WHERE id IN (\(Self.placeholders(chunk.count)))
+                            FROM version WHERE id IN (\(list))
                             """), arguments: StatementArguments(Array(chunk)))
                 while let row = try rows.next() {
                     let overhead = ChaChaPoly.nonceSize + ChaChaPoly.tagSize
@@ -85,9 +84,7 @@ extension Store {
         let ids = Array(ids)
         return try writer.read { db in
             var only = Set<String>()
-            for start in stride(from: 0, to: ids.count, by: Self.sealIdsPerStatement) {
-                let chunk = Array(ids[start..<min(start + Self.sealIdsPerStatement, ids.count)])
-                let list = Self.placeholders(chunk.count)
+            for (chunk, list) in Self.inLists(ids) {
                 let single = try String.fetchSet(
                     db.cachedStatement(
                         sql: "SELECT recordId FROM recordState WHERE versions = 1 AND recordId IN (\(list))"),
@@ -123,46 +120,39 @@ extension Store {
 
     /// Those of `versions` that `partner` acknowledged holding or was sent.
     public func versionsHeld(by partner: String, among versions: some Collection<String>) throws -> Set<String> {
-        let partner = try ledgerName(partner)
-        let versions = Array(versions)
-        return try writer.read { db in
-            var held = Set<String>()
-            for start in stride(from: 0, to: versions.count, by: Self.sealIdsPerStatement) {
-                let chunk = Array(versions[start..<min(start + Self.sealIdsPerStatement, versions.count)])
-                let list = Self.placeholders(chunk.count)
-                held.formUnion(
-                    try String.fetchSet(
-                        db.cachedStatement(
-                            sql: """
-                                SELECT versionId FROM ack WHERE partner = ? AND versionId IN (\(list))
-                                UNION SELECT versionId FROM sentVersion WHERE partner = ? AND versionId IN (\(list))
-                                """), arguments: StatementArguments([partner] + chunk + [partner] + chunk)))
-            }
-            return held
+        try held(by: partner, among: Array(versions)) { list in
+            """
+            SELECT versionId FROM ack WHERE partner = ? AND versionId IN (\(list))
+            UNION SELECT versionId FROM sentVersion WHERE partner = ? AND versionId IN (\(list))
+            """
         }
     }
 
     /// Those of `records` that `partner` holds or was sent some version of (``partnerHolds(partner:record:)`` for
     /// many records in one read).
     public func recordsHeld(by partner: String, among records: some Collection<String>) throws -> Set<String> {
+        try held(by: partner, among: Array(records)) { list in
+            """
+            SELECT DISTINCT v.recordId FROM version v CROSS JOIN ack a
+                ON a.partner = ? AND a.versionId = v.id WHERE v.recordId IN (\(list))
+            UNION
+            SELECT DISTINCT v.recordId FROM version v CROSS JOIN sentVersion s
+                ON s.partner = ? AND s.versionId = v.id WHERE v.recordId IN (\(list))
+            """
+        }
+    }
+
+    /// Those of `items` that `sql` (given a chunk's `IN` list; the partner, the chunk, the partner and the chunk
+    /// again are bound) names for `partner`, in one read.
+    private func held(by partner: String, among items: [String], sql: (String) -> String) throws -> Set<String> {
         let partner = try ledgerName(partner)
-        let records = Array(records)
         return try writer.read { db in
             var held = Set<String>()
-            for start in stride(from: 0, to: records.count, by: Self.sealIdsPerStatement) {
-                let chunk = Array(records[start..<min(start + Self.sealIdsPerStatement, records.count)])
-                let list = Self.placeholders(chunk.count)
-                let rows = try String.fetchCursor(
-                    db.cachedStatement(
-                        sql: """
-                            SELECT DISTINCT v.recordId FROM version v CROSS JOIN ack a
-                                ON a.partner = ? AND a.versionId = v.id WHERE v.recordId IN (\(list))
-                            UNION
-                            SELECT DISTINCT v.recordId FROM version v CROSS JOIN sentVersion s
-                                ON s.partner = ? AND s.versionId = v.id WHERE v.recordId IN (\(list))
-                            """),
-                    arguments: StatementArguments([partner] + chunk + [partner] + chunk))
-                while let record = try rows.next() { held.insert(record) }
+            for (chunk, list) in Self.inLists(items) {
+                held.formUnion(
+                    try String.fetchSet(
+                        db.cachedStatement(sql: sql(list)),
+                        arguments: StatementArguments([partner] + chunk + [partner] + chunk)))
             }
             return held
         }
@@ -173,13 +163,12 @@ extension Store {
         let versions = Array(versions)
         return try writer.read { db in
             var digests = Set<String>()
-            for start in stride(from: 0, to: versions.count, by: Self.sealIdsPerStatement) {
-                let chunk = versions[start..<min(start + Self.sealIdsPerStatement, versions.count)]
+            for (chunk, list) in Self.inLists(versions) {
                 let rows = try String.fetchCursor(
                     db.cachedStatement(
                         sql: """
                             SELECT DISTINCT sha256 FROM versionAttachment
-                            WHERE versionId IN (\(Self.placeholders(chunk.count)))
+                            WHERE versionId IN (\(list))
                             """), arguments: StatementArguments(Array(chunk)))
                 while let sha = try rows.next() { digests.insert(sha) }
             }
@@ -198,14 +187,13 @@ extension Store {
         for (i, id) in ids.enumerated() { position[id] = i }
         let rows = try writer.read { db in
             var sealed = SealedVersionRows(count: ids.count)
-            for start in stride(from: 0, to: ids.count, by: Self.sealIdsPerStatement) {
-                let chunk = ids[start..<min(start + Self.sealIdsPerStatement, ids.count)]
+            for (chunk, list) in Self.inLists(ids) {
                 let rows = try Row.fetchCursor(
                     db.cachedStatement(
                         sql: """
                             SELECT v.id, v.recordId, v.jwt, v.disclosures, k.wrapped
                             FROM version v LEFT JOIN recordKey k ON k.recordId = v.recordId
-                            WHERE v.id IN (\(Self.placeholders(chunk.count)))
+                            WHERE v.id IN (\(list))
                             """), arguments: StatementArguments(Array(chunk)))
                 while let row = try rows.next() {
                     let id: String = row[0]
@@ -260,14 +248,14 @@ extension Store {
         let kinds = [LogEntry.Kind.recordVersion, .retraction, .erasure].map(\.name)
         return try writer.read { db in
             var found: [Data: UInt64] = [:]
-            for start in stride(from: 0, to: digests.count, by: Self.sealIdsPerStatement) {
-                let chunk = digests[start..<min(start + Self.sealIdsPerStatement, digests.count)].map { Data($0) }
+            for (piece, list) in Self.inLists(digests) {
+                let chunk = piece.map { Data($0) }
                 // `kind` first, so that the (kind, digest) index answers it.
                 let rows = try Row.fetchCursor(
                     db.cachedStatement(
                         sql: """
                             SELECT digest, idx FROM logEntry
-                            WHERE kind IN (?, ?, ?) AND digest IN (\(Self.placeholders(chunk.count)))
+                            WHERE kind IN (?, ?, ?) AND digest IN (\(list))
                             """), arguments: StatementArguments(kinds) + StatementArguments(chunk))
                 while let row = try rows.next() {
                     let index: Int64 = row[1]
@@ -301,6 +289,15 @@ extension Store {
                 try checkpoint.execute(arguments: [partner, Int64(checkpointSize)])
                 try Self.recordSent(db, partner: partner, bundleId: bundleId, versions: versions)
             }
+        }
+    }
+
+    /// `items` a chunk of at most ``sealIdsPerStatement`` at a time (one `IN (…)` list each), with the list's
+    /// placeholders.
+    static func inLists<T>(_ items: [T]) -> [(items: [T], placeholders: String)] {
+        stride(from: 0, to: items.count, by: sealIdsPerStatement).map { start in
+            let chunk = Array(items[start..<min(start + sealIdsPerStatement, items.count)])
+            return (chunk, placeholders(chunk.count))
         }
     }
 
