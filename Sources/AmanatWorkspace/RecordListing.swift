@@ -54,26 +54,6 @@ public enum ShortIds {
         return result
     }
 
-    /// Short ids of ids that arrive one at a time in sorted order (a store's ids read in order need not be held):
-    /// each id's length is known once the next id has arrived.
-    public struct Scanner {
-        let minimum: Int
-        var previous: String?
-        var previousShared = 0
-
-        public init(minimum: Int = ShortIds.minimumLength) { self.minimum = minimum }
-
-        /// Takes the next id (in sorted order, no duplicates); returns the short-id length of the id before it.
-        public mutating func add(_ id: String) -> Int? {
-            let shared = previous.map { ShortIds.commonPrefix($0, id) } ?? 0
-            defer { (previous, previousShared) = (id, shared) }
-            return previous.map { _ in max(minimum, max(previousShared, shared) + 1) }
-        }
-
-        /// The short-id length of the last id taken (nil when none was).
-        public func finish() -> Int? { previous.map { _ in max(minimum, previousShared + 1) } }
-    }
-
     /// The short-id length of `ids[i]` from its neighbours in `ids` (sorted, no duplicates), or nil for the first and
     /// last, whose neighbours may lie in the pages before and after (``PageEdges``). Pure: a page's ids are done on
     /// every core.

@@ -150,9 +150,10 @@ extension RecordService {
         // row: the same rule (``Authority/sealRefusal(isErased:consent:recipientsHoldIt:)``) on the same state, its
         // recipients holding the record exactly when each acknowledged or was sent that one version.
         let only = try store.onlyVersions(among: ids, authority: authority)
+        // Their states are read once, here, and serve the full rule below too.
+        var states = try store.sealingStates(only, authority: authority)
         var withheld = Set<String>()
         if !only.isEmpty {
-            let states = try store.sealingStates(only, authority: authority)
             var refused = only.filter { record in
                 guard let state = states[record] else { return false }
                 return Authority.sealRefusal(isErased: state.isErased, consent: state.consent, recipientsHoldIt: false)
@@ -168,7 +169,8 @@ extension RecordService {
         }
         let versions = try store.sealableVersions(withheld.isEmpty ? Array(ids) : ids.filter { !withheld.contains($0) })
         let chunkRecords = Set(versions.map(\.recordId))
-        let states = try store.sealingStates(chunkRecords, authority: authority)
+        let unread = chunkRecords.filter { states[$0] == nil && !only.contains($0) }
+        states.merge(try store.sealingStates(unread, authority: authority)) { known, _ in known }
         func refusal(_ record: String, held: Bool) -> Bool {
             guard let state = states[record] else { return true }
             return Authority.sealRefusal(isErased: state.isErased, consent: state.consent, recipientsHoldIt: held)

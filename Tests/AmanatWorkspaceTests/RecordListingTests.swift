@@ -41,12 +41,15 @@ struct RecordListingTests {
             ).sorted()
             let minimum = round % 2 == 0 ? ShortIds.minimumLength : 1
             let whole = ShortIds.compute(ids, minimum: minimum)
-            var scanner = ShortIds.Scanner(minimum: minimum)
+            // One id at a time: pages of one, each waiting for the next
+            var edges = ShortIds.PageEdges(minimum: minimum)
             var streamed: [String: String] = [:]
             for (i, id) in ids.enumerated() {
-                if let length = scanner.add(id) { streamed[ids[i - 1]] = String(ids[i - 1].prefix(length)) }
+                if let length = edges.add([id]).previousLast {
+                    streamed[ids[i - 1]] = String(ids[i - 1].prefix(length))
+                }
             }
-            if let length = scanner.finish(), let last = ids.last { streamed[last] = String(last.prefix(length)) }
+            if let length = edges.finish(), let last = ids.last { streamed[last] = String(last.prefix(length)) }
             #expect(streamed == whole, "round \(round): \(ids)")
         }
     }
