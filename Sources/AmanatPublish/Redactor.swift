@@ -43,7 +43,8 @@ public struct Redactor {
             conditions: rules.activeConditionLines)
         let texts = findIdentifiersInTexts(map)
         let names = protectedNames(map, rules: rules)
-        let decisions = try decideLeaves(map, rules: rules, texts: texts, names: names, report: &report)
+        let decisions = try decideLeaves(
+            map, rules: rules, texts: texts, names: NameSearch(names), report: &report)
         try checkPlainClaims(map, decisions: decisions)
         let presented = chooseDisclosures(map, decisions: decisions)
         let keepIndexes = Set(presented.map { map.sites[$0].index })
@@ -105,7 +106,7 @@ public struct Redactor {
     /// Step 3: what happens to every scalar: presented as the collector signed it, withheld, or replaced by a
     /// publisher-made value.
     func decideLeaves(
-        _ map: DisclosureMap, rules: ResolvedPolicy, texts: TextFindings, names: Set<String>,
+        _ map: DisclosureMap, rules: ResolvedPolicy, texts: TextFindings, names: NameSearch,
         report: inout RedactionReport
     ) throws -> [Decision] {
         var decisions: [Decision] = []
@@ -139,7 +140,7 @@ public struct Redactor {
             var decision = try decide(
                 leaf, pointer: pointer, rules: rules, findings: findings, identifierOnly: span == -1, report: &report)
             if case .original = decision, !Self.isNameField(leaf.path), case .string(let text) = leaf.value,
-                Self.mentions(text, anyOf: names)
+                names.isMentioned(in: text)
             {
                 report.textWithheldWhole["person_name", default: 0] += 1
                 decision = .publisher(
@@ -276,35 +277,84 @@ public struct Redactor {
         return tokens
     }
 
+    /// Whether `text` (lowercased) contains any of `names` as Foundation's search finds it (canonical equivalence).
     public static func mentions(_ text: String, anyOf names: Set<String>) -> Bool {
-        guard !names.isEmpty else { return false }
-        let lower = text.lowercased()
-        let ascii = lower.utf8.allSatisfy { $0 < 0x80 }
-        return names.contains { name in
-            // Between ASCII strings Foundation's search is a plain byte search; anything else (where canonical
-            // equivalence can match different bytes) goes to Foundation.
-            ascii && !name.isEmpty && name.utf8.allSatisfy { $0 < 0x80 }
-                ? containsBytes(lower.utf8, name.utf8) : lower.contains(name)
+        NameSearch(names).isMentioned(in: text)
+    }
+
+    /// The protected names of one record, prepared once for searching each of its texts.
+    ///
+    /// Foundation's search (canonically equivalent text, not just equal bytes) decides, but it is slow, and most
+    /// texts cannot hold a given name at all: a Russian sentence never holds an Uyghur name. So each name keeps the
+    /// starters of its canonical decomposition (its scalars of combining class 0, in order), and Foundation is asked
+    /// only when the text's starters hold the name's as one contiguous run. That is a necessary condition: a match is
+    /// a stretch of the text canonically equivalent to the name; decomposing a stretch decomposes each of its scalars
+    /// in place, and canonical ordering moves only combining marks, never across a starter. So the stretch's
+    /// starters are the name's, and they are a contiguous run of the whole text's.
+    struct NameSearch {
+        struct Name {
+            var text: String
+            var ascii: Bool
+            /// The scalars of combining class 0 in the name's canonical decomposition; empty when the name has none
+            /// (then Foundation is always asked).
+            var starters: [UInt32]
+        }
+        var names: [Name]
+
+        init(_ names: Set<String>) {
+            // Sorted so that the search runs the same way on every run (a set's order is seeded per process).
+            self.names = names.sorted().map { name in
+                Name(text: name, ascii: name.utf8.allSatisfy { $0 < 0x80 }, starters: Self.starters(name))
+            }
+        }
+
+        /// The starters of a string's canonical decomposition (an ASCII string is its own decomposition).
+        static func starters(_ text: String) -> [UInt32] {
+            if text.utf8.allSatisfy({ $0 < 0x80 }) { return text.utf8.map(UInt32.init) }
+            return text.decomposedStringWithCanonicalMapping.unicodeScalars.compactMap {
+                $0.properties.canonicalCombiningClass == .notReordered ? $0.value : nil
+            }
+        }
+
+        /// Whether `text`, lowercased, contains one of the names.
+        func isMentioned(in text: String) -> Bool {
+            guard !names.isEmpty else { return false }
+            let lower = text.lowercased()
+            let ascii = lower.utf8.allSatisfy { $0 < 0x80 }
+            var textStarters: [UInt32]?
+            return names.contains { name in
+                // Between ASCII strings Foundation's search is a plain byte search.
+                if ascii && name.ascii { return Redactor.containsBytes(lower.utf8, name.text.utf8) }
+                if !name.starters.isEmpty {
+                    let starters = textStarters ?? Self.starters(lower)
+                    textStarters = starters
+                    if !Redactor.containsRun(starters, name.starters) { return false }
+                }
+                return lower.contains(name.text)
+            }
         }
     }
 
-    /// Whether `needle` occurs in `haystack`, byte for byte.
-    static func containsBytes(_ haystack: String.UTF8View, _ needle: String.UTF8View) -> Bool {
-        let h = Array(haystack)
-        let n = Array(needle)
-        guard !n.isEmpty else { return true }
-        guard n.count <= h.count else { return false }
-        let first = n[0]
+    /// Whether `needle` occurs in `haystack` as one contiguous run.
+    static func containsRun<Element: Equatable>(_ haystack: [Element], _ needle: [Element]) -> Bool {
+        guard !needle.isEmpty else { return true }
+        guard needle.count <= haystack.count else { return false }
+        let first = needle[0]
         var i = 0
-        while i <= h.count - n.count {
-            if h[i] == first {
+        while i <= haystack.count - needle.count {
+            if haystack[i] == first {
                 var j = 1
-                while j < n.count && h[i + j] == n[j] { j += 1 }
-                if j == n.count { return true }
+                while j < needle.count && haystack[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return true }
             }
             i += 1
         }
         return false
+    }
+
+    /// Whether `needle` occurs in `haystack`, byte for byte.
+    static func containsBytes(_ haystack: String.UTF8View, _ needle: String.UTF8View) -> Bool {
+        containsRun(Array(haystack), Array(needle))
     }
 
     private func decide(

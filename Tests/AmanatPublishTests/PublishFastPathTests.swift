@@ -48,6 +48,43 @@ struct PublishFastPathTests {
         #expect(asciiHits > 20 && asciiMisses > 20)
     }
 
+    /// The starter filter in front of Foundation's search must never turn a hit into a miss: canonically
+    /// equivalent spellings (composed and decomposed letters, Hangul syllables and their jamo, singletons such as
+    /// the Kelvin sign, reordered combining marks) and characters Foundation might skip (zero-width space, soft
+    /// hyphen, tatweel) are drawn together, and every answer must be Foundation's.
+    @Test func theStarterFilterNeverHidesAMatch() {
+        var random = SplitMix64(seed: 23)
+        let alphabet: [String] = [
+            "e", "\u{E9}", "e\u{301}", "\u{301}", "\u{316}", "\u{327}", "c", "\u{E7}", "\u{AC00}", "\u{1100}",
+            "\u{1161}", "k", "\u{212A}", "\u{C5}", "\u{212B}", "a\u{30A}", "\u{626}", "\u{64A}", "\u{654}",
+            "\u{627}", "\u{640}", "\u{200B}", "\u{AD}", ";", "\u{37E}", " ", "\u{41F}", "\u{43F}",
+        ]
+        func text(_ count: Int) -> String {
+            (0..<count).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }.joined()
+        }
+        var hits = 0
+        var filtered = 0
+        for _ in 0..<3000 {
+            let haystack = text(Int(random.next() % 12))
+            let names = Set((0..<Int(1 + random.next() % 2)).map { _ in text(1 + Int(random.next() % 3)) })
+            let lower = haystack.lowercased()
+            let expected = names.contains { lower.contains($0) }
+            if expected { hits += 1 }
+            let search = Redactor.NameSearch(names)
+            let lowerStarters = Redactor.NameSearch.starters(lower)
+            filtered += search.names.filter { !Redactor.containsRun(lowerStarters, $0.starters) }.count
+            #expect(search.isMentioned(in: haystack) == expected, "\(haystack.unicodeScalars.map(\.value)) \(names)")
+        }
+        #expect(hits > 200 && filtered > 1000, "hits \(hits), filtered \(filtered)")
+        // Fixed cases: a decomposed Uyghur letter (yeh + hamza above) holds the composed one; a composed é holds a
+        // decomposed one; a Hangul syllable holds its jamo; and a Russian text never holds an Uyghur name.
+        #expect(Redactor.mentions("\u{64A}\u{654}\u{627}", anyOf: ["\u{626}\u{627}"]))
+        #expect(Redactor.mentions("Caf\u{E9} noir", anyOf: ["cafe\u{301}"]))
+        #expect(Redactor.mentions("\u{AC00}", anyOf: ["\u{1100}\u{1161}"]))
+        #expect(!Redactor.mentions("Динара Мысалова", anyOf: ["\u{626}\u{627}"]))
+        #expect(Redactor.NameSearch.starters("a\u{316}\u{301}b") == [0x61, 0x62])
+    }
+
     @Test func containsBytesIsSubstringSearch() {
         let cases: [(String, String, Bool)] = [
             ("abcabd", "abd", true), ("abcabd", "abe", false), ("aaab", "aab", true), ("ab", "abc", false),
