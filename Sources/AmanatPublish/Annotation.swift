@@ -155,17 +155,33 @@ extension Annotation {
     /// The paths where publisher-made `values` sit on a value the presentation discloses (an original the reader
     /// would see twice, once in the publisher's words). Publishing never makes one; verification refuses them.
     public static func overlays(_ values: [PublisherValue], presentation: SDJWT) -> [String] {
-        overlays(values, presentation: presentation, reusing: nil)
+        guard !values.isEmpty, let map = try? DisclosureMap(presentation) else { return [] }
+        return overlays(values, disclosing: map.leaves)
     }
 
-    /// ``overlays(_:presentation:)`` for a presentation made from the version `source` maps (its disclosures are
-    /// not decoded again).
-    static func overlays(_ values: [PublisherValue], presentation: SDJWT, reusing source: DisclosureMap?) -> [String] {
-        guard !values.isEmpty, let map = try? DisclosureMap(presentation, reusing: source) else { return [] }
+    /// ``overlays(_:presentation:)`` for the presentation of the version `source` maps that keeps the disclosures
+    /// at `kept` (indexes among the version's disclosures), without decoding it again. A reader walking that
+    /// presentation finds a value when it is a plain claim or every disclosure on the way down to it is kept: the
+    /// walk enters only disclosures the presentation holds.
+    static func overlays(_ values: [PublisherValue], source: DisclosureMap, kept: Set<Int>) -> [String] {
+        guard !values.isEmpty else { return [] }
+        var visible: [Bool?] = Array(repeating: nil, count: source.sites.count)
+        func isVisible(_ site: Int) -> Bool {
+            if let known = visible[site] { return known }
+            let result = kept.contains(source.sites[site].index) && (source.sites[site].parent.map(isVisible) ?? true)
+            visible[site] = result
+            return result
+        }
+        return overlays(values, disclosing: source.leaves.filter { $0.owner.map(isVisible) ?? true })
+    }
+
+    /// The paths of `values` that sit on one of `leaves` (the values a presentation discloses), or on an object,
+    /// array or text holding one.
+    private static func overlays(_ values: [PublisherValue], disclosing leaves: [RecordLeaf]) -> [String] {
         var disclosed = Set<String>()
         var texts = Set<String>()
-        for leaf in map.leaves {
-            let pointer = Redactor.pointer(leaf.path)
+        for leaf in leaves {
+            let pointer = leaf.pointer
             if let segment = leaf.segment {
                 disclosed.insert(pointer + "#\(segment)")
                 texts.insert(pointer)

@@ -57,7 +57,7 @@ public struct Redactor {
             recordId: verified.recordId, versionId: verified.versionId, collector: verified.signerFingerprint,
             signer: verified.signerFingerprint, editors: [], origin: nil, presentation: presentation, values: values,
             report: report, rendered: rendered,
-            overlaid: Annotation.overlays(values, presentation: presentation, reusing: map))
+            overlaid: Annotation.overlays(values, source: map, kept: keepIndexes))
     }
 
     /// Identifiers found in the segmented texts, each text scanned whole (context words sit in other segments):
@@ -73,7 +73,7 @@ public struct Redactor {
         var texts: [String: [(Int, String)]] = [:]
         for leaf in map.leaves {
             guard let segment = leaf.segment else { continue }
-            texts[Self.pointer(leaf.path), default: []].append((segment, leaf.value.stringValue ?? ""))
+            texts[leaf.pointer, default: []].append((segment, leaf.value.stringValue ?? ""))
         }
         for (pointer, pieces) in texts {
             var offset = 0
@@ -111,7 +111,7 @@ public struct Redactor {
     ) throws -> [Decision] {
         var decisions: [Decision] = []
         for leaf in map.leaves {
-            let pointer = Self.pointer(leaf.path)
+            let pointer = leaf.pointer
             var findings: [Finding] = []
             var span = 0
             if let segment = leaf.segment, let range = texts.segmentRanges[pointer]?[segment] {
@@ -162,7 +162,7 @@ public struct Redactor {
             if case .original = decision { continue }
             throw Refusal(
                 reason:
-                    "\(UntrustedText.printable(Self.pointer(leaf.path))) is a plain claim in the collector's signature, so no presentation can "
+                    "\(UntrustedText.printable(leaf.pointer)) is a plain claim in the collector's signature, so no presentation can "
                     + "withhold it, but the policy does not keep it")
         }
         for leaf in map.leaves where leaf.owner == nil {
@@ -237,26 +237,6 @@ public struct Redactor {
             }
         }
         return (values, renderer.json())
-    }
-
-    /// ``AmanatRecords/DisclosureMap/pointer(_:)`` (a JSON pointer), without Foundation's string replacement for
-    /// the keys that need no escaping (nearly all): it is made for every value of every record published.
-    public static func pointer(_ path: [RecordPathStep]) -> String {
-        var out = ""
-        for step in path {
-            out += "/"
-            switch step {
-            case .key(let key):
-                if key.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) {
-                    out += key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
-                } else {
-                    out += key
-                }
-            case .index(let i):
-                out += String(i)
-            }
-        }
-        return out
     }
 
     /// Whether a path is a person's name (`…/names/<script>`, `…/names/other/N/value`, `…/name`).

@@ -9,7 +9,7 @@ import Testing
 /// The shortcuts publishing takes per value must decide exactly as the general code they stand in for.
 @Suite("Redactor: fast paths agree with the general code")
 struct PublishFastPathTests {
-    @Test func pointersAreDisclosureMapPointers() {
+    @Test func pointersEscapeAsRFC6901() {
         let paths: [[RecordPathStep]] = [
             [],
             [.key("testifier"), .key("name"), .key("latn")],
@@ -17,7 +17,18 @@ struct PublishFastPathTests {
             [.key("a/b"), .key("c~d"), .key("~/~1"), .index(3)],
             [.key(""), .key("сүйінші"), .key("ئۇيغۇر"), .key("名字")],
         ]
-        for path in paths { #expect(Redactor.pointer(path) == DisclosureMap.pointer(path)) }
+        // RFC 6901 escaping, spelled out: `~` as `~0` first, then `/` as `~1`.
+        func reference(_ path: [RecordPathStep]) -> String {
+            path.map { step -> String in
+                switch step {
+                case .key(let k):
+                    return "/" + k.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+                case .index(let i): return "/\(i)"
+                }
+            }.joined()
+        }
+        for path in paths { #expect(DisclosureMap.pointer(path) == reference(path)) }
+        #expect(DisclosureMap.pointer([.key("a/b"), .key("c~d"), .key("~/~1"), .index(3)]) == "/a~1b/c~0d/~0~1~01/3")
     }
 
     @Test func mentionsAgreeWithFoundationsSearch() {
@@ -83,6 +94,48 @@ struct PublishFastPathTests {
         #expect(Redactor.mentions("\u{AC00}", anyOf: ["\u{1100}\u{1161}"]))
         #expect(!Redactor.mentions("Динара Мысалова", anyOf: ["\u{626}\u{627}"]))
         #expect(Redactor.NameSearch.starters("a\u{316}\u{301}b") == [0x61, 0x62])
+    }
+
+    /// Publishing finds the overlays from the version's map and the kept disclosures; a verifier finds them by
+    /// walking the presentation. Both must name the same paths for any choice of disclosures and values.
+    @Test func overlaysFromTheVersionMapAreThePresentations() throws {
+        let collector = try Collector()
+        let json = Harness.record(
+            testifier: "\"names\": {\"latn\": \"Aigul Test\", \"ru\": \"Айгуль Тест\"}, \"phones\": [\"a\", \"b\"]",
+            testimony: "\"transcript\": \"One.\\nTwo.\\nThree.\", \"date\": \"2020-01-02\"",
+            others:
+                "\"detainees\": [{\"name\": {\"latn\": \"Erlan Test\"}, \"detentions\": [{\"facility\": \"X\"}]}, "
+                + "{\"name\": {\"latn\": \"Dana Test\"}}]")
+        let signed = try collector.sign(json)
+        let map = try DisclosureMap(signed.sdjwt)
+        var targets: [(String, Int?)] = [("/nowhere", nil), ("/detainees", nil), ("/testimony/transcript", 7)]
+        for leaf in map.leaves {
+            let pointer = leaf.pointer
+            #expect(pointer == DisclosureMap.pointer(leaf.path))
+            targets.append((pointer, leaf.segment))
+            targets.append((pointer, nil))
+            if let slash = pointer.lastIndex(of: "/"), slash != pointer.startIndex {
+                targets.append((String(pointer[..<slash]), nil))
+            }
+        }
+        var random = SplitMix64(seed: 31)
+        var nonEmpty = 0
+        for _ in 0..<300 {
+            let kept = Set(signed.sdjwt.disclosures.indices.filter { _ in random.next() % 3 != 0 })
+            let presentation = SDJWT(
+                jwt: signed.sdjwt.jwt,
+                disclosures: signed.sdjwt.disclosures.enumerated().filter { kept.contains($0.offset) }.map(\.element))
+            let values = (0..<Int(random.next() % 4)).map { _ in
+                let (path, segment) = targets[Int(random.next() % UInt64(targets.count))]
+                return PublisherValue(path: path, segment: segment, op: "withhold", kind: nil, value: "x")
+            }
+            let walked = Annotation.overlays(values, presentation: presentation)
+            if !walked.isEmpty { nonEmpty += 1 }
+            #expect(
+                Annotation.overlays(values, source: map, kept: kept) == walked, "\(kept.sorted()) \(values.map(\.path))"
+            )
+        }
+        #expect(nonEmpty > 60 && nonEmpty < 280, "\(nonEmpty) of 300 found an overlay")
     }
 
     @Test func containsBytesIsSubstringSearch() {

@@ -47,7 +47,7 @@ public enum IncomingVersion {
         let map: DisclosureMap
         do { map = try DisclosureMap(sdjwt) } catch { throw refuse("its payload cannot be read (\(error))") }
         for leaf in map.leaves where leaf.owner == nil {
-            let pointer = DisclosureMap.pointer(leaf.path)
+            let pointer = leaf.pointer
             if leaf.segment != nil || RecordSensitivity.isConcealable(pointer) {
                 throw refuse(
                     "\(UntrustedText.printable(pointer)) is identifying or sensitive but sits in the signed payload in the clear, not in a "

@@ -12,6 +12,8 @@ public struct DisclosureSite: Sendable {
 /// A scalar in the record and the disclosure that holds it (nil: a plain claim of the issuer-signed payload).
 public struct RecordLeaf: Sendable {
     public var path: [RecordPathStep]
+    /// `path` as a JSON Pointer (``DisclosureMap/pointer(_:)``), made once while walking.
+    public var pointer: String
     public var segment: Int?
     public var value: JSONValue
     public var owner: Int?
@@ -25,32 +27,31 @@ public struct DisclosureMap: Sendable {
     private var byDigest: [String: (Int, Disclosure)] = [:]
 
     /// - Throws: ``SDJWTError`` for an unreadable JWT or disclosure.
-    public init(_ sdjwt: SDJWT) throws { try self.init(sdjwt, reusing: nil) }
-
-    /// The map of `sdjwt` (a presentation made from the version `known` maps), taking each disclosure that `known`
-    /// already decoded from it (a disclosure is a function of its encoded text) instead of decoding and hashing it
-    /// again; the payload is walked anew.
-    /// - Throws: ``SDJWTError`` for an unreadable JWT or disclosure.
-    public init(_ sdjwt: SDJWT, reusing known: DisclosureMap?) throws {
-        var decoded: [String: Disclosure] = [:]
-        for site in known?.sites ?? [] { decoded[site.disclosure.encoded] = site.disclosure }
+    public init(_ sdjwt: SDJWT) throws {
         for (i, text) in sdjwt.disclosures.enumerated() {
-            let d = try decoded[text] ?? Disclosure(encoded: text, index: i)
+            let d = try Disclosure(encoded: text, index: i)
             byDigest[d.digest] = (i, d)
         }
         let jwt = try SignedJWT.parse(sdjwt.jwt)
         guard let rec = jwt.payload["rec"] else { throw SDJWTError.malformed("missing rec object") }
-        try walk(rec, path: [], owner: nil, depth: 0)
+        try walk(rec, path: [], pointer: "", owner: nil, depth: 0)
     }
 
     public static func pointer(_ path: [RecordPathStep]) -> String {
-        path.map { step -> String in
-            switch step {
-            case .key(let k):
-                return "/" + k.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
-            case .index(let i): return "/\(i)"
+        path.reduce(into: "") { $0 += step($1) }
+    }
+
+    /// One step of a JSON Pointer: `/` and the key (`~` and `/` escaped) or the index.
+    public static func step(_ step: RecordPathStep) -> String {
+        switch step {
+        case .key(let key):
+            // Nearly no key needs escaping, and Foundation's replacement costs more than the check.
+            guard key.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else {
+                return "/" + key
             }
-        }.joined()
+            return "/" + key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        case .index(let i): return "/" + String(i)
+        }
     }
 
     private static func digest(_ item: JSONValue) -> String? {
@@ -65,47 +66,57 @@ public struct DisclosureMap: Sendable {
         return sites.count - 1
     }
 
-    private mutating func walk(_ value: JSONValue, path: [RecordPathStep], owner: Int?, depth: Int) throws {
+    private mutating func walk(
+        _ value: JSONValue, path: [RecordPathStep], pointer: String, owner: Int?, depth: Int
+    ) throws {
         guard depth < 64 else { throw SDJWTError.tooLarge("the payload nesting") }
         switch value {
         case .object(let members):
             if members.count == 1, members[0].0 == "segments", let items = members[0].1.arrayValue,
-                DisclosurePolicy.defaultSegmented(Self.pointer(path))
+                DisclosurePolicy.defaultSegmented(pointer)
             {
                 for (i, item) in items.enumerated() {
                     if let d = Self.digest(item) {
                         guard let (index, disclosure) = byDigest[d] else { continue }
                         let site = addSite(index, disclosure, path, segment: i, parent: owner)
-                        leaves.append(RecordLeaf(path: path, segment: i, value: disclosure.value, owner: site))
+                        leaves.append(
+                            RecordLeaf(path: path, pointer: pointer, segment: i, value: disclosure.value, owner: site))
                     } else {
-                        leaves.append(RecordLeaf(path: path, segment: i, value: item, owner: owner))
+                        leaves.append(RecordLeaf(path: path, pointer: pointer, segment: i, value: item, owner: owner))
                     }
                 }
                 return
             }
             for (key, child) in members where key != "_sd" {
-                try walk(child, path: path + [.key(key)], owner: owner, depth: depth + 1)
+                let step = RecordPathStep.key(key)
+                try walk(child, path: path + [step], pointer: pointer + Self.step(step), owner: owner, depth: depth + 1)
             }
             for item in value["_sd"]?.arrayValue ?? [] {
                 guard let d = item.stringValue, let (index, disclosure) = byDigest[d], let name = disclosure.name else {
                     continue
                 }
-                let childPath = path + [.key(name)]
+                let step = RecordPathStep.key(name)
+                let childPath = path + [step]
                 let site = addSite(index, disclosure, childPath, segment: nil, parent: owner)
-                try walk(disclosure.value, path: childPath, owner: site, depth: depth + 1)
+                try walk(
+                    disclosure.value, path: childPath, pointer: pointer + Self.step(step), owner: site, depth: depth + 1
+                )
             }
         case .array(let items):
             for (i, item) in items.enumerated() {
+                let step = RecordPathStep.index(i)
+                let childPointer = pointer + Self.step(step)
                 if let d = Self.digest(item) {
                     guard let (index, disclosure) = byDigest[d] else { continue }
-                    let site = addSite(index, disclosure, path + [.index(i)], segment: nil, parent: owner)
-                    try walk(disclosure.value, path: path + [.index(i)], owner: site, depth: depth + 1)
+                    let site = addSite(index, disclosure, path + [step], segment: nil, parent: owner)
+                    try walk(
+                        disclosure.value, path: path + [step], pointer: childPointer, owner: site, depth: depth + 1)
                 } else {
-                    try walk(item, path: path + [.index(i)], owner: owner, depth: depth + 1)
+                    try walk(item, path: path + [step], pointer: childPointer, owner: owner, depth: depth + 1)
                 }
             }
         default:
-            leaves.append(RecordLeaf(path: path, segment: nil, value: value, owner: owner))
+            leaves.append(RecordLeaf(path: path, pointer: pointer, segment: nil, value: value, owner: owner))
         }
     }
 }
