@@ -1,5 +1,15 @@
 import Foundation
 
+#if os(Linux)
+    import Glibc
+
+    /// sync_file_range(2) (glibc has it; Swift's Glibc module does not export it).
+    @_silgen_name("sync_file_range")
+    private func systemSyncFileRange(_ fd: Int32, _ offset: Int64, _ count: Int64, _ flags: UInt32) -> Int32
+    /// SYNC_FILE_RANGE_WRITE: start writing the range's dirty pages to the disk without waiting for them.
+    private let syncFileRangeWrite: UInt32 = 2
+#endif
+
 /// A file opened for streaming reads, closed on deinit.
 public final class InputFile {
     public let path: String
@@ -60,6 +70,13 @@ public final class OutputFile {
     private let overwrite: Bool
     private let durable: Bool
     private var leftover: Int?
+    /// Bytes written so far, and how many of them the disk has been asked to take (``write(_:)``).
+    private var written: Int64 = 0
+    private var handedToDisk: Int64 = 0
+    /// A durable file's pages are handed to the disk every this many bytes as it is written, so that the flush in
+    /// ``commit()`` waits for the last stretch only instead of the whole file (a sealed bundle is hundreds of MB:
+    /// its flush took as long as writing it).
+    static let writebackStride: Int64 = 16 << 20
 
     /// - Parameter tracked: register the temporary file with ``Leftovers`` (so an interrupted command removes it);
     ///   false for files inside a staging folder that is tracked itself.
@@ -96,7 +113,17 @@ public final class OutputFile {
         leftover.map(Leftovers.unregister)
     }
 
-    public func write(_ bytes: UnsafeRawBufferPointer) throws { try Self.writeAll(fd, bytes, path: path) }
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try Self.writeAll(fd, bytes, path: path)
+        written += Int64(bytes.count)
+        #if os(Linux)
+            if durable && written - handedToDisk >= Self.writebackStride {
+                // A hint only (the fsync in commit() is the guarantee), so its failure is not an error.
+                _ = systemSyncFileRange(fd, handedToDisk, written - handedToDisk, syncFileRangeWrite)
+                handedToDisk = written
+            }
+        #endif
+    }
 
     /// Writes all of `bytes` to `fd` (retrying short writes and interruptions); `path` names the file in errors.
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
