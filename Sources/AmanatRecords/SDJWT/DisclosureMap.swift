@@ -1,3 +1,4 @@
+import AmanatCrypto
 import AmanatRedaction
 
 /// Where one disclosure sits in a record: its path, the text segment it is (for transcripts), its parent disclosure.
@@ -28,8 +29,10 @@ public struct DisclosureMap: Sendable {
 
     /// - Throws: ``SDJWTError`` for an unreadable JWT or disclosure.
     public init(_ sdjwt: SDJWT) throws {
+        let sha256 = try ReusableSHA256()
+        byDigest.reserveCapacity(sdjwt.disclosures.count)
         for (i, text) in sdjwt.disclosures.enumerated() {
-            let d = try Disclosure(encoded: text, index: i)
+            let d = try Disclosure(encoded: text, index: i, sha256: sha256)
             byDigest[d.digest] = (i, d)
         }
         let jwt = try SignedJWT.parse(sdjwt.jwt)

@@ -39,12 +39,17 @@ public struct Disclosure: Sendable, Equatable {
     /// Parses a disclosure from its compact text.
     /// - Throws: ``SDJWTError/badDisclosure(index:reason:)``.
     public init(encoded: String, index: Int) throws {
+        try self.init(encoded: encoded, index: index, sha256: try ReusableSHA256())
+    }
+
+    /// Parses a disclosure, hashing it with `sha256` (one context for all of an SD-JWT's disclosures).
+    init(encoded: String, index: Int, sha256: ReusableSHA256) throws {
         let (salt, name, value) = try Self.parseContent(encoded, index: index)
         self.encoded = encoded
         self.salt = salt
         self.name = name
         self.value = value
-        digest = Base64URL.encode(try SHA256.hash(Array(encoded.utf8)))
+        digest = Base64URL.encode(try sha256.digest(utf8: encoded).bytes)
     }
 
     private static let limits = JSONValue.Limits(maximumBytes: 16 << 20, maximumDepth: 48)
