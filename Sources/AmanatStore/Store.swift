@@ -777,6 +777,27 @@ public final class Store: Sendable {
         }
     }
 
+    /// The disclosures of a stored `a~b~c` column, empty pieces dropped. Split on the byte over the contiguous
+    /// UTF-8 ('~' is ASCII): the generic `utf8.split` took 2 % of `publish`, which reads every version.
+    static func splitDisclosures(_ joined: String) -> [String] {
+        var joined = joined
+        return joined.withUTF8 { bytes in
+            var parts: [String] = []
+            var start = 0
+            func take(_ end: Int) {
+                if end > start {
+                    parts.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+                }
+            }
+            for i in 0..<bytes.count where bytes[i] == UInt8(ascii: "~") {
+                take(i)
+                start = i + 1
+            }
+            take(bytes.count)
+            return parts
+        }
+    }
+
     static func version(_ db: Database, _ id: String, cipher: StoreCipher?) throws -> StoredVersion? {
         // Cached statements: `publish` and `show` read one version at a time, and preparing cost more than reading.
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM version WHERE id = ?"), arguments: [id])
@@ -790,10 +811,7 @@ public final class Store: Sendable {
         let joined =
             try text(row["disclosures"], field: "disclosures", db: db, cipher: cipher, record: record, version: id)
             ?? ""
-        // Split on the byte: '~' is ASCII, and splitting Characters costs more than reading the row.
-        let disclosures =
-            joined.isEmpty
-            ? [] : joined.utf8.split(separator: UInt8(ascii: "~")).map { String(decoding: $0, as: UTF8.self) }
+        let disclosures = splitDisclosures(joined)
         let jwt = try text(row["jwt"], field: "jwt", db: db, cipher: cipher, record: record, version: id) ?? ""
         let content = try text(row["content"], field: "content", db: db, cipher: cipher, record: record, version: id)
         let attachments = try String.fetchAll(
