@@ -103,14 +103,14 @@ extension Workspace {
         var slice: [(PublicationLogItem, UInt64)] = []
         // In slices, so that the results of one slice (nothing but errors) are all that is held at a time.
         func write() throws {
-            _ = try OrderedParallel.map(slice, makeWorker: {}) { _, pair in
-                let (item, index) = pair
+            // The slice's proofs in one read, the subtrees they share looked up once (one read per proof took 2.5 %
+            // of publish).
+            let proofs = try store.inclusionProofs(indexes: slice.map(\.1), size: size)
+            _ = try OrderedParallel.map(Array(zip(slice, proofs)), makeWorker: {}) { _, pair in
+                let ((item, index), hashes) = pair
                 try folder.write(
                     "\(item.record).tlog-proof",
-                    try TlogProof(
-                        index: index, hashes: try store.inclusionProof(index: index, size: size), checkpoint: note
-                    )
-                    .serialized)
+                    try TlogProof(index: index, hashes: hashes, checkpoint: note).serialized)
                 if let version = item.version, let (proof, token) = try stamps.find(version) {
                     try folder.write("\(item.record).version.tlog-proof", proof)
                     try folder.write("\(item.record).version.tst", token)
