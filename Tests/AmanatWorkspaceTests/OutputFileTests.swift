@@ -1,4 +1,5 @@
 import AmanatCrypto
+import AmanatTestSupport
 import Foundation
 import Testing
 
@@ -9,26 +10,9 @@ import Testing
 /// that do not line up with it, arrive byte for byte; an uncommitted one leaves nothing behind.
 @Suite("OutputFile")
 struct OutputFileTests {
-    static func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("amanat-output-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
-    /// Pseudo-random bytes from a seed (the content only has to differ from piece to piece).
-    static func piece(_ seed: Int, count: Int) -> [UInt8] {
-        var state = UInt64(truncatingIfNeeded: seed) &* 0x9E37_79B9_7F4A_7C15 | 1
-        return (0..<count).map { _ in
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return UInt8(truncatingIfNeeded: state)
-        }
-    }
-
     @Test(arguments: [true, false])
     func aFileAcrossManyStridesArrivesWhole(durable: Bool) throws {
-        let dir = try Self.folder()
+        let dir = try SpoolTests.folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("big.bin").path
         let out = try OutputFile(path, mode: 0o600, tracked: false, durable: durable)
@@ -38,7 +22,7 @@ struct OutputFileTests {
         var expected = [UInt8]()
         var n = 0
         while expected.count < stride * 5 / 2 {
-            let bytes = Self.piece(n, count: pieceSize)
+            let bytes = SplitMix64.bytes(pieceSize, seed: UInt64(n))
             try bytes.withUnsafeBytes { try out.write($0) }
             expected += bytes
             n += 1
@@ -52,12 +36,12 @@ struct OutputFileTests {
     }
 
     @Test func anUncommittedFileLeavesNothing() throws {
-        let dir = try Self.folder()
+        let dir = try SpoolTests.folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("never.bin").path
         do {
             let out = try OutputFile(path, mode: 0o600, tracked: false)
-            let bytes = Self.piece(7, count: Int(OutputFile.writebackStride) + 4096)
+            let bytes = SplitMix64.bytes(Int(OutputFile.writebackStride) + 4096, seed: 7)
             try bytes.withUnsafeBytes { try out.write($0) }
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).count == 1)
         }
