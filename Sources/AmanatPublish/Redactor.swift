@@ -275,8 +275,8 @@ public struct Redactor {
         struct Name {
             var text: String
             var ascii: Bool
-            /// The scalars of combining class 0 in the name's canonical decomposition; empty when the name has none
-            /// (then Foundation is always asked).
+            /// The scalars of combining class 0 in the name's canonical decomposition (an ASCII name's bytes); empty
+            /// when the name has none (then Foundation is always asked).
             var starters: [UInt32]
         }
         var names: [Name]
@@ -301,16 +301,13 @@ public struct Redactor {
             guard !names.isEmpty else { return false }
             let lower = text.lowercased()
             let ascii = lower.utf8.allSatisfy { $0 < 0x80 }
-            var textStarters: [UInt32]?
+            let textStarters = Self.starters(lower)
             return names.contains { name in
-                // Between ASCII strings Foundation's search is a plain byte search.
-                if ascii && name.ascii { return Redactor.containsBytes(lower.utf8, name.text.utf8) }
-                if !name.starters.isEmpty {
-                    let starters = textStarters ?? Self.starters(lower)
-                    textStarters = starters
-                    if !Redactor.containsRun(starters, name.starters) { return false }
-                }
-                return lower.contains(name.text)
+                // A name without starters (combining marks only) passes the filter: an empty run is in every text.
+                guard Redactor.containsRun(textStarters, name.starters) else { return false }
+                // Between ASCII strings the starters are the bytes, and Foundation's search is a plain byte search:
+                // the run found is the answer.
+                return ascii && name.ascii ? true : lower.contains(name.text)
             }
         }
     }
@@ -330,11 +327,6 @@ public struct Redactor {
             i += 1
         }
         return false
-    }
-
-    /// Whether `needle` occurs in `haystack`, byte for byte.
-    static func containsBytes(_ haystack: String.UTF8View, _ needle: String.UTF8View) -> Bool {
-        containsRun(Array(haystack), Array(needle))
     }
 
     private func decide(

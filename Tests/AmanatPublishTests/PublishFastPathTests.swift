@@ -138,13 +138,14 @@ struct PublishFastPathTests {
         #expect(nonEmpty > 60 && nonEmpty < 280, "\(nonEmpty) of 300 found an overlay")
     }
 
-    @Test func containsBytesIsSubstringSearch() {
+    @Test func containsRunIsSubstringSearch() {
         let cases: [(String, String, Bool)] = [
             ("abcabd", "abd", true), ("abcabd", "abe", false), ("aaab", "aab", true), ("ab", "abc", false),
             ("", "a", false), ("abc", "abc", true),
         ]
         for (haystack, needle, expected) in cases {
-            #expect(Redactor.containsBytes(haystack.utf8, needle.utf8) == expected, "\(haystack) \(needle)")
+            #expect(
+                Redactor.containsRun(Array(haystack.utf8), Array(needle.utf8)) == expected, "\(haystack) \(needle)")
         }
     }
 }

@@ -14,13 +14,14 @@ struct DisclosureColumnTests {
             let length = Int.random(in: 0..<24, using: &generator)
             cases.append((0..<length).map { _ in alphabet.randomElement(using: &generator)! }.joined())
         }
-        var checked = 0
+        var withEmptyPieces = 0
         for text in cases {
             let expected = text.utf8.split(separator: UInt8(ascii: "~")).map { String(decoding: $0, as: UTF8.self) }
             #expect(Store.splitDisclosures(text) == expected, "\(text.debugDescription)")
-            checked += 1
+            if text.hasPrefix("~") || text.hasSuffix("~") || text.contains("~~") { withEmptyPieces += 1 }
         }
-        #expect(checked == 2008)
+        // The random texts reach the case that matters: pieces to drop at the ends and between tildes.
+        #expect(withEmptyPieces > 500, "\(withEmptyPieces) of \(cases.count) texts had empty pieces")
         #expect(Store.splitDisclosures("WyJh~WyJi~") == ["WyJh", "WyJi"])
     }
 }

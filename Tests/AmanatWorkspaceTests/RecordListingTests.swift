@@ -41,7 +41,7 @@ struct RecordListingTests {
             ).sorted()
             let minimum = round % 2 == 0 ? ShortIds.minimumLength : 1
             let whole = ShortIds.compute(ids, minimum: minimum)
-            // One id at a time: pages of one, each waiting for the next
+            // One id at a time: pages of one, each waiting for the next.
             var edges = ShortIds.PageEdges(minimum: minimum)
             var streamed: [String: String] = [:]
             for (i, id) in ids.enumerated() {
