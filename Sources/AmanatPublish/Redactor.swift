@@ -30,10 +30,12 @@ public struct Redactor {
 
     /// Applies the policy to one version: decides every value, chooses the disclosures to present, and builds the
     /// publisher's values and the report. Each step is a function of its own below.
+    /// - Parameter map: the version's disclosure map when the verifier made it
+    ///   (``AmanatRecords/RecordVerifier/verifyMapping(_:trustedKey:)``); nil: made here from `sdjwt`.
     /// - Throws: ``Refusal`` when the record cannot be presented under the policy; ``AmanatRecords/SDJWTError``
     ///   for an unreadable version.
-    public func apply(_ sdjwt: SDJWT, verified: VerifiedVersion) throws -> PublishedRecord {
-        let map = try DisclosureMap(sdjwt)
+    public func apply(_ sdjwt: SDJWT, verified: VerifiedVersion, map: DisclosureMap? = nil) throws -> PublishedRecord {
+        let map = try map ?? DisclosureMap(sdjwt)
         let content = verified.content
         let consent = content["testimony"]?["consent"]?.stringValue ?? "internal"
         let flags = Set((content["testimony"]?["riskFlags"]?.arrayValue ?? []).compactMap(\.stringValue))

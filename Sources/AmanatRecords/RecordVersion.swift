@@ -228,6 +228,23 @@ public final class RecordVerifier {
     /// - Parameter trustedKey: the Ed25519 key for a signer fingerprint, or nil if the signer is not trusted.
     /// - Throws: ``SDJWTError``.
     public func verify(_ sdjwt: SDJWT, trustedKey: (String) -> Ed25519.VerifyingKey?) throws -> VerifiedVersion {
+        try verify(sdjwt, trustedKey: trustedKey, mapping: false).version
+    }
+
+    /// ``verify(_:trustedKey:)``, and the version's ``DisclosureMap`` made from what the verification parsed (the
+    /// signed `rec` and the disclosures), so that a redactor does not parse the SD-JWT a second time.
+    /// - Throws: ``SDJWTError``.
+    public func verifyMapping(
+        _ sdjwt: SDJWT, trustedKey: (String) -> Ed25519.VerifyingKey?
+    ) throws -> (version: VerifiedVersion, map: DisclosureMap) {
+        let (version, map) = try verify(sdjwt, trustedKey: trustedKey, mapping: true)
+        guard let map else { throw SDJWTError.malformed("missing rec object") }
+        return (version, map)
+    }
+
+    private func verify(
+        _ sdjwt: SDJWT, trustedKey: (String) -> Ed25519.VerifyingKey?, mapping: Bool
+    ) throws -> (version: VerifiedVersion, map: DisclosureMap?) {
         var jwt = try SignedJWT.parse(sdjwt.jwt)
         try jwt.checkAlgorithm()
         guard jwt.header["typ"]?.stringValue == SignedVersion.jwtType else {
@@ -244,7 +261,10 @@ public final class RecordVerifier {
                 throw SDJWTError.unsupportedDigestAlgorithm(String((alg.stringValue ?? alg.typeName).prefix(20)))
             }
         }
-        var resolver = try DisclosureResolver(disclosures: sdjwt.disclosures, sha256: sha256, scratch: &scratch)
+        var resolver = try DisclosureResolver(
+            disclosures: sdjwt.disclosures, sha256: sha256, scratch: &scratch, keeping: mapping)
+        // The signed `rec`, digests unresolved, for the map (held before resolving, which then copies what it edits).
+        let signedRec = mapping ? payload["rec"] : nil
         // Segmented texts under /rec are joined back into strings while resolving.
         if case .object(var members) = payload {
             payload = .null
@@ -294,6 +314,7 @@ public final class RecordVerifier {
             signerFingerprint: kid, content: content, disclosedCount: resolver.usedCount,
             withheldCount: resolver.withheldCount, partialTexts: partial)
         result.isErasureRequest = kind == .retract && resolved["erase"] == .bool(true)
-        return result
+        let map = try signedRec.map { try DisclosureMap(rec: $0, disclosures: resolver.parsed) }
+        return (result, map)
     }
 }

@@ -766,14 +766,21 @@ public final class Store: Sendable {
         }
     }
 
-    /// The record's version when the store holds exactly one of it (nil for none or several): `publish` derives
-    /// such a record's view from that version alone instead of reading its history.
-    public func onlyVersion(ofRecord recordId: String) throws -> StoredVersion? {
-        try writer.read { db in
-            let ids = try String.fetchAll(
-                db.cachedStatement(sql: "SELECT id FROM version WHERE recordId = ? LIMIT 2"), arguments: [recordId])
-            guard ids.count == 1 else { return nil }
-            return try Self.version(db, ids[0], cipher: cipher)
+    /// The version of each of `recordIds` of which the store holds exactly one, by record id (records with none or
+    /// several are left out): `publish` derives such a record's view from that version alone instead of reading its
+    /// history. One read transaction for all (one per record was a third of the cost of reading the versions).
+    public func onlyVersions(ofRecords recordIds: some Collection<String>) throws -> [String: StoredVersion] {
+        guard !recordIds.isEmpty else { return [:] }
+        return try writer.read { db in
+            var found: [String: StoredVersion] = [:]
+            found.reserveCapacity(recordIds.count)
+            let statement = try db.cachedStatement(sql: "SELECT id FROM version WHERE recordId = ? LIMIT 2")
+            for recordId in recordIds {
+                let ids = try String.fetchAll(statement, arguments: [recordId])
+                guard ids.count == 1, let version = try Self.version(db, ids[0], cipher: cipher) else { continue }
+                found[recordId] = version
+            }
+            return found
         }
     }
 

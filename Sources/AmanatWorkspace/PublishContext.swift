@@ -104,10 +104,20 @@ struct PublishContext: Sendable {
 
     func makeWorker() throws -> Worker { try Worker(self) }
 
-    func process(_ input: Input, _ worker: Worker) throws -> Outcome {
+    /// Records read from the store a few at a time: ``process(_:_:)`` for a run of `inputs`, the only versions of
+    /// the records among them read in one transaction.
+    func process(_ inputs: [Input], _ worker: Worker) throws -> [Outcome] {
+        let ids = inputs.compactMap { input -> String? in if case .id(let id) = input { id } else { nil } }
+        let only = try store.onlyVersions(ofRecords: ids)
+        return try inputs.map { try process($0, worker, onlyVersions: only) }
+    }
+
+    /// - Parameter onlyVersions: the only version of each record that has just one, by record id, for `.id` inputs
+    ///   (``AmanatStore/Store/onlyVersions(ofRecords:)``).
+    func process(_ input: Input, _ worker: Worker, onlyVersions: [String: StoredVersion]) throws -> Outcome {
         let record: Publisher.Selected
-        /// The record's only version, verified, when its view was derived from it.
-        var only: (version: StoredVersion, verified: VerifiedVersion)?
+        /// The record's only version, verified (and its disclosure map), when its view was derived from it.
+        var only: (version: StoredVersion, verified: VerifiedVersion, map: DisclosureMap)?
         switch input {
         case .selected(let selected):
             record = selected
@@ -115,10 +125,10 @@ struct PublishContext: Sendable {
             return .skipped(skipped)
         case .id(let id):
             let view: RecordView
-            if let version = try store.onlyVersion(ofRecord: id), version.id == id, version.kind == .create {
+            if let version = onlyVersions[id], version.id == id, version.kind == .create {
                 // Most records hold their first version only: the view is derived from it (its content as it
                 // verifies), so that its history is not read a second time.
-                let verified = try verify(version, worker)
+                let (verified, map) = try verify(version, worker)
                 let node = VersionNode(
                     id: version.id, recordId: id, kind: version.kind, prev: version.prev, signer: version.signer,
                     issuedAt: version.issuedAt, content: verified.content)
@@ -126,7 +136,7 @@ struct PublishContext: Sendable {
                     throw AmanatError(.inputMissing, "no record \(id) in the store. See `amanat list`.")
                 }
                 view = derived
-                only = (version, verified)
+                only = (version, verified, map)
             } else {
                 guard let derived = try store.recordView(id, authority: authority) else {
                     throw AmanatError(.inputMissing, "no record \(id) in the store. See `amanat list`.")
@@ -143,10 +153,11 @@ struct PublishContext: Sendable {
             record = Publisher.Selected(head: head, view: view)
         }
         let version = record.head
-        let verified = try only.flatMap { $0.version.id == version.id ? $0.verified : nil } ?? verify(version, worker)
+        let (verified, map) =
+            try only.flatMap { $0.version.id == version.id ? ($0.verified, $0.map) : nil } ?? verify(version, worker)
         var published: PublishedRecord
         do {
-            published = try worker.redactor.apply(version.sdjwt, verified: verified)
+            published = try worker.redactor.apply(version.sdjwt, verified: verified, map: map)
         } catch let refusal as Redactor.Refusal {
             guard explicit else { return .skipped(Publisher.Skipped(record: version.recordId, reason: refusal.reason)) }
             throw AmanatError(
@@ -197,10 +208,10 @@ struct PublishContext: Sendable {
 }
 
 extension PublishContext {
-    /// The version verified against the trust list.
-    func verify(_ version: StoredVersion, _ worker: Worker) throws -> VerifiedVersion {
+    /// The version verified against the trust list, and its disclosure map (made from what the verifier parsed).
+    func verify(_ version: StoredVersion, _ worker: Worker) throws -> (VerifiedVersion, DisclosureMap) {
         do {
-            return try worker.verifier.verify(version.sdjwt, trustedKey: { keys[$0] })
+            return try worker.verifier.verifyMapping(version.sdjwt, trustedKey: { keys[$0] })
         } catch let error as SDJWTError {
             throw AmanatError(
                 .verificationFailed, "version \(version.id) of record \(version.recordId) does not verify: \(error).")

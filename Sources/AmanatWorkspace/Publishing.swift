@@ -163,8 +163,11 @@ extension Workspace {
         var mediaSources: [Publisher.MediaSource] = []
         var done = 0
         func run(_ batch: [PublishContext.Input], total: Int) throws {
+            // Runs of 16 records: each run's versions are read in one transaction.
+            let runs = stride(from: 0, to: batch.count, by: 16).map { Array(batch[$0..<min($0 + 16, batch.count)]) }
             let outcomes = try OrderedParallel.map(
-                batch, minimumPerCore: 8, makeWorker: { try context.makeWorker() }, { try context.process($1, $0) })
+                runs, minimumPerCore: 1, makeWorker: { try context.makeWorker() }, { try context.process($1, $0) }
+            ).joined()
             for outcome in outcomes {
                 switch outcome {
                 case .skipped(let skipped): result.skip(skipped)

@@ -105,6 +105,53 @@ struct SDJWTTests {
         #expect(verified.partialTexts == ["/testimony/transcript"])
     }
 
+    /// A disclosure map as text: every site and leaf with everything it holds.
+    static func described(_ map: DisclosureMap) -> [String] {
+        map.sites.map { site in
+            let d = site.disclosure
+            return "site \(site.index) \(DisclosureMap.pointer(site.path)) \(site.segment ?? -1) \(site.parent ?? -1) "
+                + "\(d.encoded) \(d.salt) \(d.name ?? "<element>") \(d.value.serialized()) \(d.digest)"
+        }
+            + map.leaves.map { leaf in
+                "leaf \(leaf.pointer) \(DisclosureMap.pointer(leaf.path)) \(leaf.segment ?? -1) \(leaf.owner ?? -1) "
+                    + leaf.value.serialized()
+            }
+    }
+
+    @Test func theVerifiersMapIsTheMapOfTheSDJWT() throws {
+        let version = try sign()
+        let full = try DisclosureMap(version.sdjwt)
+        let count = version.sdjwt.disclosures.count
+        #expect(full.sites.count == count)
+        #expect(full.sites.contains { $0.parent != nil } && full.sites.contains { $0.segment != nil })
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var withheld = 0
+        for round in 0..<60 {
+            // Round 0 presents everything; the others withhold a random set of disclosures with everything nested
+            // in them (a parent's site comes before its children's).
+            var kept = [Bool](repeating: false, count: full.sites.count)
+            for (s, site) in full.sites.enumerated() {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                kept[s] = (round == 0 || state >> 62 != 0) && (site.parent.map { kept[$0] } ?? true)
+            }
+            let indexes = Set(full.sites.indices.filter { kept[$0] }.map { full.sites[$0].index })
+            withheld += count - indexes.count
+            let presentation = SDJWT(
+                jwt: version.sdjwt.jwt,
+                disclosures: version.sdjwt.disclosures.enumerated().filter { indexes.contains($0.offset) }.map(
+                    \.element))
+            let (verified, map) = try RecordVerifier().verifyMapping(presentation, trustedKey: trust)
+            #expect(verified.content == (try RecordVerifier.verify(presentation, trustedKey: trust)).content)
+            let parsed = try DisclosureMap(presentation)
+            #expect(Self.described(map) == Self.described(parsed))
+            #expect(map.sites.count == presentation.disclosures.count)
+        }
+        #expect(withheld > count * 10)
+        // A presentation that does not verify gives no map.
+        let altered = SDJWT(jwt: version.sdjwt.jwt, disclosures: Array(version.sdjwt.disclosures.dropFirst()) + ["x"])
+        #expect(throws: SDJWTError.self) { try RecordVerifier().verifyMapping(altered, trustedKey: trust) }
+    }
+
     @Test func presentationWithholdingAField() throws {
         let version = try sign()
         let presentation = try version.sdjwt.presenting { $0.name != "cnResidentId" }

@@ -42,11 +42,11 @@ struct VerifierFastPathTests {
         "[\"sa\u{01}lt\",\"n\",\"v\"]", #"["salt","n","\ud800"]"#, #"["salt","n",{"a":1,"a":2}]"#,
     ]
 
-    /// The outcome of one reading: the name and value, or the error's description.
-    static func outcome(_ read: () throws -> (String?, JSONValue)) -> String {
+    /// The outcome of one reading: the salt (when kept), the name and the value, or the error's description.
+    static func outcome(_ read: () throws -> (String?, JSONValue, String?)) -> String {
         do {
-            let (name, value) = try read()
-            return "ok \(name ?? "<element>") \(value.serialized())"
+            let (name, value, salt) = try read()
+            return "ok \(salt ?? "<no salt>") \(name ?? "<element>") \(value.serialized())"
         } catch {
             return "error \(error)"
         }
@@ -60,10 +60,19 @@ struct VerifierFastPathTests {
             let encoded = Base64URL.encode(Array(text.utf8))
             let general = Self.outcome {
                 let (_, name, value) = try Disclosure.parseContent(encoded, index: 3)
-                return (name, value)
+                return (name, value, nil)
             }
             let fast = Self.outcome { try Disclosure.parseContent(encoded, index: 3, scratch: &scratch) }
             #expect(fast == general, "\(text)")
+            // Keeping the salt (a verifier that hands its disclosures to a DisclosureMap) reads the same salt.
+            let generalSalted = Self.outcome {
+                let (salt, name, value) = try Disclosure.parseContent(encoded, index: 3)
+                return (name, value, salt)
+            }
+            let fastSalted = Self.outcome {
+                try Disclosure.parseContent(encoded, index: 3, scratch: &scratch, keepingSalt: true)
+            }
+            #expect(fastSalted == generalSalted, "\(text)")
             if general.hasPrefix("ok") { accepted += 1 } else { refused += 1 }
         }
         #expect(accepted == 12)

@@ -42,6 +42,25 @@ struct StoreTests {
                 policy: Self.policy))
     }
 
+    @Test func onlyVersionsAreThoseOfRecordsWithOneVersion() throws {
+        for store in [try Store(), try Store(key: try StoreKey.generate())] {
+            // Given two records with one version each and one with an edit
+            let single = try create("single")
+            let other = try create("other")
+            let edited = try create("edited")
+            let edit = try edit(edited, "edited-again")
+            try store.insert([single, other, edited, edit])
+            // When the only versions of them and of an unknown record are read in one transaction
+            let only = try store.onlyVersions(ofRecords: [single.recordId, edited.recordId, "unknown", other.recordId])
+            // Then the single-version records come back whole, the edited and the unknown one do not
+            #expect(only.count == 2)
+            #expect(only[single.recordId] == single)
+            #expect(only[other.recordId] == other)
+            #expect(only[edited.recordId] == nil)
+            #expect(try store.onlyVersions(ofRecords: [String]()).isEmpty)
+        }
+    }
+
     @Test func insertIsIdempotentAndKeepsEverything() throws {
         // Given a fresh in-memory store and one record with an edit
         let store = try Store()

@@ -40,6 +40,14 @@ public struct DisclosureMap: Sendable {
         try walk(rec, path: [], pointer: "", owner: nil, depth: 0)
     }
 
+    /// The map of an SD-JWT whose payload's `rec` (as signed, digests unresolved) and disclosures (in their order)
+    /// a verifier has parsed already (``RecordVerifier/verifyMapping(_:trustedKey:)``).
+    init(rec: JSONValue, disclosures: [Disclosure]) throws {
+        byDigest.reserveCapacity(disclosures.count)
+        for (i, d) in disclosures.enumerated() { byDigest[d.digest] = (i, d) }
+        try walk(rec, path: [], pointer: "", owner: nil, depth: 0)
+    }
+
     public static func pointer(_ path: [RecordPathStep]) -> String {
         path.reduce(into: "") { $0 += step($1) }
     }

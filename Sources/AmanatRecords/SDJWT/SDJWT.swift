@@ -52,6 +52,15 @@ public struct Disclosure: Sendable, Equatable {
         digest = Base64URL.encode(try sha256.digest(utf8: encoded).bytes)
     }
 
+    /// A disclosure a verifier parsed and hashed already (``DisclosureResolver/parsed``).
+    init(encoded: String, salt: String, name: String?, value: JSONValue, digest: SHA256Digest) {
+        self.encoded = encoded
+        self.salt = salt
+        self.name = name
+        self.value = value
+        self.digest = Base64URL.encode(digest.bytes)
+    }
+
     private static let limits = JSONValue.Limits(maximumBytes: 16 << 20, maximumDepth: 48)
 
     /// Decodes and parses a disclosure's JSON array: `[salt, name, value]` or `[salt, value]`.
@@ -89,12 +98,13 @@ public struct Disclosure: Sendable, Equatable {
     }
 
     /// Like ``parseContent(_:index:)`` for a verifier: decodes into `scratch` (one buffer reused for every
-    /// disclosure) and returns the claim name and value; the salt is checked, not kept.
+    /// disclosure) and returns the claim name and value; the salt is checked, and kept only when `keepingSalt`
+    /// (nil otherwise).
     /// - Throws: ``SDJWTError/badDisclosure(index:reason:)``.
     static func parseContent(
-        _ encoded: String, index: Int, scratch: inout [UInt8]
+        _ encoded: String, index: Int, scratch: inout [UInt8], keepingSalt: Bool = false
     ) throws -> (
-        name: String?, value: JSONValue
+        name: String?, value: JSONValue, salt: String?
     ) {
         guard Base64.decode(utf8Of: encoded, urlSafe: true, into: &scratch) else {
             throw SDJWTError.badDisclosure(index: index, reason: "not base64url")
@@ -103,22 +113,25 @@ public struct Disclosure: Sendable, Equatable {
         // general parser.
         if scratch.count <= limits.maximumBytes {
             var parser = JSONValue.Parser(bytes: scratch, limits: limits)
-            if let parsed = try? parser.parseDisclosureArray() { return parsed }
+            if let parsed = try? parser.parseDisclosureArray(keepingSalt: keepingSalt) { return parsed }
         }
-        let (_, name, value) = try parseArray(scratch, index: index)
-        return (name, value)
+        let (salt, name, value) = try parseArray(scratch, index: index)
+        return (name, value, keepingSalt ? salt : nil)
     }
 }
 
 extension JSONValue.Parser {
     /// Reads a whole document that is `[string, value]` or `[string, string, value]` without building the array
-    /// or the first string; nil (or a thrown error) for anything else, including whitespace before the array or
-    /// the first string (the general parser then decides).
-    mutating func parseDisclosureArray() throws -> (name: String?, value: JSONValue)? {
+    /// (or the first string, unless `keepingSalt`); nil (or a thrown error) for anything else, including whitespace
+    /// before the array or the first string (the general parser then decides).
+    mutating func parseDisclosureArray(
+        keepingSalt: Bool = false
+    ) throws -> (name: String?, value: JSONValue, salt: String?)? {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else { return nil }
         index += 1
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
-        try skipString()
+        var salt: String?
+        if keepingSalt { salt = try parseString() } else { try skipString() }
         skipWhitespace()
         guard index < bytes.count, bytes[index] == UInt8(ascii: ",") else { return nil }
         index += 1
@@ -138,7 +151,7 @@ extension JSONValue.Parser {
         index += 1
         skipWhitespace()
         guard index == bytes.count else { return nil }
-        return (name, value)
+        return (name, value, salt)
     }
 }
 
@@ -314,16 +327,27 @@ public struct DisclosureResolver {
         try self.init(disclosures: disclosures, sha256: try ReusableSHA256(), scratch: &scratch)
     }
 
+    /// The disclosures as parsed, in order, when the resolver was made `keeping` them (empty otherwise): what a
+    /// ``DisclosureMap`` of the same SD-JWT is made from.
+    private(set) var parsed: [Disclosure] = []
+
     /// Parses with a hasher and a decoding buffer that a verifier keeps from one SD-JWT to the next.
-    init(disclosures: [String], sha256: ReusableSHA256, scratch: inout [UInt8]) throws {
+    /// - Parameter keeping: also keep every disclosure whole (``parsed``).
+    init(disclosures: [String], sha256: ReusableSHA256, scratch: inout [UInt8], keeping: Bool = false) throws {
         entries.reserveCapacity(disclosures.count)
         indexByDigest.reserveCapacity(disclosures.count)
+        if keeping { parsed.reserveCapacity(disclosures.count) }
         for (i, text) in disclosures.enumerated() {
-            let (name, value) = try Disclosure.parseContent(text, index: i, scratch: &scratch)
-            guard indexByDigest.updateValue(i, forKey: try sha256.digest(utf8: text)) == nil else {
+            let (name, value, salt) = try Disclosure.parseContent(
+                text, index: i, scratch: &scratch, keepingSalt: keeping)
+            let digest = try sha256.digest(utf8: text)
+            guard indexByDigest.updateValue(i, forKey: digest) == nil else {
                 throw SDJWTError.badDisclosure(index: i, reason: "the same disclosure twice")
             }
             entries.append(Entry(name: name, value: value))
+            if keeping {
+                parsed.append(Disclosure(encoded: text, salt: salt ?? "", name: name, value: value, digest: digest))
+            }
         }
         // The buffer held disclosure plaintext; overwrite all of its capacity before it waits for the next version.
         scratch.removeAll(keepingCapacity: true)
