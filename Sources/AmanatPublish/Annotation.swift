@@ -16,6 +16,33 @@ public enum Annotation {
     public static func sign(
         _ record: PublishedRecord, policyName: String, policyHash: String, key: Ed25519.SigningKey, issuedAt: Int
     ) throws -> String {
+        try Signer(key: key).sign(record, policyName: policyName, policyHash: policyHash, issuedAt: issuedAt)
+    }
+
+    /// Signs the annotations of a whole publication with one key, whose fingerprint (the header's `kid`) is computed
+    /// once: per annotation, deriving the public key and hashing it was an eighth of the signing.
+    public struct Signer: Sendable {
+        let key: Ed25519.SigningKey
+        let keyId: String
+
+        public init(key: Ed25519.SigningKey) {
+            self.key = key
+            keyId = Fingerprint.of(key.publicKey)
+        }
+
+        /// ``Annotation/sign(_:policyName:policyHash:key:issuedAt:)`` with this signer's key.
+        public func sign(_ record: PublishedRecord, policyName: String, policyHash: String, issuedAt: Int) throws
+            -> String
+        {
+            try Annotation.sign(
+                record, policyName: policyName, policyHash: policyHash, key: key, keyId: keyId, issuedAt: issuedAt)
+        }
+    }
+
+    private static func sign(
+        _ record: PublishedRecord, policyName: String, policyHash: String, key: Ed25519.SigningKey, keyId: String,
+        issuedAt: Int
+    ) throws -> String {
         let values: [JSONValue] = record.values.map { v in
             var members: [(String, JSONValue)] = [("path", .string(v.path))]
             if let s = v.segment { members.append(("segment", .number(String(s)))) }
@@ -39,7 +66,7 @@ public enum Annotation {
                 ("iat", .number(String(issuedAt))),
                 ("values", .array(values)),
             ])
-        let header = JSONValue.object([("typ", .string(type)), ("kid", .string(Fingerprint.of(key.publicKey)))])
+        let header = JSONValue.object([("typ", .string(type)), ("kid", .string(keyId))])
         return try SignedJWT.sign(header: header, payload: payload, key: key)
     }
 

@@ -14,7 +14,6 @@ struct PublishContext: Sendable {
     let authority: Authority
     let keys: [String: Ed25519.VerifyingKey]
     let policy: PolicyFile
-    let key: Ed25519.SigningKey
     let secrets: OrganizationSecrets
     /// Records were named: one the policy cannot present fails the run instead of being skipped.
     let explicit: Bool
@@ -32,16 +31,17 @@ struct PublishContext: Sendable {
         self.authority = authority
         self.keys = keys
         self.policy = policy
-        self.key = key
         self.secrets = secrets
         self.explicit = explicit
         self.issuedAt = issuedAt
         self.folder = folder
         self.wantsMedia = wantsMedia
+        annotations = Annotation.Signer(key: key)
         allowed = Set(policy.policy.consent.compactMap(Consent.init(rawValue:)))
         audience = Publisher.audience(policy.policy)
     }
 
+    private let annotations: Annotation.Signer
     private let allowed: Set<Consent>
     private let audience: Authority.Audience
 
@@ -187,8 +187,8 @@ struct PublishContext: Sendable {
         }
         let bytes = Array((published.presentation.compact + "\n").utf8)
         if let folder {
-            let annotation = try Annotation.sign(
-                published, policyName: policy.policy.name, policyHash: policy.sha256, key: key, issuedAt: issuedAt)
+            let annotation = try annotations.sign(
+                published, policyName: policy.policy.name, policyHash: policy.sha256, issuedAt: issuedAt)
             try folder.write(PublicationIndex.presentationName(published), bytes)
             try folder.write(PublicationIndex.annotationName(published), Array((annotation + "\n").utf8))
         }

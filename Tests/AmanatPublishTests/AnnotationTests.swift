@@ -155,6 +155,12 @@ struct AnnotationTests {
         let text = try Annotation.sign(
             p.result, policyName: "test", policyHash: Self.policyHash, key: publisher, issuedAt: 1_767_225_600)
         let publisherFingerprint = Fingerprint.of(publisher.publicKey)
+        // A publication's signer (the key's fingerprint computed once) makes the same annotation, byte for byte
+        // (Ed25519 is deterministic), and names the key in the header.
+        let signer = Annotation.Signer(key: publisher)
+        #expect(
+            try signer.sign(p.result, policyName: "test", policyHash: Self.policyHash, issuedAt: 1_767_225_600) == text)
+        #expect(try SignedJWT.parse(text).header["kid"] == .string(publisherFingerprint))
         // When the annotation is verified, Then it verifies: the marker is the publisher's own text
         _ = try Annotation.verify(
             text, file: "x.annotation.jws", presentation: p.result.presentation, verified: p.verified,
