@@ -31,7 +31,9 @@ public enum Annotation {
         }
 
         /// ``Annotation/sign(_:policyName:policyHash:key:issuedAt:)`` with this signer's key.
-        public func sign(_ record: PublishedRecord, policyName: String, policyHash: String, issuedAt: Int) throws
+        public func sign(
+            _ record: PublishedRecord, policyName: String, policyHash: String, issuedAt: Int
+        ) throws
             -> String
         {
             try Annotation.sign(
