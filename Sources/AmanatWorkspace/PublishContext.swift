@@ -104,8 +104,8 @@ struct PublishContext: Sendable {
 
     func makeWorker() throws -> Worker { try Worker(self) }
 
-    /// Records read from the store a few at a time: ``process(_:_:)`` for a run of `inputs`, the only versions of
-    /// the records among them read in one transaction.
+    /// Records read from the store a few at a time: ``process(_:_:onlyVersions:)`` for each of a run of `inputs`,
+    /// the only versions of the records among them read first, in one transaction.
     func process(_ inputs: [Input], _ worker: Worker) throws -> [Outcome] {
         let ids = inputs.compactMap { input -> String? in if case .id(let id) = input { id } else { nil } }
         let only = try store.onlyVersions(ofRecords: ids)
