@@ -30,14 +30,12 @@ public struct DisclosureMap: Sendable {
     /// - Throws: ``SDJWTError`` for an unreadable JWT or disclosure.
     public init(_ sdjwt: SDJWT) throws {
         let sha256 = try ReusableSHA256()
-        byDigest.reserveCapacity(sdjwt.disclosures.count)
-        for (i, text) in sdjwt.disclosures.enumerated() {
-            let d = try Disclosure(encoded: text, index: i, sha256: sha256)
-            byDigest[d.digest] = (i, d)
+        let disclosures = try sdjwt.disclosures.enumerated().map {
+            try Disclosure(encoded: $0.element, index: $0.offset, sha256: sha256)
         }
         let jwt = try SignedJWT.parse(sdjwt.jwt)
         guard let rec = jwt.payload["rec"] else { throw SDJWTError.malformed("missing rec object") }
-        try walk(rec, path: [], pointer: "", owner: nil, depth: 0)
+        try self.init(rec: rec, disclosures: disclosures)
     }
 
     /// The map of an SD-JWT whose payload's `rec` (as signed, digests unresolved) and disclosures (in their order)
